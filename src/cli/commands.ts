@@ -1,0 +1,10 @@
+import type { CommandEntry } from "./command.ts";
+
+/** Every command of `tenge-gateway`. Features add their lines here; modules load lazily. */
+export const commands: CommandEntry[] = [
+  { words: ["start"], summary: "run the gateway (embedded stack by default)", load: () => import("./start.ts").then((m) => m.default) },
+  { words: ["migrate"], summary: "apply pending database migrations and exit", load: () => import("./migrate.ts").then((m) => m.default) },
+  { words: ["keys", "create"], summary: "register a principal and issue an API key or signing key", load: () => import("../identity/cli.ts").then((m) => m.create) },
+  { words: ["keys", "list"], summary: "list principals and their credentials", load: () => import("../identity/cli.ts").then((m) => m.list) },
+  { words: ["keys", "revoke"], summary: "revoke a credential or a whole principal", load: () => import("../identity/cli.ts").then((m) => m.revoke) },
+];

@@ -1,0 +1,56 @@
+import { ConfigError } from "../config/config.ts";
+import { UsageError, type CommandIo } from "./command.ts";
+import { commands } from "./commands.ts";
+
+const processIo: CommandIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+};
+
+function overview(): string {
+  const width = Math.max(...commands.map((entry) => entry.words.join(" ").length));
+  return [
+    "Usage: tenge-gateway <command> [options]",
+    "",
+    "Commands:",
+    ...commands.map((entry) => `  ${entry.words.join(" ").padEnd(width)}  ${entry.summary}`),
+    "",
+    "Run `tenge-gateway <command> --help` for a command's options.",
+  ].join("\n");
+}
+
+/** Runs the CLI and returns the exit code: 0 done, 1 failed, 2 bad usage or configuration. */
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+  const entry = commands
+    .filter((candidate) => candidate.words.every((word, index) => argv[index] === word))
+    .sort((a, b) => b.words.length - a.words.length)[0];
+  if (!entry) {
+    if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+      io.out(overview());
+      return 0;
+    }
+    const group = commands.filter((candidate) => candidate.words[0] === argv[0]);
+    if (group.length > 0 && (argv.length === 1 || argv[1] === "--help")) {
+      io.out(group.map((candidate) => `tenge-gateway ${candidate.words.join(" ")}: ${candidate.summary}`).join("\n"));
+      return argv.length === 1 ? 2 : 0;
+    }
+    io.err(`tenge-gateway: unknown command "${argv.join(" ")}"; run tenge-gateway --help`);
+    return 2;
+  }
+  const args = argv.slice(entry.words.length);
+  const command = await entry.load();
+  if (args.includes("--help") || args.includes("-h")) {
+    io.out(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      io.err(`tenge-gateway ${entry.words.join(" ")}: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { boolean, integer, oneOf, SettingError, text, url, type SettingReader } from "./settings.ts";
+
+/** Everything the gateway reads from its environment, validated once at start. */
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  /** PostgreSQL connection string; when absent the gateway embeds PGlite under `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  databasePoolSize: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  /** Start the embedded DT ledger, chain and demo participants. */
+  embedded: boolean;
+  /** Public base URL used in printed links and documents. */
+  publicUrl: string | undefined;
+  /** Allowed clock skew for signed requests. */
+  signatureMaxSkewSeconds: number;
+}
+
+/** A configuration problem: names the variable and says what is wrong, never the secret value. */
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super(`${variable} ${problem}`);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+type Spec<T> = { variable: string; read: SettingReader<T>; fallback?: T };
+
+function setting<T>(variable: string, read: SettingReader<T>, fallback?: T): Spec<T> {
+  return fallback === undefined ? { variable, read } : { variable, read, fallback };
+}
+
+const specs = {
+  host: setting("HOST", text, "127.0.0.1"),
+  port: setting("PORT", integer(0, 65535), 8080),
+  databaseUrl: setting<string | undefined>("DATABASE_URL", url("postgres:", "postgresql:")),
+  dataDir: setting("DATA_DIR", text, "./.data"),
+  databasePoolSize: setting("DATABASE_POOL_SIZE", integer(1, 1000), 10),
+  logLevel: setting("LOG_LEVEL", oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent"), "info"),
+  bodyLimitBytes: setting("BODY_LIMIT_BYTES", integer(1024, 64 * 1024 * 1024), 1024 * 1024),
+  shutdownTimeoutMs: setting("SHUTDOWN_TIMEOUT_MS", integer(0, 600_000), 10_000),
+  embedded: setting("EMBEDDED", boolean, true),
+  publicUrl: setting<string | undefined>("PUBLIC_URL", url("http:", "https:")),
+  signatureMaxSkewSeconds: setting("SIGNATURE_MAX_SKEW_SECONDS", integer(1, 3600), 300),
+} satisfies { [K in keyof GatewayConfig]: Spec<GatewayConfig[K]> };
+
+/** The environment variable behind each setting, for documentation and error messages. */
+export const configVariables: Record<keyof GatewayConfig, string> = Object.fromEntries(
+  Object.entries(specs).map(([key, spec]) => [key, spec.variable]),
+) as Record<keyof GatewayConfig, string>;
+
+/**
+ * Reads the configuration from `env`, overlaid on the optional JSON file named by `TENGE_CONFIG_FILE`
+ * (keys are the same variable names; the environment wins). Throws ConfigError on the first bad value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const source: Record<string, string | undefined> = { ...readConfigFile(env["TENGE_CONFIG_FILE"]), ...env };
+  const config: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(specs) as [string, Spec<unknown>][]) {
+    const raw = source[spec.variable];
+    if (raw === undefined || raw === "") {
+      config[key] = spec.fallback;
+      continue;
+    }
+    try {
+      config[key] = spec.read(raw);
+    } catch (error) {
+      if (error instanceof SettingError) throw new ConfigError(spec.variable, error.message);
+      throw error;
+    }
+  }
+  return config as unknown as GatewayConfig;
+}
+
+function readConfigFile(path: string | undefined): Record<string, string> {
+  if (!path) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ConfigError("TENGE_CONFIG_FILE", `must name a readable JSON file (${(error as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError("TENGE_CONFIG_FILE", "must contain a JSON object of VARIABLE: value pairs");
+  }
+  return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
+}
