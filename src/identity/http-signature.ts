@@ -114,8 +114,11 @@ export interface VerifyOptions {
 
 type HeaderValue = string | string[] | undefined;
 
-function header(headers: Record<string, HeaderValue>, name: string): string | undefined {
-  const value = headers[name];
+/** Request headers, lower-case names (Node's IncomingHttpHeaders or a plain object). */
+export type RequestHeaders = { [name: string]: HeaderValue } | SignatureHeaders;
+
+function header(headers: RequestHeaders, name: string): string | undefined {
+  const value = (headers as Record<string, HeaderValue>)[name];
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
@@ -127,7 +130,7 @@ const INPUT_PATTERN =
  * Throws SignatureError with a stable code; never includes secrets in the message.
  */
 export async function verifyRequest(
-  request: SignableRequest & { headers: Record<string, HeaderValue> },
+  request: SignableRequest & { headers: RequestHeaders },
   options: VerifyOptions,
 ): Promise<string> {
   const input = header(request.headers, "signature-input");
