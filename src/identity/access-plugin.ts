@@ -35,9 +35,10 @@ export function installAccessControl(app: FastifyInstance, options: AccessOption
   });
   app.addHook("preValidation", async (request) => {
     const access = request.routeOptions.config.access;
-    if (access === "public") return;
+    // Only the not-found handler has no access rule (registration refuses such routes); let it answer 404.
+    if (access === "public" || access === undefined) return;
     const principal = await authenticate(request, options);
-    if (!access?.includes(principal.role)) {
+    if (!access.includes(principal.role)) {
       request.log.warn({ event: "access.forbidden", principal: principal.id, role: principal.role, credential: principal.credentialId }, "role not allowed");
       throw new ApiError(403, "FORBIDDEN", `role ${principal.role} may not call this route`);
     }

@@ -80,7 +80,7 @@ function lockDirectory(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = Number(readFileSync(lockPath, "utf8"));
-      if (owner && owner !== process.pid && isAlive(owner)) {
+      if (owner && isAlive(owner)) {
         throw new DataDirectoryInUseError(
           `the embedded database in ${dataDir} is in use by process ${owner}; stop it, use its operator API, or set DATABASE_URL`,
         );
