@@ -1,0 +1,123 @@
+import type { Hex } from "viem";
+
+/**
+ * One hash-locked leg of a PvP as the engine sees it, whatever ledger carries it: the DT ledger (a hold),
+ * an EVM chain (the HashTimeLock contract) or another central bank's gateway (its own ledger, reached with
+ * ISO 20022 messages). The engine only ever talks to this port.
+ *
+ * Every call is idempotent by `leg.key`: a retried lock never locks twice, a retried claim or refund of a
+ * leg already claimed or refunded succeeds without doing anything.
+ */
+export interface HashLockedLegPort {
+  /** Name of the ledger, as written in a PvP's legs (e.g. `dt`, `evm`, `peer:KZNBKZKX`). */
+  readonly ledger: string;
+  /** Locks the leg's amount from its payer for its beneficiary under its hash-lock until its expiry. */
+  lock(leg: LegInstruction): Promise<LegLockReceipt>;
+  /** Pays the leg to its beneficiary with the 32-byte preimage (reveals it on that ledger). */
+  claim(leg: LegInstruction, preimage: Hex): Promise<void>;
+  /**
+   * Returns the leg to its payer. `early` asks for a refund before the expiry (a cancellation the
+   * beneficiary's side agreed to); ledgers that cannot do that throw LegError NOT_YET_EXPIRED.
+   */
+  refund(leg: LegInstruction, options: { early: boolean }): Promise<void>;
+  /** Where the leg stands on its ledger now, with the preimage when a claim revealed it. */
+  observe(leg: LegInstruction): Promise<LegObservation>;
+  /** The ledger's own clock (chain time for EVM legs): expiries are judged by it, not by the gateway's. */
+  now(): Promise<Date>;
+}
+
+/** What the engine asks of a leg: the PvP it belongs to and the leg's terms. */
+export interface LegInstruction {
+  /** Stable per PvP and leg (`<pvpId>:dt`); adapters derive idempotency keys and salts from it. */
+  key: string;
+  pvp: PvpSummary;
+  /** Which of the two legs this is. */
+  side: LegSide;
+  terms: LegTerms;
+  /** What the ledger answered at lock time (a hold id, a swap id), once known. */
+  reference: string | undefined;
+}
+
+export type LegSide = "dt" | "foreign";
+
+export interface LegTerms {
+  ledger: string;
+  /** Account of the payer on that ledger (a DA id, an EVM address, a peer's account id). */
+  payer: string;
+  beneficiary: string;
+  /** Minor units of `currency`. */
+  amount: bigint;
+  currency: string;
+  hashLock: Hex;
+  expiresAt: Date;
+}
+
+/** The parts of the PvP a leg adapter may need to build messages (peer gateways) or references. */
+export interface PvpSummary {
+  id: string;
+  uetr: string;
+  role: "initiator" | "responder";
+  dtLeg: LegTerms;
+  foreignLeg: LegTerms;
+  /** Agents (BICs) of the two sides: ours and the correspondent's. */
+  ourAgent: string;
+  counterpartyAgent: string;
+}
+
+export interface LegLockReceipt {
+  /** The ledger's reference (hold id, swap id, UETR); stable across retries. */
+  reference: string;
+}
+
+export type LegStatus = "absent" | "locked" | "claimed" | "refunded";
+
+export interface LegObservation {
+  status: LegStatus;
+  /** The preimage when the leg was claimed and the ledger shows it. */
+  preimage?: Hex;
+  /** A peer's refusal (pacs.002 RJCT): the leg will never be locked. */
+  refusal?: { reason: string };
+  /** True when the lock exists but with other terms than instructed (amount, hash-lock, expiry, beneficiary). */
+  termsMismatch?: boolean;
+}
+
+export const LEG_ERROR_CODES = [
+  "NOT_YET_EXPIRED",
+  "EXPIRED",
+  "INSUFFICIENT_FUNDS",
+  "REJECTED",
+  "WRONG_PREIMAGE",
+  "UNAVAILABLE",
+] as const;
+export type LegErrorCode = (typeof LEG_ERROR_CODES)[number];
+
+/**
+ * A refusal by a leg's ledger. `permanent` refusals (insufficient funds, rejected terms) end the step;
+ * the others (ledger down, not yet expired) are retried with backoff. Never carries a preimage or a key.
+ */
+export class LegError extends Error {
+  override name = "LegError";
+  readonly code: LegErrorCode;
+  readonly permanent: boolean;
+  constructor(code: LegErrorCode, message: string, options: { permanent?: boolean } = {}) {
+    super(message);
+    this.code = code;
+    this.permanent = options.permanent ?? (code === "INSUFFICIENT_FUNDS" || code === "REJECTED");
+  }
+}
+
+/** The leg adapters of one gateway, by ledger name. */
+export interface LegDirectory {
+  leg(ledger: string): HashLockedLegPort;
+}
+
+export function legDirectory(legs: readonly HashLockedLegPort[]): LegDirectory {
+  const byName = new Map(legs.map((leg) => [leg.ledger, leg]));
+  return {
+    leg(ledger) {
+      const found = byName.get(ledger);
+      if (!found) throw new LegError("UNAVAILABLE", `no leg adapter for ledger ${ledger}`);
+      return found;
+    },
+  };
+}
