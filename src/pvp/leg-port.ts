@@ -22,6 +22,8 @@ export interface HashLockedLegPort {
   refund(leg: LegInstruction, options: { early: boolean }): Promise<void>;
   /** Where the leg stands on its ledger now, with the preimage when a claim revealed it. */
   observe(leg: LegInstruction): Promise<LegObservation>;
+  /** The reference a lock gets, when the adapter can compute it without the ledger (EVM swap ids). */
+  referenceOf?(leg: LegInstruction): string | undefined;
   /** The ledger's own clock (chain time for EVM legs): expiries are judged by it, not by the gateway's. */
   now(): Promise<Date>;
 }
@@ -36,6 +38,8 @@ export interface LegInstruction {
   terms: LegTerms;
   /** What the ledger answered at lock time (a hold id, a swap id), once known. */
   reference: string | undefined;
+  /** What the correspondent last reported about this leg in messages (peer legs only). */
+  reported?: { status: "locked" | "claimed" | "rejected" | "refunded"; reason: string | undefined } | undefined;
 }
 
 export type LegSide = "dt" | "foreign";
@@ -57,8 +61,11 @@ export interface PvpSummary {
   id: string;
   uetr: string;
   role: "initiator" | "responder";
-  dtLeg: LegTerms;
+  /** Undefined on the responder, which only learns the foreign leg from the pacs.009. */
+  dtLeg: LegTerms | undefined;
   foreignLeg: LegTerms;
+  /** The pacs.009 that opened the PvP (peer legs refer to it). */
+  instruction: { messageId: string; createdAt: string; instructionId: string; endToEndId: string; uetr: string } | undefined;
   /** Agents (BICs) of the two sides: ours and the correspondent's. */
   ourAgent: string;
   counterpartyAgent: string;

@@ -2,6 +2,8 @@
 -- ISO 20022 message sent or received (replay protection by BizMsgIdr and UETR).
 CREATE TABLE pvp (
   id text PRIMARY KEY,
+  -- The PvP id both gateways use in messages (/PVP/ tag): ours as initiator, the initiator's as responder.
+  pvp_ref text NOT NULL,
   role text NOT NULL CHECK (role IN ('initiator', 'responder')),
   state text NOT NULL,
   version integer NOT NULL DEFAULT 0,
@@ -9,7 +11,8 @@ CREATE TABLE pvp (
   hash_lock text NOT NULL,
   -- The secret: the initiator's from creation, the responder's once revealed. Never logged.
   preimage text,
-  dt_leg jsonb NOT NULL,
+  -- The responder only learns the foreign leg from the pacs.009; the DT leg stays with the initiator.
+  dt_leg jsonb,
   foreign_leg jsonb NOT NULL,
   dt_reference text,
   foreign_reference text,
@@ -25,14 +28,16 @@ CREATE TABLE pvp (
   dt_lock_issued boolean NOT NULL DEFAULT false,
   foreign_lock_issued boolean NOT NULL DEFAULT false,
   reason_code text,
+  -- The pacs.009 every later message refers to (PvpOriginal of the ISO layer).
+  instruction jsonb,
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
   next_run_at timestamptz NOT NULL,
   lease_owner text,
   lease_until timestamptz,
-  UNIQUE (role, uetr)
+  UNIQUE (our_agent, role, uetr)
 );
-CREATE INDEX pvp_due ON pvp (next_run_at) WHERE state NOT IN ('SETTLED', 'REFUNDED', 'REJECTED');
+CREATE INDEX pvp_due ON pvp (our_agent, next_run_at) WHERE state NOT IN ('SETTLED', 'REFUNDED', 'REJECTED');
 CREATE INDEX pvp_state ON pvp (state, created_at);
 
 CREATE TABLE pvp_timeline (

@@ -1,0 +1,199 @@
+import type { Amount } from "../../iso20022/amount.ts";
+import { buildMessage, type Iso20022Message } from "../../iso20022/message.ts";
+import {
+  buildPvpCancellationRequest,
+  buildPvpInstruction,
+  buildPvpNotification,
+  buildPvpResolution,
+  buildPvpStatus,
+  readPvpCancellationRequest,
+  readPvpInstruction,
+  readPvpResolution,
+  readPvpStatus,
+  type PvpCancellationRequest,
+  type PvpInstruction,
+  type PvpOriginal,
+  type PvpResolution,
+  type PvpStatus,
+} from "../../iso20022/pvp/messages.ts";
+import { PvpProfileError } from "../../iso20022/pvp/tags.ts";
+import { readValidatedMessage } from "../../iso20022/validation/validate.ts";
+
+/**
+ * The PvP engine's side of the ISO 20022 PvP profile (docs/iso20022-pvp-profile.md): which message says
+ * what between two gateways, built and read by the ISO 20022 layer and validated (XSD + CBPR+) both before
+ * sending and on receipt.
+ *
+ *   initiator -> responder  pacs.009            instruction: lock the foreign leg under H until T_B
+ *   responder -> initiator  pacs.002 ACSP       the foreign leg is locked
+ *   initiator -> responder  pacs.002 ACSC+PRIM  the preimage: settle the foreign leg (the reveal)
+ *   responder -> initiator  pacs.002 ACSC+PRIM  the foreign leg is settled
+ *   responder -> initiator  pacs.002 RJCT       never locked, or refunded (ISO reason code)
+ *   initiator -> responder  camt.056            cancel before the reveal
+ *   responder -> initiator  camt.029 CNCL/RJCR  cancellation done (leg refunded) or refused
+ */
+export type InboundPvpMessage =
+  | { kind: "instruction"; instruction: PvpInstruction }
+  | { kind: "status"; status: PvpStatus }
+  | { kind: "cancellation_request"; request: PvpCancellationRequest }
+  | { kind: "resolution"; resolution: PvpResolution };
+
+/** A message failed the ISO 20022 layer or the PvP profile; `findings` lists the rule codes. */
+export class PvpMessageError extends Error {
+  override name = "PvpMessageError";
+  readonly code: "MESSAGE_INVALID" | "MESSAGE_NOT_PVP";
+  readonly findings: Array<{ code: string; path: string; message: string }>;
+  constructor(code: PvpMessageError["code"], message: string, findings: PvpMessageError["findings"] = []) {
+    super(message);
+    this.code = code;
+    this.findings = findings;
+  }
+}
+
+/** Renders a message and checks it the same way a receiver will; a message that fails is never sent. */
+export function renderValidated(message: Iso20022Message): string {
+  const xml = buildMessage(message);
+  const report = readValidatedMessage(xml);
+  if (!report.valid) {
+    throw new PvpMessageError("MESSAGE_INVALID", `outbound ${message.messageType} fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
+  }
+  return xml;
+}
+
+/** Validates an inbound message and reads it as a PvP profile message. */
+export function readInbound(xml: string, expectedHashLock?: (pvpRef: string) => string | undefined): { message: InboundPvpMessage; businessMessageId: string; from: string; to: string } {
+  const report = readValidatedMessage(xml);
+  if (!report.valid || report.message === undefined) {
+    throw new PvpMessageError("MESSAGE_INVALID", `message fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
+  }
+  const message = report.message;
+  const header = message.header;
+  if (header === undefined) throw new PvpMessageError("MESSAGE_NOT_PVP", "PvP messages travel with their Business Application Header");
+  try {
+    let read: InboundPvpMessage;
+    switch (message.messageType) {
+      case "pacs.009.001.08":
+        read = { kind: "instruction", instruction: readPvpInstruction(message) };
+        break;
+      case "pacs.002.001.10": {
+        const first = readPvpStatus(message);
+        read = { kind: "status", status: first.status === "ACSC" ? readPvpStatus(message, expectedHashLock?.(first.pvpId)) : first };
+        break;
+      }
+      case "camt.056.001.08":
+        read = { kind: "cancellation_request", request: readPvpCancellationRequest(message) };
+        break;
+      case "camt.029.001.09":
+        read = { kind: "resolution", resolution: readPvpResolution(message) };
+        break;
+      default:
+        throw new PvpMessageError("MESSAGE_NOT_PVP", `${message.messageType} is not a message a correspondent sends in the PvP profile`);
+    }
+    return { message: read, businessMessageId: header.businessMessageId, from: header.from, to: header.to };
+  } catch (error) {
+    if (error instanceof PvpProfileError) throw new PvpMessageError("MESSAGE_NOT_PVP", error.message, [{ code: error.code, path: "/", message: error.message }]);
+    throw error;
+  }
+}
+
+/** The identifiers of the pacs.009 that opened a PvP, which every later message refers to. */
+export type InstructionReference = PvpOriginal;
+
+export interface MessageParties {
+  pvpRef: string;
+  from: string;
+  to: string;
+  createdAt: Date;
+}
+
+/** ISO date-time with an explicit offset, second precision (CBPR+ wants the offset). */
+export function isoDateTime(at: Date): string {
+  return `${at.toISOString().slice(0, 19)}+00:00`;
+}
+
+/** Deterministic BizMsgIdr: the same message of the same PvP always has the same id (max 35 characters). */
+export function messageIdOf(pvpRef: string, what: string): string {
+  return `${pvpRef}-${what}`.slice(0, 35);
+}
+
+function envelope(parties: MessageParties, what: string) {
+  return {
+    messageId: messageIdOf(parties.pvpRef, what),
+    createdAt: isoDateTime(parties.createdAt),
+    from: parties.from,
+    to: parties.to,
+    pvpId: parties.pvpRef,
+  };
+}
+
+export function instructionMessage(
+  parties: MessageParties,
+  terms: { uetr: string; amount: Amount; hashLock: string; expiry: Date; debtor: string; creditor: string },
+): { xml: string; reference: InstructionReference } {
+  const base = envelope(parties, "I");
+  const message = buildPvpInstruction({
+    ...base,
+    uetr: terms.uetr,
+    endToEndId: parties.pvpRef.slice(0, 35),
+    amount: terms.amount,
+    settlementDate: base.createdAt.slice(0, 10),
+    debtor: terms.debtor,
+    creditor: terms.creditor,
+    hashLock: terms.hashLock,
+    expiry: isoDateTime(terms.expiry),
+  });
+  return {
+    xml: renderValidated(message),
+    reference: { messageId: base.messageId, createdAt: base.createdAt, instructionId: base.messageId, endToEndId: parties.pvpRef.slice(0, 35), uetr: terms.uetr },
+  };
+}
+
+export function lockedMessage(parties: MessageParties, original: InstructionReference, hashLock: string, expiry: Date): string {
+  return renderValidated(buildPvpStatus({ ...envelope(parties, "ACSP"), status: "ACSP", original, hashLock, expiry: isoDateTime(expiry) }));
+}
+
+/** ACSC with the preimage: from the initiator it is the reveal, from the responder the settlement report. */
+export function settledMessage(parties: MessageParties, original: InstructionReference, preimage: string, what: "REVEAL" | "ACSC"): string {
+  return renderValidated(buildPvpStatus({ ...envelope(parties, what), status: "ACSC", original, preimage }));
+}
+
+export function rejectedMessage(parties: MessageParties, original: InstructionReference, reason: string): string {
+  return renderValidated(buildPvpStatus({ ...envelope(parties, "RJCT"), status: "RJCT", original, reason }));
+}
+
+export function cancellationRequestMessage(parties: MessageParties, original: InstructionReference, amount: Amount, reason: string): string {
+  const base = envelope(parties, "C056");
+  return renderValidated(
+    buildPvpCancellationRequest({ ...base, caseId: messageIdOf(parties.pvpRef, "CASE"), original, originalAmount: amount, originalSettlementDate: original.createdAt.slice(0, 10), reason }),
+  );
+}
+
+export function resolutionMessage(parties: MessageParties, original: InstructionReference, outcome: "CNCL" | "RJCR", reason?: string): string {
+  const resolution: PvpResolution = { ...envelope(parties, `C029${outcome}`), caseId: messageIdOf(parties.pvpRef, "CASE"), outcome, original };
+  if (reason !== undefined) resolution.reason = reason;
+  return renderValidated(buildPvpResolution(resolution));
+}
+
+export function notificationMessage(
+  parties: MessageParties,
+  original: InstructionReference,
+  entry: { account: string; amount: Amount; creditDebit: "CRDT" | "DBIT"; what: string },
+): string {
+  const base = envelope(parties, entry.what);
+  return renderValidated(
+    buildPvpNotification({
+      ...base,
+      notificationId: base.messageId,
+      account: { otherId: entry.account },
+      amount: entry.amount,
+      creditDebit: entry.creditDebit,
+      bookingDate: base.createdAt.slice(0, 10),
+      original: { instructionId: original.instructionId, endToEndId: original.endToEndId, uetr: original.uetr },
+    }),
+  );
+}
+
+export function statusToBankMessage(parties: MessageParties, original: InstructionReference, status: { status: "RJCT"; reason: string } | { status: "ACSC"; preimage: string }): string {
+  if (status.status === "RJCT") return renderValidated(buildPvpStatus({ ...envelope(parties, "BRJCT"), status: "RJCT", original, reason: status.reason }));
+  return renderValidated(buildPvpStatus({ ...envelope(parties, "BACSC"), status: "ACSC", original, preimage: status.preimage }));
+}

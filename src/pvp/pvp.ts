@@ -1,0 +1,116 @@
+import type { Hex } from "viem";
+import type { InstructionReference } from "./protocol/pvp-messages.ts";
+import type { LegInstruction, LegSide, LegTerms, PvpSummary } from "./leg-port.ts";
+import type { PvpRole, PvpState } from "./state-machine.ts";
+
+/** One PvP as the gateway keeps it. Amounts are minor units; the preimage never leaves this record unasked. */
+export interface PvpRecord {
+  id: string;
+  /** The PvP id in messages (`/PVP/` tag), shared by both gateways. */
+  pvpRef: string;
+  role: PvpRole;
+  state: PvpState;
+  version: number;
+  uetr: string;
+  hashLock: Hex;
+  preimage: Hex | undefined;
+  /** Undefined on the responder, which only learns the foreign leg. */
+  dtLeg: LegTerms | undefined;
+  foreignLeg: LegTerms;
+  dtReference: string | undefined;
+  foreignReference: string | undefined;
+  ourAgent: string;
+  counterpartyAgent: string;
+  createdBy: string;
+  peerStatus: PeerLegStatus | undefined;
+  peerReason: string | undefined;
+  cancelRequested: boolean;
+  dtLockRefused: boolean;
+  foreignLockRefused: boolean;
+  dtLockIssued: boolean;
+  foreignLockIssued: boolean;
+  reasonCode: string | undefined;
+  instruction: InstructionReference | undefined;
+  createdAt: Date;
+  updatedAt: Date;
+  nextRunAt: Date;
+}
+
+/** What a correspondent last reported about the leg on its ledger. */
+export type PeerLegStatus = "locked" | "claimed" | "rejected" | "refunded";
+
+export function summaryOf(pvp: PvpRecord): PvpSummary {
+  return {
+    id: pvp.pvpRef,
+    uetr: pvp.uetr,
+    role: pvp.role,
+    dtLeg: pvp.dtLeg,
+    foreignLeg: pvp.foreignLeg,
+    instruction: pvp.instruction,
+    ourAgent: pvp.ourAgent,
+    counterpartyAgent: pvp.counterpartyAgent,
+  };
+}
+
+export function legOf(pvp: PvpRecord, side: LegSide): LegInstruction {
+  const terms = side === "dt" ? pvp.dtLeg : pvp.foreignLeg;
+  if (terms === undefined) throw new Error(`PvP ${pvp.id} has no ${side} leg here`);
+  return {
+    key: `${pvp.id}:${side}`,
+    pvp: summaryOf(pvp),
+    side,
+    terms,
+    reference: side === "dt" ? pvp.dtReference : pvp.foreignReference,
+    reported: pvp.peerStatus === undefined ? undefined : { status: pvp.peerStatus, reason: pvp.peerReason },
+  };
+}
+
+/** A leg's terms as stored (JSON): bigint and Date as strings. */
+export function legToJson(terms: LegTerms): Record<string, string> {
+  return {
+    ledger: terms.ledger,
+    payer: terms.payer,
+    beneficiary: terms.beneficiary,
+    amount: terms.amount.toString(),
+    currency: terms.currency,
+    hashLock: terms.hashLock,
+    expiresAt: terms.expiresAt.toISOString(),
+  };
+}
+
+export function legFromJson(value: unknown): LegTerms {
+  const json = value as Record<string, string>;
+  return {
+    ledger: String(json["ledger"]),
+    payer: String(json["payer"]),
+    beneficiary: String(json["beneficiary"]),
+    amount: BigInt(json["amount"] ?? "0"),
+    currency: String(json["currency"]),
+    hashLock: String(json["hashLock"]) as Hex,
+    expiresAt: new Date(String(json["expiresAt"])),
+  };
+}
+
+/** JSON view of a PvP for the API and the CLI: never the preimage before the PvP is settled. */
+export function pvpToJson(pvp: PvpRecord): Record<string, unknown> {
+  const leg = (terms: LegTerms | undefined, reference: string | undefined) =>
+    terms === undefined ? null : { ...legToJson(terms), reference: reference ?? null };
+  return {
+    id: pvp.id,
+    pvpRef: pvp.pvpRef,
+    role: pvp.role,
+    state: pvp.state,
+    uetr: pvp.uetr,
+    hashLock: pvp.hashLock,
+    ourAgent: pvp.ourAgent,
+    counterpartyAgent: pvp.counterpartyAgent,
+    createdBy: pvp.createdBy,
+    dtLeg: leg(pvp.dtLeg, pvp.dtReference),
+    foreignLeg: leg(pvp.foreignLeg, pvp.foreignReference),
+    peerStatus: pvp.peerStatus ?? null,
+    reasonCode: pvp.reasonCode ?? null,
+    cancelRequested: pvp.cancelRequested,
+    createdAt: pvp.createdAt.toISOString(),
+    updatedAt: pvp.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,328 @@
+import type { Hex } from "viem";
+import type { Database, Queryable } from "../persistence/database.ts";
+import type { LegSide } from "./leg-port.ts";
+import { legFromJson, legToJson, type PeerLegStatus, type PvpRecord } from "./pvp.ts";
+import type { InstructionReference } from "./protocol/pvp-messages.ts";
+import { TERMINAL_STATES, type PvpState } from "./state-machine.ts";
+
+/** A row of the outbox: a ledger command or a message to a correspondent, executed idempotently. */
+export interface OutboxCommand {
+  id: bigint;
+  pvpId: string;
+  command: "lock" | "claim" | "refund" | "send";
+  side: LegSide | undefined;
+  payload: { early?: boolean; xml?: string; to?: string; messageId?: string; messageType?: string };
+  idempotencyKey: string;
+  attempts: number;
+  nextAttemptAt: Date;
+}
+
+export interface TimelineEntry {
+  at: Date;
+  kind: "transition" | "command" | "message_in" | "message_out" | "notice";
+  fromState: string | null;
+  toState: string | null;
+  event: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface MessageRecord {
+  businessMessageId: string;
+  direction: "in" | "out";
+  messageType: string;
+  counterparty: string;
+  at: Date;
+  summary: Record<string, unknown>;
+  xml: string;
+}
+
+export interface PvpListFilter {
+  state?: PvpState;
+  role?: "initiator" | "responder";
+  counterpartyAgent?: string;
+  createdBy?: string;
+  limit?: number;
+  /** Creation time strictly before this (paging backwards). */
+  before?: Date;
+}
+
+const PVP_COLUMNS = `id, pvp_ref, role, state, version, uetr::text AS uetr, hash_lock, preimage, dt_leg, foreign_leg, dt_reference,
+  foreign_reference, our_agent, counterparty_agent, created_by, peer_status, peer_reason, cancel_requested, dt_lock_refused,
+  foreign_lock_refused, dt_lock_issued, foreign_lock_issued, reason_code, instruction, created_at, updated_at, next_run_at`;
+
+type Row = Record<string, unknown>;
+
+function json(value: unknown): unknown {
+  return typeof value === "string" ? JSON.parse(value) : value;
+}
+
+function optional<T>(value: unknown): T | undefined {
+  return value === null || value === undefined ? undefined : (value as T);
+}
+
+export function pvpFromRow(row: Row): PvpRecord {
+  return {
+    id: String(row["id"]),
+    pvpRef: String(row["pvp_ref"]),
+    role: row["role"] as PvpRecord["role"],
+    state: row["state"] as PvpState,
+    version: Number(row["version"]),
+    uetr: String(row["uetr"]),
+    hashLock: String(row["hash_lock"]) as Hex,
+    preimage: optional<Hex>(row["preimage"]),
+    dtLeg: row["dt_leg"] === null ? undefined : legFromJson(json(row["dt_leg"])),
+    foreignLeg: legFromJson(json(row["foreign_leg"])),
+    dtReference: optional(row["dt_reference"]),
+    foreignReference: optional(row["foreign_reference"]),
+    ourAgent: String(row["our_agent"]),
+    counterpartyAgent: String(row["counterparty_agent"]),
+    createdBy: String(row["created_by"]),
+    peerStatus: optional<PeerLegStatus>(row["peer_status"]),
+    peerReason: optional(row["peer_reason"]),
+    cancelRequested: Boolean(row["cancel_requested"]),
+    dtLockRefused: Boolean(row["dt_lock_refused"]),
+    foreignLockRefused: Boolean(row["foreign_lock_refused"]),
+    dtLockIssued: Boolean(row["dt_lock_issued"]),
+    foreignLockIssued: Boolean(row["foreign_lock_issued"]),
+    reasonCode: optional(row["reason_code"]),
+    instruction: row["instruction"] === null ? undefined : (json(row["instruction"]) as InstructionReference),
+    createdAt: row["created_at"] as Date,
+    updatedAt: row["updated_at"] as Date,
+    nextRunAt: row["next_run_at"] as Date,
+  };
+}
+
+function commandFromRow(row: Row): OutboxCommand {
+  return {
+    id: BigInt(row["id"] as bigint),
+    pvpId: String(row["pvp_id"]),
+    command: row["command"] as OutboxCommand["command"],
+    side: optional<LegSide>(row["side"]),
+    payload: json(row["payload"]) as OutboxCommand["payload"],
+    idempotencyKey: String(row["idempotency_key"]),
+    attempts: Number(row["attempts"]),
+    nextAttemptAt: row["next_attempt_at"] as Date,
+  };
+}
+
+const terminalList = TERMINAL_STATES.map((state) => `'${state}'`).join(", ");
+
+/** SQL of the PvP engine. Every method takes the transaction it runs in, or the database. */
+export const pvpStore = {
+  async insert(tx: Queryable, pvp: PvpRecord): Promise<void> {
+    await tx.query(
+      `INSERT INTO pvp (id, pvp_ref, role, state, version, uetr, hash_lock, preimage, dt_leg, foreign_leg, our_agent, counterparty_agent,
+         created_by, instruction, created_at, updated_at, next_run_at)
+       VALUES ($1, $2, $3, $4, 0, $5::uuid, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $14, $14)`,
+      [
+        pvp.id,
+        pvp.pvpRef,
+        pvp.role,
+        pvp.state,
+        pvp.uetr,
+        pvp.hashLock,
+        pvp.preimage ?? null,
+        pvp.dtLeg ? JSON.stringify(legToJson(pvp.dtLeg)) : null,
+        JSON.stringify(legToJson(pvp.foreignLeg)),
+        pvp.ourAgent,
+        pvp.counterpartyAgent,
+        pvp.createdBy,
+        pvp.instruction ? JSON.stringify(pvp.instruction) : null,
+        pvp.createdAt,
+      ],
+    );
+  },
+
+  async get(db: Queryable, id: string, forUpdate = false): Promise<PvpRecord | undefined> {
+    const result = await db.query(`SELECT ${PVP_COLUMNS} FROM pvp WHERE id = $1${forUpdate ? " FOR UPDATE" : ""}`, [id]);
+    return result.rows[0] ? pvpFromRow(result.rows[0]) : undefined;
+  },
+
+  async byUetr(db: Queryable, ourAgent: string, role: "initiator" | "responder", uetr: string, forUpdate = false): Promise<PvpRecord | undefined> {
+    const result = await db.query(
+      `SELECT ${PVP_COLUMNS} FROM pvp WHERE our_agent = $1 AND role = $2 AND uetr = $3::uuid${forUpdate ? " FOR UPDATE" : ""}`,
+      [ourAgent, role, uetr],
+    );
+    return result.rows[0] ? pvpFromRow(result.rows[0]) : undefined;
+  },
+
+  async list(db: Queryable, ourAgent: string, filter: PvpListFilter): Promise<PvpRecord[]> {
+    const where = ["our_agent = $1"];
+    const params: unknown[] = [ourAgent];
+    const add = (clause: string, value: unknown) => {
+      params.push(value);
+      where.push(clause.replace("?", `$${params.length}`));
+    };
+    if (filter.state) add("state = ?", filter.state);
+    if (filter.role) add("role = ?", filter.role);
+    if (filter.counterpartyAgent) add("counterparty_agent = ?", filter.counterpartyAgent);
+    if (filter.createdBy) add("created_by = ?", filter.createdBy);
+    if (filter.before) add("created_at < ?", filter.before);
+    params.push(Math.min(filter.limit ?? 50, 500));
+    const result = await db.query(
+      `SELECT ${PVP_COLUMNS} FROM pvp WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return result.rows.map(pvpFromRow);
+  },
+
+  /**
+   * Leases up to `limit` due PvPs for one worker. SKIP LOCKED lets several gateway processes share the
+   * table: each due PvP goes to one of them, and a lease that outlives a crashed worker simply expires.
+   */
+  async leaseDue(db: Database, ourAgent: string, worker: string, now: Date, leaseMs: number, limit: number): Promise<string[]> {
+    return db.transaction(async (tx) => {
+      const result = await tx.query<{ id: string }>(
+        `UPDATE pvp SET lease_owner = $2, lease_until = $3
+         WHERE id IN (
+           SELECT id FROM pvp
+           WHERE our_agent = $1 AND state NOT IN (${terminalList}) AND next_run_at <= $4 AND (lease_until IS NULL OR lease_until < $4)
+           ORDER BY next_run_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+         RETURNING id`,
+        [ourAgent, worker, new Date(now.getTime() + leaseMs), now, limit],
+      );
+      return result.rows.map((row) => row.id);
+    });
+  },
+
+  /** Leases one PvP now, whether due or not; false when another worker holds it. */
+  async leaseOne(db: Database, id: string, worker: string, now: Date, leaseMs: number): Promise<boolean> {
+    const result = await db.query(
+      `UPDATE pvp SET lease_owner = $2, lease_until = $3 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $4 OR lease_owner = $2)`,
+      [id, worker, new Date(now.getTime() + leaseMs), now],
+    );
+    return result.rowCount === 1;
+  },
+
+  async releaseLease(db: Queryable, id: string, worker: string, nextRunAt: Date): Promise<void> {
+    await db.query(`UPDATE pvp SET lease_owner = NULL, lease_until = NULL, next_run_at = $3 WHERE id = $1 AND lease_owner = $2`, [id, worker, nextRunAt]);
+  },
+
+  /** Moves a PvP from the state it was read in; false when someone else moved it first. */
+  async moveState(tx: Queryable, pvp: PvpRecord, to: PvpState, now: Date, changes: { reasonCode?: string } = {}): Promise<boolean> {
+    const result = await tx.query(
+      `UPDATE pvp SET state = $3, version = version + 1, updated_at = $4, next_run_at = $4, reason_code = COALESCE($5, reason_code)
+       WHERE id = $1 AND version = $2`,
+      [pvp.id, pvp.version, to, now, changes.reasonCode ?? null],
+    );
+    return result.rowCount === 1;
+  },
+
+  async update(tx: Queryable, id: string, set: Record<string, unknown>, now: Date): Promise<void> {
+    const columns = Object.keys(set);
+    const assignments = columns.map((column, index) => `${column} = $${index + 3}`);
+    await tx.query(`UPDATE pvp SET ${[...assignments, "updated_at = $2", "next_run_at = LEAST(next_run_at, $2)"].join(", ")} WHERE id = $1`, [
+      id,
+      now,
+      ...columns.map((column) => set[column]),
+    ]);
+  },
+
+  async addTimeline(tx: Queryable, pvpId: string, entry: TimelineEntry): Promise<void> {
+    await tx.query(
+      `INSERT INTO pvp_timeline (pvp_id, at, kind, from_state, to_state, event, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+      [pvpId, entry.at, entry.kind, entry.fromState, entry.toState, entry.event, JSON.stringify(entry.detail)],
+    );
+  },
+
+  async timeline(db: Queryable, pvpId: string): Promise<TimelineEntry[]> {
+    const result = await db.query(`SELECT at, kind, from_state, to_state, event, detail FROM pvp_timeline WHERE pvp_id = $1 ORDER BY seq`, [pvpId]);
+    return result.rows.map((row) => ({
+      at: row["at"] as Date,
+      kind: row["kind"] as TimelineEntry["kind"],
+      fromState: optional<string>(row["from_state"]) ?? null,
+      toState: optional<string>(row["to_state"]) ?? null,
+      event: optional<string>(row["event"]) ?? null,
+      detail: json(row["detail"]) as Record<string, unknown>,
+    }));
+  },
+
+  /** Records a message; false when this BizMsgIdr was already recorded in that direction (a replay). */
+  async recordMessage(tx: Queryable, pvpId: string | null, message: MessageRecord & { uetr?: string }): Promise<boolean> {
+    const result = await tx.query(
+      `INSERT INTO pvp_message (business_message_id, direction, pvp_id, message_type, uetr, counterparty, summary, xml, at)
+       VALUES ($1, $2, $3, $4, $5::uuid, $6, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING`,
+      [
+        message.businessMessageId,
+        message.direction,
+        pvpId,
+        message.messageType,
+        message.uetr ?? null,
+        message.counterparty,
+        JSON.stringify(message.summary),
+        message.xml,
+        message.at,
+      ],
+    );
+    return result.rowCount === 1;
+  },
+
+  async messages(db: Queryable, pvpId: string): Promise<MessageRecord[]> {
+    const result = await db.query(
+      `SELECT business_message_id, direction, message_type, counterparty, at, summary, xml FROM pvp_message WHERE pvp_id = $1 ORDER BY at, business_message_id`,
+      [pvpId],
+    );
+    return result.rows.map((row) => ({
+      businessMessageId: String(row["business_message_id"]),
+      direction: row["direction"] as "in" | "out",
+      messageType: String(row["message_type"]),
+      counterparty: String(row["counterparty"]),
+      at: row["at"] as Date,
+      summary: json(row["summary"]) as Record<string, unknown>,
+      xml: String(row["xml"]),
+    }));
+  },
+
+  async enqueue(
+    tx: Queryable,
+    pvpId: string,
+    command: OutboxCommand["command"],
+    side: LegSide | null,
+    payload: OutboxCommand["payload"],
+    idempotencyKey: string,
+    now: Date,
+  ): Promise<void> {
+    await tx.query(
+      `INSERT INTO pvp_outbox (pvp_id, command, side, payload, idempotency_key, next_attempt_at, created_at)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $6) ON CONFLICT (idempotency_key) DO NOTHING`,
+      [pvpId, command, side, JSON.stringify(payload), idempotencyKey, now],
+    );
+  },
+
+  async pendingCommands(db: Queryable, pvpId: string): Promise<OutboxCommand[]> {
+    const result = await db.query(
+      `SELECT id, pvp_id, command, side, payload, idempotency_key, attempts, next_attempt_at FROM pvp_outbox WHERE pvp_id = $1 AND status = 'pending' ORDER BY id`,
+      [pvpId],
+    );
+    return result.rows.map(commandFromRow);
+  },
+
+  async finishCommand(tx: Queryable, id: bigint, status: "done" | "failed" | "cancelled", now: Date, error?: string): Promise<void> {
+    await tx.query(`UPDATE pvp_outbox SET status = $2, done_at = $3, last_error = $4, attempts = attempts + 1 WHERE id = $1 AND status = 'pending'`, [
+      id,
+      status,
+      now,
+      error ?? null,
+    ]);
+  },
+
+  async retryCommand(db: Queryable, id: bigint, nextAttemptAt: Date, error: string): Promise<void> {
+    await db.query(`UPDATE pvp_outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $1 AND status = 'pending'`, [
+      id,
+      nextAttemptAt,
+      error,
+    ]);
+  },
+
+  async cancelCommands(tx: Queryable, pvpId: string, command: OutboxCommand["command"], now: Date): Promise<void> {
+    await tx.query(`UPDATE pvp_outbox SET status = 'cancelled', done_at = $3 WHERE pvp_id = $1 AND command = $2 AND status = 'pending'`, [pvpId, command, now]);
+  },
+
+  async outbox(db: Queryable, pvpId: string): Promise<Array<OutboxCommand & { status: string; lastError: string | null }>> {
+    const result = await db.query(
+      `SELECT id, pvp_id, command, side, payload, idempotency_key, attempts, next_attempt_at, status, last_error FROM pvp_outbox WHERE pvp_id = $1 ORDER BY id`,
+      [pvpId],
+    );
+    return result.rows.map((row) => ({ ...commandFromRow(row), status: String(row["status"]), lastError: optional<string>(row["last_error"]) ?? null }));
+  },
+};
