@@ -27,7 +27,13 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
   };
 
   const run = async <Row>(sql: string, params?: readonly unknown[]) => {
-    const result = await pglite.query<Row>(sql, params as unknown[] | undefined);
+    if (!params || params.length === 0) {
+      // Without parameters use the simple protocol, which (like pg) accepts several statements: migrations.
+      const results = await pglite.exec(sql);
+      const last = results[results.length - 1];
+      return { rows: (last?.rows ?? []) as Row[], rowCount: last?.affectedRows ?? last?.rows.length ?? 0 };
+    }
+    const result = await pglite.query<Row>(sql, params as unknown[]);
     return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
   };
 
