@@ -51,6 +51,14 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       io.err(`tenge-gateway ${entry.words.join(" ")}: ${error.message}`);
       return 2;
     }
+    if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`tenge-gateway ${entry.words.join(" ")}: ${(error as Error).message}; see --help`);
+      return 2;
+    }
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      io.err(`tenge-gateway ${entry.words.join(" ")}: PORT is in use (${(error as Error).message})`);
+      return 2;
+    }
     throw error;
   }
 }

@@ -1,11 +1,53 @@
-import type { CommandModule } from "./command.ts";
+import { loadConfig } from "../config/config.ts";
+import { startGateway } from "../gateway/run.ts";
+import type { CommandIo, CommandModule } from "./command.ts";
 
-export const help = `Usage: tenge-gateway start
+const help = `Usage: tenge-gateway start
 
-Runs the gateway until SIGTERM or SIGINT.`;
+Runs the gateway until SIGTERM or SIGINT: applies pending migrations, starts the embedded parts
+(unless EMBEDDED=false), serves HTTP on HOST:PORT and prints the URLs it serves.
 
-export async function run(): Promise<number> {
-  return 0;
+Environment (see README "Configuration"):
+  HOST (127.0.0.1), PORT (8080), DATABASE_URL (PostgreSQL; unset = embedded PGlite under DATA_DIR),
+  DATA_DIR (./.data), LOG_LEVEL (info), BODY_LIMIT_BYTES (1048576), SHUTDOWN_TIMEOUT_MS (10000),
+  EMBEDDED (true), PUBLIC_URL, TENGE_CONFIG_FILE (JSON file of the same variables)`;
+
+async function run(args: string[], io: CommandIo): Promise<number> {
+  if (args.length > 0) {
+    io.err(`tenge-gateway start: unexpected argument "${args[0]}"; see --help`);
+    return 2;
+  }
+  const config = loadConfig(io.env);
+  const gateway = await startGateway(config);
+  io.out(`tenge-gateway listening on ${gateway.url}`);
+  for (const [name, link] of Object.entries(gateway.links)) io.out(`  ${name.padEnd(18)} ${link}`);
+  io.out("Press Ctrl+C to stop.");
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      gateway.logger.info({ event: "shutdown", signal }, "shutting down: finishing in-flight work");
+      const force = setTimeout(() => {
+        gateway.logger.error({ event: "shutdown.timeout" }, "shutdown took too long; exiting");
+        resolve(1);
+      }, config.shutdownTimeoutMs);
+      force.unref();
+      gateway.close().then(
+        () => {
+          clearTimeout(force);
+          resolve(0);
+        },
+        (error: unknown) => {
+          gateway.logger.error({ err: error }, "shutdown failed");
+          resolve(1);
+        },
+      );
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
 }
 
 export default { help, run } satisfies CommandModule;

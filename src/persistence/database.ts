@@ -12,6 +12,8 @@ export interface QueryResult<Row> {
 /** Anything that runs SQL: the database itself or an open transaction. */
 export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
 }
 
 export type IsolationLevel = "read committed" | "repeatable read" | "serializable";

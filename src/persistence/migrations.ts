@@ -76,7 +76,7 @@ export async function migrate(db: Database, sets: MigrationSet[]): Promise<Appli
           }
           continue;
         }
-        await tx.query(migration.sql);
+        await tx.exec(migration.sql);
         await tx.query("INSERT INTO schema_migrations (component, version, name, checksum) VALUES ($1, $2, $3, $4)", [
           set.component,
           migration.version,

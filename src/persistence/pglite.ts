@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { PGlite, types } from "@electric-sql/pglite";
 import { beginStatement, withRetries, type Database, type Queryable, type TransactionOptions } from "./database.ts";
 
@@ -12,7 +13,7 @@ export interface PgliteOptions {
  * migrations as PostgreSQL. A data directory can be opened by one process only.
  */
 export async function openPglite(options: PgliteOptions): Promise<Database> {
-  if (!options.dataDir.startsWith("memory://")) mkdirSync(options.dataDir, { recursive: true });
+  const unlock = options.dataDir.startsWith("memory://") ? () => {} : lockDirectory(options.dataDir);
   const pglite = await PGlite.create({
     dataDir: options.dataDir,
     parsers: { [types.INT8]: (value: string) => BigInt(value) },
@@ -27,26 +28,24 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
   };
 
   const run = async <Row>(sql: string, params?: readonly unknown[]) => {
-    if (!params || params.length === 0) {
-      // Without parameters use the simple protocol, which (like pg) accepts several statements: migrations.
-      const results = await pglite.exec(sql);
-      const last = results[results.length - 1];
-      return { rows: (last?.rows ?? []) as Row[], rowCount: last?.affectedRows ?? last?.rows.length ?? 0 };
-    }
-    const result = await pglite.query<Row>(sql, params as unknown[]);
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    const result = await pglite.query<Row>(sql, params as unknown[] | undefined);
+    // pg counts the rows a SELECT returns; PGlite reports only affected rows.
+    return { rows: result.rows, rowCount: result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0) };
   };
+
+  const execute = async (sql: string) => void (await pglite.exec(sql));
 
   return {
     kind: "pglite",
     query: (sql, params) => exclusive(() => run(sql, params)),
+    exec: (sql) => exclusive(() => execute(sql)),
     transaction<T>(work: (tx: Queryable) => Promise<T>, txOptions: TransactionOptions = {}) {
       return withRetries(
         () =>
           exclusive(async () => {
             await pglite.exec(beginStatement(txOptions.isolation));
             try {
-              const result = await work({ query: run });
+              const result = await work({ query: run, exec: execute });
               await pglite.exec("COMMIT");
               return result;
             } catch (error) {
@@ -57,6 +56,46 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
         txOptions.retries ?? 5,
       );
     },
-    close: () => exclusive(() => pglite.close()),
+    close: () => exclusive(() => pglite.close()).finally(unlock),
   };
+}
+
+export class DataDirectoryInUseError extends Error {
+  override name = "DataDirectoryInUseError";
+}
+
+/**
+ * PGlite files must never be opened by two processes at once: a lock file holds the owner's pid.
+ * A lock left by a process that no longer runs is taken over.
+ */
+function lockDirectory(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const lockPath = join(dataDir, "tenge-gateway.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const owner = Number(readFileSync(lockPath, "utf8"));
+      if (owner && isAlive(owner)) {
+        throw new DataDirectoryInUseError(
+          `the embedded database in ${dataDir} is in use by process ${owner}; stop it, use its operator API, or set DATABASE_URL`,
+        );
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new DataDirectoryInUseError(`could not lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -46,13 +46,17 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   return {
     kind: "postgres",
     query: (sql, params) => query(pool, sql, params),
+    exec: async (sql) => void (await pool.query(sql)),
     async transaction<T>(work: (tx: Queryable) => Promise<T>, txOptions: TransactionOptions = {}) {
       return withRetries(async () => {
         const client = await pool.connect();
         let broken = false;
         try {
           await client.query(beginStatement(txOptions.isolation));
-          const result = await work({ query: (sql, params) => query(client, sql, params) });
+          const result = await work({
+            query: (sql, params) => query(client, sql, params),
+            exec: async (sql) => void (await client.query(sql)),
+          });
           await client.query("COMMIT");
           return result;
         } catch (error) {

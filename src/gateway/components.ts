@@ -1,0 +1,6 @@
+import { migrationsFrom, type MigrationSet } from "../persistence/migrations.ts";
+
+/** Every component's migrations, in the order they are applied. Features add theirs here. */
+export function gatewayMigrations(): MigrationSet[] {
+  return [migrationsFrom("identity", new URL("../identity/migrations/", import.meta.url))];
+}

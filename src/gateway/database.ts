@@ -1,0 +1,36 @@
+import { ConfigError, type GatewayConfig } from "../config/config.ts";
+import type { Database } from "../persistence/database.ts";
+import { migrate } from "../persistence/migrations.ts";
+import { openDatabase } from "../persistence/open.ts";
+import { DataDirectoryInUseError } from "../persistence/pglite.ts";
+import { gatewayMigrations } from "./components.ts";
+
+/**
+ * Opens the gateway's database (PostgreSQL or embedded PGlite). Failing to reach it is a configuration
+ * problem reported as one line naming the variable (without the password).
+ */
+export async function connectGatewayDatabase(config: GatewayConfig, poolSize = config.databasePoolSize): Promise<Database> {
+  try {
+    return await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize });
+  } catch (error) {
+    if (error instanceof DataDirectoryInUseError) throw new ConfigError("DATA_DIR", error.message);
+    if (config.databaseUrl) {
+      const url = new URL(config.databaseUrl);
+      const reason = (error as { code?: string }).code ?? (error as Error).message;
+      throw new ConfigError("DATABASE_URL", `could not connect to PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname} (${reason})`);
+    }
+    throw error;
+  }
+}
+
+/** Opens the database and brings its schema up to date. */
+export async function openGatewayDatabase(config: GatewayConfig): Promise<Database> {
+  const db = await connectGatewayDatabase(config);
+  try {
+    await migrate(db, gatewayMigrations());
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
+}

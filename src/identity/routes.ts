@@ -1,0 +1,179 @@
+import type { FastifyInstance } from "fastify";
+import { ApiError, errorSchema } from "../server/errors.ts";
+import { ROLES, type Role } from "./principal.ts";
+import { IdentityError, type IdentityStore } from "./store.ts";
+
+const operatorOnly = { access: ["operator"] as const };
+const tags = ["identity"];
+
+const credentialSchema = {
+  type: "object",
+  required: ["id", "kind", "createdAt"],
+  properties: {
+    id: { type: "string" },
+    kind: { type: "string", enum: ["api_key", "ed25519"] },
+    label: { type: ["string", "null"] },
+    publicKey: { type: ["string", "null"] },
+    createdAt: { type: "string", format: "date-time" },
+    revokedAt: { type: ["string", "null"], format: "date-time" },
+  },
+} as const;
+
+const principalSchema = {
+  type: "object",
+  required: ["id", "role", "name"],
+  properties: {
+    id: { type: "string" },
+    role: { type: "string", enum: [...ROLES] },
+    name: { type: "string" },
+    createdAt: { type: "string", format: "date-time" },
+    revokedAt: { type: ["string", "null"], format: "date-time" },
+    credentials: { type: "array", items: credentialSchema },
+  },
+} as const;
+
+const idParams = {
+  type: "object",
+  required: ["id"],
+  properties: { id: { type: "string", minLength: 1, maxLength: 128 } },
+} as const;
+
+function asApiError(error: unknown): never {
+  if (error instanceof IdentityError) {
+    const status = error.code === "PRINCIPAL_NOT_FOUND" || error.code === "CREDENTIAL_NOT_FOUND" ? 404 : error.code === "DUPLICATE_KEY_ID" ? 409 : 400;
+    throw new ApiError(status, error.code, error.message);
+  }
+  if ((error as { code?: string }).code === "23505") throw new ApiError(409, "DUPLICATE_ID", "that id is taken");
+  throw error;
+}
+
+/** The operator API that registers and revokes principals and their credentials. */
+export function identityRoutes(identity: IdentityStore) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.post<{ Body: { role: Role; name: string; id?: string } }>(
+      "/operator/principals",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Register a principal (operator, bank, correspondent or exchange)",
+          security: [{ apiKey: [] }],
+          body: {
+            type: "object",
+            required: ["role", "name"],
+            additionalProperties: false,
+            properties: {
+              role: { type: "string", enum: [...ROLES] },
+              name: { type: "string", minLength: 1, maxLength: 200 },
+              id: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$" },
+            },
+          },
+          response: { 201: principalSchema, 400: errorSchema, 409: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const id = await identity.createPrincipal(request.body.role, request.body.name, request.body.id).catch(asApiError);
+        request.log.info({ event: "identity.principal_created", principal: id, by: request.principal?.id }, "principal registered");
+        return reply.status(201).send({ id, role: request.body.role, name: request.body.name, credentials: [] });
+      },
+    );
+
+    app.get(
+      "/operator/principals",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "List principals and their credentials (never secrets)",
+          security: [{ apiKey: [] }],
+          response: { 200: { type: "array", items: principalSchema } },
+        },
+      },
+      async () => identity.list(),
+    );
+
+    app.post<{ Params: { id: string }; Body: { label?: string } | undefined }>(
+      "/operator/principals/:id/api-keys",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Issue an API key; the key is returned once and stored only as a hash",
+          security: [{ apiKey: [] }],
+          params: idParams,
+          body: { type: "object", additionalProperties: false, properties: { label: { type: "string", maxLength: 200 } } },
+          response: {
+            201: {
+              type: "object",
+              required: ["credentialId", "apiKey"],
+              properties: { credentialId: { type: "string" }, apiKey: { type: "string" } },
+            },
+            404: errorSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const issued = await identity.issueApiKey(request.params.id, request.body?.label).catch(asApiError);
+        request.log.info({ event: "identity.api_key_issued", principal: request.params.id, credential: issued.credentialId }, "API key issued");
+        return reply.status(201).send(issued);
+      },
+    );
+
+    app.post<{ Params: { id: string }; Body: { publicKey: string; keyId?: string; label?: string } }>(
+      "/operator/principals/:id/signing-keys",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Register an Ed25519 public key for RFC 9421 request signatures",
+          security: [{ apiKey: [] }],
+          params: idParams,
+          body: {
+            type: "object",
+            required: ["publicKey"],
+            additionalProperties: false,
+            properties: {
+              publicKey: { type: "string", description: "32-byte Ed25519 public key, hex or base64" },
+              keyId: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$" },
+              label: { type: "string", maxLength: 200 },
+            },
+          },
+          response: {
+            201: { type: "object", required: ["keyId"], properties: { keyId: { type: "string" } } },
+            400: errorSchema,
+            404: errorSchema,
+            409: errorSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { publicKey, keyId, label } = request.body;
+        const id = await identity.registerSigningKey(request.params.id, publicKey, keyId, label).catch(asApiError);
+        request.log.info({ event: "identity.signing_key_registered", principal: request.params.id, keyId: id }, "signing key registered");
+        return reply.status(201).send({ keyId: id });
+      },
+    );
+
+    app.post<{ Params: { id: string } }>(
+      "/operator/revocations/:id",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Revoke a credential, or a principal with all its credentials",
+          security: [{ apiKey: [] }],
+          params: idParams,
+          response: {
+            200: { type: "object", required: ["revoked"], properties: { revoked: { type: "string", enum: ["credential", "principal"] } } },
+            404: errorSchema,
+          },
+        },
+      },
+      async (request) => {
+        const revoked = await identity.revoke(request.params.id).catch(asApiError);
+        request.log.info({ event: "identity.revoked", id: request.params.id, kind: revoked, by: request.principal?.id }, "revoked");
+        return { revoked };
+      },
+    );
+  };
+}

@@ -1,0 +1,193 @@
+import { createHash, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
+import type { Queryable } from "../persistence/database.ts";
+import { ed25519PublicKey } from "./http-signature.ts";
+import type { Principal, Role } from "./principal.ts";
+
+export interface PrincipalRecord {
+  id: string;
+  role: Role;
+  name: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  credentials: CredentialRecord[];
+}
+
+export interface CredentialRecord {
+  id: string;
+  kind: "api_key" | "ed25519";
+  label: string | null;
+  /** Hex of the raw Ed25519 public key (signing keys only). */
+  publicKey: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export class IdentityError extends Error {
+  override name = "IdentityError";
+  readonly code: "PRINCIPAL_NOT_FOUND" | "CREDENTIAL_NOT_FOUND" | "INVALID_PUBLIC_KEY" | "DUPLICATE_KEY_ID";
+  constructor(code: IdentityError["code"], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const API_KEY_PATTERN = /^tgk_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$/;
+const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest();
+const newId = (prefix: string) => `${prefix}_${randomBytes(8).toString("hex")}`;
+
+/**
+ * Principals and their credentials. API keys are shown once at creation and stored only as a hash;
+ * signing keys are Ed25519 public keys that sign requests (RFC 9421) under their credential id.
+ */
+export class IdentityStore {
+  readonly #db: Queryable;
+
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+
+  async createPrincipal(role: Role, name: string, id: string = newId(role)): Promise<string> {
+    await this.#db.query("INSERT INTO identity.principals (id, role, name) VALUES ($1, $2, $3)", [id, role, name]);
+    return id;
+  }
+
+  /** Issues an API key; the returned secret is not stored and cannot be shown again. */
+  async issueApiKey(principalId: string, label?: string): Promise<{ credentialId: string; apiKey: string }> {
+    await this.#requirePrincipal(principalId);
+    const keyHex = randomBytes(8).toString("hex");
+    const secret = randomBytes(32).toString("base64url");
+    const credentialId = `tgk_${keyHex}`;
+    await this.#db.query(
+      "INSERT INTO identity.credentials (id, principal_id, kind, secret_hash, label) VALUES ($1, $2, 'api_key', $3, $4)",
+      [credentialId, principalId, sha256(secret), label ?? null],
+    );
+    return { credentialId, apiKey: `${credentialId}_${secret}` };
+  }
+
+  /** Registers an Ed25519 public key (32 raw bytes, hex or base64) under a key id the caller signs with. */
+  async registerSigningKey(principalId: string, publicKey: string, keyId?: string, label?: string): Promise<string> {
+    await this.#requirePrincipal(principalId);
+    const raw = decodeKey(publicKey);
+    if (!raw) throw new IdentityError("INVALID_PUBLIC_KEY", "publicKey must be 32 bytes of Ed25519 public key, hex or base64");
+    const id = keyId ?? newId("key");
+    const existing = await this.#db.query("SELECT 1 FROM identity.credentials WHERE id = $1", [id]);
+    if (existing.rowCount > 0) throw new IdentityError("DUPLICATE_KEY_ID", `key id ${id} is taken`);
+    await this.#db.query(
+      "INSERT INTO identity.credentials (id, principal_id, kind, public_key, label) VALUES ($1, $2, 'ed25519', $3, $4)",
+      [id, principalId, raw, label ?? null],
+    );
+    return id;
+  }
+
+  /** Revokes one credential, or a principal with all its credentials. */
+  async revoke(id: string): Promise<"credential" | "principal"> {
+    const credential = await this.#db.query(
+      "UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1",
+      [id],
+    );
+    if (credential.rowCount > 0) return "credential";
+    const principal = await this.#db.query(
+      "UPDATE identity.principals SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1",
+      [id],
+    );
+    if (principal.rowCount > 0) {
+      await this.#db.query(
+        "UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE principal_id = $1",
+        [id],
+      );
+      return "principal";
+    }
+    throw new IdentityError("CREDENTIAL_NOT_FOUND", `no credential or principal ${id}`);
+  }
+
+  async list(): Promise<PrincipalRecord[]> {
+    const principals = await this.#db.query<{ id: string; role: Role; name: string; created_at: Date; revoked_at: Date | null }>(
+      "SELECT id, role, name, created_at, revoked_at FROM identity.principals ORDER BY created_at, id",
+    );
+    const credentials = await this.#db.query<{
+      id: string;
+      principal_id: string;
+      kind: "api_key" | "ed25519";
+      label: string | null;
+      public_key: Uint8Array | null;
+      created_at: Date;
+      revoked_at: Date | null;
+    }>("SELECT id, principal_id, kind, label, public_key, created_at, revoked_at FROM identity.credentials ORDER BY created_at, id");
+    return principals.rows.map((row) => ({
+      id: row.id,
+      role: row.role,
+      name: row.name,
+      createdAt: row.created_at,
+      revokedAt: row.revoked_at,
+      credentials: credentials.rows
+        .filter((credential) => credential.principal_id === row.id)
+        .map((credential) => ({
+          id: credential.id,
+          kind: credential.kind,
+          label: credential.label,
+          publicKey: credential.public_key ? Buffer.from(credential.public_key).toString("hex") : null,
+          createdAt: credential.created_at,
+          revokedAt: credential.revoked_at,
+        })),
+    }));
+  }
+
+  /** The principal behind an API key, or undefined (unknown, wrong secret, or revoked). */
+  async authenticateApiKey(apiKey: string): Promise<Principal | undefined> {
+    const match = API_KEY_PATTERN.exec(apiKey);
+    if (!match) return undefined;
+    const row = await this.#activeCredential(`tgk_${match[1]}`, "api_key");
+    if (!row?.secret_hash) return undefined;
+    const presented = sha256(match[2]!);
+    if (!timingSafeEqual(presented, Buffer.from(row.secret_hash))) return undefined;
+    return { id: row.principal_id, role: row.role, name: row.name, credentialId: row.id };
+  }
+
+  /** The public key and principal of an active signing key. */
+  async signingKey(keyId: string): Promise<{ key: KeyObject; principal: Principal } | undefined> {
+    const row = await this.#activeCredential(keyId, "ed25519");
+    if (!row?.public_key) return undefined;
+    return {
+      key: ed25519PublicKey(row.public_key),
+      principal: { id: row.principal_id, role: row.role, name: row.name, credentialId: row.id },
+    };
+  }
+
+  /** Records a request nonce; false if the key already used it. Expired nonces are pruned on the way. */
+  async rememberNonce(keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
+    const inserted = await this.#db.query(
+      "INSERT INTO identity.request_nonces (key_id, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      [keyId, nonce, expiresAt],
+    );
+    if (Math.random() < 0.01) await this.#db.query("DELETE FROM identity.request_nonces WHERE expires_at < now()");
+    return inserted.rowCount === 1;
+  }
+
+  async #requirePrincipal(principalId: string): Promise<void> {
+    const found = await this.#db.query("SELECT 1 FROM identity.principals WHERE id = $1 AND revoked_at IS NULL", [principalId]);
+    if (found.rowCount === 0) throw new IdentityError("PRINCIPAL_NOT_FOUND", `no active principal ${principalId}`);
+  }
+
+  async #activeCredential(id: string, kind: "api_key" | "ed25519") {
+    const result = await this.#db.query<{
+      id: string;
+      principal_id: string;
+      secret_hash: Uint8Array | null;
+      public_key: Uint8Array | null;
+      role: Role;
+      name: string;
+    }>(
+      `SELECT c.id, c.principal_id, c.secret_hash, c.public_key, p.role, p.name
+         FROM identity.credentials c JOIN identity.principals p ON p.id = c.principal_id
+        WHERE c.id = $1 AND c.kind = $2 AND c.revoked_at IS NULL AND p.revoked_at IS NULL`,
+      [id, kind],
+    );
+    return result.rows[0];
+  }
+}
+
+function decodeKey(text: string): Uint8Array | undefined {
+  const trimmed = text.trim().replace(/^0x/, "");
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, "hex") : Buffer.from(trimmed, "base64");
+  return bytes.length === 32 ? new Uint8Array(bytes) : undefined;
+}

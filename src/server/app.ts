@@ -1,0 +1,114 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
+import { installAccessControl } from "../identity/access-plugin.ts";
+import { IdentityStore } from "../identity/store.ts";
+import type { Database } from "../persistence/database.ts";
+import { pendingMigrations, type MigrationSet } from "../persistence/migrations.ts";
+import { installErrorHandler } from "./errors.ts";
+import { installHealth, type ReadinessCheck } from "./health.ts";
+import type { Logger } from "./logger.ts";
+import { installMetrics } from "./metrics.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The exact bytes of the body, for signatures and digests. */
+    rawBody?: Buffer;
+  }
+}
+
+/** A feature's routes, registered on the gateway app. */
+export type FeatureRoutes = (app: FastifyInstance) => Promise<void>;
+
+export interface GatewayAppOptions {
+  db: Database;
+  logger: Logger;
+  metrics: Registry;
+  migrationSets: MigrationSet[];
+  bodyLimitBytes: number;
+  signatureMaxSkewSeconds: number;
+  /** Ledgers and other dependencies `/readyz` checks besides the database. */
+  readiness?: ReadinessCheck[];
+  features?: FeatureRoutes[];
+  version?: string;
+}
+
+export const XML_CONTENT_TYPES = ["application/xml", "text/xml"];
+
+/**
+ * The gateway's HTTP server: JSON and XML bodies (raw bytes kept for signatures), access control on every
+ * route, errors as `{ code, message }`, OpenAPI at /docs/json with a UI at /docs, metrics, health.
+ */
+export async function buildGatewayApp(options: GatewayAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString("utf8")));
+    } catch {
+      done(Object.assign(new Error("the body is not valid JSON"), { statusCode: 400, code: "INVALID_JSON" }), undefined);
+    }
+  });
+  app.addContentTypeParser(XML_CONTENT_TYPES, { parseAs: "buffer" }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    done(null, body.toString("utf8"));
+  });
+
+  installErrorHandler(app);
+  // The documentation UI's own routes are public; everything else must declare its access.
+  app.addHook("onRoute", (route) => {
+    if (route.url.startsWith("/docs") && route.config?.access === undefined) {
+      route.config = { ...route.config, access: "public" };
+    }
+  });
+  installAccessControl(app, { identity: new IdentityStore(options.db), maxSkewSeconds: options.signatureMaxSkewSeconds });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "tenge-gateway",
+        version: options.version ?? "0.1.0",
+        description: "Digital Tenge gateway: cross-border PvP over ISO 20022 and the DT-backed stablecoin.",
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: "http", scheme: "bearer", description: "API key tgk_..." },
+          httpSignature: {
+            type: "apiKey",
+            in: "header",
+            name: "Signature",
+            description: "RFC 9421 Ed25519 signature over @method @path @query content-digest",
+          },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  installMetrics(app, options.metrics);
+  installHealth(app, () => [
+    { name: "database", check: async () => void (await options.db.query("SELECT 1")) },
+    {
+      name: "migrations",
+      check: async () => {
+        const pending = await pendingMigrations(options.db, options.migrationSets);
+        if (pending.length > 0) throw new Error(`pending migrations: ${pending.join(", ")}`);
+      },
+    },
+    ...(options.readiness ?? []),
+  ]);
+  for (const feature of options.features ?? []) await app.register(feature);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,59 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+
+/** An error a route returns on purpose: a stable code, an HTTP status and a message safe to show. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly code: string;
+  readonly statusCode: number;
+  readonly details: unknown;
+  constructor(statusCode: number, code: string, message: string, details?: unknown) {
+    super(message);
+    this.statusCode = statusCode;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** JSON schema of every error body, for route response declarations. */
+export const errorSchema = {
+  type: "object",
+  required: ["code", "message"],
+  properties: {
+    code: { type: "string" },
+    message: { type: "string" },
+    details: {},
+  },
+} as const;
+
+const FRAMEWORK_CODES: Record<string, [number, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, "BODY_TOO_LARGE"],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, "UNSUPPORTED_MEDIA_TYPE"],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, "INVALID_JSON"],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, "INVALID_CONTENT_LENGTH"],
+};
+
+/** One place that turns every failure into `{ code, message }`; unexpected errors never leak internals. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    if (error instanceof ApiError) {
+      return reply.status(error.statusCode).send({ code: error.code, message: error.message, details: error.details });
+    }
+    if (error.validation) {
+      return reply.status(400).send({
+        code: "INVALID_REQUEST",
+        message: error.message,
+        details: error.validation.map((item) => ({ path: item.instancePath, message: item.message })),
+      });
+    }
+    const known = error.code ? FRAMEWORK_CODES[error.code] : undefined;
+    if (known) return reply.status(known[0]).send({ code: known[1], message: error.message });
+    if (error.statusCode && error.statusCode < 500) {
+      return reply.status(error.statusCode).send({ code: error.code ?? "BAD_REQUEST", message: error.message });
+    }
+    request.log.error({ err: error }, "unhandled error");
+    return reply.status(500).send({ code: "INTERNAL", message: "internal error; see the gateway log" });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ code: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` }),
+  );
+}

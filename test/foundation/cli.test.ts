@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { commands } from "../../src/cli/commands.ts";
+import { main } from "../../src/cli/main.ts";
+
+const run = promisify(execFile);
+const bin = join(import.meta.dirname, "../../bin/tenge-gateway.js");
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { PATH: process.env["PATH"], ...env }, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (line: string) => out.push(line), err: (line: string) => err.push(line), env: {} }, out, err };
+}
+
+describe("tenge-gateway CLI", () => {
+  it("stops on a bad PORT with one line naming it and exit code 2", async () => {
+    const result = await cli(["start"], { PORT: "80a80", DATA_DIR: mkdtempSync(join(tmpdir(), "tg-cli-")) });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual(['tenge-gateway start: PORT must be an integer from 0 to 65535, got "80a80"']);
+  });
+
+  it("stops on a malformed or unreachable DATABASE_URL with one line and exit code 2, never the password", async () => {
+    const malformed = await cli(["migrate"], { DATABASE_URL: "postgres//nowhere" });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr.trim().split("\n")).toHaveLength(1);
+    expect(malformed.stderr).toMatch(/^tenge-gateway migrate: DATABASE_URL must be a URL/);
+    const unreachable = await cli(["start"], { DATABASE_URL: "postgres://postgres:s3cret@127.0.0.1:1/test" });
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr.trim().split("\n")).toEqual([
+      "tenge-gateway start: DATABASE_URL could not connect to PostgreSQL at 127.0.0.1:1/test (ECONNREFUSED)",
+    ]);
+    expect(unreachable.stderr).not.toContain("s3cret");
+  });
+
+  it("prints help for every command and an overview", async () => {
+    for (const entry of commands) {
+      const { io, out } = capture();
+      expect(await main([...entry.words, "--help"], io)).toBe(0);
+      expect(out.join("\n")).toMatch(/^Usage: tenge-gateway /);
+    }
+    const { io, out } = capture();
+    expect(await main(["--help"], io)).toBe(0);
+    for (const entry of commands) expect(out.join("\n")).toContain(entry.words.join(" "));
+  });
+
+  it("refuses unknown commands and options with exit code 2", async () => {
+    const unknown = capture();
+    expect(await main(["launch"], unknown.io)).toBe(2);
+    expect(unknown.err[0]).toContain('unknown command "launch"');
+    const option = capture();
+    expect(await main(["keys", "create", "--colour", "red"], option.io)).toBe(2);
+  });
+
+  it("migrates, issues, lists and revokes keys against the embedded database", async () => {
+    const env = { DATA_DIR: mkdtempSync(join(tmpdir(), "tg-cli-")) };
+    const migrated = await cli(["migrate"], env);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toContain("applied identity 0001_identity");
+    expect((await cli(["migrate"], env)).stdout.trim()).toBe("schema is up to date");
+    const created = await cli(["keys", "create", "--role", "exchange", "--name", "KASE Digital", "--id", "kase"], env);
+    expect(created.code).toBe(0);
+    const issued = JSON.parse(created.stdout);
+    expect(issued).toMatchObject({ principal: "kase", credentialId: expect.stringMatching(/^tgk_/), apiKey: expect.stringMatching(/^tgk_/) });
+    const listed = await cli(["keys", "list"], env);
+    expect(listed.stdout).toContain(issued.credentialId);
+    expect(listed.stdout).not.toContain(issued.apiKey);
+    const revoked = await cli(["keys", "revoke", "kase"], env);
+    expect(JSON.parse(revoked.stdout)).toEqual({ revoked: "kase", kind: "principal" });
+    const badRole = await cli(["keys", "create", "--role", "king", "--name", "x"], env);
+    expect(badRole.code).toBe(2);
+  });
+});
+
+describe("tenge-gateway start", () => {
+  it("serves readiness and OpenAPI until SIGTERM, then exits 0", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, [bin, "start"], {
+      env: { PATH: process.env["PATH"], PORT: "0", DATA_DIR: mkdtempSync(join(tmpdir(), "tg-start-")), LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", () => {
+        const match = /listening on (http:\/\/\S+)/.exec(stdout);
+        if (match) resolve(match[1]!);
+      });
+      child.on("exit", (code) => reject(new Error(`exited early with ${code}`)));
+    });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    const openapi = (await (await fetch(`${url}/docs/json`)).json()) as { openapi: string };
+    expect(openapi.openapi).toMatch(/^3\./);
+    expect(stdout).toContain(`${url}/docs`);
+    const exitCode = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    child.kill("SIGTERM");
+    expect(await exitCode).toBe(0);
+  });
+});
