@@ -51,8 +51,10 @@ describe("DT ledger service authentication", () => {
     await database.drop();
   });
 
-  const signed = (method: string, url: string, body: string | undefined, participantId = BANK_A) =>
-    signRequest({ method, url, body }, { keyId: participantId, privateKey: ed25519PrivateKey(served.keys.get(participantId)!) });
+  const signed = (method: string, url: string, body: string | undefined, participantId = BANK_A): Record<string, string> => ({
+    ...
+    signRequest({ method, url, body }, { keyId: participantId, privateKey: ed25519PrivateKey(served.keys.get(participantId)!) }),
+  });
 
   it("serves the health check without a signature", async () => {
     const response = await fetch(`${served.baseUrl}/v1/health`);
@@ -83,19 +85,21 @@ describe("DT ledger service authentication", () => {
     const replay = await fetch(`${served.baseUrl}/v1/events`, { headers });
     expect(replay.status).toBe(401);
     expect(await replay.json()).toMatchObject({ code: "SIGNATURE_REPLAYED" });
-    const stranger = signRequest(
+    const stranger: Record<string, string> = { ...signRequest(
       { method: "GET", url: "/v1/events", body: undefined },
       { keyId: "STRANGER", privateKey: ed25519PrivateKey(generateEd25519().seed) },
-    );
+    ) };
     const unknown = await fetch(`${served.baseUrl}/v1/events`, { headers: stranger });
     expect(await unknown.json()).toMatchObject({ code: "UNKNOWN_KEY" });
   });
 
   it("refuses a signature made with another participant's key id", async () => {
-    const headers = signRequest(
-      { method: "GET", url: "/v1/monitoring", body: undefined },
-      { keyId: "NBRKKZKX", privateKey: ed25519PrivateKey(served.keys.get(BANK_A)!) },
-    );
+    const headers: Record<string, string> = {
+      ...signRequest(
+        { method: "GET", url: "/v1/monitoring", body: undefined },
+        { keyId: "NBRKKZKX", privateKey: ed25519PrivateKey(served.keys.get(BANK_A)!) },
+      ),
+    };
     const response = await fetch(`${served.baseUrl}/v1/monitoring`, { headers });
     expect(await response.json()).toMatchObject({ code: "SIGNATURE_INVALID" });
   });
