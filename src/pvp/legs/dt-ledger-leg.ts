@@ -1,0 +1,93 @@
+import { DtLedgerError, type DtLedgerPort, type Hold } from "../../ledger/dt-ledger-port.ts";
+import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
+
+export interface DtLedgerLegOptions {
+  port: DtLedgerPort;
+  /** Ledger name in PvP legs (default `dt`). */
+  ledger?: string;
+  /** The DT ledger's clock as the gateway knows it (the port has none); defaults to the gateway's clock. */
+  clock?: () => Date;
+}
+
+/** Codes after which a retry cannot succeed: the terms or accounts are wrong, or the hold is gone. */
+const REFUSALS = new Set(["INVALID_AMOUNT", "INVALID_REQUEST", "UNKNOWN_ACCOUNT", "ACCOUNT_CLOSED", "SAME_ACCOUNT", "FORBIDDEN_ACCOUNT", "FORBIDDEN_OPERATION", "IDEMPOTENCY_CONFLICT", "WRONG_CONDITION"]);
+
+function legError(error: unknown): unknown {
+  if (!(error instanceof DtLedgerError)) return error;
+  if (error.code === "INSUFFICIENT_FUNDS") return new LegError("INSUFFICIENT_FUNDS", error.message);
+  if (error.code === "NOT_YET_EXPIRED") return new LegError("NOT_YET_EXPIRED", error.message);
+  if (error.code === "HOLD_EXPIRED" || error.code === "ALREADY_REFUNDED") return new LegError("EXPIRED", error.message, { permanent: true });
+  if (error.code === "WRONG_PREIMAGE") return new LegError("WRONG_PREIMAGE", error.message, { permanent: true });
+  if (REFUSALS.has(error.code)) return new LegError("REJECTED", `${error.code}: ${error.message}`, { permanent: true });
+  return new LegError("UNAVAILABLE", `${error.code}: ${error.message}`);
+}
+
+/**
+ * A PvP leg on the DT ledger: a hold with a SHA-256 hash-lock for the beneficiary until the expiry.
+ * Idempotency keys derive from the leg key, so a retried hold, release or refund applies once.
+ */
+export function dtLedgerLeg(options: DtLedgerLegOptions): HashLockedLegPort {
+  const { port } = options;
+  const clock = options.clock ?? (() => new Date());
+  const holdOf = async (leg: LegInstruction): Promise<Hold> => {
+    if (leg.reference === undefined) throw new LegError("UNAVAILABLE", "the hold id is not known yet");
+    return port.getHold(leg.reference);
+  };
+  return {
+    ledger: options.ledger ?? "dt",
+    async lock(leg): Promise<LegLockReceipt> {
+      try {
+        const hold = await port.hold({
+          idempotencyKey: `${leg.key}:hold`,
+          from: leg.terms.payer,
+          beneficiary: leg.terms.beneficiary,
+          amount: leg.terms.amount,
+          condition: { hashLock: leg.terms.hashLock },
+          expiresAt: leg.terms.expiresAt,
+          reference: `PVP ${leg.pvp.id}`,
+        });
+        return { reference: hold.id };
+      } catch (error) {
+        throw legError(error);
+      }
+    },
+    async claim(leg, preimage) {
+      try {
+        await port.release({ idempotencyKey: `${leg.key}:release`, holdId: (await holdOf(leg)).id, preimage });
+      } catch (error) {
+        if (error instanceof DtLedgerError && error.code === "ALREADY_RELEASED") return;
+        throw legError(error);
+      }
+    },
+    async refund(leg) {
+      try {
+        await port.refund({ idempotencyKey: `${leg.key}:refund`, holdId: (await holdOf(leg)).id });
+      } catch (error) {
+        // Refunded already, or released with the preimage: either way there is nothing left to refund.
+        if (error instanceof DtLedgerError && (error.code === "ALREADY_REFUNDED" || error.code === "ALREADY_RELEASED")) return;
+        throw legError(error);
+      }
+    },
+    async observe(leg): Promise<LegObservation> {
+      if (leg.reference === undefined) return { status: "absent" };
+      let hold: Hold;
+      try {
+        hold = await port.getHold(leg.reference);
+      } catch (error) {
+        if (error instanceof DtLedgerError && error.code === "UNKNOWN_HOLD") return { status: "absent" };
+        throw legError(error);
+      }
+      const status = hold.status === "held" ? "locked" : hold.status === "released" ? "claimed" : "refunded";
+      const observation: LegObservation = { status };
+      if (hold.preimage) observation.preimage = hold.preimage;
+      const hashLock = "hashLock" in hold.condition ? hold.condition.hashLock.toLowerCase() : undefined;
+      if (hold.amount !== leg.terms.amount || hashLock !== leg.terms.hashLock.toLowerCase() || hold.beneficiary !== leg.terms.beneficiary) {
+        observation.termsMismatch = true;
+      }
+      return observation;
+    },
+    async now() {
+      return clock();
+    },
+  };
+}
