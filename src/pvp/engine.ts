@@ -209,7 +209,9 @@ export class PvpEngine {
   async insertResponder(tx: Queryable, pvp: PvpRecord, now: Date): Promise<void> {
     await pvpStore.insert(tx, pvp);
     await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "transition", fromState: null, toState: pvp.state, event: "instruction_received", detail: {} });
-    await this.writeEffects(tx, pvp, [{ kind: "lock", side: "foreign" }], now);
+    // An instruction that leaves too little time before its expiry is refused without locking anything.
+    if (pvp.foreignLockRefused) await pvpStore.update(tx, pvp.id, { reason_code: "AB03" }, now);
+    else await this.writeEffects(tx, pvp, [{ kind: "lock", side: "foreign" }], now);
   }
 
   /** A bank asks to cancel before the reveal; the engine unwinds both legs (camt.056 to a peer). */

@@ -161,7 +161,7 @@ export class EvmHtlcLeg implements HashLockedLegPort {
     }
   }
 
-  async refund(leg: LegInstruction): Promise<void> {
+  async refund(leg: LegInstruction, _options?: { early: boolean }): Promise<void> {
     const id = this.referenceOf(leg) as Hex;
     try {
       const state = await this.swapState(id);

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deployContracts } from "../../../src/evm/deploy-contracts.ts";
 import { startEmbeddedChain, type EmbeddedChain } from "../../../src/evm/embedded-chain.ts";
@@ -39,10 +39,11 @@ export async function startEvmStack(fundPayer = 10_000_000n): Promise<EvmStack> 
   const token = deployment.contracts.DemoForeignCbdc!.address;
   const transport = http(chain.rpcUrl);
   const publicClient = createPublicClient({ transport });
-  const wallet = createWalletClient({ account: deployer, transport, chain: null });
+  const chainDefinition = defineChain({ id: chain.chainId, name: "embedded", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [chain.rpcUrl] } } });
+  const wallet = createWalletClient({ account: deployer, transport, chain: chainDefinition });
   const payer = privateKeyToAccount(payerKey).address;
   if (fundPayer > 0n) {
-    const hash = await wallet.writeContract({ address: token, abi: demoForeignCbdcAbi, functionName: "issue", args: [payer, fundPayer], chain: null });
+    const hash = await wallet.writeContract({ address: token, abi: demoForeignCbdcAbi, functionName: "issue", args: [payer, fundPayer] });
     await publicClient.waitForTransactionReceipt({ hash });
   }
   return {

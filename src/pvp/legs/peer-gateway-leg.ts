@@ -1,0 +1,99 @@
+import type { Database } from "../../persistence/database.ts";
+import type { PeerTransport } from "../engine.ts";
+import { pvpStore } from "../store.ts";
+import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
+import { cancellationRequestMessage, instructionMessage, messageIdOf, settledMessage, type MessageParties } from "../protocol/pvp-messages.ts";
+
+export interface PeerGatewayLegOptions {
+  /** The correspondent central bank's BIC; the leg's ledger name is `peer:<BIC>`. */
+  agent: string;
+  /** Our BIC. */
+  ourAgent: string;
+  transport: PeerTransport;
+  /** The gateway's clock: a peer's ledger clock is not visible, so expiries get the drift margin. */
+  clock?: () => Date;
+  /** Records each message sent, by local PvP id (for the PvP's timeline); see `recordSentMessages`. */
+  onSent?: (pvpId: string, message: { businessMessageId: string; messageType: string; xml: string }) => Promise<void>;
+}
+
+const bare = (hex: string) => hex.replace(/^0x/, "").toLowerCase();
+
+/**
+ * A PvP leg held on another central bank's ledger, reached through its gateway with the ISO 20022 PvP
+ * profile: lock = pacs.009 instruction, claim = the reveal (pacs.002 ACSC carrying the preimage), early
+ * refund = camt.056. What the peer reports (ACSP, ACSC, RJCT, camt.029) arrives as inbound messages and
+ * is handed back here as `leg.reported`. Messages have fixed BizMsgIdrs, so resending one is harmless.
+ */
+export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPort {
+  const clock = options.clock ?? (() => new Date());
+  const parties = (leg: LegInstruction, createdAt: Date): MessageParties => ({ pvpRef: leg.pvp.id, from: options.ourAgent, to: options.agent, createdAt });
+  const send = async (leg: LegInstruction, message: { xml: string; businessMessageId: string; messageType: string }) => {
+    await options.transport.send(options.agent, message);
+    await options.onSent?.(leg.key.slice(0, leg.key.lastIndexOf(":")), message);
+  };
+  return {
+    ledger: `peer:${options.agent}`,
+    async lock(leg): Promise<LegLockReceipt> {
+      const instruction = leg.pvp.instruction;
+      if (instruction === undefined) throw new LegError("REJECTED", "the PvP has no instruction reference", { permanent: true });
+      // Same creation time as recorded at PvP creation: a resent pacs.009 is byte-for-byte the same message.
+      const { xml } = instructionMessage(parties(leg, new Date(instruction.createdAt)), {
+        uetr: leg.pvp.uetr,
+        amount: { currency: leg.terms.currency, minorUnits: leg.terms.amount },
+        hashLock: bare(leg.terms.hashLock),
+        expiry: leg.terms.expiresAt,
+        debtor: leg.terms.payer,
+        creditor: leg.terms.beneficiary,
+      });
+      await send(leg, { xml, businessMessageId: instruction.messageId, messageType: "pacs.009.001.08" });
+      return { reference: leg.pvp.uetr };
+    },
+    async claim(leg, preimage) {
+      if (leg.reported?.status === "claimed") return;
+      const instruction = leg.pvp.instruction!;
+      const xml = settledMessage(parties(leg, clock()), instruction, bare(preimage), "REVEAL");
+      await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "REVEAL"), messageType: "pacs.002.001.10" });
+    },
+    async refund(leg, { early }) {
+      const reported = leg.reported?.status;
+      if (reported === "refunded" || reported === "rejected" || reported === "claimed") return;
+      if (early) {
+        const instruction = leg.pvp.instruction!;
+        const xml = cancellationRequestMessage(parties(leg, clock()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, "CUST");
+        await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "C056"), messageType: "camt.056.001.08" });
+      }
+      // The peer refunds on its own at expiry; until it says so (camt.029, RJCT) or the expiry passes, wait.
+      if (clock().getTime() < leg.terms.expiresAt.getTime()) throw new LegError("NOT_YET_EXPIRED", "waiting for the correspondent to confirm the refund");
+    },
+    async observe(leg): Promise<LegObservation> {
+      switch (leg.reported?.status) {
+        case "locked":
+          return { status: "locked" };
+        case "claimed":
+          return { status: "claimed" };
+        case "refunded":
+          return { status: "refunded" };
+        case "rejected":
+          return { status: "absent", refusal: { reason: leg.reported.reason ?? "NARR" } };
+        default:
+          return { status: "absent" };
+      }
+    },
+    async now() {
+      return clock();
+    },
+  };
+}
+
+/** An `onSent` that keeps every message a peer leg sends in the PvP's message log and timeline. */
+export function recordSentMessages(db: Database, agent: string, clock: () => Date = () => new Date()): NonNullable<PeerGatewayLegOptions["onSent"]> {
+  return async (pvpId, message) => {
+    const at = clock();
+    await db.transaction(async (tx) => {
+      const fresh = await pvpStore.recordMessage(tx, pvpId, { businessMessageId: message.businessMessageId, direction: "out", messageType: message.messageType, counterparty: agent, at, summary: {}, xml: message.xml });
+      if (fresh) {
+        await pvpStore.addTimeline(tx, pvpId, { at, kind: "message_out", fromState: null, toState: null, event: message.messageType, detail: { businessMessageId: message.businessMessageId, to: agent } });
+      }
+    });
+  };
+}
