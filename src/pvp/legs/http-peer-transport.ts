@@ -1,0 +1,59 @@
+import type { KeyObject } from "node:crypto";
+import { signRequest } from "../../identity/http-signature.ts";
+import type { PeerTransport } from "../engine.ts";
+import { LegError } from "../leg-port.ts";
+
+/** One correspondent central bank in the directory: its BIC, its gateway's URL, its principal here. */
+export interface Correspondent {
+  agent: string;
+  url: string;
+  /** The identity principal (role correspondent) whose registered Ed25519 keys sign its requests to us. */
+  principalId: string;
+}
+
+export interface HttpPeerTransportOptions {
+  correspondents: readonly Correspondent[];
+  /** Our key id as registered at the correspondents, and its private key (never logged). */
+  keyId: string;
+  privateKey: KeyObject;
+  timeoutMs?: number;
+}
+
+export const INBOUND_PATH = "/iso20022/inbound";
+
+/**
+ * Sends ISO 20022 messages to correspondents' gateways over HTTP(S): `POST /iso20022/inbound` with the
+ * exact XML bytes, signed per RFC 9421 (Ed25519 over method, path, query and the body's Content-Digest).
+ * A 2xx answer is the acknowledgement; 400/422 (the message is wrong) is final; anything else is retried
+ * by the outbox with backoff.
+ */
+export function httpPeerTransport(options: HttpPeerTransportOptions): PeerTransport {
+  const byAgent = new Map(options.correspondents.map((correspondent) => [correspondent.agent, correspondent]));
+  return {
+    async send(to, message) {
+      const correspondent = byAgent.get(to);
+      if (!correspondent) throw new LegError("REJECTED", `no correspondent ${to} in the directory`, { permanent: true });
+      const body = Buffer.from(message.xml, "utf8");
+      const headers = signRequest({ method: "POST", url: INBOUND_PATH, body }, { keyId: options.keyId, privateKey: options.privateKey });
+      let response: Response;
+      try {
+        response = await fetch(new URL(INBOUND_PATH, correspondent.url), {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/xml" },
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        });
+      } catch (error) {
+        throw new LegError("UNAVAILABLE", `${to} unreachable: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (response.ok) {
+        await response.body?.cancel();
+        return;
+      }
+      const answer = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+      const text = `${to} answered ${response.status} ${answer.code ?? ""}: ${answer.message ?? ""}`.slice(0, 300);
+      if (response.status === 400 || response.status === 422) throw new LegError("REJECTED", text, { permanent: true });
+      throw new LegError("UNAVAILABLE", text);
+    },
+  };
+}

@@ -1,0 +1,295 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { AmountError, amountFromDecimal } from "../iso20022/amount.ts";
+import type { Database } from "../persistence/database.ts";
+import { ApiError, errorSchema } from "../server/errors.ts";
+import { PvpError, type PvpEngine } from "./engine.ts";
+import { InboundRefusal, receivePvpMessage, type ResponderSettings } from "./inbound.ts";
+import { pvpToJson, type PvpRecord } from "./pvp.ts";
+import { PVP_STATES } from "./state-machine.ts";
+import { pvpStore } from "./store.ts";
+
+export interface PvpRouteDependencies {
+  engine: PvpEngine;
+  db: Database;
+  responder?: ResponderSettings;
+  /** The BIC of a correspondent principal (directory of correspondents), or undefined. */
+  agentOfPrincipal(principalId: string): string | undefined;
+}
+
+const bicPattern = "^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$";
+const decimalPattern = "^\\d{1,15}(\\.\\d{1,5})?$";
+
+const legInput = (withLedger: boolean) =>
+  ({
+    type: "object",
+    additionalProperties: false,
+    required: [...(withLedger ? ["ledger"] : []), "payer", "beneficiary", "amount", "currency"],
+    properties: {
+      ...(withLedger ? { ledger: { type: "string", minLength: 1, maxLength: 64, description: "leg adapter: evm, peer:<BIC>, ..." } } : {}),
+      payer: { type: "string", minLength: 1, maxLength: 128 },
+      beneficiary: { type: "string", minLength: 1, maxLength: 128 },
+      amount: { type: "string", pattern: decimalPattern, description: "decimal amount in the currency, e.g. 15000.00" },
+      currency: { type: "string", pattern: "^[A-Z]{3}$" },
+      expiresAt: { type: "string", format: "date-time" },
+    },
+  }) as const;
+
+const legOutput = {
+  type: ["object", "null"],
+  properties: {
+    ledger: { type: "string" },
+    payer: { type: "string" },
+    beneficiary: { type: "string" },
+    amount: { type: "string", description: "minor units" },
+    currency: { type: "string" },
+    hashLock: { type: "string" },
+    expiresAt: { type: "string" },
+    reference: { type: ["string", "null"] },
+  },
+} as const;
+
+const pvpSchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    pvpRef: { type: "string" },
+    role: { type: "string", enum: ["initiator", "responder"] },
+    state: { type: "string", enum: [...PVP_STATES] },
+    uetr: { type: "string" },
+    hashLock: { type: "string" },
+    ourAgent: { type: "string" },
+    counterpartyAgent: { type: "string" },
+    createdBy: { type: "string" },
+    dtLeg: legOutput,
+    foreignLeg: legOutput,
+    peerStatus: { type: ["string", "null"] },
+    reasonCode: { type: ["string", "null"] },
+    cancelRequested: { type: "boolean" },
+    createdAt: { type: "string" },
+    updatedAt: { type: "string" },
+  },
+} as const;
+
+const detailSchema = {
+  type: "object",
+  properties: {
+    ...pvpSchema.properties,
+    timeline: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          at: { type: "string" },
+          kind: { type: "string" },
+          fromState: { type: ["string", "null"] },
+          toState: { type: ["string", "null"] },
+          event: { type: ["string", "null"] },
+          detail: { type: "object", additionalProperties: true },
+        },
+      },
+    },
+    messages: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          businessMessageId: { type: "string" },
+          direction: { type: "string" },
+          messageType: { type: "string" },
+          counterparty: { type: "string" },
+          at: { type: "string" },
+          summary: { type: "object", additionalProperties: true },
+        },
+      },
+    },
+  },
+} as const;
+
+interface CreateBody {
+  counterpartyAgent: string;
+  dtLeg: { payer: string; beneficiary: string; amount: string; currency: string; expiresAt?: string };
+  foreignLeg: { ledger: string; payer: string; beneficiary: string; amount: string; currency: string; expiresAt?: string };
+}
+
+function minorUnits(amount: string, currency: string): bigint {
+  try {
+    return amountFromDecimal(amount, currency).minorUnits;
+  } catch (error) {
+    if (error instanceof AmountError) throw new ApiError(400, error.code, error.message);
+    throw error;
+  }
+}
+
+function pvpFailure(error: unknown): never {
+  if (error instanceof PvpError) {
+    const status = error.code === "PVP_NOT_FOUND" ? 404 : error.code === "PVP_NOT_CANCELLABLE" ? 409 : error.code === "TIMELOCK_POLICY" ? 422 : 400;
+    throw new ApiError(status, error.code, error.message, error.detail);
+  }
+  throw error;
+}
+
+/** Banks see their own PvPs; operators see all. */
+function visible(request: FastifyRequest, pvp: PvpRecord): boolean {
+  const principal = request.principal;
+  return principal?.role === "operator" || pvp.createdBy === principal?.id;
+}
+
+/**
+ * PvP HTTP API: banks create, read and cancel PvPs (JSON); correspondent central banks post ISO 20022
+ * messages (signed XML) to `/iso20022/inbound`.
+ */
+export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) => Promise<void> {
+  const { engine, db } = deps;
+  return async (app) => {
+    app.post<{ Body: CreateBody }>(
+      "/pvp",
+      {
+        config: { access: ["bank", "operator"] },
+        schema: {
+          summary: "Create a PvP: a DT leg paid by the caller's customer and a foreign leg paid by the correspondent",
+          tags: ["pvp"],
+          body: {
+            type: "object",
+            additionalProperties: false,
+            required: ["counterpartyAgent", "dtLeg", "foreignLeg"],
+            properties: { counterpartyAgent: { type: "string", pattern: bicPattern }, dtLeg: legInput(false), foreignLeg: legInput(true) },
+          },
+          response: { 201: pvpSchema, 400: errorSchema, 422: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const expires = (value: string | undefined) => (value === undefined ? {} : { expiresAt: new Date(value) });
+        try {
+          const pvp = await engine.create({
+            createdBy: request.principal!.id,
+            counterpartyAgent: body.counterpartyAgent,
+            dtLeg: { ledger: "dt", payer: body.dtLeg.payer, beneficiary: body.dtLeg.beneficiary, currency: body.dtLeg.currency, amount: minorUnits(body.dtLeg.amount, body.dtLeg.currency), ...expires(body.dtLeg.expiresAt) },
+            foreignLeg: {
+              ledger: body.foreignLeg.ledger,
+              payer: body.foreignLeg.payer,
+              beneficiary: body.foreignLeg.beneficiary,
+              currency: body.foreignLeg.currency,
+              amount: minorUnits(body.foreignLeg.amount, body.foreignLeg.currency),
+              ...expires(body.foreignLeg.expiresAt),
+            },
+          });
+          return reply.status(201).send(pvpToJson(pvp));
+        } catch (error) {
+          return pvpFailure(error);
+        }
+      },
+    );
+
+    app.get<{ Querystring: { state?: string; role?: "initiator" | "responder"; counterparty?: string; limit?: number; before?: string } }>(
+      "/pvp",
+      {
+        config: { access: ["bank", "operator"] },
+        schema: {
+          summary: "List PvPs, newest first",
+          tags: ["pvp"],
+          querystring: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              state: { type: "string", enum: [...PVP_STATES] },
+              role: { type: "string", enum: ["initiator", "responder"] },
+              counterparty: { type: "string", pattern: bicPattern },
+              limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+              before: { type: "string", format: "date-time" },
+            },
+          },
+          response: { 200: { type: "object", properties: { items: { type: "array", items: pvpSchema } } } },
+        },
+      },
+      async (request) => {
+        const query = request.query;
+        const items = await pvpStore.list(db, engine.ourAgent, {
+          ...(query.state ? { state: query.state as PvpRecord["state"] } : {}),
+          ...(query.role ? { role: query.role } : {}),
+          ...(query.counterparty ? { counterpartyAgent: query.counterparty } : {}),
+          ...(query.before ? { before: new Date(query.before) } : {}),
+          ...(request.principal?.role === "operator" ? {} : { createdBy: request.principal!.id }),
+          limit: query.limit ?? 50,
+        });
+        return { items: items.map(pvpToJson) };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>(
+      "/pvp/:id",
+      {
+        config: { access: ["bank", "operator"] },
+        schema: {
+          summary: "A PvP: state, both legs, and the timeline of every transition, command and message",
+          tags: ["pvp"],
+          params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 64 } } },
+          response: { 200: detailSchema, 404: errorSchema },
+        },
+      },
+      async (request) => {
+        const pvp = await engine.get(request.params.id);
+        if (!pvp || !visible(request, pvp)) throw new ApiError(404, "PVP_NOT_FOUND", `no PvP ${request.params.id}`);
+        const [timeline, messages] = await Promise.all([pvpStore.timeline(db, pvp.id), pvpStore.messages(db, pvp.id)]);
+        return {
+          ...pvpToJson(pvp),
+          timeline: timeline.map((entry) => ({ ...entry, at: entry.at.toISOString() })),
+          messages: messages.map(({ xml: _xml, ...message }) => ({ ...message, at: message.at.toISOString() })),
+        };
+      },
+    );
+
+    app.post<{ Params: { id: string } }>(
+      "/pvp/:id/cancel",
+      {
+        config: { access: ["bank", "operator"] },
+        schema: {
+          summary: "Cancel a PvP before the secret is revealed (camt.056 to a peer); both legs are refunded",
+          tags: ["pvp"],
+          params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 64 } } },
+          response: { 202: pvpSchema, 404: errorSchema, 409: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const existing = await engine.get(request.params.id);
+        if (!existing || !visible(request, existing)) throw new ApiError(404, "PVP_NOT_FOUND", `no PvP ${request.params.id}`);
+        try {
+          return reply.status(202).send(pvpToJson(await engine.cancel(existing.id)));
+        } catch (error) {
+          return pvpFailure(error);
+        }
+      },
+    );
+
+    app.post<{ Body: string }>(
+      "/iso20022/inbound",
+      {
+        config: { access: ["correspondent"] },
+        schema: {
+          summary: "Receive an ISO 20022 PvP message (AppHdr + Document) from a correspondent central bank, signed per RFC 9421",
+          tags: ["pvp", "iso20022"],
+          consumes: ["application/xml", "text/xml"],
+          body: { type: "string" },
+          response: {
+            202: { type: "object", properties: { status: { type: "string", enum: ["accepted", "duplicate"] }, businessMessageId: { type: "string" }, pvpId: { type: ["string", "null"] } } },
+            400: errorSchema,
+            403: errorSchema,
+            404: errorSchema,
+            422: errorSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const agent = deps.agentOfPrincipal(request.principal!.id);
+        if (!agent) throw new ApiError(403, "NOT_A_CORRESPONDENT", "the caller is not in the directory of correspondents");
+        try {
+          const outcome = await receivePvpMessage(engine, db, request.body, agent, deps.responder);
+          return reply.status(202).send({ ...outcome, pvpId: outcome.pvpId ?? null });
+        } catch (error) {
+          if (error instanceof InboundRefusal) throw new ApiError(error.statusCode, error.code, error.message, error.findings);
+          throw error;
+        }
+      },
+    );
+  };
+}

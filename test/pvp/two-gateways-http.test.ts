@@ -1,0 +1,145 @@
+import { Writable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gatewayMigrations } from "../../src/gateway/components.ts";
+import { ed25519PrivateKey, generateEd25519 } from "../../src/identity/http-signature.ts";
+import { identityRoutes } from "../../src/identity/routes.ts";
+import { IdentityStore } from "../../src/identity/store.ts";
+import { migrate } from "../../src/persistence/migrations.ts";
+import { pvpComponent, type PvpComponent } from "../../src/pvp/component.ts";
+import { dtLedgerLeg } from "../../src/pvp/legs/dt-ledger-leg.ts";
+import { buildGatewayApp } from "../../src/server/app.ts";
+import { createLogger } from "../../src/server/logger.ts";
+import { createMetricsRegistry } from "../../src/server/metrics.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { startDtStack, type DtStack } from "../support/pvp/dt-stack.ts";
+import { FOREIGN_CB, NBK } from "../support/pvp/harness.ts";
+
+const policy = { clockDriftMs: 2_000, timeToActMs: 10_000, lockWindowMs: 30_000 };
+
+interface Gateway {
+  testDb: TestDatabase;
+  identity: IdentityStore;
+  ledger: DtStack;
+  app: FastifyInstance;
+  url: string;
+  pvp: PvpComponent;
+}
+
+/** One tenge-gateway instance: its own database, its own embedded ledger, the PvP component, an HTTP server. */
+async function startGateway(
+  agent: string,
+  signingSeed: Uint8Array,
+  peer: { agent: string; url: () => string; principalId: string },
+  responderAccounts: ((ledger: DtStack) => Record<string, string>) | undefined,
+): Promise<Gateway & { setPeerUrl(url: string): void }> {
+  const testDb = await createTestDatabase();
+  await migrate(testDb.db, gatewayMigrations());
+  const identity = new IdentityStore(testDb.db);
+  const ledger = await startDtStack(testDb.db, () => new Date());
+  const correspondent = { agent: peer.agent, url: "http://127.0.0.1:1", principalId: peer.principalId };
+  const accounts = responderAccounts?.(ledger);
+  const pvp = pvpComponent({
+    db: testDb.db,
+    ourAgent: agent,
+    legs: [dtLedgerLeg({ port: ledger.port })],
+    correspondents: [correspondent],
+    signing: { keyId: `${agent}-key`, privateKey: ed25519PrivateKey(signingSeed) },
+    ...(accounts ? { responder: { ledger: "dt", accountOf: (bic: string) => accounts[bic] } } : {}),
+    policy,
+    pollIntervalMs: 200,
+  });
+  const app = await buildGatewayApp({
+    db: testDb.db,
+    logger: createLogger("silent", new Writable({ write: (_chunk, _encoding, done) => done() })),
+    metrics: createMetricsRegistry(),
+    migrationSets: gatewayMigrations(),
+    bodyLimitBytes: 1024 * 1024,
+    signatureMaxSkewSeconds: 300,
+    features: [identityRoutes(identity), pvp.routes],
+  });
+  const url = await app.listen({ host: "127.0.0.1", port: 0 });
+  pvp.start();
+  return { testDb, identity, ledger, app, url, pvp, setPeerUrl: (peerUrl) => void (correspondent.url = peerUrl) };
+}
+
+describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP profile, RFC 9421 signatures)", () => {
+  let nbk: Gateway & { setPeerUrl(url: string): void };
+  let foreign: Gateway & { setPeerUrl(url: string): void };
+  let bankKey: string;
+
+  beforeAll(async () => {
+    const nbkKeys = generateEd25519();
+    const foreignKeys = generateEd25519();
+    nbk = await startGateway(NBK, nbkKeys.seed, { agent: FOREIGN_CB, url: () => foreign.url, principalId: "corr-fcb" }, undefined);
+    foreign = await startGateway(FOREIGN_CB, foreignKeys.seed, { agent: NBK, url: () => nbk.url, principalId: "corr-nbk" }, (ledger) => ({
+      [FOREIGN_CB]: ledger.demo.accounts.kase.id,
+      [NBK]: ledger.demo.accounts.coffeeShop.id,
+    }));
+    nbk.setPeerUrl(foreign.url);
+    foreign.setPeerUrl(nbk.url);
+    // The directory of correspondents: each side registers the other's public key under a correspondent principal.
+    await nbk.identity.createPrincipal("correspondent", "Foreign central bank", "corr-fcb");
+    await nbk.identity.registerSigningKey("corr-fcb", Buffer.from(foreignKeys.publicKey).toString("hex"), `${FOREIGN_CB}-key`);
+    await foreign.identity.createPrincipal("correspondent", "National Bank of Kazakhstan", "corr-nbk");
+    await foreign.identity.registerSigningKey("corr-nbk", Buffer.from(nbkKeys.publicKey).toString("hex"), `${NBK}-key`);
+    const bank = await nbk.identity.createPrincipal("bank", "Halyk Bank", "bank-halyk");
+    bankKey = (await nbk.identity.issueApiKey(bank)).apiKey;
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const gateway of [nbk, foreign]) {
+      if (!gateway) continue;
+      await gateway.pvp.stop();
+      await gateway.app.close();
+      await gateway.testDb.drop();
+    }
+  });
+
+  const api = async (path: string, init: RequestInit = {}) => {
+    const response = await fetch(`${nbk.url}${path}`, { ...init, headers: { authorization: `Bearer ${bankKey}`, "content-type": "application/json", ...init.headers } });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it("settles: the foreign gateway locks on its ledger (ACSP), settles on the reveal (ACSC), and the DT hold is released", async () => {
+    const payer = nbk.ledger.demo.accounts.aigerim.id;
+    const beneficiary = nbk.ledger.demo.accounts.altynExchange.id;
+    const payerBefore = await nbk.ledger.available(payer);
+    const foreignPayerBefore = await foreign.ledger.available(foreign.ledger.demo.accounts.kase.id);
+    const foreignBeneficiaryBefore = await foreign.ledger.available(foreign.ledger.demo.accounts.coffeeShop.id);
+    const created = await api("/pvp", {
+      method: "POST",
+      body: JSON.stringify({
+        counterpartyAgent: FOREIGN_CB,
+        dtLeg: { payer, beneficiary, amount: "12500.00", currency: "KZT" },
+        foreignLeg: { ledger: `peer:${FOREIGN_CB}`, payer: FOREIGN_CB, beneficiary: NBK, amount: "95.40", currency: "AED" },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const id = String(created.body["id"]);
+    let view = created.body;
+    for (let attempt = 0; attempt < 200 && !["SETTLED", "REFUNDED", "REJECTED"].includes(String(view["state"])); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      view = (await api(`/pvp/${id}`)).body;
+    }
+    expect(view["state"]).toBe("SETTLED");
+    expect(await nbk.ledger.available(payer)).toBe(payerBefore - 1_250_000n);
+    expect(await foreign.ledger.available(foreign.ledger.demo.accounts.kase.id)).toBe(foreignPayerBefore - 9_540n);
+    expect(await foreign.ledger.available(foreign.ledger.demo.accounts.coffeeShop.id)).toBe(foreignBeneficiaryBefore + 9_540n);
+    const messages = view["messages"] as Array<{ direction: string; messageType: string; summary: Record<string, unknown> }>;
+    const sent = messages.filter((message) => message.direction === "out").map((message) => message.messageType);
+    expect(sent).toEqual(expect.arrayContaining(["pacs.009.001.08", "pacs.002.001.10", "camt.054.001.08"]));
+    const received = messages.filter((message) => message.direction === "in").map((message) => message.summary["status"]);
+    expect(received).toEqual(expect.arrayContaining(["ACSP", "ACSC"]));
+    const timeline = view["timeline"] as Array<{ kind: string; toState: string | null }>;
+    expect(timeline.filter((entry) => entry.kind === "transition").map((entry) => entry.toState)).toEqual(["INITIATED", "DT_LOCKED", "REVEALING", "CLAIMING_DT", "SETTLED"]);
+    // The preimage never appears in the API's view of the PvP.
+    const hold = await nbk.ledger.port.getHold(String((view["dtLeg"] as Record<string, unknown>)["reference"]));
+    expect(JSON.stringify(view)).not.toContain(hold.preimage!.slice(2));
+  });
+
+  it("refuses an inbound message that carries no RFC 9421 signature", async () => {
+    const unsigned = await fetch(`${foreign.url}/iso20022/inbound`, { method: "POST", headers: { "content-type": "application/xml" }, body: "<Envelope/>" });
+    expect(unsigned.status).toBe(401);
+  });
+});
