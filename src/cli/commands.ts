@@ -13,4 +13,7 @@ export const commands: CommandEntry[] = [
   { words: ["dt-ledger", "serve"], summary: "run the embedded DT ledger as its own HTTP service", load: () => import("../dt-ledger/cli.ts").then((m) => m.serve) },
   { words: ["dt-ledger", "participants", "add"], summary: "register a DT ledger participant and its signing key", load: () => import("../dt-ledger/cli.ts").then((m) => m.addParticipant) },
   { words: ["dt-ledger", "participants", "list"], summary: "list the DT ledger's participants", load: () => import("../dt-ledger/cli.ts").then((m) => m.listParticipantsCommand) },
+  { words: ["pvp", "create"], summary: "create a PvP on a running gateway (DT leg and foreign leg, hash-locked)", load: () => import("../pvp/cli.ts").then((m) => m.create) },
+  { words: ["pvp", "show"], summary: "show a PvP: state, both legs, timeline of transitions and messages", load: () => import("../pvp/cli.ts").then((m) => m.show) },
+  { words: ["pvp", "list"], summary: "list PvPs with filters (state, role, counterparty)", load: () => import("../pvp/cli.ts").then((m) => m.list) },
 ];

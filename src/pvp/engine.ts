@@ -317,11 +317,11 @@ export class PvpEngine {
       let pvp = await pvpStore.get(this.db, id);
       if (!pvp || isTerminal(pvp.state)) {
         // Messages queued by the last transition still go out after the PvP is final.
-        if (pvp) return (await this.runCommands(pvp)) ?? new Date(this.clock().getTime() + poll);
+        if (pvp) return (await this.runCommands(pvp)).nextDue ?? new Date(this.clock().getTime() + poll);
         return new Date(this.clock().getTime() + poll);
       }
-      const waitUntil = await this.runCommands(pvp);
-      pvp = (await pvpStore.get(this.db, id))!;
+      const { nextDue: waitUntil, ran } = await this.runCommands(pvp);
+      if (ran) pvp = (await pvpStore.get(this.db, id))!;
       const event = await this.decide(pvp);
       if (event === undefined) {
         const now = this.clock().getTime();
@@ -362,7 +362,7 @@ export class PvpEngine {
       initiator ? observe("dt", pvp.dtLockIssued) : Promise.resolve(undefined),
       observe("foreign", pvp.foreignLockIssued),
     ]);
-    const needsForeignClock = ["DT_LOCKED", "ABORTING", "RECEIVED", "LOCKED", "REFUNDING"].includes(pvp.state);
+    const needsForeignClock = ["DT_LOCKED", "REVEALING", "ABORTING", "RECEIVED", "LOCKED", "CLAIMING", "REFUNDING"].includes(pvp.state);
     const foreignNow = needsForeignClock ? await ledgerNow(pvp.foreignLeg.ledger) : this.clock();
     const dtNow = pvp.state === "ABORTING" && pvp.dtLeg ? await ledgerNow(pvp.dtLeg.ledger) : this.clock();
     let preimageKnown = false;
@@ -421,12 +421,14 @@ export class PvpEngine {
   private async writeEffects(tx: Queryable, pvp: PvpRecord, effects: readonly Effect[], now: Date): Promise<void> {
     for (const effect of effects) {
       switch (effect.kind) {
+        // Keyed by the PvP's version: one command per transition, however often the transition's
+        // transaction is retried. Ledger-side idempotency keys come from the leg key, not from these.
         case "lock":
         case "claim":
-          await pvpStore.enqueue(tx, pvp.id, effect.kind, effect.side, {}, `${pvp.id}:${effect.side}:${effect.kind}`, now);
+          await pvpStore.enqueue(tx, pvp.id, effect.kind, effect.side, {}, `${pvp.id}:${pvp.version}:${effect.side}:${effect.kind}`, now);
           break;
         case "refund":
-          await pvpStore.enqueue(tx, pvp.id, "refund", effect.side, { early: effect.early }, `${pvp.id}:${effect.side}:refund`, now);
+          await pvpStore.enqueue(tx, pvp.id, "refund", effect.side, { early: effect.early }, `${pvp.id}:${pvp.version}:${effect.side}:refund`, now);
           break;
         case "cancel_commands":
           await pvpStore.cancelCommands(tx, pvp.id, effect.command, now);
@@ -527,8 +529,9 @@ export class PvpEngine {
   // ---- the outbox ---------------------------------------------------------------------------------
 
   /** Executes the PvP's due commands; returns when the next pending one is due, if any. */
-  private async runCommands(pvp: PvpRecord): Promise<Date | undefined> {
+  private async runCommands(pvp: PvpRecord): Promise<{ nextDue: Date | undefined; ran: boolean }> {
     let nextDue: number | undefined;
+    let ran = false;
     const commands = await pvpStore.pendingCommands(this.db, pvp.id);
     let current = pvp;
     for (const command of commands) {
@@ -537,11 +540,12 @@ export class PvpEngine {
         nextDue = Math.min(nextDue ?? Infinity, command.nextAttemptAt.getTime());
         continue;
       }
+      if (ran) current = (await pvpStore.get(this.db, pvp.id)) ?? current;
       const retryAt = await this.execute(current, command);
+      ran = true;
       if (retryAt !== undefined) nextDue = Math.min(nextDue ?? Infinity, retryAt.getTime());
-      current = (await pvpStore.get(this.db, pvp.id)) ?? current;
     }
-    return nextDue === undefined ? undefined : new Date(nextDue);
+    return { nextDue: nextDue === undefined ? undefined : new Date(nextDue), ran };
   }
 
   private backoff(command: OutboxCommand): Date {

@@ -86,6 +86,11 @@ export interface LegObservation {
   refusal?: { reason: string };
   /** True when the lock exists but with other terms than instructed (amount, hash-lock, expiry, beneficiary). */
   termsMismatch?: boolean;
+  /**
+   * The status is what a correspondent last reported, not the ledger itself: once the secret went to
+   * the correspondent, only its report (ACSC or RJCT) settles the leg's fate, never our clock.
+   */
+  reportedByPeer?: boolean;
 }
 
 export const LEG_ERROR_CODES = [

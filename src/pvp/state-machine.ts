@@ -149,6 +149,8 @@ export const TRANSITIONS: readonly Transition[] = [
       { kind: "bank_notice", notice: "settled" },
     ],
   },
+  // The preimage came too late to claim before the expiry: the leg goes back to its payer.
+  { role: "responder", from: "CLAIMING", event: "own_expired", to: "REFUNDING", effects: [{ kind: "refund", side: "foreign", early: false }] },
   { role: "responder", from: "CLAIMING", event: "cancel_requested", to: "CLAIMING", effects: [{ kind: "peer_message", message: "cancellation_refused" }] },
   { role: "responder", from: "SETTLED", event: "cancel_requested", to: "SETTLED", effects: [{ kind: "peer_message", message: "cancellation_refused" }] },
   // A preimage that arrives while unwinding still wins while the leg is locked: the initiator revealed it.
@@ -226,7 +228,9 @@ export function decideEvent(input: DecisionInput): PvpEvent | undefined {
         if (!mayReveal(policy, input.foreignNow, input.foreignExpiry)) return "reveal_window_closed";
         return undefined;
       case "REVEALING":
+        // The claim missed the expiry (ledger down longer than the margin): the leg can only be refunded now.
         if (foreign?.status === "refunded") return "foreign_refunded";
+        if (foreign?.status === "locked" && foreign.reportedByPeer !== true && input.foreignNow.getTime() >= input.foreignExpiry.getTime()) return "foreign_refunded";
         return undefined;
       case "CLAIMING_DT":
         if (dt?.status === "claimed") return "dt_claimed";
@@ -249,18 +253,23 @@ export function decideEvent(input: DecisionInput): PvpEvent | undefined {
       if (input.foreignLockRefused) return "own_lock_refused";
       if (!mayLock(policy, input.foreignNow, input.foreignExpiry)) return "lock_window_closed";
       return undefined;
-    case "LOCKED":
-      if (input.preimageKnown || foreign?.status === "claimed") return "preimage_received";
+    case "LOCKED": {
+      const expired = input.foreignNow.getTime() >= input.foreignExpiry.getTime();
+      if (foreign?.status === "claimed" || (input.preimageKnown && !expired)) return "preimage_received";
       if (input.cancelRequested) return "cancel_requested";
-      if (input.foreignNow.getTime() >= input.foreignExpiry.getTime()) return "own_expired";
+      if (expired) return "own_expired";
       return undefined;
+    }
     case "CLAIMING":
       if (foreign?.status === "claimed") return "own_claimed";
+      if (foreign?.status === "refunded" || (foreign?.status === "locked" && input.foreignNow.getTime() >= input.foreignExpiry.getTime())) return "own_expired";
       return undefined;
-    case "REFUNDING":
-      if ((input.preimageKnown && foreign?.status === "locked") || foreign?.status === "claimed") return "preimage_received";
+    case "REFUNDING": {
+      const expired = input.foreignNow.getTime() >= input.foreignExpiry.getTime();
+      if (foreign?.status === "claimed" || (input.preimageKnown && foreign?.status === "locked" && !expired)) return "preimage_received";
       if (legVoid(foreign, input.lockIssued.foreign, input.foreignNow, input.foreignExpiry, 0)) return "own_refunded";
       return undefined;
+    }
     default:
       return undefined;
   }

@@ -171,18 +171,19 @@ export const pvpStore = {
    * table: each due PvP goes to one of them, and a lease that outlives a crashed worker simply expires.
    */
   async leaseDue(db: Database, ourAgent: string, worker: string, now: Date, leaseMs: number, limit: number): Promise<string[]> {
-    return db.transaction(async (tx) => {
-      const result = await tx.query<{ id: string }>(
+    // One statement, so atomic without an explicit transaction.
+    {
+      const result = await db.query<{ id: string }>(
         `UPDATE pvp SET lease_owner = $2, lease_until = $3
          WHERE id IN (
            SELECT id FROM pvp
-           WHERE our_agent = $1 AND state NOT IN (${terminalList}) AND next_run_at <= $4 AND (lease_until IS NULL OR lease_until < $4)
+           WHERE our_agent = $1 AND active AND next_run_at <= $4 AND (lease_until IS NULL OR lease_until < $4)
            ORDER BY next_run_at LIMIT $5 FOR UPDATE SKIP LOCKED)
          RETURNING id`,
         [ourAgent, worker, new Date(now.getTime() + leaseMs), now, limit],
       );
       return result.rows.map((row) => row.id);
-    });
+    }
   },
 
   /** Leases one PvP now, whether due or not; false when another worker holds it. */
@@ -195,7 +196,12 @@ export const pvpStore = {
   },
 
   async releaseLease(db: Queryable, id: string, worker: string, nextRunAt: Date): Promise<void> {
-    await db.query(`UPDATE pvp SET lease_owner = NULL, lease_until = NULL, next_run_at = $3 WHERE id = $1 AND lease_owner = $2`, [id, worker, nextRunAt]);
+    await db.query(
+      `UPDATE pvp SET lease_owner = NULL, lease_until = NULL, next_run_at = $3,
+         active = state NOT IN (${terminalList}) OR EXISTS (SELECT 1 FROM pvp_outbox o WHERE o.pvp_id = pvp.id AND o.status = 'pending')
+       WHERE id = $1 AND lease_owner = $2`,
+      [id, worker, nextRunAt],
+    );
   },
 
   /** Moves a PvP from the state it was read in; false when someone else moved it first. */

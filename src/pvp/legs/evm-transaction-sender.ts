@@ -117,7 +117,7 @@ export class EvmTransactionSender {
         for (const hash of hashes) {
           const mined = await this.publicClient.getTransactionReceipt({ hash }).catch(() => undefined);
           if (mined) {
-            if (mined.status !== "success") throw new Error(`transaction ${mined.transactionHash} reverted`);
+            if (mined.status !== "success") throw new Error(`transaction ${mined.transactionHash} reverted`, { cause: error });
             return mined;
           }
         }

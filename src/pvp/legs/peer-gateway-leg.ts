@@ -68,15 +68,15 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
     async observe(leg): Promise<LegObservation> {
       switch (leg.reported?.status) {
         case "locked":
-          return { status: "locked" };
+          return { status: "locked", reportedByPeer: true };
         case "claimed":
-          return { status: "claimed" };
+          return { status: "claimed", reportedByPeer: true };
         case "refunded":
-          return { status: "refunded" };
+          return { status: "refunded", reportedByPeer: true };
         case "rejected":
-          return { status: "absent", refusal: { reason: leg.reported.reason ?? "NARR" } };
+          return { status: "absent", refusal: { reason: leg.reported.reason ?? "NARR" }, reportedByPeer: true };
         default:
-          return { status: "absent" };
+          return { status: "absent", reportedByPeer: true };
       }
     },
     async now() {

@@ -33,11 +33,13 @@ CREATE TABLE pvp (
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
   next_run_at timestamptz NOT NULL,
+  -- False once the PvP is final and its outbox is empty: workers no longer look at it.
+  active boolean NOT NULL DEFAULT true,
   lease_owner text,
   lease_until timestamptz,
   UNIQUE (our_agent, role, uetr)
 );
-CREATE INDEX pvp_due ON pvp (our_agent, next_run_at) WHERE state NOT IN ('SETTLED', 'REFUNDED', 'REJECTED');
+CREATE INDEX pvp_due ON pvp (our_agent, next_run_at) WHERE active;
 CREATE INDEX pvp_state ON pvp (state, created_at);
 
 CREATE TABLE pvp_timeline (

@@ -1,0 +1,216 @@
+import type { Database } from "../../../src/persistence/database.ts";
+import { InjectedCrash, PvpEngine, type CrashPoint, type FaultHooks } from "../../../src/pvp/engine.ts";
+import { receivePvpMessage } from "../../../src/pvp/inbound.ts";
+import { legDirectory } from "../../../src/pvp/leg-port.ts";
+import { peerGatewayLeg } from "../../../src/pvp/legs/peer-gateway-leg.ts";
+import { isTerminal } from "../../../src/pvp/state-machine.ts";
+import { pvpStore } from "../../../src/pvp/store.ts";
+import type { TimelockPolicy } from "../../../src/pvp/timelock-policy.ts";
+import { FOREIGN_CB, NBK, VirtualClock } from "./harness.ts";
+import { InProcessNetwork, seededRandom, type NetworkFaults } from "./in-process-network.ts";
+import { SimulatedLedger } from "./simulated-ledger.ts";
+
+export interface FaultRunOptions {
+  db: Database;
+  seed: number;
+  pvps: number;
+  /** `chain`: the initiator drives both legs (EVM-like foreign leg); `peer`: two gateways exchange ISO 20022 messages. */
+  mode: "chain" | "peer";
+  /** Probability that a process dies at each crash point (before/after every transition and ledger command). */
+  crashRate?: number;
+  network?: NetworkFaults;
+  /** Probability per round that a ledger (or the peer gateway) goes down for a few seconds. */
+  outageRate?: number;
+  /** PvPs created per round while creating. */
+  batch?: number;
+  /** Safety stop for the simulation loop (each round moves the virtual clock by at least 100 ms). */
+  maxRounds?: number;
+}
+
+export interface FaultRunReport {
+  mode: "chain" | "peer";
+  seed: number;
+  pvps: number;
+  settled: number;
+  refunded: number;
+  rejected: number;
+  unfinished: number;
+  crashes: number;
+  outages: number;
+  rounds: number;
+  network: InProcessNetwork["stats"] | undefined;
+  violations: string[];
+}
+
+/**
+ * Margins sized for the faults below: an outage lasts at most 8 s and a crashed worker's lease expires
+ * after 3 s, both well inside the time to act, so a revealed secret is always acted on in time.
+ */
+export const faultPolicy: TimelockPolicy = { clockDriftMs: 4_000, timeToActMs: 40_000, lockWindowMs: 60_000 };
+
+/**
+ * A seeded, repeatable fault run: PvPs under process crashes at every transition and ledger command,
+ * lost, duplicated, delayed and reordered messages, ledgers and the peer going down, and expiries close
+ * enough that claims race them. At the end every PvP must be final with both legs settled or both
+ * refunded on the ledgers themselves, and no money created or lost.
+ */
+export async function runFaultScenario(options: FaultRunOptions): Promise<FaultRunReport> {
+  const random = seededRandom(options.seed);
+  const clock = new VirtualClock(Date.parse("2026-11-23T09:00:00Z"));
+  const crashRate = options.crashRate ?? 0.03;
+  const outageRate = options.outageRate ?? 0.02;
+  const dt = new SimulatedLedger("dt", () => clock.ms, { allowsEarlyRefund: false });
+  const foreign = new SimulatedLedger(options.mode === "chain" ? "evm" : "local", () => clock.ms, { allowsEarlyRefund: options.mode === "peer" });
+  dt.skewMs = Math.floor(random() * 2000) - 1000;
+  foreign.skewMs = Math.floor(random() * 2000) - 1000;
+  for (let index = 0; index < 8; index++) {
+    dt.fund(`DA-PAYER-${index}`, 10_000_000n);
+    // One foreign payer is short of funds: its PvPs are refused and unwound.
+    foreign.fund(`FX-PAYER-${index}`, index === 7 ? 1_000n : 10_000_000n);
+  }
+  const totals = () => [...dt.balances.values(), ...foreign.balances.values()].reduce((sum, value) => sum + value, 0n);
+  const lockedTotal = () => [...dt.locks.values(), ...foreign.locks.values()].filter((lock) => lock.status === "locked").reduce((sum, lock) => sum + lock.amount, 0n);
+  const moneyBefore = totals();
+  let crashes = 0;
+  let outages = 0;
+  const hooks: FaultHooks = {
+    at(point: CrashPoint) {
+      if (random() < crashRate) {
+        crashes++;
+        throw new InjectedCrash(point);
+      }
+    },
+  };
+  const network = options.mode === "peer" ? new InProcessNetwork({ seed: options.seed + 1, clock: () => clock.ms, ...(options.network ? { faults: options.network } : {}) }) : undefined;
+  const common = { db: options.db, policy: faultPolicy, clock: clock.now, faults: hooks, concurrency: 1, leaseMs: 3_000, pollIntervalMs: 1_000, retryBaseMs: 500, retryMaxMs: 4_000 };
+  let generation = 0;
+  const makeInitiator = () =>
+    new PvpEngine({
+      ...common,
+      worker: `nbk-${generation++}`,
+      ourAgent: NBK,
+      ...(network ? { transport: network.transportFor(NBK) } : {}),
+      legs: legDirectory(network ? [dt, peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport: network.transportFor(NBK), clock: clock.now })] : [dt, foreign]),
+    });
+  const makeResponder = () =>
+    new PvpEngine({ ...common, worker: `fcb-${generation++}`, ourAgent: FOREIGN_CB, ...(network ? { transport: network.transportFor(FOREIGN_CB) } : {}), legs: legDirectory([foreign]) });
+  // Two initiator processes share the database, as several gateway processes would.
+  const initiators = [makeInitiator(), makeInitiator()];
+  const responders = network ? [makeResponder()] : [];
+  if (network) {
+    const accounts = (bic: string, index: string) => (bic === FOREIGN_CB ? `FX-PAYER-${index}` : `FX-NOSTRO-NBK`);
+    network.attach(NBK, (xml, from) => receivePvpMessage(initiators[0]!, options.db, xml, from, undefined));
+    network.attach(FOREIGN_CB, async (xml, from) => {
+      const index = /<IntrBkSttlmAmt[^>]*>\d*?(\d)\./.exec(xml)?.[1] ?? "0";
+      return receivePvpMessage(responders[0]!, options.db, xml, from, { ledger: "local", accountOf: (bic) => accounts(bic, index) });
+    });
+  }
+
+  const ids: string[] = [];
+  const batch = options.batch ?? 25;
+  let rounds = 0;
+  const outagesUntil = new Map<string, number>();
+  for (; rounds < (options.maxRounds ?? 20_000); rounds++) {
+    if (ids.length < options.pvps) {
+      for (let index = 0; index < batch && ids.length < options.pvps; index++) {
+        const payer = ids.length % 8;
+        const now = clock.ms;
+        const foreignExpiry = now + faultPolicy.lockWindowMs + Math.floor(random() * 60_000);
+        const gap = 2 * faultPolicy.clockDriftMs + faultPolicy.timeToActMs;
+        const pvp = await initiators[0]!.create({
+          createdBy: "bank",
+          counterpartyAgent: FOREIGN_CB,
+          dtLeg: { ledger: "dt", payer: `DA-PAYER-${payer}`, beneficiary: "DA-NOSTRO-FCB", amount: BigInt(1000 + Math.floor(random() * 9000)), currency: "KZT", expiresAt: new Date(foreignExpiry + gap + Math.floor(random() * 30_000)) },
+          foreignLeg: network
+            ? { ledger: `peer:${FOREIGN_CB}`, payer: FOREIGN_CB, beneficiary: NBK, amount: BigInt(100 * (10 + Math.floor(random() * 50)) + payer), currency: "AED", expiresAt: new Date(foreignExpiry) }
+            : { ledger: "evm", payer: `FX-PAYER-${payer}`, beneficiary: "FX-NOSTRO-NBK", amount: BigInt(100 + Math.floor(random() * 900)), currency: "AED", expiresAt: new Date(foreignExpiry) },
+        });
+        ids.push(pvp.id);
+        // Now and then a bank cancels right away.
+        if (random() < 0.03) await initiators[0]!.cancel(pvp.id);
+      }
+    }
+    // Outages: a ledger or the peer gateway goes down for up to 8 s.
+    for (const [name, until] of outagesUntil) {
+      if (clock.ms >= until) {
+        outagesUntil.delete(name);
+        if (name === "dt") dt.down = false;
+        else if (name === "foreign") foreign.down = false;
+        else network?.down.delete(name);
+      }
+    }
+    if (random() < outageRate) {
+      const targets = network ? ["dt", "foreign", FOREIGN_CB, NBK] : ["dt", "foreign"];
+      const name = targets[Math.floor(random() * targets.length)]!;
+      if (!outagesUntil.has(name)) {
+        outages++;
+        outagesUntil.set(name, clock.ms + 1000 + Math.floor(random() * 7000));
+        if (name === "dt") dt.down = true;
+        else if (name === "foreign") foreign.down = true;
+        else network?.down.add(name);
+      }
+    }
+    let worked = 0;
+    const engines: Array<[PvpEngine[], number, () => PvpEngine]> = [
+      ...initiators.map((_, index) => [initiators, index, makeInitiator] as [PvpEngine[], number, () => PvpEngine]),
+      ...responders.map((_, index) => [responders, index, makeResponder] as [PvpEngine[], number, () => PvpEngine]),
+    ];
+    for (const [list, index, make] of engines) {
+      try {
+        worked += await list[index]!.runOnce(16);
+      } catch (error) {
+        if (!(error instanceof InjectedCrash)) throw error;
+        // The process died: a new one starts; the dead one's leases run out on their own.
+        list[index] = make();
+      }
+    }
+    if (network) worked += await network.pump();
+    clock.advance(worked === 0 ? 1000 + Math.floor(random() * 3000) : 100 + Math.floor(random() * 400));
+    if (ids.length >= options.pvps && rounds % 10 === 0) {
+      const open = await options.db.query<{ open: bigint }>(`SELECT count(*)::int8 AS open FROM pvp WHERE state NOT IN ('SETTLED', 'REFUNDED', 'REJECTED')`);
+      if (open.rows[0]!.open === 0n && (network?.inFlight ?? 0) === 0 && (await pendingSends(options.db)) === 0) break;
+    }
+  }
+
+  // The verdict comes from the ledgers, not from the engine's own records.
+  const violations: string[] = [];
+  const report: FaultRunReport = { mode: options.mode, seed: options.seed, pvps: ids.length, settled: 0, refunded: 0, rejected: 0, unfinished: 0, crashes, outages, rounds, network: network?.stats, violations };
+  const responderRows = network ? await pvpStore.list(options.db, FOREIGN_CB, { limit: 500 }) : [];
+  const responderByRef = new Map<string, string>();
+  if (network) {
+    const all = await options.db.query<{ id: string; pvp_ref: string }>(`SELECT id, pvp_ref FROM pvp WHERE our_agent = $1`, [FOREIGN_CB]);
+    for (const row of all.rows) responderByRef.set(row.pvp_ref, row.id);
+  }
+  void responderRows;
+  for (const id of ids) {
+    const pvp = (await pvpStore.get(options.db, id))!;
+    if (!isTerminal(pvp.state)) {
+      report.unfinished++;
+      violations.push(`${id}: not final (${pvp.state})`);
+      continue;
+    }
+    if (pvp.state === "SETTLED") report.settled++;
+    else if (pvp.state === "REFUNDED") report.refunded++;
+    else report.rejected++;
+    const dtLock = dt.locks.get(`${id}:dt`);
+    const foreignKey = network ? `${responderByRef.get(id) ?? "none"}:foreign` : `${id}:foreign`;
+    const foreignLock = foreign.locks.get(foreignKey);
+    const dtClaimed = dtLock?.status === "claimed";
+    const foreignClaimed = foreignLock?.status === "claimed";
+    if (dtLock?.status === "locked" || foreignLock?.status === "locked") violations.push(`${id}: a leg is still locked (dt ${dtLock?.status}, foreign ${foreignLock?.status})`);
+    if (dtClaimed !== foreignClaimed) violations.push(`${id}: one leg settled, the other not (dt ${dtLock?.status ?? "absent"}, foreign ${foreignLock?.status ?? "absent"}) in ${pvp.state}`);
+    if (pvp.state === "SETTLED" && !(dtClaimed && foreignClaimed)) violations.push(`${id}: SETTLED but the ledgers disagree`);
+    if (pvp.state !== "SETTLED" && (dtClaimed || foreignClaimed)) violations.push(`${id}: ${pvp.state} but a leg was claimed`);
+  }
+  if (network) {
+    const open = await options.db.query<{ id: string; state: string }>(`SELECT id, state FROM pvp WHERE our_agent = $1 AND state NOT IN ('SETTLED', 'REFUNDED', 'REJECTED')`, [FOREIGN_CB]);
+    for (const row of open.rows) violations.push(`responder ${row.id}: not final (${row.state})`);
+  }
+  if (totals() + lockedTotal() !== moneyBefore) violations.push(`money not conserved: ${moneyBefore} before, ${totals() + lockedTotal()} after`);
+  return report;
+}
+
+async function pendingSends(db: Database): Promise<number> {
+  const result = await db.query<{ pending: bigint }>(`SELECT count(*)::int8 AS pending FROM pvp_outbox WHERE status = 'pending' AND command = 'send'`);
+  return Number(result.rows[0]!.pending);
+}
