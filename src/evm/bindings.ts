@@ -35,8 +35,11 @@ interface Artifact {
   bytecode: string;
 }
 
-export async function readArtifact(source: string, name: string): Promise<Artifact> {
-  const path = `${projectRoot}artifacts/contracts-evm/${source}/${name}.json`;
+/** Hardhat's artifacts directory of this project. */
+export const artifactsDir = `${projectRoot}artifacts`;
+
+export async function readArtifact(directory: string, source: string, name: string): Promise<Artifact> {
+  const path = `${directory}/contracts-evm/${source}/${name}.json`;
   return JSON.parse(await readFile(path, "utf8")) as Artifact;
 }
 
@@ -64,8 +67,8 @@ export function renderBindings(artifacts: Artifact[]): string {
 }
 
 /** Renders one bindings file from the compiled artifacts. */
-export async function renderBindingFile(file: (typeof bindingFiles)[number]): Promise<string> {
-  const artifacts = await Promise.all(file.contracts.map((c) => readArtifact(c.source, c.name)));
+export async function renderBindingFile(file: (typeof bindingFiles)[number], directory = artifactsDir): Promise<string> {
+  const artifacts = await Promise.all(file.contracts.map((c) => readArtifact(directory, c.source, c.name)));
   return renderBindings(artifacts);
 }
 

@@ -143,7 +143,7 @@ describe("secure mint, for any sequence of operations", () => {
           expect(onChainSupply).toBeLessThanOrEqual(onChainCollateral);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   });
 });
