@@ -7,6 +7,7 @@ import { createPublicClient, createWalletClient, http, parseSignature, toHex, ty
 import { privateKeyToAccount } from "viem/accounts";
 import { deployContracts } from "../src/evm/deploy-contracts.ts";
 import { startEmbeddedChain } from "../src/evm/embedded-chain.ts";
+import { evmChain } from "../src/evm/evm-chain.ts";
 import { demoForeignCbdcAbi, hashTimeLockAbi, tengeStablecoinAbi } from "../src/evm/generated/contracts.ts";
 import { hashLockOf, hashTimeLockSwapId } from "../src/evm/hash-time-lock.ts";
 import { signCollateralStatement } from "../src/proof-of-collateral/collateral-statement.ts";
@@ -45,7 +46,8 @@ try {
   const foreign = deployment.contracts.DemoForeignCbdc!.address;
   const transport = http(chain.rpcUrl);
   const client = createPublicClient({ transport });
-  const wallet = (key: Hex) => createWalletClient({ account: privateKeyToAccount(key), transport, chain: null });
+  const evm = evmChain(chain.chainId, chain.rpcUrl);
+  const wallet = (key: Hex) => createWalletClient({ account: privateKeyToAccount(key), transport, chain: evm });
   const figures: Record<string, number> = {};
   const measure = async (label: string, send: Promise<Hex>) => {
     const receipt = await client.waitForTransactionReceipt({ hash: await send });

@@ -1,7 +1,6 @@
 import {
   createPublicClient,
   createWalletClient,
-  defineChain,
   getAddress,
   http,
   type Abi,
@@ -22,6 +21,7 @@ import {
   tengeStablecoinAbi,
   tengeStablecoinBytecode,
 } from "./generated/contracts.ts";
+import { evmChain } from "./evm-chain.ts";
 import { readDeployment, writeDeployment, type DeployedContract, type Deployment } from "./deployments.ts";
 
 export interface StablecoinMinter {
@@ -76,12 +76,7 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   const directory = parameters.deploymentsDir ?? "deployments";
   const transport = http(parameters.rpcUrl);
   const chainId = await createPublicClient({ transport }).getChainId();
-  const chain = defineChain({
-    id: chainId,
-    name: `chain ${chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [parameters.rpcUrl] } },
-  });
+  const chain = evmChain(chainId, parameters.rpcUrl);
   const publicClient = createPublicClient({ chain, transport });
 
   const existing = await readDeployment(directory, chainId);
