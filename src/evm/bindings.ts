@@ -25,7 +25,10 @@ export const bindingFiles = [
   },
   {
     path: `${projectRoot}test/contracts/generated/fixtures.ts`,
-    contracts: [{ source: "testing/ContractWallet.sol", name: "ContractWallet" }],
+    contracts: [
+      { source: "testing/ContractWallet.sol", name: "ContractWallet" },
+      { source: "testing/ReentrantToken.sol", name: "ReentrantToken" },
+    ],
   },
 ] as const;
 

@@ -6,6 +6,7 @@ import {
   hashTimeLockAbi,
   hashTimeLockBytecode,
 } from "../../src/evm/generated/contracts.ts";
+import { reentrantTokenAbi, reentrantTokenBytecode } from "./generated/fixtures.ts";
 import { hashLockOf, hashTimeLockSwapId, type HashTimeLockTerms } from "../../src/evm/hash-time-lock.ts";
 import { confirmed, createTestChain, expectRevert, type TestChain } from "./support/chain.ts";
 
@@ -191,5 +192,24 @@ describe("refund", () => {
     const { id, terms } = await lock({ expiry: (await chain.now()) + 10n });
     await chain.advance(20);
     await expectRevert(htlcAs(stranger).write.refund([id, { ...terms, sender: stranger.address }]), "SwapTermsMismatch", [id]);
+  });
+});
+
+describe("re-entrancy", () => {
+  it("a token that calls back into the HTLC during the payout cannot get a second payout", async () => {
+    const token = getAddress((await confirmed(chain, chain.wallet(sender).deployContract({ abi: reentrantTokenAbi, bytecode: reentrantTokenBytecode }))).contractAddress!);
+    const tokenAs = getContract({ address: token, abi: reentrantTokenAbi, client: { public: chain.publicClient, wallet: chain.wallet(sender) } });
+    await confirmed(chain, tokenAs.write.approve([htlc, 10_000n]));
+    await confirmed(chain, tokenAs.write.transfer([htlc, 5_000n])); // other swaps' money the attacker would like to take
+    const salt = toHex(4242n, { size: 32 });
+    const terms = { sender: sender.address, receiver: receiver.address, token, amount: 5_000n, hashLock, expiry: (await chain.now()) + 3_600n };
+    await confirmed(chain, htlcAs(sender).write.lock([salt, terms.receiver, token, terms.amount, hashLock, terms.expiry]));
+    const id = hashTimeLockSwapId(sender.address, salt);
+    await confirmed(chain, tokenAs.write.arm([htlc, id, terms, preimage]));
+    await confirmed(chain, htlcAs(stranger).write.claim([id, terms, preimage]));
+    expect(await tokenAs.read.reentryAttempted()).toBe(true);
+    expect(await tokenAs.read.reentrySucceeded()).toBe(false);
+    expect(await tokenAs.read.balanceOf([receiver.address])).toBe(5_000n);
+    expect(await tokenAs.read.balanceOf([htlc])).toBe(5_000n);
   });
 });
