@@ -156,6 +156,9 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   for (const [name, contract] of Object.entries(deployment.contracts)) {
     io.out(`  ${name.padEnd(16)} ${contract.address}  (block ${contract.blockNumber})`);
   }
+  for (const difference of result.differences) {
+    io.err(`warning: ${difference}; the owner changes it on chain, this command does not`);
+  }
   return 0;
 }
 

@@ -22,7 +22,7 @@ import {
   tengeStablecoinBytecode,
 } from "./generated/contracts.ts";
 import { evmChain } from "./evm-chain.ts";
-import { readDeployment, writeDeployment, type DeployedContract, type Deployment } from "./deployments.ts";
+import { deploymentPath, readDeployment, writeDeployment, type DeployedContract, type Deployment } from "./deployments.ts";
 
 export interface StablecoinMinter {
   address: Address;
@@ -57,6 +57,11 @@ export interface DeployContractsReturnType {
   path: string;
   /** True when the file already matched the chain and nothing was sent. */
   reused: boolean;
+  /**
+   * When reused: the requested stablecoin settings that differ from the recorded deployment. Nothing is
+   * changed on chain; the owner changes them with setCollateralSigner, setSegregatedAccount, setMaxStatementAge.
+   */
+  differences: string[];
 }
 
 export const DEFAULT_TOKEN_NAME = "Digital Tenge Stablecoin";
@@ -81,7 +86,12 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
 
   const existing = await readDeployment(directory, chainId);
   if (existing && (await hasCodeAtEveryAddress(publicClient, existing))) {
-    return { deployment: existing, path: `${directory}/${chainId}.json`, reused: true };
+    return {
+      deployment: existing,
+      path: deploymentPath(directory, chainId),
+      reused: true,
+      differences: settingDifferences(existing, parameters),
+    };
   }
 
   const account = privateKeyToAccount(parameters.deployerKey);
@@ -150,7 +160,22 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
     },
   };
   const path = await writeDeployment(directory, deployment);
-  return { deployment, path, reused: false };
+  return { deployment, path, reused: false, differences: [] };
+}
+
+function settingDifferences(deployment: Deployment, parameters: DeployContractsParameters): string[] {
+  const recorded = deployment.stablecoin;
+  const differences: string[] = [];
+  if (getAddress(parameters.collateralSigner) !== recorded.collateralSigner) {
+    differences.push(`collateral signer: deployed ${recorded.collateralSigner}, requested ${parameters.collateralSigner}`);
+  }
+  if (parameters.segregatedAccount !== recorded.segregatedAccount) {
+    differences.push(`segregated account: deployed ${recorded.segregatedAccount}, requested ${parameters.segregatedAccount}`);
+  }
+  if (parameters.maxStatementAge !== recorded.maxStatementAge) {
+    differences.push(`max statement age: deployed ${recorded.maxStatementAge}, requested ${parameters.maxStatementAge}`);
+  }
+  return differences;
 }
 
 async function hasCodeAtEveryAddress(client: PublicClient, deployment: Deployment): Promise<boolean> {

@@ -73,11 +73,20 @@ describe("tenge-gateway contracts deploy", () => {
   it("is idempotent: a second run finds the contracts on the chain and sends nothing", async () => {
     const before = await readFile(join(directory, `${chain.chainId}.json`), "utf8");
     const blockBefore = await createPublicClient({ transport: http(chain.rpcUrl) }).getBlockNumber();
-    const { io, out } = capture(env());
-    expect(await main(["contracts", "deploy"], io)).toBe(0);
+    const { io, out, err } = capture(env());
+    expect(await main(["contracts", "deploy", "--max-statement-age", "600"], io)).toBe(0);
     expect(out[0]).toContain("already deployed");
+    expect(err).toEqual([]);
     expect(await readFile(join(directory, `${chain.chainId}.json`), "utf8")).toBe(before);
     expect(await createPublicClient({ transport: http(chain.rpcUrl) }).getBlockNumber()).toBe(blockBefore);
+  });
+
+  it("warns when a reused deployment has other settings than requested, and changes nothing", async () => {
+    const { io, err } = capture({ ...env(), SEGREGATED_ACCOUNT: "KZ-DA-SEGREGATED-0009" });
+    expect(await main(["contracts", "deploy", "--max-statement-age", "600"], io)).toBe(0);
+    expect(err).toEqual([
+      "warning: segregated account: deployed KZ-DA-SEGREGATED-0001, requested KZ-DA-SEGREGATED-0009; the owner changes it on chain, this command does not",
+    ]);
   });
 
   it("deploys again when the file names addresses without code (a restarted dev chain)", async () => {
