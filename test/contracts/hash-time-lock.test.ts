@@ -213,3 +213,15 @@ describe("re-entrancy", () => {
     expect(await tokenAs.read.balanceOf([htlc])).toBe(5_000n);
   });
 });
+
+describe("demo foreign CBDC", () => {
+  it("is issued and withdrawn by its issuer only", async () => {
+    const asStranger = getContract({ address: cbdc, abi: demoForeignCbdcAbi, client: { public: chain.publicClient, wallet: chain.wallet(stranger) } });
+    const asIssuer = getContract({ address: cbdc, abi: demoForeignCbdcAbi, client: { public: chain.publicClient, wallet: chain.wallet(issuer) } });
+    expect(await asIssuer.read.decimals()).toBe(2);
+    await expectRevert(asStranger.write.issue([stranger.address, 1n]), "OwnableUnauthorizedAccount");
+    await expectRevert(asStranger.write.withdraw([sender.address, 1n]), "OwnableUnauthorizedAccount");
+    await confirmed(chain, asIssuer.write.withdraw([sender.address, 1_000n]));
+    expect(await balanceOf(sender.address)).toBe(999_000n);
+  });
+});
