@@ -24,6 +24,7 @@ Options (each falls back to the environment variable named after it):
   --minter ADDRESS             configure this minter (needs the deployer as master minter)
                                                                                   STABLECOIN_MINTER_ADDRESS
   --minter-allowance TIYN      its mint allowance in tiyn                         STABLECOIN_MINTER_ALLOWANCE
+  --confirmations N            blocks to wait for on each transaction             EVM_CONFIRMATIONS (1)
   --demo-foreign-cbdc          also deploy a demo foreign-CBDC ERC-20 for PvP legs
   --json                       print the deployment record as JSON
 
@@ -63,6 +64,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
         rescuer: { type: "string" },
         minter: { type: "string" },
         "minter-allowance": { type: "string" },
+        confirmations: { type: "string" },
         "demo-foreign-cbdc": { type: "boolean" },
         json: { type: "boolean" },
       },
@@ -141,6 +143,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     minters: minterAddress && minterAllowance !== undefined ? [{ address: minterAddress, allowance: minterAllowance }] : [],
     ...(values["demo-foreign-cbdc"] ? { demoForeignCbdc: { name: "Demo Foreign CBDC", symbol: "FCBDC", decimals: 2 } } : {}),
     deploymentsDir: setting("deployments-dir", "DEPLOYMENTS_DIR", text, "deployments"),
+    confirmations: setting("confirmations", "EVM_CONFIRMATIONS", integer(1, 1000), 1),
   });
 
   const { deployment } = result;

@@ -49,6 +49,8 @@ export interface DeployContractsParameters {
   demoForeignCbdc?: { name: string; symbol: string; decimals: number };
   /** Where `<chainId>.json` goes (default `deployments`). */
   deploymentsDir?: string;
+  /** Blocks to wait for on each transaction (default 1: the receipt). */
+  confirmations?: number;
 }
 
 export interface DeployContractsReturnType {
@@ -110,7 +112,8 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   const name = parameters.tokenName ?? DEFAULT_TOKEN_NAME;
   const symbol = parameters.tokenSymbol ?? DEFAULT_TOKEN_SYMBOL;
 
-  const stablecoin = await deploy(wallet, publicClient, tengeStablecoinAbi, tengeStablecoinBytecode, [
+  const confirmations = parameters.confirmations ?? 1;
+  const stablecoin = await deploy(wallet, publicClient, confirmations, tengeStablecoinAbi, tengeStablecoinBytecode, [
     {
       name,
       symbol,
@@ -120,10 +123,10 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
       maxStatementAge: parameters.maxStatementAge,
     },
   ]);
-  const hashTimeLock = await deploy(wallet, publicClient, hashTimeLockAbi, hashTimeLockBytecode, []);
+  const hashTimeLock = await deploy(wallet, publicClient, confirmations, hashTimeLockAbi, hashTimeLockBytecode, []);
   const demo = parameters.demoForeignCbdc;
   const demoForeignCbdc = demo
-    ? await deploy(wallet, publicClient, demoForeignCbdcAbi, demoForeignCbdcBytecode, [
+    ? await deploy(wallet, publicClient, confirmations, demoForeignCbdcAbi, demoForeignCbdcBytecode, [
         demo.name,
         demo.symbol,
         demo.decimals,
@@ -137,7 +140,7 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
       functionName: "configureMinter",
       args: [minter.address, minter.allowance],
     });
-    await expectSuccess(publicClient, hash, "configureMinter");
+    await expectSuccess(publicClient, hash, confirmations, "configureMinter");
   }
 
   const deployment: Deployment = {
@@ -187,18 +190,19 @@ async function hasCodeAtEveryAddress(client: PublicClient, deployment: Deploymen
 async function deploy(
   wallet: WalletClient<Transport, Chain, Account>,
   client: PublicClient,
+  confirmations: number,
   abi: Abi,
   bytecode: Hex,
   args: readonly unknown[],
 ): Promise<DeployedContract> {
   const transactionHash = await wallet.deployContract({ abi, bytecode, args });
-  const receipt = await expectSuccess(client, transactionHash, "deployment");
+  const receipt = await expectSuccess(client, transactionHash, confirmations, "deployment");
   if (!receipt.contractAddress) throw new Error(`deployment ${transactionHash} created no contract`);
   return { address: getAddress(receipt.contractAddress), transactionHash, blockNumber: receipt.blockNumber };
 }
 
-async function expectSuccess(client: PublicClient, hash: Hex, what: string) {
-  const receipt = await client.waitForTransactionReceipt({ hash });
+async function expectSuccess(client: PublicClient, hash: Hex, confirmations: number, what: string) {
+  const receipt = await client.waitForTransactionReceipt({ hash, confirmations });
   if (receipt.status !== "success") throw new Error(`${what} transaction ${hash} reverted`);
   return receipt;
 }
