@@ -7,4 +7,5 @@ export const commands: CommandEntry[] = [
   { words: ["keys", "create"], summary: "register a principal and issue an API key or signing key", load: () => import("../identity/cli.ts").then((m) => m.create) },
   { words: ["keys", "list"], summary: "list principals and their credentials", load: () => import("../identity/cli.ts").then((m) => m.list) },
   { words: ["keys", "revoke"], summary: "revoke a credential or a whole principal", load: () => import("../identity/cli.ts").then((m) => m.revoke) },
+  { words: ["contracts", "deploy"], summary: "deploy the stablecoin and HTLC contracts to an EVM chain", load: () => import("../evm/contracts-cli.ts").then((m) => m.deploy) },
 ];
