@@ -149,7 +149,7 @@ export interface EventsRequest {
 
 export interface EventPage {
   events: LedgerEvent[];
-  /** Pass as `after` for the next page (unchanged when no events came). */
+  /** Pass as `after` for the next page; it may move past events the caller may not see. */
   cursor: string;
 }
 
