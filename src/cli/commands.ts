@@ -7,5 +7,8 @@ export const commands: CommandEntry[] = [
   { words: ["keys", "create"], summary: "register a principal and issue an API key or signing key", load: () => import("../identity/cli.ts").then((m) => m.create) },
   { words: ["keys", "list"], summary: "list principals and their credentials", load: () => import("../identity/cli.ts").then((m) => m.list) },
   { words: ["keys", "revoke"], summary: "revoke a credential or a whole principal", load: () => import("../identity/cli.ts").then((m) => m.revoke) },
+  { words: ["dt-ledger", "serve"], summary: "run the embedded DT ledger as its own HTTP service", load: () => import("../dt-ledger/cli.ts").then((m) => m.serve) },
+  { words: ["dt-ledger", "participants", "add"], summary: "register a DT ledger participant and its signing key", load: () => import("../dt-ledger/cli.ts").then((m) => m.addParticipant) },
+  { words: ["dt-ledger", "participants", "list"], summary: "list the DT ledger's participants", load: () => import("../dt-ledger/cli.ts").then((m) => m.listParticipantsCommand) },
   { words: ["contracts", "deploy"], summary: "deploy the stablecoin and HTLC contracts to an EVM chain", load: () => import("../evm/contracts-cli.ts").then((m) => m.deploy) },
 ];
