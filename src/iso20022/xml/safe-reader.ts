@@ -99,7 +99,8 @@ function isBlank(text: string): boolean {
 /** Refusals that need no parse at all: size and the markup that only a DTD-aware parser would act on. */
 export function screenXml(xml: string, limits: SafeXmlLimits = defaultLimits): void {
   // A UTF-16 string never has more code units than its UTF-8 encoding has bytes.
-  if (xml.length > limits.maxBytes || Buffer.byteLength(xml, "utf8") > limits.maxBytes) {
+  // A UTF-8 byte count is needed only when the string could be over the limit (at most 3 bytes per unit).
+  if (xml.length > limits.maxBytes || (xml.length * 3 > limits.maxBytes && Buffer.byteLength(xml, "utf8") > limits.maxBytes)) {
     throw new XmlRefusedError("XML_TOO_LARGE", `message is larger than ${limits.maxBytes} bytes`);
   }
   const doctype = xml.indexOf("<!DOCTYPE");
@@ -130,12 +131,19 @@ export function readXml(xml: string, limits: SafeXmlLimits = defaultLimits): Xml
     const open = xml.indexOf("<", position);
     const textEnd = open < 0 ? length : open;
     if (textEnd > position) {
-      const raw = xml.slice(position, textEnd);
+      let blank = true;
+      for (let index = position; index < textEnd; index++) {
+        if (!isSpace(xml.charCodeAt(index))) {
+          blank = false;
+          break;
+        }
+      }
       const top = stack[stack.length - 1];
       if (top === undefined) {
-        if (!isBlank(raw)) throw new XmlRefusedError("XML_MALFORMED", "text outside the root element", lineColumn(xml, position));
-      } else if (top.children.length === 0 || !isBlank(raw)) {
-        const text = decodeReferences(raw, xml, position);
+        if (!blank) throw new XmlRefusedError("XML_MALFORMED", "text outside the root element", lineColumn(xml, position));
+      } else if (!blank || (top.children.length === 0 && xml.charCodeAt(textEnd + 1) === 47)) {
+        // Whitespace is kept only as the whole content of a leaf (`<Nm> </Nm>`).
+        const text = decodeReferences(xml.slice(position, textEnd), xml, position);
         top.text = top.text === undefined ? text : top.text + text;
       }
     }
@@ -167,9 +175,10 @@ export function readXml(xml: string, limits: SafeXmlLimits = defaultLimits): Xml
     if (next === 47 /* / */) {
       const close = xml.indexOf(">", open);
       if (close < 0) throw new XmlRefusedError("XML_TRUNCATED", "an end tag is not closed", lineColumn(xml, open));
-      const name = xml.slice(open + 2, close).trimEnd();
       const top = stack.pop();
-      if (top === undefined || top.name !== name) {
+      const nameEnd = open + 2 + (top?.name.length ?? 0);
+      if (top === undefined || !xml.startsWith(top.name, open + 2) || (nameEnd !== close && xml.slice(nameEnd, close).trim() !== "")) {
+        const name = xml.slice(open + 2, close).trim();
         throw new XmlRefusedError("XML_MALFORMED", `end tag </${name}> does not match <${top?.name ?? ""}>`, lineColumn(xml, open));
       }
       if (top.text !== undefined && top.children.length > 0 && isBlank(top.text)) delete top.text;
