@@ -8,4 +8,7 @@ export const commands: CommandEntry[] = [
   { words: ["keys", "list"], summary: "list principals and their credentials", load: () => import("../identity/cli.ts").then((m) => m.list) },
   { words: ["keys", "revoke"], summary: "revoke a credential or a whole principal", load: () => import("../identity/cli.ts").then((m) => m.revoke) },
   { words: ["contracts", "deploy"], summary: "deploy the stablecoin and HTLC contracts to an EVM chain", load: () => import("../evm/contracts-cli.ts").then((m) => m.deploy) },
+  { words: ["iso", "validate"], summary: "validate ISO 20022 messages (safe XML, XSD, CBPR+); one JSON line per file", load: () => import("../iso20022/cli.ts").then((m) => m.validate) },
+  { words: ["iso", "parse"], summary: "print the typed model of an ISO 20022 message as JSON", load: () => import("../iso20022/cli.ts").then((m) => m.parse) },
+  { words: ["iso", "render"], summary: "print the XML of a message given as `iso parse` JSON", load: () => import("../iso20022/cli.ts").then((m) => m.render) },
 ];

@@ -1,0 +1,57 @@
+import type { FastifyInstance } from "fastify";
+import { ruleCodes } from "./validation/findings.ts";
+import { validateMessage } from "./validation/validate.ts";
+import { defaultLimits } from "./xml/safe-reader.ts";
+
+const findingSchema = {
+  type: "object",
+  required: ["code", "path", "message"],
+  properties: {
+    code: { type: "string", enum: Object.keys(ruleCodes) },
+    path: { type: "string" },
+    message: { type: "string" },
+  },
+} as const;
+
+export const validationReportSchema = {
+  type: "object",
+  required: ["messageType", "valid", "errors"],
+  properties: {
+    messageType: { type: ["string", "null"] },
+    valid: { type: "boolean" },
+    errors: { type: "array", items: findingSchema },
+  },
+} as const;
+
+const errorSchema = {
+  type: "object",
+  required: ["code", "message"],
+  properties: { code: { type: "string" }, message: { type: "string" } },
+} as const;
+
+/**
+ * ISO 20022 HTTP routes. `POST /iso20022/validate` takes the raw XML (application/xml or text/xml; the
+ * server's content-type parser hands it over as a string) and answers the same report as the CLI: 200
+ * whether or not the message is valid, since the report is the answer.
+ */
+export async function iso20022Routes(app: FastifyInstance): Promise<void> {
+  app.post(
+    "/iso20022/validate",
+    {
+      // A few bytes over the XML limit so the safe reader, not fastify, reports XML_TOO_LARGE.
+      bodyLimit: defaultLimits.maxBytes + 1024,
+      config: { access: ["operator", "bank", "correspondent", "exchange"] },
+      schema: {
+        summary: "Validate an ISO 20022 message (safe XML, XSD, CBPR+)",
+        body: { type: "string" },
+        response: { 200: validationReportSchema, 415: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      if (typeof request.body !== "string") {
+        return reply.code(415).send({ code: "ISO20022_XML_REQUIRED", message: "send the message as application/xml or text/xml" });
+      }
+      return validateMessage(request.body);
+    },
+  );
+}
