@@ -44,7 +44,14 @@ export async function iso20022Routes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: "Validate an ISO 20022 message (safe XML, XSD, CBPR+)",
         body: { type: "string" },
-        response: { 200: validationReportSchema, 415: errorSchema },
+        response: { 200: validationReportSchema, 413: errorSchema, 415: errorSchema },
+      },
+      // fastify stops reading an oversized body; answer with the same code the safe reader uses.
+      errorHandler(error, _request, reply) {
+        if ((error as { code?: string }).code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+          return reply.code(413).send({ code: "XML_TOO_LARGE", message: `message is larger than ${defaultLimits.maxBytes} bytes` });
+        }
+        throw error;
       },
     },
     async (request, reply) => {
