@@ -53,7 +53,8 @@ function elementChildren(element: LibxmlElement): LibxmlElement[] {
 function validateText(xml: string, tree: XmlElement, messageType: DocumentType, findings: Finding[]): void {
   let document: XmlDocument;
   try {
-    document = XmlDocument.fromString(xml, parseOptions);
+    // Native UTF-8 encoding and one copy into wasm memory: measurably faster than fromString's JS encoder.
+    document = XmlDocument.fromBuffer(Buffer.from(xml, "utf8"), parseOptions);
   } catch (error) {
     if (!(error instanceof XmlLibError)) throw error;
     findings.push(finding("XML_MALFORMED", "/", cleanMessage(error.details[0]?.message ?? error.message)));
