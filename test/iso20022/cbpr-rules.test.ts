@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ruleCodes, type RuleCode } from "../../src/iso20022/validation/findings.ts";
 import { validateMessage } from "../../src/iso20022/validation/validate.ts";
@@ -137,6 +138,11 @@ describe("CBPR+ usage rules", () => {
   it("every CBPR+ rule code has a case that breaks it", () => {
     const covered = new Set(cases.map((entry) => entry.rule));
     expect(Object.keys(ruleCodes).filter((code) => code.startsWith("CBPR_") && !covered.has(code as RuleCode))).toEqual([]);
+  });
+
+  it("every rule code of every layer is documented in docs/iso20022-validation.md", () => {
+    const doc = readFileSync(new URL("../../docs/iso20022-validation.md", import.meta.url), "utf8");
+    expect(Object.keys(ruleCodes).filter((code) => !doc.includes(`| \`${code}\` |`))).toEqual([]);
   });
 
   it("allows the extended character set in names and remittance text, not in identifiers", () => {
