@@ -17,8 +17,12 @@ const elementName = fc.constantFrom("Nm", "Ustrd", "Id", "pacs:Amt", "AddtlInf")
 const elementTree: fc.Arbitrary<XmlElement> = fc.letrec<{ element: XmlElement }>((tie) => ({
   element: fc.oneof(
     { depthSize: "small" },
-    fc.record({ name: elementName, attributes: fc.constant({}), children: fc.constant([]), text: xmlText.filter((text) => text !== "") }),
-    fc.record({ name: elementName, attributes: fc.dictionary(fc.constantFrom("Ccy", "a", "b"), xmlText), children: fc.array(tie("element"), { minLength: 1, maxLength: 3 }) }),
+    xmlText.filter((text) => text !== "").chain((text) => elementName.map((name): XmlElement => ({ name, attributes: {}, children: [], text }))),
+    fc.record<XmlElement>({
+      name: elementName,
+      attributes: fc.dictionary(fc.constantFrom("Ccy", "a", "b"), xmlText),
+      children: fc.array(tie("element"), { minLength: 1, maxLength: 3 }),
+    }),
   ),
 })).element;
 
