@@ -7,6 +7,7 @@
  *   npm run bench:iso
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { XMLParser } from "fast-xml-parser";
 import { readParts, typedMessage } from "../src/iso20022/message.ts";
 import { cbprFindings } from "../src/iso20022/validation/cbpr-rules.ts";
@@ -80,4 +81,7 @@ for (const [name, xml] of Object.entries(hostile)) {
   console.log(`hostile ${name}: ${report.errors[0]?.code ?? "accepted!"} in ${hostileMilliseconds[name]} ms`);
 }
 
-console.log(JSON.stringify({ pacs008, pacs009, hostileMilliseconds, node: process.version }));
+// Other processes on the machine skew every figure; the load average says how much.
+const loadAverage = loadavg().map((value) => Math.round(value * 100) / 100);
+console.log(`load average during the run: ${loadAverage.join(", ")}`);
+console.log(JSON.stringify({ pacs008, pacs009, hostileMilliseconds, loadAverage, node: process.version }));
