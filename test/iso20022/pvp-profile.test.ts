@@ -86,3 +86,17 @@ describe("PvP profile", () => {
     for (const xml of examples) expect(validateMessage(xml)).toMatchObject({ valid: true, errors: [] });
   });
 });
+
+describe("PvP tag lines", () => {
+  it("never echo a malformed line, which may hold a preimage", () => {
+    const status = buildMessage(locked!).replace(`/HLCK/${hashLock}`, `/PRIM/${preimage}/HLCK`);
+    let error: unknown;
+    try {
+      readPvpStatus(parseMessage(status));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: "PVP_TAG_MALFORMED" });
+    expect(String((error as Error).message)).not.toContain(preimage.slice(0, 8));
+  });
+});
