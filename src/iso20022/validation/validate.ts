@@ -1,4 +1,6 @@
-import type { DocumentType } from "../catalog.ts";
+import { headerType, type DocumentType } from "../catalog.ts";
+import type { XmlElement } from "../xml/tree.ts";
+import { checkPartAgainstSchema } from "./schema-check.ts";
 import { AmountError } from "../amount.ts";
 import { MessageStructureError, readParts, typedMessage, type Iso20022Message, type LocatedParts, type MessageInput } from "../message.ts";
 import { defaultLimits, XmlRefusedError, type SafeXmlLimits } from "../xml/safe-reader.ts";
@@ -15,6 +17,12 @@ export interface ValidationReport {
 
 export interface ValidationOptions {
   limits?: SafeXmlLimits;
+  /**
+   * Which XSD engine checks layer 2: "tree" (default) checks the tree the safe reader built against the
+   * compiled schemas; "libxml2" parses the text again with libxml2 (the reference the tree check is tested
+   * against).
+   */
+  xsdEngine?: "tree" | "libxml2";
 }
 
 /** A validated message: the report, and the typed message when it is valid. */
@@ -26,6 +34,19 @@ function refusal(error: unknown): Finding {
   if (error instanceof XmlRefusedError) return finding(error.code, error.location ? `@${error.location}` : "/", error.message);
   if (error instanceof MessageStructureError) return finding(error.code, error.path, error.message);
   throw error;
+}
+
+/** Layer 2 over the tree already read: AppHdr and Document, each against its own schema. */
+export function treeSchemaFindings(parts: LocatedParts): Finding[] {
+  const ancestors = parts.envelope ? [parts.envelope] : [];
+  const findings = parts.header ? checkPartAgainstSchema(parts.header, headerType, headerAncestors(parts)) : [];
+  findings.push(...checkPartAgainstSchema(parts.document, parts.messageType, ancestors));
+  return findings;
+}
+
+/** A header given as its own part has no envelope above it. */
+function headerAncestors(parts: LocatedParts): XmlElement[] {
+  return parts.envelope && parts.envelope.children.includes(parts.header!) ? [parts.envelope] : [];
 }
 
 /**
@@ -40,7 +61,8 @@ export function readValidatedMessage(input: MessageInput, options: ValidationOpt
   } catch (error) {
     return { messageType: null, valid: false, errors: [refusal(error)] };
   }
-  const errors = [...schemaFindings(input, parts), ...cbprFindings(parts)];
+  const schemaErrors = options.xsdEngine === "libxml2" ? schemaFindings(input, parts) : treeSchemaFindings(parts);
+  const errors = [...schemaErrors, ...cbprFindings(parts)];
   const report: ValidatedMessage = { messageType: parts.messageType, valid: errors.length === 0, errors };
   if (report.valid) {
     try {
