@@ -88,7 +88,7 @@ function simpleValueProblem(type: SimpleTypeModel, raw: string): string | undefi
       if (type.totalDigits !== undefined && Math.max(1, integer.length + fraction.length) > type.totalDigits) {
         return `[facet 'totalDigits'] The value '${value}' has more digits than are allowed ('${type.totalDigits}')`;
       }
-      if (type.minInclusive !== undefined && value.startsWith("-") && /[1-9]/.test(value)) {
+      if (type.minInclusive !== undefined && Number(value) < type.minInclusive) {
         return `[facet 'minInclusive'] The value '${value}' is less than the minimum value allowed ('${type.minInclusive}')`;
       }
       break;
