@@ -51,8 +51,8 @@ function headerAncestors(parts: LocatedParts): XmlElement[] {
 
 /**
  * Reads and validates a message in three layers: safe XML (refused before any schema work), the ISO 20022
- * XSDs, then the CBPR+ usage rules. One read serves the typed view, the rules and the path of every finding;
- * libxml2 reads the text once more for the XSDs.
+ * XSDs, then the CBPR+ usage rules. One read of the text serves the XSD check, the rules, the typed view and
+ * the path of every finding (libxml2, when asked for, reads the text once more).
  */
 export function readValidatedMessage(input: MessageInput, options: ValidationOptions = {}): ValidatedMessage {
   let parts: LocatedParts;
