@@ -225,11 +225,10 @@ function shapeFromJson<S extends Shape>(shape: S, value: unknown): ShapeValue<S>
 }
 
 /** A mandatory group of fields below a path ("" = the element itself). */
-export function group<S extends Shape>(path: string, shape: S): Field<ShapeValue<S>> & { shape: S } {
+export function group<S extends Shape>(path: string, shape: S): Field<ShapeValue<S>> {
   const steps = split(path);
   const empty: XmlElement = { name: "", attributes: {}, children: [] };
   return {
-    shape,
     read: (parent) => readShape(shape, find(parent, steps) ?? empty),
     write(target, value) {
       writeShape(shape, descendPath(target, steps, true)!, value);
