@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { GatewayConfig } from "../config/config.ts";
 import { identityRoutes } from "../identity/routes.ts";
+import { iso20022Routes } from "../iso20022/routes.ts";
 import { IdentityStore } from "../identity/store.ts";
 import type { Database } from "../persistence/database.ts";
 import { lockDirectory } from "../persistence/pglite.ts";
@@ -61,7 +62,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       bodyLimitBytes: config.bodyLimitBytes,
       signatureMaxSkewSeconds: config.signatureMaxSkewSeconds,
       readiness: embedded?.readiness ?? [],
-      features: [identityRoutes(identity)],
+      features: [identityRoutes(identity), iso20022Routes],
     });
     const address = await app.listen({ host: config.host, port: config.port });
     const url = config.publicUrl ?? address.replace("://[::1]", "://localhost");
