@@ -157,19 +157,22 @@ function documentTree(message: Iso20022Message): XmlElement {
   const document = message.trees?.document
     ? cloneElement(message.trees.document)
     : { name: "Document", attributes: { xmlns: namespaceOfSchema(message.messageType) }, children: [] };
-  const documentTarget: Target = { element: document, type: model.rootType, schema: model };
   const rootName = messageRootElement[message.messageType];
-  const existing = messageRootOf(document, message.messageType);
-  const target: Target = existing
-    ? { element: existing, type: childType(model, model.rootType, rootName)?.type ?? "", schema: model }
-    : (() => {
-        const element: XmlElement = { name: rootName, attributes: {}, children: [] };
-        document.children.push(element);
-        return { element, type: childType(model, documentTarget.type, rootName)?.type ?? "", schema: model };
-      })();
+  let root = messageRootOf(document, message.messageType);
+  if (root === undefined) {
+    root = { name: qualifiedLike(document, rootName), attributes: {}, children: [] };
+    document.children.push(root);
+  }
+  const target: Target = { element: root, type: childType(model, model.rootType, rootName)?.type ?? "", schema: model };
   const shape: Shape = documentShapes[message.messageType];
   writeRoot(shape, target, message.document as ShapeValue<Shape>);
   return document;
+}
+
+/** A name in the same prefix as `parent` (new elements follow the prefix style of the tree). */
+function qualifiedLike(parent: XmlElement, local: string): string {
+  const colon = parent.name.indexOf(":");
+  return colon < 0 ? local : `${parent.name.slice(0, colon)}:${local}`;
 }
 
 function headerTree(message: Iso20022Message): XmlElement | undefined {

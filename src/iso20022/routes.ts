@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { ApiError, errorSchema } from "../server/errors.ts";
 import { ruleCodes } from "./validation/findings.ts";
 import { validateMessage } from "./validation/validate.ts";
 import { defaultLimits } from "./xml/safe-reader.ts";
@@ -23,16 +24,11 @@ export const validationReportSchema = {
   },
 } as const;
 
-const errorSchema = {
-  type: "object",
-  required: ["code", "message"],
-  properties: { code: { type: "string" }, message: { type: "string" } },
-} as const;
-
 /**
  * ISO 20022 HTTP routes. `POST /iso20022/validate` takes the raw XML (application/xml or text/xml; the
  * server's content-type parser hands it over as a string) and answers the same report as the CLI: 200
- * whether or not the message is valid, since the report is the answer.
+ * whether or not the message is valid, since the report is the answer. Register it among the gateway's
+ * features (`src/gateway/run.ts`).
  */
 export async function iso20022Routes(app: FastifyInstance): Promise<void> {
   app.post(
@@ -44,13 +40,18 @@ export async function iso20022Routes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: "Validate an ISO 20022 message (safe XML, XSD, CBPR+)",
         body: { type: "string" },
-        response: { 200: validationReportSchema, 415: errorSchema },
+        response: { 200: validationReportSchema, 413: errorSchema, 415: errorSchema },
+      },
+      // fastify stops reading an oversized body; answer with the same code the safe reader uses.
+      errorHandler(error, _request, reply) {
+        if ((error as { code?: string }).code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+          return reply.code(413).send({ code: "XML_TOO_LARGE", message: `message is larger than ${defaultLimits.maxBytes} bytes` });
+        }
+        throw error;
       },
     },
-    async (request, reply) => {
-      if (typeof request.body !== "string") {
-        return reply.code(415).send({ code: "ISO20022_XML_REQUIRED", message: "send the message as application/xml or text/xml" });
-      }
+    async (request) => {
+      if (typeof request.body !== "string") throw new ApiError(415, "ISO20022_XML_REQUIRED", "send the message as application/xml or text/xml");
       return validateMessage(request.body);
     },
   );

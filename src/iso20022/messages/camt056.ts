@@ -1,4 +1,4 @@
-import { group, list, optionalAmount, optionalGroup, optionalText, text, textList } from "../model/fields.ts";
+import { group, list, optionalAmount, optionalGroup, optionalText, textList } from "../model/fields.ts";
 import { assignmentShape, caseShape, originalGroupShape } from "./components.ts";
 
 /** camt.056.001.08 FIToFIPaymentCancellationRequest. */

@@ -1,6 +1,6 @@
 import { amountFromDecimal, amountToDecimal, type Amount } from "../amount.ts";
 import { childType, type SchemaModel } from "../schema-model.ts";
-import { localName, prefixOf, type XmlElement } from "../xml/tree.ts";
+import { hasLocalName, localName, prefixOf, type XmlElement } from "../xml/tree.ts";
 
 /**
  * Typed views over the element tree. A field reads a value from below an element and writes it back,
@@ -32,7 +32,7 @@ export type ShapeValue<S extends Shape> = Simplify<
 >;
 
 function findChild(parent: XmlElement, local: string): XmlElement | undefined {
-  for (const child of parent.children) if (localName(child.name) === local) return child;
+  for (const child of parent.children) if (hasLocalName(child.name, local)) return child;
   return undefined;
 }
 
@@ -144,7 +144,7 @@ export function textList(path: string): Field<string[]> {
       const container = find(parent, parentSteps);
       if (!container) return [];
       const values: string[] = [];
-      for (const child of container.children) if (localName(child.name) === last) values.push(child.text ?? "");
+      for (const child of container.children) if (hasLocalName(child.name, last)) values.push(child.text ?? "");
       return values;
     },
     write(target, values) {
@@ -225,11 +225,10 @@ function shapeFromJson<S extends Shape>(shape: S, value: unknown): ShapeValue<S>
 }
 
 /** A mandatory group of fields below a path ("" = the element itself). */
-export function group<S extends Shape>(path: string, shape: S): Field<ShapeValue<S>> & { shape: S } {
+export function group<S extends Shape>(path: string, shape: S): Field<ShapeValue<S>> {
   const steps = split(path);
   const empty: XmlElement = { name: "", attributes: {}, children: [] };
   return {
-    shape,
     read: (parent) => readShape(shape, find(parent, steps) ?? empty),
     write(target, value) {
       writeShape(shape, descendPath(target, steps, true)!, value);
@@ -266,7 +265,7 @@ export function list<S extends Shape>(path: string, shape: S): Field<ShapeValue<
       const container = find(parent, parentSteps);
       if (!container) return [];
       const values: ShapeValue<S>[] = [];
-      for (const child of container.children) if (localName(child.name) === last) values.push(readShape(shape, child));
+      for (const child of container.children) if (hasLocalName(child.name, last)) values.push(readShape(shape, child));
       return values;
     },
     write(target, values) {

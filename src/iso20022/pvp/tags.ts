@@ -67,7 +67,8 @@ export function parseTags(lines: readonly string[]): Map<string, string> {
   for (const line of lines) {
     if (!line.startsWith("/PVP/") && !line.startsWith("/HLCK/") && !line.startsWith("/EXPY/") && !line.startsWith("/PRIM/")) continue;
     const parts = line.split("/");
-    if (parts.length % 2 !== 1 || parts[0] !== "") throw new PvpProfileError("PVP_TAG_MALFORMED", `malformed PvP tag line "${line.slice(0, 40)}"`);
+    // The line is not echoed: it may hold a preimage.
+    if (parts.length % 2 !== 1 || parts[0] !== "") throw new PvpProfileError("PVP_TAG_MALFORMED", "a PvP tag line is not a sequence of /TAG/value pairs");
     for (let index = 1; index < parts.length; index += 2) {
       const tag = parts[index]!;
       const value = parts[index + 1]!;

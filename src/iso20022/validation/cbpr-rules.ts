@@ -81,9 +81,7 @@ function checkLeaf(walk: Walk, element: XmlElement, name: string, type: string, 
 }
 
 /** Checks every element by its schema data type: character set, identifiers, codes, amounts, date-times. */
-function walkElement(walk: Walk, element: XmlElement, type: string, extended: boolean): void {
-  const name = localName(element.name);
-  const parentName = localName(walk.chain[walk.chain.length - 2]?.name ?? "");
+function walkElement(walk: Walk, element: XmlElement, name: string, parentName: string, type: string, extended: boolean): void {
   const inExtended = extended || extendedScopes.has(name);
   if (element.children.length === 0) {
     checkLeaf(walk, element, name, type, inExtended, parentName);
@@ -95,8 +93,9 @@ function walkElement(walk: Walk, element: XmlElement, type: string, extended: bo
   }
   const declarations = walk.model.complexTypes.get(type)?.children;
   for (const child of element.children) {
+    const childName = localName(child.name);
     walk.chain.push(child);
-    walkElement(walk, child, declarations?.get(localName(child.name))?.type ?? "", inExtended);
+    walkElement(walk, child, childName, name, declarations?.get(childName)?.type ?? "", inExtended);
     walk.chain.pop();
   }
 }
@@ -104,7 +103,7 @@ function walkElement(walk: Walk, element: XmlElement, type: string, extended: bo
 function walkPart(part: XmlElement, id: DocumentType | typeof headerType, envelope: XmlElement | undefined, findings: Finding[]): void {
   const model = schemaModel(id);
   const walk: Walk = { model, chain: envelope ? [envelope, part] : [part], skipRoot: envelope !== undefined, findings };
-  walkElement(walk, part, model.rootType, false);
+  walkElement(walk, part, localName(part.name), "", model.rootType, false);
 }
 
 function agentBic(agent: XmlElement | undefined): string | undefined {

@@ -16,7 +16,7 @@ export const ruleCodes = {
   XML_TOO_LARGE: "the message is larger than the size limit (1 MiB by default)",
   XML_TOO_DEEP: "elements are nested deeper than the depth limit (64 by default)",
   XML_DTD_FORBIDDEN: "a DOCTYPE, entity declaration or other markup declaration is present",
-  XML_ENTITY_FORBIDDEN: "an entity reference other than &lt; &gt; &amp; &quot; &apos; is present",
+  XML_ENTITY_FORBIDDEN: "an entity reference other than the five predefined ones (lt, gt, amp, quot, apos) is present",
   XML_PI_FORBIDDEN: "a processing instruction is present (only the XML declaration is allowed)",
   XML_ENCODING_UNSUPPORTED: "the XML declaration names an encoding other than UTF-8",
   XML_TRUNCATED: "the XML ends before every element is closed",

@@ -24,14 +24,21 @@ export function elementPath(chain: readonly XmlElement[], skipRoot: boolean): st
   return path || "/";
 }
 
-/** Resolves a libxml2 positional XPath (`/*` + `/*[2]/*` ...) against our tree of the same text. */
+/**
+ * Resolves a libxml2 node path against our tree of the same text. libxml2 writes `*[n]` (n-th element
+ * child) for elements in a default namespace and `prefix:Name[n]` (n-th child of that name) otherwise;
+ * `[n]` is left out when there is only one.
+ */
 export function chainOfPositionalPath(root: XmlElement, xpath: string): XmlElement[] {
   const steps = xpath.split("/").filter((step) => step !== "");
   const chain: XmlElement[] = [root];
   for (const step of steps.slice(1)) {
-    const match = /\[(\d+)\]$/.exec(step);
-    const position = match ? Number(match[1]) : 1;
-    const next = chain[chain.length - 1]!.children[position - 1];
+    const match = /^([^[]+)(?:\[(\d+)\])?$/.exec(step);
+    const name = match?.[1] ?? "*";
+    const position = match?.[2] === undefined ? 1 : Number(match[2]);
+    const parent = chain[chain.length - 1]!;
+    const candidates = name === "*" ? parent.children : parent.children.filter((child) => child.name === name);
+    const next = candidates[position - 1];
     if (next === undefined) break;
     chain.push(next);
   }

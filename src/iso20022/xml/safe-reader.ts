@@ -148,7 +148,6 @@ export function readXml(xml: string, limits: SafeXmlLimits = defaultLimits): Xml
       }
     }
     if (open < 0) break;
-    position = open;
     const next = xml.charCodeAt(open + 1);
     if (next === 33 /* ! */) {
       if (xml.startsWith("<!--", open)) {

@@ -24,18 +24,19 @@ export function prefixOf(name: string): string {
   return colon < 0 ? "" : name.slice(0, colon);
 }
 
+/** Whether a qualified name has this local part (`pacs:GrpHdr` and `GrpHdr` both have `GrpHdr`), without slicing. */
+export function hasLocalName(name: string, local: string): boolean {
+  return name === local || (name.length > local.length && name.charCodeAt(name.length - local.length - 1) === 58 && name.endsWith(local));
+}
+
 /** First child element with this local name. */
 export function childElement(parent: XmlElement, local: string): XmlElement | undefined {
-  for (const child of parent.children) {
-    if (child.name === local || (child.name.endsWith(local) && child.name.charCodeAt(child.name.length - local.length - 1) === 58)) {
-      return child;
-    }
-  }
+  for (const child of parent.children) if (hasLocalName(child.name, local)) return child;
   return undefined;
 }
 
 export function childElements(parent: XmlElement, local: string): XmlElement[] {
-  return parent.children.filter((child) => localName(child.name) === local);
+  return parent.children.filter((child) => hasLocalName(child.name, local));
 }
 
 /** Follows a `/`-separated path of local names, first match at each step. */
