@@ -59,13 +59,17 @@ export interface PvpEngineOptions {
   worker?: string;
   logger?: EngineLogger;
   faults?: FaultHooks;
-  /** How often an unfinished PvP is looked at again when nothing wakes it (default 1000 ms). */
+  /** How soon an unfinished PvP is looked at again when nothing wakes it (default 1000 ms)... */
   pollIntervalMs?: number;
+  /** ...growing with the time it has waited, up to this (default 30 s). */
+  pollMaxMs?: number;
   leaseMs?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
   /** PvPs processed at once by one worker (default 8). */
   concurrency?: number;
+  /** Identifier sources; seeded ones make fault-injection runs repeatable. Defaults are random. */
+  ids?: { pvpId(): string; uetr(): string };
 }
 
 export interface CreatePvpRequest {
@@ -157,8 +161,8 @@ export class PvpEngine {
     // The secret: 32 random bytes, stored with the PvP and never logged before it is revealed.
     const preimage = `0x${randomBytes(32).toString("hex")}` as Hex;
     const hashLock = sha256Hex(preimage);
-    const id = newPvpId();
-    const uetr = randomUUID();
+    const id = this.options.ids?.pvpId() ?? newPvpId();
+    const uetr = this.options.ids?.uetr() ?? randomUUID();
     const instruction: InstructionReference = {
       messageId: messageIdOf(id, "I"),
       createdAt: isoDateTime(now),
@@ -324,14 +328,28 @@ export class PvpEngine {
       if (ran) pvp = (await pvpStore.get(this.db, id))!;
       const event = await this.decide(pvp);
       if (event === undefined) {
+        // Look again soon while things move, less often the longer the PvP waits, but never later than
+        // the next moment a decision can flip (a window closing, an expiry) or a command falls due.
         const now = this.clock().getTime();
-        const next = Math.min(now + poll, waitUntil?.getTime() ?? Infinity);
+        const idleFor = now - pvp.updatedAt.getTime();
+        const backoff = Math.min(this.options.pollMaxMs ?? 30_000, Math.max(poll, idleFor / 4));
+        const deadlines = this.deadlinesOf(pvp).filter((at) => at > now);
+        const next = Math.min(now + backoff, waitUntil?.getTime() ?? Infinity, ...deadlines);
         return new Date(Math.max(next, now));
       }
       const moved = await this.transition(pvp, event);
       if (!moved) return new Date(this.clock().getTime());
     }
     return this.clock();
+  }
+
+  /** Times at which the table's guards may change their answer for this PvP (gateway clock, with drift). */
+  private deadlinesOf(pvp: PvpRecord): number[] {
+    const { clockDriftMs: drift, timeToActMs: act } = this.policy;
+    const foreign = pvp.foreignLeg.expiresAt.getTime();
+    const times = [foreign - drift - act, foreign - drift - act / 2, foreign, foreign + drift + 1];
+    if (pvp.dtLeg) times.push(pvp.dtLeg.expiresAt.getTime(), pvp.dtLeg.expiresAt.getTime() + drift + 1);
+    return times;
   }
 
   private async decide(pvp: PvpRecord): Promise<PvpEvent | undefined> {

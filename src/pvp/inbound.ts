@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { Hex } from "viem";
 import { amountToDecimal } from "../iso20022/amount.ts";
 import type { Queryable } from "../persistence/database.ts";
@@ -157,7 +157,8 @@ async function apply(
       hashLock: hex0x(instruction.hashLock),
       expiresAt,
     };
-    const id = `rsp${randomBytes(12).toString("hex")}`;
+    // Derived from the initiator's PvP id, so the same instruction always makes the same row id.
+    const id = `rsp${createHash("sha256").update(`${sender}:${instruction.uetr}`).digest("hex").slice(0, 24)}`;
     const record: PvpRecord = {
       id,
       pvpRef: instruction.pvpId,

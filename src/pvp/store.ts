@@ -178,7 +178,7 @@ export const pvpStore = {
          WHERE id IN (
            SELECT id FROM pvp
            WHERE our_agent = $1 AND active AND next_run_at <= $4 AND (lease_until IS NULL OR lease_until < $4)
-           ORDER BY next_run_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+           ORDER BY next_run_at, id LIMIT $5 FOR UPDATE SKIP LOCKED)
          RETURNING id`,
         [ourAgent, worker, new Date(now.getTime() + leaseMs), now, limit],
       );

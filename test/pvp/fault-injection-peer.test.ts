@@ -17,7 +17,7 @@ describe("seeded fault injection between two gateways (ISO 20022 messages)", () 
     const report = await runFaultScenario({
       db: testDb.db,
       seed: 11,
-      pvps: 150,
+      pvps: 300,
       mode: "peer",
       crashRate: 0.03,
       outageRate: 0.05,
@@ -25,7 +25,7 @@ describe("seeded fault injection between two gateways (ISO 20022 messages)", () 
     });
     console.log(JSON.stringify({ ...report, violations: report.violations.slice(0, 5) }));
     expect(report.violations).toEqual([]);
-    expect(report.pvps).toBe(150);
+    expect(report.pvps).toBe(300);
     expect(report.settled).toBeGreaterThan(0);
     expect(report.refunded + report.rejected).toBeGreaterThan(0);
     expect(report.network?.duplicated).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { migratePvp } from "../support/pvp/harness.ts";
 import { runFaultScenario } from "../support/pvp/fault-run.ts";
 
-// 850 PvPs here and 150 in fault-injection-peer.test.ts: the suite's 1,000-PvP run, split over two files so
+// 700 PvPs here and 300 in fault-injection-peer.test.ts: the suite's 1,000-PvP run, split over two files so
 // vitest runs them on both cores.
 describe("seeded fault injection, initiator driving both legs (EVM-like foreign ledger)", () => {
   let testDb: TestDatabase;
@@ -16,10 +16,10 @@ describe("seeded fault injection, initiator driving both legs (EVM-like foreign 
   });
 
   it("crashes at every transition and command, two processes on one database, ledger outages, claims racing expiries: every PvP ends both settled or both refunded", async () => {
-    const report = await runFaultScenario({ db: testDb.db, seed: 7, pvps: 850, mode: "chain", crashRate: 0.03, outageRate: 0.05 });
+    const report = await runFaultScenario({ db: testDb.db, seed: 7, pvps: 700, mode: "chain", crashRate: 0.03, outageRate: 0.05 });
     console.log(JSON.stringify({ ...report, violations: report.violations.slice(0, 5) }));
     expect(report.violations).toEqual([]);
-    expect(report.pvps).toBe(850);
+    expect(report.pvps).toBe(700);
     expect(report.settled).toBeGreaterThan(0);
     expect(report.refunded + report.rejected).toBeGreaterThan(0);
     expect(report.crashes).toBeGreaterThan(0);
