@@ -26,8 +26,8 @@ for (let index = 0; index < seeds; index++) {
       seed: 1000 + index,
       pvps: perSeed,
       mode,
-      crashRate: 0.03,
-      outageRate: 0.05,
+      crashRate: 0.02,
+      outageRate: 0.2,
       network: { drop: 0.1, lostAck: 0.05, duplicate: 0.1, delay: 0.15, maxDelayMs: 6_000 },
       maxRounds: 100_000,
     });

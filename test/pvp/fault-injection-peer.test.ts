@@ -19,8 +19,8 @@ describe("seeded fault injection between two gateways (ISO 20022 messages)", () 
       seed: 11,
       pvps: 300,
       mode: "peer",
-      crashRate: 0.03,
-      outageRate: 0.05,
+      crashRate: 0.02,
+      outageRate: 0.2,
       network: { drop: 0.1, lostAck: 0.05, duplicate: 0.1, delay: 0.15, maxDelayMs: 6_000 },
     });
     console.log(JSON.stringify({ ...report, violations: report.violations.slice(0, 5) }));

@@ -16,7 +16,7 @@ describe("seeded fault injection, initiator driving both legs (EVM-like foreign 
   });
 
   it("crashes at every transition and command, two processes on one database, ledger outages, claims racing expiries: every PvP ends both settled or both refunded", async () => {
-    const report = await runFaultScenario({ db: testDb.db, seed: 7, pvps: 700, mode: "chain", crashRate: 0.03, outageRate: 0.05 });
+    const report = await runFaultScenario({ db: testDb.db, seed: 7, pvps: 700, mode: "chain", crashRate: 0.02, outageRate: 0.2 });
     console.log(JSON.stringify({ ...report, violations: report.violations.slice(0, 5) }));
     expect(report.violations).toEqual([]);
     expect(report.pvps).toBe(700);

@@ -19,7 +19,7 @@ export interface FaultRunOptions {
   /** Probability that a process dies at each crash point (before/after every transition and ledger command). */
   crashRate?: number;
   network?: NetworkFaults;
-  /** Probability per round that a ledger (or the peer gateway) goes down for a few seconds. */
+  /** Outages per simulated second: a ledger (or a gateway) goes down for up to 8 s. */
   outageRate?: number;
   /** PvPs created per round while creating. */
   batch?: number;
@@ -57,8 +57,8 @@ export const faultPolicy: TimelockPolicy = { clockDriftMs: 4_000, timeToActMs: 4
 export async function runFaultScenario(options: FaultRunOptions): Promise<FaultRunReport> {
   const random = seededRandom(options.seed);
   const clock = new VirtualClock(Date.parse("2026-11-23T09:00:00Z"));
-  const crashRate = options.crashRate ?? 0.03;
-  const outageRate = options.outageRate ?? 0.02;
+  const crashRate = options.crashRate ?? 0.02;
+  const outageRate = options.outageRate ?? 0.05;
   const dt = new SimulatedLedger("dt", () => clock.ms, { allowsEarlyRefund: false });
   const foreign = new SimulatedLedger(options.mode === "chain" ? "evm" : "local", () => clock.ms, { allowsEarlyRefund: options.mode === "peer" });
   dt.skewMs = Math.floor(random() * 2000) - 1000;
@@ -88,7 +88,13 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
     pvpId: () => `pvp${(sequence++).toString(16).padStart(8, "0")}${hex(16)}`,
     uetr: () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`,
   };
-  const common = { db: options.db, policy: faultPolicy, clock: clock.now, faults: hooks, ids, concurrency: 1, leaseMs: 3_000, pollIntervalMs: 1_000, pollMaxMs: 10_000, retryBaseMs: 500, retryMaxMs: 4_000 };
+  const watch = process.env["PVP_FAULT_WATCH"];
+  const logger = {
+    info: (fields: Record<string, unknown>) => void (fields["pvpId"] === watch && console.log(new Date(clock.ms).toISOString(), JSON.stringify(fields))),
+    warn: (fields: Record<string, unknown>) => void (fields["pvpId"] === watch && console.log(new Date(clock.ms).toISOString(), JSON.stringify(fields))),
+    error: (fields: Record<string, unknown>) => void (fields["pvpId"] === watch && console.log(new Date(clock.ms).toISOString(), JSON.stringify(fields))),
+  };
+  const common = { logger, db: options.db, policy: faultPolicy, clock: clock.now, faults: hooks, ids, concurrency: 1, leaseMs: 3_000, pollIntervalMs: 1_000, pollMaxMs: 10_000, retryBaseMs: 500, retryMaxMs: 4_000 };
   let generation = 0;
   const makeInitiator = () =>
     new PvpEngine({
@@ -116,8 +122,12 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
   const batch = options.batch ?? 10;
   let rounds = 0;
   const outagesUntil = new Map<string, number>();
+  const upAgainAt = new Map<string, number>();
+  let lastAdvance = 1000;
   for (; rounds < (options.maxRounds ?? 20_000); rounds++) {
-    if (created.length < options.pvps) {
+    // Banks keep up to 150 PvPs open at a time: a steady load, not an ever-growing backlog.
+    const openNow = created.length < options.pvps ? Number((await options.db.query<{ open: bigint }>(`SELECT count(*)::int8 AS open FROM pvp WHERE active AND role = 'initiator'`)).rows[0]!.open) : 0;
+    if (created.length < options.pvps && openNow < 150) {
       for (let index = 0; index < batch && created.length < options.pvps; index++) {
         const payer = created.length % 8;
         const now = clock.ms;
@@ -145,12 +155,16 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
         else network?.down.delete(name);
       }
     }
-    if (random() < outageRate) {
+    // Outages come at `outageRate` per simulated second, last up to 8 s, and a target stays up at least
+    // 30 s between two: "down for a while", never longer than the time to act.
+    if (random() < outageRate * (lastAdvance / 1000)) {
       const targets = network ? ["dt", "foreign", FOREIGN_CB, NBK] : ["dt", "foreign"];
       const name = targets[Math.floor(random() * targets.length)]!;
-      if (!outagesUntil.has(name)) {
+      if (!outagesUntil.has(name) && clock.ms >= (upAgainAt.get(name) ?? 0)) {
         outages++;
-        outagesUntil.set(name, clock.ms + 1000 + Math.floor(random() * 7000));
+        const until = clock.ms + 1000 + Math.floor(random() * 7000);
+        outagesUntil.set(name, until);
+        upAgainAt.set(name, until + 30_000);
         if (name === "dt") dt.down = true;
         else if (name === "foreign") foreign.down = true;
         else network?.down.add(name);
@@ -163,7 +177,7 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
     ];
     for (const [list, index, make] of engines) {
       try {
-        worked += await list[index]!.runOnce(32);
+        worked += await list[index]!.runOnce(8);
       } catch (error) {
         if (!(error instanceof InjectedCrash)) throw error;
         // The process died: a new one starts; the dead one's leases run out on their own.
@@ -173,7 +187,8 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
     if (network) worked += await network.pump();
     // Time moves fast while nothing is due and slowly while the workers have a backlog, so the run tests
     // the protocol's margins rather than how many PvPs one simulated second can hold.
-    clock.advance(worked === 0 ? 500 + Math.floor(random() * 2500) : 20 + Math.floor(random() * 60));
+    lastAdvance = worked === 0 ? 500 + Math.floor(random() * 2500) : 20 + Math.floor(random() * 60);
+    clock.advance(lastAdvance);
     if (created.length >= options.pvps && rounds % 10 === 0) {
       const open = await options.db.query<{ open: bigint }>(`SELECT count(*)::int8 AS open FROM pvp WHERE state NOT IN ('SETTLED', 'REFUNDED', 'REJECTED')`);
       if (open.rows[0]!.open === 0n && (network?.inFlight ?? 0) === 0 && (await pendingSends(options.db)) === 0) break;
