@@ -31,20 +31,32 @@ try {
   const dt = await startDtStack(testDb.db, () => new Date());
   const evmLeg = await EvmHtlcLeg.connect({ rpcUrl: evm.chain.rpcUrl, hashTimeLock: evm.hashTimeLock, token: evm.token, signerKeys: [evm.payerKey], confirmations: 1 });
   const dtLeg = dtLedgerLeg({ port: dt.port });
-  const payer = dt.demo.accounts.kase.id;
   const beneficiary = dt.demo.accounts.altynExchange.id;
+  // One payer DA per concurrent worker: a DA's UTXO tokens are spent one hold at a time, so concurrent
+  // holds from one account would queue on its token (or fail on a single-token account).
+  const { inProcessDtLedger } = await import("../src/dt-ledger/in-process-adapter.ts");
+  const halyk = inProcessDtLedger(dt.ledger, dt.demo.participants.halyk.id);
+  const payers: string[] = [];
+  for (let index = 0; index < Math.max(...levels); index++) {
+    const account = await halyk.openAccount({ idempotencyKey: `bench:payer:${index}`, kind: "individual", holderName: `Bench payer ${index}` });
+    await halyk.transfer({ idempotencyKey: `bench:fund:${index}`, from: dt.demo.accounts.aigerim.id, to: account.id, amount: 1_000_000n, reference: "bench float" });
+    payers.push(account.id);
+  }
 
   const percentile = (values: number[], p: number) => {
     const sorted = [...values].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
   };
-  const pool = async (count: number, concurrency: number, one: (index: number) => Promise<number>) => {
+  const pool = async (count: number, concurrency: number, one: (worker: number) => Promise<number>) => {
     const latencies: number[] = [];
     let next = 0;
     const started = performance.now();
     await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < count) latencies.push(await one(next++));
+      Array.from({ length: concurrency }, async (_, worker) => {
+        while (next < count) {
+          next++;
+          latencies.push(await one(worker));
+        }
       }),
     );
     const seconds = (performance.now() - started) / 1000;
@@ -53,7 +65,8 @@ try {
 
   // The ceiling: one PvP's ledger operations in order, straight through the adapters.
   let directCount = 0;
-  const direct = async () => {
+  const direct = async (worker: number) => {
+    const payer = payers[worker]!;
     const started = performance.now();
     const preimage = `0x${randomBytes(32).toString("hex")}` as Hex;
     const hashLock = sha256(preimage);
@@ -87,7 +100,8 @@ try {
     },
   });
   const worker = engine.start();
-  const viaGateway = async () => {
+  const viaGateway = async (worker: number) => {
+    const payer = payers[worker]!;
     const started = performance.now();
     let done!: () => void;
     const finished = new Promise<void>((resolve) => (done = resolve));

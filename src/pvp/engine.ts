@@ -263,29 +263,46 @@ export class PvpEngine {
     if (await pvpStore.leaseOne(this.db, id, this.worker, this.clock(), this.options.leaseMs ?? 30_000)) await this.process(id);
   }
 
-  /** Starts the background worker: resumes every unfinished PvP and keeps driving them until stop(). */
+  /**
+   * Starts the background worker: resumes every unfinished PvP and keeps driving them until stop().
+   * Up to `concurrency` PvPs are in flight; a slot that frees up is refilled at once, so one slow PvP
+   * never holds up the others.
+   */
   start(): { stop(): Promise<void> } {
     if (!this.stopped) return { stop: () => this.stop() };
     this.stopped = false;
+    const concurrency = this.options.concurrency ?? 8;
+    const leaseMs = this.options.leaseMs ?? 30_000;
+    const inFlight = new Map<string, Promise<void>>();
     this.loop = (async () => {
       while (!this.stopped) {
-        let found = 0;
-        try {
-          found = await this.runOnce();
-        } catch (error) {
-          this.log.error({ event: "pvp.worker_error", err: error instanceof Error ? error.message : String(error) }, "PvP worker pass failed");
+        let leased: string[] = [];
+        if (inFlight.size < concurrency) {
+          try {
+            leased = await pvpStore.leaseDue(this.db, this.ourAgent, this.worker, this.clock(), leaseMs, concurrency - inFlight.size);
+          } catch (error) {
+            this.log.error({ event: "pvp.worker_error", err: error instanceof Error ? error.message : String(error) }, "leasing PvPs failed");
+          }
         }
-        if (found === 0 && !this.stopped) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Math.min(this.options.pollIntervalMs ?? 1000, 250));
-            this.wakeUp = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          this.wakeUp = undefined;
+        for (const id of leased) {
+          const run = this.process(id)
+            .catch((error: unknown) => this.log.error({ event: "pvp.worker_error", pvpId: id, err: error instanceof Error ? error.message : String(error) }, "PvP worker failed"))
+            .finally(() => inFlight.delete(id));
+          inFlight.set(id, run);
         }
+        if (leased.length > 0 && inFlight.size < concurrency) continue;
+        // Wait for a free slot, new work (wake) or the poll interval, whichever comes first.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(this.options.pollIntervalMs ?? 1000, 250));
+          this.wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          for (const run of inFlight.values()) void run.then(() => this.wakeUp?.());
+        });
+        this.wakeUp = undefined;
       }
+      await Promise.all(inFlight.values());
     })();
     return { stop: () => this.stop() };
   }
@@ -317,16 +334,18 @@ export class PvpEngine {
   /** Runs commands and transitions until the PvP waits on something; returns when to look again. */
   private async drive(id: string): Promise<Date> {
     const poll = this.options.pollIntervalMs ?? 1000;
+    // What this worker's own successful lock and claim calls just established; saves reading it back.
+    const known: Partial<Record<LegSide, LegObservation>> = {};
     for (let round = 0; round < 12; round++) {
       let pvp = await pvpStore.get(this.db, id);
       if (!pvp || isTerminal(pvp.state)) {
         // Messages queued by the last transition still go out after the PvP is final.
-        if (pvp) return (await this.runCommands(pvp)).nextDue ?? new Date(this.clock().getTime() + poll);
+        if (pvp) return (await this.runCommands(pvp, known)).nextDue ?? new Date(this.clock().getTime() + poll);
         return new Date(this.clock().getTime() + poll);
       }
-      const { nextDue: waitUntil, ran } = await this.runCommands(pvp);
+      const { nextDue: waitUntil, ran } = await this.runCommands(pvp, known);
       if (ran) pvp = (await pvpStore.get(this.db, id))!;
-      const event = await this.decide(pvp);
+      const event = await this.decide(pvp, known);
       if (event === undefined) {
         // Look again soon while things move, less often the longer the PvP waits, but never later than
         // the next moment a decision can flip (a window closing, an expiry) or a command falls due.
@@ -352,12 +371,14 @@ export class PvpEngine {
     return times;
   }
 
-  private async decide(pvp: PvpRecord): Promise<PvpEvent | undefined> {
+  private async decide(pvp: PvpRecord, known: Partial<Record<LegSide, LegObservation>> = {}): Promise<PvpEvent | undefined> {
     // A ledger that cannot be read leaves its leg unknown: the engine then waits, or aborts on the gateway's
     // clock, but never reveals or claims on a guess.
     const observe = async (side: LegSide, issued: boolean): Promise<LegObservation | undefined> => {
       const terms = side === "dt" ? pvp.dtLeg : pvp.foreignLeg;
       if (terms === undefined) return undefined;
+      const outcome = known[side];
+      if (outcome) return outcome;
       const leg = legOf(pvp, side);
       const port = this.options.legs.leg(terms.ledger);
       if (!issued && !(leg.reference ?? port.referenceOf?.(leg))) return undefined;
@@ -376,11 +397,16 @@ export class PvpEngine {
       }
     };
     const initiator = pvp.role === "initiator";
+    // Each state reads only the legs its rows look at (every ledger read is a round trip).
+    const readsDt = initiator && ["INITIATED", "CLAIMING_DT", "ABORTING"].includes(pvp.state);
+    const readsForeign = !initiator || pvp.state !== "CLAIMING_DT";
     const [dt, foreign] = await Promise.all([
-      initiator ? observe("dt", pvp.dtLockIssued) : Promise.resolve(undefined),
-      observe("foreign", pvp.foreignLockIssued),
+      readsDt ? observe("dt", pvp.dtLockIssued) : Promise.resolve(undefined),
+      readsForeign ? observe("foreign", pvp.foreignLockIssued) : Promise.resolve(undefined),
     ]);
-    const needsForeignClock = ["DT_LOCKED", "REVEALING", "ABORTING", "RECEIVED", "LOCKED", "CLAIMING", "REFUNDING"].includes(pvp.state);
+    // A claimed foreign leg decides the initiator's next step whatever the time.
+    const needsForeignClock =
+      ["DT_LOCKED", "REVEALING", "ABORTING", "RECEIVED", "LOCKED", "CLAIMING", "REFUNDING"].includes(pvp.state) && !(initiator && foreign?.status === "claimed");
     const foreignNow = needsForeignClock ? await ledgerNow(pvp.foreignLeg.ledger) : this.clock();
     const dtNow = pvp.state === "ABORTING" && pvp.dtLeg ? await ledgerNow(pvp.dtLeg.ledger) : this.clock();
     let preimageKnown = false;
@@ -547,7 +573,7 @@ export class PvpEngine {
   // ---- the outbox ---------------------------------------------------------------------------------
 
   /** Executes the PvP's due commands; returns when the next pending one is due, if any. */
-  private async runCommands(pvp: PvpRecord): Promise<{ nextDue: Date | undefined; ran: boolean }> {
+  private async runCommands(pvp: PvpRecord, known: Partial<Record<LegSide, LegObservation>>): Promise<{ nextDue: Date | undefined; ran: boolean }> {
     let nextDue: number | undefined;
     let ran = false;
     const commands = await pvpStore.pendingCommands(this.db, pvp.id);
@@ -559,7 +585,7 @@ export class PvpEngine {
         continue;
       }
       if (ran) current = (await pvpStore.get(this.db, pvp.id)) ?? current;
-      const retryAt = await this.execute(current, command);
+      const retryAt = await this.execute(current, command, known);
       ran = true;
       if (retryAt !== undefined) nextDue = Math.min(nextDue ?? Infinity, retryAt.getTime());
     }
@@ -576,7 +602,7 @@ export class PvpEngine {
   }
 
   /** Runs one command; returns a retry time when it must run again. */
-  private async execute(pvp: PvpRecord, command: OutboxCommand): Promise<Date | undefined> {
+  private async execute(pvp: PvpRecord, command: OutboxCommand, known: Partial<Record<LegSide, LegObservation>>): Promise<Date | undefined> {
     const faults = this.options.faults;
     try {
       faults?.at("before-command", pvp.id);
@@ -597,6 +623,13 @@ export class PvpEngine {
           detail: { idempotencyKey: command.idempotencyKey, ...(detail.reference ? { reference: detail.reference } : {}), ...(command.payload.messageId ? { businessMessageId: command.payload.messageId } : {}) },
         });
       });
+      // A lock or claim the ledger accepted is what the ledger now shows (not so for peers, whose
+      // acknowledgement only means the message arrived, nor for refunds, which succeed on settled legs).
+      const ledger = command.side === undefined ? undefined : command.side === "dt" ? pvp.dtLeg?.ledger : pvp.foreignLeg.ledger;
+      if (command.side !== undefined && ledger !== undefined && !ledger.startsWith("peer:")) {
+        if (command.command === "lock") known[command.side] = { status: "locked" };
+        if (command.command === "claim") known[command.side] = { status: "claimed" };
+      }
       return undefined;
     } catch (error) {
       if (error instanceof InjectedCrash) throw error;

@@ -104,7 +104,8 @@ export class EvmHtlcLeg implements HashLockedLegPort {
 
   /** The block whose state counts: `confirmations - 1` below the head. */
   private async confirmedBlock(): Promise<bigint> {
-    const head = await this.client.getBlockNumber();
+    // No cached block number: a lock mined a moment ago must be seen at once.
+    const head = await this.client.getBlockNumber({ cacheTime: 0 });
     const depth = BigInt(Math.max(0, (this.options.confirmations ?? 1) - 1));
     return head > depth ? head - depth : 0n;
   }
@@ -187,7 +188,8 @@ export class EvmHtlcLeg implements HashLockedLegPort {
         const matches = await this.client.readContract({ address: this.options.hashTimeLock, abi: hashTimeLockAbi, functionName: "matchesLockedTerms", args: [id, this.termsOf(leg)], blockNumber });
         if (!matches) observation.termsMismatch = true;
       }
-      if (status === "claimed") {
+      // The initiator holds the secret; only a responder needs it read back from the Claimed event.
+      if (status === "claimed" && leg.pvp.role === "responder") {
         const logs = await this.client.getLogs({
           address: this.options.hashTimeLock,
           event: hashTimeLockAbi.find((item) => item.type === "event" && item.name === "Claimed") as Extract<(typeof hashTimeLockAbi)[number], { type: "event"; name: "Claimed" }>,
