@@ -2,10 +2,11 @@ import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatewayMigrations } from "../../src/gateway/components.ts";
-import { ed25519PrivateKey, generateEd25519 } from "../../src/identity/http-signature.ts";
+import { ed25519PrivateKey, generateEd25519, signRequest } from "../../src/identity/http-signature.ts";
 import { identityRoutes } from "../../src/identity/routes.ts";
 import { IdentityStore } from "../../src/identity/store.ts";
 import { migrate } from "../../src/persistence/migrations.ts";
+import * as pvpCli from "../../src/pvp/cli.ts";
 import { pvpComponent, type PvpComponent } from "../../src/pvp/component.ts";
 import { dtLedgerLeg } from "../../src/pvp/legs/dt-ledger-leg.ts";
 import { buildGatewayApp } from "../../src/server/app.ts";
@@ -67,9 +68,11 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
   let nbk: Gateway & { setPeerUrl(url: string): void };
   let foreign: Gateway & { setPeerUrl(url: string): void };
   let bankKey: string;
+  let nbkSeed: Uint8Array;
 
   beforeAll(async () => {
     const nbkKeys = generateEd25519();
+    nbkSeed = nbkKeys.seed;
     const foreignKeys = generateEd25519();
     nbk = await startGateway(NBK, nbkKeys.seed, { agent: FOREIGN_CB, url: () => foreign.url, principalId: "corr-fcb" }, undefined);
     foreign = await startGateway(FOREIGN_CB, foreignKeys.seed, { agent: NBK, url: () => nbk.url, principalId: "corr-nbk" }, (ledger) => ({
@@ -136,6 +139,35 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
     // The preimage never appears in the API's view of the PvP.
     const hold = await nbk.ledger.port.getHold(String((view["dtLeg"] as Record<string, unknown>)["reference"]));
     expect(JSON.stringify(view)).not.toContain(hold.preimage!.slice(2));
+  });
+
+  it("the CLI lists and shows the PvP through the API (tenge-gateway pvp list / show)", async () => {
+    const lines: string[] = [];
+    const io = { out: (line: string) => void lines.push(line), err: (line: string) => void lines.push(line), env: { TENGE_GATEWAY_URL: nbk.url, TENGE_API_KEY: bankKey } };
+    expect(await pvpCli.list.run(["--state", "SETTLED"], io)).toBe(0);
+    const id = lines[0]!.split(/\s+/)[0]!;
+    expect(lines[0]).toContain("SETTLED");
+    lines.length = 0;
+    expect(await pvpCli.show.run([id], io)).toBe(0);
+    expect(lines[0]).toContain(`${id}  SETTLED  initiator`);
+    expect(lines.some((line) => line.includes("REVEALING -> CLAIMING_DT (foreign_claimed)"))).toBe(true);
+  });
+
+  it("answers a replayed message (same BizMsgIdr) as a duplicate and changes nothing", async () => {
+    const [row] = (
+      await nbk.testDb.db.query<{ xml: string; business_message_id: string }>(
+        `SELECT xml, business_message_id FROM pvp_message WHERE direction = 'out' AND message_type = 'pacs.009.001.08' LIMIT 1`,
+      )
+    ).rows;
+    expect(row).toBeDefined();
+    const before = await foreign.testDb.db.query(`SELECT count(*)::int8 AS n FROM pvp`);
+    const body = Buffer.from(row!.xml, "utf8");
+    const headers = signRequest({ method: "POST", url: "/iso20022/inbound", body }, { keyId: `${NBK}-key`, privateKey: ed25519PrivateKey(nbkSeed) });
+    const response = await fetch(`${foreign.url}/iso20022/inbound`, { method: "POST", headers: { ...headers, "content-type": "application/xml" }, body });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toMatchObject({ status: "duplicate", businessMessageId: row!.business_message_id });
+    const after = await foreign.testDb.db.query(`SELECT count(*)::int8 AS n FROM pvp`);
+    expect(after.rows).toEqual(before.rows);
   });
 
   it("refuses an inbound message that carries no RFC 9421 signature", async () => {
