@@ -239,6 +239,28 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
       },
     );
 
+    app.get<{ Params: { id: string; messageId: string } }>(
+      "/pvp/:id/messages/:messageId",
+      {
+        config: { access: ["bank", "operator"] },
+        schema: {
+          summary: "The XML of one message of a PvP (camt.054 notifications, pacs.002 statuses, messages exchanged with the correspondent)",
+          tags: ["pvp"],
+          params: { type: "object", required: ["id", "messageId"], properties: { id: { type: "string", maxLength: 64 }, messageId: { type: "string", maxLength: 35 } } },
+          response: { 200: { type: "string" }, 404: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const pvp = await engine.get(request.params.id);
+        if (!pvp || !visible(request, pvp)) throw new ApiError(404, "PVP_NOT_FOUND", `no PvP ${request.params.id}`);
+        const message = (await pvpStore.messages(db, pvp.id)).find((candidate) => candidate.businessMessageId === request.params.messageId);
+        if (!message) throw new ApiError(404, "MESSAGE_NOT_FOUND", `no message ${request.params.messageId} in PvP ${pvp.id}`);
+        // Messages that carry the preimage are shown only once the PvP is settled (the secret is public then).
+        if (pvp.state !== "SETTLED" && /\/PRIM\//.test(message.xml)) throw new ApiError(404, "MESSAGE_NOT_FOUND", "this message is not shown before the PvP settles");
+        return reply.type("application/xml").send(message.xml);
+      },
+    );
+
     app.post<{ Params: { id: string } }>(
       "/pvp/:id/cancel",
       {
