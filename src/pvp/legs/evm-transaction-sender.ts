@@ -44,6 +44,8 @@ export class EvmTransactionSender {
   private readonly wallet: WalletClient<Transport, Chain, Account>;
   private readonly options: EvmTransactionSenderOptions;
   private nextNonce: number | undefined;
+  /** Transactions replaced because they sat unmined (for metrics and tests). */
+  replacements = 0;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(options: EvmTransactionSenderOptions, chain: Chain) {
@@ -125,6 +127,7 @@ export class EvmTransactionSender {
         fees = { maxFeePerGas: (fees.maxFeePerGas * bump) / 100n, maxPriorityFeePerGas: (fees.maxPriorityFeePerGas * bump) / 100n };
         const gas = call.gas ?? (await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data }));
         hashes.push(await this.wallet.sendTransaction({ to: call.to, data: call.data, nonce, gas: (gas * 12n) / 10n, ...fees }));
+        this.replacements++;
       }
     }
   }
