@@ -83,12 +83,41 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
     expect(notices.map((notice) => notice.summary["creditDebit"]).sort()).toEqual(["CRDT", "DBIT"]);
   });
 
+  it("the embedded start wires the same legs into a component whose worker settles a PvP on its own", async () => {
+    const { startEmbeddedPvp } = await import("../../src/pvp/embedded.ts");
+    const [issuerKey, , , , foreignPayerKey] = evm.chain.accounts as [Hex, Hex, Hex, Hex, Hex];
+    const embedded = await startEmbeddedPvp({
+      db: testDb.db,
+      dtLedger: dt.port,
+      rpcUrl: evm.chain.rpcUrl,
+      chainId: evm.chain.chainId,
+      hashTimeLock: evm.hashTimeLock,
+      foreignCbdc: evm.token,
+      issuerKey,
+      foreignPayerKey,
+      ourAgent: "NBRKKZKXEMB",
+    });
+    embedded.component.start();
+    try {
+      const pvp = await embedded.component.engine.create({ ...request(200_000n, 1_000n), foreignLeg: { ledger: "evm", payer: embedded.foreignPayer, beneficiary: evm.beneficiary, amount: 1_000n, currency: "AED" } });
+      let state = pvp.state;
+      for (let attempt = 0; attempt < 100 && state !== "SETTLED"; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        state = (await embedded.component.engine.get(pvp.id))!.state;
+      }
+      expect(state).toBe("SETTLED");
+    } finally {
+      await embedded.component.stop();
+    }
+  });
+
   it("lock timeout: a foreign lock confirmed too late for a safe reveal refunds both legs and reports RJCT AB03", async () => {
     const payerBefore = await dt.available(dt.demo.accounts.aigerim.id);
     const chainPayerBefore = await evm.balanceOf(evm.payer);
     const pvp = await engine.create(request(700_000n, 5_000n));
     // The lock's confirmation arrives when the foreign leg is about to expire (chain time).
-    afterForeignLock = () => evm.increaseTime(Math.ceil((pvp.foreignLeg.expiresAt.getTime() - Date.now()) / 1000) - 10);
+    // Chain time, not wall time: automined blocks move it at least a second each.
+    afterForeignLock = async () => evm.increaseTime(Math.ceil((pvp.foreignLeg.expiresAt.getTime() - (await evmLeg.now()).getTime()) / 1000) - 10);
     await settle([engine], clock, { until: async () => (await engine.get(pvp.id))!.state === "ABORTING" });
     afterForeignLock = undefined;
     expect(await evm.balanceOf(evm.payer)).toBe(chainPayerBefore - 5_000n);
