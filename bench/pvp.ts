@@ -83,6 +83,7 @@ try {
   };
 
   const settled = new Map<string, () => void>();
+  let notSettled = 0;
   const engine = new PvpEngine({
     db: testDb.db,
     legs: legDirectory([dtLeg, evmLeg]),
@@ -91,7 +92,13 @@ try {
     concurrency: Math.max(...levels),
     logger: {
       info(fields) {
-        if (fields["event"] === "pvp.transition" && fields["to"] === "SETTLED") settled.get(String(fields["pvpId"]))?.();
+        if (fields["event"] !== "pvp.transition") return;
+        if (fields["to"] === "SETTLED") settled.get(String(fields["pvpId"]))?.();
+        // A PvP that unwinds counts as not settled (and ends the wait for it).
+        if (fields["to"] === "ABORTING" || fields["to"] === "REJECTED") {
+          notSettled++;
+          settled.get(String(fields["pvpId"]))?.();
+        }
       },
       warn() {},
       error(fields) {
@@ -112,7 +119,7 @@ try {
       foreignLeg: { ledger: "evm", payer: evm.payer, beneficiary: evm.beneficiary, amount: 10n, currency: "AED" },
     });
     settled.set(pvp.id, done);
-    if ((await engine.get(pvp.id))?.state === "SETTLED") done();
+    if (["SETTLED", "ABORTING", "REJECTED"].includes((await engine.get(pvp.id))?.state ?? "")) done();
     await finished;
     settled.delete(pvp.id);
     return performance.now() - started;
@@ -136,11 +143,12 @@ try {
         ceilingP50Ms: round(ceiling.p50),
         ceilingP99Ms: round(ceiling.p99),
         ratio: last.ratio,
+        notSettled,
       }),
     );
   }
   await worker.stop();
-  console.log(JSON.stringify({ ...last, concurrency: levels[levels.length - 1], engine: "postgres", foreignLedger: "hardhat-edr-json-rpc" }));
+  console.log(JSON.stringify({ ...last, concurrency: levels[levels.length - 1], notSettled, engine: "postgres", foreignLedger: "hardhat-edr-json-rpc" }));
 } finally {
   await evm.close();
   await testDb.drop();

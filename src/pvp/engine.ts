@@ -153,9 +153,17 @@ export class PvpEngine {
   /** Creates a PvP as initiator: checks the timelock policy, draws the secret, queues the DT lock. */
   async create(request: CreatePvpRequest): Promise<PvpRecord> {
     const now = this.clock();
-    const defaults = defaultExpiries(this.policy, now);
+    // The foreign leg's expiry is judged by its own ledger's clock (chain time on EVM chains, which can
+    // run well ahead of the wall clock), so defaults and the lock window start from that clock.
+    let foreignNow = now;
+    try {
+      foreignNow = await this.options.legs.leg(request.foreignLeg.ledger).now();
+    } catch {
+      // Unreachable ledger: the gateway's clock stands in; the reveal window still uses the ledger's.
+    }
+    const defaults = defaultExpiries(this.policy, foreignNow.getTime() > now.getTime() ? foreignNow : now);
     const expiries = { foreign: request.foreignLeg.expiresAt ?? defaults.foreign, dt: request.dtLeg.expiresAt ?? defaults.dt };
-    const violation = checkExpiries(this.policy, now, expiries);
+    const violation = checkExpiries(this.policy, foreignNow.getTime() > now.getTime() ? foreignNow : now, expiries);
     if (violation) throw new PvpError("TIMELOCK_POLICY", violation.message, violation.code);
     if (request.dtLeg.amount <= 0n || request.foreignLeg.amount <= 0n) throw new PvpError("PVP_INVALID", "leg amounts must be positive");
     // The secret: 32 random bytes, stored with the PvP and never logged before it is revealed.
@@ -653,7 +661,7 @@ export class PvpEngine {
       }
       const at = this.backoff(command);
       this.log.warn({ event: "pvp.command_retry", pvpId: pvp.id, command: command.command, side: command.side, code: (error as { code?: string }).code, err: message }, "command will be retried");
-      await pvpStore.retryCommand(this.db, command.id, at, (error as { code?: string }).code ?? message.slice(0, 200));
+      await pvpStore.retryCommand(this.db, command.id, at, `${(error as { code?: string }).code ?? "ERROR"}: ${message}`.slice(0, 300));
       return at;
     }
   }
