@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+
+/**
+ * @title SecureMint
+ * @notice Keeps the DT collateral statement that bounds the token supply. The DT ledger operator signs
+ * EIP-712 statements of the segregated wallet (account, balance in tiyn, ledger height, unix timestamp)
+ * under the domain {name: "Digital Tenge Collateral", version: "1", chainId, verifyingContract: this}.
+ * Anyone may submit a statement; it is accepted only if the configured signer signed it, it names the
+ * segregated account, and its ledger height is above the last accepted one. A mint then needs the latest
+ * statement to be no older than `maxStatementAge` and `totalSupply + amount <= balance`.
+ */
+abstract contract SecureMint {
+    /// @notice The statement as signed by the DT ledger operator.
+    struct CollateralStatement {
+        string account;
+        uint256 balance;
+        uint256 height;
+        uint256 timestamp;
+    }
+
+    bytes32 private constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant STATEMENT_TYPEHASH =
+        keccak256("CollateralStatement(string account,uint256 balance,uint256 height,uint256 timestamp)");
+    bytes32 private constant DOMAIN_NAME_HASH = keccak256("Digital Tenge Collateral");
+    bytes32 private constant DOMAIN_VERSION_HASH = keccak256("1");
+
+    /// @notice How far a statement's timestamp may run ahead of chain time (clock drift between the DT
+    /// ledger and the chain); beyond that the statement is refused.
+    uint256 public constant STATEMENT_CLOCK_TOLERANCE = 300;
+
+    uint256 private immutable _cachedChainId;
+    bytes32 private immutable _cachedDomainSeparator;
+
+    // One slot, read by every mint: collateral, its timestamp and the freshness window.
+    uint128 private _collateral;
+    uint64 private _statementTimestamp;
+    uint64 private _maxStatementAge;
+
+    uint256 private _statementHeight;
+    address private _collateralSigner;
+    bytes32 private _segregatedAccountHash;
+    string private _segregatedAccount;
+
+    /// @notice The signature is not the configured collateral signer's.
+    error CollateralSignatureInvalid();
+    /// @notice The statement is about another DT account than the segregated one.
+    error CollateralAccountMismatch(string account);
+    /// @notice The statement's ledger height is not above the last accepted height.
+    error CollateralHeightNotIncreasing(uint256 height, uint256 latestHeight);
+    /// @notice The statement is older than the last accepted one.
+    error CollateralTimestampDecreasing(uint256 timestamp, uint256 latestTimestamp);
+    /// @notice The statement's timestamp is too far ahead of chain time.
+    error CollateralStatementFromFuture(uint256 timestamp, uint256 chainTime);
+    /// @notice The stated balance does not fit the contract's 128-bit collateral field.
+    error CollateralBalanceTooLarge(uint256 balance);
+    /// @notice The latest statement is older than the maximum age (or there is none): no mint until a
+    /// fresh statement arrives.
+    error CollateralStatementStale(uint256 statementTimestamp, uint256 maxStatementAge, uint256 chainTime);
+    /// @notice The mint would take the supply above the stated collateral.
+    error CollateralExceeded(uint256 supplyAfterMint, uint256 collateral);
+    /// @notice A configuration value is out of range (zero signer, empty account, zero or huge age).
+    error CollateralConfigurationInvalid();
+
+    event CollateralStatementAccepted(uint256 balance, uint256 indexed height, uint256 timestamp);
+    event CollateralSignerChanged(address indexed newSigner);
+    event SegregatedAccountChanged(string account);
+    event MaxStatementAgeChanged(uint256 maxStatementAge);
+
+    constructor(address signer, string memory segregatedAccount_, uint256 maxStatementAge_) {
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = _buildCollateralDomainSeparator();
+        _setCollateralSigner(signer);
+        _setSegregatedAccount(segregatedAccount_);
+        _setMaxStatementAge(maxStatementAge_);
+    }
+
+    /// @notice Submits a statement signed by the DT ledger operator; anyone may relay one.
+    /// @param statement The statement (account, balance in tiyn, ledger height, unix seconds).
+    /// @param signature The collateral signer's EIP-712 signature (65-byte ECDSA or ERC-1271).
+    function submitCollateralStatement(CollateralStatement calldata statement, bytes calldata signature) public {
+        _acceptStatement(statement, signature);
+    }
+
+    /// @notice The latest accepted statement: collateral in tiyn, DT ledger height and unix timestamp.
+    function latestCollateralStatement() external view returns (uint256 balance, uint256 height, uint256 timestamp) {
+        return (_collateral, _statementHeight, _statementTimestamp);
+    }
+
+    /// @notice The address whose signatures the contract accepts on collateral statements.
+    function collateralSigner() external view returns (address) {
+        return _collateralSigner;
+    }
+
+    /// @notice The DT digital account of the segregated collateral wallet.
+    function segregatedAccount() external view returns (string memory) {
+        return _segregatedAccount;
+    }
+
+    /// @notice The maximum age, in seconds, of the latest statement at mint time.
+    function maxStatementAge() external view returns (uint256) {
+        return _maxStatementAge;
+    }
+
+    /// @notice The EIP-712 domain separator of collateral statements (differs from the permit domain).
+    function collateralDomainSeparator() public view returns (bytes32) {
+        return block.chainid == _cachedChainId ? _cachedDomainSeparator : _buildCollateralDomainSeparator();
+    }
+
+    /// @notice The EIP-712 digest the collateral signer signs for `statement`.
+    /// @param statement The statement to hash.
+    function collateralStatementDigest(CollateralStatement calldata statement) public view returns (bytes32) {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                STATEMENT_TYPEHASH,
+                keccak256(bytes(statement.account)),
+                statement.balance,
+                statement.height,
+                statement.timestamp
+            )
+        );
+        return MessageHashUtils.toTypedDataHash(collateralDomainSeparator(), structHash);
+    }
+
+    /// @notice How much can be minted right now: zero when the latest statement is stale.
+    function mintableAmount() public view returns (uint256) {
+        if (!_statementIsFresh()) return 0;
+        uint256 supply = _currentSupply();
+        return supply >= _collateral ? 0 : _collateral - supply;
+    }
+
+    /// @dev The supply the collateral must cover; the token returns its total supply.
+    function _currentSupply() internal view virtual returns (uint256);
+
+    /// @dev Reverts unless a fresh statement covers `supplyAfterMint`.
+    function _requireCollateralCovers(uint256 supplyAfterMint) internal view {
+        uint256 collateral = _collateral;
+        if (!_statementIsFresh()) {
+            revert CollateralStatementStale(_statementTimestamp, _maxStatementAge, block.timestamp);
+        }
+        if (supplyAfterMint > collateral) revert CollateralExceeded(supplyAfterMint, collateral);
+    }
+
+    function _statementIsFresh() private view returns (bool) {
+        uint256 timestamp = _statementTimestamp;
+        // A zero timestamp means no statement since deployment or since the signer or account changed.
+        return timestamp != 0 && block.timestamp <= timestamp + _maxStatementAge;
+    }
+
+    function _acceptStatement(CollateralStatement calldata statement, bytes calldata signature) internal {
+        if (keccak256(bytes(statement.account)) != _segregatedAccountHash) {
+            revert CollateralAccountMismatch(statement.account);
+        }
+        if (statement.height <= _statementHeight) {
+            revert CollateralHeightNotIncreasing(statement.height, _statementHeight);
+        }
+        if (statement.timestamp < _statementTimestamp) {
+            revert CollateralTimestampDecreasing(statement.timestamp, _statementTimestamp);
+        }
+        if (statement.timestamp > block.timestamp + STATEMENT_CLOCK_TOLERANCE) {
+            revert CollateralStatementFromFuture(statement.timestamp, block.timestamp);
+        }
+        if (statement.balance > type(uint128).max) revert CollateralBalanceTooLarge(statement.balance);
+        if (!SignatureChecker.isValidSignatureNowCalldata(_collateralSigner, collateralStatementDigest(statement), signature)) {
+            revert CollateralSignatureInvalid();
+        }
+        _collateral = uint128(statement.balance);
+        // The tolerance check above bounds the timestamp far below 2^64.
+        _statementTimestamp = uint64(statement.timestamp);
+        _statementHeight = statement.height;
+        emit CollateralStatementAccepted(statement.balance, statement.height, statement.timestamp);
+    }
+
+    function _setCollateralSigner(address signer) internal {
+        if (signer == address(0)) revert CollateralConfigurationInvalid();
+        _collateralSigner = signer;
+        _forgetCollateral();
+        emit CollateralSignerChanged(signer);
+    }
+
+    function _setSegregatedAccount(string memory account) internal {
+        if (bytes(account).length == 0) revert CollateralConfigurationInvalid();
+        _segregatedAccount = account;
+        _segregatedAccountHash = keccak256(bytes(account));
+        _forgetCollateral();
+        emit SegregatedAccountChanged(account);
+    }
+
+    function _setMaxStatementAge(uint256 maxAge) internal {
+        if (maxAge == 0 || maxAge > type(uint32).max) revert CollateralConfigurationInvalid();
+        _maxStatementAge = uint64(maxAge);
+        emit MaxStatementAgeChanged(maxAge);
+    }
+
+    /// @dev A new signer or account makes the old statement meaningless (it may even be forged after a key
+    /// compromise), so minting waits for a statement under the new configuration. Heights keep rising.
+    function _forgetCollateral() private {
+        _collateral = 0;
+        _statementTimestamp = 0;
+    }
+
+    function _buildCollateralDomainSeparator() private view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_TYPEHASH, DOMAIN_NAME_HASH, DOMAIN_VERSION_HASH, block.chainid, address(this)));
+    }
+}

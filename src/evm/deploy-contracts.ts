@@ -1,0 +1,184 @@
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  getAddress,
+  http,
+  type Abi,
+  type Address,
+  type Hex,
+  type PublicClient,
+  type WalletClient,
+  type Chain,
+  type Account,
+  type Transport,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import {
+  demoForeignCbdcAbi,
+  demoForeignCbdcBytecode,
+  hashTimeLockAbi,
+  hashTimeLockBytecode,
+  tengeStablecoinAbi,
+  tengeStablecoinBytecode,
+} from "./generated/contracts.ts";
+import { readDeployment, writeDeployment, type DeployedContract, type Deployment } from "./deployments.ts";
+
+export interface StablecoinMinter {
+  address: Address;
+  /** Tiyn the minter may mint (the collateral check applies on top). */
+  allowance: bigint;
+}
+
+export interface DeployContractsParameters {
+  rpcUrl: string;
+  /** Pays for the deployment; becomes every role not given below. Never logged. */
+  deployerKey: Hex;
+  /** The DT ledger operator's address that signs collateral statements. */
+  collateralSigner: Address;
+  /** DT digital account id of the segregated collateral wallet. */
+  segregatedAccount: string;
+  /** Seconds a collateral statement stays usable for minting. */
+  maxStatementAge: bigint;
+  tokenName?: string;
+  tokenSymbol?: string;
+  /** Role holders; each defaults to the deployer. Minters are configured only while the deployer is master minter. */
+  roles?: Partial<Record<"owner" | "masterMinter" | "pauser" | "blocklister" | "rescuer", Address>>;
+  minters?: StablecoinMinter[];
+  /** Also deploy a demo foreign-CBDC ERC-20 (issuer: the deployer) for the foreign leg of PvP swaps. */
+  demoForeignCbdc?: { name: string; symbol: string; decimals: number };
+  /** Where `<chainId>.json` goes (default `deployments`). */
+  deploymentsDir?: string;
+}
+
+export interface DeployContractsReturnType {
+  deployment: Deployment;
+  /** The deployments file. */
+  path: string;
+  /** True when the file already matched the chain and nothing was sent. */
+  reused: boolean;
+}
+
+export const DEFAULT_TOKEN_NAME = "Digital Tenge Stablecoin";
+export const DEFAULT_TOKEN_SYMBOL = "KZTD";
+
+/**
+ * Deploys and configures the stablecoin and the HTLC (and optionally a demo foreign CBDC), waits for each
+ * receipt and records the addresses in `<deploymentsDir>/<chainId>.json`. Idempotent: when that file
+ * exists and every address in it has code on the chain, it returns the file and sends nothing.
+ *
+ * @example
+ * const { deployment } = await deployContracts({
+ *   rpcUrl, deployerKey, collateralSigner, segregatedAccount: "KZ-DA-SEGREGATED-0001", maxStatementAge: 3600n,
+ * });
+ */
+export async function deployContracts(parameters: DeployContractsParameters): Promise<DeployContractsReturnType> {
+  const directory = parameters.deploymentsDir ?? "deployments";
+  const transport = http(parameters.rpcUrl);
+  const chainId = await createPublicClient({ transport }).getChainId();
+  const chain = defineChain({
+    id: chainId,
+    name: `chain ${chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [parameters.rpcUrl] } },
+  });
+  const publicClient = createPublicClient({ chain, transport });
+
+  const existing = await readDeployment(directory, chainId);
+  if (existing && (await hasCodeAtEveryAddress(publicClient, existing))) {
+    return { deployment: existing, path: `${directory}/${chainId}.json`, reused: true };
+  }
+
+  const account = privateKeyToAccount(parameters.deployerKey);
+  const wallet = createWalletClient({ account, chain, transport });
+  const roles = {
+    owner: parameters.roles?.owner ?? account.address,
+    masterMinter: parameters.roles?.masterMinter ?? account.address,
+    pauser: parameters.roles?.pauser ?? account.address,
+    blocklister: parameters.roles?.blocklister ?? account.address,
+    rescuer: parameters.roles?.rescuer ?? account.address,
+  };
+  const minters = parameters.minters ?? [];
+  if (minters.length > 0 && roles.masterMinter !== account.address) {
+    throw new Error("minters can only be configured while the deployer is the master minter");
+  }
+  const name = parameters.tokenName ?? DEFAULT_TOKEN_NAME;
+  const symbol = parameters.tokenSymbol ?? DEFAULT_TOKEN_SYMBOL;
+
+  const stablecoin = await deploy(wallet, publicClient, tengeStablecoinAbi, tengeStablecoinBytecode, [
+    {
+      name,
+      symbol,
+      ...roles,
+      collateralSigner: parameters.collateralSigner,
+      segregatedAccount: parameters.segregatedAccount,
+      maxStatementAge: parameters.maxStatementAge,
+    },
+  ]);
+  const hashTimeLock = await deploy(wallet, publicClient, hashTimeLockAbi, hashTimeLockBytecode, []);
+  const demo = parameters.demoForeignCbdc;
+  const demoForeignCbdc = demo
+    ? await deploy(wallet, publicClient, demoForeignCbdcAbi, demoForeignCbdcBytecode, [
+        demo.name,
+        demo.symbol,
+        demo.decimals,
+        account.address,
+      ])
+    : undefined;
+  for (const minter of minters) {
+    const hash = await wallet.writeContract({
+      address: stablecoin.address,
+      abi: tengeStablecoinAbi,
+      functionName: "configureMinter",
+      args: [minter.address, minter.allowance],
+    });
+    await expectSuccess(publicClient, hash, "configureMinter");
+  }
+
+  const deployment: Deployment = {
+    chainId,
+    deployer: account.address,
+    deployedAt: new Date().toISOString(),
+    contracts: {
+      TengeStablecoin: stablecoin,
+      HashTimeLock: hashTimeLock,
+      ...(demoForeignCbdc ? { DemoForeignCbdc: demoForeignCbdc } : {}),
+    },
+    stablecoin: {
+      name,
+      symbol,
+      decimals: 2,
+      owner: roles.owner,
+      collateralSigner: parameters.collateralSigner,
+      segregatedAccount: parameters.segregatedAccount,
+      maxStatementAge: parameters.maxStatementAge,
+    },
+  };
+  const path = await writeDeployment(directory, deployment);
+  return { deployment, path, reused: false };
+}
+
+async function hasCodeAtEveryAddress(client: PublicClient, deployment: Deployment): Promise<boolean> {
+  const addresses = Object.values(deployment.contracts).map((contract) => contract.address);
+  const codes = await Promise.all(addresses.map((address) => client.getCode({ address })));
+  return codes.every((code) => code !== undefined && code !== "0x");
+}
+
+async function deploy(
+  wallet: WalletClient<Transport, Chain, Account>,
+  client: PublicClient,
+  abi: Abi,
+  bytecode: Hex,
+  args: readonly unknown[],
+): Promise<DeployedContract> {
+  const transactionHash = await wallet.deployContract({ abi, bytecode, args });
+  const receipt = await expectSuccess(client, transactionHash, "deployment");
+  if (!receipt.contractAddress) throw new Error(`deployment ${transactionHash} created no contract`);
+  return { address: getAddress(receipt.contractAddress), transactionHash, blockNumber: receipt.blockNumber };
+}
+
+async function expectSuccess(client: PublicClient, hash: Hex, what: string) {
+  const receipt = await client.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`${what} transaction ${hash} reverted`);
+  return receipt;
+}

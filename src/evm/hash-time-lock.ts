@@ -1,0 +1,25 @@
+import { encodeAbiParameters, hexToBytes, keccak256, sha256, type Address, type Hex } from "viem";
+
+/** The terms of one HTLC swap, as locked and as passed back on claim and refund. */
+export interface HashTimeLockTerms {
+  sender: Address;
+  receiver: Address;
+  token: Address;
+  amount: bigint;
+  /** SHA-256 of the 32-byte preimage. */
+  hashLock: Hex;
+  /** Unix seconds (chain time) from which only a refund is possible. */
+  expiry: bigint;
+}
+
+/** The swap id the HashTimeLock contract assigns: keccak256(abi.encode(sender, salt)). */
+export function hashTimeLockSwapId(sender: Address, salt: Hex): Hex {
+  return keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [sender, salt]));
+}
+
+/** H = SHA-256(preimage); the preimage must be exactly 32 bytes, as the contract and the DT ledger require. */
+export function hashLockOf(preimage: Hex): Hex {
+  const bytes = hexToBytes(preimage);
+  if (bytes.length !== 32) throw new RangeError(`a preimage is exactly 32 bytes, got ${bytes.length}`);
+  return sha256(bytes);
+}
