@@ -1,0 +1,289 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger } from "fastify";
+import type { Hex } from "viem";
+import { SignatureError, ed25519PublicKey, verifyRequest } from "../../identity/http-signature.ts";
+import { DtLedgerError, type DtLedgerErrorCode, type ReleaseRequest } from "../../ledger/dt-ledger-port.ts";
+import type { Queryable } from "../../persistence/database.ts";
+import { ApiError, errorSchema, installErrorHandler } from "../../server/errors.ts";
+import type { Logger } from "../../server/logger.ts";
+import type { DtLedger } from "../ledger.ts";
+import {
+  accountToJson,
+  activityToJson,
+  balanceToJson,
+  eventToJson,
+  holdToJson,
+  receiptToJson,
+  statementToJson,
+} from "../wire.ts";
+import * as schema from "./schemas.ts";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** DT ledger service routes: "participant" needs a request signed with a registered participant key. */
+    dtLedgerAccess?: "public" | "participant";
+  }
+  interface FastifyRequest {
+    /** The participant whose registered key signed the request. */
+    dtParticipant?: string;
+  }
+}
+
+/** HTTP status of each refusal: validation 400, authentication 401, authorisation 403, unknown 404,
+ *  state conflicts 409, business rules 422. */
+export const DT_LEDGER_HTTP_STATUS: Record<DtLedgerErrorCode, number> = {
+  INVALID_AMOUNT: 400,
+  INVALID_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN_ACCOUNT: 403,
+  FORBIDDEN_OPERATION: 403,
+  UNKNOWN_ACCOUNT: 404,
+  UNKNOWN_HOLD: 404,
+  ALREADY_RELEASED: 409,
+  ALREADY_REFUNDED: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  INSUFFICIENT_FUNDS: 422,
+  ACCOUNT_CLOSED: 422,
+  ACCOUNT_NOT_EMPTY: 422,
+  SAME_ACCOUNT: 422,
+  HOLD_EXPIRED: 422,
+  WRONG_PREIMAGE: 422,
+  WRONG_CONDITION: 422,
+  NOT_YET_EXPIRED: 422,
+  DOUBLE_SPEND: 409,
+  UNAVAILABLE: 503,
+};
+
+export interface DtLedgerServiceOptions {
+  ledger: DtLedger;
+  logger?: Logger;
+  /** Largest accepted distance between a signature's `created` and the server clock. */
+  maxSkewSeconds?: number;
+  bodyLimitBytes?: number;
+}
+
+/**
+ * The DT ledger as its own HTTP service, as the gateway would reach the real DT platform: every call but
+ * the health check is signed by a registered participant (RFC 9421, Ed25519) and authorised by the ledger.
+ */
+export async function buildDtLedgerApp(options: DtLedgerServiceOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString("utf8")));
+    } catch {
+      done(Object.assign(new Error("the body is not valid JSON"), { statusCode: 400, code: "INVALID_JSON" }), undefined);
+    }
+  });
+  installErrorHandler(app);
+  await app.register(dtLedgerRoutes, { ledger: options.ledger, maxSkewSeconds: options.maxSkewSeconds ?? 300 });
+  await app.ready();
+  return app;
+}
+
+export interface DtLedgerRoutesOptions {
+  ledger: DtLedger;
+  maxSkewSeconds: number;
+}
+
+/** The DT ledger service's routes, under /v1. */
+export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRoutesOptions): Promise<void> {
+  const { ledger } = options;
+  app.addHook("onRoute", (route) => {
+    if (route.config?.dtLedgerAccess === undefined) throw new Error(`DT ledger route ${route.url} declares no dtLedgerAccess`);
+  });
+  app.addHook("preValidation", async (request) => {
+    if (request.routeOptions.config.dtLedgerAccess !== "participant") return;
+    request.dtParticipant = await authenticate(request, ledger.db, options.maxSkewSeconds);
+  });
+  // Refusals of the ledger become `{ code, message }` with their status; the rest goes to the app's handler.
+  const call = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof DtLedgerError) throw new ApiError(DT_LEDGER_HTTP_STATUS[error.code], error.code, error.message);
+      throw error;
+    }
+  };
+  const who = (request: FastifyRequest): string => request.dtParticipant!;
+  const participant = { dtLedgerAccess: "participant" } as const;
+  const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 422: errorSchema, 503: errorSchema };
+  const big = (value: string): bigint => BigInt(value);
+
+  app.get("/v1/health", {
+    config: { dtLedgerAccess: "public" },
+    schema: { response: { 200: { type: "object", required: ["status", "height"], properties: { status: { type: "string" }, height: { type: "string" } } } } },
+  }, async () => {
+    const head = await ledger.db.query<{ height: bigint }>("SELECT height FROM dt_ledger.head");
+    return { status: "ok", height: head.rows[0]!.height.toString() };
+  });
+
+  app.post<{ Body: { idempotencyKey: string; kind: string; holderName: string } }>("/v1/accounts", {
+    config: participant,
+    schema: { body: schema.openAccountBody, response: { 201: schema.accountSchema, ...errors } },
+  }, async (request, reply) => {
+    const body = request.body;
+    const account = await call(() => ledger.openAccount(who(request), { ...body, kind: body.kind as never }));
+    return reply.status(201).send(accountToJson(account));
+  });
+
+  app.get<{ Params: { accountId: string } }>("/v1/accounts/:accountId", {
+    config: participant,
+    schema: { params: schema.accountParams, response: { 200: schema.accountSchema, ...errors } },
+  }, async (request) => accountToJson(await call(() => ledger.account(who(request), request.params.accountId))));
+
+  app.post<{ Params: { accountId: string }; Body: { idempotencyKey: string } }>("/v1/accounts/:accountId/close", {
+    config: participant,
+    schema: { params: schema.accountParams, body: schema.keyOnlyBody, response: { 200: schema.accountSchema, ...errors } },
+  }, async (request) =>
+    accountToJson(await call(() => ledger.closeAccount(who(request), { idempotencyKey: request.body.idempotencyKey, accountId: request.params.accountId }))));
+
+  app.get<{ Params: { accountId: string } }>("/v1/accounts/:accountId/balance", {
+    config: participant,
+    schema: { params: schema.accountParams, response: { 200: schema.balanceSchema, ...errors } },
+  }, async (request) => balanceToJson(await call(() => ledger.balance(who(request), request.params.accountId))));
+
+  app.get<{ Params: { accountId: string }; Querystring: { fromHeight?: string; toHeight?: string } }>("/v1/accounts/:accountId/activity", {
+    config: participant,
+    schema: { params: schema.accountParams, querystring: schema.activityQuery, response: { 200: schema.activitySchema, ...errors } },
+  }, async (request) => {
+    const { fromHeight, toHeight } = request.query;
+    const activity = await call(() =>
+      ledger.activity(who(request), {
+        accountId: request.params.accountId,
+        ...(fromHeight === undefined ? {} : { fromHeight: big(fromHeight) }),
+        ...(toHeight === undefined ? {} : { toHeight: big(toHeight) }),
+      }),
+    );
+    return activityToJson(activity);
+  });
+
+  app.get<{ Params: { accountId: string }; Querystring: { chainId: number; verifyingContract: string } }>(
+    "/v1/accounts/:accountId/collateral-statement",
+    {
+      config: participant,
+      schema: { params: schema.accountParams, querystring: schema.statementQuery, response: { 200: schema.statementSchema, ...errors } },
+    },
+    async (request) => {
+      const domain = { chainId: request.query.chainId, verifyingContract: request.query.verifyingContract as Hex };
+      return statementToJson(await call(() => ledger.collateralStatement(who(request), { accountId: request.params.accountId, domain })));
+    },
+  );
+
+  for (const [path, operation] of [["/v1/issuances", "issue"], ["/v1/redemptions", "redeem"]] as const) {
+    app.post<{ Body: { idempotencyKey: string; accountId: string; amount: string; reference: string } }>(path, {
+      config: participant,
+      schema: { body: schema.conversionBody, response: { 201: schema.conversionSchema, ...errors } },
+    }, async (request, reply) => {
+      const receipt = await call(() => ledger[operation](who(request), { ...request.body, amount: big(request.body.amount) }));
+      return reply.status(201).send({
+        ...receipt,
+        height: receipt.height.toString(),
+        amount: receipt.amount.toString(),
+        bookedAt: receipt.bookedAt.toISOString(),
+      });
+    });
+  }
+
+  app.post<{ Body: { idempotencyKey: string; from: string; to: string; amount: string; reference: string } }>("/v1/transfers", {
+    config: participant,
+    schema: { body: schema.transferBody, response: { 201: schema.receiptSchema, ...errors } },
+  }, async (request, reply) => {
+    const receipt = await call(() => ledger.transfer(who(request), { ...request.body, amount: big(request.body.amount) }));
+    return reply.status(201).send(receiptToJson(receipt));
+  });
+
+  app.post<{
+    Body: { idempotencyKey: string; from: string; beneficiary: string; amount: string; condition: { hashLock?: string; eventId?: string }; expiresAt: string; reference: string };
+  }>("/v1/holds", {
+    config: participant,
+    schema: { body: schema.holdBody, response: { 201: schema.holdSchema, ...errors } },
+  }, async (request, reply) => {
+    const body = request.body;
+    const hold = await call(() =>
+      ledger.hold(who(request), {
+        ...body,
+        amount: big(body.amount),
+        condition: body.condition as { hashLock: Hex },
+        expiresAt: new Date(body.expiresAt),
+      }),
+    );
+    return reply.status(201).send(holdToJson(hold));
+  });
+
+  app.get<{ Params: { holdId: string } }>("/v1/holds/:holdId", {
+    config: participant,
+    schema: { params: schema.holdParams, response: { 200: schema.holdSchema, ...errors } },
+  }, async (request) => holdToJson(await call(() => ledger.getHold(who(request), request.params.holdId))));
+
+  app.post<{ Params: { holdId: string }; Body: { idempotencyKey: string; preimage?: string; eventId?: string } }>("/v1/holds/:holdId/release", {
+    config: participant,
+    schema: { params: schema.holdParams, body: schema.releaseBody, response: { 200: schema.holdSchema, ...errors } },
+  }, async (request) => {
+    const release = { ...request.body, holdId: request.params.holdId } as ReleaseRequest;
+    return holdToJson(await call(() => ledger.release(who(request), release)));
+  });
+
+  app.post<{ Params: { holdId: string }; Body: { idempotencyKey: string } }>("/v1/holds/:holdId/refund", {
+    config: participant,
+    schema: { params: schema.holdParams, body: schema.keyOnlyBody, response: { 200: schema.holdSchema, ...errors } },
+  }, async (request) =>
+    holdToJson(await call(() => ledger.refund(who(request), { idempotencyKey: request.body.idempotencyKey, holdId: request.params.holdId }))));
+
+  app.get<{ Querystring: { after?: string; limit?: number; waitMs?: number } }>("/v1/events", {
+    config: participant,
+    schema: { querystring: schema.eventsQuery, response: { 200: schema.eventPageSchema, ...errors } },
+  }, async (request) => {
+    const page = await call(() => ledger.events(who(request), request.query));
+    return { events: page.events.map(eventToJson), cursor: page.cursor };
+  });
+
+  app.get("/v1/monitoring", {
+    config: participant,
+    schema: { response: { 200: schema.monitoringSchema, ...errors } },
+  }, async (request) => {
+    const view = await call(() => ledger.monitoring(who(request)));
+    return Object.fromEntries(Object.entries(view).map(([name, value]) => [name, value.toString()]));
+  });
+}
+
+/** Verifies the request signature against the participant's registered Ed25519 key (key id = participant id). */
+async function authenticate(request: FastifyRequest, db: Queryable, maxSkewSeconds: number): Promise<string> {
+  try {
+    return await verifyRequest(
+      { method: request.method, url: request.url, body: request.rawBody, headers: request.headers },
+      {
+        maxSkewSeconds,
+        lookupKey: async (keyId) => {
+          const found = await db.query<{ public_key: Uint8Array | null }>("SELECT public_key FROM dt_ledger.participants WHERE id = $1", [keyId]);
+          const raw = found.rows[0]?.public_key;
+          return raw ? ed25519PublicKey(raw) : undefined;
+        },
+        rememberNonce: async (keyId, nonce, expiresAt) => {
+          const inserted = await db.query(
+            "INSERT INTO dt_ledger.nonces (key_id, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1",
+            [keyId, nonce, expiresAt],
+          );
+          // Occasional cleanup keeps the table to the nonces that could still be replayed in time.
+          if (Math.random() < 0.01) await db.query("DELETE FROM dt_ledger.nonces WHERE expires_at < now()");
+          return inserted.rowCount === 1;
+        },
+      },
+    );
+  } catch (error) {
+    if (error instanceof SignatureError) {
+      request.log.warn({ event: "dt_ledger.unauthenticated", code: error.code }, "signature refused");
+      throw new ApiError(401, error.code, error.message);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,256 @@
+import type { Address, Hex } from "viem";
+import type { CollateralStatement, CollateralStatementDomain } from "../proof-of-collateral/collateral-statement.ts";
+
+/**
+ * The Digital Tenge ledger as the gateway's features (PvP engine, stablecoin flows) see it. Adapters: the
+ * embedded DT ledger in-process, and the same ledger (or the real DT platform) over HTTP. Amounts are
+ * bigint tiyn (1 KZT = 100 tiyn). Every mutating call carries an idempotency key chosen by the caller: a
+ * retried call with the same key and the same request returns the first result and never applies twice.
+ * Refusals throw DtLedgerError with a stable code.
+ */
+export interface DtLedgerPort {
+  openAccount(request: OpenAccountRequest): Promise<DigitalAccount>;
+  account(accountId: string): Promise<DigitalAccount>;
+  balance(accountId: string): Promise<AccountBalance>;
+  transfer(request: TransferRequest): Promise<TransferReceipt>;
+  hold(request: HoldRequest): Promise<Hold>;
+  /** Moves held funds to the hold's beneficiary, whoever submits the condition. */
+  release(request: ReleaseRequest): Promise<Hold>;
+  /** Returns held funds to the owner: at or after expiry, or earlier when the beneficiary's bank asks. */
+  refund(request: RefundRequest): Promise<Hold>;
+  getHold(holdId: string): Promise<Hold>;
+  /** The ledger operator's EIP-712 signature over the account's available balance at the current height. */
+  collateralStatement(request: CollateralStatementRequest): Promise<SignedCollateralStatement>;
+  /** Ledger events after a cursor, oldest first, delivered at least once; waits up to `waitMs` when none. */
+  events(request: EventsRequest): Promise<EventPage>;
+  /** Booked entries of an account between two heights, with opening and closing balances (camt.053/054). */
+  activity(request: ActivityRequest): Promise<AccountActivity>;
+}
+
+export const ACCOUNT_KINDS = ["individual", "legal_entity", "government_agency", "exchange", "segregated_wallet"] as const;
+export type AccountKind = (typeof ACCOUNT_KINDS)[number];
+
+export interface OpenAccountRequest {
+  idempotencyKey: string;
+  kind: AccountKind;
+  holderName: string;
+}
+
+export interface DigitalAccount {
+  id: string;
+  /** Participant (bank, Treasury, gateway) that opened the account and serves its holder. */
+  participantId: string;
+  kind: AccountKind;
+  holderName: string;
+  status: "open" | "closed";
+  openedAt: Date;
+}
+
+export interface AccountBalance {
+  accountId: string;
+  /** Spendable tiyn (unspent tokens not under a hold). */
+  available: bigint;
+  /** Tiyn locked under active holds. */
+  held: bigint;
+  /** The ledger height the balance was read at. */
+  height: bigint;
+}
+
+/** Payment types of the NBK phase-one method list, derived from the two accounts' kinds. */
+export type PaymentType =
+  | "le_to_le"
+  | "le_to_individual"
+  | "individual_to_individual"
+  | "merchant_payment"
+  | "government_payment"
+  | "collateral_deposit"
+  | "collateral_withdrawal";
+
+export interface TransferRequest {
+  idempotencyKey: string;
+  from: string;
+  to: string;
+  amount: bigint;
+  /** Remittance reference carried to the payee (e.g. a mint reference into the segregated wallet). */
+  reference: string;
+}
+
+export interface TransferReceipt {
+  transactionId: string;
+  height: bigint;
+  from: string;
+  to: string;
+  amount: bigint;
+  reference: string;
+  paymentType: PaymentType;
+  bookedAt: Date;
+}
+
+/** A SHA-256 hash-lock (32-byte preimage) or an event the Oracle confirms. */
+export type HoldCondition = { hashLock: Hex } | { eventId: string };
+
+export interface HoldRequest {
+  idempotencyKey: string;
+  from: string;
+  beneficiary: string;
+  amount: bigint;
+  condition: HoldCondition;
+  expiresAt: Date;
+  reference: string;
+}
+
+export type HoldStatus = "held" | "released" | "refunded";
+
+export interface Hold {
+  id: string;
+  from: string;
+  beneficiary: string;
+  amount: bigint;
+  condition: HoldCondition;
+  expiresAt: Date;
+  reference: string;
+  status: HoldStatus;
+  createdHeight: bigint;
+  /** Height of the release or refund. */
+  settledHeight: bigint | undefined;
+  /** The preimage, once a release has revealed it (hex, 32 bytes). */
+  preimage: Hex | undefined;
+}
+
+export type ReleaseRequest =
+  | { idempotencyKey: string; holdId: string; preimage: Hex }
+  | { idempotencyKey: string; holdId: string; eventId: string };
+
+export interface RefundRequest {
+  idempotencyKey: string;
+  holdId: string;
+}
+
+export interface CollateralStatementRequest {
+  accountId: string;
+  domain: CollateralStatementDomain;
+}
+
+export interface SignedCollateralStatement {
+  statement: CollateralStatement;
+  domain: CollateralStatementDomain;
+  signature: Hex;
+  /** Address of the ledger operator's key, to compare with the published one. */
+  signer: Address;
+}
+
+export interface EventsRequest {
+  /** Cursor returned by the previous page; omit to start from the beginning. */
+  after?: string;
+  limit?: number;
+  /** Long-poll: wait up to this long for an event when there is none yet. */
+  waitMs?: number;
+}
+
+export interface EventPage {
+  events: LedgerEvent[];
+  /** Pass as `after` for the next page (unchanged when no events came). */
+  cursor: string;
+}
+
+interface EventBase {
+  /** Unique and stable: use it to drop a redelivered event. */
+  id: string;
+  height: bigint;
+  at: Date;
+}
+
+export type LedgerEvent =
+  | (EventBase & { type: "issued"; accountId: string; amount: bigint; reference: string })
+  | (EventBase & { type: "redeemed"; accountId: string; amount: bigint; reference: string })
+  | (EventBase & {
+      type: "payment";
+      from: string;
+      to: string;
+      amount: bigint;
+      reference: string;
+      paymentType: PaymentType;
+      transactionId: string;
+    })
+  | (EventBase & { type: "hold_created"; hold: Hold })
+  | (EventBase & { type: "hold_released"; hold: Hold; preimage: Hex | undefined })
+  | (EventBase & { type: "hold_refunded"; hold: Hold })
+  | (EventBase & { type: "account_opened"; account: DigitalAccount })
+  | (EventBase & { type: "account_closed"; accountId: string });
+
+export type LedgerEventType = LedgerEvent["type"];
+
+export interface ActivityRequest {
+  accountId: string;
+  /** First height included (default 1). */
+  fromHeight?: bigint;
+  /** Last height included (default: the current height). */
+  toHeight?: bigint;
+}
+
+export type EntryKind = "issuance" | "redemption" | "payment" | "hold_release";
+
+/** One booking on an account: what camt.053 reports as an entry and camt.054 notifies. */
+export interface AccountEntry {
+  entryId: string;
+  transactionId: string;
+  height: bigint;
+  bookedAt: Date;
+  kind: EntryKind;
+  direction: "credit" | "debit";
+  /** Always positive; the direction says which way. */
+  amount: bigint;
+  reference: string;
+  /** The other account (undefined for issuance and redemption, whose counterparty is the NBK). */
+  counterparty: { accountId: string; holderName: string; participantId: string } | undefined;
+  holdId: string | undefined;
+  paymentType: PaymentType | undefined;
+}
+
+export interface AccountActivity {
+  account: DigitalAccount;
+  fromHeight: bigint;
+  toHeight: bigint;
+  /** Booked balance (available + held) after height fromHeight - 1. */
+  openingBalance: bigint;
+  closingBalance: bigint;
+  entries: AccountEntry[];
+}
+
+export const DT_LEDGER_ERROR_CODES = [
+  "INVALID_AMOUNT",
+  "INVALID_REQUEST",
+  "INSUFFICIENT_FUNDS",
+  "UNKNOWN_ACCOUNT",
+  "ACCOUNT_CLOSED",
+  "ACCOUNT_NOT_EMPTY",
+  "SAME_ACCOUNT",
+  "FORBIDDEN_ACCOUNT",
+  "FORBIDDEN_OPERATION",
+  "UNKNOWN_HOLD",
+  "HOLD_EXPIRED",
+  "WRONG_PREIMAGE",
+  "WRONG_CONDITION",
+  "ALREADY_RELEASED",
+  "ALREADY_REFUNDED",
+  "NOT_YET_EXPIRED",
+  "IDEMPOTENCY_CONFLICT",
+  "DOUBLE_SPEND",
+  "UNAUTHENTICATED",
+  "UNAVAILABLE",
+] as const;
+export type DtLedgerErrorCode = (typeof DT_LEDGER_ERROR_CODES)[number];
+
+/** A refusal of the DT ledger, with a stable code. Never carries a preimage or a key. */
+export class DtLedgerError extends Error {
+  override name = "DtLedgerError";
+  readonly code: DtLedgerErrorCode;
+  constructor(code: DtLedgerErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export function isDtLedgerError(error: unknown, code?: DtLedgerErrorCode): error is DtLedgerError {
+  return error instanceof DtLedgerError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,390 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DtLedgerError, type DtLedgerErrorCode, type DtLedgerPort } from "../../src/ledger/dt-ledger-port.ts";
+import type { DtLedger } from "../../src/dt-ledger/ledger.ts";
+import { recoverCollateralStatementSigner } from "../../src/proof-of-collateral/collateral-statement.ts";
+import { BANK_A, BANK_B, GATEWAY, key, NBK, newSecret, type TestClock } from "./support.ts";
+
+/** What a contract run needs: the ledger behind the port (for setup) and a port per participant. */
+export interface ContractHarness {
+  ledger: DtLedger;
+  clock: TestClock;
+  portFor(participantId: string): DtLedgerPort;
+  close(): Promise<void>;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<DtLedgerErrorCode> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DtLedgerError) return error.code;
+    throw error;
+  }
+  throw new Error("expected a DtLedgerError, the call succeeded");
+}
+
+const HOUR = 3_600_000;
+
+/** The DtLedgerPort contract; every adapter must pass it unchanged. */
+export function dtLedgerPortContract(adapter: string, createHarness: () => Promise<ContractHarness>): void {
+  describe(`DtLedgerPort contract (${adapter})`, () => {
+    let harness: ContractHarness;
+    let bankA: DtLedgerPort;
+    let bankB: DtLedgerPort;
+    let gateway: DtLedgerPort;
+    let nbk: DtLedgerPort;
+
+    beforeAll(async () => {
+      harness = await createHarness();
+      bankA = harness.portFor(BANK_A);
+      bankB = harness.portFor(BANK_B);
+      gateway = harness.portFor(GATEWAY);
+      nbk = harness.portFor(NBK);
+    });
+    afterAll(() => harness.close());
+
+    /** An open account of bank A's (or B's) customer, funded by the NBK. */
+    async function funded(port: DtLedgerPort, participantId: string, amount: bigint, kind: "individual" | "legal_entity" | "exchange" = "individual") {
+      const account = await port.openAccount({ idempotencyKey: key(), kind, holderName: `Customer ${key()}` });
+      if (amount > 0n) await harness.ledger.issue(NBK, { idempotencyKey: key(), accountId: account.id, amount, reference: "conversion" });
+      expect(account.participantId).toBe(participantId);
+      return account.id;
+    }
+
+    async function balances(port: DtLedgerPort, ...accounts: string[]) {
+      return Promise.all(accounts.map(async (account) => {
+        const balance = await port.balance(account);
+        return { available: balance.available, held: balance.held };
+      }));
+    }
+
+    describe("accounts", () => {
+      it("opens a digital account for the participant's customer, once per idempotency key", async () => {
+        const request = { idempotencyKey: key(), kind: "individual" as const, holderName: "Aigerim Nurlanovna" };
+        const opened = await bankA.openAccount(request);
+        expect(opened).toMatchObject({ participantId: BANK_A, kind: "individual", holderName: "Aigerim Nurlanovna", status: "open" });
+        const again = await bankA.openAccount(request);
+        expect(again.id).toBe(opened.id);
+        expect(await bankA.balance(opened.id)).toMatchObject({ accountId: opened.id, available: 0n, held: 0n });
+        expect((await bankB.account(opened.id)).participantId).toBe(BANK_A);
+      });
+
+      it("refuses an idempotency key reused for a different request", async () => {
+        const idempotencyKey = key();
+        await bankA.openAccount({ idempotencyKey, kind: "individual", holderName: "First" });
+        expect(await refusal(bankA.openAccount({ idempotencyKey, kind: "individual", holderName: "Second" }))).toBe("IDEMPOTENCY_CONFLICT");
+      });
+
+      it("lets each participant open only the kinds of account it serves", async () => {
+        expect(await refusal(bankA.openAccount({ idempotencyKey: key(), kind: "government_agency", holderName: "Ministry" }))).toBe("FORBIDDEN_OPERATION");
+        expect(await refusal(bankA.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Wallet" }))).toBe("FORBIDDEN_OPERATION");
+        const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
+        expect(wallet.kind).toBe("segregated_wallet");
+      });
+
+      it("answers UNKNOWN_ACCOUNT for an account that does not exist", async () => {
+        expect(await refusal(bankA.balance("DA-NOPE-000000000000"))).toBe("UNKNOWN_ACCOUNT");
+        expect(await refusal(bankA.account("DA-NOPE-000000000000"))).toBe("UNKNOWN_ACCOUNT");
+      });
+
+      it("refuses another bank's customer's balance", async () => {
+        const account = await funded(bankA, BANK_A, 100n);
+        expect(await refusal(bankB.balance(account))).toBe("FORBIDDEN_ACCOUNT");
+        expect((await nbk.balance(account)).available).toBe(100n);
+      });
+    });
+
+    describe("transfers", () => {
+      it("moves tiyn from payer to payee with change, and reports the payment type", async () => {
+        const payer = await funded(bankA, BANK_A, 500_000n);
+        const payee = await funded(bankB, BANK_B, 0n);
+        const receipt = await bankA.transfer({ idempotencyKey: key(), from: payer, to: payee, amount: 15_000n, reference: "INV-1" });
+        expect(receipt).toMatchObject({ from: payer, to: payee, amount: 15_000n, reference: "INV-1", paymentType: "individual_to_individual" });
+        expect((await bankA.balance(payer)).available).toBe(485_000n);
+        expect((await bankB.balance(payee)).available).toBe(15_000n);
+      });
+
+      it("applies a retried transfer once", async () => {
+        const payer = await funded(bankA, BANK_A, 1_000n);
+        const payee = await funded(bankA, BANK_A, 0n);
+        const request = { idempotencyKey: key(), from: payer, to: payee, amount: 300n, reference: "retry" };
+        const first = await bankA.transfer(request);
+        const second = await bankA.transfer(request);
+        expect(second.transactionId).toBe(first.transactionId);
+        expect(second.height).toBe(first.height);
+        expect(await balances(bankA, payer, payee)).toEqual([{ available: 700n, held: 0n }, { available: 300n, held: 0n }]);
+      });
+
+      it("names payments by the NBK method list: merchant, LE-to-LE, LE-to-individual", async () => {
+        const person = await funded(bankA, BANK_A, 1_000n);
+        const shop = await funded(bankA, BANK_A, 1_000n, "legal_entity");
+        const supplier = await funded(bankB, BANK_B, 0n, "legal_entity");
+        const pay = (from: string, to: string) => bankA.transfer({ idempotencyKey: key(), from, to, amount: 1n, reference: "" });
+        expect((await pay(person, shop)).paymentType).toBe("merchant_payment");
+        expect((await pay(shop, supplier)).paymentType).toBe("le_to_le");
+        expect((await pay(shop, person)).paymentType).toBe("le_to_individual");
+      });
+
+      it.each([
+        ["a zero amount", 0n, "INVALID_AMOUNT"],
+        ["a negative amount", -5n, "INVALID_AMOUNT"],
+        ["an overdraft", 1_001n, "INSUFFICIENT_FUNDS"],
+      ] as const)("refuses %s and leaves balances unchanged", async (_case, amount, code) => {
+        const payer = await funded(bankA, BANK_A, 1_000n);
+        const payee = await funded(bankA, BANK_A, 0n);
+        expect(await refusal(bankA.transfer({ idempotencyKey: key(), from: payer, to: payee, amount, reference: "" }))).toBe(code);
+        expect(await balances(bankA, payer, payee)).toEqual([{ available: 1_000n, held: 0n }, { available: 0n, held: 0n }]);
+      });
+
+      it("refuses unknown payer or payee accounts", async () => {
+        const account = await funded(bankA, BANK_A, 1_000n);
+        expect(await refusal(bankA.transfer({ idempotencyKey: key(), from: account, to: "DA-NOPE-1", amount: 1n, reference: "" }))).toBe("UNKNOWN_ACCOUNT");
+        expect(await refusal(bankA.transfer({ idempotencyKey: key(), from: "DA-NOPE-1", to: account, amount: 1n, reference: "" }))).toBe("UNKNOWN_ACCOUNT");
+        expect((await bankA.balance(account)).available).toBe(1_000n);
+      });
+
+      it("refuses a bank paying from another bank's customer", async () => {
+        const victim = await funded(bankA, BANK_A, 1_000n);
+        const thief = await funded(bankB, BANK_B, 0n);
+        expect(await refusal(bankB.transfer({ idempotencyKey: key(), from: victim, to: thief, amount: 1n, reference: "" }))).toBe("FORBIDDEN_ACCOUNT");
+        expect((await bankA.balance(victim)).available).toBe(1_000n);
+        expect((await bankB.balance(thief)).available).toBe(0n);
+      });
+
+      it("refuses payments into or out of a closed account, and to the same account", async () => {
+        const payer = await funded(bankA, BANK_A, 1_000n);
+        const closed = await funded(bankA, BANK_A, 0n);
+        await harness.ledger.closeAccount(BANK_A, { idempotencyKey: key(), accountId: closed });
+        expect(await refusal(bankA.transfer({ idempotencyKey: key(), from: payer, to: closed, amount: 1n, reference: "" }))).toBe("ACCOUNT_CLOSED");
+        expect(await refusal(bankA.transfer({ idempotencyKey: key(), from: closed, to: payer, amount: 1n, reference: "" }))).toBe("ACCOUNT_CLOSED");
+        expect(await refusal(bankA.transfer({ idempotencyKey: key(), from: payer, to: payer, amount: 1n, reference: "" }))).toBe("SAME_ACCOUNT");
+        expect((await bankA.balance(payer)).available).toBe(1_000n);
+      });
+    });
+
+    describe("holds", () => {
+      async function hashLocked(amount = 400n, expiresInMs = HOUR) {
+        const owner = await funded(bankA, BANK_A, 1_000n);
+        const beneficiary = await funded(bankB, BANK_B, 0n);
+        const secret = newSecret();
+        const hold = await bankA.hold({
+          idempotencyKey: key(),
+          from: owner,
+          beneficiary,
+          amount,
+          condition: { hashLock: secret.hashLock },
+          expiresAt: new Date(harness.clock.now().getTime() + expiresInMs),
+          reference: "PVP-1",
+        });
+        return { owner, beneficiary, secret, hold };
+      }
+
+      it("locks the amount: held, not available, not spendable", async () => {
+        const { owner, beneficiary, hold } = await hashLocked();
+        expect(hold).toMatchObject({ from: owner, beneficiary, amount: 400n, status: "held", preimage: undefined });
+        expect(hold.createdHeight).toBeGreaterThan(0n);
+        expect(await balances(bankA, owner)).toEqual([{ available: 600n, held: 400n }]);
+        expect(await refusal(bankA.transfer({ idempotencyKey: key(), from: owner, to: beneficiary, amount: 601n, reference: "" }))).toBe("INSUFFICIENT_FUNDS");
+        expect(await balances(bankA, owner)).toEqual([{ available: 600n, held: 400n }]);
+      });
+
+      it("releases to the beneficiary with the preimage, whoever submits it, and reveals the preimage", async () => {
+        const { owner, beneficiary, secret, hold } = await hashLocked();
+        // Bank B (the beneficiary's bank) submits; the funds can only go to the named beneficiary.
+        const released = await bankB.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage });
+        expect(released).toMatchObject({ status: "released", preimage: secret.preimage });
+        expect(released.settledHeight).toBeGreaterThan(hold.createdHeight);
+        expect(await balances(bankA, owner)).toEqual([{ available: 600n, held: 0n }]);
+        expect(await balances(bankB, beneficiary)).toEqual([{ available: 400n, held: 0n }]);
+        expect((await bankA.getHold(hold.id)).status).toBe("released");
+      });
+
+      it("refuses a wrong preimage and a preimage that is not 32 bytes, leaving the hold", async () => {
+        const { owner, secret, hold } = await hashLocked();
+        expect(await refusal(bankA.release({ idempotencyKey: key(), holdId: hold.id, preimage: newSecret().preimage }))).toBe("WRONG_PREIMAGE");
+        expect(await refusal(bankA.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage.slice(0, 64) as `0x${string}` }))).toBe("WRONG_PREIMAGE");
+        expect(await refusal(bankA.release({ idempotencyKey: key(), holdId: hold.id, preimage: `${secret.preimage}00` }))).toBe("WRONG_PREIMAGE");
+        expect(await refusal(bankA.release({ idempotencyKey: key(), holdId: hold.id, eventId: "EVT" }))).toBe("WRONG_CONDITION");
+        expect((await bankA.getHold(hold.id)).status).toBe("held");
+        expect(await balances(bankA, owner)).toEqual([{ available: 600n, held: 400n }]);
+      });
+
+      it("refuses a second release, but answers a retried one with the same key", async () => {
+        const { beneficiary, secret, hold } = await hashLocked();
+        const request = { idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage };
+        await bankB.release(request);
+        expect((await bankB.release(request)).status).toBe("released");
+        expect(await refusal(bankA.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage }))).toBe("ALREADY_RELEASED");
+        expect(await refusal(bankA.refund({ idempotencyKey: key(), holdId: hold.id }))).toBe("ALREADY_RELEASED");
+        expect(await balances(bankB, beneficiary)).toEqual([{ available: 400n, held: 0n }]);
+      });
+
+      it("refuses a release at or after the expiry, even with the right preimage", async () => {
+        const { owner, beneficiary, secret, hold } = await hashLocked(400n, 60_000);
+        harness.clock.advance(60_000);
+        expect(await refusal(bankB.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage }))).toBe("HOLD_EXPIRED");
+        expect(await balances(bankA, owner)).toEqual([{ available: 600n, held: 400n }]);
+        expect(await balances(bankB, beneficiary)).toEqual([{ available: 0n, held: 0n }]);
+      });
+
+      it("refunds to the owner on request only after the expiry, once", async () => {
+        const { owner, secret, hold } = await hashLocked(400n, 60_000);
+        expect(await refusal(bankA.refund({ idempotencyKey: key(), holdId: hold.id }))).toBe("NOT_YET_EXPIRED");
+        expect(await balances(bankA, owner)).toEqual([{ available: 600n, held: 400n }]);
+        harness.clock.advance(60_000);
+        const refunded = await bankA.refund({ idempotencyKey: key(), holdId: hold.id });
+        expect(refunded.status).toBe("refunded");
+        expect(await balances(bankA, owner)).toEqual([{ available: 1_000n, held: 0n }]);
+        expect(await refusal(bankA.refund({ idempotencyKey: key(), holdId: hold.id }))).toBe("ALREADY_REFUNDED");
+        expect(await refusal(bankB.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage }))).toBe("ALREADY_REFUNDED");
+      });
+
+      it("refuses holds that are not the caller's to place, or malformed", async () => {
+        const owner = await funded(bankA, BANK_A, 1_000n);
+        const beneficiary = await funded(bankB, BANK_B, 0n);
+        const base = { from: owner, beneficiary, condition: { hashLock: newSecret().hashLock }, expiresAt: new Date(harness.clock.now().getTime() + HOUR), reference: "" };
+        expect(await refusal(bankB.hold({ ...base, idempotencyKey: key(), amount: 1n }))).toBe("FORBIDDEN_ACCOUNT");
+        expect(await refusal(bankA.hold({ ...base, idempotencyKey: key(), amount: 0n }))).toBe("INVALID_AMOUNT");
+        expect(await refusal(bankA.hold({ ...base, idempotencyKey: key(), amount: 1_001n }))).toBe("INSUFFICIENT_FUNDS");
+        expect(await refusal(bankA.hold({ ...base, idempotencyKey: key(), amount: 1n, beneficiary: "DA-NOPE-1" }))).toBe("UNKNOWN_ACCOUNT");
+        expect(await refusal(bankA.hold({ ...base, idempotencyKey: key(), amount: 1n, condition: { hashLock: "0x1234" } }))).toBe("INVALID_REQUEST");
+        expect(await refusal(bankA.hold({ ...base, idempotencyKey: key(), amount: 1n, expiresAt: harness.clock.now() }))).toBe("INVALID_REQUEST");
+        expect(await balances(bankA, owner)).toEqual([{ available: 1_000n, held: 0n }]);
+      });
+
+      it("lets the gateway place a PvP hold on a bank customer's account", async () => {
+        const owner = await funded(bankA, BANK_A, 1_000n);
+        const beneficiary = await funded(bankB, BANK_B, 0n);
+        const secret = newSecret();
+        const hold = await gateway.hold({
+          idempotencyKey: key(),
+          from: owner,
+          beneficiary,
+          amount: 250n,
+          condition: { hashLock: secret.hashLock },
+          expiresAt: new Date(harness.clock.now().getTime() + HOUR),
+          reference: "PVP-GW",
+        });
+        await gateway.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage });
+        expect((await bankB.balance(beneficiary)).available).toBe(250n);
+      });
+
+      it("releases an event hold only on its event, confirmed by the participant that placed it", async () => {
+        const owner = await funded(bankA, BANK_A, 1_000n);
+        const beneficiary = await funded(bankB, BANK_B, 0n);
+        const hold = await bankA.hold({
+          idempotencyKey: key(),
+          from: owner,
+          beneficiary,
+          amount: 100n,
+          condition: { eventId: "DELIVERY-42" },
+          expiresAt: new Date(harness.clock.now().getTime() + HOUR),
+          reference: "DVP",
+        });
+        expect(await refusal(bankA.release({ idempotencyKey: key(), holdId: hold.id, eventId: "DELIVERY-41" }))).toBe("WRONG_CONDITION");
+        expect(await refusal(bankB.release({ idempotencyKey: key(), holdId: hold.id, eventId: "DELIVERY-42" }))).toBe("FORBIDDEN_OPERATION");
+        expect(await refusal(bankA.release({ idempotencyKey: key(), holdId: hold.id, preimage: newSecret().preimage }))).toBe("WRONG_CONDITION");
+        await bankA.release({ idempotencyKey: key(), holdId: hold.id, eventId: "DELIVERY-42" });
+        expect((await bankB.balance(beneficiary)).available).toBe(100n);
+      });
+
+      it("answers UNKNOWN_HOLD for a hold that does not exist", async () => {
+        expect(await refusal(bankA.getHold("00000000-0000-4000-8000-000000000000"))).toBe("UNKNOWN_HOLD");
+        expect(await refusal(bankA.refund({ idempotencyKey: key(), holdId: "not-a-hold" }))).toBe("UNKNOWN_HOLD");
+      });
+    });
+
+    describe("events", () => {
+      it("delivers deposits with references, holds with the revealed preimage, from a cursor", async () => {
+        const start = await gateway.events({ limit: 1000 });
+        let cursor = start.cursor;
+        for (let page = start; page.events.length === 1000; ) {
+          page = await gateway.events({ after: cursor, limit: 1000 });
+          cursor = page.cursor;
+        }
+        const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
+        const exchange = await funded(bankA, BANK_A, 10_000n, "exchange");
+        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 2_500n, reference: "MINT-7" });
+        const secret = newSecret();
+        const hold = await gateway.hold({
+          idempotencyKey: key(),
+          from: exchange,
+          beneficiary: wallet.id,
+          amount: 100n,
+          condition: { hashLock: secret.hashLock },
+          expiresAt: new Date(harness.clock.now().getTime() + HOUR),
+          reference: "PVP-E",
+        });
+        await bankA.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage });
+
+        const page = await gateway.events({ after: cursor });
+        const types = page.events.map((event) => event.type);
+        expect(types).toEqual(["account_opened", "payment", "hold_created", "hold_released"]);
+        expect(page.events[1]).toMatchObject({ type: "payment", to: wallet.id, amount: 2_500n, reference: "MINT-7", paymentType: "collateral_deposit" });
+        const released = page.events[3]!;
+        expect(released.type === "hold_released" && released.preimage).toBe(secret.preimage);
+        expect(page.events[2]!.type === "hold_created" && page.events[2]!.hold.createdHeight).toBe(hold.createdHeight);
+        // At least once: reading from the same cursor again gives the same events.
+        const again = await gateway.events({ after: cursor });
+        expect(again.events.map((event) => event.id)).toEqual(page.events.map((event) => event.id));
+        expect((await gateway.events({ after: page.cursor })).events).toEqual([]);
+      });
+
+      it("shows a bank only the events of its own customers", async () => {
+        const head = await bankB.events({ after: (await nbk.events({ limit: 1000 })).cursor });
+        const payer = await funded(bankA, BANK_A, 100n);
+        const payee = await funded(bankA, BANK_A, 0n);
+        await bankA.transfer({ idempotencyKey: key(), from: payer, to: payee, amount: 1n, reference: "private" });
+        const seen = await bankB.events({ after: head.cursor, limit: 1000 });
+        expect(seen.events.filter((event) => event.type === "payment" && event.reference === "private")).toEqual([]);
+      });
+
+      it("answers a long poll when an event arrives", async () => {
+        const { cursor } = await bankA.events({ limit: 1000, after: (await nbk.events({ limit: 1000 })).cursor });
+        const account = await funded(bankA, BANK_A, 0n);
+        const waiting = bankA.events({ after: cursor, waitMs: 10_000 });
+        await harness.ledger.issue(NBK, { idempotencyKey: key(), accountId: account, amount: 5n, reference: "wake" });
+        const page = await waiting;
+        expect(page.events.length).toBeGreaterThan(0);
+      });
+    });
+
+    describe("statements", () => {
+      it("signs the segregated wallet's available balance at the ledger height (EIP-712)", async () => {
+        const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
+        const exchange = await funded(bankA, BANK_A, 10_000n, "exchange");
+        const deposit = await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 7_000n, reference: "MINT-1" });
+        const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
+        const signed = await gateway.collateralStatement({ accountId: wallet.id, domain });
+        expect(signed.statement).toMatchObject({ account: wallet.id, balance: 7_000n });
+        expect(signed.statement.height).toBeGreaterThanOrEqual(deposit.height);
+        expect(signed.statement.timestamp).toBe(BigInt(Math.floor(harness.clock.now().getTime() / 1000)));
+        expect(await recoverCollateralStatementSigner(signed.statement, domain, signed.signature)).toBe(signed.signer);
+        expect(signed.signer).toBe(harness.ledger.operatorAddress);
+        // Anyone may ask for a segregated wallet's statement; another bank's customer stays private.
+        expect((await bankB.collateralStatement({ accountId: wallet.id, domain })).statement.balance).toBe(7_000n);
+        expect(await refusal(bankB.collateralStatement({ accountId: exchange, domain }))).toBe("FORBIDDEN_ACCOUNT");
+      });
+
+      it("reports an account's booked entries with counterparties and balances for camt statements", async () => {
+        const account = await funded(bankA, BANK_A, 1_000n, "legal_entity");
+        const other = await funded(bankB, BANK_B, 500n);
+        const out = await bankA.transfer({ idempotencyKey: key(), from: account, to: other, amount: 200n, reference: "OUT" });
+        const back = await bankB.transfer({ idempotencyKey: key(), from: other, to: account, amount: 50n, reference: "BACK" });
+        const activity = await bankA.activity({ accountId: account });
+        expect(activity.openingBalance).toBe(0n);
+        expect(activity.closingBalance).toBe(850n);
+        expect(activity.entries.map((entry) => [entry.kind, entry.direction, entry.amount, entry.reference])).toEqual([
+          ["issuance", "credit", 1_000n, "conversion"],
+          ["payment", "debit", 200n, "OUT"],
+          ["payment", "credit", 50n, "BACK"],
+        ]);
+        expect(activity.entries[1]!.counterparty).toMatchObject({ accountId: other, participantId: BANK_B });
+        const later = await bankA.activity({ accountId: account, fromHeight: back.height });
+        expect(later).toMatchObject({ openingBalance: 800n, closingBalance: 850n });
+        expect(later.entries.map((entry) => entry.transactionId)).toEqual([back.transactionId]);
+        expect(out.height).toBeLessThan(back.height);
+        expect(await refusal(bankB.activity({ accountId: account }))).toBe("FORBIDDEN_ACCOUNT");
+      });
+    });
+  });
+}
