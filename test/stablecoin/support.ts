@@ -1,4 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { Writable } from "node:stream";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import type { FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createWalletClient, http, type Address, type Hex } from "viem";
@@ -13,6 +17,12 @@ import { gatewayMigrations } from "../../src/gateway/components.ts";
 import type { DtLedgerPort } from "../../src/ledger/dt-ledger-port.ts";
 import type { Database } from "../../src/persistence/database.ts";
 import { migrate } from "../../src/persistence/migrations.ts";
+import { identityRoutes } from "../../src/identity/routes.ts";
+import { IdentityStore } from "../../src/identity/store.ts";
+import { buildGatewayApp } from "../../src/server/app.ts";
+import { createLogger } from "../../src/server/logger.ts";
+import { createMetricsRegistry } from "../../src/server/metrics.ts";
+import { createStablecoinComponent, type StablecoinComponent, type StablecoinSettings } from "../../src/stablecoin/component.ts";
 import { DepositFollower } from "../../src/stablecoin/deposit-follower.ts";
 import { ExchangeStore, type Exchange } from "../../src/stablecoin/exchanges.ts";
 import { MintWorker, type MintSettings } from "../../src/stablecoin/mint-flow.ts";
@@ -194,5 +204,78 @@ export async function surviving(work: () => Promise<unknown>): Promise<void> {
     await work();
   } catch (error) {
     if (!(error instanceof SimulatedCrash)) throw error;
+  }
+}
+
+export interface GatewayUnderTest {
+  app: FastifyInstance;
+  component: StablecoinComponent;
+  identity: IdentityStore;
+  operatorKey: string;
+  logLines: string[];
+  metrics: Registry;
+  close(): Promise<void>;
+}
+
+/** The gateway app with the stablecoin component on the world's database, its log captured. */
+export async function startGatewayOn(world: StablecoinWorld, options: { db?: Database; settings?: Partial<StablecoinSettings>; start?: boolean; listen?: boolean } = {}): Promise<GatewayUnderTest> {
+  const db = options.db ?? world.db;
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(...String(chunk).split("\n").filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger("info", sink);
+  const metrics = createMetricsRegistry();
+  const component = await createStablecoinComponent({
+    db,
+    ledger: world.gatewayLedger,
+    logger,
+    metrics,
+    chain: { rpcUrl: world.chain.rpcUrl, token: world.token, minterKey: world.minterKey },
+    segregatedAccount: world.segregatedAccount,
+    attestationKey: ed25519.utils.randomSecretKey(),
+    publicRpcUrl: world.chain.rpcUrl,
+    settings: { pollMs: 50, attestationIntervalMs: 60_000, redeemConfirmations: world.redeemSettings.confirmations, ...options.settings },
+  });
+  const identity = new IdentityStore(db);
+  const app = await buildGatewayApp({
+    db,
+    logger,
+    metrics,
+    migrationSets: gatewayMigrations(),
+    bodyLimitBytes: 1024 * 1024,
+    signatureMaxSkewSeconds: 300,
+    readiness: component.readiness,
+    features: [identityRoutes(identity), ...component.routes],
+  });
+  if (options.listen) await app.listen({ host: "127.0.0.1", port: 0 });
+  const operatorId = await identity.createPrincipal("operator", "Test operator");
+  const { apiKey } = await identity.issueApiKey(operatorId);
+  if (options.start !== false) component.start();
+  return {
+    app,
+    component,
+    identity,
+    operatorKey: apiKey,
+    logLines,
+    metrics,
+    async close() {
+      await component.stop();
+      await app.close();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value (not undefined), for flows driven by background workers. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
