@@ -1,4 +1,4 @@
-/* global document, window, location, URLSearchParams */
+/* global document, window, location, URLSearchParams, fetch */
 // The public proof-of-collateral page: shows the latest attestation in plain words, draws the history and
 // runs the independent verification (verify-attestation.js) in the visitor's browser.
 import { verifyAttestation } from "/collateral/assets/verify-attestation.js";

@@ -1,3 +1,4 @@
+/* global TextEncoder, TextDecoder */
 // Verifies a proof-of-collateral attestation independently of the gateway that served it. Plain ES module:
 // the public page loads it in the visitor's browser (the @noble packages come through an import map) and
 // `tenge-gateway collateral verify` imports the very same file in Node, so both run the same checks.
