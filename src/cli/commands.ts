@@ -7,4 +7,8 @@ export const commands: CommandEntry[] = [
   { words: ["keys", "create"], summary: "register a principal and issue an API key or signing key", load: () => import("../identity/cli.ts").then((m) => m.create) },
   { words: ["keys", "list"], summary: "list principals and their credentials", load: () => import("../identity/cli.ts").then((m) => m.list) },
   { words: ["keys", "revoke"], summary: "revoke a credential or a whole principal", load: () => import("../identity/cli.ts").then((m) => m.revoke) },
+  { words: ["exchanges", "create"], summary: "onboard a stablecoin exchange and issue its API key", load: () => import("../stablecoin/cli.ts").then((m) => m.create) },
+  { words: ["exchanges", "list"], summary: "list stablecoin exchanges, limits and status", load: () => import("../stablecoin/cli.ts").then((m) => m.list) },
+  { words: ["exchanges", "update"], summary: "change an exchange's status, limits or addresses", load: () => import("../stablecoin/cli.ts").then((m) => m.update) },
+  { words: ["collateral", "verify"], summary: "verify the proof of collateral against the chain", load: () => import("../proof-of-collateral/cli.ts").then((m) => m.verify) },
 ];

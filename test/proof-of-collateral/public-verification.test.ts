@@ -1,10 +1,11 @@
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.ts";
 import { requestMint } from "../../src/stablecoin/mint-flow.ts";
 import { createStablecoinWorld, startGatewayOn, type GatewayUnderTest, type StablecoinWorld } from "../stablecoin/support.ts";
 
-/** The public page in real Chromium against a running gateway and the in-process chain. */
-describe("proof-of-collateral page in Chromium", () => {
+/** The public page in real Chromium, and the CLI, against a running gateway and the in-process chain. */
+describe("public verification: the page in Chromium and `collateral verify`", () => {
   let world: StablecoinWorld;
   let gateway: GatewayUnderTest;
   let browser: Browser;
@@ -84,5 +85,27 @@ describe("proof-of-collateral page in Chromium", () => {
     const failed = await page.$$eval("#checks li[data-ok='false']", (items) => items.map((item) => item.getAttribute("data-check")));
     expect(failed).toContain("operator-signature");
     await page.close();
+  });
+
+  function capture() {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { io: { out: (line: string) => out.push(line), err: (line: string) => err.push(line), env: {} }, out, err };
+  }
+
+  it("`tenge-gateway collateral verify` passes against the gateway and the chain", async () => {
+    const { io, out } = capture();
+    expect(await main(["collateral", "verify", "--url", baseUrl, "--rpc", world.chain.rpcUrl], io)).toBe(0);
+    expect(out.at(-1)).toBe("VERIFIED");
+    expect(out.filter((line) => line.startsWith("ok  "))).toHaveLength(10);
+  });
+
+  it("`tenge-gateway collateral verify` fails with exit code 1 against a pinned key that is not the gateway's", async () => {
+    const { io, out } = capture();
+    const code = await main(["collateral", "verify", "--url", baseUrl, "--rpc", world.chain.rpcUrl, "--gateway-key", "00".repeat(32), "--json"], io);
+    expect(code).toBe(1);
+    const result = JSON.parse(out[0]!);
+    expect(result.verified).toBe(false);
+    expect(result.checks.find((check: { id: string }) => check.id === "gateway-signature").ok).toBe(false);
   });
 });
