@@ -270,11 +270,11 @@ export async function startGatewayOn(world: StablecoinWorld, options: { db?: Dat
 }
 
 /** Polls `probe` until it returns a value (not undefined), for flows driven by background workers. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+export async function eventually<T>(probe: () => Promise<T>, what: string, timeoutMs = 20_000): Promise<Exclude<T, undefined>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value !== undefined && value !== null) return value as NonNullable<T>;
+    if (value !== undefined) return value as Exclude<T, undefined>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
