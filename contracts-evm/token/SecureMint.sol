@@ -82,7 +82,7 @@ abstract contract SecureMint {
     /// @notice Submits a statement signed by the DT ledger operator; anyone may relay one.
     /// @param statement The statement (account, balance in tiyn, ledger height, unix seconds).
     /// @param signature The collateral signer's EIP-712 signature (65-byte ECDSA or ERC-1271).
-    function submitCollateralStatement(CollateralStatement calldata statement, bytes calldata signature) public {
+    function submitCollateralStatement(CollateralStatement calldata statement, bytes calldata signature) external {
         _acceptStatement(statement, signature);
     }
 

@@ -11,4 +11,5 @@ export const commands: CommandEntry[] = [
   { words: ["exchanges", "list"], summary: "list stablecoin exchanges, limits and status", load: () => import("../stablecoin/cli.ts").then((m) => m.list) },
   { words: ["exchanges", "update"], summary: "change an exchange's status, limits or addresses", load: () => import("../stablecoin/cli.ts").then((m) => m.update) },
   { words: ["collateral", "verify"], summary: "verify the proof of collateral against the chain", load: () => import("../proof-of-collateral/cli.ts").then((m) => m.verify) },
+  { words: ["contracts", "deploy"], summary: "deploy the stablecoin and HTLC contracts to an EVM chain", load: () => import("../evm/contracts-cli.ts").then((m) => m.deploy) },
 ];

@@ -1,22 +1,36 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
  * Turns Hardhat artifacts into the TypeScript bindings the gateway deploys and calls with viem
- * (`src/evm/generated/contracts.ts`): each contract's ABI and creation bytecode `as const`, so the gateway
+ * (`src/evm/generated/contracts.ts`, and test fixtures): each contract's ABI and creation bytecode `as const`, so the gateway
  * runs without a compiler and viem infers every function and event type.
  */
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The contracts the gateway deploys, by source path under contracts-evm/. */
-export const boundContracts = [
-  { source: "token/TengeStablecoin.sol", name: "TengeStablecoin" },
-  { source: "htlc/HashTimeLock.sol", name: "HashTimeLock" },
-  { source: "demo/DemoForeignCbdc.sol", name: "DemoForeignCbdc" },
+/**
+ * The bindings files and their contracts (by source path under contracts-evm/): what the gateway deploys,
+ * and the test-only fixtures.
+ */
+export const bindingFiles = [
+  {
+    path: `${projectRoot}src/evm/generated/contracts.ts`,
+    contracts: [
+      { source: "token/TengeStablecoin.sol", name: "TengeStablecoin" },
+      { source: "htlc/HashTimeLock.sol", name: "HashTimeLock" },
+      { source: "demo/DemoForeignCbdc.sol", name: "DemoForeignCbdc" },
+    ],
+  },
+  {
+    path: `${projectRoot}test/contracts/generated/fixtures.ts`,
+    contracts: [
+      { source: "testing/ContractWallet.sol", name: "ContractWallet" },
+      { source: "testing/ReentrantToken.sol", name: "ReentrantToken" },
+    ],
+  },
 ] as const;
-
-export const bindingsPath = `${projectRoot}src/evm/generated/contracts.ts`;
 
 interface Artifact {
   contractName: string;
@@ -24,8 +38,11 @@ interface Artifact {
   bytecode: string;
 }
 
-export async function readArtifact(source: string, name: string): Promise<Artifact> {
-  const path = `${projectRoot}artifacts/contracts-evm/${source}/${name}.json`;
+/** Hardhat's artifacts directory of this project. */
+export const artifactsDir = `${projectRoot}artifacts`;
+
+export async function readArtifact(directory: string, source: string, name: string): Promise<Artifact> {
+  const path = `${directory}/contracts-evm/${source}/${name}.json`;
   return JSON.parse(await readFile(path, "utf8")) as Artifact;
 }
 
@@ -52,12 +69,16 @@ export function renderBindings(artifacts: Artifact[]): string {
   return parts.join("\n");
 }
 
-export async function renderBoundContracts(): Promise<string> {
-  const artifacts = await Promise.all(boundContracts.map((c) => readArtifact(c.source, c.name)));
+/** Renders one bindings file from the compiled artifacts. */
+export async function renderBindingFile(file: (typeof bindingFiles)[number], directory = artifactsDir): Promise<string> {
+  const artifacts = await Promise.all(file.contracts.map((c) => readArtifact(directory, c.source, c.name)));
   return renderBindings(artifacts);
 }
 
 if (import.meta.main) {
-  await writeFile(bindingsPath, await renderBoundContracts());
-  console.log(`wrote ${bindingsPath}`);
+  for (const file of bindingFiles) {
+    await mkdir(dirname(file.path), { recursive: true });
+    await writeFile(file.path, await renderBindingFile(file));
+    console.log(`wrote ${file.path}`);
+  }
 }

@@ -1,7 +1,6 @@
 import {
   createPublicClient,
   createWalletClient,
-  defineChain,
   getAddress,
   http,
   type Abi,
@@ -22,7 +21,8 @@ import {
   tengeStablecoinAbi,
   tengeStablecoinBytecode,
 } from "./generated/contracts.ts";
-import { readDeployment, writeDeployment, type DeployedContract, type Deployment } from "./deployments.ts";
+import { evmChain } from "./evm-chain.ts";
+import { deploymentPath, readDeployment, writeDeployment, type DeployedContract, type Deployment } from "./deployments.ts";
 
 export interface StablecoinMinter {
   address: Address;
@@ -49,6 +49,8 @@ export interface DeployContractsParameters {
   demoForeignCbdc?: { name: string; symbol: string; decimals: number };
   /** Where `<chainId>.json` goes (default `deployments`). */
   deploymentsDir?: string;
+  /** Blocks to wait for on each transaction (default 1: the receipt). */
+  confirmations?: number;
 }
 
 export interface DeployContractsReturnType {
@@ -57,6 +59,11 @@ export interface DeployContractsReturnType {
   path: string;
   /** True when the file already matched the chain and nothing was sent. */
   reused: boolean;
+  /**
+   * When reused: the requested stablecoin settings that differ from the recorded deployment. Nothing is
+   * changed on chain; the owner changes them with setCollateralSigner, setSegregatedAccount, setMaxStatementAge.
+   */
+  differences: string[];
 }
 
 export const DEFAULT_TOKEN_NAME = "Digital Tenge Stablecoin";
@@ -76,17 +83,17 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   const directory = parameters.deploymentsDir ?? "deployments";
   const transport = http(parameters.rpcUrl);
   const chainId = await createPublicClient({ transport }).getChainId();
-  const chain = defineChain({
-    id: chainId,
-    name: `chain ${chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [parameters.rpcUrl] } },
-  });
+  const chain = evmChain(chainId, parameters.rpcUrl);
   const publicClient = createPublicClient({ chain, transport });
 
   const existing = await readDeployment(directory, chainId);
   if (existing && (await hasCodeAtEveryAddress(publicClient, existing))) {
-    return { deployment: existing, path: `${directory}/${chainId}.json`, reused: true };
+    return {
+      deployment: existing,
+      path: deploymentPath(directory, chainId),
+      reused: true,
+      differences: settingDifferences(existing, parameters),
+    };
   }
 
   const account = privateKeyToAccount(parameters.deployerKey);
@@ -105,7 +112,8 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   const name = parameters.tokenName ?? DEFAULT_TOKEN_NAME;
   const symbol = parameters.tokenSymbol ?? DEFAULT_TOKEN_SYMBOL;
 
-  const stablecoin = await deploy(wallet, publicClient, tengeStablecoinAbi, tengeStablecoinBytecode, [
+  const confirmations = parameters.confirmations ?? 1;
+  const stablecoin = await deploy(wallet, publicClient, confirmations, tengeStablecoinAbi, tengeStablecoinBytecode, [
     {
       name,
       symbol,
@@ -115,10 +123,10 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
       maxStatementAge: parameters.maxStatementAge,
     },
   ]);
-  const hashTimeLock = await deploy(wallet, publicClient, hashTimeLockAbi, hashTimeLockBytecode, []);
+  const hashTimeLock = await deploy(wallet, publicClient, confirmations, hashTimeLockAbi, hashTimeLockBytecode, []);
   const demo = parameters.demoForeignCbdc;
   const demoForeignCbdc = demo
-    ? await deploy(wallet, publicClient, demoForeignCbdcAbi, demoForeignCbdcBytecode, [
+    ? await deploy(wallet, publicClient, confirmations, demoForeignCbdcAbi, demoForeignCbdcBytecode, [
         demo.name,
         demo.symbol,
         demo.decimals,
@@ -132,7 +140,7 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
       functionName: "configureMinter",
       args: [minter.address, minter.allowance],
     });
-    await expectSuccess(publicClient, hash, "configureMinter");
+    await expectSuccess(publicClient, hash, confirmations, "configureMinter");
   }
 
   const deployment: Deployment = {
@@ -155,7 +163,22 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
     },
   };
   const path = await writeDeployment(directory, deployment);
-  return { deployment, path, reused: false };
+  return { deployment, path, reused: false, differences: [] };
+}
+
+function settingDifferences(deployment: Deployment, parameters: DeployContractsParameters): string[] {
+  const recorded = deployment.stablecoin;
+  const differences: string[] = [];
+  if (getAddress(parameters.collateralSigner) !== recorded.collateralSigner) {
+    differences.push(`collateral signer: deployed ${recorded.collateralSigner}, requested ${parameters.collateralSigner}`);
+  }
+  if (parameters.segregatedAccount !== recorded.segregatedAccount) {
+    differences.push(`segregated account: deployed ${recorded.segregatedAccount}, requested ${parameters.segregatedAccount}`);
+  }
+  if (parameters.maxStatementAge !== recorded.maxStatementAge) {
+    differences.push(`max statement age: deployed ${recorded.maxStatementAge}, requested ${parameters.maxStatementAge}`);
+  }
+  return differences;
 }
 
 async function hasCodeAtEveryAddress(client: PublicClient, deployment: Deployment): Promise<boolean> {
@@ -167,18 +190,19 @@ async function hasCodeAtEveryAddress(client: PublicClient, deployment: Deploymen
 async function deploy(
   wallet: WalletClient<Transport, Chain, Account>,
   client: PublicClient,
+  confirmations: number,
   abi: Abi,
   bytecode: Hex,
   args: readonly unknown[],
 ): Promise<DeployedContract> {
   const transactionHash = await wallet.deployContract({ abi, bytecode, args });
-  const receipt = await expectSuccess(client, transactionHash, "deployment");
+  const receipt = await expectSuccess(client, transactionHash, confirmations, "deployment");
   if (!receipt.contractAddress) throw new Error(`deployment ${transactionHash} created no contract`);
   return { address: getAddress(receipt.contractAddress), transactionHash, blockNumber: receipt.blockNumber };
 }
 
-async function expectSuccess(client: PublicClient, hash: Hex, what: string) {
-  const receipt = await client.waitForTransactionReceipt({ hash });
+async function expectSuccess(client: PublicClient, hash: Hex, confirmations: number, what: string) {
+  const receipt = await client.waitForTransactionReceipt({ hash, confirmations });
   if (receipt.status !== "success") throw new Error(`${what} transaction ${hash} reverted`);
   return receipt;
 }
