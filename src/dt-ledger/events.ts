@@ -10,9 +10,12 @@ export interface ReadEventsOptions {
   waitMs: number | undefined;
   /** Subscribes to local commits, to answer a long poll as soon as this process commits. */
   onCommitted?: (listener: () => void) => () => void;
+  /** How many log rows one query scans (default 2000). */
+  scanWindow?: number;
 }
 
 const MAX_LIMIT = 1000;
+const SCAN_WINDOW = 2000;
 const MAX_WAIT_MS = 30_000;
 // Commits by other processes are noticed by polling at this interval during a long poll.
 const POLL_MS = 200;
@@ -46,20 +49,35 @@ function decode(row: EventRow): LedgerEvent {
  * committed later with a lower position. With waitMs, waits for the first event up to that long.
  */
 export async function readEvents(db: Queryable, options: ReadEventsOptions): Promise<EventPage> {
-  const [height, ordinal] = parseCursor(options.after);
+  let [height, ordinal] = parseCursor(options.after);
   const limit = Math.min(Math.max(options.limit ?? 100, 1), MAX_LIMIT);
   const deadline = Date.now() + Math.min(Math.max(options.waitMs ?? 0, 0), MAX_WAIT_MS);
-  const cursor = `${height}.${ordinal}`;
+  let cursor = `${height}.${ordinal}`;
+  const window = options.scanWindow ?? SCAN_WINDOW;
   for (;;) {
-    const result = await db.query<EventRow>(
-      `SELECT height, ordinal, type, payload, at FROM dt_ledger.events
-        WHERE (height, ordinal) > ($1::int8, $2::int4) AND ($3::text IS NULL OR $3::text = ANY(visible_to))
-        ORDER BY height, ordinal LIMIT $4`,
-      [height.toString(), ordinal, options.participantId ?? null, limit],
+    // Scan a window of the log and keep what the reader may see; the cursor moves past the invisible rest,
+    // so a participant with little traffic does not re-scan everyone else's events on every poll.
+    const result = await db.query<EventRow & { visible: boolean }>(
+      `SELECT height, ordinal, type, at, visible, CASE WHEN visible THEN payload END AS payload
+         FROM (SELECT height, ordinal, type, at, payload, ($3::text IS NULL OR $3::text = ANY(visible_to)) AS visible
+                 FROM dt_ledger.events WHERE (height, ordinal) > ($1::int8, $2::int4)
+                ORDER BY height, ordinal LIMIT $4) AS scanned
+        ORDER BY height, ordinal`,
+      [height.toString(), ordinal, options.participantId ?? null, window],
     );
-    if (result.rows.length > 0) {
-      const last = result.rows[result.rows.length - 1]!;
-      return { events: result.rows.map(decode), cursor: `${last.height}.${last.ordinal}` };
+    const events: LedgerEvent[] = [];
+    let last: EventRow | undefined;
+    for (const row of result.rows) {
+      if (events.length === limit) break;
+      last = row;
+      if (row.visible) events.push(decode(row));
+    }
+    const next = last ? `${last.height}.${last.ordinal}` : cursor;
+    if (events.length > 0 || (last && result.rows.length === window)) return { events, cursor: next };
+    if (last) {
+      height = last.height;
+      ordinal = last.ordinal;
+      cursor = next;
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0) return { events: [], cursor };

@@ -5,7 +5,7 @@ import { DtLedgerError, type LedgerEventType, type PaymentType } from "../ledger
 /** What one committed ledger transaction records besides its tokens. */
 export interface LedgerTransactionRecord {
   id: string;
-  kind: "issuance" | "redemption" | "payment" | "hold" | "release" | "refund" | "account_opened" | "account_closed";
+  kind: "issuance" | "redemption" | "payment" | "hold" | "release" | "refund" | "account_opened" | "account_closed" | "statement";
   submittedBy: string;
   bookedAt: Date;
   from?: string;

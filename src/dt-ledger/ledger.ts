@@ -625,26 +625,36 @@ export class DtLedger {
 
   /**
    * The ledger operator's EIP-712 signature over an account's available balance (held tokens excluded:
-   * a release could move them out) at the current height. Anyone may ask for a segregated wallet's.
+   * a release could move them out). Each statement is itself a ledger transaction: it takes a fresh
+   * height, so heights of successive statements strictly increase (the token accepts only newer ones),
+   * and the balance is read while that height is held, so it is the balance exactly at that height.
+   * Anyone may ask for a segregated wallet's statement.
    */
   async collateralStatement(participantId: string, request: CollateralStatementRequest): Promise<SignedCollateralStatement> {
-    if (!this.operatorKey) throw new DtLedgerError("UNAVAILABLE", "this ledger has no operator key to sign statements");
+    const operatorKey = this.operatorKey;
+    if (!operatorKey) throw new DtLedgerError("UNAVAILABLE", "this ledger has no operator key to sign statements");
     const caller = await this.caller(this.db, participantId);
     const account = await this.loadAccount(this.db, request.accountId);
     if (account.kind !== "segregated_wallet") this.mayRead(caller, account);
-    const read = await this.db.query<{ available: bigint; height: bigint }>(
-      `SELECT COALESCE(SUM(amount), 0)::int8 AS available, (SELECT height FROM dt_ledger.head) AS height
-         FROM dt_ledger.tokens WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL`,
-      [account.id],
-    );
-    const row = read.rows[0]!;
-    const statement = {
-      account: account.id,
-      balance: row.available,
-      height: row.height,
-      timestamp: BigInt(Math.floor(this.now().getTime() / 1000)),
-    };
-    const signature = await signCollateralStatement(this.operatorKey, statement, request.domain);
+    const statement = await this.db.transaction(async (tx) => {
+      const bookedAt = this.now();
+      const height = await commitLedgerTransaction(tx, {
+        id: randomUUID(),
+        kind: "statement",
+        submittedBy: caller.id,
+        bookedAt,
+        from: account.id,
+        entries: [],
+        events: [],
+      });
+      // Read committed: this statement sees every commit so far, and none can commit while the head is ours.
+      const read = await tx.query<{ available: bigint }>(
+        "SELECT COALESCE(SUM(amount), 0)::int8 AS available FROM dt_ledger.tokens WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL",
+        [account.id],
+      );
+      return { account: account.id, balance: read.rows[0]!.available, height, timestamp: BigInt(Math.floor(bookedAt.getTime() / 1000)) };
+    });
+    const signature = await signCollateralStatement(operatorKey, statement, request.domain);
     return { statement, domain: request.domain, signature, signer: this.operatorAddress! };
   }
 

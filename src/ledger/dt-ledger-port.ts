@@ -19,7 +19,7 @@ export interface DtLedgerPort {
   /** Returns held funds to the owner: at or after expiry, or earlier when the beneficiary's bank asks. */
   refund(request: RefundRequest): Promise<Hold>;
   getHold(holdId: string): Promise<Hold>;
-  /** The ledger operator's EIP-712 signature over the account's available balance at the current height. */
+  /** The ledger operator's EIP-712 signature over the account's available balance at a fresh height. */
   collateralStatement(request: CollateralStatementRequest): Promise<SignedCollateralStatement>;
   /** Ledger events after a cursor, oldest first, delivered at least once; waits up to `waitMs` when none. */
   events(request: EventsRequest): Promise<EventPage>;
@@ -149,7 +149,7 @@ export interface EventsRequest {
 
 export interface EventPage {
   events: LedgerEvent[];
-  /** Pass as `after` for the next page (unchanged when no events came). */
+  /** Pass as `after` for the next page; it may move past events the caller may not see. */
   cursor: string;
 }
 

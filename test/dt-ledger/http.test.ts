@@ -56,9 +56,11 @@ describe("DT ledger service authentication", () => {
     signRequest({ method, url, body }, { keyId: participantId, privateKey: ed25519PrivateKey(served.keys.get(participantId)!) }),
   });
 
-  it("serves the health check without a signature", async () => {
+  it("serves the health check and its OpenAPI document without a signature", async () => {
     const response = await fetch(`${served.baseUrl}/v1/health`);
     expect(response.status).toBe(200);
+    const openapi = (await (await fetch(`${served.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(["/v1/transfers", "/v1/holds/{holdId}/release", "/v1/events"]));
   });
 
   it("refuses an unsigned request with 401 SIGNATURE_MISSING", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DtLedger } from "../../src/dt-ledger/ledger.ts";
 import { spendAndCreate } from "../../src/dt-ledger/notary.ts";
+import { parseCursor, readEvents } from "../../src/dt-ledger/events.ts";
 import { startHoldSweeper } from "../../src/dt-ledger/hold-sweeper.ts";
 import { DtLedgerError, type DtLedgerErrorCode } from "../../src/ledger/dt-ledger-port.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -146,6 +147,16 @@ describe("embedded DT ledger", () => {
       const page = await restarted.events(BANK_A, { after: cursor });
       expect(page.events.map((event) => event.type)).toEqual(["account_opened", "issued"]);
       expect(page.events[1]).toMatchObject({ accountId: holder, amount: 42n });
+    });
+
+    it("moves a reader's cursor past events it may not see, so quiet participants do not re-scan the log", async () => {
+      const { cursor } = await ledger.events(NBK, { limit: 1000, after: (await ledger.events(NBK, { limit: 1000 })).cursor });
+      for (let i = 0; i < 3; i++) await account(BANK_A, 1n);
+      const page = await readEvents(database.db, { participantId: BANK_B, after: cursor, limit: 10, waitMs: 0, scanWindow: 4 });
+      expect(page.events).toEqual([]);
+      expect(parseCursor(page.cursor)[0]).toBeGreaterThan(parseCursor(cursor)[0]);
+      const rest = await readEvents(database.db, { participantId: BANK_A, after: cursor, limit: 10, waitMs: 0, scanWindow: 4 });
+      expect(rest.events.map((event) => event.type)).toEqual(["account_opened", "issued", "account_opened", "issued"]);
     });
 
     it("refuses a malformed cursor", async () => {

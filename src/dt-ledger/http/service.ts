@@ -1,3 +1,4 @@
+import swagger from "@fastify/swagger";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import type { Hex } from "viem";
@@ -85,7 +86,18 @@ export async function buildDtLedgerApp(options: DtLedgerServiceOptions): Promise
     }
   });
   installErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "Digital Tenge ledger (embedded)",
+        version: "1",
+        description: "Participants sign every request (RFC 9421, Ed25519, keyid = participant id); amounts are tiyn.",
+      },
+    },
+  });
   await app.register(dtLedgerRoutes, { ledger: options.ledger, maxSkewSeconds: options.maxSkewSeconds ?? 300 });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;
 }

@@ -1,0 +1,184 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { generatePrivateKey } from "viem/accounts";
+import type { Hex } from "viem";
+import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { ConfigError } from "../config/config.ts";
+import type { Database } from "../persistence/database.ts";
+import { migrate } from "../persistence/migrations.ts";
+import { openDatabase } from "../persistence/open.ts";
+import { createLogger } from "../server/logger.ts";
+import { loadDtLedgerServiceConfig, type DtLedgerServiceConfig } from "./config.ts";
+import { seedDemoLedger } from "./demo.ts";
+import { startEmbeddedDtLedger } from "./embedded.ts";
+import { buildDtLedgerApp } from "./http/service.ts";
+import { listParticipants, registerParticipant, type ParticipantRole } from "./participants.ts";
+import { dtLedgerMigrations } from "./schema.ts";
+
+const ENVIRONMENT = `Environment:
+  DT_LEDGER_HOST (127.0.0.1), DT_LEDGER_PORT (8090)
+  DT_LEDGER_DATABASE_URL, else DATABASE_URL (PostgreSQL; neither = PGlite under DATA_DIR/dt-ledger)
+  DATA_DIR (./.data), DATABASE_POOL_SIZE (10), LOG_LEVEL (info)
+  DT_LEDGER_OPERATOR_KEY  0x secp256k1 key that signs collateral statements (unset: statements refused,
+                          except with --demo, which keeps a generated key in DATA_DIR/dt-ledger-demo.json)
+  DT_LEDGER_SWEEP_INTERVAL_MS (1000)  how often expired holds are refunded
+  SIGNATURE_MAX_SKEW_SECONDS (300)    accepted clock skew of signed requests`;
+
+function parseFlags(args: string[], allowed: string[], booleans: string[] = []): Record<string, string | true> {
+  const flags: Record<string, string | true> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const name = arg.replace(/^--/, "");
+    if (!arg.startsWith("--") || ![...allowed, ...booleans].includes(name)) throw new UsageError(`unknown option "${arg}"; see --help`);
+    if (booleans.includes(name)) {
+      flags[name] = true;
+      continue;
+    }
+    const value = args[++i];
+    if (value === undefined) throw new UsageError(`${arg} needs a value`);
+    flags[name] = value;
+  }
+  return flags;
+}
+
+async function openLedgerDatabase(config: DtLedgerServiceConfig): Promise<Database> {
+  try {
+    return await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, name: "dt-ledger" });
+  } catch (error) {
+    if (config.databaseUrl) {
+      const url = new URL(config.databaseUrl);
+      throw new ConfigError("DT_LEDGER_DATABASE_URL", `could not reach PostgreSQL at ${url.hostname}:${url.port || 5432} (${(error as { code?: string }).code ?? (error as Error).message})`);
+    }
+    throw error;
+  }
+}
+
+interface DemoFile {
+  operatorKey: Hex;
+  seeds: Record<string, string>;
+}
+
+function readDemoFile(file: string): DemoFile | undefined {
+  if (!existsSync(file)) return undefined;
+  const parsed = JSON.parse(readFileSync(file, "utf8")) as { operatorKey: Hex; participants: Record<string, { id: string; signingSeed: string }> };
+  return { operatorKey: parsed.operatorKey, seeds: Object.fromEntries(Object.values(parsed.participants).map((p) => [p.id, p.signingSeed])) };
+}
+
+export const serve: CommandModule = {
+  help: `Usage: tenge-gateway dt-ledger serve [--demo]
+
+Runs the embedded Digital Tenge ledger as its own HTTP service (the way the gateway reaches the DT
+platform): applies the dt_ledger migrations, refunds expired holds in the background, and serves the
+signed participant API (RFC 9421 Ed25519 signatures, see docs/dt-ledger.md) until SIGTERM or SIGINT.
+
+Options:
+  --demo   register demo participants (NBK, two banks, the Treasury, the gateway) and accounts with
+           balances; their signing seeds and the operator key go to DATA_DIR/dt-ledger-demo.json (mode 600)
+
+${ENVIRONMENT}`,
+  async run(args: string[], io: CommandIo): Promise<number> {
+    const flags = parseFlags(args, [], ["demo"]);
+    const config = loadDtLedgerServiceConfig(io.env);
+    const logger = createLogger(config.logLevel);
+    const demoFile = resolve(join(config.dataDir, "dt-ledger-demo.json"));
+    const earlier = flags["demo"] ? readDemoFile(demoFile) : undefined;
+    const operatorKey = config.operatorKey ?? (flags["demo"] ? (earlier?.operatorKey ?? generatePrivateKey()) : undefined);
+    const db = await openLedgerDatabase(config);
+    const embedded = await startEmbeddedDtLedger({
+      db,
+      ...(operatorKey ? { operatorKey } : {}),
+      sweepIntervalMs: config.sweepIntervalMs,
+      onSweepError: (error) => logger.error({ err: error, event: "dt_ledger.sweep_failed" }, "refunding expired holds failed"),
+    });
+    if (flags["demo"]) {
+      const demo = await seedDemoLedger(embedded.ledger, earlier?.seeds);
+      mkdirSync(config.dataDir, { recursive: true });
+      writeFileSync(demoFile, `${JSON.stringify({ operatorKey, ...demo }, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value), 2)}\n`, { mode: 0o600 });
+      chmodSync(demoFile, 0o600);
+      io.out(`demo participants, accounts and keys: ${demoFile}`);
+    }
+    const app = await buildDtLedgerApp({ ledger: embedded.ledger, logger, maxSkewSeconds: config.signatureMaxSkewSeconds });
+    const address = await app.listen({ host: config.host, port: config.port });
+    io.out(`DT ledger listening on ${address}`);
+    if (embedded.ledger.operatorAddress) io.out(`  statement signer   ${embedded.ledger.operatorAddress}`);
+    io.out(`  health             ${address}/v1/health`);
+    return new Promise<number>((resolveExit) => {
+      const stop = () => {
+        app
+          .close()
+          .then(() => embedded.stop())
+          .then(() => db.close())
+          .then(
+            () => resolveExit(0),
+            (error: unknown) => {
+              logger.error({ err: error }, "shutdown failed");
+              resolveExit(1);
+            },
+          );
+      };
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    });
+  },
+};
+
+const ROLES: ParticipantRole[] = ["central_bank", "bank", "treasury", "gateway"];
+
+export const addParticipant: CommandModule = {
+  help: `Usage: tenge-gateway dt-ledger participants add --id <BIC> --name <name> --role <role> [--public-key <hex>]
+
+Registers a participant of the DT ledger, or replaces its name and signing key (its role never changes).
+  --id          3-16 characters A-Z 0-9 (a BIC fits); also the key id of its request signatures
+  --role        ${ROLES.join(" | ")}
+  --public-key  raw Ed25519 public key, 64 hex digits; without it the participant cannot call over HTTP
+
+${ENVIRONMENT}`,
+  async run(args: string[], io: CommandIo): Promise<number> {
+    const flags = parseFlags(args, ["id", "name", "role", "public-key"]);
+    const [id, name, role] = [flags["id"], flags["name"], flags["role"]];
+    if (typeof id !== "string" || typeof name !== "string" || typeof role !== "string") throw new UsageError("--id, --name and --role are required");
+    if (!ROLES.includes(role as ParticipantRole)) throw new UsageError(`--role must be one of ${ROLES.join(", ")}`);
+    const publicKey = flags["public-key"];
+    if (publicKey !== undefined && (typeof publicKey !== "string" || !/^[0-9a-fA-F]{64}$/.test(publicKey))) {
+      throw new UsageError("--public-key must be 64 hex digits (a raw Ed25519 public key)");
+    }
+    const config = loadDtLedgerServiceConfig(io.env);
+    const db = await openLedgerDatabase({ ...config, databasePoolSize: 2 });
+    try {
+      await migrate(db, [dtLedgerMigrations]);
+      await registerParticipant(db, {
+        id,
+        name,
+        role: role as ParticipantRole,
+        ...(typeof publicKey === "string" ? { publicKey: new Uint8Array(Buffer.from(publicKey, "hex")) } : {}),
+      });
+      io.out(`registered ${role} ${id}`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
+};
+
+export const listParticipantsCommand: CommandModule = {
+  help: `Usage: tenge-gateway dt-ledger participants list
+
+Lists the DT ledger's participants: id, role, whether a signing key is registered, name.
+
+${ENVIRONMENT}`,
+  async run(args: string[], io: CommandIo): Promise<number> {
+    parseFlags(args, []);
+    const config = loadDtLedgerServiceConfig(io.env);
+    const db = await openLedgerDatabase({ ...config, databasePoolSize: 2 });
+    try {
+      await migrate(db, [dtLedgerMigrations]);
+      for (const participant of await listParticipants(db)) {
+        io.out(`${participant.id.padEnd(16)} ${participant.role.padEnd(12)} ${participant.publicKey ? "key" : "no key"}  ${participant.name}`);
+      }
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
+};
+

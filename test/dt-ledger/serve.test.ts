@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpDtLedger } from "../../src/dt-ledger/http/client-adapter.ts";
+import { ed25519PrivateKey } from "../../src/identity/http-signature.ts";
+import { recoverCollateralStatementSigner } from "../../src/proof-of-collateral/collateral-statement.ts";
+
+interface DemoFile {
+  participants: Record<string, { id: string; signingSeed: string }>;
+  accounts: Record<string, { id: string; balance: string }>;
+}
+
+/** `tenge-gateway dt-ledger serve --demo` as a separate process, used over HTTP like the real platform. */
+describe("tenge-gateway dt-ledger serve --demo", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "dt-ledger-serve-"));
+  let child: ChildProcess;
+  let baseUrl: string;
+  let demo: DemoFile;
+
+  beforeAll(async () => {
+    // PGlite under DATA_DIR: the service must not touch the shared test server.
+    const env = { ...process.env, DATA_DIR: dataDir, DT_LEDGER_PORT: "0", LOG_LEVEL: "warn", DATABASE_URL: "", DT_LEDGER_DATABASE_URL: "" };
+    child = spawn(process.execPath, ["bin/tenge-gateway.js", "dt-ledger", "serve", "--demo"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    baseUrl = await new Promise<string>((resolve, reject) => {
+      let output = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /DT ledger listening on (http:\/\/\S+)/.exec(output);
+        if (match) resolve(match[1]!);
+      });
+      child.on("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+    });
+    demo = JSON.parse(readFileSync(join(dataDir, "dt-ledger-demo.json"), "utf8")) as DemoFile;
+  });
+
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const portFor = (name: string) => {
+    const participant = demo.participants[name]!;
+    return httpDtLedger({ baseUrl, participantId: participant.id, signingKey: ed25519PrivateKey(Buffer.from(participant.signingSeed, "hex")) });
+  };
+
+  it("serves the demo banks' customers and the gateway's segregated wallet, signed by each participant", async () => {
+    const halyk = portFor("halyk");
+    const gateway = portFor("gateway");
+    const kase = demo.accounts["kase"]!.id;
+    const wallet = demo.accounts["segregatedWallet"]!.id;
+    expect((await halyk.balance(kase)).available).toBe(BigInt(demo.accounts["kase"]!.balance));
+    await halyk.transfer({ idempotencyKey: "serve-test-1", from: kase, to: wallet, amount: 12_345n, reference: "MINT-SERVE" });
+    const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
+    const signed = await gateway.collateralStatement({ accountId: wallet, domain });
+    expect(signed.statement.balance).toBe(12_345n);
+    expect(await recoverCollateralStatementSigner(signed.statement, domain, signed.signature)).toBe(signed.signer);
+    const { events } = await gateway.events({ limit: 1000 });
+    expect(events.some((event) => event.type === "payment" && event.reference === "MINT-SERVE")).toBe(true);
+  });
+});
