@@ -120,6 +120,28 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     expect(mint.json().state).toBe("awaiting_deposit");
   });
 
+  it("holds a deposit that went over the limits or came from a suspended exchange, whatever its reference", async () => {
+    const heldReason = async (reference: string) =>
+      eventually(async () => {
+        const reply = await gateway.app.inject({ method: "GET", url: "/stablecoin/deposits?status=held", headers: bearer(gateway.operatorKey) });
+        return reply.json().deposits.find((deposit: { reference: string }) => deposit.reference === reference)?.holdReason as string | undefined;
+      }, `the held deposit ${reference}`);
+    const patch = (payload: object) => gateway.app.inject({ method: "PATCH", url: `/stablecoin/exchanges/${world.exchange.id}`, headers: bearer(gateway.operatorKey), payload });
+    const overLimit = (await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(world.exchangeApiKey), payload: { amount: "500.00" } })).json();
+    expect((await patch({ perMintLimit: "100.00" })).statusCode).toBe(200);
+    await world.deposit(overLimit.reference, 50_000n);
+    expect(await heldReason(overLimit.reference)).toBe("OVER_PER_MINT_LIMIT");
+    await patch({ perMintLimit: "100000.00" });
+    const suspended = (await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(world.exchangeApiKey), payload: { amount: "20.00" } })).json();
+    expect((await patch({ status: "suspended" })).json().status).toBe("suspended");
+    const refused = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(world.exchangeApiKey), payload: { amount: "20.00" } });
+    expect(refused.json().code).toBe("EXCHANGE_SUSPENDED");
+    await world.deposit(suspended.reference, 2_000n);
+    expect(await heldReason(suspended.reference)).toBe("EXCHANGE_SUSPENDED");
+    await patch({ status: "active" });
+    expect(await world.supply()).toBe(250_000n);
+  });
+
   it("serves the attestation history newest first, in pages", async () => {
     await gateway.component.attestations.renew();
     await gateway.component.attestations.renew();
