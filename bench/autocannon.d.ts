@@ -4,6 +4,7 @@ declare module "autocannon" {
     url: string;
     connections?: number;
     duration?: number;
+    workers?: number;
   }
   interface Result {
     requests: { average: number; total: number };

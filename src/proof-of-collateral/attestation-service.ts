@@ -49,7 +49,7 @@ export interface HistoryEntry {
  */
 export class AttestationService {
   readonly #options: AttestationServiceOptions;
-  #latest: { json: string; document: AttestationDocument; id: string } | undefined;
+  #latest: { json: string; bytes: Buffer; document: AttestationDocument; id: string } | undefined;
   #renewing: Promise<AttestationDocument> | undefined;
   #again = false;
   readonly #ratio: Gauge | undefined;
@@ -71,13 +71,18 @@ export class AttestationService {
     if (this.#latest) return this.#latest.json;
     const row = (await this.#options.db.query<{ id: bigint; document: string }>("SELECT id, document FROM proof_of_collateral.attestations ORDER BY id DESC LIMIT 1")).rows[0];
     if (!row) return undefined;
-    this.#latest = { json: row.document, document: JSON.parse(row.document) as AttestationDocument, id: String(row.id) };
+    this.#latest = { json: row.document, bytes: Buffer.from(row.document), document: JSON.parse(row.document) as AttestationDocument, id: String(row.id) };
     return row.document;
   }
 
   /** The cached JSON without touching the database (undefined until the first renew or load). */
   get cachedJson(): string | undefined {
     return this.#latest?.json;
+  }
+
+  /** The cached JSON as UTF-8 bytes, ready to write to a socket. */
+  get cachedBytes(): Buffer | undefined {
+    return this.#latest?.bytes;
   }
 
   /**
@@ -143,7 +148,7 @@ export class AttestationService {
         json,
       ],
     );
-    this.#latest = { json, document, id: String(inserted.rows[0]!.id) };
+    this.#latest = { json, bytes: Buffer.from(json), document, id: String(inserted.rows[0]!.id) };
     this.#report(signed);
     return document;
   }
