@@ -1,6 +1,9 @@
+import { createWalletClient, http } from "viem";
+import { privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
 import { getMint, requestMint } from "../../src/stablecoin/mint-flow.ts";
-import { listRedemptions } from "../../src/stablecoin/redeem-flow.ts";
+import { listRedemptions, retryRedemption } from "../../src/stablecoin/redeem-flow.ts";
 import type { FaultPoint } from "../../src/stablecoin/stablecoin-ledger.ts";
 import { crashOnceAt, createStablecoinWorld, surviving, type StablecoinWorld } from "./support.ts";
 
@@ -130,5 +133,28 @@ describe("exactly once across crashes", () => {
     expect(failed?.failureCode).toBe("UNKNOWN_ACCOUNT");
     // Nothing left the segregated wallet for it, and nothing was dropped.
     expect(await world.collateral()).toBeGreaterThanOrEqual(await world.supply());
+  });
+
+  it("does not pay a holder that is not an onboarded exchange until an operator registers it and retries", async () => {
+    const outsiderKey = world.chain.accounts[7]!;
+    const outsider = privateKeyToAddress(outsiderKey);
+    const wallet = createWalletClient({ account: privateKeyToAccount(world.holderKey), transport: http(world.chain.rpcUrl), chain: world.tokenChain.client.chain! });
+    await world.tokenChain.client.waitForTransactionReceipt({
+      hash: await wallet.writeContract({ address: world.token, abi: tengeStablecoinAbi, functionName: "transfer", args: [outsider, 1_500n] }),
+    });
+    const balanceBefore = await world.dtBalance(world.exchange.dtAccount);
+    const hash = await world.redeem(1_500n, world.exchange.dtAccount, outsiderKey);
+    await world.redeemWorker().drain();
+    const held = (await listRedemptions(world.db, { limit: 50 })).find((item) => item.txHash === hash.toLowerCase())!;
+    expect(held.state).toBe("failed");
+    expect(held.failureCode).toBe("HOLDER_NOT_ONBOARDED");
+    expect(await world.dtBalance(world.exchange.dtAccount)).toBe(balanceBefore);
+    await world.exchanges.update(world.exchange.id, { evmAddresses: [...world.exchange.evmAddresses, outsider] });
+    expect(await retryRedemption(world.db, held.id)).toBe(true);
+    expect(await retryRedemption(world.db, held.id)).toBe(false);
+    await world.redeemWorker().drain();
+    const paid = (await listRedemptions(world.db, { limit: 50 })).find((item) => item.txHash === hash.toLowerCase())!;
+    expect(paid.state).toBe("paid");
+    expect(await world.dtBalance(world.exchange.dtAccount)).toBe(balanceBefore + 1_500n);
   });
 });
