@@ -191,3 +191,29 @@ export async function requestedToday(db: Queryable, exchangeId: string, at: Date
   );
   return BigInt(found.rows[0]?.total ?? 0n);
 }
+
+/**
+ * The embedded stack's demo exchange: onboarded once under a fixed id; later starts find it and issue
+ * nothing. The API key is returned only when the exchange is created (it cannot be shown again).
+ */
+export async function ensureDemoExchange(
+  store: ExchangeStore,
+  demo: { dtAccount: string; evmAddress: string; id?: string; name?: string },
+): Promise<{ exchange: Exchange; apiKey: string | undefined }> {
+  const id = demo.id ?? "demo-exchange";
+  try {
+    return { exchange: await store.get(id), apiKey: undefined };
+  } catch (error) {
+    if (!(error instanceof ExchangeError) || error.code !== "EXCHANGE_NOT_FOUND") throw error;
+  }
+  const onboarded = await store.onboard({
+    id,
+    name: demo.name ?? "Demo Exchange",
+    dtAccount: demo.dtAccount,
+    evmAddresses: [demo.evmAddress],
+    // 1 000 000 KZT per mint, 10 000 000 KZT a day.
+    perMintLimit: 100_000_000n,
+    dailyLimit: 1_000_000_000n,
+  });
+  return { exchange: onboarded.exchange, apiKey: onboarded.apiKey };
+}

@@ -3,6 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatKzt, parseKzt } from "../../src/stablecoin/kzt.ts";
+import { ensureDemoExchange, ExchangeStore } from "../../src/stablecoin/exchanges.ts";
+import { gatewayMigrations } from "../../src/gateway/components.ts";
+import { migrate } from "../../src/persistence/migrations.ts";
+import { createTestDatabase } from "../support/database.ts";
 import { attestationKey, loadStablecoinEnvironment } from "../../src/stablecoin/stablecoin-config.ts";
 
 describe("stablecoin configuration and amounts", () => {
@@ -35,5 +39,21 @@ describe("stablecoin configuration and amounts", () => {
     expect(parseKzt("0.01")).toBe(1n);
     expect(formatKzt(150_050n)).toBe("1500.50");
     for (const bad of ["-1", "1.001", "1e3", " 1", ""]) expect(() => parseKzt(bad), bad).toThrow(/KZT amount/);
+  });
+
+  it("onboards the embedded demo exchange once and finds it on later starts", async () => {
+    const testDb = await createTestDatabase();
+    try {
+      await migrate(testDb.db, gatewayMigrations());
+      const store = new ExchangeStore(testDb.db);
+      const demo = { dtAccount: "DA-DEMO-EXCHANGE", evmAddress: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" };
+      const first = await ensureDemoExchange(store, demo);
+      expect(first.apiKey).toMatch(/^tgk_/);
+      const again = await ensureDemoExchange(store, demo);
+      expect(again.apiKey).toBeUndefined();
+      expect(again.exchange.id).toBe(first.exchange.id);
+    } finally {
+      await testDb.drop();
+    }
   });
 });

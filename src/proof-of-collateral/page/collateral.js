@@ -36,6 +36,13 @@ function showAttestation(document_) {
     status.textContent = `Alert: ${attestation.status.alerts.map((alert) => alert.message).join("; ")}`;
   }
   status.dataset.state = attestation.status.state;
+  // A gateway that stopped attesting keeps serving its last document: say so instead of looking healthy.
+  const ageMinutes = (Date.now() - Date.parse(attestation.issuedAt)) / 60_000;
+  if (ageMinutes > 10) {
+    status.className = "banner alert";
+    status.textContent += ` Note: this attestation is ${Math.round(ageMinutes)} minutes old; the gateway may have stopped updating it.`;
+    status.dataset.state = "outdated";
+  }
   const statementTime = new Date(Number(attestation.collateral.timestamp) * 1000);
   $("updated").textContent =
     `Attestation issued ${new Date(attestation.issuedAt).toLocaleString()} (${ago(attestation.issuedAt)}). ` +
