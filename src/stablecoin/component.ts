@@ -142,6 +142,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     startBlock: options.chain.startBlock ?? 0n,
     maxBlockRange: 2000n,
     retryMs: 30_000,
+    payLeaseMs: 60_000,
   };
   const follower = new DepositFollower({
     db,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { getAddress, isAddress, parseTransaction, type Address, type Hex } from "viem";
-import type { LedgerEvent } from "../ledger/dt-ledger-port.ts";
+import type { LedgerEvent, SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { CollateralStatement } from "../proof-of-collateral/collateral-statement.ts";
 import { mintedToday, requestedToday, type Exchange } from "./exchanges.ts";
@@ -240,34 +240,50 @@ export class MintWorker {
     this.#options = options;
   }
 
-  /** Advances one request by one transition. */
+  /**
+   * Advances one request by one transition. The DT ledger is never called inside a database transaction
+   * (the embedded ledger may share the gateway's one-connection PGlite): a request that needs a statement
+   * is picked, the statement is fetched outside, and the request is locked again to sign.
+   */
   async step(): Promise<MintStepOutcome> {
-    const { db } = this.#options;
+    const { db, ledger, chain, settings, faults } = this.#options;
     const notices: Array<() => void> = [];
-    const outcome = await db.transaction(async (tx) => {
+    const first = await db.transaction(async (tx) => {
       notices.length = 0;
       return this.#stepIn(tx, notices);
     });
     // Only after the commit: a crash before it means nothing happened yet.
     for (const notice of notices) notice();
-    return outcome;
+    if (typeof first !== "object") return first;
+    // Fetched after the deposit was recorded, so the statement's balance includes it.
+    const statement = await ledger.collateralStatement({
+      accountId: settings.segregatedAccount,
+      domain: { chainId: chain.chainId, verifyingContract: chain.token },
+    });
+    faults?.("mint.sign.after-statement");
+    return db.transaction(async (tx) => {
+      const row = (
+        await tx.query<MintRow>("SELECT * FROM stablecoin.mint_requests WHERE id = $1 AND state = 'deposited' FOR UPDATE SKIP LOCKED", [first.needsStatement])
+      ).rows[0];
+      // Another worker signed it meanwhile: nothing to do, the statement is simply unused.
+      if (!row) return "idle";
+      return this.#sign(tx, row, statement);
+    });
   }
 
-  async #stepIn(tx: Queryable, notices: Array<() => void>): Promise<MintStepOutcome> {
-    {
-      const row = (
-        await tx.query<MintRow>(
-          `SELECT * FROM stablecoin.mint_requests
-            WHERE state IN ('deposited', 'signed', 'submitted') AND next_check_at <= now()
-            ORDER BY CASE state WHEN 'submitted' THEN 0 WHEN 'signed' THEN 1 ELSE 2 END, deposited_at, id
-            LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        )
-      ).rows[0];
-      if (!row) return "idle";
-      if (row.state === "deposited") return this.#sign(tx, row);
-      if (row.state === "signed") return this.#broadcast(tx, row);
-      return this.#reconcile(tx, row, notices);
-    }
+  async #stepIn(tx: Queryable, notices: Array<() => void>): Promise<MintStepOutcome | { needsStatement: string }> {
+    const row = (
+      await tx.query<MintRow>(
+        `SELECT * FROM stablecoin.mint_requests
+          WHERE state IN ('deposited', 'signed', 'submitted') AND next_check_at <= now()
+          ORDER BY CASE state WHEN 'submitted' THEN 0 WHEN 'signed' THEN 1 ELSE 2 END, deposited_at, id
+          LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      )
+    ).rows[0];
+    if (!row) return "idle";
+    if (row.state === "deposited") return { needsStatement: row.id };
+    if (row.state === "signed") return this.#broadcast(tx, row);
+    return this.#reconcile(tx, row, notices);
   }
 
   /** Runs steps until nothing is due; returns how many did something. */
@@ -281,13 +297,8 @@ export class MintWorker {
     return done;
   }
 
-  async #sign(tx: Queryable, row: MintRow): Promise<MintStepOutcome> {
-    const { ledger, chain, settings, faults } = this.#options;
-    const signed = await ledger.collateralStatement({
-      accountId: settings.segregatedAccount,
-      domain: { chainId: chain.chainId, verifyingContract: chain.token },
-    });
-    faults?.("mint.sign.after-statement");
+  async #sign(tx: Queryable, row: MintRow, signed: SignedCollateralStatement): Promise<MintStepOutcome> {
+    const { chain, faults } = this.#options;
     const minter = chain.minterAddress;
     await tx.query("INSERT INTO stablecoin.minter_nonces (minter, next_nonce) VALUES ($1, 0) ON CONFLICT DO NOTHING", [minter]);
     // The minter row lock makes nonce allocation one at a time across every gateway process.

@@ -82,6 +82,8 @@ export interface RedeemSettings {
   maxBlockRange: bigint;
   /** Pause before a payment the ledger could not take (unavailable) is tried again. */
   retryMs: number;
+  /** How long a claimed payout belongs to the worker that claimed it before another may repeat it. */
+  payLeaseMs: number;
 }
 
 export interface RedeemWorkerOptions {
@@ -132,7 +134,8 @@ export class RedeemWorker {
     for (;;) {
       const confirmed = await this.confirm();
       const paid = await this.pay();
-      if (confirmed === 0 && paid === "idle") break;
+      // A ledger that cannot take the payment now is tried again on a later pass, not in a tight loop.
+      if ((confirmed === 0 && paid === "idle") || paid === "retry") break;
       done++;
     }
     return done;
@@ -209,70 +212,97 @@ export class RedeemWorker {
     });
   }
 
-  /** Pays one confirmed redemption. */
+  /**
+   * Pays one confirmed redemption in three moves, so the DT ledger is never called inside a database
+   * transaction: claim it (confirmed -> paying, with a lease), transfer with the redemption's idempotency
+   * key, record the outcome (paying -> paid or failed). A process that dies after the transfer leaves the
+   * claim; once the lease runs out another worker repeats the transfer with the same key and the ledger
+   * returns the first payment instead of paying again.
+   */
   async pay(): Promise<"idle" | "paid" | "failed" | "removed" | "retry"> {
     const { db, ledger, settings, faults } = this.#options;
-    let notice: (() => void) | undefined;
-    const outcome = await db.transaction(async (tx) => {
-      notice = undefined;
+    const notices: Array<() => void> = [];
+    const claimed = await db.transaction(async (tx) => {
+      notices.length = 0;
       const row = (
         await tx.query<RedemptionRow>(
-          "SELECT * FROM stablecoin.redemptions WHERE state = 'confirmed' AND next_check_at <= now() ORDER BY block_number, log_index LIMIT 1 FOR UPDATE SKIP LOCKED",
+          `SELECT * FROM stablecoin.redemptions WHERE state IN ('confirmed', 'paying') AND next_check_at <= now()
+            ORDER BY block_number, log_index LIMIT 1 FOR UPDATE SKIP LOCKED`,
         )
       ).rows[0];
       if (!row) return "idle" as const;
-      // Checked again right before paying: a reorganisation deeper than the confirmations still wins.
-      if (!(await this.#isCanonical(row))) {
-        await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "removed");
-        return "removed" as const;
+      if (row.state === "confirmed") {
+        // Checked again right before paying: a reorganisation deeper than the confirmations still wins.
+        if (!(await this.#isCanonical(row))) {
+          await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "removed");
+          return "removed" as const;
+        }
+        if (!row.exchange_id) {
+          const exchange = await exchangeOf(tx, row.holder);
+          if (!exchange) return this.#fail(tx, row, "HOLDER_NOT_ONBOARDED", `${row.holder} is not a registered exchange address`, (r) => notices.push(r));
+          await tx.query("UPDATE stablecoin.redemptions SET exchange_id = $2 WHERE id = $1", [row.id, exchange]);
+        }
       }
-      if (!row.exchange_id) {
-        const exchange = await exchangeOf(tx, row.holder);
-        if (!exchange) return this.#fail(tx, row, "HOLDER_NOT_ONBOARDED", `${row.holder} is not a registered exchange address`, (r) => (notice = r));
-        await tx.query("UPDATE stablecoin.redemptions SET exchange_id = $2 WHERE id = $1", [row.id, exchange]);
+      const lease = { next_check_at: new Date(Date.now() + settings.payLeaseMs), attempts: row.attempts + 1 };
+      if (row.state === "confirmed") {
+        await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "claimed", lease);
+      } else {
+        await tx.query("UPDATE stablecoin.redemptions SET next_check_at = $2, attempts = $3, updated_at = now() WHERE id = $1", [row.id, lease.next_check_at, lease.attempts]);
       }
-      try {
-        const receipt = await ledger.transfer({
+      return row;
+    });
+    for (const notice of notices.splice(0)) notice();
+    if (typeof claimed === "string") return claimed;
+    const row = claimed;
+    let outcome: { receipt: { transactionId: string } } | { error: unknown };
+    try {
+      outcome = {
+        receipt: await ledger.transfer({
           idempotencyKey: `redeem:${row.id}`,
           from: settings.segregatedAccount,
           to: row.dt_account,
           amount: BigInt(row.amount),
           reference: `REDEEM ${row.tx_hash.slice(0, 18)}/${row.log_index}`,
-        });
-        faults?.("redeem.pay.after-transfer");
+        }),
+      };
+    } catch (error) {
+      outcome = { error };
+    }
+    faults?.("redeem.pay.after-transfer");
+    const result = await db.transaction(async (tx) => {
+      notices.length = 0;
+      if ("receipt" in outcome) {
         const paidAt = new Date();
-        await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "paid", {
-          payout_transaction_id: receipt.transactionId,
+        const moved = await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "paid", {
+          payout_transaction_id: outcome.receipt.transactionId,
           paid_at: paidAt,
-          attempts: row.attempts + 1,
           failure_code: null,
           failure_message: null,
         });
-        const paid = redemptionFromRow({ ...row, state: "paid", payout_transaction_id: receipt.transactionId, paid_at: paidAt });
-        notice = () => this.#options.onPaid?.(paid);
+        if (!moved) return "idle" as const;
+        const paid = redemptionFromRow({ ...row, state: "paid", payout_transaction_id: outcome.receipt.transactionId, paid_at: paidAt });
+        notices.push(() => this.#options.onPaid?.(paid));
         return "paid" as const;
-      } catch (error) {
-        if (isDtLedgerError(error) && PERMANENT_REFUSALS.has(error.code)) {
-          return this.#fail(tx, row, error.code, error.message, (r) => (notice = r));
-        }
-        if (error instanceof Error && error.name === "SimulatedCrash") throw error;
-        // Unavailable ledger or network trouble: the same idempotency key is used again later.
-        await tx.query(
-          "UPDATE stablecoin.redemptions SET attempts = attempts + 1, failure_code = $2, failure_message = $3, next_check_at = now() + make_interval(secs => $4) WHERE id = $1",
-          [row.id, isDtLedgerError(error) ? error.code : "LEDGER_UNREACHABLE", String((error as Error).message).slice(0, 500), settings.retryMs / 1000],
-        );
-        return "retry" as const;
       }
+      const error = outcome.error;
+      if (isDtLedgerError(error) && PERMANENT_REFUSALS.has(error.code)) {
+        return this.#fail(tx, { ...row, state: "paying" }, error.code, error.message, (r) => notices.push(r));
+      }
+      // Unavailable ledger or network trouble: the same idempotency key is used again later.
+      await tx.query(
+        "UPDATE stablecoin.redemptions SET failure_code = $2, failure_message = $3, next_check_at = now() + make_interval(secs => $4) WHERE id = $1 AND state = 'paying'",
+        [row.id, isDtLedgerError(error) ? error.code : "LEDGER_UNREACHABLE", String((error as Error).message).slice(0, 500), settings.retryMs / 1000],
+      );
+      return "retry" as const;
     });
-    notice?.();
-    return outcome;
+    for (const notice of notices.splice(0)) notice();
+    return result;
   }
 
   async #fail(tx: Queryable, row: RedemptionRow, code: string, message: string, setNotice: (notice: () => void) => void): Promise<"failed"> {
     await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "failed", {
       failure_code: code,
       failure_message: message.slice(0, 500),
-      attempts: row.attempts + 1,
     });
     const failed = redemptionFromRow({ ...row, state: "failed", failure_code: code, failure_message: message });
     setNotice(() => this.#options.onFailed?.(failed));

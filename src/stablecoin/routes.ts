@@ -415,29 +415,30 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request) => {
         const id = (request.params as { id: string }).id;
-        const returned = await db.transaction(async (tx) => {
-          const row = (await tx.query<Record<string, unknown>>("SELECT * FROM stablecoin.deposits WHERE event_id = $1 FOR UPDATE", [id])).rows[0];
-          if (!row) throw new ApiError(404, "DEPOSIT_NOT_FOUND", `no deposit ${id}`);
-          if (row["status"] !== "held") throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} is ${String(row["status"])}`);
-          try {
-            const receipt = await options.ledger.transfer({
-              // The event id keys the return, so a retried request never pays twice.
-              idempotencyKey: `deposit-return:${id}`,
-              from: segregatedAccount,
-              to: String(row["from_account"]),
-              amount: BigInt(row["amount"] as bigint),
-              reference: `RETURN ${String(row["reference"]).slice(0, 100)}`,
-            });
-            const updated = await tx.query<Record<string, unknown>>(
-              "UPDATE stablecoin.deposits SET status = 'returned', return_transaction_id = $2, updated_at = now() WHERE event_id = $1 RETURNING *",
-              [id, receipt.transactionId],
-            );
-            return updated.rows[0]!;
-          } catch (error) {
-            if (isDtLedgerError(error)) throw new ApiError(502, `DT_${error.code}`, `the DT ledger refused the return: ${error.message}`);
-            throw error;
-          }
-        });
+        const row = (await db.query<Record<string, unknown>>("SELECT * FROM stablecoin.deposits WHERE event_id = $1", [id])).rows[0];
+        if (!row) throw new ApiError(404, "DEPOSIT_NOT_FOUND", `no deposit ${id}`);
+        if (row["status"] !== "held") throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} is ${String(row["status"])}`);
+        // Outside any database transaction (the embedded ledger may share the gateway's PGlite). The event id
+        // keys the return, so a repeated or concurrent request gets the same payment back, never a second.
+        let receipt: { transactionId: string };
+        try {
+          receipt = await options.ledger.transfer({
+            idempotencyKey: `deposit-return:${id}`,
+            from: segregatedAccount,
+            to: String(row["from_account"]),
+            amount: BigInt(row["amount"] as bigint),
+            reference: `RETURN ${String(row["reference"]).slice(0, 100)}`,
+          });
+        } catch (error) {
+          if (isDtLedgerError(error)) throw new ApiError(502, `DT_${error.code}`, `the DT ledger refused the return: ${error.message}`);
+          throw error;
+        }
+        const updated = await db.query<Record<string, unknown>>(
+          "UPDATE stablecoin.deposits SET status = 'returned', return_transaction_id = $2, updated_at = now() WHERE event_id = $1 AND status = 'held' RETURNING *",
+          [id, receipt.transactionId],
+        );
+        if (!updated.rows[0]) throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} was returned by another request`);
+        const returned = updated.rows[0];
         request.log.info({ event: "stablecoin.deposit_returned", deposit: id }, "held deposit returned");
         options.onChange?.();
         return depositJson(returned);

@@ -28,7 +28,7 @@ export const mintTransitions = {
   cancelled: { from: ["awaiting_deposit"], to: "cancelled" },
 } as const satisfies Record<string, { from: readonly MintState[]; to: MintState }>;
 
-export const REDEMPTION_STATES = ["seen", "confirmed", "paid", "failed", "removed"] as const;
+export const REDEMPTION_STATES = ["seen", "confirmed", "paying", "paid", "failed", "removed"] as const;
 export type RedemptionState = (typeof REDEMPTION_STATES)[number];
 
 export const redemptionTransitions = {
@@ -38,10 +38,12 @@ export const redemptionTransitions = {
   removed: { from: ["seen", "confirmed"], to: "removed" },
   /** The log came back in a canonical block (the transaction was mined again). */
   reappeared: { from: ["removed"], to: "seen" },
+  /** A worker took the payout (with a lease); the transfer comes next, outside any database transaction. */
+  claimed: { from: ["confirmed"], to: "paying" },
   /** The DT left the segregated wallet for the named account. */
-  paid: { from: ["confirmed"], to: "paid" },
-  /** The DT ledger refused the payment; kept for an operator. */
-  failed: { from: ["confirmed"], to: "failed" },
+  paid: { from: ["paying"], to: "paid" },
+  /** The DT ledger refused the payment, or the holder is unknown; kept for an operator. */
+  failed: { from: ["confirmed", "paying"], to: "failed" },
   /** An operator asked to try the payment again (after fixing the cause). */
   retried: { from: ["failed"], to: "confirmed" },
 } as const satisfies Record<string, { from: readonly RedemptionState[]; to: RedemptionState }>;

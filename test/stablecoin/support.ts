@@ -78,14 +78,12 @@ export interface StablecoinWorld {
 export async function createStablecoinWorld(options: { confirmations?: number; redeemConfirmations?: number; exchangeFunds?: bigint } = {}): Promise<StablecoinWorld> {
   const testDb = await createTestDatabase();
   const db = testDb.db;
-  await migrate(db, gatewayMigrations());
-  // The DT ledger is another system with its own database (PGlite is one connection per database, and the
-  // gateway calls the ledger while it holds its own row locks).
-  const ledgerDb = await createTestDatabase();
-  await migrate(ledgerDb.db, [dtLedgerMigrations]);
+  // As in the embedded stack, the DT ledger lives in the gateway's own database (on PGlite: one connection,
+  // so the flows must never call the ledger inside a database transaction).
+  await migrate(db, [dtLedgerMigrations, ...gatewayMigrations()]);
   const chain = await startEmbeddedChain();
   const [operatorKey, minterKey, holderKey] = chain.accounts as [Hex, Hex, Hex];
-  const dtLedger = new DtLedger({ db: ledgerDb.db, operatorKey });
+  const dtLedger = new DtLedger({ db, operatorKey });
   await dtLedger.registerParticipant({ id: NBK, name: "National Bank of Kazakhstan", role: "central_bank" });
   await dtLedger.registerParticipant({ id: BANK, name: "Halyk Bank", role: "bank" });
   await dtLedger.registerParticipant({ id: GATEWAY, name: "Tenge Gateway", role: "gateway" });
@@ -130,6 +128,8 @@ export async function createStablecoinWorld(options: { confirmations?: number; r
     startBlock: 0n,
     maxBlockRange: 1000n,
     retryMs: 0,
+    // A restarted worker may repeat a claimed payout at once (the ledger's idempotency makes it safe).
+    payLeaseMs: 0,
   };
   const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
     const response = await fetch(chain.rpcUrl, {
@@ -181,7 +181,6 @@ export async function createStablecoinWorld(options: { confirmations?: number; r
     async close() {
       await chain.close();
       await testDb.drop();
-      await ledgerDb.drop();
     },
   };
 }

@@ -118,5 +118,5 @@ CREATE TABLE stablecoin.redemptions (
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (chain_id, tx_hash, log_index)
 );
-CREATE INDEX redemptions_work ON stablecoin.redemptions (state) WHERE state IN ('seen', 'confirmed');
+CREATE INDEX redemptions_work ON stablecoin.redemptions (state) WHERE state IN ('seen', 'confirmed', 'paying');
 CREATE INDEX redemptions_exchange ON stablecoin.redemptions (exchange_id, created_at);
