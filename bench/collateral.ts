@@ -64,10 +64,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+// One database for the gateway and the embedded DT ledger, as `npm start` runs them.
 const gatewayDb = await openDatabase("gateway");
-const ledgerDb = await openDatabase("ledger");
-await migrate(gatewayDb, gatewayMigrations());
-await migrate(ledgerDb, [dtLedgerMigrations]);
+const ledgerDb = gatewayDb;
+await migrate(gatewayDb, [dtLedgerMigrations, ...gatewayMigrations()]);
 const chain = await startEmbeddedChain();
 const [operatorKey, minterKey, holderKey] = chain.accounts as [Hex, Hex, Hex];
 const dtLedger = new DtLedger({ db: ledgerDb, operatorKey });
@@ -168,7 +168,6 @@ await bare.close();
 await app.close();
 await chain.close();
 await gatewayDb.close();
-await ledgerDb.close();
 
 console.log(
   JSON.stringify({

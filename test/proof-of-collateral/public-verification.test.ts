@@ -108,4 +108,17 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
     expect(result.verified).toBe(false);
     expect(result.checks.find((check: { id: string }) => check.id === "gateway-signature").ok).toBe(false);
   });
+
+  it("shows the alert in plain words when the collateral no longer covers the supply", async () => {
+    const shortfall = (await world.collateral()) - (await world.supply()) + 100n;
+    await world.gatewayLedger.transfer({ idempotencyKey: "page-incident", from: world.segregatedAccount, to: world.exchange.dtAccount, amount: shortfall, reference: "incident" });
+    await gateway.component.attestations.renew();
+    const page = await openPage();
+    expect(await page.getAttribute("#status", "data-state")).toBe("alert");
+    expect(await page.textContent("#status")).toContain("Alert: collateral");
+    expect(await page.textContent("#verification-result")).toContain("Verification failed");
+    const failed = await page.$$eval("#checks li[data-ok='false']", (items) => items.map((item) => item.getAttribute("data-check")));
+    expect(failed).toEqual(["coverage"]);
+    await page.close();
+  });
 });

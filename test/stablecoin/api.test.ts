@@ -1,5 +1,6 @@
 import { privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AttestationService } from "../../src/proof-of-collateral/attestation-service.ts";
 import { verifyAttestation } from "../../src/proof-of-collateral/page/verify-attestation.js";
 import { createStablecoinWorld, eventually, startGatewayOn, type GatewayUnderTest, type StablecoinWorld } from "./support.ts";
 
@@ -179,5 +180,43 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     }
     const escape = await gateway.app.inject({ method: "GET", url: "/collateral/vendor/noble-curves/..%2F..%2Fpackage.json" });
     expect(escape.statusCode).toBe(404);
+  });
+
+  it("raises the alert when the collateral falls below the supply: JSON state, metric, log line, failed check", async () => {
+    // An incident outside the gateway's flows: DT leaves the segregated wallet without a burn.
+    const shortfall = (await world.collateral()) - (await world.supply()) + 1n;
+    await world.gatewayLedger.transfer({ idempotencyKey: "incident", from: world.segregatedAccount, to: world.exchange.dtAccount, amount: shortfall, reference: "incident" });
+    const document = await gateway.component.attestations.renew();
+    expect(document.attestation.status.state).toBe("alert");
+    expect(document.attestation.status.alerts.map((alert) => alert.code)).toEqual(["UNDER_COLLATERALISED"]);
+    expect(Number(document.attestation.ratio)).toBeLessThan(1);
+    const served = (await gateway.app.inject({ method: "GET", url: "/proof-of-collateral" })).json();
+    expect(served.attestation.status.state).toBe("alert");
+    const metrics = await gateway.app.inject({ method: "GET", url: "/metrics" });
+    expect(metrics.body).toContain('tenge_gateway_collateral_alert{code="UNDER_COLLATERALISED"} 1');
+    expect(metrics.body).toContain('tenge_gateway_collateral_alert{code="STATEMENT_STALE"} 0');
+    expect(gateway.logLines.some((line) => JSON.parse(line).event === "collateral.alert" && JSON.parse(line).code === "UNDER_COLLATERALISED")).toBe(true);
+    const result = await verifyAttestation(served, { rpcUrl: world.chain.rpcUrl });
+    expect(result.checks.filter((check) => !check.ok).map((check) => check.id)).toEqual(["coverage"]);
+    // Put the DT back: the next attestation is healthy again and the alert clears.
+    await world.bankLedger.transfer({ idempotencyKey: "incident-repaid", from: world.exchange.dtAccount, to: world.segregatedAccount, amount: shortfall, reference: "incident repaid" });
+    expect((await gateway.component.attestations.renew()).attestation.status.state).toBe("healthy");
+    expect((await gateway.app.inject({ method: "GET", url: "/metrics" })).body).toContain('tenge_gateway_collateral_alert{code="UNDER_COLLATERALISED"} 0');
+  });
+
+  it("raises STATEMENT_STALE when the DT ledger's statement is older than the token accepts", async () => {
+    const later = new AttestationService({
+      db: world.db,
+      ledger: world.gatewayLedger,
+      chain: world.tokenChain,
+      segregatedAccount: world.segregatedAccount,
+      signingKey: new Uint8Array(32).fill(7),
+      // Seen from two hours later, the statement signed now is stale (the token accepts one hour).
+      now: () => new Date(Date.now() + 2 * 3600_000),
+    });
+    const document = await later.renew();
+    expect(document.attestation.status.alerts.map((alert) => alert.code)).toEqual(["STATEMENT_STALE"]);
+    const result = await verifyAttestation(document, { rpcUrl: world.chain.rpcUrl, now: () => Date.now() + 2 * 3600_000 });
+    expect(result.checks.filter((check) => !check.ok).map((check) => check.id)).toEqual(["freshness"]);
   });
 });
