@@ -15,4 +15,7 @@ export const commands: CommandEntry[] = [
   { words: ["dt-ledger", "participants", "add"], summary: "register a DT ledger participant and its signing key", load: () => import("../dt-ledger/cli.ts").then((m) => m.addParticipant) },
   { words: ["dt-ledger", "participants", "list"], summary: "list the DT ledger's participants", load: () => import("../dt-ledger/cli.ts").then((m) => m.listParticipantsCommand) },
   { words: ["contracts", "deploy"], summary: "deploy the stablecoin and HTLC contracts to an EVM chain", load: () => import("../evm/contracts-cli.ts").then((m) => m.deploy) },
+  { words: ["iso", "validate"], summary: "validate ISO 20022 messages (safe XML, XSD, CBPR+); one JSON line per file", load: () => import("../iso20022/cli.ts").then((m) => m.validate) },
+  { words: ["iso", "parse"], summary: "print the typed model of an ISO 20022 message as JSON", load: () => import("../iso20022/cli.ts").then((m) => m.parse) },
+  { words: ["iso", "render"], summary: "print the XML of a message given as `iso parse` JSON", load: () => import("../iso20022/cli.ts").then((m) => m.render) },
 ];

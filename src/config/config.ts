@@ -14,6 +14,9 @@ export interface GatewayConfig {
   shutdownTimeoutMs: number;
   /** Start the embedded DT ledger, chain and demo participants. */
   embedded: boolean;
+  /** Where the embedded chain's JSON-RPC listens (the public page's browser reads it too). */
+  embeddedChainHost: string;
+  embeddedChainPort: number;
   /** Public base URL used in printed links and documents. */
   publicUrl: string | undefined;
   /** Allowed clock skew for signed requests. */
@@ -45,7 +48,10 @@ const specs = {
   logLevel: setting("LOG_LEVEL", oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent"), "info"),
   bodyLimitBytes: setting("BODY_LIMIT_BYTES", integer(1024, 64 * 1024 * 1024), 1024 * 1024),
   shutdownTimeoutMs: setting("SHUTDOWN_TIMEOUT_MS", integer(0, 600_000), 10_000),
-  embedded: setting("EMBEDDED", boolean, true),
+  // Default: true without DATABASE_URL, false with it (see loadConfig).
+  embedded: setting<boolean>("EMBEDDED", boolean),
+  embeddedChainHost: setting("EMBEDDED_CHAIN_HOST", text, "127.0.0.1"),
+  embeddedChainPort: setting("EMBEDDED_CHAIN_PORT", integer(0, 65535), 8545),
   publicUrl: setting<string | undefined>("PUBLIC_URL", url("http:", "https:")),
   signatureMaxSkewSeconds: setting("SIGNATURE_MAX_SKEW_SECONDS", integer(1, 3600), 300),
 } satisfies { [K in keyof GatewayConfig]: Spec<GatewayConfig[K]> };
@@ -74,6 +80,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       if (error instanceof SettingError) throw new ConfigError(spec.variable, error.message);
       throw error;
     }
+  }
+  config["embedded"] ??= config["databaseUrl"] === undefined;
+  if (config["embedded"] && config["databaseUrl"]) {
+    throw new ConfigError(
+      "EMBEDDED",
+      "must be false when DATABASE_URL is set: the embedded demo stack starts fresh in PGlite under DATA_DIR at every start",
+    );
   }
   return config as unknown as GatewayConfig;
 }

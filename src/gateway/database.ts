@@ -11,7 +11,12 @@ import { gatewayMigrations } from "./components.ts";
  */
 export async function connectGatewayDatabase(config: GatewayConfig, poolSize = config.databasePoolSize): Promise<Database> {
   try {
-    return await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize });
+    return await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize,
+      name: config.embedded ? "embedded" : "gateway",
+    });
   } catch (error) {
     if (error instanceof DataDirectoryInUseError) throw new ConfigError("DATA_DIR", error.message);
     if (config.databaseUrl) {

@@ -1,19 +1,24 @@
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { GatewayConfig } from "../config/config.ts";
 import { identityRoutes } from "../identity/routes.ts";
+import { iso20022Routes } from "../iso20022/routes.ts";
 import { IdentityStore } from "../identity/store.ts";
 import type { Database } from "../persistence/database.ts";
+import { lockDirectory } from "../persistence/pglite.ts";
 import { buildGatewayApp } from "../server/app.ts";
 import { createLogger, type Logger } from "../server/logger.ts";
 import { createMetricsRegistry } from "../server/metrics.ts";
 import { gatewayMigrations } from "./components.ts";
 import { openGatewayDatabase } from "./database.ts";
+import { startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
 
 export interface RunningGateway {
   app: FastifyInstance;
   db: Database;
+  /** The embedded DT ledger, chain and demo parties, when EMBEDDED is on. */
+  embedded: EmbeddedStack | undefined;
   logger: Logger;
   /** Base URL the server listens on. */
   url: string;
@@ -30,14 +35,24 @@ export interface StartOptions {
 /** Starts the whole gateway from its configuration: database, embedded parts, HTTP server. */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  if (config.embedded) resetEmbeddedState(config.dataDir);
   const db = await openGatewayDatabase(config);
   const stops: Array<() => Promise<void>> = [];
   try {
     const identity = new IdentityStore(db);
     const links: Record<string, string> = {};
+    let embedded: EmbeddedStack | undefined;
     if (config.embedded) {
+      embedded = await startEmbeddedStack({
+        db,
+        directory: join(config.dataDir, "embedded"),
+        chainHost: config.embeddedChainHost,
+        chainPort: config.embeddedChainPort,
+      });
+      stops.push(() => embedded!.stop());
       const file = await ensureDemoOperator(identity, config.dataDir);
       if (file) links["demo credentials"] = file;
+      Object.assign(links, embedded.links);
     }
     const app = await buildGatewayApp({
       db,
@@ -46,7 +61,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       migrationSets: gatewayMigrations(),
       bodyLimitBytes: config.bodyLimitBytes,
       signatureMaxSkewSeconds: config.signatureMaxSkewSeconds,
-      features: [identityRoutes(identity)],
+      readiness: embedded?.readiness ?? [],
+      features: [identityRoutes(identity), iso20022Routes],
     });
     const address = await app.listen({ host: config.host, port: config.port });
     const url = config.publicUrl ?? address.replace("://[::1]", "://localhost");
@@ -61,6 +77,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     return {
       app,
       db,
+      embedded,
       logger,
       url,
       links,
@@ -78,6 +95,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     await db.close();
     throw error;
   }
+}
+
+/**
+ * The embedded chain lives in memory, so the embedded demo state (DT ledger, gateway records) starts fresh
+ * at every start to stay consistent with it. Refused while another process runs on the same directory.
+ */
+function resetEmbeddedState(dataDir: string): void {
+  const directory = join(dataDir, "embedded");
+  const unlock = lockDirectory(join(directory, "pglite"));
+  unlock();
+  rmSync(directory, { recursive: true, force: true });
 }
 
 /**

@@ -68,7 +68,7 @@ export class DataDirectoryInUseError extends Error {
  * PGlite files must never be opened by two processes at once: a lock file holds the owner's pid.
  * A lock left by a process that no longer runs is taken over.
  */
-function lockDirectory(dataDir: string): () => void {
+export function lockDirectory(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const lockPath = join(dataDir, "tenge-gateway.lock");
   for (let attempt = 0; attempt < 2; attempt++) {

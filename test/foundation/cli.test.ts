@@ -86,10 +86,10 @@ describe("tenge-gateway CLI", () => {
 });
 
 describe("tenge-gateway start", () => {
-  it("serves readiness and OpenAPI until SIGTERM, then exits 0", async () => {
+  it("runs the embedded stack, serves readiness and OpenAPI until SIGTERM, then exits 0", async () => {
     const { spawn } = await import("node:child_process");
     const child = spawn(process.execPath, [bin, "start"], {
-      env: { PATH: process.env["PATH"], PORT: "0", DATA_DIR: mkdtempSync(join(tmpdir(), "tg-start-")), LOG_LEVEL: "warn" },
+      env: { PATH: process.env["PATH"], PORT: "0", EMBEDDED_CHAIN_PORT: "0", DATA_DIR: mkdtempSync(join(tmpdir(), "tg-start-")), LOG_LEVEL: "warn" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -103,6 +103,8 @@ describe("tenge-gateway start", () => {
     });
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
+    const checks = ((await ready.json()) as { checks: { name: string; ok: boolean }[] }).checks;
+    expect(checks).toEqual(["database", "migrations", "dt-ledger", "evm-chain"].map((name) => ({ name, ok: true })));
     const openapi = (await (await fetch(`${url}/docs/json`)).json()) as { openapi: string };
     expect(openapi.openapi).toMatch(/^3\./);
     expect(stdout).toContain(`${url}/docs`);

@@ -41,3 +41,11 @@ describe("configuration", () => {
     expect(problem({ TENGE_CONFIG_FILE: join(dir, "missing.json") })).toMatch(/^TENGE_CONFIG_FILE must name a readable JSON file/);
   });
 });
+
+describe("the embedded stack", () => {
+  it("is the default without DATABASE_URL and off with it; both at once are refused", () => {
+    expect(loadConfig({}).embedded).toBe(true);
+    expect(loadConfig({ DATABASE_URL: "postgres://localhost/gateway" }).embedded).toBe(false);
+    expect(problem({ DATABASE_URL: "postgres://localhost/gateway", EMBEDDED: "true" })).toMatch(/^EMBEDDED must be false when DATABASE_URL is set/);
+  });
+});

@@ -1,0 +1,303 @@
+import { amountFromDecimal, amountToDecimal, type Amount } from "../amount.ts";
+import { childType, type SchemaModel } from "../schema-model.ts";
+import { hasLocalName, localName, prefixOf, type XmlElement } from "../xml/tree.ts";
+
+/**
+ * Typed views over the element tree. A field reads a value from below an element and writes it back,
+ * creating missing elements at their schema position and leaving everything it does not cover alone, so
+ * parse -> build keeps elements the typed model ignores. A write that would not change what a read returns
+ * touches nothing (so "10" USD stays "10", not "10.00").
+ */
+export interface Field<T> {
+  read(parent: XmlElement): T;
+  write(target: Target, value: T): void;
+  /** Restores the value from its JSON form (bigints travel as strings). */
+  fromJson(value: unknown): T;
+}
+
+/** An element being written, with its schema type so children can be placed in sequence order. */
+export interface Target {
+  element: XmlElement;
+  type: string;
+  schema: SchemaModel;
+}
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+export type FieldValue<F> = F extends Field<infer T> ? T : never;
+type OptionalKeys<S> = { [K in keyof S]: undefined extends FieldValue<S[K]> ? K : never }[keyof S];
+export type Shape = Record<string, Field<unknown>>;
+/** The object type a shape reads: fields that may be absent become optional properties. */
+export type ShapeValue<S extends Shape> = Simplify<
+  { [K in Exclude<keyof S, OptionalKeys<S>>]: FieldValue<S[K]> } & { [K in OptionalKeys<S>]?: FieldValue<S[K]> }
+>;
+
+function findChild(parent: XmlElement, local: string): XmlElement | undefined {
+  for (const child of parent.children) if (hasLocalName(child.name, local)) return child;
+  return undefined;
+}
+
+function find(parent: XmlElement, steps: readonly string[]): XmlElement | undefined {
+  let current: XmlElement | undefined = parent;
+  for (const step of steps) {
+    if (current === undefined) return undefined;
+    current = findChild(current, step);
+  }
+  return current;
+}
+
+function qualified(parent: XmlElement, local: string): string {
+  const prefix = prefixOf(parent.name);
+  return prefix === "" ? local : `${prefix}:${local}`;
+}
+
+/** Inserts a new child where the schema's sequence puts it (after every sibling of lower or equal order). */
+export function insertChild(target: Target, local: string): Target {
+  const declaration = childType(target.schema, target.type, local);
+  const element: XmlElement = { name: qualified(target.element, local), attributes: {}, children: [] };
+  const siblings = target.element.children;
+  let index = siblings.length;
+  if (declaration !== undefined) {
+    index = 0;
+    for (let position = 0; position < siblings.length; position++) {
+      const order = childType(target.schema, target.type, localName(siblings[position]!.name))?.order ?? -1;
+      if (order <= declaration.order) index = position + 1;
+    }
+  }
+  siblings.splice(index, 0, element);
+  return { element, type: declaration?.type ?? "", schema: target.schema };
+}
+
+function descend(target: Target, local: string, create: boolean): Target | undefined {
+  const existing = findChild(target.element, local);
+  if (existing) return { element: existing, type: childType(target.schema, target.type, local)?.type ?? "", schema: target.schema };
+  return create ? insertChild(target, local) : undefined;
+}
+
+function descendPath(target: Target, steps: readonly string[], create: boolean): Target | undefined {
+  let current: Target | undefined = target;
+  for (const step of steps) {
+    if (current === undefined) return undefined;
+    current = descend(current, step, create);
+  }
+  return current;
+}
+
+/** Removes the element at `steps` and any ancestor (below `target`) left empty by that. */
+function remove(target: Target, steps: readonly string[]): void {
+  const chain: XmlElement[] = [target.element];
+  for (const step of steps) {
+    const next = findChild(chain[chain.length - 1]!, step);
+    if (next === undefined) return;
+    chain.push(next);
+  }
+  for (let index = chain.length - 1; index > 0; index--) {
+    const child = chain[index]!;
+    const parent = chain[index - 1]!;
+    const isLeaf = index === chain.length - 1;
+    if (!isLeaf && (child.children.length > 0 || child.text !== undefined)) return;
+    parent.children.splice(parent.children.indexOf(child), 1);
+  }
+}
+
+function split(path: string): string[] {
+  return path === "" ? [] : path.split("/");
+}
+
+function textFromJson(value: unknown): string | undefined {
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+/** Optional text at a path. */
+export function optionalText(path: string): Field<string | undefined> {
+  const steps = split(path);
+  return {
+    read: (parent) => find(parent, steps)?.text,
+    write(target, value) {
+      if (find(target.element, steps)?.text === value) return;
+      if (value === undefined) return remove(target, steps);
+      descendPath(target, steps, true)!.element.text = value;
+    },
+    fromJson: textFromJson,
+  };
+}
+
+/** Mandatory text at a path; reads "" when absent (schema validation reports the absence). */
+export function text(path: string): Field<string> {
+  const optional = optionalText(path);
+  return {
+    read: (parent) => optional.read(parent) ?? "",
+    write(target, value) {
+      if (value === "" && optional.read(target.element) === undefined) return;
+      optional.write(target, value);
+    },
+    fromJson: (value) => textFromJson(value) ?? "",
+  };
+}
+
+/** A repeated text element (for example `RmtInf/Ustrd`, `AddtlInf`). */
+export function textList(path: string): Field<string[]> {
+  const steps = split(path);
+  const parentSteps = steps.slice(0, -1);
+  const last = steps[steps.length - 1]!;
+  return {
+    read(parent) {
+      const container = find(parent, parentSteps);
+      if (!container) return [];
+      const values: string[] = [];
+      for (const child of container.children) if (hasLocalName(child.name, last)) values.push(child.text ?? "");
+      return values;
+    },
+    write(target, values) {
+      const current = this.read(target.element);
+      if (current.length === values.length && current.every((value, index) => value === values[index])) return;
+      if (values.length === 0) {
+        while (find(target.element, steps)) remove(target, steps);
+        return;
+      }
+      const container = descendPath(target, parentSteps, true)!;
+      container.element.children = container.element.children.filter((child) => localName(child.name) !== last);
+      for (const value of values) insertChild(container, last).element.text = value;
+    },
+    fromJson: (value) => (Array.isArray(value) ? value.map((item) => String(item)) : []),
+  };
+}
+
+function readAmount(element: XmlElement | undefined): Amount | undefined {
+  if (element === undefined) return undefined;
+  return amountFromDecimal(element.text ?? "", element.attributes.Ccy ?? "");
+}
+
+function amountFromJson(value: unknown): Amount | undefined {
+  if (value === undefined || value === null) return undefined;
+  const record = value as { currency?: unknown; minorUnits?: unknown };
+  return { currency: String(record.currency), minorUnits: BigInt(String(record.minorUnits)) };
+}
+
+/** An optional amount element with its `Ccy` attribute, as minor units. */
+export function optionalAmount(path: string): Field<Amount | undefined> {
+  const steps = split(path);
+  return {
+    read: (parent) => readAmount(find(parent, steps)),
+    write(target, value) {
+      const existing = find(target.element, steps);
+      const current = existing && readAmount(existing);
+      if (current?.currency === value?.currency && current?.minorUnits === value?.minorUnits) return;
+      if (value === undefined) return remove(target, steps);
+      const element = descendPath(target, steps, true)!.element;
+      element.text = amountToDecimal(value);
+      element.attributes.Ccy = value.currency;
+    },
+    fromJson: amountFromJson,
+  };
+}
+
+export function amount(path: string): Field<Amount> {
+  const optional = optionalAmount(path);
+  return {
+    read: (parent) => optional.read(parent) ?? { currency: "", minorUnits: 0n },
+    write: (target, value) => optional.write(target, value),
+    fromJson: (value) => amountFromJson(value) ?? { currency: "", minorUnits: 0n },
+  };
+}
+
+function readShape<S extends Shape>(shape: S, element: XmlElement): ShapeValue<S> {
+  const result: Record<string, unknown> = {};
+  for (const key in shape) {
+    const value = shape[key]!.read(element);
+    if (value !== undefined) result[key] = value;
+  }
+  return result as ShapeValue<S>;
+}
+
+function writeShape<S extends Shape>(shape: S, target: Target, value: ShapeValue<S>): void {
+  const record = value as Record<string, unknown>;
+  for (const key in shape) shape[key]!.write(target, record[key]);
+}
+
+function shapeFromJson<S extends Shape>(shape: S, value: unknown): ShapeValue<S> {
+  const record = (value ?? {}) as Record<string, unknown>;
+  const result: Record<string, unknown> = {};
+  for (const key in shape) {
+    if (record[key] === undefined) continue;
+    result[key] = shape[key]!.fromJson(record[key]);
+  }
+  return result as ShapeValue<S>;
+}
+
+/** A mandatory group of fields below a path ("" = the element itself). */
+export function group<S extends Shape>(path: string, shape: S): Field<ShapeValue<S>> {
+  const steps = split(path);
+  const empty: XmlElement = { name: "", attributes: {}, children: [] };
+  return {
+    read: (parent) => readShape(shape, find(parent, steps) ?? empty),
+    write(target, value) {
+      writeShape(shape, descendPath(target, steps, true)!, value);
+      const element = find(target.element, steps);
+      if (element && element.children.length === 0 && element.text === undefined) remove(target, steps);
+    },
+    fromJson: (value) => shapeFromJson(shape, value),
+  };
+}
+
+/** An optional group: absent when its element is absent; writing undefined removes the element. */
+export function optionalGroup<S extends Shape>(path: string, shape: S): Field<ShapeValue<S> | undefined> {
+  const steps = split(path);
+  return {
+    read(parent) {
+      const element = find(parent, steps);
+      return element === undefined ? undefined : readShape(shape, element);
+    },
+    write(target, value) {
+      if (value === undefined) return remove(target, steps);
+      writeShape(shape, descendPath(target, steps, true)!, value);
+    },
+    fromJson: (value) => (value === undefined || value === null ? undefined : shapeFromJson(shape, value)),
+  };
+}
+
+/** A repeated group; the i-th value is written into the i-th existing element, extra elements are removed. */
+export function list<S extends Shape>(path: string, shape: S): Field<ShapeValue<S>[]> {
+  const steps = split(path);
+  const parentSteps = steps.slice(0, -1);
+  const last = steps[steps.length - 1]!;
+  return {
+    read(parent) {
+      const container = find(parent, parentSteps);
+      if (!container) return [];
+      const values: ShapeValue<S>[] = [];
+      for (const child of container.children) if (hasLocalName(child.name, last)) values.push(readShape(shape, child));
+      return values;
+    },
+    write(target, values) {
+      if (values.length === 0) {
+        while (find(target.element, steps)) remove(target, steps);
+        return;
+      }
+      const container = descendPath(target, parentSteps, true)!;
+      const existing = container.element.children.filter((child) => localName(child.name) === last);
+      const itemType = childType(container.schema, container.type, last)?.type ?? "";
+      values.forEach((value, index) => {
+        const element = existing[index];
+        const item = element ? { element, type: itemType, schema: container.schema } : insertChild(container, last);
+        writeShape(shape, item, value);
+      });
+      for (const extra of existing.slice(values.length)) {
+        container.element.children.splice(container.element.children.indexOf(extra), 1);
+      }
+    },
+    fromJson: (value) => (Array.isArray(value) ? value.map((item) => shapeFromJson(shape, item)) : []),
+  };
+}
+
+/** Reads a whole shape from an element (for message roots). */
+export function readRoot<S extends Shape>(shape: S, element: XmlElement): ShapeValue<S> {
+  return readShape(shape, element);
+}
+
+export function writeRoot<S extends Shape>(shape: S, target: Target, value: ShapeValue<S>): void {
+  writeShape(shape, target, value);
+}
+
+export function rootFromJson<S extends Shape>(shape: S, value: unknown): ShapeValue<S> {
+  return shapeFromJson(shape, value);
+}

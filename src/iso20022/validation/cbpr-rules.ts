@@ -1,0 +1,245 @@
+import { headerType, messageRootElement, type DocumentType } from "../catalog.ts";
+import type { LocatedParts } from "../message.ts";
+import { currencyMinorUnits } from "../reference/currencies.ts";
+import { isCountryCode } from "../reference/countries.ts";
+import { schemaModel, type SchemaModel } from "../schema-model.ts";
+import { childElement, childElements, localName, textAt, type XmlElement } from "../xml/tree.ts";
+import { finding, type Finding, type RuleCode } from "./findings.ts";
+import { extendedSet, finX, hasExplicitOffset, isValidBic, isValidIban, isValidLei, isValidUetr, sameInstitution } from "./identifiers.ts";
+import { elementPath } from "./paths.ts";
+
+/** Where CBPR+ allows the extended character set: party names and addresses, remittance, e-mail. */
+const extendedScopes = new Set(["Nm", "PstlAdr", "RmtInf", "RltdRmtInf", "EmailAdr"]);
+/** Identifiers that map to MT reference fields: no leading or trailing '/', no '//'. */
+const slashRestricted = new Set(["MsgId", "BizMsgIdr", "InstrId", "EndToEndId", "TxId", "RtrId", "CxlId", "CxlStsId", "StsId"]);
+const maximumAmountDigits = 14;
+
+interface Walk {
+  model: SchemaModel;
+  chain: XmlElement[];
+  skipRoot: boolean;
+  findings: Finding[];
+}
+
+function report(walk: Walk, code: RuleCode, message: string, attribute = ""): void {
+  walk.findings.push(finding(code, elementPath(walk.chain, walk.skipRoot) + attribute, message));
+}
+
+function checkAmount(walk: Walk, element: XmlElement, currency: string): void {
+  const exponent = currencyMinorUnits(currency);
+  if (exponent === undefined) {
+    report(walk, "CBPR_CURRENCY_UNKNOWN", `${currency} is not an active ISO 4217 currency`, "/@Ccy");
+    return;
+  }
+  const match = /^0*(\d*?)(?:\.(\d*?)0*)?$/.exec((element.text ?? "").trim());
+  if (!match) return; // the XSD layer reports a malformed decimal
+  const integer = match[1] ?? "";
+  const fraction = match[2] ?? "";
+  if (fraction.length > exponent) {
+    report(walk, "CBPR_AMOUNT_DECIMALS", `${currency} has ${exponent} decimal${exponent === 1 ? "" : "s"}; ${element.text} has ${fraction.length}`);
+  }
+  if (integer.length + fraction.length > maximumAmountDigits) {
+    report(walk, "CBPR_AMOUNT_DIGITS", `amount ${element.text} has more than ${maximumAmountDigits} digits`);
+  }
+}
+
+function checkLeaf(walk: Walk, element: XmlElement, name: string, type: string, extended: boolean, parentName: string): void {
+  const value = element.text ?? "";
+  if (extended ? !extendedSet.test(value) : !finX.test(value)) {
+    report(walk, extended ? "CBPR_CHARSET_EXTENDED" : "CBPR_CHARSET_FINX", `${name} holds characters outside the ${extended ? "CBPR+ extended" : "FIN X"} character set`);
+  }
+  if ((slashRestricted.has(name) || (name === "Id" && parentName === "Assgnmt")) && (value.startsWith("/") || value.endsWith("/") || value.includes("//"))) {
+    report(walk, "CBPR_IDENTIFIER_SLASH", `${name} "${value}" must not start or end with '/' or contain '//'`);
+  }
+  switch (type) {
+    case "ISODateTime":
+      if (!hasExplicitOffset(value)) report(walk, "CBPR_DATETIME_OFFSET", `${name} "${value}" needs an explicit UTC offset such as +05:00`);
+      break;
+    case "BICFIDec2014Identifier":
+    case "AnyBICDec2014Identifier":
+      if (!isValidBic(value)) report(walk, "CBPR_BIC_INVALID", `"${value}" is not a BIC with a real ISO 3166 country`);
+      break;
+    case "LEIIdentifier":
+      if (!isValidLei(value)) report(walk, "CBPR_LEI_INVALID", `"${value}" is not a valid LEI (ISO 17442 check digits)`);
+      break;
+    case "IBAN2007Identifier":
+      if (!isValidIban(value)) report(walk, "CBPR_IBAN_INVALID", `"${value}" is not a valid IBAN (ISO 13616 mod 97)`);
+      break;
+    case "UUIDv4Identifier":
+      if (!isValidUetr(value)) report(walk, "CBPR_UETR_FORMAT", `"${value}" is not a lowercase UUID version 4`);
+      break;
+    case "CountryCode":
+      if (!isCountryCode(value)) report(walk, "CBPR_COUNTRY_UNKNOWN", `"${value}" is not an ISO 3166 country code`);
+      break;
+    case "ActiveCurrencyCode":
+    case "ActiveOrHistoricCurrencyCode":
+      if (currencyMinorUnits(value) === undefined) report(walk, "CBPR_CURRENCY_UNKNOWN", `${value} is not an active ISO 4217 currency`);
+      break;
+  }
+  const currency = element.attributes.Ccy;
+  if (currency !== undefined) checkAmount(walk, element, currency);
+}
+
+/** Checks every element by its schema data type: character set, identifiers, codes, amounts, date-times. */
+function walkElement(walk: Walk, element: XmlElement, name: string, parentName: string, type: string, extended: boolean): void {
+  const inExtended = extended || extendedScopes.has(name);
+  if (element.children.length === 0) {
+    checkLeaf(walk, element, name, type, inExtended, parentName);
+    return;
+  }
+  if (name === "FinInstnId" && childElement(element, "BICFI") && (childElement(element, "Nm") || childElement(element, "PstlAdr"))) {
+    // CBPR+ principle 1A: a BIC alone identifies an agent.
+    report(walk, "CBPR_AGENT_BIC_EXCLUSIVE", "an agent identified by BICFI carries no name or postal address in CBPR+");
+  }
+  const declarations = walk.model.complexTypes.get(type)?.children;
+  for (const child of element.children) {
+    const childName = localName(child.name);
+    walk.chain.push(child);
+    walkElement(walk, child, childName, name, declarations?.get(childName)?.type ?? "", inExtended);
+    walk.chain.pop();
+  }
+}
+
+function walkPart(part: XmlElement, id: DocumentType | typeof headerType, envelope: XmlElement | undefined, findings: Finding[]): void {
+  const model = schemaModel(id);
+  const walk: Walk = { model, chain: envelope ? [envelope, part] : [part], skipRoot: envelope !== undefined, findings };
+  walkElement(walk, part, localName(part.name), "", model.rootType, false);
+}
+
+function agentBic(agent: XmlElement | undefined): string | undefined {
+  return textAt(agent, "FinInstnId/BICFI");
+}
+
+/** Message-level rules that need more than one element at a time. */
+function messageRules(parts: LocatedParts, findings: Finding[]): void {
+  const { messageType, header, document } = parts;
+  const rootName = messageRootElement[messageType];
+  const root = childElement(document, rootName);
+  if (root === undefined) return; // the XSD layer reports it
+  const base = `/Document/${rootName}`;
+  const add = (code: RuleCode, path: string, message: string) => findings.push(finding(code, path, message));
+  const family = messageType.slice(0, 4);
+
+  const transactionElement: Partial<Record<DocumentType, string>> = {
+    "pacs.008.001.08": "CdtTrfTxInf",
+    "pacs.009.001.08": "CdtTrfTxInf",
+    "pacs.002.001.10": "TxInfAndSts",
+    "pacs.004.001.09": "TxInf",
+  };
+  const transactionName = transactionElement[messageType];
+  const transactions = transactionName ? childElements(root, transactionName) : [];
+  const transactionPath = (index: number) => `${base}/${transactionName}${transactions.length > 1 ? `[${index + 1}]` : ""}`;
+
+  // Header consistency.
+  const messageId = messageType.startsWith("camt.056") || messageType.startsWith("camt.029") ? textAt(root, "Assgnmt/Id") : textAt(root, "GrpHdr/MsgId");
+  const messageIdPath = messageType.startsWith("camt.056") || messageType.startsWith("camt.029") ? `${base}/Assgnmt/Id` : `${base}/GrpHdr/MsgId`;
+  if (header === undefined) {
+    add("CBPR_HEADER_MISSING", "/AppHdr", "CBPR+ messages travel with a head.001.001.02 Business Application Header");
+  } else {
+    const businessMessageId = textAt(header, "BizMsgIdr");
+    if (businessMessageId !== messageId) {
+      add("CBPR_BAH_BIZMSGIDR", "/AppHdr/BizMsgIdr", `BizMsgIdr "${businessMessageId ?? ""}" differs from ${messageIdPath} "${messageId ?? ""}"`);
+    }
+    const definition = textAt(header, "MsgDefIdr");
+    if (definition !== messageType) {
+      add("CBPR_BAH_MSGDEFIDR", "/AppHdr/MsgDefIdr", `MsgDefIdr "${definition ?? ""}" differs from the Document namespace (${messageType})`);
+    }
+  }
+
+  const from = textAt(header, "Fr/FIId/FinInstnId/BICFI");
+  const to = textAt(header, "To/FIId/FinInstnId/BICFI");
+  const compareParties = (sender: string | undefined, receiver: string | undefined, senderPath: string, receiverPath: string) => {
+    if (header === undefined) return;
+    if (sender !== undefined && (from === undefined || !sameInstitution(from, sender))) {
+      add("CBPR_BAH_FROM", "/AppHdr/Fr", `AppHdr Fr "${from ?? ""}" differs from ${senderPath} "${sender}"`);
+    }
+    if (receiver !== undefined && (to === undefined || !sameInstitution(to, receiver))) {
+      add("CBPR_BAH_TO", "/AppHdr/To", `AppHdr To "${to ?? ""}" differs from ${receiverPath} "${receiver}"`);
+    }
+  };
+
+  if (messageType === "pacs.008.001.08" || messageType === "pacs.009.001.08") {
+    if (transactions.length !== 1) add("CBPR_ONE_TRANSACTION", base, `CBPR+ allows exactly one ${transactionName}; found ${transactions.length}`);
+    const settlementMethod = textAt(root, "GrpHdr/SttlmInf/SttlmMtd");
+    // HVPS+ (BizSvc swift.iap.* or swift.hvps.*) shares the CBPR+ rules but settles through the RTGS system.
+    const businessService = textAt(header, "BizSvc") ?? "";
+    const allowed = /^swift\.(iap|hvps)/i.test(businessService) ? ["INDA", "INGA", "COVE", "CLRG"] : ["INDA", "INGA", "COVE"];
+    if (settlementMethod !== undefined && !allowed.includes(settlementMethod)) {
+      add("CBPR_SETTLEMENT_METHOD", `${base}/GrpHdr/SttlmInf/SttlmMtd`, `settlement method ${settlementMethod} is not ${allowed.join(", ")}`);
+    }
+  }
+  if (messageType === "pacs.008.001.08" || messageType === "pacs.009.001.08" || messageType === "pacs.004.001.09") {
+    const declared = textAt(root, "GrpHdr/NbOfTxs");
+    if (declared !== undefined && declared !== String(transactions.length)) {
+      add("CBPR_NB_OF_TXS", `${base}/GrpHdr/NbOfTxs`, `NbOfTxs is ${declared} but the message holds ${transactions.length}`);
+    }
+  }
+  if (family === "pacs") {
+    if (childElement(root, "SplmtryData")) add("CBPR_SUPPLEMENTARY_DATA", `${base}/SplmtryData`, "CBPR+ pacs messages carry no SplmtryData");
+  }
+
+  transactions.forEach((transaction, index) => {
+    const path = transactionPath(index);
+    const uetrName = messageType.startsWith("pacs.00") && transactionName === "CdtTrfTxInf" ? "PmtId/UETR" : "OrgnlUETR";
+    if (textAt(transaction, uetrName) === undefined) add("CBPR_UETR_MISSING", `${path}/${uetrName}`, `${uetrName} is mandatory in CBPR+ ${messageType}`);
+    if (childElement(transaction, "SplmtryData")) add("CBPR_SUPPLEMENTARY_DATA", `${path}/SplmtryData`, "CBPR+ pacs messages carry no SplmtryData");
+    const instructing = childElement(transaction, "InstgAgt");
+    const instructed = childElement(transaction, "InstdAgt");
+    if (messageType !== "pacs.002.001.10") {
+      if (agentBic(instructing) === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/InstgAgt`, "the instructing agent must be identified by BICFI");
+      if (agentBic(instructed) === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/InstdAgt`, "the instructed agent must be identified by BICFI");
+    }
+    compareParties(agentBic(instructing), agentBic(instructed), `${path}/InstgAgt`, `${path}/InstdAgt`);
+    if (messageType === "pacs.008.001.08") {
+      const chargeBearer = textAt(transaction, "ChrgBr");
+      if (chargeBearer !== undefined && !["DEBT", "CRED", "SHAR"].includes(chargeBearer)) {
+        add("CBPR_CHARGE_BEARER", `${path}/ChrgBr`, `charge bearer ${chargeBearer} is not DEBT, CRED or SHAR`);
+      }
+    }
+    if (messageType === "pacs.002.001.10" && textAt(transaction, "TxSts") === "RJCT" && !hasReason(transaction, "StsRsnInf")) {
+      add("CBPR_RJCT_REASON", `${path}/StsRsnInf`, "a rejected transaction needs StsRsnInf/Rsn with an ISO reason code");
+    }
+    if (messageType === "pacs.004.001.09" && !hasReason(transaction, "RtrRsnInf")) {
+      add("CBPR_RETURN_REASON", `${path}/RtrRsnInf`, "a return needs RtrRsnInf/Rsn with an ISO return reason code");
+    }
+  });
+  if (messageType === "pacs.002.001.10") {
+    const group = childElement(root, "OrgnlGrpInfAndSts");
+    if (group && textAt(group, "GrpSts") === "RJCT" && !hasReason(group, "StsRsnInf")) {
+      add("CBPR_RJCT_REASON", `${base}/OrgnlGrpInfAndSts/StsRsnInf`, "a rejected group needs StsRsnInf/Rsn with an ISO reason code");
+    }
+  }
+
+  if (messageType === "camt.056.001.08" || messageType === "camt.029.001.09") {
+    compareParties(textAt(root, "Assgnmt/Assgnr/Agt/FinInstnId/BICFI"), textAt(root, "Assgnmt/Assgne/Agt/FinInstnId/BICFI"), `${base}/Assgnmt/Assgnr`, `${base}/Assgnmt/Assgne`);
+    const container = messageType === "camt.056.001.08" ? "Undrlyg" : "CxlDtls";
+    const itemName = messageType === "camt.056.001.08" ? "TxInf" : "TxInfAndSts";
+    const rejected = messageType === "camt.029.001.09" && textAt(root, "Sts/Conf") === "RJCR";
+    childElements(root, container).forEach((block, blockIndex, blocks) => {
+      const items = childElements(block, itemName);
+      items.forEach((item, itemIndex) => {
+        const path = `${base}/${container}${blocks.length > 1 ? `[${blockIndex + 1}]` : ""}/${itemName}${items.length > 1 ? `[${itemIndex + 1}]` : ""}`;
+        if (textAt(item, "OrgnlUETR") === undefined) add("CBPR_UETR_MISSING", `${path}/OrgnlUETR`, `OrgnlUETR is mandatory in CBPR+ ${messageType}`);
+        if (messageType === "camt.056.001.08" && !hasReason(item, "CxlRsnInf")) {
+          add("CBPR_CANCELLATION_REASON", `${path}/CxlRsnInf`, "a cancellation request needs CxlRsnInf/Rsn with an ISO cancellation reason code");
+        }
+        if ((rejected || textAt(item, "TxCxlSts") === "RJCR") && !hasReason(item, "CxlStsRsnInf")) {
+          add("CBPR_CANCELLATION_REJECT_REASON", `${path}/CxlStsRsnInf`, "a rejected cancellation needs CxlStsRsnInf/Rsn");
+        }
+      });
+    });
+  }
+}
+
+function hasReason(element: XmlElement, reasonElement: string): boolean {
+  return childElements(element, reasonElement).some((reason) => textAt(reason, "Rsn/Cd") !== undefined || textAt(reason, "Rsn/Prtry") !== undefined);
+}
+
+/** Layer 3: CBPR+ usage rules over a message already read by the safe reader. */
+export function cbprFindings(parts: LocatedParts): Finding[] {
+  const findings: Finding[] = [];
+  if (parts.header) walkPart(parts.header, headerType, parts.envelope, findings);
+  walkPart(parts.document, parts.messageType, parts.envelope, findings);
+  messageRules(parts, findings);
+  return findings;
+}
