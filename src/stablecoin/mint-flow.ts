@@ -265,8 +265,8 @@ export class MintWorker {
       const row = (
         await tx.query<MintRow>("SELECT * FROM stablecoin.mint_requests WHERE id = $1 AND state = 'deposited' FOR UPDATE SKIP LOCKED", [first.needsStatement])
       ).rows[0];
-      // Another worker signed it meanwhile: nothing to do, the statement is simply unused.
-      if (!row) return "idle";
+      // Another worker signed it meanwhile: the statement is simply unused; other requests may be due.
+      if (!row) return "waiting";
       return this.#sign(tx, row, statement);
     });
   }
