@@ -82,6 +82,8 @@ export function proofOfCollateralRoutes(options: ProofOfCollateralRouteOptions) 
     app.get(
       "/proof-of-collateral",
       {
+        // A public, high-volume read: per-request access lines belong to the proxy; errors are still logged.
+        logLevel: "warn",
         config: { access: "public" },
         schema: {
           tags: ["proof of collateral"],
