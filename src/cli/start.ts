@@ -18,7 +18,7 @@ async function run(args: string[], io: CommandIo): Promise<number> {
     return 2;
   }
   const config = loadConfig(io.env);
-  const gateway = await startGateway(config);
+  const gateway = await startGateway(config, { env: io.env });
   io.out(`tenge-gateway listening on ${gateway.url}`);
   for (const [name, link] of Object.entries(gateway.links)) io.out(`  ${name.padEnd(18)} ${link}`);
   io.out("Press Ctrl+C to stop.");

@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ed25519PrivateKey, generateEd25519, signRequest } from "../../src/identity/http-signature.ts";
 import { httpDtLedger } from "../../src/dt-ledger/http/client-adapter.ts";
+import { validateMessage } from "../../src/iso20022/validation/validate.ts";
 import { buildDtLedgerApp } from "../../src/dt-ledger/http/service.ts";
 import type { DtLedgerPort } from "../../src/ledger/dt-ledger-port.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -61,6 +62,24 @@ describe("DT ledger service authentication", () => {
     expect(response.status).toBe(200);
     const openapi = (await (await fetch(`${served.baseUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(["/v1/transfers", "/v1/holds/{holdId}/release", "/v1/events"]));
+  });
+
+  it("serves an account's camt.053 statement and camt.054 notification as valid ISO 20022 XML", async () => {
+    const bank = served.portFor(BANK_A);
+    const account = await bank.openAccount({ idempotencyKey: "camt-open", kind: "individual", holderName: "Aigerim" });
+    await served.ledger.issue("NBRKKZKX", { idempotencyKey: "camt-issue", accountId: account.id, amount: 123_45n, reference: "conversion" });
+    for (const report of ["camt053", "camt054"]) {
+      const url = `/v1/accounts/${account.id}/${report}`;
+      const response = await fetch(`${served.baseUrl}${url}`, { headers: signed("GET", url, undefined) });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toContain("application/xml");
+      const xml = await response.text();
+      expect(validateMessage(xml)).toMatchObject({ messageType: `${report.slice(0, 4)}.${report.slice(4)}.001.08`, valid: true });
+      expect(xml).toContain(">123.45<");
+    }
+    const foreign = `/v1/accounts/${account.id}/camt053`;
+    const refused = await fetch(`${served.baseUrl}${foreign}`, { headers: signed("GET", foreign, undefined, "KCJBKZKX") });
+    expect(refused.status).toBe(403);
   });
 
   it("refuses an unsigned request with 401 SIGNATURE_MISSING", async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { CommandIo } from "../../src/cli/command.ts";
 import { main } from "../../src/cli/main.ts";
 import { buildMessage, parseMessage } from "../../src/iso20022/message.ts";
-import { fixturesDirectory, hvpsClearingSample, pacs008Sample, pacs009Sample, sample } from "./fixtures.ts";
+import { clearingDeclaredAsCbpr, fixturesDirectory, pacs008Sample, pacs009Sample, sample } from "./fixtures.ts";
 
 function capture(): CommandIo & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -16,6 +16,8 @@ function capture(): CommandIo & { lines: string[]; errors: string[] } {
 
 const fixture = (name: string) => fileURLToPath(new URL(name, fixturesDirectory));
 const scratch = mkdtempSync(join(tmpdir(), "iso20022-cli-"));
+const clearingFile = join(scratch, "clearing-declared-cbpr.xml");
+writeFileSync(clearingFile, clearingDeclaredAsCbpr());
 
 describe("tenge-gateway iso", () => {
   it("validate prints one JSON line per file and exits 0 when all are valid", async () => {
@@ -32,7 +34,7 @@ describe("tenge-gateway iso", () => {
     const bomb = join(scratch, "bomb.xml");
     writeFileSync(bomb, '<!DOCTYPE d [<!ENTITY a "aaaa">]><Document>&a;</Document>');
     const io = capture();
-    expect(await main(["iso", "validate", fixture(pacs008Sample), fixture(hvpsClearingSample), bomb], io)).toBe(1);
+    expect(await main(["iso", "validate", fixture(pacs008Sample), clearingFile, bomb], io)).toBe(1);
     const reports = io.lines.map((line) => JSON.parse(line) as { valid: boolean; messageType: string | null; errors: Array<{ code: string; path: string }> });
     expect(reports.map((report) => report.valid)).toEqual([true, false, false]);
     expect(reports[1]?.errors).toEqual([expect.objectContaining({ code: "CBPR_SETTLEMENT_METHOD", path: "/Document/FIToFICstmrCdtTrf/GrpHdr/SttlmInf/SttlmMtd" })]);

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { iso20022Routes } from "../../src/iso20022/routes.ts";
-import { hvpsClearingSample, pacs008Sample, sample } from "./fixtures.ts";
+import { clearingDeclaredAsCbpr, pacs008Sample, sample } from "./fixtures.ts";
 
 describe("POST /iso20022/validate", () => {
   let app: FastifyInstance;
@@ -32,7 +32,7 @@ describe("POST /iso20022/validate", () => {
   });
 
   it("returns the findings of an invalid message (text/xml too)", async () => {
-    const response = await post(sample(hvpsClearingSample), "text/xml");
+    const response = await post(clearingDeclaredAsCbpr(), "text/xml");
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ valid: false, errors: [{ code: "CBPR_SETTLEMENT_METHOD" }] });
   });

@@ -17,6 +17,8 @@ import {
   receiptToJson,
   statementToJson,
 } from "../wire.ts";
+import { buildMessage } from "../../iso20022/message.ts";
+import { camt053Statement, camt054Notification, reportReceiver } from "../iso-reports.ts";
 import * as schema from "./schemas.ts";
 
 declare module "fastify" {
@@ -105,6 +107,8 @@ export async function buildDtLedgerApp(options: DtLedgerServiceOptions): Promise
 export interface DtLedgerRoutesOptions {
   ledger: DtLedger;
   maxSkewSeconds: number;
+  /** BIC that sends ISO 20022 reports as the platform operator (default the NBK's, NBRKKZKX). */
+  operatorBic?: string;
 }
 
 /** The DT ledger service's routes, under /v1. */
@@ -178,6 +182,26 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
     );
     return activityToJson(activity);
   });
+
+  // The same activity as ISO 20022 reports: camt.053 statement, camt.054 notification (application/xml).
+  for (const [path, render] of [["camt053", camt053Statement], ["camt054", camt054Notification]] as const) {
+    app.get<{ Params: { accountId: string }; Querystring: { fromHeight?: string; toHeight?: string } }>(`/v1/accounts/:accountId/${path}`, {
+      config: participant,
+      schema: { params: schema.accountParams, querystring: schema.activityQuery, response: { 200: { type: "string" }, ...errors } },
+    }, async (request, reply) => {
+      const { fromHeight, toHeight } = request.query;
+      const activity = await call(() =>
+        ledger.activity(who(request), {
+          accountId: request.params.accountId,
+          ...(fromHeight === undefined ? {} : { fromHeight: big(fromHeight) }),
+          ...(toHeight === undefined ? {} : { toHeight: big(toHeight) }),
+        }),
+      );
+      const operatorBic = options.operatorBic ?? "NBRKKZKX";
+      const message = render(activity, { from: operatorBic, to: reportReceiver(activity, operatorBic), createdAt: new Date() });
+      return reply.type("application/xml").send(buildMessage(message));
+    });
+  }
 
   app.get<{ Params: { accountId: string }; Querystring: { chainId: number; verifyingContract: string } }>(
     "/v1/accounts/:accountId/collateral-statement",

@@ -161,8 +161,11 @@ function messageRules(parts: LocatedParts, findings: Finding[]): void {
   if (messageType === "pacs.008.001.08" || messageType === "pacs.009.001.08") {
     if (transactions.length !== 1) add("CBPR_ONE_TRANSACTION", base, `CBPR+ allows exactly one ${transactionName}; found ${transactions.length}`);
     const settlementMethod = textAt(root, "GrpHdr/SttlmInf/SttlmMtd");
-    if (settlementMethod !== undefined && !["INDA", "INGA", "COVE"].includes(settlementMethod)) {
-      add("CBPR_SETTLEMENT_METHOD", `${base}/GrpHdr/SttlmInf/SttlmMtd`, `settlement method ${settlementMethod} is not INDA, INGA or COVE`);
+    // HVPS+ (BizSvc swift.iap.* or swift.hvps.*) shares the CBPR+ rules but settles through the RTGS system.
+    const businessService = textAt(header, "BizSvc") ?? "";
+    const allowed = /^swift\.(iap|hvps)/i.test(businessService) ? ["INDA", "INGA", "COVE", "CLRG"] : ["INDA", "INGA", "COVE"];
+    if (settlementMethod !== undefined && !allowed.includes(settlementMethod)) {
+      add("CBPR_SETTLEMENT_METHOD", `${base}/GrpHdr/SttlmInf/SttlmMtd`, `settlement method ${settlementMethod} is not ${allowed.join(", ")}`);
     }
   }
   if (messageType === "pacs.008.001.08" || messageType === "pacs.009.001.08" || messageType === "pacs.004.001.09") {

@@ -1,0 +1,208 @@
+import { Gauge, type Registry } from "prom-client";
+import type { Database } from "../persistence/database.ts";
+import type { Logger } from "../server/logger.ts";
+import type { StablecoinLedger } from "../stablecoin/stablecoin-ledger.ts";
+import type { TokenChain } from "../stablecoin/token-chain.ts";
+import {
+  buildAttestation,
+  formatRatio,
+  signAttestation,
+  VERIFICATION_STEPS,
+  type Attestation,
+  type AttestationDocument,
+  type SupplyReading,
+} from "./attestation.ts";
+
+export interface AttestationServiceOptions {
+  db: Database;
+  ledger: Pick<StablecoinLedger, "collateralStatement">;
+  chain: TokenChain;
+  segregatedAccount: string;
+  /** The gateway's Ed25519 secret key (32 bytes); signs every attestation. */
+  signingKey: Uint8Array;
+  /** A statement older than this raises STATEMENT_STALE (default: the token's own maxStatementAge). */
+  maxStatementAgeSeconds?: bigint;
+  /** Public RPC URL shown to verifiers (the page reads the chain through it). */
+  publicRpcUrl?: string;
+  /** Public base URL of the gateway, for the CLI hint. */
+  publicUrl?: string;
+  logger?: Logger;
+  metrics?: Registry;
+  now?: () => Date;
+}
+
+export interface HistoryEntry {
+  id: string;
+  issuedAt: string;
+  collateral: string;
+  supply: string;
+  ratio: string | null;
+  ledgerHeight: string;
+  blockNumber: string;
+  healthy: boolean;
+  alerts: string[];
+}
+
+/**
+ * Issues, stores and serves attestations. The latest one is kept serialized in memory, so the public
+ * endpoint answers with a ready string; `renew()` runs after every mint and redeem and on a timer.
+ */
+export class AttestationService {
+  readonly #options: AttestationServiceOptions;
+  #latest: { json: string; bytes: Buffer; document: AttestationDocument; id: string } | undefined;
+  #renewing: Promise<AttestationDocument> | undefined;
+  #again = false;
+  readonly #ratio: Gauge | undefined;
+  readonly #alert: Gauge | undefined;
+  readonly #issued: Gauge | undefined;
+
+  constructor(options: AttestationServiceOptions) {
+    this.#options = options;
+    const registers = options.metrics ? [options.metrics] : [];
+    if (options.metrics) {
+      this.#ratio = new Gauge({ name: "tenge_gateway_collateral_ratio", help: "Collateral / stablecoin supply in the latest attestation (0 when none is issued)", registers });
+      this.#alert = new Gauge({ name: "tenge_gateway_collateral_alert", help: "1 while the latest attestation raises the alert", labelNames: ["code"], registers });
+      this.#issued = new Gauge({ name: "tenge_gateway_collateral_attestation_timestamp_seconds", help: "Unix time of the latest attestation", registers });
+    }
+  }
+
+  /** The latest served document as JSON text, loading it from the database after a restart. */
+  async latestJson(): Promise<string | undefined> {
+    if (this.#latest) return this.#latest.json;
+    const row = (await this.#options.db.query<{ id: bigint; document: string }>("SELECT id, document FROM proof_of_collateral.attestations ORDER BY id DESC LIMIT 1")).rows[0];
+    if (!row) return undefined;
+    this.#latest = { json: row.document, bytes: Buffer.from(row.document), document: JSON.parse(row.document) as AttestationDocument, id: String(row.id) };
+    return row.document;
+  }
+
+  /** The cached JSON without touching the database (undefined until the first renew or load). */
+  get cachedJson(): string | undefined {
+    return this.#latest?.json;
+  }
+
+  /** The cached JSON as UTF-8 bytes, ready to write to a socket. */
+  get cachedBytes(): Buffer | undefined {
+    return this.#latest?.bytes;
+  }
+
+  /**
+   * Issues a new attestation. Calls that arrive while one is being issued share it and then trigger one
+   * more, so a mint that lands mid-way is always reflected by the next document.
+   */
+  renew(): Promise<AttestationDocument> {
+    if (this.#renewing) {
+      this.#again = true;
+      return this.#renewing;
+    }
+    this.#renewing = (async () => {
+      try {
+        let document = await this.#issue();
+        while (this.#again) {
+          this.#again = false;
+          document = await this.#issue();
+        }
+        return document;
+      } finally {
+        this.#renewing = undefined;
+      }
+    })();
+    return this.#renewing;
+  }
+
+  async #issue(): Promise<AttestationDocument> {
+    const { chain, ledger, segregatedAccount, db } = this.#options;
+    const now = this.#options.now ?? (() => new Date());
+    const maxAge = this.#options.maxStatementAgeSeconds ?? (await chain.maxStatementAge());
+    let attestation: Attestation | undefined;
+    // Read the supply first, then the statement: DT for any mint in that block was deposited before, so
+    // the statement covers it. A redemption paid in between can still make one reading look short; read
+    // once more before raising the alert.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const supply = await this.#readSupply();
+      const statement = await ledger.collateralStatement({ accountId: segregatedAccount, domain: { chainId: chain.chainId, verifyingContract: chain.token } });
+      attestation = buildAttestation(statement, supply, maxAge, now());
+      if (!attestation.status.alerts.some((alert) => alert.code === "UNDER_COLLATERALISED")) break;
+    }
+    const signed = attestation!;
+    const document: AttestationDocument = {
+      attestation: signed,
+      gatewaySignature: signAttestation(signed, this.#options.signingKey),
+      verification: {
+        rpcUrl: this.#options.publicRpcUrl ?? null,
+        cli: `tenge-gateway collateral verify --url ${this.#options.publicUrl ?? "GATEWAY_URL"} --rpc ${this.#options.publicRpcUrl ?? "RPC_URL"}`,
+        steps: VERIFICATION_STEPS,
+      },
+    };
+    const json = JSON.stringify(document);
+    const inserted = await db.query<{ id: bigint }>(
+      `INSERT INTO proof_of_collateral.attestations (issued_at, collateral, supply, ledger_height, block_number, healthy, alerts, document)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [
+        new Date(signed.issuedAt),
+        BigInt(signed.collateral.balance),
+        BigInt(signed.supply.totalSupply),
+        BigInt(signed.collateral.height),
+        BigInt(signed.supply.blockNumber),
+        signed.status.state === "healthy",
+        signed.status.alerts.map((alert) => alert.code),
+        json,
+      ],
+    );
+    this.#latest = { json, bytes: Buffer.from(json), document, id: String(inserted.rows[0]!.id) };
+    this.#report(signed);
+    return document;
+  }
+
+  async #readSupply(): Promise<SupplyReading> {
+    const { chain } = this.#options;
+    const block = await chain.client.getBlock({ blockTag: "latest" });
+    const totalSupply = await chain.totalSupply(block.number!);
+    return { chainId: chain.chainId, token: chain.token, blockNumber: block.number!, blockHash: block.hash!, blockTimestamp: block.timestamp, totalSupply };
+  }
+
+  #report(attestation: Attestation): void {
+    this.#ratio?.set(attestation.ratio === null ? 0 : Number(attestation.ratio));
+    this.#issued?.set(Date.parse(attestation.issuedAt) / 1000);
+    for (const code of ["UNDER_COLLATERALISED", "STATEMENT_STALE"]) {
+      this.#alert?.set({ code }, attestation.status.alerts.some((alert) => alert.code === code) ? 1 : 0);
+    }
+    for (const alert of attestation.status.alerts) {
+      this.#options.logger?.error({ event: "collateral.alert", code: alert.code, ratio: attestation.ratio }, alert.message);
+    }
+  }
+
+  /** Attestations newest first; `before` is the id of the last entry of the previous page. */
+  async history(limit: number, before?: string): Promise<{ entries: HistoryEntry[]; next: string | null }> {
+    const rows = (
+      await this.#options.db.query<{
+        id: bigint;
+        issued_at: Date;
+        collateral: bigint;
+        supply: bigint;
+        ledger_height: bigint;
+        block_number: bigint;
+        healthy: boolean;
+        alerts: string[];
+      }>(
+        `SELECT id, issued_at, collateral, supply, ledger_height, block_number, healthy, alerts FROM proof_of_collateral.attestations
+          WHERE ($1::int8 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2`,
+        [before === undefined ? null : BigInt(before), limit + 1],
+      )
+    ).rows;
+    const page = rows.slice(0, limit);
+    return {
+      entries: page.map((row) => ({
+        id: String(row.id),
+        issuedAt: row.issued_at.toISOString(),
+        collateral: String(row.collateral),
+        supply: String(row.supply),
+        ratio: formatRatio(BigInt(row.collateral), BigInt(row.supply)),
+        ledgerHeight: String(row.ledger_height),
+        blockNumber: String(row.block_number),
+        healthy: row.healthy,
+        alerts: row.alerts,
+      })),
+      next: rows.length > limit ? String(page[page.length - 1]!.id) : null,
+    };
+  }
+}

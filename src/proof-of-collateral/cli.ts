@@ -1,0 +1,45 @@
+import { parseArgs } from "node:util";
+import { UsageError, type CommandModule } from "../cli/command.ts";
+import { verifyAttestation } from "./page/verify-attestation.js";
+
+export const verify: CommandModule = {
+  help: `Usage: tenge-gateway collateral verify --url GATEWAY_URL --rpc RPC_URL [--gateway-key HEX] [--json]
+
+Fetches GATEWAY_URL/proof-of-collateral and checks it without trusting the gateway, exactly as the public
+page does in a browser: the gateway's Ed25519 signature, the DT ledger operator's EIP-712 signature, the
+token's collateral signer and segregated account read from the chain, the block hash, totalSupply() at the
+attested block, coverage (collateral >= supply) and the statement's age. RPC_URL is any JSON-RPC endpoint
+of the token's chain (preferably your own node). --gateway-key pins the gateway's public key.
+Exit code 0 when every check passes, 1 otherwise.`,
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: { url: { type: "string" }, rpc: { type: "string" }, "gateway-key": { type: "string" }, json: { type: "boolean" } },
+      strict: true,
+    });
+    if (!values.url || !values.rpc) throw new UsageError("--url and --rpc are required");
+    const endpoint = new URL("/proof-of-collateral", values.url.endsWith("/") ? values.url : `${values.url}/`);
+    let document: unknown;
+    try {
+      const response = await fetch(endpoint);
+      if (!response.ok) {
+        io.err(`could not fetch ${endpoint.href}: HTTP ${response.status}`);
+        return 1;
+      }
+      document = await response.json();
+    } catch (error) {
+      io.err(`could not fetch ${endpoint.href}: ${(error as Error).message}`);
+      return 1;
+    }
+    const result = await verifyAttestation(document, { rpcUrl: values.rpc, ...(values["gateway-key"] ? { gatewayPublicKey: values["gateway-key"] } : {}) });
+    if (values.json) {
+      io.out(JSON.stringify(result));
+    } else {
+      for (const check of result.checks) io.out(`${check.ok ? "ok  " : "FAIL"}  ${check.label}: ${check.detail}`);
+      const attestation = (document as { attestation?: { collateral?: { balance?: string }; supply?: { totalSupply?: string }; ratio?: string | null } }).attestation;
+      io.out(`collateral ${attestation?.collateral?.balance ?? "?"} tiyn, supply ${attestation?.supply?.totalSupply ?? "?"} units, ratio ${attestation?.ratio ?? "n/a"}`);
+      io.out(result.verified ? "VERIFIED" : "NOT VERIFIED");
+    }
+    return result.verified ? 0 : 1;
+  },
+};

@@ -1,0 +1,185 @@
+import { readFileSync } from "node:fs";
+import { dirname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance } from "fastify";
+import { ApiError, errorSchema } from "../server/errors.ts";
+import type { AttestationService } from "./attestation-service.ts";
+
+export interface ProofOfCollateralRouteOptions {
+  attestations: AttestationService;
+  /** RPC URL the public page reads the chain through (visitors may change it). */
+  publicRpcUrl?: string;
+}
+
+const pageDirectory = fileURLToPath(new URL("./page/", import.meta.url));
+const PAGE_ASSETS: Record<string, string> = {
+  "collateral.js": "text/javascript; charset=utf-8",
+  "verify-attestation.js": "text/javascript; charset=utf-8",
+};
+
+/** Directory of an installed package, found through one of its exported modules. */
+function packageDirectory(module: string): string {
+  return dirname(fileURLToPath(import.meta.resolve(module)));
+}
+
+// The browser gets @noble/curves and @noble/hashes as they are installed (pure ES modules with relative
+// imports); the page's import map points bare imports here, so no bundler and no CDN is needed.
+const VENDORED: Record<string, string> = {
+  "noble-curves": packageDirectory("@noble/curves/ed25519.js"),
+  "noble-hashes": packageDirectory("@noble/hashes/sha3.js"),
+};
+
+const ATTESTATION_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-cache" };
+
+const cache = new Map<string, Buffer>();
+function readCached(path: string): Buffer {
+  let content = cache.get(path);
+  if (!content) {
+    content = readFileSync(path);
+    cache.set(path, content);
+  }
+  return content;
+}
+
+const historyEntrySchema = {
+  type: "object",
+  required: ["id", "issuedAt", "collateral", "supply", "ratio", "ledgerHeight", "blockNumber", "healthy", "alerts"],
+  properties: {
+    id: { type: "string" },
+    issuedAt: { type: "string", format: "date-time" },
+    collateral: { type: "string", description: "tiyn" },
+    supply: { type: "string", description: "token units (tiyn)" },
+    ratio: { type: ["string", "null"] },
+    ledgerHeight: { type: "string" },
+    blockNumber: { type: "string" },
+    healthy: { type: "boolean" },
+    alerts: { type: "array", items: { type: "string" } },
+  },
+} as const;
+
+/** The attestation document; served from a cached string, so this schema documents rather than serializes. */
+const attestationDocumentSchema = {
+  type: "object",
+  description: "The latest attestation (see docs/proof-of-collateral.md for every field)",
+  required: ["attestation", "gatewaySignature", "verification"],
+  properties: {
+    attestation: { type: "object", additionalProperties: true },
+    gatewaySignature: {
+      type: "object",
+      properties: { algorithm: { type: "string" }, publicKey: { type: "string" }, signature: { type: "string" }, signs: { type: "string" } },
+    },
+    verification: { type: "object", additionalProperties: true },
+  },
+} as const;
+
+/**
+ * Public proof of collateral: the latest signed attestation, its history, and the page that shows and
+ * verifies it in the visitor's browser. No credentials anywhere here.
+ */
+export function proofOfCollateralRoutes(options: ProofOfCollateralRouteOptions) {
+  const html = readFileSync(join(pageDirectory, "index.html"), "utf8").replace("__RPC_URL__", escapeAttribute(options.publicRpcUrl ?? ""));
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.get(
+      "/proof-of-collateral",
+      {
+        // A public, high-volume read: per-request access lines belong to the proxy; errors are still logged.
+        logLevel: "warn",
+        config: { access: "public" },
+        schema: {
+          tags: ["proof of collateral"],
+          summary: "The latest proof-of-collateral attestation, signed by the gateway",
+          response: { 200: attestationDocumentSchema, 503: errorSchema },
+        },
+      },
+      async (_request, reply) => {
+        // The hot path: bytes prepared once per attestation, no serialization per request.
+        let bytes = options.attestations.cachedBytes;
+        if (bytes === undefined && (await options.attestations.latestJson()) !== undefined) bytes = options.attestations.cachedBytes;
+        if (bytes === undefined) throw new ApiError(503, "NO_ATTESTATION_YET", "no attestation has been issued yet; try again in a few seconds");
+        return reply.headers(ATTESTATION_HEADERS).send(bytes);
+      },
+    );
+
+    app.get(
+      "/proof-of-collateral/history",
+      {
+        config: { access: "public" },
+        schema: {
+          tags: ["proof of collateral"],
+          summary: "Past attestations, newest first",
+          querystring: {
+            type: "object",
+            properties: { limit: { type: "integer", minimum: 1, maximum: 500, default: 50 }, before: { type: "string", pattern: "^[0-9]{1,18}$" } },
+            additionalProperties: false,
+          },
+          response: {
+            200: { type: "object", required: ["entries", "next"], properties: { entries: { type: "array", items: historyEntrySchema }, next: { type: ["string", "null"] } } },
+          },
+        },
+      },
+      async (request) => {
+        const query = request.query as { limit: number; before?: string };
+        return options.attestations.history(query.limit, query.before);
+      },
+    );
+
+    for (const path of ["/", "/collateral"]) {
+      app.get(
+        path,
+        { config: { access: "public" }, schema: { tags: ["proof of collateral"], summary: "Public proof-of-collateral page", response: { 200: { type: "string" } } } },
+        async (_request, reply) => reply.type("text/html; charset=utf-8").send(html),
+      );
+    }
+
+    app.get(
+      "/collateral/assets/:file",
+      {
+        config: { access: "public" },
+        schema: {
+          tags: ["proof of collateral"],
+          summary: "Scripts of the public page",
+          params: { type: "object", required: ["file"], properties: { file: { type: "string" } } },
+          response: { 200: { type: "string" }, 404: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const file = (request.params as { file: string }).file;
+        const type = PAGE_ASSETS[file];
+        if (!type) throw new ApiError(404, "NOT_FOUND", `no page asset ${file}`);
+        return reply.type(type).header("cache-control", "no-cache").send(readCached(join(pageDirectory, file)));
+      },
+    );
+
+    app.get(
+      "/collateral/vendor/:package/*",
+      {
+        config: { access: "public" },
+        schema: {
+          tags: ["proof of collateral"],
+          summary: "ES modules of @noble/curves and @noble/hashes for in-browser verification",
+          params: { type: "object", required: ["package", "*"], properties: { package: { type: "string" }, "*": { type: "string" } } },
+          response: { 200: { type: "string" }, 404: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const params = request.params as { package: string; "*": string };
+        const root = VENDORED[params.package];
+        const relative = normalize(params["*"]);
+        if (!root || !/^[\w./-]+\.js$/.test(relative) || relative.startsWith("..") || relative.includes("/../")) {
+          throw new ApiError(404, "NOT_FOUND", "no such module");
+        }
+        let content: Buffer;
+        try {
+          content = readCached(join(root, relative));
+        } catch {
+          throw new ApiError(404, "NOT_FOUND", "no such module");
+        }
+        return reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=3600").send(content);
+      },
+    );
+  };
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+}

@@ -1,0 +1,107 @@
+import { parseArgs } from "node:util";
+import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { loadConfig } from "../config/config.ts";
+import { openGatewayDatabase } from "../gateway/database.ts";
+import { IdentityError } from "../identity/store.ts";
+import { AmountError, formatKzt, parseKzt } from "./kzt.ts";
+import { ExchangeError, ExchangeStore, EXCHANGE_STATUSES, type Exchange, type ExchangeStatus } from "./exchanges.ts";
+
+async function withExchanges<T>(io: CommandIo, work: (exchanges: ExchangeStore) => Promise<T>): Promise<T> {
+  const db = await openGatewayDatabase(loadConfig(io.env));
+  try {
+    return await work(new ExchangeStore(db));
+  } catch (error) {
+    if (error instanceof ExchangeError || error instanceof IdentityError) throw new UsageError(`${error.code}: ${error.message}`);
+    if (error instanceof AmountError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+const exchangeLine = (exchange: Exchange) =>
+  JSON.stringify({ ...exchange, perMintLimit: formatKzt(exchange.perMintLimit), dailyLimit: formatKzt(exchange.dailyLimit) });
+
+export const create: CommandModule = {
+  help: `Usage: tenge-gateway exchanges create --name NAME --dt-account ACCOUNT --evm-address ADDRESS [--evm-address ADDRESS...]
+                                      --per-mint-limit KZT --daily-limit KZT [--id ID]
+
+Onboards an exchange (KYB done outside): creates its \`exchange\` principal and prints its API key once, as
+JSON; only a hash of the key is stored. Limits are in KZT with up to 2 decimals (e.g. 250000.00).
+Writes directly to the database (DATABASE_URL or the embedded DATA_DIR); with a running embedded gateway,
+use the operator API (POST /stablecoin/exchanges) instead.`,
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        name: { type: "string" },
+        "dt-account": { type: "string" },
+        "evm-address": { type: "string", multiple: true },
+        "per-mint-limit": { type: "string" },
+        "daily-limit": { type: "string" },
+        id: { type: "string" },
+      },
+      strict: true,
+    });
+    for (const required of ["name", "dt-account", "evm-address", "per-mint-limit", "daily-limit"] as const) {
+      if (!values[required]) throw new UsageError(`--${required} is required`);
+    }
+    return withExchanges(io, async (exchanges) => {
+      const onboarded = await exchanges.onboard({
+        name: values.name!,
+        dtAccount: values["dt-account"]!,
+        evmAddresses: values["evm-address"]!,
+        perMintLimit: parseKzt(values["per-mint-limit"]!),
+        dailyLimit: parseKzt(values["daily-limit"]!),
+        ...(values.id ? { id: values.id } : {}),
+      });
+      io.out(JSON.stringify({ exchange: onboarded.exchange.id, principal: onboarded.exchange.principalId, credentialId: onboarded.credentialId, apiKey: onboarded.apiKey }));
+      return 0;
+    });
+  },
+};
+
+export const list: CommandModule = {
+  help: `Usage: tenge-gateway exchanges list
+
+Prints one JSON line per exchange: DT account, EVM addresses, limits (KZT) and status.`,
+  async run(args, io) {
+    if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
+    return withExchanges(io, async (exchanges) => {
+      for (const exchange of await exchanges.list()) io.out(exchangeLine(exchange));
+      return 0;
+    });
+  },
+};
+
+export const update: CommandModule = {
+  help: `Usage: tenge-gateway exchanges update ID [--status active|suspended] [--per-mint-limit KZT] [--daily-limit KZT]
+                                      [--evm-address ADDRESS...]
+
+Changes an exchange. A suspended exchange cannot request mints; its deposits are held for an operator.`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: {
+        status: { type: "string" },
+        "per-mint-limit": { type: "string" },
+        "daily-limit": { type: "string" },
+        "evm-address": { type: "string", multiple: true },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length !== 1) throw new UsageError("give exactly one exchange id");
+    if (values.status && !(EXCHANGE_STATUSES as readonly string[]).includes(values.status)) throw new UsageError(`--status must be one of ${EXCHANGE_STATUSES.join(", ")}`);
+    return withExchanges(io, async (exchanges) => {
+      const updated = await exchanges.update(positionals[0]!, {
+        ...(values.status ? { status: values.status as ExchangeStatus } : {}),
+        ...(values["per-mint-limit"] ? { perMintLimit: parseKzt(values["per-mint-limit"]) } : {}),
+        ...(values["daily-limit"] ? { dailyLimit: parseKzt(values["daily-limit"]) } : {}),
+        ...(values["evm-address"] ? { evmAddresses: values["evm-address"] } : {}),
+      });
+      io.out(exchangeLine(updated));
+      return 0;
+    });
+  },
+};

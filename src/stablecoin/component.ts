@@ -1,0 +1,216 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Database } from "../persistence/database.ts";
+import { AttestationService } from "../proof-of-collateral/attestation-service.ts";
+import { proofOfCollateralRoutes } from "../proof-of-collateral/routes.ts";
+import type { FeatureRoutes } from "../server/app.ts";
+import type { ReadinessCheck } from "../server/health.ts";
+import type { Logger } from "../server/logger.ts";
+import { DepositFollower } from "./deposit-follower.ts";
+import { ExchangeStore } from "./exchanges.ts";
+import { MintWorker, type MintSettings } from "./mint-flow.ts";
+import { startPollingLoop, type PollingLoop } from "./polling-loop.ts";
+import { RateLimiter } from "./rate-limit.ts";
+import { RedeemWorker, type RedeemSettings } from "./redeem-flow.ts";
+import { stablecoinRoutes } from "./routes.ts";
+import type { StablecoinLedger } from "./stablecoin-ledger.ts";
+import { TokenChain } from "./token-chain.ts";
+import type { Address, Hex } from "viem";
+
+export interface StablecoinComponentOptions {
+  db: Database;
+  /** The DT ledger port, acting as the gateway participant that operates the segregated wallet. */
+  ledger: StablecoinLedger;
+  logger: Logger;
+  metrics?: Registry;
+  chain: {
+    rpcUrl: string;
+    token: Address;
+    /** The minter key (STABLECOIN_MINTER_KEY); without it this process only watches and attests. */
+    minterKey?: Hex;
+    /** Block the token was deployed in: the first block scanned for Redeemed logs. */
+    startBlock?: bigint;
+  };
+  segregatedAccount: string;
+  /** The gateway's Ed25519 key for attestations (32 bytes). */
+  attestationKey: Uint8Array;
+  settings?: Partial<StablecoinSettings>;
+  publicRpcUrl?: string;
+  publicUrl?: string;
+}
+
+export interface StablecoinSettings {
+  mintConfirmations: number;
+  redeemConfirmations: number;
+  reorgWindow: number;
+  stuckAfterMs: number;
+  maxMintAttempts: number;
+  /** Idle pause of the background loops. */
+  pollMs: number;
+  /** An attestation is issued at least this often. */
+  attestationIntervalMs: number;
+  /** Exchange API calls per second per exchange (burst: ten times that). */
+  exchangeRatePerSecond: number;
+}
+
+export const DEFAULT_STABLECOIN_SETTINGS: StablecoinSettings = {
+  mintConfirmations: 1,
+  redeemConfirmations: 2,
+  reorgWindow: 32,
+  stuckAfterMs: 120_000,
+  maxMintAttempts: 5,
+  pollMs: 500,
+  attestationIntervalMs: 30_000,
+  exchangeRatePerSecond: 5,
+};
+
+/** What the gateway wires in: routes for the app, readiness checks, and the background workers. */
+export interface StablecoinComponent {
+  routes: FeatureRoutes[];
+  readiness: ReadinessCheck[];
+  attestations: AttestationService;
+  chain: TokenChain;
+  exchanges: ExchangeStore;
+  /** Starts the deposit follower, mint worker, redeem watcher and attestation timer. */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The stablecoin and proof-of-collateral component: exchange API, mint and redeem flows, attestations and
+ * the public page. Several gateway processes may run it on one database; their workers coordinate through
+ * row locks, so each transition happens once.
+ */
+export async function createStablecoinComponent(options: StablecoinComponentOptions): Promise<StablecoinComponent> {
+  const settings = { ...DEFAULT_STABLECOIN_SETTINGS, ...options.settings };
+  const { db, ledger, logger } = options;
+  const chain = await TokenChain.connect({ rpcUrl: options.chain.rpcUrl, token: options.chain.token, ...(options.chain.minterKey ? { minterKey: options.chain.minterKey } : {}) });
+  const exchanges = new ExchangeStore(db);
+  const registers = options.metrics ? [options.metrics] : [];
+  const mints = new Counter({ name: "tenge_gateway_stablecoin_mints_total", help: "Mint requests finished, by outcome", labelNames: ["outcome"], registers });
+  const turnaround = new Histogram({
+    name: "tenge_gateway_stablecoin_mint_turnaround_seconds",
+    help: "From the deposit seen to the mint confirmed",
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers,
+  });
+  const redemptions = new Counter({ name: "tenge_gateway_stablecoin_redemptions_total", help: "Redemptions finished, by outcome", labelNames: ["outcome"], registers });
+  new Gauge({
+    name: "tenge_gateway_stablecoin_redemptions_failed",
+    help: "Redemptions whose DT payout failed and waits for an operator",
+    registers,
+    async collect() {
+      const found = await db.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM stablecoin.redemptions WHERE state = 'failed'");
+      this.set(Number(found.rows[0]?.count ?? 0));
+    },
+  });
+  new Gauge({
+    name: "tenge_gateway_stablecoin_deposits_held",
+    help: "DT deposits held for an operator (no matching request, or over limits)",
+    registers,
+    async collect() {
+      const found = await db.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM stablecoin.deposits WHERE status = 'held'");
+      this.set(Number(found.rows[0]?.count ?? 0));
+    },
+  });
+
+  const attestations = new AttestationService({
+    db,
+    ledger,
+    chain,
+    segregatedAccount: options.segregatedAccount,
+    signingKey: options.attestationKey,
+    logger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}),
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+  });
+  const loops: PollingLoop[] = [];
+  const wakeAll = () => loops.forEach((loop) => loop.wake());
+  const renewAttestation = () => void attestations.renew().catch((error: unknown) => logger.error({ err: error, event: "collateral.attestation_failed" }, "attestation failed"));
+
+  const mintSettings: MintSettings = {
+    segregatedAccount: options.segregatedAccount,
+    confirmations: settings.mintConfirmations,
+    stuckAfterMs: settings.stuckAfterMs,
+    recheckMs: Math.min(settings.pollMs, 1000),
+    maxAttempts: settings.maxMintAttempts,
+  };
+  const redeemSettings: RedeemSettings = {
+    segregatedAccount: options.segregatedAccount,
+    confirmations: settings.redeemConfirmations,
+    reorgWindow: settings.reorgWindow,
+    startBlock: options.chain.startBlock ?? 0n,
+    maxBlockRange: 2000n,
+    retryMs: 30_000,
+    payLeaseMs: 60_000,
+  };
+  const follower = new DepositFollower({
+    db,
+    ledger,
+    segregatedAccount: options.segregatedAccount,
+    waitMs: settings.pollMs,
+    onMatched: (mintId) => {
+      logger.info({ event: "stablecoin.deposit_matched", mint: mintId }, "deposit matched to a mint request");
+      wakeAll();
+    },
+    onHeld: (eventId, reason) => logger.warn({ event: "stablecoin.deposit_held", deposit: eventId, reason }, "deposit held for an operator"),
+  });
+  const mintWorker = options.chain.minterKey
+    ? new MintWorker({
+        db,
+        ledger,
+        chain,
+        settings: mintSettings,
+        onMinted: (mint) => {
+          mints.inc({ outcome: "minted" });
+          if (mint.depositedAt && mint.mintedAt) turnaround.observe((mint.mintedAt.getTime() - mint.depositedAt.getTime()) / 1000);
+          logger.info({ event: "stablecoin.minted", mint: mint.id, tx: mint.mintedTxHash, amount: mint.amount.toString() }, "minted");
+          renewAttestation();
+        },
+        onFailed: (mint) => {
+          mints.inc({ outcome: "failed" });
+          logger.error({ event: "stablecoin.mint_failed", mint: mint.id }, "mint failed; the deposit waits for an operator");
+        },
+      })
+    : undefined;
+  const redeemWorker = new RedeemWorker({
+    db,
+    ledger,
+    chain,
+    settings: redeemSettings,
+    onPaid: (redemption) => {
+      redemptions.inc({ outcome: "paid" });
+      logger.info({ event: "stablecoin.redemption_paid", redemption: redemption.id, amount: redemption.amount.toString() }, "redemption paid in DT");
+      renewAttestation();
+    },
+    onFailed: (redemption) => {
+      redemptions.inc({ outcome: "failed" });
+      logger.error({ event: "stablecoin.redemption_failed", redemption: redemption.id, code: redemption.failureCode }, "redemption payout failed");
+    },
+  });
+
+  const onError = (name: string, error: unknown) => logger.error({ err: error, event: "stablecoin.worker_error", worker: name }, `${name} step failed; retrying`);
+  const rateLimiter = new RateLimiter(settings.exchangeRatePerSecond, settings.exchangeRatePerSecond * 10);
+  let started = false;
+  return {
+    routes: [
+      stablecoinRoutes({ db, exchanges, ledger, segregatedAccount: options.segregatedAccount, rateLimiter, onChange: wakeAll }),
+      proofOfCollateralRoutes({ attestations, ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}) }),
+    ],
+    readiness: [{ name: "stablecoin-chain", check: async () => void (await chain.head()) }],
+    attestations,
+    chain,
+    exchanges,
+    start() {
+      if (started) return;
+      started = true;
+      loops.push(startPollingLoop("deposit-follower", () => follower.step(), { idleMs: 50, onError }));
+      if (mintWorker) loops.push(startPollingLoop("mint-worker", async () => (await mintWorker.step()) !== "idle", { idleMs: settings.pollMs, onError }));
+      loops.push(startPollingLoop("redeem-worker", async () => (await redeemWorker.drain()) > 0, { idleMs: settings.pollMs, onError }));
+      loops.push(startPollingLoop("attestation", async () => void (await attestations.renew()), { idleMs: settings.attestationIntervalMs, onError }));
+    },
+    async stop() {
+      await Promise.all(loops.splice(0).map((loop) => loop.stop()));
+    },
+  };
+}

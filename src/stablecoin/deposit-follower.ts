@@ -1,0 +1,63 @@
+import type { Database } from "../persistence/database.ts";
+import { recordDeposit, type HoldReason } from "./mint-flow.ts";
+import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
+
+export const LEDGER_CURSOR = "dt-ledger-events";
+
+export interface DepositFollowerOptions {
+  db: Database;
+  ledger: StablecoinLedger;
+  segregatedAccount: string;
+  /** Long-poll wait on the ledger's event feed. */
+  waitMs: number;
+  faults?: Faults;
+  onMatched?(mintId: string): void;
+  onHeld?(eventId: string, reason: HoldReason): void;
+}
+
+/**
+ * Follows the DT ledger's events from a cursor kept in the database and records each payment into the
+ * segregated wallet. A page of events and the cursor move in one transaction; the ledger delivers at
+ * least once and the event id makes recording exactly once, so a crash or a second process is harmless.
+ */
+export class DepositFollower {
+  readonly #options: DepositFollowerOptions;
+
+  constructor(options: DepositFollowerOptions) {
+    this.#options = options;
+  }
+
+  /** Reads one page of events; true when there were events (more may be waiting). */
+  async step(waitMs = this.#options.waitMs): Promise<boolean> {
+    const { db, ledger, segregatedAccount, faults } = this.#options;
+    const cursor = await readCursor(db, LEDGER_CURSOR);
+    const page = await ledger.events({ ...(cursor === undefined ? {} : { after: cursor }), limit: 200, waitMs });
+    if (page.events.length === 0) return false;
+    const matched: string[] = [];
+    const held: Array<[string, HoldReason]> = [];
+    await db.transaction(async (tx) => {
+      matched.length = 0;
+      held.length = 0;
+      await tx.query("INSERT INTO stablecoin.cursors (name, position) VALUES ($1, '') ON CONFLICT DO NOTHING", [LEDGER_CURSOR]);
+      const current = (await tx.query<{ position: string }>("SELECT position FROM stablecoin.cursors WHERE name = $1 FOR UPDATE", [LEDGER_CURSOR])).rows[0];
+      // Another process moved the cursor while we read: its transaction recorded these events already.
+      if ((current?.position || undefined) !== cursor) return;
+      for (const event of page.events) {
+        if (event.type !== "payment" || event.to !== segregatedAccount) continue;
+        const outcome = await recordDeposit(tx, event);
+        if (outcome?.mintId) matched.push(outcome.mintId);
+        if (outcome?.held) held.push([event.id, outcome.held]);
+      }
+      await tx.query("UPDATE stablecoin.cursors SET position = $2, updated_at = now() WHERE name = $1", [LEDGER_CURSOR, page.cursor]);
+      faults?.("deposit.before-commit");
+    });
+    for (const id of matched) this.#options.onMatched?.(id);
+    for (const [id, reason] of held) this.#options.onHeld?.(id, reason);
+    return true;
+  }
+}
+
+export async function readCursor(db: Database, name: string): Promise<string | undefined> {
+  const found = await db.query<{ position: string }>("SELECT position FROM stablecoin.cursors WHERE name = $1", [name]);
+  return found.rows[0]?.position || undefined;
+}

@@ -1,0 +1,465 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
+import type { Database } from "../persistence/database.ts";
+import { ApiError, errorSchema } from "../server/errors.ts";
+import { ExchangeError, EXCHANGE_STATUSES, mintedToday, requestedToday, type Exchange, type ExchangeStore } from "./exchanges.ts";
+import { formatKzt, kztSchema, parseKzt } from "./kzt.ts";
+import { cancelMint, getMint, listMints, MintError, requestMint, type MintRequest } from "./mint-flow.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+import { listRedemptions, retryRedemption, type Redemption } from "./redeem-flow.ts";
+import { MINT_STATES, REDEMPTION_STATES } from "./state-machines.ts";
+import type { StablecoinLedger } from "./stablecoin-ledger.ts";
+
+export interface StablecoinRouteOptions {
+  db: Database;
+  exchanges: ExchangeStore;
+  ledger: Pick<StablecoinLedger, "transfer">;
+  segregatedAccount: string;
+  rateLimiter: RateLimiter;
+  /** Called when a request may have work for the workers (wakes them). */
+  onChange?(): void;
+}
+
+const exchangeSchema = {
+  type: "object",
+  required: ["id", "name", "dtAccount", "evmAddresses", "perMintLimit", "dailyLimit", "status", "createdAt"],
+  properties: {
+    id: { type: "string" },
+    name: { type: "string" },
+    dtAccount: { type: "string" },
+    evmAddresses: { type: "array", items: { type: "string" } },
+    perMintLimit: kztSchema,
+    dailyLimit: kztSchema,
+    status: { type: "string", enum: [...EXCHANGE_STATUSES] },
+    createdAt: { type: "string", format: "date-time" },
+  },
+} as const;
+
+const mintSchema = {
+  type: "object",
+  required: ["id", "reference", "exchangeId", "amount", "toAddress", "state", "createdAt", "updatedAt"],
+  properties: {
+    id: { type: "string" },
+    reference: { type: "string" },
+    exchangeId: { type: "string" },
+    amount: kztSchema,
+    toAddress: { type: "string" },
+    state: { type: "string", enum: [...MINT_STATES] },
+    depositEventId: { type: ["string", "null"] },
+    mintedTxHash: { type: ["string", "null"] },
+    mintedBlock: { type: ["string", "null"] },
+    attempts: { type: "integer" },
+    failureCode: { type: ["string", "null"] },
+    failureMessage: { type: ["string", "null"] },
+    createdAt: { type: "string", format: "date-time" },
+    updatedAt: { type: "string", format: "date-time" },
+    depositedAt: { type: ["string", "null"], format: "date-time" },
+    mintedAt: { type: ["string", "null"], format: "date-time" },
+    payment: {
+      type: "object",
+      description: "How to fund the request: pay exactly this amount to this DT account with this reference",
+      properties: { toAccount: { type: "string" }, amount: kztSchema, reference: { type: "string" } },
+    },
+  },
+} as const;
+
+const redemptionSchema = {
+  type: "object",
+  required: ["id", "chainId", "txHash", "logIndex", "blockNumber", "holder", "amount", "dtAccount", "state"],
+  properties: {
+    id: { type: "string", description: "chainId:txHash:logIndex, the idempotency key of the payout" },
+    chainId: { type: "integer" },
+    txHash: { type: "string" },
+    logIndex: { type: "integer" },
+    blockNumber: { type: "string" },
+    blockHash: { type: "string" },
+    holder: { type: "string" },
+    amount: kztSchema,
+    dtAccount: { type: "string" },
+    exchangeId: { type: ["string", "null"] },
+    state: { type: "string", enum: [...REDEMPTION_STATES] },
+    payoutTransactionId: { type: ["string", "null"] },
+    failureCode: { type: ["string", "null"] },
+    failureMessage: { type: ["string", "null"] },
+    attempts: { type: "integer" },
+    createdAt: { type: "string", format: "date-time" },
+    paidAt: { type: ["string", "null"], format: "date-time" },
+  },
+} as const;
+
+const depositSchema = {
+  type: "object",
+  properties: {
+    eventId: { type: "string" },
+    ledgerTransactionId: { type: "string" },
+    fromAccount: { type: "string" },
+    amount: kztSchema,
+    reference: { type: "string" },
+    height: { type: "string" },
+    bookedAt: { type: "string", format: "date-time" },
+    status: { type: "string", enum: ["matched", "held", "returned"] },
+    holdReason: { type: ["string", "null"] },
+    mintId: { type: ["string", "null"] },
+    exchangeId: { type: ["string", "null"] },
+    returnTransactionId: { type: ["string", "null"] },
+  },
+} as const;
+
+const listQuery = {
+  type: "object",
+  properties: {
+    limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+    before: { type: "string", description: "id of the last item of the previous page" },
+    state: { type: "string" },
+  },
+  additionalProperties: false,
+} as const;
+
+const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 200 } } } as const;
+
+const exchangeJson = (exchange: Exchange) => ({
+  ...exchange,
+  perMintLimit: formatKzt(exchange.perMintLimit),
+  dailyLimit: formatKzt(exchange.dailyLimit),
+  createdAt: exchange.createdAt.toISOString(),
+});
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+function mintJson(mint: MintRequest, segregatedAccount: string) {
+  return {
+    ...mint,
+    amount: formatKzt(mint.amount),
+    mintedBlock: mint.mintedBlock === null ? null : mint.mintedBlock.toString(),
+    createdAt: mint.createdAt.toISOString(),
+    updatedAt: mint.updatedAt.toISOString(),
+    depositedAt: iso(mint.depositedAt),
+    mintedAt: iso(mint.mintedAt),
+    payment: { toAccount: segregatedAccount, amount: formatKzt(mint.amount), reference: mint.reference },
+  };
+}
+
+const redemptionJson = (redemption: Redemption) => ({
+  ...redemption,
+  blockNumber: redemption.blockNumber.toString(),
+  amount: formatKzt(redemption.amount),
+  createdAt: redemption.createdAt.toISOString(),
+  paidAt: iso(redemption.paidAt),
+});
+
+const MINT_ERROR_STATUS: Record<string, number> = {
+  EXCHANGE_SUSPENDED: 403,
+  OVER_PER_MINT_LIMIT: 422,
+  OVER_DAILY_LIMIT: 422,
+  ADDRESS_NOT_REGISTERED: 422,
+  MINT_NOT_FOUND: 404,
+  NOT_CANCELLABLE: 409,
+};
+const EXCHANGE_ERROR_STATUS: Record<string, number> = {
+  EXCHANGE_NOT_FOUND: 404,
+  INVALID_EVM_ADDRESS: 400,
+  INVALID_LIMITS: 400,
+  DT_ACCOUNT_TAKEN: 409,
+  EXCHANGE_ID_TAKEN: 409,
+};
+
+function asApiError(error: unknown): unknown {
+  if (error instanceof MintError) return new ApiError(MINT_ERROR_STATUS[error.code] ?? 400, error.code, error.message);
+  if (error instanceof ExchangeError) return new ApiError(EXCHANGE_ERROR_STATUS[error.code] ?? 400, error.code, error.message);
+  if (error instanceof Error && (error as { code?: string }).code === "INVALID_AMOUNT") return new ApiError(400, "INVALID_AMOUNT", error.message);
+  return error;
+}
+
+/**
+ * Exchange and operator API of the stablecoin. Exchanges see and act on their own requests only; the
+ * operator onboards exchanges, sees everything and deals with held deposits and failed redemptions.
+ */
+export function stablecoinRoutes(options: StablecoinRouteOptions) {
+  const { db, exchanges, segregatedAccount } = options;
+
+  async function callerExchange(request: FastifyRequest): Promise<Exchange | undefined> {
+    const principal = request.principal!;
+    if (principal.role !== "exchange") return undefined;
+    const exchange = await exchanges.byPrincipal(principal.id);
+    if (!exchange) throw new ApiError(403, "NOT_AN_EXCHANGE", "this principal is not linked to an onboarded exchange");
+    return exchange;
+  }
+
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.addHook("preHandler", options.rateLimiter.hook());
+    app.setErrorHandler((error, _request, reply) => {
+      throw asApiError(error);
+      return reply;
+    });
+
+    // ---- operator: exchanges --------------------------------------------------------------------------
+    app.post(
+      "/stablecoin/exchanges",
+      {
+        config: { access: ["operator"] },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Onboard an exchange: creates its principal and returns its API key once",
+          body: {
+            type: "object",
+            required: ["name", "dtAccount", "evmAddresses", "perMintLimit", "dailyLimit"],
+            additionalProperties: false,
+            properties: {
+              id: { type: "string", pattern: "^[a-z0-9_-]{3,40}$" },
+              name: { type: "string", minLength: 1, maxLength: 140 },
+              dtAccount: { type: "string", minLength: 1, maxLength: 64 },
+              evmAddresses: { type: "array", minItems: 1, maxItems: 20, items: { type: "string" } },
+              perMintLimit: kztSchema,
+              dailyLimit: kztSchema,
+            },
+          },
+          response: {
+            201: {
+              type: "object",
+              properties: { exchange: exchangeSchema, credentials: { type: "object", properties: { principal: { type: "string" }, credentialId: { type: "string" }, apiKey: { type: "string" } } } },
+            },
+            400: errorSchema,
+            409: errorSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body as { id?: string; name: string; dtAccount: string; evmAddresses: string[]; perMintLimit: string; dailyLimit: string };
+        const onboarded = await exchanges.onboard({
+          ...(body.id ? { id: body.id } : {}),
+          name: body.name,
+          dtAccount: body.dtAccount,
+          evmAddresses: body.evmAddresses,
+          perMintLimit: parseKzt(body.perMintLimit),
+          dailyLimit: parseKzt(body.dailyLimit),
+        });
+        request.log.info({ event: "stablecoin.exchange_onboarded", exchange: onboarded.exchange.id, credential: onboarded.credentialId }, "exchange onboarded");
+        return reply.status(201).send({
+          exchange: exchangeJson(onboarded.exchange),
+          credentials: { principal: onboarded.exchange.principalId, credentialId: onboarded.credentialId, apiKey: onboarded.apiKey },
+        });
+      },
+    );
+
+    app.get(
+      "/stablecoin/exchanges",
+      { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "List exchanges", response: { 200: { type: "object", properties: { exchanges: { type: "array", items: exchangeSchema } } } } } },
+      async () => ({ exchanges: (await exchanges.list()).map(exchangeJson) }),
+    );
+
+    app.patch(
+      "/stablecoin/exchanges/:id",
+      {
+        config: { access: ["operator"] },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Change an exchange's status, limits or addresses",
+          params: idParams,
+          body: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              status: { type: "string", enum: [...EXCHANGE_STATUSES] },
+              perMintLimit: kztSchema,
+              dailyLimit: kztSchema,
+              evmAddresses: { type: "array", minItems: 1, maxItems: 20, items: { type: "string" } },
+            },
+          },
+          response: { 200: exchangeSchema, 400: errorSchema, 404: errorSchema },
+        },
+      },
+      async (request) => {
+        const body = request.body as { status?: "active" | "suspended"; perMintLimit?: string; dailyLimit?: string; evmAddresses?: string[] };
+        const updated = await exchanges.update((request.params as { id: string }).id, {
+          ...(body.status ? { status: body.status } : {}),
+          ...(body.perMintLimit ? { perMintLimit: parseKzt(body.perMintLimit) } : {}),
+          ...(body.dailyLimit ? { dailyLimit: parseKzt(body.dailyLimit) } : {}),
+          ...(body.evmAddresses ? { evmAddresses: body.evmAddresses } : {}),
+        });
+        return exchangeJson(updated);
+      },
+    );
+
+    // ---- exchange: its own profile -----------------------------------------------------------------------
+    app.get(
+      "/stablecoin/exchange",
+      {
+        config: { access: ["exchange"] },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "The calling exchange: limits and today's use",
+          response: { 200: { type: "object", properties: { exchange: exchangeSchema, today: { type: "object", properties: { requested: kztSchema, minted: kztSchema } } } } },
+        },
+      },
+      async (request) => {
+        const exchange = (await callerExchange(request))!;
+        const now = new Date();
+        return {
+          exchange: exchangeJson(exchange),
+          today: { requested: formatKzt(await requestedToday(db, exchange.id, now)), minted: formatKzt(await mintedToday(db, exchange.id, now)) },
+        };
+      },
+    );
+
+    // ---- mints ---------------------------------------------------------------------------------------------
+    app.post(
+      "/stablecoin/mints",
+      {
+        config: { access: ["exchange"] },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Ask for a mint; then pay the DT into the segregated wallet with the returned reference",
+          body: { type: "object", required: ["amount"], additionalProperties: false, properties: { amount: kztSchema, toAddress: { type: "string" } } },
+          response: { 201: mintSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema, 429: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const exchange = (await callerExchange(request))!;
+        const body = request.body as { amount: string; toAddress?: string };
+        const amount = parseKzt(body.amount);
+        if (amount <= 0n) throw new ApiError(400, "INVALID_AMOUNT", "the amount must be positive");
+        const mint = await requestMint(db, exchange, amount, body.toAddress);
+        request.log.info({ event: "stablecoin.mint_requested", mint: mint.id, exchange: exchange.id, amount: mint.amount.toString() }, "mint requested");
+        return reply.status(201).send(mintJson(mint, segregatedAccount));
+      },
+    );
+
+    app.get(
+      "/stablecoin/mints",
+      {
+        config: { access: ["exchange", "operator"] },
+        schema: { tags: ["stablecoin"], summary: "Mint requests (an exchange sees its own)", querystring: listQuery, response: { 200: { type: "object", properties: { mints: { type: "array", items: mintSchema } } } } },
+      },
+      async (request) => {
+        const exchange = await callerExchange(request);
+        const query = request.query as { limit: number; before?: string; state?: string };
+        const mints = await listMints(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
+        return { mints: mints.map((mint) => mintJson(mint, segregatedAccount)) };
+      },
+    );
+
+    app.get(
+      "/stablecoin/mints/:id",
+      { config: { access: ["exchange", "operator"] }, schema: { tags: ["stablecoin"], summary: "One mint request", params: idParams, response: { 200: mintSchema, 404: errorSchema } } },
+      async (request) => {
+        const exchange = await callerExchange(request);
+        const mint = await getMint(db, (request.params as { id: string }).id);
+        // Another exchange's request answers exactly like a missing one.
+        if (!mint || (exchange && mint.exchangeId !== exchange.id)) throw new ApiError(404, "MINT_NOT_FOUND", "no such mint request");
+        return mintJson(mint, segregatedAccount);
+      },
+    );
+
+    app.post(
+      "/stablecoin/mints/:id/cancel",
+      { config: { access: ["exchange"] }, schema: { tags: ["stablecoin"], summary: "Cancel a request that has not been paid", params: idParams, response: { 200: mintSchema, 404: errorSchema, 409: errorSchema } } },
+      async (request) => {
+        const exchange = (await callerExchange(request))!;
+        return mintJson(await cancelMint(db, exchange.id, (request.params as { id: string }).id), segregatedAccount);
+      },
+    );
+
+    // ---- redemptions -------------------------------------------------------------------------------------
+    app.get(
+      "/stablecoin/redemptions",
+      {
+        config: { access: ["exchange", "operator"] },
+        schema: { tags: ["stablecoin"], summary: "Redemptions seen on chain and their DT payouts (an exchange sees its own)", querystring: listQuery, response: { 200: { type: "object", properties: { redemptions: { type: "array", items: redemptionSchema } } } } },
+      },
+      async (request) => {
+        const exchange = await callerExchange(request);
+        const query = request.query as { limit: number; before?: string; state?: string };
+        const redemptions = await listRedemptions(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
+        return { redemptions: redemptions.map(redemptionJson) };
+      },
+    );
+
+    app.post(
+      "/stablecoin/redemptions/:id/retry",
+      { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "Try a failed DT payout again", params: idParams, response: { 202: { type: "object", properties: { id: { type: "string" }, state: { type: "string" } } }, 409: errorSchema } } },
+      async (request, reply) => {
+        const id = (request.params as { id: string }).id;
+        if (!(await retryRedemption(db, id))) throw new ApiError(409, "NOT_FAILED", `redemption ${id} is not in the failed state`);
+        options.onChange?.();
+        return reply.status(202).send({ id, state: "confirmed" });
+      },
+    );
+
+    // ---- operator: deposits --------------------------------------------------------------------------------
+    app.get(
+      "/stablecoin/deposits",
+      {
+        config: { access: ["operator"] },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "DT deposits into the segregated wallet (status=held: those waiting for an operator)",
+          querystring: { type: "object", properties: { status: { type: "string", enum: ["matched", "held", "returned"] }, limit: { type: "integer", minimum: 1, maximum: 500, default: 100 } }, additionalProperties: false },
+          response: { 200: { type: "object", properties: { deposits: { type: "array", items: depositSchema } } } },
+        },
+      },
+      async (request) => {
+        const query = request.query as { status?: string; limit: number };
+        const rows = await db.query<Record<string, unknown>>(
+          "SELECT * FROM stablecoin.deposits WHERE ($1::text IS NULL OR status = $1) ORDER BY booked_at DESC, event_id LIMIT $2",
+          [query.status ?? null, query.limit],
+        );
+        return { deposits: rows.rows.map(depositJson) };
+      },
+    );
+
+    app.post(
+      "/stablecoin/deposits/:id/return",
+      {
+        config: { access: ["operator"] },
+        schema: { tags: ["stablecoin"], summary: "Pay a held deposit back to its sender", params: idParams, response: { 200: depositSchema, 404: errorSchema, 409: errorSchema, 502: errorSchema } },
+      },
+      async (request) => {
+        const id = (request.params as { id: string }).id;
+        const row = (await db.query<Record<string, unknown>>("SELECT * FROM stablecoin.deposits WHERE event_id = $1", [id])).rows[0];
+        if (!row) throw new ApiError(404, "DEPOSIT_NOT_FOUND", `no deposit ${id}`);
+        if (row["status"] !== "held") throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} is ${String(row["status"])}`);
+        // Outside any database transaction (the embedded ledger may share the gateway's PGlite). The event id
+        // keys the return, so a repeated or concurrent request gets the same payment back, never a second.
+        let receipt: { transactionId: string };
+        try {
+          receipt = await options.ledger.transfer({
+            idempotencyKey: `deposit-return:${id}`,
+            from: segregatedAccount,
+            to: String(row["from_account"]),
+            amount: BigInt(row["amount"] as bigint),
+            reference: `RETURN ${String(row["reference"]).slice(0, 100)}`,
+          });
+        } catch (error) {
+          if (isDtLedgerError(error)) throw new ApiError(502, `DT_${error.code}`, `the DT ledger refused the return: ${error.message}`);
+          throw error;
+        }
+        const updated = await db.query<Record<string, unknown>>(
+          "UPDATE stablecoin.deposits SET status = 'returned', return_transaction_id = $2, updated_at = now() WHERE event_id = $1 AND status = 'held' RETURNING *",
+          [id, receipt.transactionId],
+        );
+        if (!updated.rows[0]) throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} was returned by another request`);
+        const returned = updated.rows[0];
+        request.log.info({ event: "stablecoin.deposit_returned", deposit: id }, "held deposit returned");
+        options.onChange?.();
+        return depositJson(returned);
+      },
+    );
+  };
+}
+
+function depositJson(row: Record<string, unknown>) {
+  return {
+    eventId: row["event_id"],
+    ledgerTransactionId: row["ledger_transaction_id"],
+    fromAccount: row["from_account"],
+    amount: formatKzt(BigInt(row["amount"] as bigint)),
+    reference: row["reference"],
+    height: String(row["height"]),
+    bookedAt: (row["booked_at"] as Date).toISOString(),
+    status: row["status"],
+    holdReason: row["hold_reason"] ?? null,
+    mintId: row["mint_id"] ?? null,
+    exchangeId: row["exchange_id"] ?? null,
+    returnTransactionId: row["return_transaction_id"] ?? null,
+  };
+}

@@ -1,0 +1,213 @@
+import {
+  createPublicClient,
+  defineChain,
+  encodeFunctionData,
+  getAddress,
+  http,
+  keccak256,
+  TransactionReceiptNotFoundError,
+  type Address,
+  type Hex,
+  type PublicClient,
+  type TransactionReceipt,
+} from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { tengeStablecoinAbi } from "../evm/generated/contracts.ts";
+import type { CollateralStatement } from "./../proof-of-collateral/collateral-statement.ts";
+
+export interface TokenChainOptions {
+  rpcUrl: string;
+  token: Address;
+  /** The minter's key: signs mint transactions; never logged. Absent on read-only gateways. */
+  minterKey?: Hex;
+  /** Gas limit of a mint transaction (fixed, so signing needs no estimate that could revert). */
+  mintGasLimit?: bigint;
+  /** Poll interval of the RPC client. */
+  pollingIntervalMs?: number;
+}
+
+export interface Fees {
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+}
+
+export interface SignedMint {
+  hash: Hex;
+  raw: Hex;
+  nonce: bigint;
+  fees: Fees;
+}
+
+/** A Redeemed log as the chain reported it. */
+export interface RedeemedLog {
+  txHash: Hex;
+  logIndex: number;
+  blockNumber: bigint;
+  blockHash: Hex;
+  holder: Address;
+  amount: bigint;
+  dtAccount: string;
+}
+
+/**
+ * The stablecoin token on its chain, as the mint and redeem flows use it: reads at a block, the
+ * minter's offline-signed transactions (signed first, recorded, then sent), receipts and Redeemed logs.
+ */
+export class TokenChain {
+  readonly client: PublicClient;
+  readonly token: Address;
+  readonly chainId: number;
+  readonly #minter: PrivateKeyAccount | undefined;
+  readonly #gasLimit: bigint;
+
+  private constructor(client: PublicClient, token: Address, chainId: number, minter: PrivateKeyAccount | undefined, gasLimit: bigint) {
+    this.client = client;
+    this.token = token;
+    this.chainId = chainId;
+    this.#minter = minter;
+    this.#gasLimit = gasLimit;
+  }
+
+  static async connect(options: TokenChainOptions): Promise<TokenChain> {
+    const probe = createPublicClient({ transport: http(options.rpcUrl) });
+    const chainId = await probe.getChainId();
+    const chain = defineChain({
+      id: chainId,
+      name: `chain ${chainId}`,
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [options.rpcUrl] } },
+    });
+    const client = createPublicClient({ chain, transport: http(options.rpcUrl), pollingInterval: options.pollingIntervalMs ?? 250 });
+    const minter = options.minterKey ? privateKeyToAccount(options.minterKey) : undefined;
+    return new TokenChain(client as PublicClient, getAddress(options.token), chainId, minter, options.mintGasLimit ?? 400_000n);
+  }
+
+  get minterAddress(): Address {
+    if (!this.#minter) throw new Error("no minter key configured (STABLECOIN_MINTER_KEY)");
+    return this.#minter.address;
+  }
+
+  head(): Promise<bigint> {
+    return this.client.getBlockNumber({ cacheTime: 0 });
+  }
+
+  async totalSupply(blockNumber?: bigint): Promise<bigint> {
+    return this.client.readContract({ address: this.token, abi: tengeStablecoinAbi, functionName: "totalSupply", ...(blockNumber === undefined ? {} : { blockNumber }) });
+  }
+
+  /** The latest statement the token accepted: collateral, DT ledger height and timestamp. */
+  async acceptedStatement(): Promise<{ balance: bigint; height: bigint; timestamp: bigint }> {
+    const [balance, height, timestamp] = await this.client.readContract({
+      address: this.token,
+      abi: tengeStablecoinAbi,
+      functionName: "latestCollateralStatement",
+    });
+    return { balance, height, timestamp };
+  }
+
+  async maxStatementAge(): Promise<bigint> {
+    return this.client.readContract({ address: this.token, abi: tengeStablecoinAbi, functionName: "maxStatementAge" });
+  }
+
+  async collateralSigner(): Promise<Address> {
+    return this.client.readContract({ address: this.token, abi: tengeStablecoinAbi, functionName: "collateralSigner" });
+  }
+
+  /** The minter's transaction count: mined only (`latest`) or with its pending transactions. */
+  nonce(blockTag: "latest" | "pending"): Promise<number> {
+    return this.client.getTransactionCount({ address: this.minterAddress, blockTag });
+  }
+
+  async fees(): Promise<Fees> {
+    const estimate = await this.client.estimateFeesPerGas();
+    return { maxFeePerGas: estimate.maxFeePerGas, maxPriorityFeePerGas: estimate.maxPriorityFeePerGas };
+  }
+
+  /**
+   * Signs (does not send) a mint of `amount` tiyn to `to`: with the statement when one is given
+   * (`mintWithCollateralStatement`, statement and mint in one transaction), else a plain `mint` that relies
+   * on the statement an earlier transaction of this minter puts on chain first.
+   */
+  async signMint(parameters: {
+    to: Address;
+    amount: bigint;
+    nonce: bigint;
+    fees: Fees;
+    statement?: { statement: CollateralStatement; signature: Hex };
+  }): Promise<SignedMint> {
+    if (!this.#minter) throw new Error("no minter key configured (STABLECOIN_MINTER_KEY)");
+    const data = parameters.statement
+      ? encodeFunctionData({
+          abi: tengeStablecoinAbi,
+          functionName: "mintWithCollateralStatement",
+          args: [parameters.statement.statement, parameters.statement.signature, parameters.to, parameters.amount],
+        })
+      : encodeFunctionData({ abi: tengeStablecoinAbi, functionName: "mint", args: [parameters.to, parameters.amount] });
+    const raw = await this.#minter.signTransaction({
+      type: "eip1559",
+      chainId: this.chainId,
+      to: this.token,
+      data,
+      nonce: Number(parameters.nonce),
+      gas: this.#gasLimit,
+      maxFeePerGas: parameters.fees.maxFeePerGas,
+      maxPriorityFeePerGas: parameters.fees.maxPriorityFeePerGas,
+      value: 0n,
+    });
+    return { hash: keccak256(raw), raw, nonce: parameters.nonce, fees: parameters.fees };
+  }
+
+  /**
+   * Sends a signed transaction. Sending the same bytes again is harmless: "already known" and "nonce too
+   * low" only mean the chain has it (or its nonce is used), which reconciliation by receipt sorts out.
+   */
+  async broadcast(raw: Hex): Promise<void> {
+    try {
+      await this.client.sendRawTransaction({ serializedTransaction: raw });
+    } catch (error) {
+      const text = String((error as Error).message).toLowerCase();
+      if (text.includes("already known") || text.includes("nonce too low") || text.includes("already imported") || text.includes("known transaction")) {
+        return;
+      }
+      throw error;
+    }
+  }
+
+  async receipt(hash: Hex): Promise<TransactionReceipt | undefined> {
+    try {
+      return await this.client.getTransactionReceipt({ hash });
+    } catch (error) {
+      if (error instanceof TransactionReceiptNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async blockHash(blockNumber: bigint): Promise<Hex | undefined> {
+    try {
+      const block = await this.client.getBlock({ blockNumber });
+      return block.hash ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async redeemedLogs(fromBlock: bigint, toBlock: bigint): Promise<RedeemedLog[]> {
+    const logs = await this.client.getContractEvents({
+      address: this.token,
+      abi: tengeStablecoinAbi,
+      eventName: "Redeemed",
+      fromBlock,
+      toBlock,
+      strict: true,
+    });
+    return logs.map((log) => ({
+      txHash: log.transactionHash,
+      logIndex: log.logIndex,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      holder: getAddress(log.args.holder),
+      amount: log.args.amount,
+      dtAccount: log.args.dtAccount,
+    }));
+  }
+}

@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Hex } from "viem";
+import { privateKeyToAddress } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inProcessDtLedger } from "../../src/dt-ledger/in-process-adapter.ts";
+import { gatewayMigrations } from "../../src/gateway/components.ts";
+import { startEmbeddedStack, type EmbeddedStack } from "../../src/gateway/embedded.ts";
+import { identityRoutes } from "../../src/identity/routes.ts";
+import { IdentityStore } from "../../src/identity/store.ts";
+import { migrate } from "../../src/persistence/migrations.ts";
+import { verifyAttestation } from "../../src/proof-of-collateral/page/verify-attestation.js";
+import { buildGatewayApp } from "../../src/server/app.ts";
+import { createLogger } from "../../src/server/logger.ts";
+import { createMetricsRegistry } from "../../src/server/metrics.ts";
+import { createStablecoinComponent, type StablecoinComponent } from "../../src/stablecoin/component.ts";
+import { ensureDemoExchange } from "../../src/stablecoin/exchanges.ts";
+import { attestationKey, loadStablecoinEnvironment } from "../../src/stablecoin/stablecoin-config.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { eventually } from "./support.ts";
+
+/**
+ * The component wired onto the embedded stack exactly as `npm start` should do it (see the wiring in
+ * docs/stablecoin.md): the embedded DT ledger shares the gateway's database, the demo exchange is the
+ * Kazakhstan Stock Exchange's DT account, and a mint goes through end to end.
+ */
+describe("stablecoin on the embedded stack", () => {
+  let testDb: TestDatabase;
+  let embedded: EmbeddedStack;
+  let stablecoin: StablecoinComponent;
+  let app: Awaited<ReturnType<typeof buildGatewayApp>>;
+  let exchangeApiKey: string;
+  const dataDir = mkdtempSync(join(tmpdir(), "tg-embedded-stablecoin-"));
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    const db = testDb.db;
+    await migrate(db, gatewayMigrations());
+    embedded = await startEmbeddedStack({ db, directory: join(dataDir, "embedded"), chainHost: "127.0.0.1", chainPort: 0 });
+    const logger = createLogger("warn");
+    const metrics = createMetricsRegistry();
+    const environment = loadStablecoinEnvironment({});
+    stablecoin = await createStablecoinComponent({
+      db,
+      logger,
+      metrics,
+      ledger: embedded.gatewayLedger,
+      chain: {
+        rpcUrl: embedded.chain.rpcUrl,
+        token: embedded.deployment.contracts.TengeStablecoin.address,
+        minterKey: environment.minterKey ?? embedded.keys.minter,
+        startBlock: embedded.deployment.contracts.TengeStablecoin.blockNumber,
+      },
+      segregatedAccount: embedded.deployment.stablecoin.segregatedAccount,
+      attestationKey: attestationKey(environment, dataDir),
+      publicRpcUrl: environment.publicRpcUrl ?? embedded.chain.rpcUrl,
+      settings: { ...environment.settings, pollMs: 50 },
+    });
+    const demo = await ensureDemoExchange(stablecoin.exchanges, {
+      dtAccount: embedded.demo.accounts.kase.id,
+      evmAddress: privateKeyToAddress(embedded.chain.accounts[3] as Hex),
+    });
+    exchangeApiKey = demo.apiKey!;
+    app = await buildGatewayApp({
+      db,
+      logger,
+      metrics,
+      migrationSets: gatewayMigrations(),
+      bodyLimitBytes: 1024 * 1024,
+      signatureMaxSkewSeconds: 300,
+      readiness: [...embedded.readiness, ...stablecoin.readiness],
+      features: [identityRoutes(new IdentityStore(db)), ...stablecoin.routes],
+    });
+    stablecoin.start();
+  });
+  afterAll(async () => {
+    await stablecoin?.stop();
+    await app?.close();
+    await embedded?.stop();
+    await testDb?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("mints for the demo exchange's DT deposit and publishes a verifiable attestation", async () => {
+    const created = await app.inject({ method: "POST", url: "/stablecoin/mints", headers: { authorization: `Bearer ${exchangeApiKey}` }, payload: { amount: "1000.00" } });
+    expect(created.statusCode).toBe(201);
+    const mint = created.json();
+    // The exchange's bank pays from the exchange's DT account into the segregated wallet.
+    const halyk = inProcessDtLedger(embedded.dtLedger, embedded.demo.participants.halyk.id);
+    await halyk.transfer({ idempotencyKey: "demo-deposit", from: embedded.demo.accounts.kase.id, to: mint.payment.toAccount, amount: 100_000n, reference: mint.reference });
+    await eventually(async () => {
+      const reply = await app.inject({ method: "GET", url: `/stablecoin/mints/${mint.id}`, headers: { authorization: `Bearer ${exchangeApiKey}` } });
+      return reply.json().state === "minted" ? true : undefined;
+    }, "the mint");
+    const document = await eventually(async () => {
+      const reply = await app.inject({ method: "GET", url: "/proof-of-collateral" });
+      return reply.statusCode === 200 && reply.json().attestation.supply.totalSupply === "100000" ? reply.json() : undefined;
+    }, "the attestation");
+    expect((await verifyAttestation(document, { rpcUrl: embedded.chain.rpcUrl })).verified).toBe(true);
+    const ready = await app.inject({ method: "GET", url: "/readyz" });
+    expect(ready.statusCode).toBe(200);
+  });
+});

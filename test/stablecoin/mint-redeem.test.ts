@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestMint, getMint } from "../../src/stablecoin/mint-flow.ts";
+import { createStablecoinWorld, type StablecoinWorld } from "./support.ts";
+
+describe("mint and redeem against the embedded DT ledger and a real EVM", () => {
+  let world: StablecoinWorld;
+  beforeAll(async () => {
+    world = await createStablecoinWorld();
+  });
+  afterAll(() => world.close());
+
+  it("mints exactly the deposited amount to the exchange once its DT reaches the segregated wallet", async () => {
+    const request = await requestMint(world.db, world.exchange, 150_000n);
+    expect(request.state).toBe("awaiting_deposit");
+    await world.deposit(request.reference, 150_000n);
+    expect(await world.follower().step()).toBe(true);
+    expect((await getMint(world.db, request.id))?.state).toBe("deposited");
+    await world.mintWorker().drain();
+    const done = await getMint(world.db, request.id);
+    expect(done?.state).toBe("minted");
+    expect(await world.supply()).toBe(150_000n);
+    expect(await world.collateral()).toBe(150_000n);
+  });
+
+  it("pays DT for a confirmed Redeemed log, once", async () => {
+    const before = await world.dtBalance(world.exchange.dtAccount);
+    await world.redeem(50_000n);
+    const worker = world.redeemWorker();
+    await worker.drain();
+    await world.mineBlocks(2);
+    await worker.drain();
+    await world.redeemWorker().drain();
+    expect(await world.dtBalance(world.exchange.dtAccount)).toBe(before + 50_000n);
+    expect(await world.supply()).toBe(100_000n);
+    expect(await world.collateral()).toBe(100_000n);
+  });
+});
