@@ -13,6 +13,7 @@ import { buildGatewayApp, type FeatureRoutes } from "../server/app.ts";
 import type { ReadinessCheck } from "../server/health.ts";
 import { createLogger, type Logger } from "../server/logger.ts";
 import { createMetricsRegistry } from "../server/metrics.ts";
+import { startEmbeddedPvp } from "../pvp/embedded.ts";
 import { createStablecoinComponent } from "../stablecoin/component.ts";
 import { ensureDemoExchange } from "../stablecoin/exchanges.ts";
 import { requestMint } from "../stablecoin/mint-flow.ts";
@@ -117,6 +118,26 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           amount: DEMO_MINT_TIYN,
           reference: mint.reference,
         });
+      };
+      // PvP: the DT leg on the embedded DT ledger, the foreign leg an ERC-20 demo CBDC behind the HTLC contract.
+      const pvp = await startEmbeddedPvp({
+        db,
+        dtLedger: embedded.gatewayLedger,
+        rpcUrl: embedded.chain.rpcUrl,
+        chainId: embedded.chain.chainId,
+        hashTimeLock: embedded.deployment.contracts.HashTimeLock.address,
+        foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
+        issuerKey: embedded.keys.deployer,
+        foreignPayerKey: embedded.keys.htlcOperator,
+        logger,
+      });
+      features.push({ ...pvp.component, routes: [pvp.component.routes] });
+      credentials["pvp"] = {
+        foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
+        foreignPayer: pvp.foreignPayer,
+        foreignBeneficiary: privateKeyToAddress(embedded.chain.accounts[4] as Hex),
+        dtPayer: embedded.demo.accounts.aigerim.id,
+        dtBeneficiary: embedded.demo.accounts.coffeeShop.id,
       };
       credentials["dtLedger"] = { participants: embedded.demo.participants, accounts: embedded.demo.accounts };
       links["demo credentials"] = writeDemoCredentials(config.dataDir, credentials);

@@ -104,7 +104,7 @@ describe("tenge-gateway start", () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     const checks = ((await ready.json()) as { checks: { name: string; ok: boolean }[] }).checks;
-    expect(checks).toEqual(["database", "migrations", "dt-ledger", "evm-chain", "stablecoin-chain"].map((name) => ({ name, ok: true })));
+    expect(checks).toEqual(["database", "migrations", "dt-ledger", "evm-chain", "stablecoin-chain", "pvp leg dt", "pvp leg evm"].map((name) => ({ name, ok: true })));
     // The demo mint is minted by the gateway's own workers and attested: supply equals the DT collateral.
     let attested: { collateral: { balance: string }; supply: { totalSupply: string } } | undefined;
     for (let attempt = 0; attempt < 100 && attested?.supply.totalSupply !== "100000000"; attempt++) {
