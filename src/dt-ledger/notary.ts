@@ -41,17 +41,21 @@ export async function selectInputs(tx: Queryable, accountId: string, amount: big
     }
     if (batch.rows.length < BATCH) break;
   }
-  // The unlocked tokens are not enough: wait for the ones other transactions hold.
-  const waited = await tx.query<{ id: bigint; amount: bigint }>(
-    `SELECT id, amount FROM dt_ledger.tokens
-      WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL AND NOT (id = ANY($2::bigint[]))
-      ORDER BY amount DESC FOR UPDATE`,
-    [accountId, chosen.map((token) => token.id.toString())],
-  );
-  for (const row of waited.rows) {
-    chosen.push(row);
-    total += row.amount;
-    if (total >= amount) return chosen;
+  // The unlocked tokens are not enough: wait for the ones other transactions hold. A token another payment
+  // spent while we waited drops out, but its change token was created after this statement began and is
+  // not visible to it, so a second statement (a fresh snapshot under READ COMMITTED) looks again.
+  for (let round = 0; round < 2; round++) {
+    const waited = await tx.query<{ id: bigint; amount: bigint }>(
+      `SELECT id, amount FROM dt_ledger.tokens
+        WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL AND NOT (id = ANY($2::bigint[]))
+        ORDER BY amount DESC FOR UPDATE`,
+      [accountId, chosen.map((token) => token.id.toString())],
+    );
+    for (const row of waited.rows) {
+      chosen.push(row);
+      total += row.amount;
+      if (total >= amount) return chosen;
+    }
   }
   throw new DtLedgerError("INSUFFICIENT_FUNDS", `account ${accountId} has less than ${amount} tiyn available`);
 }

@@ -62,6 +62,29 @@ describe(`concurrent spending (${testEngine})`, () => {
     await notaryIsConsistent();
   });
 
+  it("lets both of two payments from one token through when the token covers both (the second spends the change)", async () => {
+    for (let round = 0; round < 5; round++) {
+      const [payer] = await fundedAccounts(1, 1, 1_000n);
+      const [payeeA, payeeB] = await fundedAccounts(2, 0, 0n, BANK_B);
+      const { hashLock } = newSecret();
+      const outcomes = await Promise.allSettled([
+        first.transfer(BANK_A, { idempotencyKey: key(), from: payer!, to: payeeA!, amount: 300n, reference: "" }),
+        second.hold(BANK_A, {
+          idempotencyKey: key(),
+          from: payer!,
+          beneficiary: payeeB!,
+          amount: 400n,
+          condition: { hashLock },
+          expiresAt: new Date(clock.now().getTime() + 60_000),
+          reference: "",
+        }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "fulfilled"]);
+      expect(await first.balance(NBK, payer!)).toMatchObject({ available: 300n, held: 400n });
+    }
+    await notaryIsConsistent();
+  });
+
   it("conserves supply and loses no update under many concurrent payments and holds from the same accounts", async () => {
     const accounts = await fundedAccounts(4, 6, 1_000n);
     const supplyBefore = (await first.monitoring(NBK)).supply;
