@@ -37,6 +37,23 @@ export interface GatewayAppOptions {
 export const XML_CONTENT_TYPES = ["application/xml", "text/xml"];
 
 /**
+ * Replaces fastify's body parsers with a JSON parser that keeps the exact bytes in `request.rawBody`
+ * (request signatures cover them); malformed JSON is 400 INVALID_JSON. Shared by every HTTP service here.
+ */
+export function installJsonBodyParser(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString("utf8")));
+    } catch {
+      done(Object.assign(new Error("the body is not valid JSON"), { statusCode: 400, code: "INVALID_JSON" }), undefined);
+    }
+  });
+}
+
+/**
  * The gateway's HTTP server: JSON and XML bodies (raw bytes kept for signatures), access control on every
  * route, errors as `{ code, message }`, OpenAPI at /docs/json with a UI at /docs, metrics, health.
  */
@@ -49,16 +66,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
   });
 
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body: Buffer, done) => {
-    request.rawBody = body;
-    if (body.length === 0) return done(null, undefined);
-    try {
-      done(null, JSON.parse(body.toString("utf8")));
-    } catch {
-      done(Object.assign(new Error("the body is not valid JSON"), { statusCode: 400, code: "INVALID_JSON" }), undefined);
-    }
-  });
+  installJsonBodyParser(app);
   app.addContentTypeParser(XML_CONTENT_TYPES, { parseAs: "buffer" }, (request, body: Buffer, done) => {
     request.rawBody = body;
     done(null, body.toString("utf8"));

@@ -6,6 +6,7 @@ import { SignatureError, ed25519PublicKey, verifyRequest } from "../../identity/
 import { DtLedgerError, type DtLedgerErrorCode, type ReleaseRequest } from "../../ledger/dt-ledger-port.ts";
 import type { Queryable } from "../../persistence/database.ts";
 import { ApiError, errorSchema, installErrorHandler } from "../../server/errors.ts";
+import { installJsonBodyParser } from "../../server/app.ts";
 import type { Logger } from "../../server/logger.ts";
 import type { DtLedger } from "../ledger.ts";
 import {
@@ -77,16 +78,7 @@ export async function buildDtLedgerApp(options: DtLedgerServiceOptions): Promise
     forceCloseConnections: "idle",
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
   });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body: Buffer, done) => {
-    request.rawBody = body;
-    if (body.length === 0) return done(null, undefined);
-    try {
-      done(null, JSON.parse(body.toString("utf8")));
-    } catch {
-      done(Object.assign(new Error("the body is not valid JSON"), { statusCode: 400, code: "INVALID_JSON" }), undefined);
-    }
-  });
+  installJsonBodyParser(app);
   installErrorHandler(app);
   await app.register(swagger, {
     openapi: {
