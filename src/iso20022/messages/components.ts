@@ -1,4 +1,4 @@
-import { group, list, optionalAmount, optionalGroup, optionalText, text, textList } from "../model/fields.ts";
+import { amount, group, list, optionalAmount, optionalGroup, optionalText, text, textList } from "../model/fields.ts";
 
 /** A financial institution (BranchAndFinancialInstitutionIdentification6): BIC first, as CBPR+ wants. */
 export const agentShape = {
@@ -79,4 +79,22 @@ export const entryShape = {
     interbankSettlementDate: optionalText("RltdDts/IntrBkSttlmDt"),
     remittanceInformation: textList("RmtInf/Ustrd"),
   }),
+};
+
+/** GrpHdr of the credit transfers (pacs.008, pacs.009): one message, how many transactions, how settled. */
+export const creditTransferGroupHeaderShape = {
+  messageId: text("MsgId"),
+  createdAt: text("CreDtTm"),
+  numberOfTransactions: text("NbOfTxs"),
+  settlementMethod: text("SttlmInf/SttlmMtd"),
+};
+
+/** PmtId and the interbank amount and date every credit transfer transaction carries. */
+export const creditTransferPaymentShape = {
+  instructionId: optionalText("PmtId/InstrId"),
+  endToEndId: text("PmtId/EndToEndId"),
+  transactionId: optionalText("PmtId/TxId"),
+  uetr: optionalText("PmtId/UETR"),
+  interbankSettlementAmount: amount("IntrBkSttlmAmt"),
+  interbankSettlementDate: optionalText("IntrBkSttlmDt"),
 };

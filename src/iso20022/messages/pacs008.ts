@@ -1,21 +1,11 @@
-import { amount, group, list, optionalAmount, optionalGroup, optionalText, text, textList } from "../model/fields.ts";
-import { accountShape, agentShape, partyShape } from "./components.ts";
+import { group, list, optionalAmount, optionalGroup, text, textList } from "../model/fields.ts";
+import { accountShape, agentShape, creditTransferGroupHeaderShape, creditTransferPaymentShape, partyShape } from "./components.ts";
 
 /** pacs.008.001.08 FIToFICustomerCreditTransfer. */
 export const pacs008Shape = {
-  groupHeader: group("GrpHdr", {
-    messageId: text("MsgId"),
-    createdAt: text("CreDtTm"),
-    numberOfTransactions: text("NbOfTxs"),
-    settlementMethod: text("SttlmInf/SttlmMtd"),
-  }),
+  groupHeader: group("GrpHdr", creditTransferGroupHeaderShape),
   transactions: list("CdtTrfTxInf", {
-    instructionId: optionalText("PmtId/InstrId"),
-    endToEndId: text("PmtId/EndToEndId"),
-    transactionId: optionalText("PmtId/TxId"),
-    uetr: optionalText("PmtId/UETR"),
-    interbankSettlementAmount: amount("IntrBkSttlmAmt"),
-    interbankSettlementDate: optionalText("IntrBkSttlmDt"),
+    ...creditTransferPaymentShape,
     instructedAmount: optionalAmount("InstdAmt"),
     chargeBearer: text("ChrgBr"),
     instructingAgent: optionalGroup("InstgAgt", agentShape),

@@ -1,21 +1,11 @@
-import { amount, group, list, optionalGroup, optionalText, text, textList } from "../model/fields.ts";
-import { accountShape, agentShape } from "./components.ts";
+import { group, list, optionalGroup, optionalText, textList } from "../model/fields.ts";
+import { accountShape, agentShape, creditTransferGroupHeaderShape, creditTransferPaymentShape } from "./components.ts";
 
 /** pacs.009.001.08 FinancialInstitutionCreditTransfer: the interbank leg the PvP profile rides on. */
 export const pacs009Shape = {
-  groupHeader: group("GrpHdr", {
-    messageId: text("MsgId"),
-    createdAt: text("CreDtTm"),
-    numberOfTransactions: text("NbOfTxs"),
-    settlementMethod: text("SttlmInf/SttlmMtd"),
-  }),
+  groupHeader: group("GrpHdr", creditTransferGroupHeaderShape),
   transactions: list("CdtTrfTxInf", {
-    instructionId: optionalText("PmtId/InstrId"),
-    endToEndId: text("PmtId/EndToEndId"),
-    transactionId: optionalText("PmtId/TxId"),
-    uetr: optionalText("PmtId/UETR"),
-    interbankSettlementAmount: amount("IntrBkSttlmAmt"),
-    interbankSettlementDate: optionalText("IntrBkSttlmDt"),
+    ...creditTransferPaymentShape,
     settlementTimeLimit: optionalText("SttlmTmReq/TillTm"),
     instructingAgent: optionalGroup("InstgAgt", agentShape),
     instructedAgent: optionalGroup("InstdAgt", agentShape),
