@@ -16,6 +16,7 @@ export const commands: CommandEntry[] = [
   { words: ["collateral", "verify"], summary: "verify the proof of collateral against the chain", load: () => import("../proof-of-collateral/cli.ts").then((m) => m.verify) },
   { words: ["dt-ledger", "serve"], summary: "run the embedded DT ledger as its own HTTP service", load: () => import("../dt-ledger/cli.ts").then((m) => m.serve) },
   { words: ["dt-ledger", "participants", "add"], summary: "register a DT ledger participant and its signing key", load: () => import("../dt-ledger/cli.ts").then((m) => m.addParticipant) },
+  { words: ["dt-ledger", "participants", "revoke"], summary: "revoke a DT ledger participant's signing key", load: () => import("../dt-ledger/cli.ts").then((m) => m.revokeParticipantCommand) },
   { words: ["dt-ledger", "participants", "list"], summary: "list the DT ledger's participants", load: () => import("../dt-ledger/cli.ts").then((m) => m.listParticipantsCommand) },
   { words: ["contracts", "deploy"], summary: "deploy the stablecoin and HTLC contracts to an EVM chain", load: () => import("../evm/contracts-cli.ts").then((m) => m.deploy) },
   { words: ["pvp", "create"], summary: "create a PvP on a running gateway (DT leg and foreign leg, hash-locked)", load: () => import("../pvp/cli.ts").then((m) => m.create) },

@@ -5,6 +5,7 @@ import type { Hex } from "viem";
 import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
 import { ConfigError } from "../config/config.ts";
 import type { Database } from "../persistence/database.ts";
+import { DtLedgerError } from "../ledger/dt-ledger-port.ts";
 import { migrate } from "../persistence/migrations.ts";
 import { openDatabase } from "../persistence/open.ts";
 import { createLogger } from "../server/logger.ts";
@@ -12,7 +13,7 @@ import { loadDtLedgerServiceConfig, type DtLedgerServiceConfig } from "./config.
 import { seedDemoLedger } from "./demo.ts";
 import { startEmbeddedDtLedger } from "./embedded.ts";
 import { buildDtLedgerApp } from "./http/service.ts";
-import { listParticipants, registerParticipant, type ParticipantRole } from "./participants.ts";
+import { listParticipants, registerParticipant, revokeParticipant, type ParticipantRole } from "./participants.ts";
 import { dtLedgerMigrations } from "./schema.ts";
 
 const ENVIRONMENT = `Environment:
@@ -160,10 +161,36 @@ ${ENVIRONMENT}`,
   },
 };
 
+export const revokeParticipantCommand: CommandModule = {
+  help: `Usage: tenge-gateway dt-ledger participants revoke --id <BIC>
+
+Revokes a participant: every signed request with its key is refused (401 UNKNOWN_KEY) from the next one on.
+Its accounts and history stay. \`participants add\` with a new key re-admits it.
+
+${ENVIRONMENT}`,
+  async run(args: string[], io: CommandIo): Promise<number> {
+    const flags = parseFlags(args, ["id"]);
+    const id = flags["id"];
+    if (typeof id !== "string") throw new UsageError("--id is required");
+    const config = loadDtLedgerServiceConfig(io.env);
+    const db = await openLedgerDatabase({ ...config, databasePoolSize: 2 });
+    try {
+      await migrate(db, [dtLedgerMigrations]);
+      await revokeParticipant(db, id).catch((error: unknown) => {
+        throw error instanceof DtLedgerError ? new UsageError(error.message) : error;
+      });
+      io.out(`revoked ${id}`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
+};
+
 export const listParticipantsCommand: CommandModule = {
   help: `Usage: tenge-gateway dt-ledger participants list
 
-Lists the DT ledger's participants: id, role, whether a signing key is registered, name.
+Lists the DT ledger's participants: id, role, whether a signing key is registered (or revoked), name.
 
 ${ENVIRONMENT}`,
   async run(args: string[], io: CommandIo): Promise<number> {
@@ -173,7 +200,8 @@ ${ENVIRONMENT}`,
     try {
       await migrate(db, [dtLedgerMigrations]);
       for (const participant of await listParticipants(db)) {
-        io.out(`${participant.id.padEnd(16)} ${participant.role.padEnd(12)} ${participant.publicKey ? "key" : "no key"}  ${participant.name}`);
+        const key = participant.revokedAt ? "revoked" : participant.publicKey ? "key" : "no key";
+        io.out(`${participant.id.padEnd(16)} ${participant.role.padEnd(12)} ${key.padEnd(7)}  ${participant.name}`);
       }
       return 0;
     } finally {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ApiError } from "../server/errors.ts";
-import { SignatureError, verifyRequest } from "./http-signature.ts";
+import { SignatureError, verifySignatureHeaders, verifySignedBody, type AcceptedSignature, type SignedMessage } from "./http-signature.ts";
 import type { Access, Principal } from "./principal.ts";
 import type { IdentityStore } from "./store.ts";
 
@@ -8,32 +8,47 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Who may call the route; required on every route. */
     access?: Access;
+    /** "signature": only RFC 9421 signed requests, never an API key (messages between central banks). */
+    credentials?: "any" | "signature";
   }
   interface FastifyRequest {
     /** The authenticated caller, or null on public routes. */
     principal: Principal | null;
+    /** A request signature that verified over the headers; its body digest is checked once the body is read. */
+    pendingSignature: AcceptedSignature | null;
   }
 }
 
 export interface AccessOptions {
   identity: IdentityStore;
   maxSkewSeconds: number;
+  /** The authorities (host[:port]) this gateway answers to; unset: the Host header as received. */
+  authorities?: readonly string[];
+}
+
+/** The request line and headers as a signature covers them. */
+export function signedMessageOf(request: FastifyRequest): SignedMessage {
+  return { method: request.method, scheme: request.protocol, authority: request.host, target: request.url, headers: request.headers };
 }
 
 /**
  * Authentication and authorisation for every route. A route declares `config.access`; a route without one
  * is refused at registration, so nothing is served by accident. Callers present an API key
- * (`Authorization: Bearer tgk_...`) or an Ed25519 request signature (RFC 9421). Missing or bad credentials
- * answer 401, a wrong role 403; both are logged with the key id, never the secret.
+ * (`Authorization: Bearer tgk_...`) or an Ed25519 request signature (RFC 9421). The caller is known, and
+ * its role checked, before the body is read (`onRequest`): an unauthenticated request gets 401 and a wrong
+ * role 403 before any 400 or 413. A signature is verified over the request line and headers first; once
+ * the body is read within the limit, its Content-Digest is compared and the nonce spent (`preValidation`).
+ * Refusals are logged with the key id, never the secret.
  */
 export function installAccessControl(app: FastifyInstance, options: AccessOptions): void {
   app.decorateRequest("principal", null);
+  app.decorateRequest("pendingSignature", null);
   app.addHook("onRoute", (route) => {
     if (route.config?.access === undefined) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no config.access`);
     }
   });
-  app.addHook("preValidation", async (request) => {
+  app.addHook("onRequest", async (request) => {
     const access = request.routeOptions.config.access;
     // Only the not-found handler has no access rule (registration refuses such routes); let it answer 404.
     if (access === "public" || access === undefined) return;
@@ -44,6 +59,22 @@ export function installAccessControl(app: FastifyInstance, options: AccessOption
     }
     request.principal = principal;
   });
+  app.addHook("preValidation", async (request) => {
+    const pending = request.pendingSignature;
+    if (!pending) return;
+    try {
+      await verifySignedBody(pending, { headers: request.headers, body: request.rawBody }, {
+        rememberNonce: (keyId, nonce, keepUntil) => options.identity.rememberNonce(keyId, nonce, keepUntil),
+      });
+    } catch (error) {
+      request.principal = null;
+      if (error instanceof SignatureError) {
+        request.log.warn({ event: "access.unauthenticated", code: error.code, keyId: pending.keyId }, "authentication failed");
+        throw new ApiError(401, error.code, error.message);
+      }
+      throw error;
+    }
+  });
 }
 
 async function authenticate(request: FastifyRequest, options: AccessOptions): Promise<Principal> {
@@ -52,25 +83,25 @@ async function authenticate(request: FastifyRequest, options: AccessOptions): Pr
     throw new ApiError(401, code, message);
   };
   if (request.headers["signature-input"] !== undefined || request.headers["signature"] !== undefined) {
-    let principal: Principal | undefined;
+    const principals = new Map<string, Principal>();
     try {
-      await verifyRequest(
-        { method: request.method, url: request.url, body: request.rawBody, headers: request.headers },
-        {
-          maxSkewSeconds: options.maxSkewSeconds,
-          lookupKey: async (keyId) => {
-            const found = await options.identity.signingKey(keyId);
-            principal = found?.principal;
-            return found?.key;
-          },
-          rememberNonce: (keyId, nonce, expiresAt) => options.identity.rememberNonce(keyId, nonce, expiresAt),
+      request.pendingSignature = await verifySignatureHeaders(signedMessageOf(request), {
+        maxSkewSeconds: options.maxSkewSeconds,
+        ...(options.authorities ? { authorities: options.authorities } : {}),
+        lookupKey: async (keyId) => {
+          const found = await options.identity.signingKey(keyId);
+          if (found) principals.set(keyId, found.principal);
+          return found?.key;
         },
-      );
+      });
     } catch (error) {
       if (error instanceof SignatureError) return deny(error.code, error.message);
       throw error;
     }
-    return principal ?? deny("UNKNOWN_KEY", "the signing key is unknown or revoked");
+    return principals.get(request.pendingSignature.keyId) ?? deny("UNKNOWN_KEY", "the signing key is unknown or revoked");
+  }
+  if (request.routeOptions.config.credentials === "signature") {
+    return deny("SIGNATURE_REQUIRED", "this route accepts only RFC 9421 signed requests, not API keys");
   }
   const authorization = request.headers.authorization;
   const apiKey = authorization?.startsWith("Bearer ") ? authorization.slice(7).trim() : request.headers["x-api-key"];

@@ -70,15 +70,21 @@ Prints one JSON line per principal with its credentials (ids, kinds, public keys
 };
 
 export const revoke: CommandModule = {
-  help: `Usage: tenge-gateway keys revoke ID
+  help: `Usage: tenge-gateway keys revoke (--principal ID | --credential ID)
 
-Revokes a credential (API key id tgk_... or signing key id), or a principal with all its credentials.
+--principal   revokes a principal and all its credentials
+--credential  revokes one credential (API key id tgk_... or signing key id)
 Takes effect on the next request.`,
   async run(args, io) {
-    if (args.length !== 1) throw new UsageError("give exactly one credential or principal id");
+    const { values, positionals } = parseArgs({ args, options: { principal: { type: "string" }, credential: { type: "string" } }, strict: true, allowPositionals: true });
+    if (positionals.length > 0 || (values.principal === undefined) === (values.credential === undefined)) {
+      throw new UsageError("give exactly one of --principal ID or --credential ID");
+    }
     return withIdentity(io, async (identity) => {
-      const kind = await identity.revoke(args[0]!);
-      io.out(JSON.stringify({ revoked: args[0], kind }));
+      if (values.principal !== undefined) await identity.revokePrincipal(values.principal);
+      else await identity.revokeCredential(values.credential!);
+      const kind = values.principal !== undefined ? "principal" : "credential";
+      io.out(JSON.stringify({ revoked: values.principal ?? values.credential, kind }));
       return 0;
     });
   },

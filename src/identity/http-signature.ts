@@ -1,32 +1,48 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from "node:crypto";
+import { parseDictionary, serializeInnerList, type BareItem, type Dictionary, type InnerList } from "structured-headers";
+import { checkContentDigest, contentDigest } from "./content-digest.ts";
+import { ComponentError, normalizeAuthority, signatureBase, type RequestHeaders, type SignedMessage } from "./signature-base.ts";
+
+export { checkContentDigest, contentDigest } from "./content-digest.ts";
+export { normalizeAuthority, type RequestHeaders, type SignedMessage } from "./signature-base.ts";
 
 /**
- * HTTP Message Signatures (RFC 9421) with Ed25519, the subset every tenge-gateway service speaks: the
- * signature covers the method, path, query and the `Content-Digest` (RFC 9530, SHA-256) of the exact body
- * bytes, with `created`, `keyid`, `nonce` and `alg="ed25519"` parameters. Banks, correspondent central
- * banks, peer gateways and DT ledger participants all sign this way.
+ * HTTP Message Signatures (RFC 9421) with Ed25519, as every tenge-gateway service speaks them. A request
+ * is accepted under any label, with its parameters in any order, when one of its signatures names a key id
+ * we know, covers at least REQUIRED_COMPONENTS (more are fine), has a fresh `created`, has not passed its
+ * `expires`, says `alg="ed25519"` or nothing, and verifies; the Content-Digest (RFC 9530, sha-256 and/or
+ * sha-512) must match the exact body bytes. Banks, correspondents, peer gateways and DT ledger
+ * participants all sign this way.
  */
-export const COVERED_COMPONENTS = ["@method", "@path", "@query", "content-digest"] as const;
+export const REQUIRED_COMPONENTS = ["@method", "@authority", "@path", "@query", "content-digest"] as const;
+/** What our own signers cover: the required components, nothing the receiver might not see. */
+export const COVERED_COMPONENTS = REQUIRED_COMPONENTS;
 const LABEL = "sig1";
+/** More signatures than this on one request are refused unread (each may cost a key lookup). */
+const MAX_SIGNATURES = 8;
+/** A nonce is remembered this long after the last moment its signature could be accepted. */
+export const NONCE_RETENTION_MARGIN_SECONDS = 60;
 
 export interface SignableRequest {
   method: string;
-  /** Path and query exactly as sent, e.g. `/pvp?state=SETTLED`. */
-  url: string;
+  /** The absolute URL the request goes to; its host is the signed `@authority`. */
+  url: string | URL;
   body: Uint8Array | string | undefined;
 }
 
-export interface SignatureHeaders {
+export type SignatureHeaders = {
   "content-digest": string;
   "signature-input": string;
   signature: string;
-}
+};
 
 export interface SignOptions {
   keyId: string;
   privateKey: KeyObject;
   /** Unix seconds; defaults to now. */
   created?: number;
+  /** Unix seconds after which the signature must not be accepted; omitted by default. */
+  expires?: number;
   nonce?: string;
 }
 
@@ -37,7 +53,9 @@ export type SignatureFailure =
   | "SIGNATURE_COMPONENTS"
   | "SIGNATURE_ALGORITHM"
   | "SIGNATURE_EXPIRED"
+  | "SIGNATURE_AUTHORITY"
   | "DIGEST_MISMATCH"
+  | "DIGEST_UNSUPPORTED"
   | "UNKNOWN_KEY"
   | "SIGNATURE_INVALID"
   | "SIGNATURE_REPLAYED";
@@ -51,120 +69,179 @@ export class SignatureError extends Error {
   }
 }
 
-export function contentDigest(body: Uint8Array | string | undefined): string {
-  const digest = createHash("sha256")
-    .update(body ?? "")
-    .digest("base64");
-  return `sha-256=:${digest}:`;
-}
-
-function splitUrl(url: string): { path: string; query: string } {
-  const index = url.indexOf("?");
-  return index < 0 ? { path: url, query: "?" } : { path: url.slice(0, index), query: url.slice(index) };
-}
-
-interface SignatureParams {
-  created: number;
-  keyId: string;
-  nonce: string;
-}
-
-function serializeParams(params: SignatureParams): string {
-  const components = COVERED_COMPONENTS.map((component) => `"${component}"`).join(" ");
-  return `(${components});created=${params.created};keyid="${params.keyId}";nonce="${params.nonce}";alg="ed25519"`;
-}
-
-function signatureBase(request: SignableRequest, digest: string, serializedParams: string): string {
-  const { path, query } = splitUrl(request.url);
-  return [
-    `"@method": ${request.method.toUpperCase()}`,
-    `"@path": ${path}`,
-    `"@query": ${query}`,
-    `"content-digest": ${digest}`,
-    `"@signature-params": ${serializedParams}`,
-  ].join("\n");
-}
-
 /** Headers to add to a request so that a tenge-gateway service accepts it. */
 export function signRequest(request: SignableRequest, options: SignOptions): SignatureHeaders {
   if (!/^[\w.:-]{1,128}$/.test(options.keyId)) throw new Error("keyId must be 1-128 characters of [A-Za-z0-9_.:-]");
-  const params: SignatureParams = {
-    created: options.created ?? Math.floor(Date.now() / 1000),
-    keyId: options.keyId,
-    nonce: options.nonce ?? randomBytes(16).toString("base64url"),
-  };
+  const url = new URL(request.url);
+  const params = new Map<string, BareItem>([["created", options.created ?? Math.floor(Date.now() / 1000)]]);
+  if (options.expires !== undefined) params.set("expires", options.expires);
+  params.set("keyid", options.keyId);
+  params.set("nonce", options.nonce ?? randomBytes(16).toString("base64url"));
+  params.set("alg", "ed25519");
+  const input: InnerList = [COVERED_COMPONENTS.map((component) => [component, new Map()]), params];
   const digest = contentDigest(request.body);
-  const serialized = serializeParams(params);
-  const signature = sign(null, Buffer.from(signatureBase(request, digest, serialized)), options.privateKey);
+  const message: SignedMessage = {
+    method: request.method,
+    scheme: url.protocol.replace(/:$/, ""),
+    authority: url.host,
+    target: `${url.pathname}${url.search}`,
+    headers: { "content-digest": digest },
+  };
+  const signature = sign(null, Buffer.from(signatureBase(input, message)), options.privateKey);
   return {
     "content-digest": digest,
-    "signature-input": `${LABEL}=${serialized}`,
+    "signature-input": `${LABEL}=${serializeInnerList(input)}`,
     signature: `${LABEL}=:${signature.toString("base64")}:`,
   };
 }
 
 export interface VerifyOptions {
-  /** Finds the public key of a key id; undefined when unknown or revoked. */
+  /** Finds the Ed25519 public key of a key id; undefined when unknown or revoked. */
   lookupKey(keyId: string): Promise<KeyObject | undefined> | KeyObject | undefined;
-  /** Records the nonce; returns false when the key id already used it (a replay). */
-  rememberNonce(keyId: string, nonce: string, expiresAt: Date): Promise<boolean> | boolean;
+  /** Records the nonce until `keepUntil`; returns false when the key id already used it (a replay). */
+  rememberNonce(keyId: string, nonce: string, keepUntil: Date): Promise<boolean> | boolean;
+  /** Largest distance between `created` and the server clock. */
   maxSkewSeconds: number;
+  /** Unix seconds, fractions allowed; defaults to the system clock. */
   now?: () => number;
+  /** Components every accepted signature must cover; defaults to REQUIRED_COMPONENTS. */
+  requiredComponents?: readonly string[];
+  /** The authorities (host[:port]) this service answers to; a request signed for another is refused. */
+  authorities?: readonly string[];
 }
 
-type HeaderValue = string | string[] | undefined;
-
-/** Request headers, lower-case names (Node's IncomingHttpHeaders or a plain object). */
-export type RequestHeaders = { [name: string]: HeaderValue } | SignatureHeaders;
+/** A signature that verified over the request's headers; the body is checked by `verifyBody`. */
+export interface AcceptedSignature {
+  keyId: string;
+  label: string;
+  coversDigest: boolean;
+  /** The nonce, or for a signature without one, a hash of the signature itself. */
+  replayKey: string;
+  keepUntil: Date;
+}
 
 function header(headers: RequestHeaders, name: string): string | undefined {
-  const value = (headers as Record<string, HeaderValue>)[name];
+  const value = headers[name];
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
-const INPUT_PATTERN =
-  /^sig1=\(((?:"[@a-z-]+"\s?)+)\);created=(\d{1,12});keyid="([\w.:-]{1,128})";nonce="([\w+/=-]{8,128})";alg="([\w-]+)"$/;
+function parse(text: string, name: string): Dictionary {
+  try {
+    return parseDictionary(text);
+  } catch {
+    throw new SignatureError("SIGNATURE_MALFORMED", `${name} is not a structured-field dictionary (RFC 8941)`);
+  }
+}
 
 /**
- * Checks a signed request against the exact body bytes and returns the key id that signed it.
- * Throws SignatureError with a stable code; never includes secrets in the message.
+ * First half of verification, before the body is read: picks the signature made with a key we know,
+ * checks its parameters and covered components, and verifies it over the request line and headers
+ * (the covered Content-Digest is a header). Throws SignatureError with a stable code.
  */
-export async function verifyRequest(
-  request: SignableRequest & { headers: RequestHeaders },
-  options: VerifyOptions,
-): Promise<string> {
-  const input = header(request.headers, "signature-input");
-  const signatureHeader = header(request.headers, "signature");
-  if (!input || !signatureHeader) throw new SignatureError("SIGNATURE_MISSING", "Signature and Signature-Input headers are required");
-  const match = INPUT_PATTERN.exec(input.trim());
-  if (!match) throw new SignatureError("SIGNATURE_MALFORMED", "Signature-Input is not of the form this service accepts (label sig1)");
-  const [, componentList, createdText, keyId, nonce, algorithm] = match as unknown as [string, string, string, string, string, string];
-  const components = componentList.trim().split(/\s+/).map((item) => item.slice(1, -1));
-  if (components.join(" ") !== COVERED_COMPONENTS.join(" ")) {
-    throw new SignatureError("SIGNATURE_COMPONENTS", `the signature must cover ${COVERED_COMPONENTS.join(" ")}`);
+export async function verifySignatureHeaders(message: SignedMessage, options: Omit<VerifyOptions, "rememberNonce">): Promise<AcceptedSignature> {
+  const inputHeader = header(message.headers, "signature-input");
+  const signatureHeader = header(message.headers, "signature");
+  if (!inputHeader || !signatureHeader) throw new SignatureError("SIGNATURE_MISSING", "Signature and Signature-Input headers are required");
+  const inputs = parse(inputHeader, "Signature-Input");
+  const signatures = parse(signatureHeader, "Signature");
+  if (inputs.size > MAX_SIGNATURES) throw new SignatureError("SIGNATURE_MALFORMED", `at most ${MAX_SIGNATURES} signatures per request`);
+  let namedKey = false;
+  for (const [label, member] of inputs) {
+    const keyId = member[1].get("keyid");
+    if (!Array.isArray(member[0]) || typeof keyId !== "string") continue;
+    namedKey = true;
+    const key = await options.lookupKey(keyId);
+    if (key) return checkSignature(label, member as InnerList, keyId, key, signatures, message, options);
   }
-  if (algorithm !== "ed25519") throw new SignatureError("SIGNATURE_ALGORITHM", `alg must be ed25519, got ${algorithm}`);
-  const now = options.now?.() ?? Math.floor(Date.now() / 1000);
-  const created = Number(createdText);
-  if (Math.abs(now - created) > options.maxSkewSeconds) {
+  if (namedKey) throw new SignatureError("UNKNOWN_KEY", "no signature on this request is made with a known, unrevoked key");
+  throw new SignatureError("SIGNATURE_MALFORMED", "Signature-Input has no signature with a keyid parameter");
+}
+
+function checkSignature(
+  label: string,
+  input: InnerList,
+  keyId: string,
+  key: KeyObject,
+  signatures: Dictionary,
+  message: SignedMessage,
+  options: Omit<VerifyOptions, "rememberNonce">,
+): AcceptedSignature {
+  const signature = signatures.get(label)?.[0];
+  if (!(signature instanceof ArrayBuffer)) throw new SignatureError("SIGNATURE_MALFORMED", `Signature has no byte sequence labelled ${label}`);
+  const [components, params] = input;
+  const alg = params.get("alg");
+  if ((alg !== undefined && alg !== "ed25519") || key.asymmetricKeyType !== "ed25519") {
+    throw new SignatureError("SIGNATURE_ALGORITHM", `alg must be ed25519 (or absent), got ${String(alg)}`);
+  }
+  const created = params.get("created");
+  const expires = params.get("expires");
+  const nonce = params.get("nonce");
+  if (!Number.isInteger(created)) throw new SignatureError("SIGNATURE_MALFORMED", "the created parameter (integer unix seconds) is required");
+  if (expires !== undefined && !Number.isInteger(expires)) throw new SignatureError("SIGNATURE_MALFORMED", "expires must be integer unix seconds");
+  if (nonce !== undefined && (typeof nonce !== "string" || nonce.length === 0 || nonce.length > 256)) {
+    throw new SignatureError("SIGNATURE_MALFORMED", "nonce must be a string of 1-256 characters");
+  }
+  const identifiers = components.map((component) => component[1].size === 0 ? component[0] : JSON.stringify(component));
+  if (new Set(identifiers).size !== identifiers.length) throw new SignatureError("SIGNATURE_MALFORMED", "a component is covered twice");
+  const required = options.requiredComponents ?? REQUIRED_COMPONENTS;
+  const missing = required.filter((name) => !identifiers.includes(name));
+  if (missing.length > 0) throw new SignatureError("SIGNATURE_COMPONENTS", `the signature must cover ${required.join(" ")}; missing ${missing.join(" ")}`);
+  const now = options.now?.() ?? Date.now() / 1000;
+  if (Math.abs(now - (created as number)) > options.maxSkewSeconds) {
     throw new SignatureError("SIGNATURE_EXPIRED", `created is more than ${options.maxSkewSeconds}s away from the server's clock`);
   }
-  const signatureMatch = /^sig1=:([A-Za-z0-9+/]+={0,2}):$/.exec(signatureHeader.trim());
-  if (!signatureMatch) throw new SignatureError("SIGNATURE_MALFORMED", "Signature must be sig1=:<base64>:");
-  const digest = contentDigest(request.body);
-  if (header(request.headers, "content-digest") !== digest) {
-    throw new SignatureError("DIGEST_MISMATCH", "Content-Digest does not match the body (sha-256 of the exact bytes)");
+  if (expires !== undefined && now > (expires as number)) throw new SignatureError("SIGNATURE_EXPIRED", "the signature's expires time has passed");
+  if (options.authorities && !options.authorities.includes(normalizeAuthority(message.authority, message.scheme))) {
+    throw new SignatureError("SIGNATURE_AUTHORITY", "the request was signed for another authority than this service");
   }
-  const publicKey = await options.lookupKey(keyId);
-  if (!publicKey) throw new SignatureError("UNKNOWN_KEY", `key ${keyId} is unknown or revoked`);
-  const base = signatureBase(request, digest, serializeParams({ created, keyId, nonce }));
-  const valid = verify(null, Buffer.from(base), publicKey, Buffer.from(signatureMatch[1]!, "base64"));
-  if (!valid) throw new SignatureError("SIGNATURE_INVALID", "the signature does not verify with the registered key");
-  const expiresAt = new Date((created + options.maxSkewSeconds) * 1000);
-  if (!(await options.rememberNonce(keyId, nonce, expiresAt))) {
-    throw new SignatureError("SIGNATURE_REPLAYED", "this nonce was already used with this key");
+  let base: string;
+  try {
+    base = signatureBase(input, message);
+  } catch (error) {
+    if (error instanceof ComponentError) throw new SignatureError("SIGNATURE_COMPONENTS", error.message);
+    throw error;
   }
-  return keyId;
+  const bytes = Buffer.from(signature);
+  if (!verify(null, Buffer.from(base), key, bytes)) throw new SignatureError("SIGNATURE_INVALID", "the signature does not verify with the registered key");
+  // The last second this signature is acceptable, plus a margin, so pruning never reopens a replay.
+  const lastAccepted = Math.min((created as number) + options.maxSkewSeconds, (expires as number | undefined) ?? Infinity);
+  return {
+    keyId,
+    label,
+    coversDigest: identifiers.includes("content-digest"),
+    replayKey: typeof nonce === "string" ? nonce : `sig:${createHash("sha256").update(bytes).digest("base64url")}`,
+    keepUntil: new Date((Math.ceil(lastAccepted) + NONCE_RETENTION_MARGIN_SECONDS) * 1000),
+  };
+}
+
+/**
+ * Second half, once the body is read (within the body limit): the Content-Digest must match the exact
+ * bytes, then the nonce is spent. Returns the key id.
+ */
+export async function verifySignedBody(
+  accepted: AcceptedSignature,
+  request: { headers: RequestHeaders; body: Uint8Array | string | undefined },
+  options: Pick<VerifyOptions, "rememberNonce">,
+): Promise<string> {
+  const digestHeader = header(request.headers, "content-digest");
+  if (accepted.coversDigest || digestHeader !== undefined) {
+    const check = checkContentDigest(digestHeader, request.body);
+    if (check === "unsupported") throw new SignatureError("DIGEST_UNSUPPORTED", "Content-Digest needs sha-256 or sha-512");
+    if (check === "malformed") throw new SignatureError("SIGNATURE_MALFORMED", "Content-Digest is not a dictionary of byte sequences");
+    if (check !== "match") throw new SignatureError("DIGEST_MISMATCH", "Content-Digest does not match the body (the exact bytes)");
+  }
+  if (!(await options.rememberNonce(accepted.keyId, accepted.replayKey, accepted.keepUntil))) {
+    throw new SignatureError("SIGNATURE_REPLAYED", "this nonce (or signature) was already used with this key");
+  }
+  return accepted.keyId;
+}
+
+/** Both halves at once, for a request whose body is already in hand. Returns the key id that signed it. */
+export async function verifyRequest(
+  request: SignedMessage & { body: Uint8Array | string | undefined },
+  options: VerifyOptions,
+): Promise<string> {
+  return verifySignedBody(await verifySignatureHeaders(request, options), request, options);
 }
 
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");

@@ -154,26 +154,32 @@ export function identityRoutes(identity: IdentityStore) {
       },
     );
 
-    app.post<{ Params: { id: string } }>(
-      "/operator/revocations/:id",
-      {
-        config: operatorOnly,
-        schema: {
-          tags,
-          summary: "Revoke a credential, or a principal with all its credentials",
-          security: [{ apiKey: [] }],
-          params: idParams,
-          response: {
-            200: { type: "object", required: ["revoked"], properties: { revoked: { type: "string", enum: ["credential", "principal"] } } },
-            404: errorSchema,
+    // Principals and credentials are revoked by separate routes, so an id can never hit the wrong kind.
+    for (const kind of ["principals", "credentials"] as const) {
+      app.post<{ Params: { id: string } }>(
+        `/operator/${kind}/:id/revoke`,
+        {
+          config: operatorOnly,
+          schema: {
+            tags,
+            summary: kind === "principals" ? "Revoke a principal and all its credentials" : "Revoke one credential (API key or signing key)",
+            security: [{ apiKey: [] }],
+            params: idParams,
+            response: {
+              200: { type: "object", required: ["revoked", "id"], properties: { revoked: { type: "string", enum: ["principal", "credential"] }, id: { type: "string" } } },
+              404: errorSchema,
+            },
           },
         },
-      },
-      async (request) => {
-        const revoked = await identity.revoke(request.params.id).catch(asApiError);
-        request.log.info({ event: "identity.revoked", id: request.params.id, kind: revoked, by: request.principal?.id }, "revoked");
-        return { revoked };
-      },
-    );
+        async (request) => {
+          const id = request.params.id;
+          if (kind === "principals") await identity.revokePrincipal(id).catch(asApiError);
+          else await identity.revokeCredential(id).catch(asApiError);
+          const revoked = kind === "principals" ? "principal" : "credential";
+          request.log.info({ event: "identity.revoked", id, kind: revoked, by: request.principal?.id }, "revoked");
+          return { revoked, id };
+        },
+      );
+    }
   };
 }

@@ -79,25 +79,25 @@ export class IdentityStore {
     return id;
   }
 
-  /** Revokes one credential, or a principal with all its credentials. */
-  async revoke(id: string): Promise<"credential" | "principal"> {
-    const credential = await this.#db.query(
-      "UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1",
+  /** Revokes one credential (API key or signing key) by its id; the principal and its other credentials stay. */
+  async revokeCredential(id: string): Promise<void> {
+    const result = await this.#db.query("UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", [id]);
+    if (result.rowCount === 0) throw new IdentityError("CREDENTIAL_NOT_FOUND", `no credential ${id}`);
+  }
+
+  /** Revokes a principal and every credential it holds. */
+  async revokePrincipal(id: string): Promise<void> {
+    // One statement: the principal and its credentials are revoked together or not at all.
+    const result = await this.#db.query<{ id: string }>(
+      `WITH principal AS (
+         UPDATE identity.principals SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id
+       ), credentials AS (
+         UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE principal_id IN (SELECT id FROM principal)
+       )
+       SELECT id FROM principal`,
       [id],
     );
-    if (credential.rowCount > 0) return "credential";
-    const principal = await this.#db.query(
-      "UPDATE identity.principals SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1",
-      [id],
-    );
-    if (principal.rowCount > 0) {
-      await this.#db.query(
-        "UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE principal_id = $1",
-        [id],
-      );
-      return "principal";
-    }
-    throw new IdentityError("CREDENTIAL_NOT_FOUND", `no credential or principal ${id}`);
+    if (result.rowCount === 0) throw new IdentityError("PRINCIPAL_NOT_FOUND", `no principal ${id}`);
   }
 
   async list(): Promise<PrincipalRecord[]> {
@@ -153,11 +153,14 @@ export class IdentityStore {
     };
   }
 
-  /** Records a request nonce; false if the key already used it. Expired nonces are pruned on the way. */
-  async rememberNonce(keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
+  /**
+   * Records a request nonce until `keepUntil` (past the last moment its signature is acceptable, see
+   * NONCE_RETENTION_MARGIN_SECONDS); false if the key already used it. Expired nonces are pruned on the way.
+   */
+  async rememberNonce(keyId: string, nonce: string, keepUntil: Date): Promise<boolean> {
     const inserted = await this.#db.query(
       "INSERT INTO identity.request_nonces (key_id, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-      [keyId, nonce, expiresAt],
+      [keyId, nonce, keepUntil],
     );
     if (Math.random() < 0.01) await this.#db.query("DELETE FROM identity.request_nonces WHERE expires_at < now()");
     return inserted.rowCount === 1;

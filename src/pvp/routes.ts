@@ -286,7 +286,7 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
     app.post<{ Body: string }>(
       "/iso20022/inbound",
       {
-        config: { access: ["correspondent"] },
+        config: { access: ["correspondent"], credentials: "signature" },
         schema: {
           summary: "Receive an ISO 20022 PvP message (AppHdr + Document) from a correspondent central bank, signed per RFC 9421",
           tags: ["pvp", "iso20022"],

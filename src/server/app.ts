@@ -10,6 +10,7 @@ import { installErrorHandler } from "./errors.ts";
 import { installHealth, type ReadinessCheck } from "./health.ts";
 import type { Logger } from "./logger.ts";
 import { installMetrics } from "./metrics.ts";
+import { installQueryIntegers, STRICT_AJV } from "./request-types.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -63,7 +64,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     bodyLimit: options.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: "idle",
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+    ajv: STRICT_AJV,
   });
 
   installJsonBodyParser(app);
@@ -73,6 +74,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
   });
 
   installErrorHandler(app);
+  installQueryIntegers(app);
   // The documentation UI's own routes are public; everything else must declare its access.
   app.addHook("onRoute", (route) => {
     if (route.url.startsWith("/docs") && route.config?.access === undefined) {

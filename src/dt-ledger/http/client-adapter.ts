@@ -41,7 +41,7 @@ export function httpDtLedger(options: HttpDtLedgerOptions): DtLedgerPort & { req
   async function request(method: string, path: string, body?: unknown, waitMs = 0): Promise<Json> {
     const text = body === undefined ? undefined : JSON.stringify(body, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
     const headers: Record<string, string> = {
-      ...signRequest({ method, url: path, body: text }, { keyId: options.participantId, privateKey: options.signingKey }),
+      ...signRequest({ method, url: `${base}${path}`, body: text }, { keyId: options.participantId, privateKey: options.signingKey }),
       accept: "application/json",
     };
     if (text !== undefined) headers["content-type"] = "application/json";

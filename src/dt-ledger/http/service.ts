@@ -2,11 +2,20 @@ import swagger from "@fastify/swagger";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import type { Hex } from "viem";
-import { SignatureError, ed25519PublicKey, verifyRequest } from "../../identity/http-signature.ts";
+import type { KeyObject } from "node:crypto";
+import { signedMessageOf } from "../../identity/access-plugin.ts";
+import {
+  SignatureError,
+  ed25519PublicKey,
+  verifySignatureHeaders,
+  verifySignedBody,
+  type AcceptedSignature,
+} from "../../identity/http-signature.ts";
 import { DtLedgerError, type DtLedgerErrorCode, type ReleaseRequest } from "../../ledger/dt-ledger-port.ts";
 import type { Queryable } from "../../persistence/database.ts";
 import { ApiError, errorSchema, installErrorHandler } from "../../server/errors.ts";
 import { installJsonBodyParser } from "../../server/app.ts";
+import { installQueryIntegers, STRICT_AJV } from "../../server/request-types.ts";
 import type { Logger } from "../../server/logger.ts";
 import type { DtLedger } from "../ledger.ts";
 import {
@@ -30,6 +39,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The participant whose registered key signed the request. */
     dtParticipant?: string;
+    /** Its signature, verified over the headers, waiting for the body's digest. */
+    dtSignature?: AcceptedSignature;
   }
 }
 
@@ -76,10 +87,11 @@ export async function buildDtLedgerApp(options: DtLedgerServiceOptions): Promise
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: "idle",
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+    ajv: STRICT_AJV,
   });
   installJsonBodyParser(app);
   installErrorHandler(app);
+  installQueryIntegers(app);
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
@@ -109,9 +121,20 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
   app.addHook("onRoute", (route) => {
     if (route.config?.dtLedgerAccess === undefined) throw new Error(`DT ledger route ${route.url} declares no dtLedgerAccess`);
   });
-  app.addHook("preValidation", async (request) => {
+  // The signer is known before the body is read (401 before 400/413); the body's digest once it is read.
+  app.addHook("onRequest", async (request) => {
     if (request.routeOptions.config.dtLedgerAccess !== "participant") return;
-    request.dtParticipant = await authenticate(request, ledger.db, options.maxSkewSeconds);
+    request.dtSignature = await refusing(request, () => verifySignatureHeaders(signedMessageOf(request), {
+      maxSkewSeconds: options.maxSkewSeconds,
+      lookupKey: (keyId) => activeParticipantKey(ledger.db, keyId),
+    }));
+  });
+  app.addHook("preValidation", async (request) => {
+    const pending = request.dtSignature;
+    if (!pending) return;
+    request.dtParticipant = await refusing(request, () =>
+      verifySignedBody(pending, { headers: request.headers, body: request.rawBody }, { rememberNonce: (keyId, nonce, keepUntil) => rememberNonce(ledger.db, keyId, nonce, keepUntil) }),
+    );
   });
   // Refusals of the ledger become `{ code, message }` with their status; the rest goes to the app's handler.
   const call = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -284,29 +307,30 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
   });
 }
 
-/** Verifies the request signature against the participant's registered Ed25519 key (key id = participant id). */
-async function authenticate(request: FastifyRequest, db: Queryable, maxSkewSeconds: number): Promise<string> {
+/** The Ed25519 key of a participant that may call over HTTP: registered with a key and not revoked. */
+async function activeParticipantKey(db: Queryable, participantId: string): Promise<KeyObject | undefined> {
+  const found = await db.query<{ public_key: Uint8Array | null }>(
+    "SELECT public_key FROM dt_ledger.participants WHERE id = $1 AND revoked_at IS NULL",
+    [participantId],
+  );
+  const raw = found.rows[0]?.public_key;
+  return raw ? ed25519PublicKey(raw) : undefined;
+}
+
+async function rememberNonce(db: Queryable, keyId: string, nonce: string, keepUntil: Date): Promise<boolean> {
+  const inserted = await db.query(
+    "INSERT INTO dt_ledger.nonces (key_id, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1",
+    [keyId, nonce, keepUntil],
+  );
+  // Occasional cleanup keeps the table to the nonces that could still be replayed in time.
+  if (Math.random() < 0.01) await db.query("DELETE FROM dt_ledger.nonces WHERE expires_at < now()");
+  return inserted.rowCount === 1;
+}
+
+/** A signature refusal is 401 with its code; the participant's id is logged, never a key. */
+async function refusing<T>(request: FastifyRequest, work: () => Promise<T>): Promise<T> {
   try {
-    return await verifyRequest(
-      { method: request.method, url: request.url, body: request.rawBody, headers: request.headers },
-      {
-        maxSkewSeconds,
-        lookupKey: async (keyId) => {
-          const found = await db.query<{ public_key: Uint8Array | null }>("SELECT public_key FROM dt_ledger.participants WHERE id = $1", [keyId]);
-          const raw = found.rows[0]?.public_key;
-          return raw ? ed25519PublicKey(raw) : undefined;
-        },
-        rememberNonce: async (keyId, nonce, expiresAt) => {
-          const inserted = await db.query(
-            "INSERT INTO dt_ledger.nonces (key_id, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1",
-            [keyId, nonce, expiresAt],
-          );
-          // Occasional cleanup keeps the table to the nonces that could still be replayed in time.
-          if (Math.random() < 0.01) await db.query("DELETE FROM dt_ledger.nonces WHERE expires_at < now()");
-          return inserted.rowCount === 1;
-        },
-      },
-    );
+    return await work();
   } catch (error) {
     if (error instanceof SignatureError) {
       request.log.warn({ event: "dt_ledger.unauthenticated", code: error.code }, "signature refused");

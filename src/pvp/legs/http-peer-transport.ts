@@ -23,7 +23,8 @@ export const INBOUND_PATH = "/iso20022/inbound";
 
 /**
  * Sends ISO 20022 messages to correspondents' gateways over HTTP(S): `POST /iso20022/inbound` with the
- * exact XML bytes, signed per RFC 9421 (Ed25519 over method, path, query and the body's Content-Digest).
+ * exact XML bytes, signed per RFC 9421 (Ed25519 over method, authority, path, query and the body's
+ * Content-Digest, so the message cannot be replayed to another gateway that knows our key).
  * A 2xx answer is the acknowledgement; 400/422 (the message is wrong) is final; anything else is retried
  * by the outbox with backoff.
  */
@@ -34,10 +35,11 @@ export function httpPeerTransport(options: HttpPeerTransportOptions): PeerTransp
       const correspondent = byAgent.get(to);
       if (!correspondent) throw new LegError("REJECTED", `no correspondent ${to} in the directory`, { permanent: true });
       const body = Buffer.from(message.xml, "utf8");
-      const headers = signRequest({ method: "POST", url: INBOUND_PATH, body }, { keyId: options.keyId, privateKey: options.privateKey });
+      const url = new URL(INBOUND_PATH, correspondent.url);
+      const headers = signRequest({ method: "POST", url, body }, { keyId: options.keyId, privateKey: options.privateKey });
       let response: Response;
       try {
-        response = await fetch(new URL(INBOUND_PATH, correspondent.url), {
+        response = await fetch(url, {
           method: "POST",
           headers: { ...headers, "content-type": "application/xml" },
           body,

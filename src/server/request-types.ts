@@ -1,0 +1,27 @@
+import type { FastifyInstance } from "fastify";
+
+/**
+ * Validator settings of every HTTP service here: JSON keeps its types. `{"amount": 5}`, `{"amount": ["5"]}`
+ * and `1234567890123456.7` are refused (400 INVALID_REQUEST) instead of being turned into strings, and a
+ * string never becomes a number or a boolean.
+ */
+export const STRICT_AJV = { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } } as const;
+
+/** Canonical decimal integers only: no sign tricks, exponents, hex, spaces or leading zeros. */
+const QUERY_INTEGER = /^-?(0|[1-9][0-9]{0,14})$/;
+
+/**
+ * A query string is text, so an `integer` query parameter is read from its canonical decimal digits and
+ * nothing else (`limit=0x10`, `limit=1e2`, `limit= 5` and a repeated `limit` stay strings and fail validation).
+ */
+export function installQueryIntegers(app: FastifyInstance): void {
+  app.addHook("preValidation", async (request) => {
+    const schema = request.routeOptions.schema?.querystring as { properties?: Record<string, { type?: unknown }> } | undefined;
+    const query = request.query as Record<string, unknown> | undefined;
+    if (!schema?.properties || typeof query !== "object" || query === null) return;
+    for (const [name, property] of Object.entries(schema.properties)) {
+      const value = query[name];
+      if (property.type === "integer" && typeof value === "string" && QUERY_INTEGER.test(value)) query[name] = Number(value);
+    }
+  });
+}
