@@ -54,7 +54,7 @@ describe("DT ledger service authentication", () => {
 
   const signed = (method: string, url: string, body: string | undefined, participantId = BANK_A): Record<string, string> => ({
     ...
-    signRequest({ method, url, body }, { keyId: participantId, privateKey: ed25519PrivateKey(served.keys.get(participantId)!) }),
+    signRequest({ method, url: `${served.baseUrl}${url}`, body }, { keyId: participantId, privateKey: ed25519PrivateKey(served.keys.get(participantId)!) }),
   });
 
   it("serves the health check and its OpenAPI document without a signature", async () => {
@@ -107,7 +107,7 @@ describe("DT ledger service authentication", () => {
     expect(replay.status).toBe(401);
     expect(await replay.json()).toMatchObject({ code: "SIGNATURE_REPLAYED" });
     const stranger: Record<string, string> = { ...signRequest(
-      { method: "GET", url: "/v1/events", body: undefined },
+      { method: "GET", url: `${served.baseUrl}/v1/events`, body: undefined },
       { keyId: "STRANGER", privateKey: ed25519PrivateKey(generateEd25519().seed) },
     ) };
     const unknown = await fetch(`${served.baseUrl}/v1/events`, { headers: stranger });
@@ -117,7 +117,7 @@ describe("DT ledger service authentication", () => {
   it("refuses a signature made with another participant's key id", async () => {
     const headers: Record<string, string> = {
       ...signRequest(
-        { method: "GET", url: "/v1/monitoring", body: undefined },
+        { method: "GET", url: `${served.baseUrl}/v1/monitoring`, body: undefined },
         { keyId: "NBRKKZKX", privateKey: ed25519PrivateKey(served.keys.get(BANK_A)!) },
       ),
     };

@@ -78,7 +78,7 @@ describe("tenge-gateway CLI", () => {
     const listed = await cli(["keys", "list"], env);
     expect(listed.stdout).toContain(issued.credentialId);
     expect(listed.stdout).not.toContain(issued.apiKey);
-    const revoked = await cli(["keys", "revoke", "kase"], env);
+    const revoked = await cli(["keys", "revoke", "--principal", "kase"], env);
     expect(JSON.parse(revoked.stdout)).toEqual({ revoked: "kase", kind: "principal" });
     const badRole = await cli(["keys", "create", "--role", "king", "--name", "x"], env);
     expect(badRole.code).toBe(2);

@@ -98,7 +98,7 @@ describe("identity and access", () => {
     const byKey = await echo({ authorization: `Bearer ${bankKey}` });
     expect(byKey.json()).toEqual({ principal: "bank-a", amount: "150.00" });
     const body = JSON.stringify({ amount: "99.99" });
-    const headers = signRequest({ method: "POST", url: "/echo", body }, { keyId: "bank-a-1", privateKey: ed25519PrivateKey(bankSigner.seed) });
+    const headers = signRequest({ method: "POST", url: "http://localhost/echo", body }, { keyId: "bank-a-1", privateKey: ed25519PrivateKey(bankSigner.seed) });
     const signed = await gateway.app.inject({ method: "POST", url: "/echo", headers: { "content-type": "application/json", ...headers }, payload: body });
     expect(signed.statusCode).toBe(200);
     expect(signed.json()).toEqual({ principal: "bank-a", amount: "99.99" });
@@ -119,12 +119,12 @@ describe("identity and access", () => {
     const listed = (await gateway.app.inject({ url: "/operator/principals", headers: auth })).body;
     expect(listed).toContain(credentialId);
     expect(listed).not.toContain(apiKey.slice(21));
-    const revoked = await gateway.app.inject({ method: "POST", url: `/operator/revocations/${credentialId}`, headers: auth });
-    expect(revoked.json()).toEqual({ revoked: "credential" });
+    const revoked = await gateway.app.inject({ method: "POST", url: `/operator/credentials/${credentialId}/revoke`, headers: auth });
+    expect(revoked.json()).toEqual({ revoked: "credential", id: credentialId });
     expect((await echo({ authorization: `Bearer ${apiKey}` })).statusCode).toBe(401);
     const badKey = await gateway.app.inject({ method: "POST", url: `/operator/principals/${id}/signing-keys`, headers: auth, payload: { publicKey: "abcd" } });
     expect(badKey.json().code).toBe("INVALID_PUBLIC_KEY");
-    const unknown = await gateway.app.inject({ method: "POST", url: "/operator/revocations/nobody", headers: auth });
+    const unknown = await gateway.app.inject({ method: "POST", url: "/operator/principals/nobody/revoke", headers: auth });
     expect(unknown.statusCode).toBe(404);
   });
 });

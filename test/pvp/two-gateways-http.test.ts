@@ -167,7 +167,7 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
     expect(row).toBeDefined();
     const before = await foreign.testDb.db.query(`SELECT count(*)::int8 AS n FROM pvp`);
     const body = Buffer.from(row!.xml, "utf8");
-    const headers = signRequest({ method: "POST", url: "/iso20022/inbound", body }, { keyId: `${NBK}-key`, privateKey: ed25519PrivateKey(nbkSeed) });
+    const headers = signRequest({ method: "POST", url: `${foreign.url}/iso20022/inbound`, body }, { keyId: `${NBK}-key`, privateKey: ed25519PrivateKey(nbkSeed) });
     const response = await fetch(`${foreign.url}/iso20022/inbound`, { method: "POST", headers: { ...headers, "content-type": "application/xml" }, body });
     expect(response.status).toBe(202);
     expect(await response.json()).toMatchObject({ status: "duplicate", businessMessageId: row!.business_message_id });
