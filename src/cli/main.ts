@@ -1,4 +1,5 @@
 import { ConfigError } from "../config/config.ts";
+import { PRIVATE_UMASK } from "../persistence/data-directory.ts";
 import { UsageError, type CommandIo } from "./command.ts";
 import { commands } from "./commands.ts";
 
@@ -22,6 +23,8 @@ function overview(): string {
 
 /** Runs the CLI and returns the exit code: 0 done, 1 failed, 2 bad usage or configuration. */
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+  // Every file this process creates (database, keys, demo credentials) is readable by its owner only.
+  process.umask(PRIVATE_UMASK);
   const entry = commands
     .filter((candidate) => candidate.words.every((word, index) => argv[index] === word))
     .sort((a, b) => b.words.length - a.words.length)[0];

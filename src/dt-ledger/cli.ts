@@ -6,6 +6,7 @@ import { UsageError, type CommandIo, type CommandModule } from "../cli/command.t
 import { ConfigError } from "../config/config.ts";
 import type { Database } from "../persistence/database.ts";
 import { DtLedgerError } from "../ledger/dt-ledger-port.ts";
+import { ensurePrivateDirectory } from "../persistence/data-directory.ts";
 import { migrate } from "../persistence/migrations.ts";
 import { openDatabase } from "../persistence/open.ts";
 import { createLogger } from "../server/logger.ts";
@@ -84,6 +85,7 @@ ${ENVIRONMENT}`,
     const demoFile = resolve(join(config.dataDir, "dt-ledger-demo.json"));
     const earlier = flags["demo"] ? readDemoFile(demoFile) : undefined;
     const operatorKey = config.operatorKey ?? (flags["demo"] ? (earlier?.operatorKey ?? generatePrivateKey()) : undefined);
+    ensurePrivateDirectory(config.dataDir);
     const db = await openLedgerDatabase(config);
     const embedded = await startEmbeddedDtLedger({
       db,

@@ -8,6 +8,7 @@ import { identityRoutes } from "../identity/routes.ts";
 import { IdentityStore } from "../identity/store.ts";
 import { iso20022Routes } from "../iso20022/routes.ts";
 import type { Database } from "../persistence/database.ts";
+import { ensurePrivateDirectory } from "../persistence/data-directory.ts";
 import { lockDirectory } from "../persistence/pglite.ts";
 import { buildGatewayApp, type FeatureRoutes } from "../server/app.ts";
 import type { ReadinessCheck } from "../server/health.ts";
@@ -57,6 +58,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger(config.logLevel);
   if (config.embedded) resetEmbeddedState(config.dataDir);
+  ensurePrivateDirectory(config.dataDir);
   const db = await openGatewayDatabase(config);
   const stops: Array<() => Promise<void>> = [];
   try {
@@ -151,6 +153,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       migrationSets: gatewayMigrations(),
       bodyLimitBytes: config.bodyLimitBytes,
       signatureMaxSkewSeconds: config.signatureMaxSkewSeconds,
+      // With a public URL, a request signed for another service that shares the signer's key is refused.
+      ...(config.publicUrl ? { signatureAuthorities: [new URL(config.publicUrl).host] } : {}),
       readiness: [...(embedded?.readiness ?? []), ...features.flatMap((feature) => feature.readiness)],
       features: [identityRoutes(identity), iso20022Routes, ...features.flatMap((feature) => feature.routes)],
     });

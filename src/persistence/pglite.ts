@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite, types } from "@electric-sql/pglite";
+import { restrictToOwner } from "./data-directory.ts";
 import { beginStatement, withRetries, type Database, type Queryable, type TransactionOptions } from "./database.ts";
 
 export interface PgliteOptions {
@@ -18,6 +19,8 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
     dataDir: options.dataDir,
     parsers: { [types.INT8]: (value: string) => BigInt(value) },
   });
+  // Its files hold every secret at rest: owner-only, including the ones PGlite unpacked as 0666.
+  if (!options.dataDir.startsWith("memory://")) restrictToOwner(options.dataDir);
 
   // PGlite has one session: a mutex keeps a transaction's statements from interleaving with others'.
   let tail: Promise<unknown> = Promise.resolve();
@@ -69,11 +72,11 @@ export class DataDirectoryInUseError extends Error {
  * A lock left by a process that no longer runs is taken over.
  */
 export function lockDirectory(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lockPath = join(dataDir, "tenge-gateway.lock");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(lockPath, "wx");
+      const fd = openSync(lockPath, "wx", 0o600);
       writeSync(fd, String(process.pid));
       closeSync(fd);
       return () => rmSync(lockPath, { force: true });

@@ -29,6 +29,8 @@ export interface GatewayAppOptions {
   migrationSets: MigrationSet[];
   bodyLimitBytes: number;
   signatureMaxSkewSeconds: number;
+  /** Authorities (host[:port]) signed requests must be addressed to, e.g. PUBLIC_URL's; unset: the Host received. */
+  signatureAuthorities?: readonly string[];
   /** Ledgers and other dependencies `/readyz` checks besides the database. */
   readiness?: ReadinessCheck[];
   features?: FeatureRoutes[];
@@ -81,7 +83,11 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
       route.config = { ...route.config, access: "public" };
     }
   });
-  installAccessControl(app, { identity: new IdentityStore(options.db), maxSkewSeconds: options.signatureMaxSkewSeconds });
+  installAccessControl(app, {
+    identity: new IdentityStore(options.db),
+    maxSkewSeconds: options.signatureMaxSkewSeconds,
+    ...(options.signatureAuthorities ? { authorities: options.signatureAuthorities } : {}),
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -98,7 +104,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
             type: "apiKey",
             in: "header",
             name: "Signature",
-            description: "RFC 9421 Ed25519 signature over @method @path @query content-digest",
+            description: "RFC 9421 Ed25519 signature covering at least @method @authority @path @query content-digest",
           },
         },
       },
