@@ -5,6 +5,7 @@ import type { Database, Queryable } from "../persistence/database.ts";
 import { signCollateralStatement } from "../proof-of-collateral/collateral-statement.ts";
 import {
   ACCOUNT_KINDS,
+  ACTIVITY_PAGE_MAX,
   DtLedgerError,
   type AccountActivity,
   type AccountBalance,
@@ -679,8 +680,12 @@ export class DtLedger {
         const head = await tx.query<{ height: bigint }>("SELECT height FROM dt_ledger.head");
         const current = head.rows[0]!.height;
         const fromHeight = request.fromHeight ?? 1n;
-        const toHeight = request.toHeight === undefined || request.toHeight > current ? current : request.toHeight;
-        if (fromHeight < 1n || toHeight < fromHeight - 1n) throw new DtLedgerError("INVALID_REQUEST", "fromHeight must be at least 1 and at most toHeight + 1");
+        const lastAsked = request.toHeight === undefined || request.toHeight > current ? current : request.toHeight;
+        const limit = request.limit ?? ACTIVITY_PAGE_MAX;
+        if (!Number.isInteger(limit) || limit < 1 || limit > ACTIVITY_PAGE_MAX) {
+          throw new DtLedgerError("INVALID_REQUEST", `limit must be 1-${ACTIVITY_PAGE_MAX}`);
+        }
+        if (fromHeight < 1n || lastAsked < fromHeight - 1n) throw new DtLedgerError("INVALID_REQUEST", "fromHeight must be at least 1 and at most toHeight + 1");
         const opening = await tx.query<{ balance: bigint }>(
           "SELECT COALESCE(SUM(amount), 0)::int8 AS balance FROM dt_ledger.entries WHERE account_id = $1 AND height < $2",
           [account.id, fromHeight.toString()],
@@ -703,11 +708,24 @@ export class DtLedger {
                   c.holder_name AS counterparty_name, c.participant_id AS counterparty_participant, e.hold_id, e.payment_type
              FROM dt_ledger.entries e LEFT JOIN dt_ledger.accounts c ON c.id = e.counterparty_account
             WHERE e.account_id = $1 AND e.height BETWEEN $2 AND $3
-            ORDER BY e.height, e.id`,
-          [account.id, fromHeight.toString(), toHeight.toString()],
+            ORDER BY e.height, e.id
+            LIMIT $4`,
+          [account.id, fromHeight.toString(), lastAsked.toString(), limit + 1],
         );
+        // A page ends on a whole height: entries of the first height left out start the next page. One
+        // transaction books at most a few entries per account, so a single height always fits.
+        let toHeight = lastAsked;
+        let nextFromHeight: bigint | undefined;
+        let booked = rows.rows;
+        if (rows.rows.length > limit) {
+          const cut = rows.rows[limit]!.height;
+          const first = rows.rows[0]!.height;
+          toHeight = cut > first ? cut - 1n : cut;
+          nextFromHeight = toHeight + 1n;
+          booked = booked.filter((row) => row.height <= toHeight);
+        }
         const openingBalance = opening.rows[0]!.balance;
-        const entries: AccountEntry[] = rows.rows.map((row) => ({
+        const entries: AccountEntry[] = booked.map((row) => ({
           entryId: row.id.toString(),
           transactionId: row.transaction_id,
           height: row.height,
@@ -724,7 +742,7 @@ export class DtLedger {
           paymentType: row.payment_type ?? undefined,
         }));
         const closingBalance = entries.reduce((sum, entry) => sum + (entry.direction === "credit" ? entry.amount : -entry.amount), openingBalance);
-        return { account, fromHeight, toHeight, openingBalance, closingBalance, entries };
+        return { account, fromHeight, toHeight, openingBalance, closingBalance, entries, ...(nextFromHeight === undefined ? {} : { nextFromHeight }) };
       },
       { isolation: "repeatable read" },
     );

@@ -233,6 +233,7 @@ export function activityToJson(activity: AccountActivity): JsonObject {
     openingBalance: activity.openingBalance.toString(),
     closingBalance: activity.closingBalance.toString(),
     entries: activity.entries.map(entryToJson),
+    nextFromHeight: activity.nextFromHeight?.toString() ?? null,
   };
 }
 
@@ -247,6 +248,7 @@ export function activityFromJson(json: Json): AccountActivity {
     openingBalance: big(o["openingBalance"]),
     closingBalance: big(o["closingBalance"]),
     entries: entries.map(entryFromJson),
+    ...(typeof o["nextFromHeight"] === "string" ? { nextFromHeight: big(o["nextFromHeight"]) } : {}),
   };
 }
 

@@ -186,7 +186,12 @@ export interface ActivityRequest {
   fromHeight?: bigint;
   /** Last height included (default: the current height). */
   toHeight?: bigint;
+  /** Most entries in one page (default and maximum ACTIVITY_PAGE_MAX). */
+  limit?: number;
 }
+
+/** The largest page of account activity one call returns; longer ranges are read page by page. */
+export const ACTIVITY_PAGE_MAX = 1000;
 
 export type EntryKind = "issuance" | "redemption" | "payment" | "hold_release";
 
@@ -215,6 +220,11 @@ export interface AccountActivity {
   openingBalance: bigint;
   closingBalance: bigint;
   entries: AccountEntry[];
+  /**
+   * Set when the range asked for had more entries than one page: the page ends at `toHeight` (a whole
+   * height, never half of one) and the next page starts at this height.
+   */
+  nextFromHeight?: bigint;
 }
 
 export const DT_LEDGER_ERROR_CODES = [

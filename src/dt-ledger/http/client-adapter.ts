@@ -98,7 +98,7 @@ export function httpDtLedger(options: HttpDtLedgerOptions): DtLedgerPort & { req
       const page = (await request("GET", `/v1/events${query({ after, limit, waitMs })}`, undefined, waitMs ?? 0)) as { events: Json[]; cursor: string };
       return { events: page.events.map(eventFromJson), cursor: page.cursor };
     },
-    activity: async ({ accountId, fromHeight, toHeight }) =>
-      activityFromJson(await request("GET", `${path("/v1/accounts/:id/activity", accountId)}${query({ fromHeight, toHeight })}`)),
+    activity: async ({ accountId, fromHeight, toHeight, limit }) =>
+      activityFromJson(await request("GET", `${path("/v1/accounts/:id/activity", accountId)}${query({ fromHeight, toHeight, limit })}`)),
   };
 }

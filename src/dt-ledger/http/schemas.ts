@@ -1,4 +1,4 @@
-import { ACCOUNT_KINDS } from "../../ledger/dt-ledger-port.ts";
+import { ACCOUNT_KINDS, ACTIVITY_PAGE_MAX } from "../../ledger/dt-ledger-port.ts";
 
 /** JSON schemas of the DT ledger service: tiyn amounts and heights are decimal strings. */
 const tiyn = { type: "string", pattern: "^-?[0-9]{1,20}$", description: "tiyn (1 KZT = 100 tiyn)" } as const;
@@ -144,6 +144,7 @@ export const activitySchema = {
     openingBalance: tiyn,
     closingBalance: tiyn,
     entries: { type: "array", items: entrySchema },
+    nextFromHeight: { ...nullable(height), description: "set when more entries follow: the next page's fromHeight" },
   },
 } as const;
 
@@ -237,7 +238,7 @@ export const holdParams = {
 export const activityQuery = {
   type: "object",
   additionalProperties: false,
-  properties: { fromHeight: height, toHeight: height },
+  properties: { fromHeight: height, toHeight: height, limit: { type: "integer", minimum: 1, maximum: ACTIVITY_PAGE_MAX } },
 } as const;
 
 export const statementQuery = {

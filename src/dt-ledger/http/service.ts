@@ -11,7 +11,7 @@ import {
   verifySignedBody,
   type AcceptedSignature,
 } from "../../identity/http-signature.ts";
-import { DtLedgerError, type DtLedgerErrorCode, type ReleaseRequest } from "../../ledger/dt-ledger-port.ts";
+import { DtLedgerError, type ActivityRequest, type DtLedgerErrorCode, type ReleaseRequest } from "../../ledger/dt-ledger-port.ts";
 import type { Queryable } from "../../persistence/database.ts";
 import { ApiError, errorSchema, installErrorHandler } from "../../server/errors.ts";
 import { installJsonBodyParser } from "../../server/app.ts";
@@ -183,35 +183,21 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
     schema: { params: schema.accountParams, response: { 200: schema.balanceSchema, ...errors } },
   }, async (request) => balanceToJson(await call(() => ledger.balance(who(request), request.params.accountId))));
 
-  app.get<{ Params: { accountId: string }; Querystring: { fromHeight?: string; toHeight?: string } }>("/v1/accounts/:accountId/activity", {
+  app.get<{ Params: { accountId: string }; Querystring: ActivityQuery }>("/v1/accounts/:accountId/activity", {
     config: participant,
     schema: { params: schema.accountParams, querystring: schema.activityQuery, response: { 200: schema.activitySchema, ...errors } },
   }, async (request) => {
-    const { fromHeight, toHeight } = request.query;
-    const activity = await call(() =>
-      ledger.activity(who(request), {
-        accountId: request.params.accountId,
-        ...(fromHeight === undefined ? {} : { fromHeight: big(fromHeight) }),
-        ...(toHeight === undefined ? {} : { toHeight: big(toHeight) }),
-      }),
-    );
+    const activity = await call(() => ledger.activity(who(request), activityRequest(request.params.accountId, request.query)));
     return activityToJson(activity);
   });
 
   // The same activity as ISO 20022 reports: camt.053 statement, camt.054 notification (application/xml).
   for (const [path, render] of [["camt053", camt053Statement], ["camt054", camt054Notification]] as const) {
-    app.get<{ Params: { accountId: string }; Querystring: { fromHeight?: string; toHeight?: string } }>(`/v1/accounts/:accountId/${path}`, {
+    app.get<{ Params: { accountId: string }; Querystring: ActivityQuery }>(`/v1/accounts/:accountId/${path}`, {
       config: participant,
       schema: { params: schema.accountParams, querystring: schema.activityQuery, response: { 200: { type: "string" }, ...errors } },
     }, async (request, reply) => {
-      const { fromHeight, toHeight } = request.query;
-      const activity = await call(() =>
-        ledger.activity(who(request), {
-          accountId: request.params.accountId,
-          ...(fromHeight === undefined ? {} : { fromHeight: big(fromHeight) }),
-          ...(toHeight === undefined ? {} : { toHeight: big(toHeight) }),
-        }),
-      );
+      const activity = await call(() => ledger.activity(who(request), activityRequest(request.params.accountId, request.query)));
       const operatorBic = options.operatorBic ?? "NBRKKZKX";
       const message = render(activity, { from: operatorBic, to: reportReceiver(activity, operatorBic), createdAt: new Date() });
       return reply.type("application/xml").send(buildMessage(message));
@@ -305,6 +291,21 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
     const view = await call(() => ledger.monitoring(who(request)));
     return Object.fromEntries(Object.entries(view).map(([name, value]) => [name, value.toString()]));
   });
+}
+
+interface ActivityQuery {
+  fromHeight?: string;
+  toHeight?: string;
+  limit?: number;
+}
+
+function activityRequest(accountId: string, query: ActivityQuery): ActivityRequest {
+  return {
+    accountId,
+    ...(query.fromHeight === undefined ? {} : { fromHeight: BigInt(query.fromHeight) }),
+    ...(query.toHeight === undefined ? {} : { toHeight: BigInt(query.toHeight) }),
+    ...(query.limit === undefined ? {} : { limit: query.limit }),
+  };
 }
 
 /** The Ed25519 key of a participant that may call over HTTP: registered with a key and not revoked. */
