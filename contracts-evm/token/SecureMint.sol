@@ -10,7 +10,8 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
  * EIP-712 statements of the segregated wallet (account, balance in tiyn, ledger height, unix timestamp)
  * under the domain {name: "Digital Tenge Collateral", version: "1", chainId, verifyingContract: this}.
  * Anyone may submit a statement; it is accepted only if the configured signer signed it, it names the
- * segregated account, and its ledger height is above the last accepted one. A mint then needs the latest
+ * segregated account, and its ledger height is above the last accepted one (or equal, with a newer
+ * timestamp: the same balance, refreshed). A mint then needs the latest
  * statement to be no older than `maxStatementAge` and `totalSupply + amount <= balance`.
  */
 abstract contract SecureMint {
@@ -50,7 +51,7 @@ abstract contract SecureMint {
     error CollateralSignatureInvalid();
     /// @notice The statement is about another DT account than the segregated one.
     error CollateralAccountMismatch(string account);
-    /// @notice The statement's ledger height is not above the last accepted height.
+    /// @notice The statement's ledger height is below the last accepted one, or equal without a newer timestamp.
     error CollateralHeightNotIncreasing(uint256 height, uint256 latestHeight);
     /// @notice The statement is older than the last accepted one.
     error CollateralTimestampDecreasing(uint256 timestamp, uint256 latestTimestamp);
@@ -155,7 +156,12 @@ abstract contract SecureMint {
         if (keccak256(bytes(statement.account)) != _segregatedAccountHash) {
             revert CollateralAccountMismatch(statement.account);
         }
-        if (statement.height <= _statementHeight) {
+        // The DT ledger signs statements without booking anything, so its height moves only with ledger
+        // activity: a statement at the last height (same balance) is accepted only to refresh the time.
+        if (
+            statement.height < _statementHeight
+                || (statement.height == _statementHeight && statement.timestamp <= _statementTimestamp)
+        ) {
             revert CollateralHeightNotIncreasing(statement.height, _statementHeight);
         }
         if (statement.timestamp < _statementTimestamp) {

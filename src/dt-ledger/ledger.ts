@@ -626,10 +626,11 @@ export class DtLedger {
 
   /**
    * The ledger operator's EIP-712 signature over an account's available balance (held tokens excluded:
-   * a release could move them out). Each statement is itself a ledger transaction: it takes a fresh
-   * height, so heights of successive statements strictly increase (the token accepts only newer ones),
-   * and the balance is read while that height is held, so it is the balance exactly at that height.
-   * Anyone may ask for a segregated wallet's statement.
+   * a release could move them out) at the current height. A statement is a read, not a ledger transaction:
+   * asking for one writes nothing. The head and the balance are read in one snapshot, so the balance is
+   * exactly the one at that height; two statements with nothing booked in between share the height and
+   * the balance (the token accepts such a one only to refresh its time). Anyone may ask for a segregated
+   * wallet's statement.
    */
   async collateralStatement(participantId: string, request: CollateralStatementRequest): Promise<SignedCollateralStatement> {
     const operatorKey = this.operatorKey;
@@ -637,24 +638,19 @@ export class DtLedger {
     const caller = await this.caller(this.db, participantId);
     const account = await this.loadAccount(this.db, request.accountId);
     if (account.kind !== "segregated_wallet") this.mayRead(caller, account);
-    const statement = await this.db.transaction(async (tx) => {
-      const bookedAt = this.now();
-      const height = await commitLedgerTransaction(tx, {
-        id: randomUUID(),
-        kind: "statement",
-        submittedBy: caller.id,
-        bookedAt,
-        from: account.id,
-        entries: [],
-        events: [],
-      });
-      // Read committed: this statement sees every commit so far, and none can commit while the head is ours.
-      const read = await tx.query<{ available: bigint }>(
-        "SELECT COALESCE(SUM(amount), 0)::int8 AS available FROM dt_ledger.tokens WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL",
-        [account.id],
-      );
-      return { account: account.id, balance: read.rows[0]!.available, height, timestamp: BigInt(Math.floor(bookedAt.getTime() / 1000)) };
-    });
+    const statement = await this.db.transaction(
+      async (tx) => {
+        const read = await tx.query<{ height: bigint; available: bigint }>(
+          `SELECT (SELECT height FROM dt_ledger.head) AS height,
+                  (SELECT COALESCE(SUM(amount), 0)::int8 FROM dt_ledger.tokens
+                    WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL) AS available`,
+          [account.id],
+        );
+        const { height, available } = read.rows[0]!;
+        return { account: account.id, balance: available, height, timestamp: BigInt(Math.floor(this.now().getTime() / 1000)) };
+      },
+      { isolation: "repeatable read" },
+    );
     const signature = await signCollateralStatement(operatorKey, statement, request.domain);
     return { statement, domain: request.domain, signature, signer: this.operatorAddress! };
   }

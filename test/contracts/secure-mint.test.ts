@@ -50,11 +50,15 @@ describe("collateral statements", () => {
     await expectRevert(s.submit(await s.statement(1n, { account: "KZ-DA-OTHER" })), "CollateralAccountMismatch", ["KZ-DA-OTHER"]);
   });
 
-  it("need a strictly increasing ledger height", async () => {
-    await s.submit(await s.statement(10n, { height: 7n }));
-    await expectRevert(s.submit(await s.statement(20n, { height: 7n })), "CollateralHeightNotIncreasing", [7n, 7n]);
-    await expectRevert(s.submit(await s.statement(20n, { height: 6n })), "CollateralHeightNotIncreasing", [6n, 7n]);
-    await s.submit(await s.statement(20n, { height: 8n }));
+  it("need a higher ledger height, or the same height with a newer timestamp (a refresh)", async () => {
+    const now = await chain.now();
+    await s.submit(await s.statement(10n, { height: 7n, timestamp: now }));
+    await expectRevert(s.submit(await s.statement(10n, { height: 7n, timestamp: now })), "CollateralHeightNotIncreasing", [7n, 7n]);
+    await expectRevert(s.submit(await s.statement(20n, { height: 6n, timestamp: now + 1n })), "CollateralHeightNotIncreasing", [6n, 7n]);
+    // Nothing booked since: the DT ledger signs the same height and balance later, which only refreshes the time.
+    await s.submit(await s.statement(10n, { height: 7n, timestamp: now + 1n }));
+    expect(await s.token.read.latestCollateralStatement()).toEqual([10n, 7n, now + 1n]);
+    await s.submit(await s.statement(20n, { height: 8n, timestamp: now + 1n }));
   });
 
   it("cannot go back in time", async () => {
@@ -143,7 +147,8 @@ describe("secure mint", () => {
     await expectRevert(asMinter.write.mintWithCollateralStatement([forged.message, forged.signature, s.roles.minter.address, 10n ** 20n]), "CollateralSignatureInvalid");
     await expectRevert(asMinter.write.mint([s.roles.minter.address, 101n]), "CollateralExceeded");
     // Replaying the genuine statement does not help either.
-    const genuine = await s.statement(100n, { height: 1n });
+    const [, , acceptedAt] = await s.token.read.latestCollateralStatement();
+    const genuine = await s.statement(100n, { height: 1n, timestamp: acceptedAt });
     await expectRevert(asMinter.write.submitCollateralStatement([genuine.message, genuine.signature]), "CollateralHeightNotIncreasing");
   });
 
