@@ -28,7 +28,8 @@ export interface AccessOptions {
 
 /** The request line and headers as a signature covers them. */
 export function signedMessageOf(request: FastifyRequest): SignedMessage {
-  return { method: request.method, scheme: request.protocol, authority: request.host, target: request.url, headers: request.headers };
+  // An HTTP/1.0 request may come without a Host: it then signs nothing we could match, and fails verification.
+  return { method: request.method, scheme: request.protocol, authority: request.host || "", target: request.url, headers: request.headers };
 }
 
 /**

@@ -173,6 +173,9 @@ const rfcPublicKey = createPublicKey({ key: Buffer.from(RFC_KEY_PUBLIC, "base64"
 
 describe("interoperability", () => {
   it("verifies RFC 9421 Appendix B.2.6 (Ed25519), and refuses it once altered", async () => {
+    // The key pair of Appendix B.1.4 belongs together.
+    const privateRfcKey = createPrivateKey({ key: Buffer.from(RFC_KEY_PRIVATE, "base64"), format: "der", type: "pkcs8" });
+    expect(createPublicKey(privateRfcKey).export({ format: "der", type: "spki" }).toString("base64")).toBe(RFC_KEY_PUBLIC);
     const options = verifier({ now: () => 1618884473, requiredComponents: ["@method", "@path", "@authority"] }, { "test-key-ed25519": rfcPublicKey });
     await expect(verifyRequest(RFC_B2_REQUEST, options)).resolves.toBe("test-key-ed25519");
     const altered = { ...RFC_B2_REQUEST, headers: { ...RFC_B2_REQUEST.headers, date: "Tue, 20 Apr 2021 02:07:56 GMT" } };

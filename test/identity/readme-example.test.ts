@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ed25519PublicKey, SignatureError, verifyRequest } from "../../src/identity/http-signature.ts";
+import { ed25519PublicKey, verifyRequest, type SignatureError } from "../../src/identity/http-signature.ts";
 
 /** The signed request README.md shows, read from the README itself, so the example cannot drift. */
 function readmeExample() {
