@@ -24,7 +24,9 @@ const ENVIRONMENT = `Environment:
   DT_LEDGER_OPERATOR_KEY  0x secp256k1 key that signs collateral statements (unset: statements refused,
                           except with --demo, which keeps a generated key in DATA_DIR/dt-ledger-demo.json)
   DT_LEDGER_SWEEP_INTERVAL_MS (1000)  how often expired holds are refunded
-  SIGNATURE_MAX_SKEW_SECONDS (300)    accepted clock skew of signed requests`;
+  SIGNATURE_MAX_SKEW_SECONDS (300)    accepted clock skew of signed requests
+  DT_LEDGER_PUBLIC_URL                the service's URL as participants reach it; when set, a request
+                                      signed for another host is refused (401 SIGNATURE_AUTHORITY)`;
 
 function parseFlags(args: string[], allowed: string[], booleans: string[] = []): Record<string, string | true> {
   const flags: Record<string, string | true> = {};
@@ -100,7 +102,12 @@ ${ENVIRONMENT}`,
       chmodSync(demoFile, 0o600);
       io.out(`demo participants, accounts and keys: ${demoFile}`);
     }
-    const app = await buildDtLedgerApp({ ledger: embedded.ledger, logger, maxSkewSeconds: config.signatureMaxSkewSeconds });
+    const app = await buildDtLedgerApp({
+      ledger: embedded.ledger,
+      logger,
+      maxSkewSeconds: config.signatureMaxSkewSeconds,
+      ...(config.publicUrl ? { authorities: [new URL(config.publicUrl).host] } : {}),
+    });
     const address = await app.listen({ host: config.host, port: config.port });
     io.out(`DT ledger listening on ${address}`);
     if (embedded.ledger.operatorAddress) io.out(`  statement signer   ${embedded.ledger.operatorAddress}`);

@@ -14,6 +14,8 @@ export interface DtLedgerServiceConfig {
   operatorKey: Hex | undefined;
   sweepIntervalMs: number;
   signatureMaxSkewSeconds: number;
+  /** The service's public URL; signed requests must name its host as `@authority`. */
+  publicUrl: string | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -54,6 +56,7 @@ export function loadDtLedgerServiceConfig(env: NodeJS.ProcessEnv): DtLedgerServi
     operatorKey: read<Hex | undefined>(env, "DT_LEDGER_OPERATOR_KEY", privateKeyHex, undefined),
     sweepIntervalMs: read(env, "DT_LEDGER_SWEEP_INTERVAL_MS", integer(50, 3_600_000), 1000),
     signatureMaxSkewSeconds: read(env, "SIGNATURE_MAX_SKEW_SECONDS", integer(1, 3600), 300),
+    publicUrl: read<string | undefined>(env, "DT_LEDGER_PUBLIC_URL", url("http:", "https:"), undefined),
     logLevel: read(env, "LOG_LEVEL", oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent"), "info"),
   };
 }

@@ -94,6 +94,22 @@ describe("DT ledger service: the caller is known before its body is read", () =>
   });
 });
 
+describe("DT ledger service: requests are bound to the service they were signed for", () => {
+  it("refuses a request signed for another host when it knows its own, and serves one signed for it", async () => {
+    const bound = await buildDtLedgerApp({ ledger, maxSkewSeconds: 60, authorities: ["ledger.example"] });
+    try {
+      const sign = (host: string) =>
+        signRequest({ method: "GET", url: `https://${host}/v1/events`, body: undefined }, { keyId: BANK_A, privateKey: ed25519PrivateKey(keys.get(BANK_A)!) });
+      const elsewhere = await bound.inject({ method: "GET", url: "/v1/events", headers: { ...sign("gateway.example"), host: "gateway.example" } });
+      expect([elsewhere.statusCode, elsewhere.json().code]).toEqual([401, "SIGNATURE_AUTHORITY"]);
+      const here = await bound.inject({ method: "GET", url: "/v1/events", headers: { ...sign("ledger.example"), host: "ledger.example" } });
+      expect(here.statusCode).toBe(200);
+    } finally {
+      await bound.close();
+    }
+  });
+});
+
 describe("DT ledger service: strict request types", () => {
   it("refuses a tiyn amount sent as a JSON number, and books nothing", async () => {
     const before = await head();

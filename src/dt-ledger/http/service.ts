@@ -75,6 +75,8 @@ export interface DtLedgerServiceOptions {
   /** Largest accepted distance between a signature's `created` and the server clock. */
   maxSkewSeconds?: number;
   bodyLimitBytes?: number;
+  /** The authorities (host[:port]) requests must be signed for; unset: the Host header as received. */
+  authorities?: readonly string[];
 }
 
 /**
@@ -102,7 +104,11 @@ export async function buildDtLedgerApp(options: DtLedgerServiceOptions): Promise
       },
     },
   });
-  await app.register(dtLedgerRoutes, { ledger: options.ledger, maxSkewSeconds: options.maxSkewSeconds ?? 300 });
+  await app.register(dtLedgerRoutes, {
+    ledger: options.ledger,
+    maxSkewSeconds: options.maxSkewSeconds ?? 300,
+    ...(options.authorities ? { authorities: options.authorities } : {}),
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;
@@ -113,6 +119,8 @@ export interface DtLedgerRoutesOptions {
   maxSkewSeconds: number;
   /** BIC that sends ISO 20022 reports as the platform operator (default the NBK's, NBRKKZKX). */
   operatorBic?: string;
+  /** The authorities (host[:port]) requests must be signed for; unset: the Host header as received. */
+  authorities?: readonly string[];
 }
 
 /** The DT ledger service's routes, under /v1. */
@@ -126,6 +134,7 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
     if (request.routeOptions.config.dtLedgerAccess !== "participant") return;
     request.dtSignature = await refusing(request, () => verifySignatureHeaders(signedMessageOf(request), {
       maxSkewSeconds: options.maxSkewSeconds,
+      ...(options.authorities ? { authorities: options.authorities } : {}),
       lookupKey: (keyId) => activeParticipantKey(ledger.db, keyId),
     }));
   });
