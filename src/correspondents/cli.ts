@@ -93,10 +93,8 @@ ${where}`,
       return 0;
     }
     return viaDatabase(io, async (db) => {
-      const record = await correspondentStore.add(db, {
-        ...body,
-        ...(body.maxAmount ? { maxAmount: decimalToMinor(body.maxAmount) } : {}),
-      });
+      const { maxAmount, ...rest } = body;
+      const record = await correspondentStore.add(db, { ...rest, ...(maxAmount ? { maxAmount: decimalToMinor(maxAmount) } : {}) });
       io.out(JSON.stringify(correspondentToJson(record)));
       return 0;
     });
