@@ -82,11 +82,11 @@ const maxAmountOf = (value: string | null | undefined) => (value === undefined ?
  * The operator API of the directory of correspondents. Every change is read by every gateway process
  * within seconds (the directory's refresh), with no restart.
  */
-export function correspondentRoutes(db: Database, onChange: () => void = () => {}) {
+export function correspondentRoutes(db: Database, onChange: () => Promise<void> | void = () => {}) {
   const respond = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       const result = await work();
-      onChange();
+      await onChange();
       return result;
     } catch (error) {
       return failure(error);

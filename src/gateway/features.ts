@@ -58,7 +58,8 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
   const status: FeatureStatus[] = [];
   const directory = new CorrespondentDirectory({ db, onError: (error) => logger.error({ err: error, event: "correspondents.refresh_failed" }, "reading the directory failed") });
   await directory.start();
-  const refresh = () => void directory.refresh().catch(() => {});
+  // This process sees its own changes at once; the others within the directory's refresh interval.
+  const refresh = () => directory.refresh().catch((error: unknown) => logger.error({ err: error, event: "correspondents.refresh_failed" }, "reading the directory failed"));
   features.push({ routes: [correspondentRoutes(db, refresh)], readiness: [], start() {}, stop: async () => directory.stop() });
 
   status.push(ports.dtLedger ? { name: "dt-ledger", on: true, detail: ports.dtLedger.description } : { name: "dt-ledger", on: false, detail: "DT_LEDGER_URL unset and DT_LEDGER_IN_PROCESS not true" });
