@@ -103,8 +103,16 @@ describe("tenge-gateway start", () => {
     });
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    const checks = ((await ready.json()) as { checks: { name: string; ok: boolean }[] }).checks;
-    expect(checks).toEqual(["database", "migrations", "dt-ledger", "evm-chain", "stablecoin-chain", "pvp leg dt", "pvp leg evm"].map((name) => ({ name, ok: true })));
+    const readiness = (await ready.json()) as { checks: { name: string; ok: boolean }[]; features: { name: string; on: boolean }[] };
+    expect(readiness.checks).toEqual(["database", "migrations", "dt-ledger (embedded)", "evm-chain (embedded, 31337)", "stablecoin-chain", "pvp leg dt", "pvp leg evm"].map((name) => ({ name, ok: true })));
+    // The embedded stack is one configuration of the composition root: every feature on, and said so at start.
+    expect(readiness.features.map((feature) => [feature.name, feature.on])).toEqual([
+      ["dt-ledger", true],
+      ["stablecoin", true],
+      ["proof-of-collateral", true],
+      ["pvp", true],
+    ]);
+    expect(stdout).toContain("feature pvp: on (agent NBRKKZKX, ledgers dt, evm");
     // The demo mint is minted by the gateway's own workers and attested: supply equals the DT collateral.
     let attested: { collateral: { balance: string }; supply: { totalSupply: string } } | undefined;
     for (let attempt = 0; attempt < 100 && attested?.supply.totalSupply !== "100000000"; attempt++) {
