@@ -131,7 +131,7 @@ describe("the directory of correspondents: operator API, authorization, key rota
 
   const inbound = (keyId: string, seed: Uint8Array) => {
     const body = "<NotAnIsoMessage/>";
-    const headers = signRequest({ method: "POST", url: "/iso20022/inbound", body }, { keyId, privateKey: ed25519PrivateKey(seed) });
+    const headers = signRequest({ method: "POST", url: "http://localhost:80/iso20022/inbound", body }, { keyId, privateKey: ed25519PrivateKey(seed) });
     return app.inject({ method: "POST", url: "/iso20022/inbound", headers: { ...headers, "content-type": "application/xml" }, payload: body });
   };
 
