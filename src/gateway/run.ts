@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -129,13 +130,18 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
         issuerKey: embedded.keys.deployer,
         foreignPayerKey: embedded.keys.htlcOperator,
+        // The embedded database starts fresh at every start, so a fresh key per start loses nothing.
+        preimageKey: randomBytes(32),
         logger,
       });
       features.push({ ...pvp.component, routes: [pvp.component.routes] });
+      const foreignBeneficiary = privateKeyToAddress(embedded.chain.accounts[4] as Hex);
+      credentials["bank"] = await createDemoBank(identity, embedded.demo.participants.halyk, { foreignPayer: pvp.foreignPayer, foreignBeneficiary });
       credentials["pvp"] = {
+        counterparty: DEMO_COUNTERPARTY,
         foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
         foreignPayer: pvp.foreignPayer,
-        foreignBeneficiary: privateKeyToAddress(embedded.chain.accounts[4] as Hex),
+        foreignBeneficiary,
         dtPayer: embedded.demo.accounts.aigerim.id,
         dtBeneficiary: embedded.demo.accounts.coffeeShop.id,
       };
@@ -209,6 +215,22 @@ async function createDemoOperator(identity: IdentityStore) {
   const id = await identity.createPrincipal("operator", "Demo operator", "demo-operator");
   const { apiKey, credentialId } = await identity.issueApiKey(id, "created by the embedded start");
   return { principal: id, credentialId, apiKey };
+}
+
+/** The demo correspondent whose foreign CBDC the embedded chain carries (an AED central bank). */
+const DEMO_COUNTERPARTY = "FCBKAEAD";
+
+/**
+ * The embedded stack's demo bank: Halyk Bank, whose customers' DAs are the PvP demo payers. The foreign
+ * payer on the chain is registered as the counterparty's and the foreign beneficiary as Halyk's, so
+ * `tenge-gateway pvp create` with the demo values works with the bank's key.
+ */
+async function createDemoBank(identity: IdentityStore, halyk: { id: string; name: string }, evm: { foreignPayer: string; foreignBeneficiary: string }) {
+  const principal = await identity.createPrincipal("bank", halyk.name, "demo-bank-halyk", { bic: halyk.id, dtParticipant: halyk.id });
+  const { apiKey } = await identity.issueApiKey(principal, "created by the embedded start");
+  await identity.registerLedgerAccount(DEMO_COUNTERPARTY, "evm", evm.foreignPayer);
+  await identity.registerLedgerAccount(halyk.id, "evm", evm.foreignBeneficiary);
+  return { principal, apiKey, bic: halyk.id };
 }
 
 /** Demo secrets go to a file only the owner can read, never to the log. */

@@ -20,6 +20,8 @@ export interface EmbeddedPvpOptions {
   issuerKey: Hex;
   /** The foreign bank's key on the chain: pays the foreign legs and submits claims and refunds. */
   foreignPayerKey: Hex;
+  /** Seals preimages at rest (generated per embedded start). */
+  preimageKey: Uint8Array;
   /** Our BIC (default NBRKKZKX). */
   ourAgent?: string;
   logger?: PvpComponentOptions["logger"];
@@ -50,11 +52,13 @@ export async function startEmbeddedPvp(options: EmbeddedPvpOptions): Promise<Emb
     const hash = await issuer.writeContract({ address: options.foreignCbdc, abi: demoForeignCbdcAbi, functionName: "issue", args: [foreignPayer, DEMO_FOREIGN_FLOAT] });
     await client.waitForTransactionReceipt({ hash });
   }
-  const evm = await EvmHtlcLeg.connect({ rpcUrl: options.rpcUrl, hashTimeLock: options.hashTimeLock, token: options.foreignCbdc, signerKeys: [options.foreignPayerKey] });
+  const evm = await EvmHtlcLeg.connect({ rpcUrl: options.rpcUrl, hashTimeLock: options.hashTimeLock, token: options.foreignCbdc, currency: "AED", signerKeys: [options.foreignPayerKey] });
   const component = pvpComponent({
     db: options.db,
     ourAgent: options.ourAgent ?? "NBRKKZKX",
     legs: [dtLedgerLeg({ port: options.dtLedger }), evm],
+    dtLedger: options.dtLedger,
+    preimageKey: options.preimageKey,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   return { component, foreignPayer };

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hex } from "viem";
 import { PvpEngine } from "../../src/pvp/engine.ts";
@@ -26,7 +27,7 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
     evm = await startEvmStack();
     clock = new VirtualClock(Date.now());
     dt = await startDtStack(testDb.db, clock.now);
-    evmLeg = await EvmHtlcLeg.connect({ rpcUrl: evm.chain.rpcUrl, hashTimeLock: evm.hashTimeLock, token: evm.token, signerKeys: [evm.payerKey], confirmations: 1 });
+    evmLeg = await EvmHtlcLeg.connect({ rpcUrl: evm.chain.rpcUrl, hashTimeLock: evm.hashTimeLock, token: evm.token, currency: "AED", signerKeys: [evm.payerKey], confirmations: 1 });
     const slowForeign: HashLockedLegPort = {
       ledger: "evm",
       lock: async (leg) => {
@@ -95,6 +96,7 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
       foreignCbdc: evm.token,
       issuerKey,
       foreignPayerKey,
+      preimageKey: randomBytes(32),
       ourAgent: "NBRKKZKXEMB",
     });
     embedded.component.start();

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,7 +47,9 @@ async function startGateway(
     legs: [dtLedgerLeg({ port: ledger.port })],
     correspondents: [correspondent],
     signing: { keyId: `${agent}-key`, privateKey: ed25519PrivateKey(signingSeed) },
-    ...(accounts ? { responder: { ledger: "dt", accountOf: (bic: string) => accounts[bic] } } : {}),
+    ...(accounts ? { responder: { ledger: "dt", termsOf: (bic: string) => (bic === peer.agent ? { liquidityAccounts: [accounts[agent]!], settlementAccount: accounts[peer.agent]!, maxAmount: 10n ** 12n } : undefined) } } : {}),
+    dtLedger: ledger.port,
+    preimageKey: randomBytes(32),
     policy,
     pollIntervalMs: 200,
   });
@@ -86,7 +89,7 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
     await nbk.identity.registerSigningKey("corr-fcb", Buffer.from(foreignKeys.publicKey).toString("hex"), `${FOREIGN_CB}-key`);
     await foreign.identity.createPrincipal("correspondent", "National Bank of Kazakhstan", "corr-nbk");
     await foreign.identity.registerSigningKey("corr-nbk", Buffer.from(nbkKeys.publicKey).toString("hex"), `${NBK}-key`);
-    const bank = await nbk.identity.createPrincipal("bank", "Halyk Bank", "bank-halyk");
+    const bank = await nbk.identity.createPrincipal("bank", "Halyk Bank", "bank-halyk", { bic: "HSBKKZKX", dtParticipant: nbk.ledger.demo.accounts.aigerim.participantId });
     bankKey = (await nbk.identity.issueApiKey(bank)).apiKey;
   }, 120_000);
 

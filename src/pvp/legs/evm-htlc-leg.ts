@@ -12,7 +12,7 @@ import {
 } from "viem";
 import { demoForeignCbdcAbi, hashTimeLockAbi } from "../../evm/generated/contracts.ts";
 import { hashTimeLockSwapId } from "../../evm/hash-time-lock.ts";
-import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
+import { LegError, type HashLockedLegPort, type LedgerAsset, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
 import { EvmTransactionSender, type EvmTransactionSenderOptions } from "./evm-transaction-sender.ts";
 
 export interface EvmHtlcLegOptions {
@@ -22,6 +22,8 @@ export interface EvmHtlcLegOptions {
   hashTimeLock: Address;
   /** The foreign CBDC's ERC-20. */
   token: Address;
+  /** ISO 4217 code of the currency the token stands for; legs in any other currency are refused. */
+  currency: string;
   /** Keys of the payers this gateway locks for (their addresses are leg payers); the first also submits claims and refunds. */
   signerKeys: Hex[];
   /** Token base units per minor unit of the leg's currency (1 when the token has the currency's decimals). */
@@ -57,14 +59,16 @@ function revertName(error: unknown): string | undefined {
  */
 export class EvmHtlcLeg implements HashLockedLegPort {
   readonly ledger: string;
+  readonly asset: LedgerAsset;
   private readonly options: EvmHtlcLegOptions;
   private readonly senders: Map<Address, EvmTransactionSender>;
   private readonly submitter: EvmTransactionSender;
   private readonly approved = new Set<Address>();
 
-  private constructor(options: EvmHtlcLegOptions, senders: EvmTransactionSender[]) {
+  private constructor(options: EvmHtlcLegOptions, senders: EvmTransactionSender[], asset: LedgerAsset) {
     this.options = options;
     this.ledger = options.ledger ?? "evm";
+    this.asset = asset;
     this.senders = new Map(senders.map((sender) => [sender.account.address, sender]));
     this.submitter = senders[0]!;
   }
@@ -76,7 +80,11 @@ export class EvmHtlcLeg implements HashLockedLegPort {
         EvmTransactionSender.connect({ ...options.sender, rpcUrl: options.rpcUrl, privateKey, confirmations: options.confirmations ?? 1 }),
       ),
     );
-    return new EvmHtlcLeg(options, senders);
+    // The leg's minor unit is unitsPerMinor token base units: its decimals are the token's less those.
+    const tokenDecimals = await senders[0]!.publicClient.readContract({ address: options.token, abi: demoForeignCbdcAbi, functionName: "decimals" });
+    const scale = (options.unitsPerMinor ?? 1n).toString();
+    if (!/^10*$/.test(scale)) throw new Error("unitsPerMinor must be a power of ten");
+    return new EvmHtlcLeg(options, senders, { currency: options.currency, decimals: Number(tokenDecimals) - (scale.length - 1) });
   }
 
   private get client() {
