@@ -71,7 +71,7 @@ describe("tenge-gateway CLI", () => {
     expect(migrated.code).toBe(0);
     expect(migrated.stdout).toContain("applied identity 0001_identity");
     expect((await cli(["migrate"], env)).stdout.trim()).toBe("schema is up to date");
-    const created = await cli(["keys", "create", "--role", "exchange", "--name", "KASE Digital", "--id", "kase"], env);
+    const created = await cli(["keys", "create", "--role", "exchange", "--name", "KASE Digital", "--id", "kase", "--bic", "KASEKZKA"], env);
     expect(created.code).toBe(0);
     const issued = JSON.parse(created.stdout);
     expect(issued).toMatchObject({ principal: "kase", credentialId: expect.stringMatching(/^tgk_/), apiKey: expect.stringMatching(/^tgk_/) });

@@ -44,7 +44,8 @@ async function startGateway(
   const pvp = pvpComponent({
     db: testDb.db,
     ourAgent: agent,
-    legs: [dtLedgerLeg({ port: ledger.port })],
+    // The foreign gateway's ledger stands for an AED CBDC: same ledger code, its own asset.
+    legs: [accounts ? { ...dtLedgerLeg({ port: ledger.port }), asset: { currency: "AED", decimals: 2 } } : dtLedgerLeg({ port: ledger.port })],
     correspondents: [correspondent],
     signing: { keyId: `${agent}-key`, privateKey: ed25519PrivateKey(signingSeed) },
     ...(accounts ? { responder: { ledger: "dt", termsOf: (bic: string) => (bic === peer.agent ? { liquidityAccounts: [accounts[agent]!], settlementAccount: accounts[peer.agent]!, maxAmount: 10n ** 12n } : undefined) } } : {}),
