@@ -83,15 +83,15 @@ describe("PvP authorization: whose money a caller may move", () => {
   const inProcessBalance = (accountId: string) => dt.ledger.balance(dt.demo.participants.nbk.id, accountId);
   const pvpCount = async () => Number((await testDb.db.query<{ n: string }>("SELECT count(*)::text AS n FROM pvp")).rows[0]!.n);
 
-  /** A refused request wrote no PvP and, after the worker ran, the account has nothing held. */
+  /** A refused request wrote no PvP and, after the worker ran, the account has no more held than before. */
   async function expectRefused(as: keyof typeof keys, payload: unknown, status: number, code: string, payer: string) {
-    const before = await pvpCount();
+    await pvp.engine.runOnce();
+    const before = { pvps: await pvpCount(), held: await held(payer) };
     const answer = await create(as, payload);
     expect(answer.statusCode).toBe(status);
     expect(answer.json().code).toBe(code);
     await pvp.engine.runOnce();
-    expect(await pvpCount()).toBe(before);
-    expect(await held(payer)).toBe(0n);
+    expect({ pvps: await pvpCount(), held: await held(payer) }).toEqual(before);
   }
 
   it("the rightful bank pays from its own customer's DA: 201 and the DT hold is placed", async () => {
@@ -102,6 +102,7 @@ describe("PvP authorization: whose money a caller may move", () => {
   });
 
   it("a bank paying from another bank's customer gets 403 and nothing is held", async () => {
+    expect(await held(dt.demo.accounts.daniyar.id)).toBe(0n);
     await expectRefused("halyk", body({ dtPayer: dt.demo.accounts.daniyar.id }), 403, "DT_PAYER_NOT_SERVICED", dt.demo.accounts.daniyar.id);
     // The other bank may pay from its own customer.
     expect((await create("centerCredit", body({ dtPayer: dt.demo.accounts.daniyar.id, foreignLeg: { beneficiary: CENTERCREDIT_RECEIVES } }))).statusCode).toBe(201);
@@ -109,6 +110,7 @@ describe("PvP authorization: whose money a caller may move", () => {
 
   it("a bank paying from the Treasury's accounts gets 403 and nothing is held", async () => {
     await expectRefused("halyk", body({ dtPayer: dt.demo.accounts.ministry.id }), 403, "DT_PAYER_NOT_SERVICED", dt.demo.accounts.ministry.id);
+    expect(await held(dt.demo.accounts.ministry.id)).toBe(0n);
   });
 
   it("an unknown DA is refused like another bank's (no account enumeration)", async () => {
@@ -149,7 +151,8 @@ describe("PvP authorization: whose money a caller may move", () => {
     const payer = () => dt.demo.accounts.coffeeShop.id;
 
     it("an unknown ledger", async () => {
-      await expectRefused("halyk", body({ dtPayer: payer(), foreignLeg: { ledger: "nowhere" } }), 422, "UNKNOWN_LEDGER", payer());
+      // The operator passes every authorization check: validation alone refuses.
+      await expectRefused("operator", body({ dtPayer: payer(), foreignLeg: { ledger: "nowhere" } }), 422, "UNKNOWN_LEDGER", payer());
     });
 
     it("a DT leg in anything but KZT", async () => {
