@@ -286,7 +286,7 @@ export class PvpEngine {
     await pvpStore.insert(tx, pvp);
     await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "transition", fromState: null, toState: pvp.state, event: "instruction_received", detail: {} });
     // An instruction refused by our terms or policy is answered RJCT without locking anything.
-    if (pvp.foreignLockRefused) await pvpStore.update(tx, pvp.id, { reason_code: pvp.reasonCode ?? "AB03" }, now);
+    if (pvp.foreignLockRefused) await pvpStore.update(tx, pvp.id, { reason_code: pvp.reasonCode ?? "AB03", foreign_lock_refused: true }, now);
     else await this.writeEffects(tx, pvp, [{ kind: "lock", side: "foreign" }], now);
   }
 
