@@ -249,7 +249,15 @@ async function apply(
         if (pvp.sealedPreimage === undefined) await pvpStore.update(tx, pvp.id, { preimage: engine.sealPreimage(pvp.id, preimage) }, now);
         return pvp.id;
       }
-      if (status.status === "ACSP") await pvpStore.update(tx, pvp.id, { peer_status: "locked" }, now);
+      if (status.status === "ACSP") {
+        // A lock report is believed only for the terms we instructed: our hash-lock, and an expiry no later
+        // than ours (a later one could outlive our DT leg). Anything else leaves the PvP to time out and refund.
+        const sameLock = status.hashLock.toLowerCase() === pvp.hashLock.slice(2).toLowerCase();
+        if (!sameLock || Date.parse(status.expiry) > pvp.foreignLeg.expiresAt.getTime()) {
+          throw new InboundRefusal(422, "PEER_TERMS_MISMATCH", "the reported lock does not carry the instructed hash-lock and expiry");
+        }
+        await pvpStore.update(tx, pvp.id, { peer_status: "locked" }, now);
+      }
       if (status.status === "ACSC") {
         if (!engineMatches(pvp.hashLock, hex0x(status.preimage))) throw new InboundRefusal(400, "PVP_PREIMAGE_MISMATCH", "the preimage does not hash to the leg's hash-lock");
         await pvpStore.update(tx, pvp.id, { peer_status: "claimed" }, now);
