@@ -80,6 +80,12 @@ describe("tenge-gateway CLI", () => {
     expect(listed.stdout).not.toContain(issued.apiKey);
     const revoked = await cli(["keys", "revoke", "kase"], env);
     expect(JSON.parse(revoked.stdout)).toEqual({ revoked: "kase", kind: "principal" });
+    // A bank is bound to its institution: BIC and the DT participant servicing its accounts.
+    expect((await cli(["keys", "create", "--role", "bank", "--name", "Halyk Bank", "--bic", "HSBKKZKX"], env)).code).toBe(2);
+    const halyk = await cli(["keys", "create", "--role", "bank", "--name", "Halyk Bank", "--id", "halyk", "--bic", "HSBKKZKX", "--dt-participant", "HSBKKZKX"], env);
+    expect(halyk.code).toBe(0);
+    expect((await cli(["keys", "list"], env)).stdout).toContain('"institution":{"bic":"HSBKKZKX","dtParticipant":"HSBKKZKX"}');
+    expect((await cli(["keys", "ledger-account", "--bic", "HSBKKZKX", "--ledger", "evm", "--account", "0x2222222222222222222222222222222222222222"], env)).code).toBe(0);
     const badRole = await cli(["keys", "create", "--role", "king", "--name", "x"], env);
     expect(badRole.code).toBe(2);
   });
