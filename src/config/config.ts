@@ -21,6 +21,8 @@ export interface GatewayConfig {
   publicUrl: string | undefined;
   /** Allowed clock skew for signed requests. */
   signatureMaxSkewSeconds: number;
+  /** Longest a PvP leg may stay locked, either side, inbound pacs.009 included. */
+  pvpMaxLockSeconds: number;
 }
 
 /** A configuration problem: names the variable and says what is wrong, never the secret value. */
@@ -54,6 +56,7 @@ const specs = {
   embeddedChainPort: setting("EMBEDDED_CHAIN_PORT", integer(0, 65535), 8545),
   publicUrl: setting<string | undefined>("PUBLIC_URL", url("http:", "https:")),
   signatureMaxSkewSeconds: setting("SIGNATURE_MAX_SKEW_SECONDS", integer(1, 3600), 300),
+  pvpMaxLockSeconds: setting("PVP_MAX_LOCK_SECONDS", integer(60, 30 * 86_400), 86_400),
 } satisfies { [K in keyof GatewayConfig]: Spec<GatewayConfig[K]> };
 
 /** The environment variable behind each setting, for documentation and error messages. */

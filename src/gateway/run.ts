@@ -15,6 +15,7 @@ import type { ReadinessCheck } from "../server/health.ts";
 import { createLogger, type Logger } from "../server/logger.ts";
 import { createMetricsRegistry } from "../server/metrics.ts";
 import { startEmbeddedPvp } from "../pvp/embedded.ts";
+import { defaultTimelockPolicy } from "../pvp/timelock-policy.ts";
 import { createStablecoinComponent } from "../stablecoin/component.ts";
 import { ensureDemoExchange } from "../stablecoin/exchanges.ts";
 import { requestMint } from "../stablecoin/mint-flow.ts";
@@ -132,6 +133,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         foreignPayerKey: embedded.keys.htlcOperator,
         // The embedded database starts fresh at every start, so a fresh key per start loses nothing.
         preimageKey: randomBytes(32),
+        policy: { ...defaultTimelockPolicy, maxLockMs: config.pvpMaxLockSeconds * 1000 },
         logger,
       });
       features.push({ ...pvp.component, routes: [pvp.component.routes] });

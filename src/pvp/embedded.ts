@@ -25,6 +25,7 @@ export interface EmbeddedPvpOptions {
   /** Our BIC (default NBRKKZKX). */
   ourAgent?: string;
   logger?: PvpComponentOptions["logger"];
+  policy?: PvpComponentOptions["policy"];
 }
 
 export interface EmbeddedPvp {
@@ -59,6 +60,7 @@ export async function startEmbeddedPvp(options: EmbeddedPvpOptions): Promise<Emb
     legs: [dtLedgerLeg({ port: options.dtLedger }), evm],
     dtLedger: options.dtLedger,
     preimageKey: options.preimageKey,
+    ...(options.policy ? { policy: options.policy } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   return { component, foreignPayer };

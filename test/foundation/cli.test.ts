@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -94,8 +94,9 @@ describe("tenge-gateway CLI", () => {
 describe("tenge-gateway start", () => {
   it("runs the embedded stack, serves readiness and OpenAPI until SIGTERM, then exits 0", async () => {
     const { spawn } = await import("node:child_process");
+    const dataDir = mkdtempSync(join(tmpdir(), "tg-start-"));
     const child = spawn(process.execPath, [bin, "start"], {
-      env: { PATH: process.env["PATH"], PORT: "0", EMBEDDED_CHAIN_PORT: "0", DATA_DIR: mkdtempSync(join(tmpdir(), "tg-start-")), LOG_LEVEL: "warn" },
+      env: { PATH: process.env["PATH"], PORT: "0", EMBEDDED_CHAIN_PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "warn" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -118,6 +119,25 @@ describe("tenge-gateway start", () => {
       if (attested?.supply.totalSupply !== "100000000") await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(attested).toMatchObject({ collateral: { balance: "100000000" }, supply: { totalSupply: "100000000" } });
+    // The demo bank (Halyk) creates a PvP with the demo values, and may not pay from the Treasury's accounts.
+    const demo = JSON.parse(readFileSync(join(dataDir, "demo-credentials.json"), "utf8")) as {
+      bank: { apiKey: string; bic: string };
+      pvp: Record<string, string>;
+      dtLedger: { accounts: { ministry: { id: string } } };
+    };
+    expect(demo.bank.bic).toBe("HSBKKZKX");
+    const pvpCreate = (dtPayer: string) =>
+      cli(
+        ["pvp", "create", "--counterparty", demo.pvp["counterparty"]!, "--dt-payer", dtPayer, "--dt-beneficiary", demo.pvp["dtBeneficiary"]!, "--dt-amount", "15000.00",
+          "--foreign-ledger", "evm", "--foreign-payer", demo.pvp["foreignPayer"]!, "--foreign-beneficiary", demo.pvp["foreignBeneficiary"]!, "--foreign-amount", "120.00", "--foreign-currency", "AED"],
+        { TENGE_GATEWAY_URL: url, TENGE_API_KEY: demo.bank.apiKey },
+      );
+    const created = await pvpCreate(demo.pvp["dtPayer"]!);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ state: "INITIATED", createdBy: "demo-bank-halyk" });
+    const treasury = await pvpCreate(demo.dtLedger.accounts.ministry.id);
+    expect(treasury.code).toBe(2);
+    expect(treasury.stderr).toContain("403 DT_PAYER_NOT_SERVICED");
     const openapi = (await (await fetch(`${url}/docs/json`)).json()) as { openapi: string };
     expect(openapi.openapi).toMatch(/^3\./);
     expect(stdout).toContain(`${url}/docs`);
