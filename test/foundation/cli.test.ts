@@ -88,7 +88,7 @@ describe("tenge-gateway CLI", () => {
     expect((await cli(["keys", "ledger-account", "--bic", "HSBKKZKX", "--ledger", "evm", "--account", "0x2222222222222222222222222222222222222222"], env)).code).toBe(0);
     const badRole = await cli(["keys", "create", "--role", "king", "--name", "x"], env);
     expect(badRole.code).toBe(2);
-  });
+  }, 180_000);
 });
 
 describe("tenge-gateway start", () => {
