@@ -29,7 +29,7 @@ const evm = await startEvmStack(10n ** 15n);
 try {
   await migratePvp(testDb.db);
   const dt = await startDtStack(testDb.db, () => new Date());
-  const evmLeg = await EvmHtlcLeg.connect({ rpcUrl: evm.chain.rpcUrl, hashTimeLock: evm.hashTimeLock, token: evm.token, signerKeys: [evm.payerKey], confirmations: 1 });
+  const evmLeg = await EvmHtlcLeg.connect({ rpcUrl: evm.chain.rpcUrl, hashTimeLock: evm.hashTimeLock, token: evm.token, currency: "AED", signerKeys: [evm.payerKey], confirmations: 1 });
   const dtLeg = dtLedgerLeg({ port: dt.port });
   const beneficiary = dt.demo.accounts.altynExchange.id;
   // One payer DA per concurrent worker: a DA's UTXO tokens are spent one hold at a time, so concurrent

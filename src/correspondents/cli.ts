@@ -60,17 +60,19 @@ const editableOptions = {
   name: { type: "string" },
   "base-url": { type: "string" },
   "liquidity-account": { type: "string", multiple: true },
+  "settlement-account": { type: "string" },
   "max-amount": { type: "string" },
   profile: { type: "string" },
 } as const;
 
 export const add: CommandModule = {
   help: `Usage: tenge-gateway correspondents add --bic BIC --name NAME --base-url URL
-         [--public-key HEX --key-id ID] [--liquidity-account ACCOUNT]... [--max-amount 5000000.00]
-         [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
+         [--public-key HEX --key-id ID] [--liquidity-account ACCOUNT]... [--settlement-account ACCOUNT]
+         [--max-amount 5000000.00] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
 
 Adds a correspondent central bank: its BIC, name, the base URL of its gateway, optionally its first Ed25519
-signing key (raw public key, hex), the accounts on our ledger that may pay when it instructs us, the largest
+signing key (raw public key, hex), the accounts on our ledger that may pay when it instructs us, its own
+account on our ledger that those legs pay (without it, its instructions are refused with AG01), the largest
 PvP leg it may instruct (decimal, 2 decimals) and the validation profile of its messages (default cbpr+).
 ${where}`,
   async run(args, io) {
@@ -84,6 +86,7 @@ ${where}`,
       name: values.name,
       baseUrl: values["base-url"],
       ...(values["liquidity-account"] ? { liquidityAccounts: values["liquidity-account"] } : {}),
+      ...(values["settlement-account"] ? { settlementAccount: values["settlement-account"] } : {}),
       ...(values["max-amount"] ? { maxAmount: values["max-amount"] } : {}),
       ...(profile ? { validationProfile: profile } : {}),
       ...(keys.length > 0 ? { signingKeys: keys } : {}),
@@ -142,7 +145,7 @@ ${where}`,
 
 export const update: CommandModule = {
   help: `Usage: tenge-gateway correspondents update BIC [--name NAME] [--base-url URL] [--liquidity-account ACCOUNT]...
-         [--max-amount 5000000.00|none] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
+         [--settlement-account ACCOUNT|none] [--max-amount 5000000.00|none] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
 
 Changes a correspondent; --liquidity-account replaces the whole list; --max-amount none removes the limit.
 ${where}`,
@@ -155,6 +158,7 @@ ${where}`,
       ...(values.name ? { name: values.name } : {}),
       ...(values["base-url"] ? { baseUrl: values["base-url"] } : {}),
       ...(values["liquidity-account"] ? { liquidityAccounts: values["liquidity-account"] } : {}),
+      ...(values["settlement-account"] ? { settlementAccount: values["settlement-account"] === "none" ? null : values["settlement-account"] } : {}),
       ...(maxAmount !== undefined ? { maxAmount } : {}),
       ...(profile ? { validationProfile: profile } : {}),
     };

@@ -29,6 +29,7 @@ const editable = {
   name: { type: "string", minLength: 1, maxLength: 140 },
   baseUrl: { type: "string", minLength: 1, maxLength: 2048, description: "its gateway's base URL; messages go to <baseUrl>/iso20022/inbound" },
   liquidityAccounts: { type: "array", maxItems: 32, items: { type: "string", minLength: 1, maxLength: 128 }, description: "accounts on our ledger that may pay when it instructs us" },
+  settlementAccount: { type: ["string", "null"], minLength: 1, maxLength: 128, description: "its own account on our ledger, paid by every leg it instructs us to lock; null = it may not instruct us" },
   maxAmount: { type: ["string", "null"], pattern: "^\\d{1,15}(\\.\\d{1,2})?$", description: "largest PvP leg it may instruct, decimal (2 decimals); null = no limit" },
   validationProfile: { type: "string", enum: [...VALIDATION_PROFILES] },
 } as const;
@@ -43,6 +44,7 @@ const correspondentSchema = {
     status: { type: "string", enum: [...CORRESPONDENT_STATUSES] },
     principalId: { type: "string" },
     liquidityAccounts: { type: "array", items: { type: "string" } },
+    settlementAccount: { type: ["string", "null"] },
     maxAmount: { type: ["string", "null"] },
     validationProfile: { type: "string" },
     signingKeys: {
@@ -63,6 +65,7 @@ interface Editable {
   name?: string;
   baseUrl?: string;
   liquidityAccounts?: string[];
+  settlementAccount?: string | null;
   maxAmount?: string | null;
   validationProfile?: ValidationProfile;
 }
@@ -118,6 +121,7 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
             name: body.name,
             baseUrl: body.baseUrl,
             ...(body.liquidityAccounts ? { liquidityAccounts: body.liquidityAccounts } : {}),
+            ...(body.settlementAccount ? { settlementAccount: body.settlementAccount } : {}),
             ...(maxAmount ? { maxAmount } : {}),
             ...(body.validationProfile ? { validationProfile: body.validationProfile } : {}),
             ...(body.signingKeys ? { signingKeys: body.signingKeys } : {}),
@@ -148,7 +152,7 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
         config: operatorOnly,
         schema: {
           tags,
-          summary: "Change a correspondent's name, base URL, liquidity accounts, largest amount or validation profile",
+          summary: "Change a correspondent's name, base URL, liquidity accounts, settlement account, largest amount or validation profile",
           params: bicParams,
           body: { type: "object", additionalProperties: false, minProperties: 1, properties: editable },
           response: { 200: correspondentSchema, 400: errorSchema, 404: errorSchema },
@@ -163,6 +167,7 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
               ...(body.name !== undefined ? { name: body.name } : {}),
               ...(body.baseUrl !== undefined ? { baseUrl: body.baseUrl } : {}),
               ...(body.liquidityAccounts !== undefined ? { liquidityAccounts: body.liquidityAccounts } : {}),
+              ...(body.settlementAccount !== undefined ? { settlementAccount: body.settlementAccount } : {}),
               ...(maxAmount !== undefined ? { maxAmount } : {}),
               ...(body.validationProfile !== undefined ? { validationProfile: body.validationProfile } : {}),
             });

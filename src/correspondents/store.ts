@@ -27,6 +27,8 @@ export interface CorrespondentRecord {
   principalId: string;
   /** Accounts on our ledger that may pay when it instructs us. */
   liquidityAccounts: string[];
+  /** Its own account on our ledger, paid by every leg it instructs us to lock; undefined = it may not instruct us. */
+  settlementAccount: string | undefined;
   /** Largest leg it may instruct, in minor units; undefined = no limit. */
   maxAmount: bigint | undefined;
   validationProfile: ValidationProfile;
@@ -40,12 +42,15 @@ export interface NewCorrespondent {
   name: string;
   baseUrl: string;
   liquidityAccounts?: string[];
+  settlementAccount?: string;
   maxAmount?: bigint;
   validationProfile?: ValidationProfile;
   signingKeys?: Array<{ keyId: string; publicKey: string }>;
 }
 
 export type CorrespondentChange = Partial<Pick<CorrespondentRecord, "name" | "baseUrl" | "liquidityAccounts" | "validationProfile">> & {
+  /** null removes it. */
+  settlementAccount?: string | null;
   /** null removes the limit. */
   maxAmount?: bigint | null;
 };
@@ -79,13 +84,14 @@ interface Row {
   status: CorrespondentStatus;
   principal_id: string;
   liquidity_accounts: string[];
+  settlement_account: string | null;
   max_amount: bigint | string | null;
   validation_profile: ValidationProfile;
   created_at: Date;
   updated_at: Date;
 }
 
-function check(input: Partial<Omit<NewCorrespondent, "maxAmount">> & CorrespondentChange): void {
+function check(input: Partial<Omit<NewCorrespondent, "maxAmount" | "settlementAccount">> & CorrespondentChange): void {
   if (input.bic !== undefined && !BIC.test(input.bic)) throw new CorrespondentError("CORRESPONDENT_INVALID", `bic ${JSON.stringify(input.bic)} is not a BIC`);
   if (input.name !== undefined && input.name.trim() === "") throw new CorrespondentError("CORRESPONDENT_INVALID", "name must not be empty");
   if (input.baseUrl !== undefined) {
@@ -103,6 +109,10 @@ function check(input: Partial<Omit<NewCorrespondent, "maxAmount">> & Corresponde
   }
   for (const account of input.liquidityAccounts ?? []) {
     if (account.trim() === "" || account.length > 128) throw new CorrespondentError("CORRESPONDENT_INVALID", "liquidity accounts must be 1 to 128 characters");
+  }
+  const settlement = input.settlementAccount;
+  if (typeof settlement === "string" && (settlement.trim() === "" || settlement.length > 128)) {
+    throw new CorrespondentError("CORRESPONDENT_INVALID", "the settlement account must be 1 to 128 characters");
   }
 }
 
@@ -128,11 +138,11 @@ export const correspondentStore = {
       const principalId = principalIdOf(input.bic);
       const principal = await tx.query("SELECT 1 FROM identity.principals WHERE id = $1", [principalId]);
       if (principal.rowCount > 0) throw new CorrespondentError("CORRESPONDENT_EXISTS", `principal ${principalId} exists already`);
-      await identity.createPrincipal("correspondent", input.name, principalId);
+      await identity.createPrincipal("correspondent", input.name, principalId, { bic: input.bic });
       await tx.query(
-        `INSERT INTO pvp_correspondent (bic, name, base_url, principal_id, liquidity_accounts, max_amount, validation_profile)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [input.bic, input.name, input.baseUrl, principalId, input.liquidityAccounts ?? [], input.maxAmount ?? null, input.validationProfile ?? "cbpr+"],
+        `INSERT INTO pvp_correspondent (bic, name, base_url, principal_id, liquidity_accounts, settlement_account, max_amount, validation_profile)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [input.bic, input.name, input.baseUrl, principalId, input.liquidityAccounts ?? [], input.settlementAccount ?? null, input.maxAmount ?? null, input.validationProfile ?? "cbpr+"],
       );
       for (const key of input.signingKeys ?? []) {
         await identity.registerSigningKey(principalId, key.publicKey, key.keyId, `correspondent ${input.bic}`).catch(identityFailure);
@@ -169,6 +179,7 @@ export const correspondentStore = {
       status: row.status,
       principalId: row.principal_id,
       liquidityAccounts: row.liquidity_accounts,
+      settlementAccount: row.settlement_account ?? undefined,
       maxAmount: row.max_amount === null ? undefined : BigInt(row.max_amount),
       validationProfile: row.validation_profile,
       signingKeys: keys
@@ -184,7 +195,7 @@ export const correspondentStore = {
     await db.transaction(async (tx) => {
       const current = await this.require(tx, bic);
       await tx.query(
-        `UPDATE pvp_correspondent SET name = $2, base_url = $3, liquidity_accounts = $4, max_amount = $5, validation_profile = $6, updated_at = now()
+        `UPDATE pvp_correspondent SET name = $2, base_url = $3, liquidity_accounts = $4, max_amount = $5, validation_profile = $6, settlement_account = $7, updated_at = now()
           WHERE bic = $1`,
         [
           bic,
@@ -193,6 +204,7 @@ export const correspondentStore = {
           change.liquidityAccounts ?? current.liquidityAccounts,
           change.maxAmount === undefined ? (current.maxAmount ?? null) : change.maxAmount,
           change.validationProfile ?? current.validationProfile,
+          change.settlementAccount === undefined ? (current.settlementAccount ?? null) : change.settlementAccount,
         ],
       );
       if (change.name !== undefined) await tx.query("UPDATE identity.principals SET name = $2 WHERE id = $1", [current.principalId, change.name]);
@@ -240,6 +252,7 @@ export function correspondentToJson(record: CorrespondentRecord): Record<string,
     status: record.status,
     principalId: record.principalId,
     liquidityAccounts: record.liquidityAccounts,
+    settlementAccount: record.settlementAccount ?? null,
     maxAmount: record.maxAmount === undefined ? null : minorToDecimal(record.maxAmount),
     validationProfile: record.validationProfile,
     signingKeys: record.signingKeys.map((key) => ({ ...key, createdAt: key.createdAt.toISOString(), revokedAt: key.revokedAt?.toISOString() ?? null })),

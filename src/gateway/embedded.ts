@@ -169,6 +169,6 @@ export async function embeddedForeignLeg(options: EmbeddedForeignLegOptions): Pr
     const hash = await issuer.writeContract({ address: options.foreignCbdc, abi: demoForeignCbdcAbi, functionName: "issue", args: [foreignPayer, DEMO_FOREIGN_FLOAT] });
     await client.waitForTransactionReceipt({ hash });
   }
-  const leg = await EvmHtlcLeg.connect({ rpcUrl: options.rpcUrl, hashTimeLock: options.hashTimeLock, token: options.foreignCbdc, signerKeys: [options.foreignPayerKey] });
+  const leg = await EvmHtlcLeg.connect({ rpcUrl: options.rpcUrl, hashTimeLock: options.hashTimeLock, token: options.foreignCbdc, currency: "AED", signerKeys: [options.foreignPayerKey] });
   return { leg, foreignPayer };
 }

@@ -5,6 +5,7 @@ import type { CorrespondentRecord } from "../correspondents/store.ts";
 import { ed25519PrivateKey } from "../identity/http-signature.ts";
 import type { Database } from "../persistence/database.ts";
 import { pvpComponent, type PvpComponent, type PvpComponentOptions } from "../pvp/component.ts";
+import { defaultTimelockPolicy } from "../pvp/timelock-policy.ts";
 import type { ResponderSettings } from "../pvp/inbound.ts";
 import { dtLedgerLeg } from "../pvp/legs/dt-ledger-leg.ts";
 import type { Correspondent, CorrespondentLookup } from "../pvp/legs/http-peer-transport.ts";
@@ -90,7 +91,7 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
 
   let pvp: PvpComponent | undefined;
   const pvpSettings = settings.pvp;
-  if (ports.dtLedger && pvpSettings) {
+  if (ports.dtLedger && pvpSettings && options.pvpSecretKey) {
     const onDelivery = registerPvpMetrics(metrics, db, pvpSettings.agent);
     const correspondents = directoryLookup(directory);
     pvp = pvpComponent({
@@ -99,18 +100,20 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
       legs: [dtLedgerLeg({ port: ports.dtLedger.port }), ...ports.foreignLegs],
       correspondents,
       ...(pvpSettings.signing ? { signing: { keyId: pvpSettings.signing.keyId, privateKey: ed25519PrivateKey(pvpSettings.signing.seed) } } : {}),
-      responder: responderFromDirectory(directory, pvpSettings.agent, pvpSettings.responderLedger, pvpSettings.agentAccount),
+      responder: responderFromDirectory(directory, pvpSettings.responderLedger),
+      dtLedger: ports.dtLedger.port,
+      preimageKey: options.pvpSecretKey,
+      policy: { ...defaultTimelockPolicy, maxLockMs: pvpSettings.maxLockSeconds * 1000 },
       pollIntervalMs: pvpSettings.pollIntervalMs,
       onDelivery,
       logger,
       ...options.pvp,
     });
-    // PVP_SECRET_KEY (options.pvpSecretKey) goes to the component as its preimage key once it takes one.
     features.push({ ...pvp, routes: [pvp.routes] });
     const ledgers = ["dt", ...ports.foreignLegs.map((leg) => leg.ledger), pvpSettings.signing ? "peer:<BIC> from the directory" : "no peers (PVP_SIGNING_KEY unset)"];
     status.push({ name: "pvp", on: true, detail: `agent ${pvpSettings.agent}, ledgers ${ledgers.join(", ")}` });
   } else {
-    status.push({ name: "pvp", on: false, detail: pvpSettings ? "no DT ledger" : "PVP_AGENT_BIC unset" });
+    status.push({ name: "pvp", on: false, detail: !pvpSettings ? "PVP_AGENT_BIC unset" : !ports.dtLedger ? "no DT ledger" : "no PVP_SECRET_KEY" });
   }
 
   const enabled = new Gauge({ name: "tenge_gateway_feature_enabled", help: "1 for each feature that is on", labelNames: ["feature"], registers: [metrics] });
@@ -137,16 +140,17 @@ export function directoryLookup(directory: CorrespondentDirectory): Corresponden
 }
 
 /**
- * How this gateway answers instructions: an active correspondent named in a pacs.009 pays or receives
- * through its first liquidity account with us; our own BIC through PVP_AGENT_ACCOUNT.
+ * How this gateway answers instructions, from the directory alone: an active correspondent's legs are paid
+ * from its first liquidity account with us to its settlement account, never to what its message names.
  */
-export function responderFromDirectory(directory: CorrespondentDirectory, ourAgent: string, ledger: string, agentAccount: string | undefined): ResponderSettings {
+export function responderFromDirectory(directory: CorrespondentDirectory, ledger: string): ResponderSettings {
   return {
     ledger,
-    accountOf(bic) {
-      if (bic === ourAgent) return agentAccount;
+    termsOf(bic) {
       const record = directory.byBic(bic);
-      return record?.status === "active" ? record.liquidityAccounts[0] : undefined;
+      if (record?.status !== "active" || !record.settlementAccount) return undefined;
+      // No limit configured: the liquidity account's balance is the limit.
+      return { liquidityAccounts: record.liquidityAccounts, settlementAccount: record.settlementAccount, maxAmount: record.maxAmount ?? 2n ** 63n - 1n };
     },
   };
 }

@@ -209,10 +209,13 @@ async function seedEmbeddedDemo(
     };
   }
   if (composed.pvp) {
+    const foreignBeneficiary = privateKeyToAddress(embedded.chain.accounts[4] as Hex);
+    credentials["bank"] = await createDemoBank(identity, embedded.demo.participants.halyk, { foreignPayer: embedded.foreignPayer, foreignBeneficiary });
     credentials["pvp"] = {
+      counterparty: DEMO_COUNTERPARTY,
       foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
       foreignPayer: embedded.foreignPayer,
-      foreignBeneficiary: privateKeyToAddress(embedded.chain.accounts[4] as Hex),
+      foreignBeneficiary,
       dtPayer: embedded.demo.accounts.aigerim.id,
       dtBeneficiary: embedded.demo.accounts.coffeeShop.id,
     };
@@ -260,4 +263,19 @@ function writeDemoCredentials(dataDir: string, credentials: Record<string, unkno
   writeFileSync(file, `${text}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return file;
+}
+
+/** The counterparty of the demo PvPs on the embedded chain (the foreign CBDC's central bank). */
+const DEMO_COUNTERPARTY = "FCBKAEAD";
+
+/**
+ * The embedded stack's demo bank: Halyk Bank, whose participant services the demo payers' DAs, with the demo
+ * foreign payer registered for the counterparty and the demo foreign beneficiary for Halyk.
+ */
+async function createDemoBank(identity: IdentityStore, halyk: { id: string; name: string }, evm: { foreignPayer: string; foreignBeneficiary: string }) {
+  const principal = await identity.createPrincipal("bank", halyk.name, "demo-bank-halyk", { bic: halyk.id, dtParticipant: halyk.id });
+  const { apiKey } = await identity.issueApiKey(principal, "created by the embedded start");
+  await identity.registerLedgerAccount(DEMO_COUNTERPARTY, "evm", evm.foreignPayer);
+  await identity.registerLedgerAccount(halyk.id, "evm", evm.foreignBeneficiary);
+  return { principal, apiKey, bic: halyk.id };
 }

@@ -38,7 +38,8 @@ export interface PvpSettings {
   secretKey: Uint8Array | undefined;
   foreignLedgers: EvmLedgerSettings[];
   responderLedger: string;
-  agentAccount: string | undefined;
+  /** PVP_MAX_LOCK_SECONDS: longest a leg may stay locked, on either side. */
+  maxLockSeconds: number;
   pollIntervalMs: number;
 }
 
@@ -159,7 +160,7 @@ function readDeploymentFile(variable: string, file: string): Deployment {
 function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
   const agent = read(source, "PVP_AGENT_BIC", bic) ?? (embedded ? "NBRKKZKX" : undefined);
   if (!agent) {
-    for (const variable of ["PVP_SIGNING_KEY", "PVP_SIGNING_KEY_ID", "PVP_SECRET_KEY", "PVP_FOREIGN_LEDGERS_FILE", "PVP_AGENT_ACCOUNT"]) {
+    for (const variable of ["PVP_SIGNING_KEY", "PVP_SIGNING_KEY_ID", "PVP_SECRET_KEY", "PVP_FOREIGN_LEDGERS_FILE"]) {
       if (present(source, variable)) throw new ConfigError(variable, "is set but PVP_AGENT_BIC is not: PvP is on only with our BIC");
     }
     return undefined;
@@ -177,7 +178,7 @@ function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
     secretKey,
     foreignLedgers: ledgersFile ? readForeignLedgers(ledgersFile, source) : [],
     responderLedger: read(source, "PVP_RESPONDER_LEDGER", text) ?? "dt",
-    agentAccount: read(source, "PVP_AGENT_ACCOUNT", text),
+    maxLockSeconds: read(source, "PVP_MAX_LOCK_SECONDS", integer(60, 30 * 86_400)) ?? 86_400,
     pollIntervalMs: read(source, "PVP_POLL_INTERVAL_MS", integer(10, 60_000)) ?? 1000,
   };
 }

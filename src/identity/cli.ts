@@ -2,8 +2,8 @@ import { parseArgs } from "node:util";
 import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
 import { loadConfig } from "../config/config.ts";
 import { openGatewayDatabase } from "../gateway/database.ts";
-import { isRole, ROLES } from "./principal.ts";
-import { IdentityError, IdentityStore } from "./store.ts";
+import { isRole, ROLES, type Role } from "./principal.ts";
+import { IdentityError, IdentityStore, institutionFor } from "./store.ts";
 
 async function withIdentity<T>(io: CommandIo, work: (identity: IdentityStore) => Promise<T>): Promise<T> {
   const db = await openGatewayDatabase(loadConfig(io.env));
@@ -18,12 +18,14 @@ async function withIdentity<T>(io: CommandIo, work: (identity: IdentityStore) =>
 }
 
 export const create: CommandModule = {
-  help: `Usage: tenge-gateway keys create (--role ROLE --name NAME [--id ID] | --principal ID) [--public-key KEY [--key-id ID]] [--label TEXT]
+  help: `Usage: tenge-gateway keys create (--role ROLE --name NAME [--id ID] [--bic BIC] [--dt-participant ID] | --principal ID)
+         [--public-key KEY [--key-id ID]] [--label TEXT]
 
 Registers a principal (or adds a credential to an existing one with --principal) and issues:
   an API key (default): printed once as JSON; only its hash is stored;
   an Ed25519 signing key (--public-key, 32 bytes hex or base64): callers sign requests (RFC 9421) with keyid.
-Roles: ${ROLES.join(", ")}.
+Roles: ${ROLES.join(", ")}. Banks, correspondents and exchanges act for an institution: --bic is its BIC;
+a bank also gives --dt-participant, the DT participant servicing its customers' accounts (it pays only from those).
 Writes directly to the database (DATABASE_URL or the embedded DATA_DIR); with a running embedded gateway,
 use the operator API (POST /operator/principals) instead.`,
   async run(args, io) {
@@ -33,6 +35,8 @@ use the operator API (POST /operator/principals) instead.`,
         role: { type: "string" },
         name: { type: "string" },
         id: { type: "string" },
+        bic: { type: "string" },
+        "dt-participant": { type: "string" },
         principal: { type: "string" },
         "public-key": { type: "string" },
         "key-id": { type: "string" },
@@ -43,7 +47,9 @@ use the operator API (POST /operator/principals) instead.`,
     if (!values.principal && (!values.role || !values.name)) throw new UsageError("give --role and --name, or --principal");
     if (values.role && !isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(", ")}`);
     return withIdentity(io, async (identity) => {
-      const principalId = values.principal ?? (await identity.createPrincipal(values.role as never, values.name!, values.id));
+      const principalId =
+        values.principal ??
+        (await identity.createPrincipal(values.role as Role, values.name!, values.id, institutionFor(values.role as Role, values.bic, values["dt-participant"])));
       if (values["public-key"]) {
         const keyId = await identity.registerSigningKey(principalId, values["public-key"], values["key-id"], values.label);
         io.out(JSON.stringify({ principal: principalId, keyId }));
@@ -51,6 +57,23 @@ use the operator API (POST /operator/principals) instead.`,
         const issued = await identity.issueApiKey(principalId, values.label);
         io.out(JSON.stringify({ principal: principalId, ...issued }));
       }
+      return 0;
+    });
+  },
+};
+
+export const ledgerAccount: CommandModule = {
+  help: `Usage: tenge-gateway keys ledger-account --bic BIC --ledger LEDGER --account ACCOUNT
+
+Registers an account on a foreign ledger (an EVM address on ledger evm) as the institution's: banks may
+name it as a PvP foreign leg's payer or beneficiary only for that institution (the counterparty pays from
+its accounts, the bank's side receives on its own).`,
+  async run(args, io) {
+    const { values } = parseArgs({ args, options: { bic: { type: "string" }, ledger: { type: "string" }, account: { type: "string" } }, strict: true });
+    if (!values.bic || !values.ledger || !values.account) throw new UsageError("give --bic, --ledger and --account");
+    return withIdentity(io, async (identity) => {
+      await identity.registerLedgerAccount(values.bic!, values.ledger!, values.account!);
+      io.out(JSON.stringify({ bic: values.bic, ledger: values.ledger, account: values.account }));
       return 0;
     });
   },

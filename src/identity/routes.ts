@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ApiError, errorSchema } from "../server/errors.ts";
-import { ROLES, type Role } from "./principal.ts";
-import { IdentityError, type IdentityStore } from "./store.ts";
+import { BIC_PATTERN, ROLES, type Role } from "./principal.ts";
+import { IdentityError, institutionFor, type IdentityStore } from "./store.ts";
 
 const operatorOnly = { access: ["operator"] as const };
 const tags = ["identity"];
@@ -26,6 +26,10 @@ const principalSchema = {
     id: { type: "string" },
     role: { type: "string", enum: [...ROLES] },
     name: { type: "string" },
+    institution: {
+      type: ["object", "null"],
+      properties: { bic: { type: "string" }, dtParticipant: { type: "string" } },
+    },
     createdAt: { type: "string", format: "date-time" },
     revokedAt: { type: ["string", "null"], format: "date-time" },
     credentials: { type: "array", items: credentialSchema },
@@ -40,7 +44,8 @@ const idParams = {
 
 function asApiError(error: unknown): never {
   if (error instanceof IdentityError) {
-    const status = error.code === "PRINCIPAL_NOT_FOUND" || error.code === "CREDENTIAL_NOT_FOUND" ? 404 : error.code === "DUPLICATE_KEY_ID" ? 409 : 400;
+    const status =
+      error.code === "PRINCIPAL_NOT_FOUND" || error.code === "CREDENTIAL_NOT_FOUND" ? 404 : error.code === "DUPLICATE_KEY_ID" || error.code === "LEDGER_ACCOUNT_TAKEN" ? 409 : 400;
     throw new ApiError(status, error.code, error.message);
   }
   if ((error as { code?: string }).code === "23505") throw new ApiError(409, "DUPLICATE_ID", "that id is taken");
@@ -50,13 +55,13 @@ function asApiError(error: unknown): never {
 /** The operator API that registers and revokes principals and their credentials. */
 export function identityRoutes(identity: IdentityStore) {
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.post<{ Body: { role: Role; name: string; id?: string } }>(
+    app.post<{ Body: { role: Role; name: string; id?: string; bic?: string; dtParticipant?: string } }>(
       "/operator/principals",
       {
         config: operatorOnly,
         schema: {
           tags,
-          summary: "Register a principal (operator, bank, correspondent or exchange)",
+          summary: "Register a principal (operator, bank, correspondent or exchange) bound to its institution",
           security: [{ apiKey: [] }],
           body: {
             type: "object",
@@ -66,16 +71,66 @@ export function identityRoutes(identity: IdentityStore) {
               role: { type: "string", enum: [...ROLES] },
               name: { type: "string", minLength: 1, maxLength: 200 },
               id: { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$" },
+              bic: { type: "string", pattern: BIC_PATTERN, description: "the institution's BIC (banks, correspondents, exchanges)" },
+              dtParticipant: { type: "string", minLength: 1, maxLength: 64, description: "banks: the DT participant that services their customers' accounts" },
             },
           },
           response: { 201: principalSchema, 400: errorSchema, 409: errorSchema },
         },
       },
       async (request, reply) => {
-        const id = await identity.createPrincipal(request.body.role, request.body.name, request.body.id).catch(asApiError);
-        request.log.info({ event: "identity.principal_created", principal: id, by: request.principal?.id }, "principal registered");
-        return reply.status(201).send({ id, role: request.body.role, name: request.body.name, credentials: [] });
+        const { role, name, id: wanted, bic, dtParticipant } = request.body;
+        let institution;
+        try {
+          institution = institutionFor(role, bic, dtParticipant);
+        } catch (error) {
+          asApiError(error);
+        }
+        const id = await identity.createPrincipal(role, name, wanted, institution).catch(asApiError);
+        request.log.info({ event: "identity.principal_created", principal: id, bic, by: request.principal?.id }, "principal registered");
+        return reply.status(201).send({ id, role, name, institution: institution ?? null, credentials: [] });
       },
+    );
+
+    app.post<{ Params: { bic: string }; Body: { ledger: string; account: string } }>(
+      "/operator/institutions/:bic/ledger-accounts",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Register an account on a foreign ledger (EVM address) as the institution's: banks may name it in PvP foreign legs",
+          security: [{ apiKey: [] }],
+          params: { type: "object", required: ["bic"], properties: { bic: { type: "string", pattern: BIC_PATTERN } } },
+          body: {
+            type: "object",
+            required: ["ledger", "account"],
+            additionalProperties: false,
+            properties: { ledger: { type: "string", minLength: 1, maxLength: 64 }, account: { type: "string", minLength: 1, maxLength: 128 } },
+          },
+          response: { 201: { type: "object", properties: { bic: { type: "string" }, ledger: { type: "string" }, account: { type: "string" } } }, 400: errorSchema, 409: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { ledger, account } = request.body;
+        await identity.registerLedgerAccount(request.params.bic, ledger, account).catch(asApiError);
+        request.log.info({ event: "identity.ledger_account_registered", bic: request.params.bic, ledger, account, by: request.principal?.id }, "ledger account registered");
+        return reply.status(201).send({ bic: request.params.bic, ledger, account });
+      },
+    );
+
+    app.get<{ Params: { bic: string } }>(
+      "/operator/institutions/:bic/ledger-accounts",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "The foreign-ledger accounts registered for an institution",
+          security: [{ apiKey: [] }],
+          params: { type: "object", required: ["bic"], properties: { bic: { type: "string", pattern: BIC_PATTERN } } },
+          response: { 200: { type: "object", properties: { items: { type: "array", items: { type: "object", properties: { ledger: { type: "string" }, account: { type: "string" } } } } } } },
+        },
+      },
+      async (request) => ({ items: await identity.ledgerAccounts(request.params.bic) }),
     );
 
     app.get(

@@ -1,12 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 import type { Queryable } from "../persistence/database.ts";
 import { ed25519PublicKey } from "./http-signature.ts";
-import type { Principal, Role } from "./principal.ts";
+import { BIC_PATTERN, type Institution, type Principal, type Role } from "./principal.ts";
 
 export interface PrincipalRecord {
   id: string;
   role: Role;
   name: string;
+  institution: Institution | undefined;
   createdAt: Date;
   revokedAt: Date | null;
   credentials: CredentialRecord[];
@@ -24,7 +25,14 @@ export interface CredentialRecord {
 
 export class IdentityError extends Error {
   override name = "IdentityError";
-  readonly code: "PRINCIPAL_NOT_FOUND" | "CREDENTIAL_NOT_FOUND" | "INVALID_PUBLIC_KEY" | "DUPLICATE_KEY_ID";
+  readonly code:
+    | "PRINCIPAL_NOT_FOUND"
+    | "CREDENTIAL_NOT_FOUND"
+    | "INVALID_PUBLIC_KEY"
+    | "DUPLICATE_KEY_ID"
+    | "INSTITUTION_REQUIRED"
+    | "INSTITUTION_NOT_ALLOWED"
+    | "LEDGER_ACCOUNT_TAKEN";
   constructor(code: IdentityError["code"], message: string) {
     super(message);
     this.code = code;
@@ -46,9 +54,52 @@ export class IdentityStore {
     this.#db = db;
   }
 
-  async createPrincipal(role: Role, name: string, id: string = newId(role)): Promise<string> {
-    await this.#db.query("INSERT INTO identity.principals (id, role, name) VALUES ($1, $2, $3)", [id, role, name]);
+  /**
+   * Registers a principal. Banks need their institution's BIC and DT participant, correspondents and
+   * exchanges their BIC; operators have none (they act for the gateway itself).
+   */
+  async createPrincipal(role: Role, name: string, id: string = newId(role), institution?: Institution): Promise<string> {
+    checkInstitution(role, institution);
+    await this.#db.query("INSERT INTO identity.principals (id, role, name, institution_bic, dt_participant) VALUES ($1, $2, $3, $4, $5)", [
+      id,
+      role,
+      name,
+      institution?.bic ?? null,
+      institution?.dtParticipant ?? null,
+    ]);
     return id;
+  }
+
+  /**
+   * Registers an account on a foreign ledger (an EVM address) as the institution's: banks may name it as a
+   * PvP foreign leg's payer or beneficiary only for that institution. An account has one owner per ledger.
+   */
+  async registerLedgerAccount(bic: string, ledger: string, account: string): Promise<void> {
+    if (!new RegExp(BIC_PATTERN).test(bic)) throw new IdentityError("INSTITUTION_REQUIRED", `${bic} is not a BIC`);
+    const inserted = await this.#db.query(
+      "INSERT INTO identity.ledger_accounts (ledger, account, institution_bic) VALUES ($1, $2, $3) ON CONFLICT (ledger, account) DO NOTHING",
+      [ledger, ledgerAccountKey(account), bic],
+    );
+    if (inserted.rowCount === 0 && (await this.ledgerAccountOwner(ledger, account)) !== bic) {
+      throw new IdentityError("LEDGER_ACCOUNT_TAKEN", `${account} on ${ledger} is registered for another institution`);
+    }
+  }
+
+  /** The BIC of the institution an account on a foreign ledger is registered for, or undefined. */
+  async ledgerAccountOwner(ledger: string, account: string): Promise<string | undefined> {
+    const result = await this.#db.query<{ institution_bic: string }>("SELECT institution_bic FROM identity.ledger_accounts WHERE ledger = $1 AND account = $2", [
+      ledger,
+      ledgerAccountKey(account),
+    ]);
+    return result.rows[0]?.institution_bic;
+  }
+
+  async ledgerAccounts(bic: string): Promise<Array<{ ledger: string; account: string }>> {
+    const result = await this.#db.query<{ ledger: string; account: string }>(
+      "SELECT ledger, account FROM identity.ledger_accounts WHERE institution_bic = $1 ORDER BY ledger, account",
+      [bic],
+    );
+    return result.rows.map((row) => ({ ledger: row.ledger, account: row.account }));
   }
 
   /** Issues an API key; the returned secret is not stored and cannot be shown again. */
@@ -101,9 +152,15 @@ export class IdentityStore {
   }
 
   async list(): Promise<PrincipalRecord[]> {
-    const principals = await this.#db.query<{ id: string; role: Role; name: string; created_at: Date; revoked_at: Date | null }>(
-      "SELECT id, role, name, created_at, revoked_at FROM identity.principals ORDER BY created_at, id",
-    );
+    const principals = await this.#db.query<{
+      id: string;
+      role: Role;
+      name: string;
+      institution_bic: string | null;
+      dt_participant: string | null;
+      created_at: Date;
+      revoked_at: Date | null;
+    }>("SELECT id, role, name, institution_bic, dt_participant, created_at, revoked_at FROM identity.principals ORDER BY created_at, id");
     const credentials = await this.#db.query<{
       id: string;
       principal_id: string;
@@ -117,6 +174,7 @@ export class IdentityStore {
       id: row.id,
       role: row.role,
       name: row.name,
+      institution: institutionOf(row),
       createdAt: row.created_at,
       revokedAt: row.revoked_at,
       credentials: credentials.rows
@@ -140,7 +198,7 @@ export class IdentityStore {
     if (!row?.secret_hash) return undefined;
     const presented = sha256(match[2]!);
     if (!timingSafeEqual(presented, Buffer.from(row.secret_hash))) return undefined;
-    return { id: row.principal_id, role: row.role, name: row.name, credentialId: row.id };
+    return { id: row.principal_id, role: row.role, name: row.name, institution: institutionOf(row), credentialId: row.id };
   }
 
   /** The public key and principal of an active signing key. */
@@ -149,7 +207,7 @@ export class IdentityStore {
     if (!row?.public_key) return undefined;
     return {
       key: ed25519PublicKey(row.public_key),
-      principal: { id: row.principal_id, role: row.role, name: row.name, credentialId: row.id },
+      principal: { id: row.principal_id, role: row.role, name: row.name, institution: institutionOf(row), credentialId: row.id },
     };
   }
 
@@ -179,14 +237,55 @@ export class IdentityStore {
       public_key: Uint8Array | null;
       role: Role;
       name: string;
+      institution_bic: string | null;
+      dt_participant: string | null;
     }>(
-      `SELECT c.id, c.principal_id, c.secret_hash, c.public_key, p.role, p.name
+      `SELECT c.id, c.principal_id, c.secret_hash, c.public_key, p.role, p.name, p.institution_bic, p.dt_participant
          FROM identity.credentials c JOIN identity.principals p ON p.id = c.principal_id
         WHERE c.id = $1 AND c.kind = $2 AND c.revoked_at IS NULL AND p.revoked_at IS NULL`,
       [id, kind],
     );
     return result.rows[0];
   }
+}
+
+/**
+ * The institution a new bank, correspondent or exchange principal must name (operator API and CLI):
+ * banks their BIC and DT participant, the others their BIC; operators none.
+ */
+export function institutionFor(role: Role, bic: string | undefined, dtParticipant: string | undefined): Institution | undefined {
+  if (role === "operator") {
+    if (bic !== undefined || dtParticipant !== undefined) throw new IdentityError("INSTITUTION_NOT_ALLOWED", "operators act for the gateway and have no institution");
+    return undefined;
+  }
+  if (bic === undefined) throw new IdentityError("INSTITUTION_REQUIRED", `a ${role} principal needs its institution's BIC`);
+  if (role === "bank" && dtParticipant === undefined) {
+    throw new IdentityError("INSTITUTION_REQUIRED", "a bank principal needs the DT participant that services its accounts");
+  }
+  const institution = dtParticipant === undefined ? { bic } : { bic, dtParticipant };
+  checkInstitution(role, institution);
+  return institution;
+}
+
+function institutionOf(row: { institution_bic: string | null; dt_participant: string | null }): Institution | undefined {
+  if (row.institution_bic === null) return undefined;
+  return row.dt_participant === null ? { bic: row.institution_bic } : { bic: row.institution_bic, dtParticipant: row.dt_participant };
+}
+
+function checkInstitution(role: Role, institution: Institution | undefined): void {
+  if (role === "operator") {
+    if (institution) throw new IdentityError("INSTITUTION_NOT_ALLOWED", "operators act for the gateway and have no institution");
+    return;
+  }
+  if (institution === undefined) return;
+  if (!new RegExp(BIC_PATTERN).test(institution.bic)) throw new IdentityError("INSTITUTION_REQUIRED", `${institution.bic} is not a BIC`);
+  if (role === "bank" && !institution.dtParticipant) throw new IdentityError("INSTITUTION_REQUIRED", "a bank needs the DT participant that services its accounts");
+  if (role !== "bank" && institution.dtParticipant) throw new IdentityError("INSTITUTION_NOT_ALLOWED", "only banks have a DT participant");
+}
+
+/** EVM addresses compare case-insensitively (EIP-55 is only a checksum). */
+function ledgerAccountKey(account: string): string {
+  return /^0x[0-9a-fA-F]{40}$/.test(account) ? account.toLowerCase() : account;
 }
 
 function decodeKey(text: string): Uint8Array | undefined {

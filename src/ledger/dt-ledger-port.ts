@@ -10,6 +10,10 @@ import type { CollateralStatement, CollateralStatementDomain } from "../proof-of
  */
 export interface DtLedgerPort {
   openAccount(request: OpenAccountRequest): Promise<DigitalAccount>;
+  /**
+   * Any participant may read an account's header: its `participantId` says which participant services it
+   * (the PvP API lets a bank pay only from accounts its participant services). UNKNOWN_ACCOUNT when none.
+   */
   account(accountId: string): Promise<DigitalAccount>;
   balance(accountId: string): Promise<AccountBalance>;
   transfer(request: TransferRequest): Promise<TransferReceipt>;

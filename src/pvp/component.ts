@@ -1,4 +1,6 @@
 import type { KeyObject } from "node:crypto";
+import { IdentityStore } from "../identity/store.ts";
+import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
 import type { FeatureRoutes } from "../server/app.ts";
 import type { ReadinessCheck } from "../server/health.ts";
@@ -7,6 +9,7 @@ import type { ResponderSettings } from "./inbound.ts";
 import { LegError, type HashLockedLegPort, type LegDirectory } from "./leg-port.ts";
 import { fixedCorrespondents, httpPeerTransport, type Correspondent, type CorrespondentLookup } from "./legs/http-peer-transport.ts";
 import { peerGatewayLeg, recordSentMessages } from "./legs/peer-gateway-leg.ts";
+import { PreimageSeal } from "./preimage-seal.ts";
 import { pvpRoutes } from "./routes.ts";
 import { defaultTimelockPolicy, type TimelockPolicy } from "./timelock-policy.ts";
 
@@ -22,6 +25,13 @@ export interface PvpComponentOptions {
   signing?: { keyId: string; privateKey: KeyObject };
   /** Set to answer pacs.009 instructions as responder. */
   responder?: ResponderSettings;
+  /** 32-byte key that seals preimages at rest (AES-256-GCM; setting PVP_SECRET_KEY). */
+  preimageKey: Uint8Array;
+  /**
+   * The DT ledger, asked which participant services a PvP's DT payer: a bank may pay only from its own
+   * participant's accounts. Without it banks cannot create PvPs (operators still can).
+   */
+  dtLedger?: Pick<DtLedgerPort, "account">;
   policy?: TimelockPolicy;
   logger?: EngineLogger;
   clock?: () => Date;
@@ -75,11 +85,14 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
     ourAgent: options.ourAgent,
     legs,
     policy: options.policy ?? defaultTimelockPolicy,
+    preimageSeal: new PreimageSeal(options.preimageKey),
     ...(transport ? { transport } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
   });
+  // Institutions and their registered foreign-ledger accounts live with the principals, in the same database.
+  const identity = new IdentityStore(options.db);
   let worker: { stop(): Promise<void> } | undefined;
   return {
     engine,
@@ -87,6 +100,7 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
       engine,
       db: options.db,
       ...(options.responder ? { responder: options.responder } : {}),
+      authority: { dtLedger: options.dtLedger, ledgerAccountOwner: (ledger, account) => identity.ledgerAccountOwner(ledger, account) },
       agentOfPrincipal: (principalId) => correspondents?.byPrincipal(principalId)?.agent,
     }),
     readiness: options.legs.map((leg) => ({ name: `pvp leg ${leg.ledger}`, check: async () => void (await leg.now()) })),

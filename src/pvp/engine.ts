@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Hex } from "viem";
 import type { Database, Queryable } from "../persistence/database.ts";
-import { LegError, type LegDirectory, type LegObservation, type LegSide, type LegTerms } from "./leg-port.ts";
+import { ledgerCarries, LegError, type HashLockedLegPort, type LegDirectory, type LegObservation, type LegSide, type LegTerms } from "./leg-port.ts";
 import {
   cancellationRequestMessage,
   isoDateTime,
@@ -25,8 +25,10 @@ import {
   type PeerMessageKind,
   type PvpEvent,
 } from "./state-machine.ts";
+import { plainPreimages, type PreimageSeal } from "./preimage-seal.ts";
 import { pvpStore, type OutboxCommand } from "./store.ts";
-import { checkExpiries, defaultExpiries, type TimelockPolicy } from "./timelock-policy.ts";
+import { currencyMinorUnits } from "../iso20022/reference/currencies.ts";
+import { checkExpiries, defaultExpiries, withinMaxLock, type TimelockPolicy } from "./timelock-policy.ts";
 
 /** Delivers a signed ISO 20022 message to a correspondent; resolves on its acknowledgement. */
 export interface PeerTransport {
@@ -68,6 +70,8 @@ export interface PvpEngineOptions {
   retryMaxMs?: number;
   /** PvPs processed at once by one worker (default 8). */
   concurrency?: number;
+  /** Seals preimages at rest (AES-256-GCM under PVP_SECRET_KEY); without one they are stored in clear (tests only). */
+  preimageSeal?: PreimageSeal;
   /** Identifier sources; seeded ones make fault-injection runs repeatable. Defaults are random. */
   ids?: { pvpId(): string; uetr(): string };
 }
@@ -81,7 +85,16 @@ export interface CreatePvpRequest {
   foreignLeg: Omit<LegTerms, "hashLock" | "expiresAt"> & { expiresAt?: Date };
 }
 
-export const PVP_ERROR_CODES = ["TIMELOCK_POLICY", "PVP_NOT_FOUND", "PVP_NOT_CANCELLABLE", "PVP_INVALID"] as const;
+export const PVP_ERROR_CODES = [
+  "TIMELOCK_POLICY",
+  "PVP_NOT_FOUND",
+  "PVP_NOT_CANCELLABLE",
+  "PVP_INVALID",
+  "LOCK_TOO_LONG",
+  "DT_LEG_NOT_KZT",
+  "UNKNOWN_LEDGER",
+  "LEG_ASSET_MISMATCH",
+] as const;
 export type PvpErrorCode = (typeof PVP_ERROR_CODES)[number];
 
 export class PvpError extends Error {
@@ -150,14 +163,19 @@ export class PvpEngine {
     return this.clock();
   }
 
-  /** Creates a PvP as initiator: checks the timelock policy, draws the secret, queues the DT lock. */
+  /**
+   * Creates a PvP as initiator: checks both legs (ledgers, assets, amounts) and the timelock policy before
+   * anything is written or held, draws the secret, queues the DT lock.
+   */
   async create(request: CreatePvpRequest): Promise<PvpRecord> {
     const now = this.clock();
+    if (request.dtLeg.amount <= 0n || request.foreignLeg.amount <= 0n) throw new PvpError("PVP_INVALID", "leg amounts must be positive");
+    const foreignPort = this.checkLegs(request);
     // The foreign leg's expiry is judged by its own ledger's clock (chain time on EVM chains, which can
     // run well ahead of the wall clock), so defaults and the lock window start from that clock.
     let foreignNow = now;
     try {
-      foreignNow = await this.options.legs.leg(request.foreignLeg.ledger).now();
+      foreignNow = await foreignPort.now();
     } catch {
       // Unreachable ledger: the gateway's clock stands in; the reveal window still uses the ledger's.
     }
@@ -165,7 +183,9 @@ export class PvpEngine {
     const expiries = { foreign: request.foreignLeg.expiresAt ?? defaults.foreign, dt: request.dtLeg.expiresAt ?? defaults.dt };
     const violation = checkExpiries(this.policy, foreignNow.getTime() > now.getTime() ? foreignNow : now, expiries);
     if (violation) throw new PvpError("TIMELOCK_POLICY", violation.message, violation.code);
-    if (request.dtLeg.amount <= 0n || request.foreignLeg.amount <= 0n) throw new PvpError("PVP_INVALID", "leg amounts must be positive");
+    if (!withinMaxLock(this.policy, now, expiries.dt) || !withinMaxLock(this.policy, foreignNow, expiries.foreign)) {
+      throw new PvpError("LOCK_TOO_LONG", `no leg may stay locked longer than ${(this.policy.maxLockMs ?? 86_400_000) / 1000}s`);
+    }
     // The secret: 32 random bytes, stored with the PvP and never logged before it is revealed.
     const preimage = `0x${randomBytes(32).toString("hex")}` as Hex;
     const hashLock = sha256Hex(preimage);
@@ -187,6 +207,7 @@ export class PvpEngine {
       uetr,
       hashLock,
       preimage,
+      sealedPreimage: this.sealPreimage(id, preimage),
       dtLeg: { ...request.dtLeg, hashLock, expiresAt: expiries.dt },
       foreignLeg: { ...request.foreignLeg, hashLock, expiresAt: expiries.foreign },
       dtReference: undefined,
@@ -217,12 +238,55 @@ export class PvpEngine {
     return pvp;
   }
 
+  /** Whether a ledger carries legs in a currency at its ISO decimals (the responder checks instructions against it). */
+  ledgerCarries(ledger: string, currency: string): boolean {
+    try {
+      return ledgerCarries(this.options.legs.leg(ledger), currency, currencyMinorUnits(currency));
+    } catch {
+      return false;
+    }
+  }
+
+  /** The stored form of a PvP's preimage. */
+  sealPreimage(pvpId: string, preimage: Hex): string {
+    return (this.options.preimageSeal ?? plainPreimages).seal(pvpId, preimage);
+  }
+
+  /** A PvP from the database with its preimage opened, for the worker (never for the API). */
+  private async load(id: string): Promise<PvpRecord | undefined> {
+    const pvp = await pvpStore.get(this.db, id);
+    if (pvp?.sealedPreimage !== undefined) pvp.preimage = (this.options.preimageSeal ?? plainPreimages).open(pvp.id, pvp.sealedPreimage);
+    return pvp;
+  }
+
+  /** The legs' ledgers exist and carry the legs' currencies with their ISO decimals; returns the foreign leg's port. */
+  private checkLegs(request: CreatePvpRequest): HashLockedLegPort {
+    if (request.dtLeg.currency !== "KZT") throw new PvpError("DT_LEG_NOT_KZT", `the DT leg is paid in KZT, not ${request.dtLeg.currency}`);
+    const ports = ([["DT", request.dtLeg], ["foreign", request.foreignLeg]] as const).map(([side, leg]) => {
+      let port: HashLockedLegPort;
+      try {
+        port = this.options.legs.leg(leg.ledger);
+      } catch {
+        throw new PvpError("UNKNOWN_LEDGER", `the ${side} leg names ledger ${leg.ledger}, which this gateway does not act on`);
+      }
+      if (!ledgerCarries(port, leg.currency, currencyMinorUnits(leg.currency))) {
+        const carried = (port.assets ?? []).map((asset) => `${asset.currency} with ${asset.decimals} decimals`).join(", ");
+        throw new PvpError(
+          "LEG_ASSET_MISMATCH",
+          `ledger ${leg.ledger} carries ${carried}; the ${side} leg is in ${leg.currency} (${currencyMinorUnits(leg.currency) ?? "unknown"} decimals)`,
+        );
+      }
+      return port;
+    });
+    return ports[1]!;
+  }
+
   /** Creates a PvP as responder from a correspondent's pacs.009 (called by the inbound handler). */
   async insertResponder(tx: Queryable, pvp: PvpRecord, now: Date): Promise<void> {
     await pvpStore.insert(tx, pvp);
     await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "transition", fromState: null, toState: pvp.state, event: "instruction_received", detail: {} });
-    // An instruction that leaves too little time before its expiry is refused without locking anything.
-    if (pvp.foreignLockRefused) await pvpStore.update(tx, pvp.id, { reason_code: "AB03" }, now);
+    // An instruction refused by our terms or policy is answered RJCT without locking anything.
+    if (pvp.foreignLockRefused) await pvpStore.update(tx, pvp.id, { reason_code: pvp.reasonCode ?? "AB03", foreign_lock_refused: true }, now);
     else await this.writeEffects(tx, pvp, [{ kind: "lock", side: "foreign" }], now);
   }
 
@@ -345,14 +409,14 @@ export class PvpEngine {
     // What this worker's own successful lock and claim calls just established; saves reading it back.
     const known: Partial<Record<LegSide, LegObservation>> = {};
     for (let round = 0; round < 12; round++) {
-      let pvp = await pvpStore.get(this.db, id);
+      let pvp = await this.load(id);
       if (!pvp || isTerminal(pvp.state)) {
         // Messages queued by the last transition still go out after the PvP is final.
         if (pvp) return (await this.runCommands(pvp, known)).nextDue ?? new Date(this.clock().getTime() + poll);
         return new Date(this.clock().getTime() + poll);
       }
       const { nextDue: waitUntil, ran } = await this.runCommands(pvp, known);
-      if (ran) pvp = (await pvpStore.get(this.db, id))!;
+      if (ran) pvp = (await this.load(id))!;
       const event = await this.decide(pvp, known);
       if (event === undefined) {
         // Look again soon while things move, less often the longer the PvP waits, but never later than
@@ -420,7 +484,7 @@ export class PvpEngine {
     let preimageKnown = false;
     if (!initiator) {
       if (foreign?.preimage !== undefined && pvp.preimage === undefined && sha256Hex(foreign.preimage) === pvp.hashLock) {
-        await pvpStore.update(this.db, pvp.id, { preimage: foreign.preimage }, this.clock());
+        await pvpStore.update(this.db, pvp.id, { preimage: this.sealPreimage(pvp.id, foreign.preimage) }, this.clock());
         pvp.preimage = foreign.preimage;
       }
       preimageKnown = pvp.preimage !== undefined;
@@ -592,7 +656,7 @@ export class PvpEngine {
         nextDue = Math.min(nextDue ?? Infinity, command.nextAttemptAt.getTime());
         continue;
       }
-      if (ran) current = (await pvpStore.get(this.db, pvp.id)) ?? current;
+      if (ran) current = (await this.load(pvp.id)) ?? current;
       const retryAt = await this.execute(current, command, known);
       ran = true;
       if (retryAt !== undefined) nextDue = Math.min(nextDue ?? Infinity, retryAt.getTime());

@@ -7,15 +7,43 @@ import type { LegTerms } from "./leg-port.ts";
 import { readInbound, type InboundPvpMessage } from "./protocol/pvp-messages.ts";
 import type { PvpRecord } from "./pvp.ts";
 import { pvpStore } from "./store.ts";
-import { mayLock } from "./timelock-policy.ts";
+import { mayLock, withinMaxLock } from "./timelock-policy.ts";
 
-/** How this gateway answers pacs.009 instructions as responder: its ledger and the accounts of each BIC. */
+/** How this gateway answers pacs.009 instructions as responder: its ledger and what each correspondent may do. */
 export interface ResponderSettings {
   /** Ledger name (leg adapter) where this gateway locks the legs it is instructed to lock. */
   ledger: string;
-  /** The account on that ledger of an institution named by BIC in a pacs.009 (debtor pays, creditor receives). */
-  accountOf(bic: string): string | undefined;
+  /** What a correspondent (by BIC) may make us pay, from the directory; undefined refuses its instructions. */
+  termsOf(bic: string): CorrespondentTerms | undefined;
 }
+
+/**
+ * What one correspondent's pacs.009 may make this gateway lock and pay, all from configuration: the
+ * message's debtor and creditor are only the correspondent's description of the parties and never choose
+ * an account here.
+ */
+export interface CorrespondentTerms {
+  /** Our accounts set aside to pay the legs this correspondent instructs; the first one pays. */
+  liquidityAccounts: readonly string[];
+  /** The correspondent's own account on our ledger: every leg it instructs is paid to it (the creditor side). */
+  settlementAccount: string;
+  /** Largest leg one instruction may make us lock, in minor units of the ledger's currency. */
+  maxAmount: bigint;
+}
+
+/** Why an instruction is answered pacs.002 RJCT without locking anything (ISO 20022 external status reason codes). */
+const REFUSAL_REASONS = {
+  /** No terms for this correspondent: it may not make us pay. */
+  notAllowed: "AG01",
+  /** Above the correspondent's limit per PvP. */
+  amount: "AM02",
+  /** Not the currency (or decimals) of the ledger we lock on. */
+  currency: "AM03",
+  /** An expiry beyond the longest lock we allow. */
+  expiry: "DT01",
+  /** Too little time left before the expiry to lock and be claimed. */
+  timeout: "AB03",
+} as const;
 
 export type InboundOutcome =
   | { status: "accepted"; pvpId: string | undefined; businessMessageId: string }
@@ -43,7 +71,7 @@ const hex0x = (bare: string) => `0x${bare.toLowerCase()}` as Hex;
  */
 export async function receivePvpMessage(
   engine: PvpEngine,
-  db: { transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> },
+  db: Queryable & { transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> },
   xml: string,
   sender: string,
   responder: ResponderSettings | undefined,
@@ -60,7 +88,7 @@ export async function receivePvpMessage(
   const now = engine.now();
   const outcome = await db.transaction(async (tx) => {
     const message = read.message;
-    const pvp = await findPvp(tx, engine.ourAgent, message);
+    const pvp = await findPvp(tx, engine.ourAgent, message, sender);
     const fresh = await pvpStore.recordMessage(tx, pvp?.id ?? null, {
       businessMessageId: read.businessMessageId,
       direction: "in",
@@ -71,13 +99,21 @@ export async function receivePvpMessage(
       xml,
       ...(uetrOf(message) ? { uetr: uetrOf(message)! } : {}),
     });
-    if (!fresh) return { status: "duplicate" as const, pvpId: pvp?.id, businessMessageId: read.businessMessageId };
+    if (!fresh) {
+      // The same BizMsgIdr is a harmless resend only with the same bytes; other content under it is refused.
+      if ((await pvpStore.inboundXml(tx, sender, read.businessMessageId)) !== xml) return { status: "conflict" as const, businessMessageId: read.businessMessageId };
+      return { status: "duplicate" as const, pvpId: pvp?.id, businessMessageId: read.businessMessageId };
+    }
     const pvpId = await apply(engine, tx, message, pvp, sender, responder, now, xml, read.businessMessageId);
     if (pvpId !== undefined) {
       await pvpStore.addTimeline(tx, pvpId, { at: now, kind: "message_in", fromState: null, toState: null, event: messageTypeOf(message), detail: { businessMessageId: read.businessMessageId, from: sender, ...summaryOf(message) } });
     }
     return { status: "accepted" as const, pvpId, businessMessageId: read.businessMessageId };
   });
+  if (outcome.status === "conflict") {
+    await pvpStore.recordConflict(db, { counterparty: sender, businessMessageId: read.businessMessageId, xml, at: now });
+    throw new InboundRefusal(409, "BUSINESS_MESSAGE_ID_REUSED", `BizMsgIdr ${read.businessMessageId} was already used for a different message; it is recorded, not acted on`);
+  }
   engine.wake();
   return outcome;
 }
@@ -113,18 +149,19 @@ function summaryOf(message: InboundPvpMessage): Record<string, unknown> {
   }
 }
 
-async function findPvp(tx: Queryable, ourAgent: string, message: InboundPvpMessage): Promise<PvpRecord | undefined> {
+/** The PvP a message is about: UETRs are looked up among the sender's own PvPs only, never another correspondent's. */
+async function findPvp(tx: Queryable, ourAgent: string, message: InboundPvpMessage, sender: string): Promise<PvpRecord | undefined> {
   const uetr = uetrOf(message);
   if (!uetr) return undefined;
   switch (message.kind) {
     case "instruction":
     case "cancellation_request":
-      return pvpStore.byUetr(tx, ourAgent, "responder", uetr, true);
+      return pvpStore.byUetr(tx, ourAgent, "responder", uetr, true, sender);
     case "resolution":
-      return pvpStore.byUetr(tx, ourAgent, "initiator", uetr, true);
+      return pvpStore.byUetr(tx, ourAgent, "initiator", uetr, true, sender);
     case "status":
       // ACSC from the initiator is the reveal to the responder; any other status is a report to the initiator.
-      return (await pvpStore.byUetr(tx, ourAgent, "initiator", uetr, true)) ?? (await pvpStore.byUetr(tx, ourAgent, "responder", uetr, true));
+      return (await pvpStore.byUetr(tx, ourAgent, "initiator", uetr, true, sender)) ?? (await pvpStore.byUetr(tx, ourAgent, "responder", uetr, true, sender));
   }
 }
 
@@ -144,14 +181,14 @@ async function apply(
     if (pvp) return pvp.id;
     if (!responder) throw new InboundRefusal(422, "NOT_A_RESPONDER", "this gateway does not answer PvP instructions");
     const instruction = message.instruction;
-    const payer = responder.accountOf(instruction.debtor);
-    const beneficiary = responder.accountOf(instruction.creditor);
-    if (!payer || !beneficiary) throw new InboundRefusal(422, "UNKNOWN_PARTY", `no account here for ${payer ? instruction.creditor : instruction.debtor}`);
     const expiresAt = new Date(instruction.expiry);
+    const terms = responder.termsOf(sender);
+    const refusal = refusalOf(engine, responder, terms, instruction, now, expiresAt);
     const foreignLeg: LegTerms = {
       ledger: responder.ledger,
-      payer,
-      beneficiary,
+      // A refused instruction locks nothing, so it names no account of ours.
+      payer: refusal ? "" : terms!.liquidityAccounts[0]!,
+      beneficiary: refusal ? "" : terms!.settlementAccount,
       amount: instruction.amount.minorUnits,
       currency: instruction.amount.currency,
       hashLock: hex0x(instruction.hashLock),
@@ -168,6 +205,7 @@ async function apply(
       uetr: instruction.uetr,
       hashLock: foreignLeg.hashLock,
       preimage: undefined,
+      sealedPreimage: undefined,
       dtLeg: undefined,
       foreignLeg,
       dtReference: undefined,
@@ -179,10 +217,10 @@ async function apply(
       peerReason: undefined,
       cancelRequested: false,
       dtLockRefused: false,
-      foreignLockRefused: !mayLock(engine.policy, now, expiresAt),
+      foreignLockRefused: refusal !== undefined,
       dtLockIssued: false,
       foreignLockIssued: false,
-      reasonCode: undefined,
+      reasonCode: refusal,
       instruction: {
         messageId: instruction.messageId,
         createdAt: instruction.createdAt,
@@ -207,10 +245,18 @@ async function apply(
         if (status.status !== "ACSC") return pvp.id;
         const preimage = hex0x(status.preimage);
         if (!engineMatches(pvp.hashLock, preimage)) throw new InboundRefusal(400, "PVP_PREIMAGE_MISMATCH", "the preimage does not hash to the leg's hash-lock");
-        if (pvp.preimage === undefined) await pvpStore.update(tx, pvp.id, { preimage }, now);
+        if (pvp.sealedPreimage === undefined) await pvpStore.update(tx, pvp.id, { preimage: engine.sealPreimage(pvp.id, preimage) }, now);
         return pvp.id;
       }
-      if (status.status === "ACSP") await pvpStore.update(tx, pvp.id, { peer_status: "locked" }, now);
+      if (status.status === "ACSP") {
+        // A lock report is believed only for the terms we instructed: our hash-lock, and an expiry no later
+        // than ours (a later one could outlive our DT leg). Anything else leaves the PvP to time out and refund.
+        const sameLock = status.hashLock.toLowerCase() === pvp.hashLock.slice(2).toLowerCase();
+        if (!sameLock || Date.parse(status.expiry) > pvp.foreignLeg.expiresAt.getTime()) {
+          throw new InboundRefusal(422, "PEER_TERMS_MISMATCH", "the reported lock does not carry the instructed hash-lock and expiry");
+        }
+        await pvpStore.update(tx, pvp.id, { peer_status: "locked" }, now);
+      }
       if (status.status === "ACSC") {
         if (!engineMatches(pvp.hashLock, hex0x(status.preimage))) throw new InboundRefusal(400, "PVP_PREIMAGE_MISMATCH", "the preimage does not hash to the leg's hash-lock");
         await pvpStore.update(tx, pvp.id, { peer_status: "claimed" }, now);
@@ -230,6 +276,23 @@ async function apply(
       }
       return pvp.id;
   }
+}
+
+/** The ISO reason an instruction is refused for, or undefined when this gateway may lock it. */
+function refusalOf(
+  engine: PvpEngine,
+  responder: ResponderSettings,
+  terms: CorrespondentTerms | undefined,
+  instruction: { amount: { currency: string; minorUnits: bigint } },
+  now: Date,
+  expiresAt: Date,
+): string | undefined {
+  if (!terms || terms.liquidityAccounts.length === 0 || terms.settlementAccount === "") return REFUSAL_REASONS.notAllowed;
+  if (!engine.ledgerCarries(responder.ledger, instruction.amount.currency)) return REFUSAL_REASONS.currency;
+  if (instruction.amount.minorUnits <= 0n || instruction.amount.minorUnits > terms.maxAmount) return REFUSAL_REASONS.amount;
+  if (!withinMaxLock(engine.policy, now, expiresAt)) return REFUSAL_REASONS.expiry;
+  if (!mayLock(engine.policy, now, expiresAt)) return REFUSAL_REASONS.timeout;
+  return undefined;
 }
 
 function engineMatches(hashLock: Hex, preimage: Hex): boolean {

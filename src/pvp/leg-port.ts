@@ -11,6 +11,12 @@ import type { Hex } from "viem";
 export interface HashLockedLegPort {
   /** Name of the ledger, as written in a PvP's legs (e.g. `dt`, `evm`, `peer:KZNBKZKX`). */
   readonly ledger: string;
+  /**
+   * The assets legs on this ledger are paid in. A PvP leg must name one of their currencies, and the currency's
+   * ISO 4217 decimals must be the asset's, or minor units would mean another amount on the ledger. Undefined
+   * for a correspondent's gateway, whose own ledger checks what it is instructed.
+   */
+  readonly assets?: readonly LedgerAsset[] | undefined;
   /** Locks the leg's amount from its payer for its beneficiary under its hash-lock until its expiry. */
   lock(leg: LegInstruction): Promise<LegLockReceipt>;
   /** Pays the leg to its beneficiary with the 32-byte preimage (reveals it on that ledger). */
@@ -26,6 +32,13 @@ export interface HashLockedLegPort {
   referenceOf?(leg: LegInstruction): string | undefined;
   /** The ledger's own clock (chain time for EVM legs): expiries are judged by it, not by the gateway's. */
   now(): Promise<Date>;
+}
+
+export interface LedgerAsset {
+  /** ISO 4217 code. */
+  currency: string;
+  /** Decimal places of the ledger's minor unit (KZT on the DT ledger: 2, tiyn). */
+  decimals: number;
 }
 
 /** What the engine asks of a leg: the PvP it belongs to and the leg's terms. */
@@ -132,4 +145,10 @@ export function legDirectory(legs: readonly HashLockedLegPort[]): LegDirectory {
       return found;
     },
   };
+}
+
+/** Whether a ledger carries legs in `currency` at that currency's ISO decimals (true when it declares no assets). */
+export function ledgerCarries(port: HashLockedLegPort, currency: string, isoDecimals: number | undefined): boolean {
+  if (!port.assets) return true;
+  return port.assets.some((asset) => asset.currency === currency && asset.decimals === isoDecimals);
 }

@@ -13,7 +13,10 @@ export interface PvpRecord {
   version: number;
   uetr: string;
   hashLock: Hex;
+  /** The secret in clear, in memory only: set by the engine when it opens `sealedPreimage`. */
   preimage: Hex | undefined;
+  /** The secret as stored (sealed with the gateway's preimage key). */
+  sealedPreimage: string | undefined;
   /** Undefined on the responder, which only learns the foreign leg. */
   dtLeg: LegTerms | undefined;
   foreignLeg: LegTerms;

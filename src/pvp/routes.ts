@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AmountError, amountFromDecimal } from "../iso20022/amount.ts";
 import type { Database } from "../persistence/database.ts";
 import { ApiError, errorSchema } from "../server/errors.ts";
+import { authorizePvpCreation, mayAccess, PvpForbidden, type PvpAuthority } from "./authorization.ts";
 import { PvpError, type PvpEngine } from "./engine.ts";
 import { InboundRefusal, receivePvpMessage, type ResponderSettings } from "./inbound.ts";
 import { pvpToJson, type PvpRecord } from "./pvp.ts";
@@ -12,6 +13,8 @@ export interface PvpRouteDependencies {
   engine: PvpEngine;
   db: Database;
   responder?: ResponderSettings;
+  /** Decides whose money a bank may move in a new PvP. */
+  authority: PvpAuthority;
   /** The BIC of a correspondent principal (directory of correspondents), or undefined. */
   agentOfPrincipal(principalId: string): string | undefined;
 }
@@ -122,7 +125,7 @@ function minorUnits(amount: string, currency: string): bigint {
 
 function pvpFailure(error: unknown): never {
   if (error instanceof PvpError) {
-    const status = error.code === "PVP_NOT_FOUND" ? 404 : error.code === "PVP_NOT_CANCELLABLE" ? 409 : error.code === "TIMELOCK_POLICY" ? 422 : 400;
+    const status = error.code === "PVP_NOT_FOUND" ? 404 : error.code === "PVP_NOT_CANCELLABLE" ? 409 : error.code === "PVP_INVALID" ? 400 : 422;
     throw new ApiError(status, error.code, error.message, error.detail);
   }
   throw error;
@@ -130,8 +133,7 @@ function pvpFailure(error: unknown): never {
 
 /** Banks see their own PvPs; operators see all. */
 function visible(request: FastifyRequest, pvp: PvpRecord): boolean {
-  const principal = request.principal;
-  return principal?.role === "operator" || pvp.createdBy === principal?.id;
+  return mayAccess(request.principal, pvp);
 }
 
 /**
@@ -154,12 +156,19 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
             required: ["counterpartyAgent", "dtLeg", "foreignLeg"],
             properties: { counterpartyAgent: { type: "string", pattern: bicPattern }, dtLeg: legInput(false), foreignLeg: legInput(true) },
           },
-          response: { 201: pvpSchema, 400: errorSchema, 422: errorSchema },
+          response: { 201: pvpSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema },
         },
       },
       async (request, reply) => {
         const body = request.body;
         const expires = (value: string | undefined) => (value === undefined ? {} : { expiresAt: new Date(value) });
+        try {
+          await authorizePvpCreation(request.principal!, body, deps.authority);
+        } catch (error) {
+          if (!(error instanceof PvpForbidden)) throw error;
+          request.log.warn({ event: "pvp.forbidden", principal: request.principal!.id, code: error.code }, "PvP refused: not the caller's money");
+          throw new ApiError(403, error.code, error.message);
+        }
         try {
           const pvp = await engine.create({
             createdBy: request.principal!.id,
@@ -297,6 +306,7 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
             400: errorSchema,
             403: errorSchema,
             404: errorSchema,
+            409: errorSchema,
             422: errorSchema,
           },
         },

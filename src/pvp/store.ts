@@ -69,7 +69,9 @@ export function pvpFromRow(row: Row): PvpRecord {
     version: Number(row["version"]),
     uetr: String(row["uetr"]),
     hashLock: String(row["hash_lock"]) as Hex,
-    preimage: optional<Hex>(row["preimage"]),
+    // Opened by the engine, which holds the key; everything else never sees the secret.
+    preimage: undefined,
+    sealedPreimage: optional<string>(row["preimage"]),
     dtLeg: row["dt_leg"] === null ? undefined : legFromJson(json(row["dt_leg"])),
     foreignLeg: legFromJson(json(row["foreign_leg"])),
     dtReference: optional(row["dt_reference"]),
@@ -121,7 +123,7 @@ export const pvpStore = {
         pvp.state,
         pvp.uetr,
         pvp.hashLock,
-        pvp.preimage ?? null,
+        pvp.sealedPreimage ?? null,
         pvp.dtLeg ? JSON.stringify(legToJson(pvp.dtLeg)) : null,
         JSON.stringify(legToJson(pvp.foreignLeg)),
         pvp.ourAgent,
@@ -138,10 +140,11 @@ export const pvpStore = {
     return result.rows[0] ? pvpFromRow(result.rows[0]) : undefined;
   },
 
-  async byUetr(db: Queryable, ourAgent: string, role: "initiator" | "responder", uetr: string, forUpdate = false): Promise<PvpRecord | undefined> {
+  /** A PvP by UETR; with `counterpartyAgent`, only among that correspondent's PvPs (UETRs are scoped per sender). */
+  async byUetr(db: Queryable, ourAgent: string, role: "initiator" | "responder", uetr: string, forUpdate = false, counterpartyAgent?: string): Promise<PvpRecord | undefined> {
     const result = await db.query(
-      `SELECT ${PVP_COLUMNS} FROM pvp WHERE our_agent = $1 AND role = $2 AND uetr = $3::uuid${forUpdate ? " FOR UPDATE" : ""}`,
-      [ourAgent, role, uetr],
+      `SELECT ${PVP_COLUMNS} FROM pvp WHERE our_agent = $1 AND role = $2 AND uetr = $3::uuid${counterpartyAgent === undefined ? "" : " AND counterparty_agent = $4"}${forUpdate ? " FOR UPDATE" : ""}`,
+      counterpartyAgent === undefined ? [ourAgent, role, uetr] : [ourAgent, role, uetr, counterpartyAgent],
     );
     return result.rows[0] ? pvpFromRow(result.rows[0]) : undefined;
   },
@@ -261,6 +264,25 @@ export const pvpStore = {
       ],
     );
     return result.rowCount === 1;
+  },
+
+  /** The XML first recorded under a correspondent's inbound BizMsgIdr. */
+  async inboundXml(tx: Queryable, counterparty: string, businessMessageId: string): Promise<string | undefined> {
+    const result = await tx.query<{ xml: string }>(
+      "SELECT xml FROM pvp_message WHERE direction = 'in' AND counterparty = $1 AND business_message_id = $2",
+      [counterparty, businessMessageId],
+    );
+    return result.rows[0]?.xml;
+  },
+
+  /** Keeps a message that reused a BizMsgIdr with other bytes (refused, never acted on). */
+  async recordConflict(db: Queryable, conflict: { counterparty: string; businessMessageId: string; xml: string; at: Date }): Promise<void> {
+    await db.query("INSERT INTO pvp_message_conflict (counterparty, business_message_id, xml, at) VALUES ($1, $2, $3, $4)", [
+      conflict.counterparty,
+      conflict.businessMessageId,
+      conflict.xml,
+      conflict.at,
+    ]);
   },
 
   async messages(db: Queryable, pvpId: string): Promise<MessageRecord[]> {

@@ -15,6 +15,18 @@ export interface TimelockPolicy {
   timeToActMs: number;
   /** Least time between creation and the foreign expiry: locking both legs and claiming must fit in it. */
   lockWindowMs: number;
+  /**
+   * Longest any leg may stay locked, from now to its expiry, on either side (setting PVP_MAX_LOCK_SECONDS;
+   * default 24 h): nobody can tie up an account's funds for years with one PvP.
+   */
+  maxLockMs?: number;
+}
+
+export const DEFAULT_MAX_LOCK_MS = 24 * 3600 * 1000;
+
+/** Whether a leg expiring at `expiresAt` stays within the longest lock allowed, judged by its ledger's clock. */
+export function withinMaxLock(policy: TimelockPolicy, ledgerNow: Date, expiresAt: Date): boolean {
+  return expiresAt.getTime() - ledgerNow.getTime() <= (policy.maxLockMs ?? DEFAULT_MAX_LOCK_MS);
 }
 
 export const defaultTimelockPolicy: TimelockPolicy = {

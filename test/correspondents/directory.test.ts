@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,10 +44,10 @@ describe("the directory of correspondents: operator API, authorization, key rota
         dtLedger: undefined,
         stablecoinChain: undefined,
         stablecoin: loadStablecoinEnvironment({}),
-        pvp: { agent: "NBRKKZKX", signing: { keyId: "NBRKKZKX-1", seed: generateEd25519().seed }, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", agentAccount: undefined, pollIntervalMs: 1000 },
+        pvp: { agent: "NBRKKZKX", signing: { keyId: "NBRKKZKX-1", seed: generateEd25519().seed }, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", maxLockSeconds: 86_400, pollIntervalMs: 1000 },
       },
       attestationKey: undefined,
-      pvpSecretKey: undefined,
+      pvpSecretKey: randomBytes(32),
       publicUrl: "http://127.0.0.1",
     });
     app = await buildGatewayApp({

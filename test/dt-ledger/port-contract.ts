@@ -68,6 +68,13 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         expect((await bankB.account(opened.id)).participantId).toBe(BANK_A);
       });
 
+      it("tells any participant which participant services an account (the PvP API's check of a bank's payer)", async () => {
+        const opened = await bankB.openAccount({ idempotencyKey: key(), kind: "legal_entity", holderName: "Serviced by B" });
+        expect((await gateway.account(opened.id)).participantId).toBe(BANK_B);
+        expect((await bankA.account(opened.id)).participantId).toBe(BANK_B);
+        expect(await refusal(gateway.account("00000000-0000-0000-0000-000000000000"))).toBe("UNKNOWN_ACCOUNT");
+      });
+
       it("refuses an idempotency key reused for a different request", async () => {
         const idempotencyKey = key();
         await bankA.openAccount({ idempotencyKey, kind: "individual", holderName: "First" });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdtempSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -71,7 +71,7 @@ describe("tenge-gateway CLI", () => {
     expect(migrated.code).toBe(0);
     expect(migrated.stdout).toContain("applied identity 0001_identity");
     expect((await cli(["migrate"], env)).stdout.trim()).toBe("schema is up to date");
-    const created = await cli(["keys", "create", "--role", "exchange", "--name", "KASE Digital", "--id", "kase"], env);
+    const created = await cli(["keys", "create", "--role", "exchange", "--name", "KASE Digital", "--id", "kase", "--bic", "KASEKZKA"], env);
     expect(created.code).toBe(0);
     const issued = JSON.parse(created.stdout);
     expect(issued).toMatchObject({ principal: "kase", credentialId: expect.stringMatching(/^tgk_/), apiKey: expect.stringMatching(/^tgk_/) });
@@ -80,9 +80,15 @@ describe("tenge-gateway CLI", () => {
     expect(listed.stdout).not.toContain(issued.apiKey);
     const revoked = await cli(["keys", "revoke", "--principal", "kase"], env);
     expect(JSON.parse(revoked.stdout)).toEqual({ revoked: "kase", kind: "principal" });
+    // A bank is bound to its institution: BIC and the DT participant servicing its accounts.
+    expect((await cli(["keys", "create", "--role", "bank", "--name", "Halyk Bank", "--bic", "HSBKKZKX"], env)).code).toBe(2);
+    const halyk = await cli(["keys", "create", "--role", "bank", "--name", "Halyk Bank", "--id", "halyk", "--bic", "HSBKKZKX", "--dt-participant", "HSBKKZKX"], env);
+    expect(halyk.code).toBe(0);
+    expect((await cli(["keys", "list"], env)).stdout).toContain('"institution":{"bic":"HSBKKZKX","dtParticipant":"HSBKKZKX"}');
+    expect((await cli(["keys", "ledger-account", "--bic", "HSBKKZKX", "--ledger", "evm", "--account", "0x2222222222222222222222222222222222222222"], env)).code).toBe(0);
     const badRole = await cli(["keys", "create", "--role", "king", "--name", "x"], env);
     expect(badRole.code).toBe(2);
-  });
+  }, 180_000);
 });
 
 describe("tenge-gateway start", () => {
@@ -123,6 +129,25 @@ describe("tenge-gateway start", () => {
       if (attested?.supply.totalSupply !== "100000000") await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(attested).toMatchObject({ collateral: { balance: "100000000" }, supply: { totalSupply: "100000000" } });
+    // The demo bank (Halyk) creates a PvP with the demo values, and may not pay from the Treasury's accounts.
+    const demo = JSON.parse(readFileSync(join(dataDir, "demo-credentials.json"), "utf8")) as {
+      bank: { apiKey: string; bic: string };
+      pvp: Record<string, string>;
+      dtLedger: { accounts: { ministry: { id: string } } };
+    };
+    expect(demo.bank.bic).toBe("HSBKKZKX");
+    const pvpCreate = (dtPayer: string) =>
+      cli(
+        ["pvp", "create", "--counterparty", demo.pvp["counterparty"]!, "--dt-payer", dtPayer, "--dt-beneficiary", demo.pvp["dtBeneficiary"]!, "--dt-amount", "15000.00",
+          "--foreign-ledger", "evm", "--foreign-payer", demo.pvp["foreignPayer"]!, "--foreign-beneficiary", demo.pvp["foreignBeneficiary"]!, "--foreign-amount", "120.00", "--foreign-currency", "AED"],
+        { TENGE_GATEWAY_URL: url, TENGE_API_KEY: demo.bank.apiKey },
+      );
+    const created = await pvpCreate(demo.pvp["dtPayer"]!);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ state: "INITIATED", createdBy: "demo-bank-halyk" });
+    const treasury = await pvpCreate(demo.dtLedger.accounts.ministry.id);
+    expect(treasury.code).toBe(2);
+    expect(treasury.stderr).toContain("403 DT_PAYER_NOT_SERVICED");
     const openapi = (await (await fetch(`${url}/docs/json`)).json()) as { openapi: string };
     expect(openapi.openapi).toMatch(/^3\./);
     expect(stdout).toContain(`${url}/docs`);

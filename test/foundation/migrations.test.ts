@@ -33,7 +33,7 @@ describe(`migrations on ${testEngine}`, () => {
     const tables = await testDb.db.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'identity' ORDER BY 1",
     );
-    expect(tables.rows.map((row) => row.table_name)).toEqual(["credentials", "principals", "request_nonces"]);
+    expect(tables.rows.map((row) => row.table_name)).toEqual(["credentials", "ledger_accounts", "principals", "request_nonces"]);
   });
 
   it("rolls back a failing migration whole and applies nothing of it", async () => {

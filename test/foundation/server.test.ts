@@ -109,7 +109,7 @@ describe("identity and access", () => {
 
   it("registers and revokes credentials through the operator API", async () => {
     const auth = { authorization: `Bearer ${operatorKey}`, "content-type": "application/json" };
-    const created = await gateway.app.inject({ method: "POST", url: "/operator/principals", headers: auth, payload: { role: "correspondent", name: "Bank of Elsewhere" } });
+    const created = await gateway.app.inject({ method: "POST", url: "/operator/principals", headers: auth, payload: { role: "correspondent", name: "Bank of Elsewhere", bic: "ELSEGB2L" } });
     expect(created.statusCode).toBe(201);
     const id = created.json().id;
     const issued = await gateway.app.inject({ method: "POST", url: `/operator/principals/${id}/api-keys`, headers: auth, payload: {} });

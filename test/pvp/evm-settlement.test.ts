@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hex } from "viem";
 import { PvpEngine } from "../../src/pvp/engine.ts";
@@ -29,7 +30,7 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
     evm = await startEvmStack();
     clock = new VirtualClock(Date.now());
     dt = await startDtStack(testDb.db, clock.now);
-    evmLeg = await EvmHtlcLeg.connect({ rpcUrl: evm.chain.rpcUrl, hashTimeLock: evm.hashTimeLock, token: evm.token, signerKeys: [evm.payerKey], confirmations: 1 });
+    evmLeg = await EvmHtlcLeg.connect({ rpcUrl: evm.chain.rpcUrl, hashTimeLock: evm.hashTimeLock, token: evm.token, currency: "AED", signerKeys: [evm.payerKey], confirmations: 1 });
     const slowForeign: HashLockedLegPort = {
       ledger: "evm",
       lock: async (leg) => {
@@ -100,10 +101,10 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
         dtLedger: undefined,
         stablecoinChain: undefined,
         stablecoin: loadStablecoinEnvironment({}),
-        pvp: { agent: "NBRKKZKXEMB", signing: undefined, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", agentAccount: undefined, pollIntervalMs: 50 },
+        pvp: { agent: "NBRKKZKXEMB", signing: undefined, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", maxLockSeconds: 86_400, pollIntervalMs: 50 },
       },
       attestationKey: undefined,
-      pvpSecretKey: undefined,
+      pvpSecretKey: randomBytes(32),
       publicUrl: "http://127.0.0.1",
     });
     const component = composed.pvp!;

@@ -41,9 +41,9 @@ describe("PvP with a peer gateway: cancellation with camt.056 / camt.029", () =>
     });
     // The foreign central bank's gateway shares the database here (its own rows); the HTTP test separates them.
     responder = new PvpEngine({ db: testDb.db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreignLedger]) });
-    const accounts: Record<string, string> = { [FOREIGN_CB]: "FCB-BANK-B", [NBK]: "FCB-NOSTRO-NBK" };
+    const terms = { liquidityAccounts: ["FCB-BANK-B"], settlementAccount: "FCB-NOSTRO-NBK", maxAmount: 10n ** 12n };
     network.attach(NBK, (xml, from) => receivePvpMessage(initiator, testDb.db, xml, from, undefined));
-    network.attach(FOREIGN_CB, (xml, from) => receivePvpMessage(responder, testDb.db, xml, from, { ledger: "local", accountOf: (bic) => accounts[bic] }));
+    network.attach(FOREIGN_CB, (xml, from) => receivePvpMessage(responder, testDb.db, xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? terms : undefined) }));
   }, 60_000);
 
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import { IdentityStore } from "../../src/identity/store.ts";
 import { migrate } from "../../src/persistence/migrations.ts";
 import * as pvpCli from "../../src/pvp/cli.ts";
 import type { PvpComponent } from "../../src/pvp/component.ts";
+import { dtLedgerLeg } from "../../src/pvp/legs/dt-ledger-leg.ts";
 import { buildGatewayApp } from "../../src/server/app.ts";
 import { createLogger } from "../../src/server/logger.ts";
 import { createMetricsRegistry } from "../../src/server/metrics.ts";
@@ -35,7 +37,7 @@ interface Gateway {
  * component with `peer:<BIC>` legs from its directory of correspondents, an HTTP server. As responder it
  * pays through its own account for its BIC and through a correspondent's liquidity account for the other's.
  */
-async function startGateway(agent: string, signingSeed: Uint8Array, ownAccount: (ledger: DtStack) => string | undefined): Promise<Gateway> {
+async function startGateway(agent: string, signingSeed: Uint8Array, responderLedger?: string): Promise<Gateway> {
   const testDb = await createTestDatabase();
   await migrate(testDb.db, gatewayMigrations());
   const identity = new IdentityStore(testDb.db);
@@ -46,15 +48,16 @@ async function startGateway(agent: string, signingSeed: Uint8Array, ownAccount: 
     db: testDb.db,
     logger,
     metrics,
-    ports: { dtLedger: { port: ledger.port, description: "test" }, stablecoinChain: undefined, foreignLegs: [], readiness: [], stop: async () => {} },
+    // As responder, the foreign gateway's ledger stands for an AED CBDC: the same DT stack under another name and asset.
+    ports: { dtLedger: { port: ledger.port, description: "test" }, stablecoinChain: undefined, foreignLegs: responderLedger ? [{ ...dtLedgerLeg({ port: ledger.port, ledger: responderLedger }), assets: [{ currency: "AED", decimals: 2 }] }] : [], readiness: [], stop: async () => {} },
     settings: {
       dtLedger: undefined,
       stablecoinChain: undefined,
       stablecoin: loadStablecoinEnvironment({}),
-      pvp: { agent, signing: { keyId: `${agent}-key`, seed: signingSeed }, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", agentAccount: ownAccount(ledger), pollIntervalMs: 200 },
+      pvp: { agent, signing: { keyId: `${agent}-key`, seed: signingSeed }, secretKey: undefined, foreignLedgers: [], responderLedger: responderLedger ?? "dt", maxLockSeconds: 86_400, pollIntervalMs: 200 },
     },
     attestationKey: undefined,
-    pvpSecretKey: undefined,
+    pvpSecretKey: randomBytes(32),
     publicUrl: "http://127.0.0.1",
     pvp: { policy },
   });
@@ -82,8 +85,8 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
     const nbkKeys = generateEd25519();
     nbkSeed = nbkKeys.seed;
     const foreignKeys = generateEd25519();
-    nbk = await startGateway(NBK, nbkKeys.seed, () => undefined);
-    foreign = await startGateway(FOREIGN_CB, foreignKeys.seed, (ledger) => ledger.demo.accounts.kase.id);
+    nbk = await startGateway(NBK, nbkKeys.seed);
+    foreign = await startGateway(FOREIGN_CB, foreignKeys.seed, "fcb");
     // The directory of correspondents: each side registers the other's gateway and public key; no restart.
     await correspondentStore.add(nbk.testDb.db, { bic: FOREIGN_CB, name: "Foreign central bank", baseUrl: foreign.url, signingKeys: [{ keyId: `${FOREIGN_CB}-key`, publicKey: Buffer.from(foreignKeys.publicKey).toString("hex") }] });
     await correspondentStore.add(foreign.testDb.db, {
@@ -91,10 +94,12 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
       name: "National Bank of Kazakhstan",
       baseUrl: nbk.url,
       signingKeys: [{ keyId: `${NBK}-key`, publicKey: Buffer.from(nbkKeys.publicKey).toString("hex") }],
-      liquidityAccounts: [foreign.ledger.demo.accounts.coffeeShop.id],
+      // Legs the NBK instructs are paid from the foreign side's kase account to the NBK's account there.
+      liquidityAccounts: [foreign.ledger.demo.accounts.kase.id],
+      settlementAccount: foreign.ledger.demo.accounts.coffeeShop.id,
     });
     await Promise.all([nbk.composed.directory.refresh(), foreign.composed.directory.refresh()]);
-    const bank = await nbk.identity.createPrincipal("bank", "Halyk Bank", "bank-halyk");
+    const bank = await nbk.identity.createPrincipal("bank", "Halyk Bank", "bank-halyk", { bic: "HSBKKZKX", dtParticipant: nbk.ledger.demo.accounts.aigerim.participantId });
     bankKey = (await nbk.identity.issueApiKey(bank)).apiKey;
   }, 120_000);
 

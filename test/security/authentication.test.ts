@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createPrivateKey } from "node:crypto";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
@@ -58,6 +59,7 @@ beforeAll(async () => {
     legs: [dtLedgerLeg({ port: ledger.port })],
     correspondents: [{ agent: FOREIGN_CB, url: "http://127.0.0.1:1", principalId: "corr-fcb" }],
     signing: { keyId: `${NBK}-key`, privateKey: ed25519PrivateKey(generateEd25519().seed) },
+    preimageKey: randomBytes(32),
     policy: { clockDriftMs: 2_000, timeToActMs: 10_000, lockWindowMs: 30_000 },
   });
   const options = {

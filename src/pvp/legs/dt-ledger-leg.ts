@@ -35,6 +35,8 @@ export function dtLedgerLeg(options: DtLedgerLegOptions): HashLockedLegPort {
   };
   return {
     ledger: options.ledger ?? "dt",
+    // Tenge in tiyn: the DT ledger carries nothing else.
+    assets: [{ currency: "KZT", decimals: 2 }],
     async lock(leg): Promise<LegLockReceipt> {
       try {
         const hold = await port.hold({

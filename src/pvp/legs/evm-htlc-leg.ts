@@ -12,7 +12,7 @@ import {
 } from "viem";
 import { demoForeignCbdcAbi, hashTimeLockAbi } from "../../evm/generated/contracts.ts";
 import { hashTimeLockSwapId } from "../../evm/hash-time-lock.ts";
-import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
+import { LegError, type HashLockedLegPort, type LedgerAsset, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
 import { EvmTransactionSender, type EvmTransactionSenderOptions } from "./evm-transaction-sender.ts";
 
 export interface EvmHtlcLegOptions {
@@ -20,8 +20,10 @@ export interface EvmHtlcLegOptions {
   ledger?: string;
   rpcUrl: string;
   hashTimeLock: Address;
-  /** The foreign CBDC's ERC-20 for legs of any currency (with `unitsPerMinor`), when `tokens` has none for it. */
+  /** The foreign CBDC's ERC-20 for legs in `currency` (with `unitsPerMinor`). */
   token?: Address;
+  /** ISO 4217 code of the currency `token` stands for. */
+  currency?: string;
   /** The ERC-20 of each currency and its base units per minor unit of that currency. */
   tokens?: Record<string, { address: Address; unitsPerMinor: bigint }>;
   /** Keys of the payers this gateway locks for (their addresses are leg payers); the first also submits claims and refunds. */
@@ -63,9 +65,12 @@ export class EvmHtlcLeg implements HashLockedLegPort {
   private readonly senders: Map<Address, EvmTransactionSender>;
   private readonly submitter: EvmTransactionSender;
   private readonly approved = new Set<Address>();
+  /** The currencies this ledger carries; legs in any other currency, or with other decimals, are refused. */
+  readonly assets: readonly LedgerAsset[];
 
-  private constructor(options: EvmHtlcLegOptions, senders: EvmTransactionSender[]) {
+  private constructor(options: EvmHtlcLegOptions, senders: EvmTransactionSender[], assets: LedgerAsset[]) {
     this.options = options;
+    this.assets = assets;
     this.ledger = options.ledger ?? "evm";
     this.senders = new Map(senders.map((sender) => [sender.account.address, sender]));
     this.submitter = senders[0]!;
@@ -78,7 +83,16 @@ export class EvmHtlcLeg implements HashLockedLegPort {
         EvmTransactionSender.connect({ ...options.sender, rpcUrl: options.rpcUrl, privateKey, confirmations: options.confirmations ?? 1 }),
       ),
     );
-    return new EvmHtlcLeg(options, senders);
+    const assets = await Promise.all(
+      Object.entries(tokensOf(options)).map(async ([currency, token]) => {
+        // The leg's minor unit is unitsPerMinor token base units: its decimals are the token's less those.
+        const tokenDecimals = await senders[0]!.publicClient.readContract({ address: token.address, abi: demoForeignCbdcAbi, functionName: "decimals" });
+        const scale = token.unitsPerMinor.toString();
+        if (!/^10*$/.test(scale)) throw new Error(`unitsPerMinor of ${currency} must be a power of ten`);
+        return { currency, decimals: Number(tokenDecimals) - (scale.length - 1) };
+      }),
+    );
+    return new EvmHtlcLeg(options, senders, assets);
   }
 
   private get client() {
@@ -90,9 +104,8 @@ export class EvmHtlcLeg implements HashLockedLegPort {
   }
 
   private tokenOf(currency: string): { address: Address; unitsPerMinor: bigint } {
-    const configured = this.options.tokens?.[currency];
+    const configured = tokensOf(this.options)[currency];
     if (configured) return configured;
-    if (this.options.token) return { address: this.options.token, unitsPerMinor: this.options.unitsPerMinor ?? 1n };
     throw new LegError("REJECTED", `no token for ${currency} on ${this.ledger}`, { permanent: true });
   }
 
@@ -246,4 +259,14 @@ export class EvmHtlcLeg implements HashLockedLegPort {
         return new LegError("UNAVAILABLE", `the HTLC refused: ${name}`);
     }
   }
+}
+
+/** The token of each currency: `tokens`, plus `token` for `currency` when given. */
+function tokensOf(options: EvmHtlcLegOptions): Record<string, { address: Address; unitsPerMinor: bigint }> {
+  const tokens = { ...options.tokens };
+  if (options.token) {
+    if (!options.currency) throw new Error("an EVM leg's token needs the currency it stands for");
+    tokens[options.currency] ??= { address: options.token, unitsPerMinor: options.unitsPerMinor ?? 1n };
+  }
+  return tokens;
 }

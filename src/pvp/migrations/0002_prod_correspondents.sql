@@ -9,6 +9,8 @@ CREATE TABLE pvp_correspondent (
   status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended')),
   -- Responder side: accounts on our ledger that may pay when this correspondent instructs us.
   liquidity_accounts text[] NOT NULL DEFAULT '{}',
+  -- Its own account on our ledger: every leg it instructs us to lock is paid to it.
+  settlement_account text,
   -- Largest amount of one PvP leg it may instruct, in minor units of the leg's currency; NULL = no limit.
   max_amount bigint CHECK (max_amount IS NULL OR max_amount > 0),
   validation_profile text NOT NULL DEFAULT 'cbpr+',

@@ -110,11 +110,12 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
   const initiators = [makeInitiator(), makeInitiator()];
   const responders = network ? [makeResponder()] : [];
   if (network) {
-    const accounts = (bic: string, index: string) => (bic === FOREIGN_CB ? `FX-PAYER-${index}` : `FX-NOSTRO-NBK`);
+    // The payer is our liquidity set aside for NBK (one of several, by amount, to spread the locks); NBK is paid on its nostro.
+    const termsFor = (index: string) => ({ liquidityAccounts: [`FX-PAYER-${index}`], settlementAccount: "FX-NOSTRO-NBK", maxAmount: 10n ** 15n });
     network.attach(NBK, (xml, from) => receivePvpMessage(initiators[0]!, options.db, xml, from, undefined));
     network.attach(FOREIGN_CB, async (xml, from) => {
       const index = /<IntrBkSttlmAmt[^>]*>\d*?(\d)\./.exec(xml)?.[1] ?? "0";
-      return receivePvpMessage(responders[0]!, options.db, xml, from, { ledger: "local", accountOf: (bic) => accounts(bic, index) });
+      return receivePvpMessage(responders[0]!, options.db, xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? termsFor(index) : undefined) });
     });
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Hex } from "viem";
-import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation, type LegStatus } from "../../../src/pvp/leg-port.ts";
+import { LegError, type HashLockedLegPort, type LedgerAsset, type LegInstruction, type LegLockReceipt, type LegObservation, type LegStatus } from "../../../src/pvp/leg-port.ts";
 
 interface SimulatedLock {
   reference: string;
@@ -20,6 +20,7 @@ interface SimulatedLock {
  */
 export class SimulatedLedger implements HashLockedLegPort {
   readonly ledger: string;
+  readonly asset: LedgerAsset | undefined;
   readonly balances = new Map<string, bigint>();
   readonly locks = new Map<string, SimulatedLock>();
   down = false;
@@ -27,8 +28,9 @@ export class SimulatedLedger implements HashLockedLegPort {
   allowsEarlyRefund: boolean;
   private readonly clock: () => number;
 
-  constructor(ledger: string, clock: () => number, options: { allowsEarlyRefund?: boolean } = {}) {
+  constructor(ledger: string, clock: () => number, options: { allowsEarlyRefund?: boolean; asset?: LedgerAsset } = {}) {
     this.ledger = ledger;
+    this.asset = options.asset;
     this.clock = clock;
     this.allowsEarlyRefund = options.allowsEarlyRefund ?? true;
   }

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestGateway, type TestGateway } from "../support/gateway-app.ts";
+
+/**
+ * Principals act for institutions: the operator API refuses a bank, correspondent or exchange without
+ * its BIC (and a bank without its DT participant), and only operators register which foreign-ledger
+ * accounts belong to which institution.
+ */
+describe("institutions: principals are bound to a BIC, foreign accounts registered by operators only", () => {
+  let gateway: TestGateway;
+  let operator: Record<string, string>;
+  let bank: Record<string, string>;
+
+  beforeAll(async () => {
+    gateway = await createTestGateway();
+    await gateway.identity.createPrincipal("operator", "Ops", "ops");
+    await gateway.identity.createPrincipal("bank", "Halyk Bank", "halyk", { bic: "HSBKKZKX", dtParticipant: "HSBKKZKX" });
+    operator = { authorization: `Bearer ${(await gateway.identity.issueApiKey("ops")).apiKey}` };
+    bank = { authorization: `Bearer ${(await gateway.identity.issueApiKey("halyk")).apiKey}` };
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  const principals = async () => (await gateway.identity.list()).map((principal) => principal.id);
+  const register = (payload: Record<string, unknown>) => gateway.app.inject({ method: "POST", url: "/operator/principals", headers: operator, payload });
+
+  it.each([
+    [{ role: "bank", name: "No BIC", id: "p1", dtParticipant: "HSBKKZKX" }, 400, "INSTITUTION_REQUIRED"],
+    [{ role: "bank", name: "No participant", id: "p2", bic: "HSBKKZKX" }, 400, "INSTITUTION_REQUIRED"],
+    [{ role: "correspondent", name: "No BIC", id: "p3" }, 400, "INSTITUTION_REQUIRED"],
+    [{ role: "exchange", name: "No BIC", id: "p4" }, 400, "INSTITUTION_REQUIRED"],
+    [{ role: "correspondent", name: "With participant", id: "p5", bic: "FCBKAEAD", dtParticipant: "X" }, 400, "INSTITUTION_NOT_ALLOWED"],
+    [{ role: "operator", name: "With BIC", id: "p6", bic: "HSBKKZKX" }, 400, "INSTITUTION_NOT_ALLOWED"],
+  ] as const)("refuses %j with %i %s and registers nothing", async (payload, status, code) => {
+    const before = await principals();
+    const answer = await register(payload);
+    expect([answer.statusCode, answer.json().code]).toEqual([status, code]);
+    expect(await principals()).toEqual(before);
+  });
+
+  it("registers a bank with its BIC and DT participant; its requests carry the institution", async () => {
+    const answer = await register({ role: "bank", name: "Bank CenterCredit", id: "centercredit", bic: "KCJBKZKX", dtParticipant: "KCJBKZKX" });
+    expect(answer.statusCode).toBe(201);
+    expect(answer.json().institution).toEqual({ bic: "KCJBKZKX", dtParticipant: "KCJBKZKX" });
+    const { apiKey } = await gateway.identity.issueApiKey("centercredit");
+    expect((await gateway.identity.authenticateApiKey(apiKey))?.institution).toEqual({ bic: "KCJBKZKX", dtParticipant: "KCJBKZKX" });
+  });
+
+  it("only operators register foreign-ledger accounts; an account has one owner per ledger", async () => {
+    const account = "0xAbCdEf0123456789abcdef0123456789ABCDEF01";
+    const path = "/operator/institutions/HSBKKZKX/ledger-accounts";
+    const byBank = await gateway.app.inject({ method: "POST", url: path, headers: bank, payload: { ledger: "evm", account } });
+    expect(byBank.statusCode).toBe(403);
+    expect(await gateway.identity.ledgerAccountOwner("evm", account)).toBeUndefined();
+    expect((await gateway.app.inject({ method: "POST", url: path, headers: operator, payload: { ledger: "evm", account } })).statusCode).toBe(201);
+    expect(await gateway.identity.ledgerAccountOwner("evm", account.toLowerCase())).toBe("HSBKKZKX");
+    const taken = await gateway.app.inject({ method: "POST", url: "/operator/institutions/KCJBKZKX/ledger-accounts", headers: operator, payload: { ledger: "evm", account } });
+    expect([taken.statusCode, taken.json().code]).toEqual([409, "LEDGER_ACCOUNT_TAKEN"]);
+    const listed = await gateway.app.inject({ url: path, headers: operator });
+    expect(listed.json().items).toEqual([{ ledger: "evm", account: account.toLowerCase() }]);
+  });
+});
