@@ -7,7 +7,7 @@ export const commands: CommandEntry[] = [
   { words: ["keys", "create"], summary: "register a principal and issue an API key or signing key", load: () => import("../identity/cli.ts").then((m) => m.create) },
   { words: ["keys", "list"], summary: "list principals and their credentials", load: () => import("../identity/cli.ts").then((m) => m.list) },
   { words: ["keys", "revoke"], summary: "revoke a credential or a whole principal", load: () => import("../identity/cli.ts").then((m) => m.revoke) },
-  { words: ["iso", "validate"], summary: "validate ISO 20022 messages (safe XML, XSD, CBPR+); one JSON line per file", load: () => import("../iso20022/cli.ts").then((m) => m.validate) },
+  { words: ["iso", "validate"], summary: "validate ISO 20022 messages (safe XML, XSD, usage rules of a profile); one JSON line per file", load: () => import("../iso20022/cli.ts").then((m) => m.validate) },
   { words: ["iso", "parse"], summary: "print the typed model of an ISO 20022 message as JSON", load: () => import("../iso20022/cli.ts").then((m) => m.parse) },
   { words: ["iso", "render"], summary: "print the XML of a message given as `iso parse` JSON", load: () => import("../iso20022/cli.ts").then((m) => m.render) },
   { words: ["exchanges", "create"], summary: "onboard a stablecoin exchange and issue its API key", load: () => import("../stablecoin/cli.ts").then((m) => m.create) },

@@ -22,7 +22,7 @@ const [instruction, locked, settled, notification, rejected, cancellation, resol
 
 describe("PvP profile", () => {
   it.each(pvpExample)("$title: builds a message valid under XSD and CBPR+", ({ message }) => {
-    expect(validateMessage(buildMessage(message))).toEqual({ messageType: message.messageType, valid: true, errors: [] });
+    expect(validateMessage(buildMessage(message))).toEqual({ messageType: message.messageType, profile: "cbpr+", valid: true, errors: [], warnings: [] });
   });
 
   it("pacs.009 carries the PvP id, hash-lock and expiry in one Ustrd line of at most 140 FIN X characters", () => {
@@ -83,7 +83,7 @@ describe("PvP profile", () => {
     const doc = readFileSync(new URL("../../docs/iso20022-pvp-profile.md", import.meta.url), "utf8");
     const examples = [...doc.matchAll(/```xml\n([\s\S]*?)```/g)].map((match) => match[1]!);
     expect(examples).toEqual(pvpExample.map(({ message }) => `${buildMessage(message)}\n`));
-    for (const xml of examples) expect(validateMessage(xml)).toMatchObject({ valid: true, errors: [] });
+    for (const xml of examples) expect(validateMessage(xml)).toMatchObject({ profile: "cbpr+", valid: true, errors: [], warnings: [] });
   });
 });
 

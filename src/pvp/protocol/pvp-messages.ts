@@ -17,6 +17,7 @@ import {
   type PvpStatus,
 } from "../../iso20022/pvp/messages.ts";
 import { PvpProfileError } from "../../iso20022/pvp/tags.ts";
+import type { ValidationProfile } from "../../iso20022/validation/profiles.ts";
 import { readValidatedMessage } from "../../iso20022/validation/validate.ts";
 
 /**
@@ -50,19 +51,29 @@ export class PvpMessageError extends Error {
   }
 }
 
-/** Renders a message and checks it the same way a receiver will; a message that fails is never sent. */
+/**
+ * Renders a message and checks it the same way a receiver will, warnings counted as errors (what we send
+ * follows the guidelines too); a message that fails is never sent.
+ */
 export function renderValidated(message: Iso20022Message): string {
   const xml = buildMessage(message);
-  const report = readValidatedMessage(xml);
+  const report = readValidatedMessage(xml, { strict: true });
   if (!report.valid) {
     throw new PvpMessageError("MESSAGE_INVALID", `outbound ${message.messageType} fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
   }
   return xml;
 }
 
-/** Validates an inbound message and reads it as a PvP profile message. */
-export function readInbound(xml: string, expectedHashLock?: (pvpRef: string) => string | undefined): { message: InboundPvpMessage; businessMessageId: string; from: string; to: string } {
-  const report = readValidatedMessage(xml);
+/**
+ * Validates an inbound message under the sender's validation profile (the correspondent directory's
+ * `profile`, read with `validationProfile()`; cbpr+ by default) and reads it as a PvP profile message.
+ */
+export function readInbound(
+  xml: string,
+  expectedHashLock?: (pvpRef: string) => string | undefined,
+  profile: ValidationProfile = "cbpr+",
+): { message: InboundPvpMessage; businessMessageId: string; from: string; to: string } {
+  const report = readValidatedMessage(xml, { profile });
   if (!report.valid || report.message === undefined) {
     throw new PvpMessageError("MESSAGE_INVALID", `message fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
   }
