@@ -44,6 +44,11 @@ export const ruleDefinitions = {
   XML_MALFORMED: { meaning: "the XML is not well formed", severity: "error", source: "XML 1.0 well-formedness" },
   MESSAGE_STRUCTURE: { meaning: "the root is neither a Document nor a wrapper holding only AppHdr and Document", severity: "error", source: "profile of this project" },
   MESSAGE_DOCUMENT_MISSING: { meaning: "there is no Document", severity: "error", source: "profile of this project" },
+  MESSAGE_FIELD_MISSING: {
+    meaning: "a mandatory element the typed model reads is missing (refused, never read as an empty value)",
+    severity: "error",
+    source: "ISO 20022 XSDs (minOccurs 1); reported when the typed model is read",
+  },
   MESSAGE_NAMESPACE_UNKNOWN: { meaning: "the Document or AppHdr namespace is not one of the ten supported versions", severity: "error", source: "profile of this project" },
   // Layer 2: the official ISO 20022 schemas.
   XSD_INVALID: { meaning: "the AppHdr or Document does not conform to its ISO 20022 XSD", severity: "error", source: "ISO 20022 message definitions: the official XSDs in src/iso20022/xsd" },

@@ -88,7 +88,12 @@ export function readValidatedMessage(input: MessageInput, options: ValidationOpt
     } catch (error) {
       // Under cbpr+/hvps+ amount errors are already reported; under iso the message is valid but has no
       // exact typed value (for example 3 decimals in USD), so it comes without `message`.
-      if (!(error instanceof AmountError)) throw error;
+      if (error instanceof MessageStructureError) {
+        report.errors.push(refusal(error));
+        report.valid = false;
+      } else if (!(error instanceof AmountError)) {
+        throw error;
+      }
     }
   }
   return report;

@@ -80,6 +80,8 @@ export function readInbound(
   const message = report.message;
   const header = message.header;
   if (header === undefined) throw new PvpMessageError("MESSAGE_NOT_PVP", "PvP messages travel with their Business Application Header");
+  const { from, to } = header;
+  if (from === undefined || to === undefined) throw new PvpMessageError("MESSAGE_NOT_PVP", "PvP messages name sender and receiver by BICFI in the AppHdr (Fr/To FIId)");
   try {
     let read: InboundPvpMessage;
     switch (message.messageType) {
@@ -100,7 +102,7 @@ export function readInbound(
       default:
         throw new PvpMessageError("MESSAGE_NOT_PVP", `${message.messageType} is not a message a correspondent sends in the PvP profile`);
     }
-    return { message: read, businessMessageId: header.businessMessageId, from: header.from, to: header.to };
+    return { message: read, businessMessageId: header.businessMessageId, from, to };
   } catch (error) {
     if (error instanceof PvpProfileError) throw new PvpMessageError("MESSAGE_NOT_PVP", error.message, [{ code: error.code, path: "/", message: error.message }]);
     throw error;
