@@ -9,6 +9,7 @@ import { pacs002Shape } from "./messages/pacs002.ts";
 import { pacs004Shape } from "./messages/pacs004.ts";
 import { pacs008Shape } from "./messages/pacs008.ts";
 import { pacs009Shape } from "./messages/pacs009.ts";
+import { pacs028Shape } from "./messages/pacs028.ts";
 import { childType, schemaModel } from "./schema-model.ts";
 import { defaultLimits, readXml, type SafeXmlLimits } from "./xml/safe-reader.ts";
 import { cloneElement, localName, namespaceOf, serializeElement, type XmlElement } from "./xml/tree.ts";
@@ -22,6 +23,7 @@ export const documentShapes = {
   "camt.029.001.09": camt029Shape,
   "camt.053.001.08": camt053Shape,
   "camt.054.001.08": camt054Shape,
+  "pacs.028.001.03": pacs028Shape,
 } satisfies Record<DocumentType, Shape>;
 
 export type DocumentModels = { [K in DocumentType]: ShapeValue<(typeof documentShapes)[K]> };
@@ -34,6 +36,7 @@ export type Camt056 = DocumentModels["camt.056.001.08"];
 export type Camt029 = DocumentModels["camt.029.001.09"];
 export type Camt053 = DocumentModels["camt.053.001.08"];
 export type Camt054 = DocumentModels["camt.054.001.08"];
+export type Pacs028 = DocumentModels["pacs.028.001.03"];
 
 /** The XML as received, kept beside the typed view so that elements the model does not cover survive. */
 export interface MessageTrees {

@@ -8,6 +8,7 @@ import { legDirectory, type HashLockedLegPort } from "./leg-port.ts";
 import { httpPeerTransport, type Correspondent } from "./legs/http-peer-transport.ts";
 import { peerGatewayLeg, recordSentMessages } from "./legs/peer-gateway-leg.ts";
 import { pvpRoutes } from "./routes.ts";
+import { statusRequestAfterSeconds, statusRequestWatch } from "./status-requests.ts";
 import { defaultTimelockPolicy, type TimelockPolicy } from "./timelock-policy.ts";
 
 export interface PvpComponentOptions {
@@ -26,6 +27,8 @@ export interface PvpComponentOptions {
   logger?: EngineLogger;
   clock?: () => Date;
   pollIntervalMs?: number;
+  /** Silence after which a peer is asked for the status of a PvP (default PVP_STATUS_REQUEST_AFTER_SECONDS, else 30). */
+  statusRequestAfterSeconds?: number;
 }
 
 export interface PvpComponent {
@@ -45,6 +48,7 @@ export interface PvpComponent {
 export function pvpComponent(options: PvpComponentOptions): PvpComponent {
   const correspondents = options.correspondents ?? [];
   const transport = correspondents.length > 0 && options.signing ? httpPeerTransport({ correspondents, ...options.signing }) : undefined;
+  const statusRequestAfterMs = (options.statusRequestAfterSeconds ?? statusRequestAfterSeconds(process.env)) * 1000;
   const peerLegs = transport
     ? correspondents.map((correspondent) =>
         peerGatewayLeg({
@@ -53,6 +57,12 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
           transport,
           ...(options.clock ? { clock: options.clock } : {}),
           onSent: recordSentMessages(options.db, correspondent.agent, options.clock),
+          statusRequests: statusRequestWatch(options.db, {
+            afterMs: statusRequestAfterMs,
+            ourAgent: options.ourAgent,
+            peer: correspondent.agent,
+            ...(options.clock ? { clock: options.clock } : {}),
+          }),
         }),
       )
     : [];

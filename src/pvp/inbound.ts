@@ -6,6 +6,7 @@ import type { PvpEngine } from "./engine.ts";
 import type { LegTerms } from "./leg-port.ts";
 import { readInbound, type InboundPvpMessage } from "./protocol/pvp-messages.ts";
 import type { PvpRecord } from "./pvp.ts";
+import { answerStatusRequest, isStatusRequest } from "./status-requests.ts";
 import { pvpStore } from "./store.ts";
 import { mayLock } from "./timelock-policy.ts";
 
@@ -48,6 +49,8 @@ export async function receivePvpMessage(
   sender: string,
   responder: ResponderSettings | undefined,
 ): Promise<InboundOutcome> {
+  // A status request (pacs.028) is answered, not applied to the PvP: see status-requests.ts.
+  if (isStatusRequest(xml)) return answerStatusRequest(engine, db, xml, sender);
   let read: ReturnType<typeof readInbound>;
   try {
     read = readInbound(xml);

@@ -489,3 +489,50 @@ export function readPvpReturn(message: Iso20022Message): PvpReturn {
     reason: required(reason.code ?? reason.proprietary, "reason code"),
   };
 }
+
+// pacs.028: status request (recovery) --------------------------------------------------------------------
+
+/**
+ * A status request about one PvP: "I have not heard back; what is the status of this payment?". It names
+ * the pacs.009 that opened the PvP (OrgnlGrpInf, OrgnlInstrId, OrgnlEndToEndId, OrgnlUETR); the answer is
+ * the current pacs.002 of that PvP. pacs.028 has no free-text field in CBPR+, so no PvP tags: the UETR
+ * identifies the PvP.
+ */
+export interface PvpStatusRequest {
+  messageId: string;
+  createdAt: string;
+  from: string;
+  to: string;
+  original: PvpOriginal;
+}
+
+export function buildPvpStatusRequest(request: PvpStatusRequest): Iso20022Message<"pacs.028.001.03"> {
+  return {
+    messageType: "pacs.028.001.03",
+    header: { ...header("pacs.028.001.03", { ...request, pvpId: "" }) },
+    document: {
+      groupHeader: { messageId: request.messageId, createdAt: request.createdAt, instructingAgent: { bic: request.from }, instructedAgent: { bic: request.to } },
+      transactions: [
+        {
+          statusRequestId: request.messageId,
+          originalGroup: originalGroup(request.original),
+          originalInstructionId: request.original.instructionId,
+          originalEndToEndId: request.original.endToEndId,
+          originalUetr: request.original.uetr,
+        },
+      ],
+    },
+  };
+}
+
+export function readPvpStatusRequest(message: Iso20022Message): PvpStatusRequest {
+  const { document, header: head } = expectType(message, "pacs.028.001.03");
+  const transaction = only(document.transactions, "transaction");
+  return {
+    messageId: document.groupHeader.messageId,
+    createdAt: document.groupHeader.createdAt,
+    from: required(head?.from ?? document.groupHeader.instructingAgent?.bic, "AppHdr Fr BICFI (or InstgAgt BICFI)"),
+    to: required(head?.to ?? document.groupHeader.instructedAgent?.bic, "AppHdr To BICFI (or InstdAgt BICFI)"),
+    original: originalOf(transaction),
+  };
+}

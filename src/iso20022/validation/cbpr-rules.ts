@@ -3,7 +3,7 @@ import type { LocatedParts } from "../message.ts";
 import { currencyMinorUnits } from "../reference/currencies.ts";
 import { isCountryCode } from "../reference/countries.ts";
 import { schemaModel, type SchemaModel } from "../schema-model.ts";
-import { childElement, childElements, localName, textAt, type XmlElement } from "../xml/tree.ts";
+import { childElement, childElements, elementAt, localName, textAt, type XmlElement } from "../xml/tree.ts";
 import { finding, type Finding, type RuleCode } from "./findings.ts";
 import { extendedSet, finX, hasExplicitOffset, isValidBic, isValidIban, isValidLei, isValidUetr, sameInstitution } from "./identifiers.ts";
 import { elementPath } from "./paths.ts";
@@ -129,6 +129,7 @@ function messageRules(parts: LocatedParts, profile: UsageProfile, findings: Find
     "pacs.009.001.08": "CdtTrfTxInf",
     "pacs.002.001.10": "TxInfAndSts",
     "pacs.004.001.09": "TxInf",
+    "pacs.028.001.03": "TxInf",
   };
   const transactionName = transactionElement[messageType];
   const transactions = transactionName ? childElements(root, transactionName) : [];
@@ -197,7 +198,8 @@ function messageRules(parts: LocatedParts, profile: UsageProfile, findings: Find
     if (childElement(transaction, "SplmtryData")) add("CBPR_SUPPLEMENTARY_DATA", `${path}/SplmtryData`, "CBPR+ pacs messages carry no SplmtryData");
     const instructing = childElement(transaction, "InstgAgt");
     const instructed = childElement(transaction, "InstdAgt");
-    if (messageType !== "pacs.002.001.10") {
+    // A status report or request names agents only where it adds to the AppHdr.
+    if (messageType !== "pacs.002.001.10" && messageType !== "pacs.028.001.03") {
       if (agentBic(instructing) === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/InstgAgt`, "the instructing agent must be identified by BICFI");
       if (agentBic(instructed) === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/InstdAgt`, "the instructed agent must be identified by BICFI");
     }
@@ -215,6 +217,10 @@ function messageRules(parts: LocatedParts, profile: UsageProfile, findings: Find
       add("CBPR_RETURN_REASON", `${path}/RtrRsnInf`, "a return needs RtrRsnInf/Rsn with an ISO return reason code");
     }
   });
+  if (messageType === "pacs.028.001.03") {
+    if (transactions.length === 0) add("CBPR_UETR_MISSING", `${base}/TxInf/OrgnlUETR`, "a status request names the payment it asks about by OrgnlUETR");
+    compareParties(agentBic(elementAt(root, "GrpHdr/InstgAgt")), agentBic(elementAt(root, "GrpHdr/InstdAgt")), `${base}/GrpHdr/InstgAgt`, `${base}/GrpHdr/InstdAgt`);
+  }
   if (messageType === "pacs.002.001.10") {
     const group = childElement(root, "OrgnlGrpInfAndSts");
     if (group && textAt(group, "GrpSts") === "RJCT" && !hasReason(group, "StsRsnInf")) {

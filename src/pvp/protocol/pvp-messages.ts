@@ -6,6 +6,7 @@ import {
   buildPvpNotification,
   buildPvpResolution,
   buildPvpStatus,
+  buildPvpStatusRequest,
   readPvpCancellationRequest,
   readPvpInstruction,
   readPvpResolution,
@@ -168,6 +169,11 @@ export function lockedMessage(parties: MessageParties, original: InstructionRefe
 /** ACSC with the preimage: from the initiator it is the reveal, from the responder the settlement report. */
 export function settledMessage(parties: MessageParties, original: InstructionReference, preimage: string, what: "REVEAL" | "ACSC"): string {
   return renderValidated(buildPvpStatus({ ...envelope(parties, what), status: "ACSC", original, preimage }));
+}
+
+/** pacs.028: asks the peer for the current status of the PvP the instruction opened (recovery). */
+export function statusRequestMessage(parties: Omit<MessageParties, "pvpRef"> & { pvpRef: string }, businessMessageId: string, original: InstructionReference): string {
+  return renderValidated(buildPvpStatusRequest({ messageId: businessMessageId, createdAt: isoDateTime(parties.createdAt), from: parties.from, to: parties.to, original }));
 }
 
 export function rejectedMessage(parties: MessageParties, original: InstructionReference, reason: string): string {
