@@ -68,6 +68,7 @@ describe("validation profiles", () => {
     expect(validationProfile(null)).toBe("cbpr+");
     expect(validationProfile("iso")).toBe("iso");
     expect(validationProfile("hvps+")).toBe("hvps+");
+    expect(validationProfile("iso20022")).toBe("iso");
     expect(() => validationProfile("fedwire")).toThrow(UnknownProfileError);
     expect(() => validationProfile("CBPR+")).toThrow(expect.objectContaining({ code: "ISO20022_PROFILE_UNKNOWN" }));
   });
@@ -86,6 +87,13 @@ describe("precise messages", () => {
     const report = validateMessage(replaced(pacs008, /<BizMsgIdr>[^<]*<\/BizMsgIdr>/, ""));
     expect(report.errors.map((error) => error.code)).toEqual(["XSD_INVALID"]);
     expect(report.warnings).toEqual([]);
+  });
+
+  it("a missing instructing agent is reported as missing, one without BICFI as lacking it", () => {
+    const missing = validateMessage(replaced(pacs008, /<InstgAgt>[\s\S]*?<\/InstgAgt>/, ""));
+    expect(missing.errors).toEqual([expect.objectContaining({ code: "CBPR_AGENT_BIC_REQUIRED", message: "InstgAgt is missing; CBPR+ names the instructing agent by BICFI" })]);
+    const noBic = validateMessage(replaced(pacs008, /(<InstgAgt>\s*<FinInstnId>\s*)<BICFI>[^<]*<\/BICFI>/, "$1<Nm>Bank</Nm><PstlAdr><Ctry>GB</Ctry></PstlAdr>"));
+    expect(noBic.errors).toContainEqual(expect.objectContaining({ code: "CBPR_AGENT_BIC_REQUIRED", message: "InstgAgt has no FinInstnId/BICFI; CBPR+ names the instructing agent by BICFI" }));
   });
 
   it("a mismatch names both values", () => {

@@ -200,8 +200,12 @@ function messageRules(parts: LocatedParts, profile: UsageProfile, findings: Find
     const instructed = childElement(transaction, "InstdAgt");
     // A status report or request names agents only where it adds to the AppHdr.
     if (messageType !== "pacs.002.001.10" && messageType !== "pacs.028.001.03") {
-      if (agentBic(instructing) === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/InstgAgt`, "the instructing agent must be identified by BICFI");
-      if (agentBic(instructed) === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/InstdAgt`, "the instructed agent must be identified by BICFI");
+      const requireBic = (agent: XmlElement | undefined, name: string, role: string) => {
+        if (agent === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/${name}`, `${name} is missing; CBPR+ names the ${role} agent by BICFI`);
+        else if (agentBic(agent) === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/${name}`, `${name} has no FinInstnId/BICFI; CBPR+ names the ${role} agent by BICFI`);
+      };
+      requireBic(instructing, "InstgAgt", "instructing");
+      requireBic(instructed, "InstdAgt", "instructed");
     }
     compareParties(agentBic(instructing), agentBic(instructed), `${path}/InstgAgt`, `${path}/InstdAgt`);
     if (messageType === "pacs.008.001.08") {

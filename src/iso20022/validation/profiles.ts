@@ -24,12 +24,17 @@ export class UnknownProfileError extends Error {
   }
 }
 
+/** Other spellings a stored setting may hold for a profile. */
+const aliases: Record<string, ValidationProfile> = { iso20022: "iso" };
+
 /**
  * The profile a stored setting names (for example a correspondent's `profile` column): absent means the
- * default, an unknown name is refused rather than silently validated under another profile.
+ * default, `iso20022` is read as `iso`, an unknown name is refused rather than silently validated under
+ * another profile.
  */
 export function validationProfile(name: string | null | undefined): ValidationProfile {
   if (name === null || name === undefined || name === "") return defaultValidationProfile;
-  if (!isValidationProfile(name)) throw new UnknownProfileError(name);
-  return name;
+  const profile = aliases[name] ?? name;
+  if (!isValidationProfile(profile)) throw new UnknownProfileError(name);
+  return profile;
 }
