@@ -54,7 +54,8 @@ export function statusRequestWatch(db: Queryable, options: { afterMs: number; ou
       const reported = leg.reported?.status;
       if (reported === "claimed" || reported === "refunded" || reported === "rejected" || leg.pvp.instruction === undefined) return;
       const pvpId = leg.key.slice(0, leg.key.lastIndexOf(":"));
-      const log = await pvpStore.messages(db, pvpId);
+      // Only the exchange with this peer: a notification to a bank is neither silence nor ours to resend.
+      const log = (await pvpStore.messages(db, pvpId)).filter((message) => message.counterparty === options.peer);
       const last = log.at(-1);
       const now = clock();
       if (last === undefined || last.direction === "in" || now.getTime() - last.at.getTime() < options.afterMs) return;
