@@ -16,7 +16,7 @@ export const commands: CommandEntry[] = [
   { words: ["correspondents", "suspend"], summary: "suspend a correspondent (its messages are refused)", load: () => import("../correspondents/cli.ts").then((m) => m.suspend) },
   { words: ["correspondents", "activate"], summary: "make a suspended correspondent active again", load: () => import("../correspondents/cli.ts").then((m) => m.activate) },
   { words: ["keys", "ledger-account"], summary: "register a foreign-ledger account (EVM address) as an institution's", load: () => import("../identity/cli.ts").then((m) => m.ledgerAccount) },
-  { words: ["iso", "validate"], summary: "validate ISO 20022 messages (safe XML, XSD, CBPR+); one JSON line per file", load: () => import("../iso20022/cli.ts").then((m) => m.validate) },
+  { words: ["iso", "validate"], summary: "validate ISO 20022 messages (safe XML, XSD, usage rules of a profile); one JSON line per file", load: () => import("../iso20022/cli.ts").then((m) => m.validate) },
   { words: ["iso", "parse"], summary: "print the typed model of an ISO 20022 message as JSON", load: () => import("../iso20022/cli.ts").then((m) => m.parse) },
   { words: ["iso", "render"], summary: "print the XML of a message given as `iso parse` JSON", load: () => import("../iso20022/cli.ts").then((m) => m.render) },
   { words: ["exchanges", "create"], summary: "onboard a stablecoin exchange and issue its API key", load: () => import("../stablecoin/cli.ts").then((m) => m.create) },

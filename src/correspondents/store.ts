@@ -2,8 +2,9 @@ import type { Database, Queryable } from "../persistence/database.ts";
 import { IdentityError, IdentityStore } from "../identity/store.ts";
 
 /** Profiles an inbound message of a correspondent is validated with: CBPR+ usage rules on top of the XSDs, or the XSDs alone. */
-export const VALIDATION_PROFILES = ["cbpr+", "iso20022"] as const;
-export type ValidationProfile = (typeof VALIDATION_PROFILES)[number];
+import { validationProfiles as VALIDATION_PROFILES, type ValidationProfile } from "../iso20022/validation/profiles.ts";
+
+export { VALIDATION_PROFILES, type ValidationProfile };
 
 export const CORRESPONDENT_STATUSES = ["active", "suspended"] as const;
 export type CorrespondentStatus = (typeof CORRESPONDENT_STATUSES)[number];

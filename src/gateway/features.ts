@@ -105,6 +105,7 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
       preimageKey: options.pvpSecretKey,
       policy: { ...defaultTimelockPolicy, maxLockMs: pvpSettings.maxLockSeconds * 1000 },
       pollIntervalMs: pvpSettings.pollIntervalMs,
+      statusRequestAfterSeconds: pvpSettings.statusRequestAfterSeconds,
       onDelivery,
       logger,
       ...options.pvp,
@@ -122,7 +123,7 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
 }
 
 const asCorrespondent = (record: CorrespondentRecord | undefined): Correspondent | undefined =>
-  record ? { agent: record.bic, url: record.baseUrl, principalId: record.principalId } : undefined;
+  record ? { agent: record.bic, url: record.baseUrl, principalId: record.principalId, profile: record.validationProfile } : undefined;
 
 /**
  * The directory as the PvP component reads it. A suspended correspondent's requests are not recognised

@@ -40,6 +40,8 @@ export interface PvpSettings {
   responderLedger: string;
   /** PVP_MAX_LOCK_SECONDS: longest a leg may stay locked, on either side. */
   maxLockSeconds: number;
+  /** PVP_STATUS_REQUEST_AFTER_SECONDS: silence after which a peer is asked for a PvP's status (pacs.028). */
+  statusRequestAfterSeconds: number;
   pollIntervalMs: number;
 }
 
@@ -179,6 +181,7 @@ function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
     foreignLedgers: ledgersFile ? readForeignLedgers(ledgersFile, source) : [],
     responderLedger: read(source, "PVP_RESPONDER_LEDGER", text) ?? "dt",
     maxLockSeconds: read(source, "PVP_MAX_LOCK_SECONDS", integer(60, 30 * 86_400)) ?? 86_400,
+    statusRequestAfterSeconds: read(source, "PVP_STATUS_REQUEST_AFTER_SECONDS", integer(1, 999_999)) ?? 30,
     pollIntervalMs: read(source, "PVP_POLL_INTERVAL_MS", integer(10, 60_000)) ?? 1000,
   };
 }

@@ -10,6 +10,7 @@ export const documentTypes = [
   "camt.029.001.09",
   "camt.053.001.08",
   "camt.054.001.08",
+  "pacs.028.001.03",
 ] as const;
 
 export type DocumentType = (typeof documentTypes)[number];
@@ -46,6 +47,7 @@ export const messageRootElement: Record<DocumentType, string> = {
   "camt.029.001.09": "RsltnOfInvstgtn",
   "camt.053.001.08": "BkToCstmrStmt",
   "camt.054.001.08": "BkToCstmrDbtCdtNtfctn",
+  "pacs.028.001.03": "FIToFIPmtStsReq",
 };
 
 const xsdCache = new Map<SchemaId, string>();

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { UsageError, type CommandModule } from "../cli/command.ts";
 import { buildMessage, messageFromJson, messageToJson, parseMessage } from "./message.ts";
+import { isValidationProfile, validationProfiles, type ValidationProfile } from "./validation/profiles.ts";
 import { validateMessage } from "./validation/validate.ts";
 
 async function readInput(file: string): Promise<string> {
@@ -19,21 +20,45 @@ function fileArguments(args: string[], atMost?: number): string[] {
   return args;
 }
 
+/** `--profile NAME` (or `--profile=NAME`) and `--strict`, then the files. */
+function validateArguments(args: string[]): { profile: ValidationProfile; strict: boolean; files: string[] } {
+  let profile: ValidationProfile = "cbpr+";
+  let strict = false;
+  const rest: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === "--strict") {
+      strict = true;
+    } else if (arg === "--profile" || arg.startsWith("--profile=")) {
+      const name = arg === "--profile" ? args[++index] : arg.slice("--profile=".length);
+      if (!isValidationProfile(name)) throw new UsageError(`--profile takes one of ${validationProfiles.join(", ")}; got ${name ?? "nothing"}`);
+      profile = name;
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { profile, strict, files: fileArguments(rest) };
+}
+
 export const validate: CommandModule = {
   help: [
-    "Usage: tenge-gateway iso validate FILE...",
+    "Usage: tenge-gateway iso validate [--profile cbpr+|hvps+|iso] [--strict] FILE...",
     "",
-    "Validates ISO 20022 messages (AppHdr + Document in an envelope, or a Document alone) in three layers:",
-    "safe XML, the official XSDs, CBPR+ usage rules. Prints one JSON line per file:",
-    '  {"file","messageType","valid","errors":[{"code","path","message"}]}',
+    "Validates ISO 20022 messages (AppHdr + Document in an envelope, or a Document alone): safe XML, the",
+    "official XSDs, then the usage rules of the profile (default cbpr+; hvps+; iso = XSDs only).",
+    "Prints one JSON line per file:",
+    '  {"file","messageType","profile","valid","errors":[{"code","severity","path","message"}],"warnings":[...]}',
+    "A message is valid when it has no error; warnings (guidelines the network's own samples break) are",
+    "reported beside. --strict counts warnings as errors.",
     "Exit code 0 when every file is valid, 1 otherwise. Rule codes: docs/iso20022-validation.md.",
   ].join("\n"),
   async run(args, io) {
+    const { profile, strict, files } = validateArguments(args);
     let allValid = true;
-    for (const file of fileArguments(args)) {
-      const report = validateMessage(await readInput(file));
+    for (const file of files) {
+      const report = validateMessage(await readInput(file), { profile, strict });
       allValid &&= report.valid;
-      io.out(JSON.stringify({ file, messageType: report.messageType, valid: report.valid, errors: report.errors }));
+      io.out(JSON.stringify({ file, ...report }));
     }
     return allValid ? 0 : 1;
   },

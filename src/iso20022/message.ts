@@ -1,5 +1,5 @@
 import { headerType, messageRootElement, namespaceOfSchema, schemaOfNamespace, type DocumentType } from "./catalog.ts";
-import { readRoot, rootFromJson, writeRoot, type Shape, type ShapeValue, type Target } from "./model/fields.ts";
+import { MissingFieldError, readRoot, rootFromJson, writeRoot, type Shape, type ShapeValue, type Target } from "./model/fields.ts";
 import { camt029Shape } from "./messages/camt029.ts";
 import { camt053Shape } from "./messages/camt053.ts";
 import { camt054Shape } from "./messages/camt054.ts";
@@ -9,6 +9,7 @@ import { pacs002Shape } from "./messages/pacs002.ts";
 import { pacs004Shape } from "./messages/pacs004.ts";
 import { pacs008Shape } from "./messages/pacs008.ts";
 import { pacs009Shape } from "./messages/pacs009.ts";
+import { pacs028Shape } from "./messages/pacs028.ts";
 import { childType, schemaModel } from "./schema-model.ts";
 import { defaultLimits, readXml, type SafeXmlLimits } from "./xml/safe-reader.ts";
 import { cloneElement, localName, namespaceOf, serializeElement, type XmlElement } from "./xml/tree.ts";
@@ -22,6 +23,7 @@ export const documentShapes = {
   "camt.029.001.09": camt029Shape,
   "camt.053.001.08": camt053Shape,
   "camt.054.001.08": camt054Shape,
+  "pacs.028.001.03": pacs028Shape,
 } satisfies Record<DocumentType, Shape>;
 
 export type DocumentModels = { [K in DocumentType]: ShapeValue<(typeof documentShapes)[K]> };
@@ -34,6 +36,7 @@ export type Camt056 = DocumentModels["camt.056.001.08"];
 export type Camt029 = DocumentModels["camt.029.001.09"];
 export type Camt053 = DocumentModels["camt.053.001.08"];
 export type Camt054 = DocumentModels["camt.054.001.08"];
+export type Pacs028 = DocumentModels["pacs.028.001.03"];
 
 /** The XML as received, kept beside the typed view so that elements the model does not cover survive. */
 export interface MessageTrees {
@@ -53,7 +56,7 @@ export type Iso20022Message<T extends DocumentType = DocumentType> = {
   };
 }[T];
 
-export type MessageStructureCode = "MESSAGE_DOCUMENT_MISSING" | "MESSAGE_NAMESPACE_UNKNOWN" | "MESSAGE_STRUCTURE";
+export type MessageStructureCode = "MESSAGE_DOCUMENT_MISSING" | "MESSAGE_NAMESPACE_UNKNOWN" | "MESSAGE_STRUCTURE" | "MESSAGE_FIELD_MISSING";
 
 /** The XML is well formed but is not an AppHdr + Document of a message version the gateway speaks. */
 export class MessageStructureError extends Error {
@@ -135,8 +138,20 @@ function messageRootOf(document: XmlElement, messageType: DocumentType): XmlElem
   return document.children.find((child) => localName(child.name) === rootName);
 }
 
-/** The typed view of located parts. Throws AmountError for an amount that has no exact minor-unit value. */
+/**
+ * The typed view of located parts. Throws AmountError for an amount that has no exact minor-unit value, and
+ * MessageStructureError MESSAGE_FIELD_MISSING for a mandatory element that is absent (never read as "").
+ */
 export function typedMessage(parts: LocatedParts): Iso20022Message {
+  try {
+    return readTyped(parts);
+  } catch (error) {
+    if (error instanceof MissingFieldError) throw new MessageStructureError("MESSAGE_FIELD_MISSING", error.message, error.path);
+    throw error;
+  }
+}
+
+function readTyped(parts: LocatedParts): Iso20022Message {
   const shape: Shape = documentShapes[parts.messageType];
   const root = messageRootOf(parts.document, parts.messageType) ?? { name: "", attributes: {}, children: [] };
   const trees: MessageTrees = { document: parts.document };
@@ -226,8 +241,13 @@ export function messageFromJson(value: unknown): Iso20022Message {
     throw new MessageStructureError("MESSAGE_NAMESPACE_UNKNOWN", `messageType ${messageType} is not a message version the gateway speaks`);
   }
   const shape: Shape = documentShapes[messageType as DocumentType];
-  const message = { messageType, document: rootFromJson(shape, record.document) } as Iso20022Message;
-  if (record.header !== undefined) message.header = rootFromJson(headerShape, record.header);
-  if (record.trees !== undefined) message.trees = record.trees;
-  return message;
+  try {
+    const message = { messageType, document: rootFromJson(shape, record.document) } as Iso20022Message;
+    if (record.header !== undefined) message.header = rootFromJson(headerShape, record.header);
+    if (record.trees !== undefined) message.trees = record.trees;
+    return message;
+  } catch (error) {
+    if (error instanceof MissingFieldError) throw new MessageStructureError("MESSAGE_FIELD_MISSING", error.message, error.path);
+    throw error;
+  }
 }

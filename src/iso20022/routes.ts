@@ -1,14 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import { ApiError, errorSchema } from "../server/errors.ts";
 import { ruleCodes } from "./validation/findings.ts";
+import { isValidationProfile, UnknownProfileError, validationProfile, validationProfiles } from "./validation/profiles.ts";
 import { validateMessage } from "./validation/validate.ts";
 import { defaultLimits } from "./xml/safe-reader.ts";
 
 const findingSchema = {
   type: "object",
-  required: ["code", "path", "message"],
+  required: ["code", "severity", "path", "message"],
   properties: {
     code: { type: "string", enum: Object.keys(ruleCodes) },
+    severity: { type: "string", enum: ["error", "warning"] },
     path: { type: "string" },
     message: { type: "string" },
   },
@@ -16,19 +18,22 @@ const findingSchema = {
 
 export const validationReportSchema = {
   type: "object",
-  required: ["messageType", "valid", "errors"],
+  required: ["messageType", "profile", "valid", "errors", "warnings"],
   properties: {
     messageType: { type: ["string", "null"] },
+    profile: { type: "string", enum: [...validationProfiles] },
     valid: { type: "boolean" },
     errors: { type: "array", items: findingSchema },
+    warnings: { type: "array", items: findingSchema },
   },
 } as const;
 
 /**
  * ISO 20022 HTTP routes. `POST /iso20022/validate` takes the raw XML (application/xml or text/xml; the
  * server's content-type parser hands it over as a string) and answers the same report as the CLI: 200
- * whether or not the message is valid, since the report is the answer. Register it among the gateway's
- * features (`src/gateway/run.ts`).
+ * whether or not the message is valid, since the report is the answer. `?profile=cbpr+|hvps+|iso` picks the
+ * rules (default cbpr+; `+` is `%2B` in a query string), `?strict=true` turns warnings into errors.
+ * Register it among the gateway's features (`src/gateway/run.ts`).
  */
 export async function iso20022Routes(app: FastifyInstance): Promise<void> {
   app.post(
@@ -40,7 +45,11 @@ export async function iso20022Routes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: "Validate an ISO 20022 message (safe XML, XSD, CBPR+)",
         body: { type: "string" },
-        response: { 200: validationReportSchema, 413: errorSchema, 415: errorSchema },
+        querystring: {
+          type: "object",
+          properties: { profile: { type: "string", description: validationProfiles.join(" | ") }, strict: { type: "boolean", default: false } },
+        },
+        response: { 200: validationReportSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema },
       },
       // fastify stops reading an oversized body; answer with the same code the safe reader uses.
       errorHandler(error, _request, reply) {
@@ -51,8 +60,14 @@ export async function iso20022Routes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
+      const query = request.query as { profile?: string; strict?: boolean };
+      // An unknown profile is refused, not silently replaced by the default.
+      if (query.profile !== undefined && !isValidationProfile(query.profile)) {
+        const error = new UnknownProfileError(query.profile);
+        throw new ApiError(400, error.code, error.message);
+      }
       if (typeof request.body !== "string") throw new ApiError(415, "ISO20022_XML_REQUIRED", "send the message as application/xml or text/xml");
-      return validateMessage(request.body);
+      return validateMessage(request.body, { profile: validationProfile(query.profile), strict: query.strict === true });
     },
   );
 }

@@ -1,3 +1,4 @@
+import { validationProfile } from "../iso20022/validation/profiles.ts";
 import type { KeyObject } from "node:crypto";
 import { IdentityStore } from "../identity/store.ts";
 import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
@@ -11,6 +12,7 @@ import { fixedCorrespondents, httpPeerTransport, type Correspondent, type Corres
 import { peerGatewayLeg, recordSentMessages } from "./legs/peer-gateway-leg.ts";
 import { PreimageSeal } from "./preimage-seal.ts";
 import { pvpRoutes } from "./routes.ts";
+import { defaultStatusRequestAfterSeconds, statusRequestWatch } from "./status-requests.ts";
 import { defaultTimelockPolicy, type TimelockPolicy } from "./timelock-policy.ts";
 
 export interface PvpComponentOptions {
@@ -38,6 +40,8 @@ export interface PvpComponentOptions {
   pollIntervalMs?: number;
   /** Told of every delivery attempt to a correspondent (peer metrics). */
   onDelivery?: (agent: string, outcome: "delivered" | "failed") => void;
+  /** Silence after which a peer is asked for the status of a PvP (setting PVP_STATUS_REQUEST_AFTER_SECONDS, default 30). */
+  statusRequestAfterSeconds?: number;
 }
 
 export interface PvpComponent {
@@ -60,6 +64,7 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
     correspondents && options.signing
       ? httpPeerTransport({ correspondents, ...options.signing, ...(options.onDelivery ? { onDelivery: options.onDelivery } : {}) })
       : undefined;
+  const statusRequestAfterMs = (options.statusRequestAfterSeconds ?? defaultStatusRequestAfterSeconds) * 1000;
   const fixed = new Map(options.legs.map((leg) => [leg.ledger, leg]));
   const peerLegs = new Map<string, HashLockedLegPort>();
   // `peer:<BIC>` legs come from the directory when first named, so a correspondent added later needs no restart.
@@ -75,6 +80,12 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
         transport,
         ...(options.clock ? { clock: options.clock } : {}),
         onSent: recordSentMessages(options.db, agent, options.clock),
+        statusRequests: statusRequestWatch(options.db, {
+          afterMs: statusRequestAfterMs,
+          ourAgent: options.ourAgent,
+          peer: agent,
+          ...(options.clock ? { clock: options.clock } : {}),
+        }),
       });
       peerLegs.set(ledger, leg);
       return leg;
@@ -102,6 +113,7 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
       ...(options.responder ? { responder: options.responder } : {}),
       authority: { dtLedger: options.dtLedger, ledgerAccountOwner: (ledger, account) => identity.ledgerAccountOwner(ledger, account) },
       agentOfPrincipal: (principalId) => correspondents?.byPrincipal(principalId)?.agent,
+      profileOf: (agent) => validationProfile(correspondents?.byAgent(agent)?.profile),
     }),
     readiness: options.legs.map((leg) => ({ name: `pvp leg ${leg.ledger}`, check: async () => void (await leg.now()) })),
     start() {

@@ -1,3 +1,4 @@
+import { defaultValidationProfile, type ValidationProfile } from "../iso20022/validation/profiles.ts";
 import { createHash } from "node:crypto";
 import type { Hex } from "viem";
 import { amountToDecimal } from "../iso20022/amount.ts";
@@ -6,6 +7,7 @@ import type { PvpEngine } from "./engine.ts";
 import type { LegTerms } from "./leg-port.ts";
 import { readInbound, type InboundPvpMessage } from "./protocol/pvp-messages.ts";
 import type { PvpRecord } from "./pvp.ts";
+import { answerStatusRequest, isStatusRequest } from "./status-requests.ts";
 import { pvpStore } from "./store.ts";
 import { mayLock, withinMaxLock } from "./timelock-policy.ts";
 
@@ -75,10 +77,13 @@ export async function receivePvpMessage(
   xml: string,
   sender: string,
   responder: ResponderSettings | undefined,
+  profile: ValidationProfile = defaultValidationProfile,
 ): Promise<InboundOutcome> {
+  // A status request (pacs.028) is answered, not applied to the PvP: see status-requests.ts.
+  if (isStatusRequest(xml)) return answerStatusRequest(engine, db, xml, sender, profile);
   let read: ReturnType<typeof readInbound>;
   try {
-    read = readInbound(xml);
+    read = readInbound(xml, undefined, profile);
   } catch (error) {
     const findings = (error as { findings?: InboundRefusal["findings"] }).findings ?? [];
     throw new InboundRefusal(400, (error as { code?: string }).code ?? "MESSAGE_INVALID", error instanceof Error ? error.message : "invalid message", findings);

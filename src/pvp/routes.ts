@@ -1,3 +1,4 @@
+import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AmountError, amountFromDecimal } from "../iso20022/amount.ts";
 import type { Database } from "../persistence/database.ts";
@@ -17,6 +18,8 @@ export interface PvpRouteDependencies {
   authority: PvpAuthority;
   /** The BIC of a correspondent principal (directory of correspondents), or undefined. */
   agentOfPrincipal(principalId: string): string | undefined;
+  /** The validation profile of a correspondent's messages (its directory entry; `cbpr+` by default). */
+  profileOf?(agent: string): ValidationProfile;
 }
 
 const bicPattern = "^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$";
@@ -315,7 +318,7 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
         const agent = deps.agentOfPrincipal(request.principal!.id);
         if (!agent) throw new ApiError(403, "NOT_A_CORRESPONDENT", "the caller is not in the directory of correspondents");
         try {
-          const outcome = await receivePvpMessage(engine, db, request.body, agent, deps.responder);
+          const outcome = await receivePvpMessage(engine, db, request.body, agent, deps.responder, deps.profileOf?.(agent));
           return reply.status(202).send({ ...outcome, pvpId: outcome.pvpId ?? null });
         } catch (error) {
           if (error instanceof InboundRefusal) throw new ApiError(error.statusCode, error.code, error.message, error.findings);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ruleCodes, type RuleCode } from "../../src/iso20022/validation/findings.ts";
+import { ruleCodes, ruleDefinitions, type RuleCode } from "../../src/iso20022/validation/findings.ts";
 import { validateMessage } from "../../src/iso20022/validation/validate.ts";
 import { pacs008Sample, sample } from "./fixtures.ts";
 
@@ -126,13 +126,30 @@ describe("CBPR+ usage rules", () => {
     for (const xml of [pacs008, pacs002Rejection, pacs004, camt056, camt029]) expect(validateMessage(xml).errors).toEqual([]);
   });
 
-  it.each(cases)("$rule: refuses $breaks", ({ rule, xml, path }) => {
+  const errorCases = cases.filter((entry) => ruleDefinitions[entry.rule].severity === "error");
+  const warningCases = cases.filter((entry) => ruleDefinitions[entry.rule].severity === "warning");
+
+  it.each(errorCases)("$rule: refuses $breaks", ({ rule, xml, path }) => {
     const report = validateMessage(xml);
     expect(report.valid).toBe(false);
-    expect(report.errors).toContainEqual({ code: rule, path, message: expect.any(String) });
-    // Each broken message breaks no other CBPR+ rule and stays schema-valid, except where the rule is the
+    expect(report.errors).toContainEqual({ code: rule, severity: "error", path, message: expect.any(String) });
+    // Each broken message breaks no other usage rule and stays schema-valid, except where the rule is the
     // schema's own edge (SplmtryData content is checked by the XSD too).
     expect(new Set(report.errors.map((error) => error.code).filter((code) => code !== "XSD_INVALID"))).toEqual(new Set([rule]));
+    expect(report.warnings).toEqual([]);
+  });
+
+  it.each(warningCases)("$rule: warns about $breaks and keeps the message valid; --strict refuses it", ({ rule, xml, path }) => {
+    const report = validateMessage(xml);
+    expect(report).toMatchObject({ valid: true, errors: [] });
+    expect(report.warnings).toEqual([{ code: rule, severity: "warning", path, message: expect.any(String) }]);
+    const strict = validateMessage(xml, { strict: true });
+    expect(strict).toMatchObject({ valid: false, warnings: [] });
+    expect(strict.errors).toEqual([{ code: rule, severity: "error", path, message: expect.any(String) }]);
+  });
+
+  it("has warnings only for guidance the network's own samples break: BizMsgIdr = MsgId and BICFI without name", () => {
+    expect(warningCases.map((entry) => entry.rule).sort()).toEqual(["CBPR_AGENT_BIC_EXCLUSIVE", "CBPR_BAH_BIZMSGIDR"]);
   });
 
   it("every CBPR+ rule code has a case that breaks it", () => {
@@ -140,9 +157,19 @@ describe("CBPR+ usage rules", () => {
     expect(Object.keys(ruleCodes).filter((code) => code.startsWith("CBPR_") && !covered.has(code as RuleCode))).toEqual([]);
   });
 
-  it("every rule code of every layer is documented in docs/iso20022-validation.md", () => {
+  it("every rule code of every layer is documented in docs/iso20022-validation.md with its severity and source", () => {
     const doc = readFileSync(new URL("../../docs/iso20022-validation.md", import.meta.url), "utf8");
-    expect(Object.keys(ruleCodes).filter((code) => !doc.includes(`| \`${code}\` |`))).toEqual([]);
+    const rows = new Map(
+      doc
+        .split("\n")
+        .map((line) => /^\| \d \| `([A-Z0-9_]+)` \| (error|warning) \| (.+) \| (.+) \|$/.exec(line))
+        .filter((match) => match !== null)
+        .map((match) => [match[1]!, { severity: match[2], meaning: match[3], source: match[4] }]),
+    );
+    for (const [code, rule] of Object.entries(ruleDefinitions)) {
+      expect(rows.get(code), code).toEqual({ severity: rule.severity, meaning: rule.meaning, source: rule.source });
+    }
+    expect([...rows.keys()].filter((code) => !(code in ruleCodes))).toEqual([]);
   });
 
   it("allows the extended character set in names and remittance text, not in identifiers", () => {

@@ -25,8 +25,8 @@ describe("tenge-gateway iso", () => {
     const files = [fixture(pacs008Sample), fixture(pacs009Sample)];
     expect(await main(["iso", "validate", ...files], io)).toBe(0);
     expect(io.lines.map((line) => JSON.parse(line))).toEqual([
-      { file: files[0], messageType: "pacs.008.001.08", valid: true, errors: [] },
-      { file: files[1], messageType: "pacs.009.001.08", valid: true, errors: [] },
+      { file: files[0], messageType: "pacs.008.001.08", profile: "cbpr+", valid: true, errors: [], warnings: [] },
+      { file: files[1], messageType: "pacs.009.001.08", profile: "cbpr+", valid: true, errors: [], warnings: [] },
     ]);
   });
 
@@ -39,6 +39,41 @@ describe("tenge-gateway iso", () => {
     expect(reports.map((report) => report.valid)).toEqual([true, false, false]);
     expect(reports[1]?.errors).toEqual([expect.objectContaining({ code: "CBPR_SETTLEMENT_METHOD", path: "/Document/FIToFICstmrCdtTrf/GrpHdr/SttlmInf/SttlmMtd" })]);
     expect(reports[2]).toMatchObject({ messageType: null, errors: [{ code: "XML_DTD_FORBIDDEN" }] });
+  });
+
+  it("validate --profile iso holds messages to the XSDs only; --profile hvps+ allows clearing", async () => {
+    const headerless = join(scratch, "headerless.xml");
+    writeFileSync(headerless, sample(pacs008Sample).replace(/<AppHdr[\s\S]*<\/AppHdr>/, ""));
+    const io = capture();
+    expect(await main(["iso", "validate", "--profile", "iso", headerless, clearingFile], io)).toBe(0);
+    expect(io.lines.map((line) => JSON.parse(line))).toEqual([
+      { file: headerless, messageType: "pacs.008.001.08", profile: "iso", valid: true, errors: [], warnings: [] },
+      { file: clearingFile, messageType: "pacs.008.001.08", profile: "iso", valid: true, errors: [], warnings: [] },
+    ]);
+    const hvps = capture();
+    expect(await main(["iso", "validate", "--profile=hvps+", clearingFile], hvps)).toBe(0);
+    expect(JSON.parse(hvps.lines[0]!)).toMatchObject({ profile: "hvps+", valid: true });
+    const cbpr = capture();
+    expect(await main(["iso", "validate", headerless], cbpr)).toBe(1);
+    expect(JSON.parse(cbpr.lines[0]!)).toMatchObject({ profile: "cbpr+", valid: false, errors: [{ code: "CBPR_HEADER_MISSING", severity: "error" }] });
+  });
+
+  it("validate reports warnings and exits 0; --strict makes them errors and exits 1", async () => {
+    const differentId = join(scratch, "different-bizmsgidr.xml");
+    writeFileSync(differentId, sample(pacs008Sample).replace("<BizMsgIdr>pacs8bizmsgidr01", "<BizMsgIdr>another-id"));
+    const io = capture();
+    expect(await main(["iso", "validate", differentId], io)).toBe(0);
+    expect(JSON.parse(io.lines[0]!)).toMatchObject({ valid: true, errors: [], warnings: [{ code: "CBPR_BAH_BIZMSGIDR", severity: "warning", path: "/AppHdr/BizMsgIdr" }] });
+    const strict = capture();
+    expect(await main(["iso", "validate", "--strict", differentId], strict)).toBe(1);
+    expect(JSON.parse(strict.lines[0]!)).toMatchObject({ valid: false, errors: [{ code: "CBPR_BAH_BIZMSGIDR", severity: "error" }], warnings: [] });
+  });
+
+  it("validate with an unknown profile is a usage error (exit 2)", async () => {
+    const io = capture();
+    expect(await main(["iso", "validate", "--profile", "fedwire", fixture(pacs008Sample)], io)).toBe(2);
+    expect(io.errors[0]).toContain("cbpr+, hvps+, iso");
+    expect(io.lines).toEqual([]);
   });
 
   it("validate without a file is a usage error (exit 2)", async () => {

@@ -6,6 +6,7 @@ import {
   buildPvpResolution,
   buildPvpReturn,
   buildPvpStatus,
+  buildPvpStatusRequest,
   type PvpOriginal,
 } from "../../src/iso20022/pvp/messages.ts";
 import { hashLockOf } from "../../src/iso20022/pvp/tags.ts";
@@ -147,6 +148,16 @@ export const pvpExample: Array<{ title: string; message: Iso20022Message }> = [
       returnedAmount: { currency: "CNY", minorUnits: 1_500_000n },
       settlementDate: "2026-11-23",
       reason: "FOCR",
+    }),
+  },
+  {
+    title: "9. pacs.028: no word from the peer within the setting; what is the status of this PvP? (NBK -> PBOC)",
+    message: buildPvpStatusRequest({
+      messageId: "7f3c2a9e41d84b6a9c0e5d1f-Ssm2x4o",
+      createdAt: "2026-11-23T10:01:00+05:00",
+      from: nbk,
+      to: pboc,
+      original,
     }),
   },
 ];

@@ -10,6 +10,7 @@ import {
   readPvpResolution,
   readPvpReturn,
   readPvpStatus,
+  readPvpStatusRequest,
   type PvpInstruction,
 } from "../../src/iso20022/pvp/messages.ts";
 import { hashLockOf } from "../../src/iso20022/pvp/tags.ts";
@@ -21,8 +22,24 @@ const [instruction, locked, settled, notification, rejected, cancellation, resol
 );
 
 describe("PvP profile", () => {
-  it.each(pvpExample)("$title: builds a message valid under XSD and CBPR+", ({ message }) => {
-    expect(validateMessage(buildMessage(message))).toEqual({ messageType: message.messageType, valid: true, errors: [] });
+  it.each(pvpExample)("$title: builds a message valid under XSD and CBPR+ (strict), and under libxml2 as the independent XSD check", ({ message }) => {
+    const xml = buildMessage(message);
+    expect(validateMessage(xml, { strict: true })).toEqual({ messageType: message.messageType, profile: "cbpr+", valid: true, errors: [], warnings: [] });
+    expect(validateMessage(xml, { profile: "iso", xsdEngine: "libxml2" })).toMatchObject({ valid: true, errors: [] });
+  });
+
+  it("pacs.028 names the pacs.009 it asks about and reads back what was built", () => {
+    const request = pvpExample.find((entry) => entry.message.messageType === "pacs.028.001.03")!.message;
+    expect(readPvpStatusRequest(parseMessage(buildMessage(request)))).toEqual({
+      messageId: "7f3c2a9e41d84b6a9c0e5d1f-Ssm2x4o",
+      createdAt: "2026-11-23T10:01:00+05:00",
+      from: nbk,
+      to: pboc,
+      original: { messageId: "NBK-PVP-000123", createdAt: "2026-11-23T10:00:00+05:00", instructionId: "NBK-PVP-000123", endToEndId: "PVP-7f3c2a9e41d84b6a", uetr: "3f2b7c1e-8d4a-4e6f-9a1b-2c3d4e5f6a7b" },
+    });
+    const noUetr = buildMessage(request).replace(/<OrgnlUETR>[^<]*<\/OrgnlUETR>/, "");
+    expect(validateMessage(noUetr).errors.map((error) => error.code)).toEqual(["CBPR_UETR_MISSING"]);
+    expect(() => readPvpStatusRequest(parseMessage(noUetr))).toThrow(expect.objectContaining({ code: "PVP_FIELD_MISSING" }));
   });
 
   it("pacs.009 carries the PvP id, hash-lock and expiry in one Ustrd line of at most 140 FIN X characters", () => {
@@ -83,7 +100,7 @@ describe("PvP profile", () => {
     const doc = readFileSync(new URL("../../docs/iso20022-pvp-profile.md", import.meta.url), "utf8");
     const examples = [...doc.matchAll(/```xml\n([\s\S]*?)```/g)].map((match) => match[1]!);
     expect(examples).toEqual(pvpExample.map(({ message }) => `${buildMessage(message)}\n`));
-    for (const xml of examples) expect(validateMessage(xml)).toMatchObject({ valid: true, errors: [] });
+    for (const xml of examples) expect(validateMessage(xml)).toMatchObject({ profile: "cbpr+", valid: true, errors: [], warnings: [] });
   });
 });
 

@@ -28,7 +28,7 @@ describe("POST /iso20022/validate", () => {
   it("returns the validation report of a valid message", async () => {
     const response = await post(sample(pacs008Sample));
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ messageType: "pacs.008.001.08", valid: true, errors: [] });
+    expect(response.json()).toEqual({ messageType: "pacs.008.001.08", profile: "cbpr+", valid: true, errors: [], warnings: [] });
   });
 
   it("returns the findings of an invalid message (text/xml too)", async () => {
@@ -37,9 +37,39 @@ describe("POST /iso20022/validate", () => {
     expect(response.json()).toMatchObject({ valid: false, errors: [{ code: "CBPR_SETTLEMENT_METHOD" }] });
   });
 
+  it("takes the profile as a query parameter: iso holds a message to the XSDs only, hvps+ allows clearing", async () => {
+    const headerless = sample(pacs008Sample).replace(/<AppHdr[\s\S]*<\/AppHdr>/, "");
+    const asCbpr = await post(headerless);
+    expect(asCbpr.json()).toMatchObject({ profile: "cbpr+", valid: false, errors: [{ code: "CBPR_HEADER_MISSING" }] });
+    const asIso = await app.inject({ method: "POST", url: "/iso20022/validate?profile=iso", headers: { "content-type": "application/xml" }, payload: headerless });
+    expect(asIso.json()).toEqual({ messageType: "pacs.008.001.08", profile: "iso", valid: true, errors: [], warnings: [] });
+    const asHvps = await app.inject({ method: "POST", url: "/iso20022/validate?profile=hvps%2B", headers: { "content-type": "application/xml" }, payload: clearingDeclaredAsCbpr() });
+    expect(asHvps.json()).toMatchObject({ profile: "hvps+", valid: true, errors: [] });
+  });
+
+  it("reports warnings beside a valid message, and ?strict=true counts them as errors", async () => {
+    const differentId = sample(pacs008Sample).replace("<BizMsgIdr>pacs8bizmsgidr01", "<BizMsgIdr>another-id");
+    const lenient = await post(differentId);
+    expect(lenient.json()).toMatchObject({ valid: true, errors: [], warnings: [{ code: "CBPR_BAH_BIZMSGIDR", severity: "warning", path: "/AppHdr/BizMsgIdr" }] });
+    const strict = await app.inject({ method: "POST", url: "/iso20022/validate?strict=true", headers: { "content-type": "application/xml" }, payload: differentId });
+    expect(strict.json()).toMatchObject({ valid: false, errors: [{ code: "CBPR_BAH_BIZMSGIDR", severity: "error" }], warnings: [] });
+  });
+
+  it("refuses an unknown profile with a code instead of validating under another one", async () => {
+    const response = await app.inject({ method: "POST", url: "/iso20022/validate?profile=fedwire", headers: { "content-type": "application/xml" }, payload: sample(pacs008Sample) });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: "ISO20022_PROFILE_UNKNOWN" });
+  });
+
   it("refuses an entity bomb with XML_DTD_FORBIDDEN", async () => {
     const response = await post('<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "c">]><Document>&b;</Document>');
-    expect(response.json()).toEqual({ messageType: null, valid: false, errors: [{ code: "XML_DTD_FORBIDDEN", path: expect.any(String), message: expect.any(String) }] });
+    expect(response.json()).toEqual({
+      messageType: null,
+      profile: "cbpr+",
+      valid: false,
+      errors: [{ code: "XML_DTD_FORBIDDEN", severity: "error", path: expect.any(String), message: expect.any(String) }],
+      warnings: [],
+    });
   });
 
   it("refuses a body over the size limit with XML_TOO_LARGE, without reading it all", async () => {

@@ -46,7 +46,7 @@ describe("the 32 CBPR+ scenario samples", () => {
     const xml = sample(name);
 
     it("validates: safe XML, XSD and the usage rules of its BizSvc (CBPR+, or HVPS+ for the market-infrastructure samples)", () => {
-      expect(validateMessage(xml)).toEqual({ messageType: expect.any(String), valid: true, errors: [] });
+      expect(validateMessage(xml)).toEqual({ messageType: expect.any(String), profile: "cbpr+", valid: true, errors: [], warnings: [] });
     });
 
     it("round-trips: parse -> build -> parse gives the same message, and the built XML passes the XSDs", () => {

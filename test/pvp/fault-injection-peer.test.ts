@@ -31,4 +31,24 @@ describe("seeded fault injection between two gateways (ISO 20022 messages)", () 
     expect(report.network?.duplicated).toBeGreaterThan(0);
     expect(report.network?.dropped).toBeGreaterThan(0);
   }, 240_000);
+
+  it("messages lost after their acknowledgement, both ways, are recovered through status requests (pacs.028): every PvP still ends settled or refunded on both ledgers", async () => {
+    const report = await runFaultScenario({
+      db: testDb.db,
+      seed: 23,
+      pvps: 120,
+      mode: "peer",
+      crashRate: 0.01,
+      outageRate: 0.05,
+      network: { drop: 0.05, lostAck: 0.02, duplicate: 0.05, delay: 0.05, maxDelayMs: 3_000, vanish: 0.15 },
+      statusRequestAfterMs: 5_000,
+    });
+    console.log(JSON.stringify({ ...report, violations: report.violations.slice(0, 5) }));
+    expect(report.violations).toEqual([]);
+    expect(report.network?.vanished).toBeGreaterThan(0);
+    expect(report.statusRequests).toBeGreaterThan(0);
+    expect(report.statusAnswers).toBeGreaterThan(0);
+    // Lost instructions and reports are recovered in time to settle, not only refunded at expiry.
+    expect(report.settled).toBeGreaterThan(report.pvps / 2);
+  }, 240_000);
 });

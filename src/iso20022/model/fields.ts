@@ -13,6 +13,19 @@ export interface Field<T> {
   write(target: Target, value: T): void;
   /** Restores the value from its JSON form (bigints travel as strings). */
   fromJson(value: unknown): T;
+  /** The path below the parent, for error messages; set on fields the message cannot be without. */
+  mandatory?: string;
+}
+
+/** A field the schema makes mandatory is absent: the message (or its JSON) is refused rather than read as "". */
+export class MissingFieldError extends Error {
+  override name = "MissingFieldError";
+  readonly code = "MESSAGE_FIELD_MISSING";
+  readonly path: string;
+  constructor(path: string) {
+    super(`mandatory element ${path} is missing`);
+    this.path = path;
+  }
 }
 
 /** An element being written, with its schema type so children can be placed in sequence order. */
@@ -99,6 +112,69 @@ function remove(target: Target, steps: readonly string[]): void {
   }
 }
 
+/**
+ * Whether an element of `type` may be written empty and stay schema-valid: a sequence whose mandatory
+ * children may all be empty too. A choice may not (which branch is data), nor any text.
+ */
+const emptiableCache = new WeakMap<SchemaModel, Map<string, boolean>>();
+function emptiable(schema: SchemaModel, type: string): boolean {
+  let cache = emptiableCache.get(schema);
+  if (cache === undefined) emptiableCache.set(schema, (cache = new Map()));
+  const known = cache.get(type);
+  if (known !== undefined) return known;
+  cache.set(type, false); // a recursive type is not emptiable through itself
+  const model = schema.complexTypes.get(type);
+  const result =
+    model !== undefined &&
+    model.content === "sequence" &&
+    model.particles.every((particle) => particle.minOccurs === 0 || (particle.name !== undefined && emptiable(schema, particle.type)));
+  cache.set(type, result);
+  return result;
+}
+
+/**
+ * Adds the mandatory children an element lacks when they can be empty (`<FinInstnId/>`, `<BkTxCd/>`): the
+ * typed model has nothing to say in them, yet the schema needs them there. Nothing is invented: an element
+ * that needs a value or a choice is left missing.
+ */
+export function completeMandatory(target: Target): void {
+  const model = target.schema.complexTypes.get(target.type);
+  if (model === undefined || model.content !== "sequence") return;
+  for (const particle of model.particles) {
+    if (particle.minOccurs === 0 || particle.name === undefined) continue;
+    if (findChild(target.element, particle.name) !== undefined || !emptiable(target.schema, particle.type)) continue;
+    completeMandatory(insertChild(target, particle.name));
+  }
+}
+
+/** Whether every step of `steps` below `target` is a mandatory element of a sequence (no choice, no option). */
+function mandatoryPath(target: Target, steps: readonly string[]): boolean {
+  let type = target.type;
+  for (const step of steps) {
+    const model = target.schema.complexTypes.get(type);
+    const declaration = model?.children.get(step);
+    if (model?.content !== "sequence" || declaration === undefined || declaration.minOccurs === 0) return false;
+    type = declaration.type;
+  }
+  return true;
+}
+
+/** Whether an element on the path holds anything besides the next step of the path. */
+function hasOtherBranch(parent: XmlElement, steps: readonly string[]): boolean {
+  let current = parent;
+  for (const step of steps.slice(0, -1)) {
+    const next = findChild(current, step);
+    if (next === undefined) return false;
+    if (current !== parent && current.children.length > 1) return true;
+    current = next;
+  }
+  return current !== parent && current.children.length > 1;
+}
+
+function isEmpty(element: XmlElement): boolean {
+  return element.children.length === 0 && element.text === undefined;
+}
+
 function split(path: string): string[] {
   return path === "" ? [] : path.split("/");
 }
@@ -121,16 +197,22 @@ export function optionalText(path: string): Field<string | undefined> {
   };
 }
 
-/** Mandatory text at a path; reads "" when absent (schema validation reports the absence). */
+/** Mandatory text at a path: a message without it is refused with {@link MissingFieldError}. */
 export function text(path: string): Field<string> {
   const optional = optionalText(path);
   return {
-    read: (parent) => optional.read(parent) ?? "",
-    write(target, value) {
-      if (value === "" && optional.read(target.element) === undefined) return;
-      optional.write(target, value);
+    read(parent) {
+      const value = optional.read(parent);
+      if (value === undefined) throw new MissingFieldError(path);
+      return value;
     },
-    fromJson: (value) => textFromJson(value) ?? "",
+    write: (target, value) => optional.write(target, value),
+    fromJson(value) {
+      const read = textFromJson(value);
+      if (read === undefined) throw new MissingFieldError(path);
+      return read;
+    },
+    mandatory: path,
   };
 }
 
@@ -191,12 +273,22 @@ export function optionalAmount(path: string): Field<Amount | undefined> {
   };
 }
 
+/** A mandatory amount: a message without it is refused with {@link MissingFieldError}. */
 export function amount(path: string): Field<Amount> {
   const optional = optionalAmount(path);
   return {
-    read: (parent) => optional.read(parent) ?? { currency: "", minorUnits: 0n },
+    read(parent) {
+      const value = optional.read(parent);
+      if (value === undefined) throw new MissingFieldError(path);
+      return value;
+    },
     write: (target, value) => optional.write(target, value),
-    fromJson: (value) => amountFromJson(value) ?? { currency: "", minorUnits: 0n },
+    fromJson(value) {
+      const read = amountFromJson(value);
+      if (read === undefined) throw new MissingFieldError(path);
+      return read;
+    },
+    mandatory: path,
   };
 }
 
@@ -209,31 +301,48 @@ function readShape<S extends Shape>(shape: S, element: XmlElement): ShapeValue<S
   return result as ShapeValue<S>;
 }
 
-function writeShape<S extends Shape>(shape: S, target: Target, value: ShapeValue<S>): void {
+function writeFields<S extends Shape>(shape: S, target: Target, value: ShapeValue<S>): void {
   const record = value as Record<string, unknown>;
   for (const key in shape) shape[key]!.write(target, record[key]);
+}
+
+/** Writes the fields, then the empty mandatory elements the fields left out. */
+function writeShape<S extends Shape>(shape: S, target: Target, value: ShapeValue<S>): void {
+  writeFields(shape, target, value);
+  completeMandatory(target);
 }
 
 function shapeFromJson<S extends Shape>(shape: S, value: unknown): ShapeValue<S> {
   const record = (value ?? {}) as Record<string, unknown>;
   const result: Record<string, unknown> = {};
   for (const key in shape) {
-    if (record[key] === undefined) continue;
-    result[key] = shape[key]!.fromJson(record[key]);
+    const field = shape[key]!;
+    if (record[key] === undefined || record[key] === null) {
+      if (field.mandatory !== undefined) throw new MissingFieldError(field.mandatory);
+      continue;
+    }
+    result[key] = field.fromJson(record[key]);
   }
   return result as ShapeValue<S>;
 }
 
-/** A mandatory group of fields below a path ("" = the element itself). */
+/**
+ * A group of fields below a path ("" = the element itself) that the message always has. When the path
+ * runs through a choice (`Assgnr/Agt`, where `Assgnr/Pty` is the other branch) and the branch is absent,
+ * it reads as an empty group and writing an empty group leaves the other branch alone.
+ */
 export function group<S extends Shape>(path: string, shape: S): Field<ShapeValue<S>> {
   const steps = split(path);
   const empty: XmlElement = { name: "", attributes: {}, children: [] };
   return {
     read: (parent) => readShape(shape, find(parent, steps) ?? empty),
     write(target, value) {
-      writeShape(shape, descendPath(target, steps, true)!, value);
-      const element = find(target.element, steps);
-      if (element && element.children.length === 0 && element.text === undefined) remove(target, steps);
+      const inner = descendPath(target, steps, true)!;
+      writeFields(shape, inner, value);
+      // An empty choice branch beside the branch the message uses (`Assgnr/Agt` next to `Assgnr/Pty`) is
+      // not left behind; alone, it is the branch the message takes and is kept.
+      if (isEmpty(inner.element) && !mandatoryPath(target, steps) && hasOtherBranch(target.element, steps)) return remove(target, steps);
+      completeMandatory(inner);
     },
     fromJson: (value) => shapeFromJson(shape, value),
   };

@@ -54,6 +54,12 @@ function only<T>(items: T[], what: string): T {
   return items[0]!;
 }
 
+/** A value the PvP profile needs that the message leaves out: refused, never read as "". */
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined || value === "") throw new PvpProfileError("PVP_FIELD_MISSING", `${what} is missing`);
+  return value;
+}
+
 const reasonPattern = /^[A-Z0-9]{4}$/;
 function assertReason(code: string): void {
   if (!reasonPattern.test(code)) throw new PvpProfileError("PVP_REASON_INVALID", `reason ${code} is not a 4-character ISO external code`);
@@ -72,11 +78,11 @@ function originalOf(transaction: {
   originalUetr?: string;
 }): PvpOriginal {
   return {
-    messageId: transaction.originalGroup?.originalMessageId ?? "",
-    createdAt: transaction.originalGroup?.originalCreatedAt ?? "",
-    instructionId: transaction.originalInstructionId ?? "",
-    endToEndId: transaction.originalEndToEndId ?? "",
-    uetr: transaction.originalUetr ?? "",
+    messageId: required(transaction.originalGroup?.originalMessageId, "OrgnlGrpInf/OrgnlMsgId"),
+    createdAt: required(transaction.originalGroup?.originalCreatedAt, "OrgnlGrpInf/OrgnlCreDtTm"),
+    instructionId: required(transaction.originalInstructionId, "OrgnlInstrId"),
+    endToEndId: required(transaction.originalEndToEndId, "OrgnlEndToEndId"),
+    uetr: required(transaction.originalUetr, "OrgnlUETR"),
   };
 }
 
@@ -133,15 +139,15 @@ export function readPvpInstruction(message: Iso20022Message): PvpInstruction {
   const instruction: PvpInstruction = {
     messageId: document.groupHeader.messageId,
     createdAt: document.groupHeader.createdAt,
-    from: head?.from ?? transaction.instructingAgent?.bic ?? "",
-    to: head?.to ?? transaction.instructedAgent?.bic ?? "",
+    from: required(head?.from ?? transaction.instructingAgent?.bic, "AppHdr Fr BICFI (or InstgAgt BICFI)"),
+    to: required(head?.to ?? transaction.instructedAgent?.bic, "AppHdr To BICFI (or InstdAgt BICFI)"),
     pvpId: requireTag(tags, "PVP"),
-    uetr: transaction.uetr ?? "",
+    uetr: required(transaction.uetr, "UETR"),
     endToEndId: transaction.endToEndId,
     amount: transaction.interbankSettlementAmount,
-    settlementDate: transaction.interbankSettlementDate ?? "",
-    debtor: transaction.debtor.bic ?? "",
-    creditor: transaction.creditor.bic ?? "",
+    settlementDate: required(transaction.interbankSettlementDate, "IntrBkSttlmDt"),
+    debtor: required(transaction.debtor.bic, "Dbtr BICFI"),
+    creditor: required(transaction.creditor.bic, "Cdtr BICFI"),
     hashLock: requireTag(tags, "HLCK"),
     expiry: requireTag(tags, "EXPY"),
   };
@@ -210,8 +216,8 @@ export function readPvpStatus(message: Iso20022Message, expectedHashLock?: strin
   const common = {
     messageId: document.groupHeader.messageId,
     createdAt: document.groupHeader.createdAt,
-    from: head?.from ?? transaction.instructingAgent?.bic ?? "",
-    to: head?.to ?? transaction.instructedAgent?.bic ?? "",
+    from: required(head?.from ?? transaction.instructingAgent?.bic, "AppHdr Fr BICFI (or InstgAgt BICFI)"),
+    to: required(head?.to ?? transaction.instructedAgent?.bic, "AppHdr To BICFI (or InstdAgt BICFI)"),
     pvpId: requireTag(tags, "PVP"),
     original: originalOf(transaction),
   };
@@ -301,15 +307,15 @@ export function readPvpNotification(message: Iso20022Message): PvpNotification {
   const result: PvpNotification = {
     messageId: document.groupHeader.messageId,
     createdAt: document.groupHeader.createdAt,
-    from: head?.from ?? "",
-    to: head?.to ?? "",
+    from: required(head?.from, "AppHdr Fr BICFI"),
+    to: required(head?.to, "AppHdr To BICFI"),
     pvpId: requireTag(tags, "PVP"),
     notificationId: notification.id,
     account: {},
-    amount: entry.amount ?? { currency: "", minorUnits: 0n },
+    amount: required(entry.amount, "Amt"),
     creditDebit: entry.creditDebit === "DBIT" ? "DBIT" : "CRDT",
-    bookingDate: entry.bookingDate ?? "",
-    original: { instructionId: transaction.instructionId ?? "", endToEndId: transaction.endToEndId ?? "", uetr: transaction.uetr ?? "" },
+    bookingDate: required(entry.bookingDate, "BookgDt/Dt"),
+    original: { instructionId: required(transaction.instructionId, "Refs/InstrId"), endToEndId: required(transaction.endToEndId, "Refs/EndToEndId"), uetr: required(transaction.uetr, "UETR") },
   };
   if (notification.account.iban !== undefined) result.account.iban = notification.account.iban;
   if (notification.account.otherId !== undefined) result.account.otherId = notification.account.otherId;
@@ -359,14 +365,14 @@ export function readPvpCancellationRequest(message: Iso20022Message): PvpCancell
   return {
     messageId: document.assignment.id,
     createdAt: document.assignment.createdAt,
-    from: document.assignment.assigner.bic ?? "",
-    to: document.assignment.assignee.bic ?? "",
+    from: required(document.assignment.assigner.bic, "Assgnr/Agt BICFI"),
+    to: required(document.assignment.assignee.bic, "Assgne/Agt BICFI"),
     pvpId: requireTag(tags, "PVP"),
-    caseId: transaction.case?.id ?? "",
+    caseId: required(transaction.case?.id, "Case/Id"),
     original: originalOf(transaction),
-    originalAmount: transaction.originalInterbankSettlementAmount ?? { currency: "", minorUnits: 0n },
-    originalSettlementDate: transaction.originalInterbankSettlementDate ?? "",
-    reason: reason.code ?? reason.proprietary ?? "",
+    originalAmount: required(transaction.originalInterbankSettlementAmount, "OrgnlIntrBkSttlmAmt"),
+    originalSettlementDate: required(transaction.originalInterbankSettlementDate, "OrgnlIntrBkSttlmDt"),
+    reason: required(reason.code ?? reason.proprietary, "reason code"),
   };
 }
 
@@ -412,10 +418,10 @@ export function readPvpResolution(message: Iso20022Message): PvpResolution {
   const resolution: PvpResolution = {
     messageId: document.assignment.id,
     createdAt: document.assignment.createdAt,
-    from: document.assignment.assigner.bic ?? "",
-    to: document.assignment.assignee.bic ?? "",
+    from: required(document.assignment.assigner.bic, "Assgnr/Agt BICFI"),
+    to: required(document.assignment.assignee.bic, "Assgne/Agt BICFI"),
     pvpId: requireTag(tags, "PVP"),
-    caseId: transaction.resolvedCase?.id ?? "",
+    caseId: required(transaction.resolvedCase?.id, "RslvdCase/Id"),
     outcome,
     original: originalOf(transaction),
   };
@@ -472,14 +478,61 @@ export function readPvpReturn(message: Iso20022Message): PvpReturn {
   return {
     messageId: document.groupHeader.messageId,
     createdAt: document.groupHeader.createdAt,
-    from: head?.from ?? transaction.instructingAgent?.bic ?? "",
-    to: head?.to ?? transaction.instructedAgent?.bic ?? "",
+    from: required(head?.from ?? transaction.instructingAgent?.bic, "AppHdr Fr BICFI (or InstgAgt BICFI)"),
+    to: required(head?.to ?? transaction.instructedAgent?.bic, "AppHdr To BICFI (or InstdAgt BICFI)"),
     pvpId: requireTag(tags, "PVP"),
-    returnId: transaction.returnId ?? "",
+    returnId: required(transaction.returnId, "RtrId"),
     original: originalOf(transaction),
-    originalAmount: transaction.originalInterbankSettlementAmount ?? { currency: "", minorUnits: 0n },
+    originalAmount: required(transaction.originalInterbankSettlementAmount, "OrgnlIntrBkSttlmAmt"),
     returnedAmount: transaction.returnedInterbankSettlementAmount,
-    settlementDate: transaction.interbankSettlementDate ?? "",
-    reason: reason.code ?? reason.proprietary ?? "",
+    settlementDate: required(transaction.interbankSettlementDate, "IntrBkSttlmDt"),
+    reason: required(reason.code ?? reason.proprietary, "reason code"),
+  };
+}
+
+// pacs.028: status request (recovery) --------------------------------------------------------------------
+
+/**
+ * A status request about one PvP: "I have not heard back; what is the status of this payment?". It names
+ * the pacs.009 that opened the PvP (OrgnlGrpInf, OrgnlInstrId, OrgnlEndToEndId, OrgnlUETR); the answer is
+ * the current pacs.002 of that PvP. pacs.028 has no free-text field in CBPR+, so no PvP tags: the UETR
+ * identifies the PvP.
+ */
+export interface PvpStatusRequest {
+  messageId: string;
+  createdAt: string;
+  from: string;
+  to: string;
+  original: PvpOriginal;
+}
+
+export function buildPvpStatusRequest(request: PvpStatusRequest): Iso20022Message<"pacs.028.001.03"> {
+  return {
+    messageType: "pacs.028.001.03",
+    header: { ...header("pacs.028.001.03", { ...request, pvpId: "" }) },
+    document: {
+      groupHeader: { messageId: request.messageId, createdAt: request.createdAt, instructingAgent: { bic: request.from }, instructedAgent: { bic: request.to } },
+      transactions: [
+        {
+          statusRequestId: request.messageId,
+          originalGroup: originalGroup(request.original),
+          originalInstructionId: request.original.instructionId,
+          originalEndToEndId: request.original.endToEndId,
+          originalUetr: request.original.uetr,
+        },
+      ],
+    },
+  };
+}
+
+export function readPvpStatusRequest(message: Iso20022Message): PvpStatusRequest {
+  const { document, header: head } = expectType(message, "pacs.028.001.03");
+  const transaction = only(document.transactions, "transaction");
+  return {
+    messageId: document.groupHeader.messageId,
+    createdAt: document.groupHeader.createdAt,
+    from: required(head?.from ?? document.groupHeader.instructingAgent?.bic, "AppHdr Fr BICFI (or InstgAgt BICFI)"),
+    to: required(head?.to ?? document.groupHeader.instructedAgent?.bic, "AppHdr To BICFI (or InstdAgt BICFI)"),
+    original: originalOf(transaction),
   };
 }

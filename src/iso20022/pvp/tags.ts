@@ -9,6 +9,7 @@ import { hasExplicitOffset } from "../validation/identifiers.ts";
 export type PvpProfileCode =
   | "PVP_MESSAGE_TYPE"
   | "PVP_TAG_MISSING"
+  | "PVP_FIELD_MISSING"
   | "PVP_TAG_MALFORMED"
   | "PVP_ID_INVALID"
   | "PVP_HASH_LOCK_INVALID"

@@ -3,10 +3,11 @@ import type { LocatedParts } from "../message.ts";
 import { currencyMinorUnits } from "../reference/currencies.ts";
 import { isCountryCode } from "../reference/countries.ts";
 import { schemaModel, type SchemaModel } from "../schema-model.ts";
-import { childElement, childElements, localName, textAt, type XmlElement } from "../xml/tree.ts";
+import { childElement, childElements, elementAt, localName, textAt, type XmlElement } from "../xml/tree.ts";
 import { finding, type Finding, type RuleCode } from "./findings.ts";
 import { extendedSet, finX, hasExplicitOffset, isValidBic, isValidIban, isValidLei, isValidUetr, sameInstitution } from "./identifiers.ts";
 import { elementPath } from "./paths.ts";
+import type { ValidationProfile } from "./profiles.ts";
 
 /** Where CBPR+ allows the extended character set: party names and addresses, remittance, e-mail. */
 const extendedScopes = new Set(["Nm", "PstlAdr", "RmtInf", "RltdRmtInf", "EmailAdr"]);
@@ -110,8 +111,11 @@ function agentBic(agent: XmlElement | undefined): string | undefined {
   return textAt(agent, "FinInstnId/BICFI");
 }
 
+/** HVPS+ business services (market infrastructures): the BAH's BizSvc names the guideline it follows. */
+const hvpsService = /^swift\.(iap|hvps)/i;
+
 /** Message-level rules that need more than one element at a time. */
-function messageRules(parts: LocatedParts, findings: Finding[]): void {
+function messageRules(parts: LocatedParts, profile: UsageProfile, findings: Finding[]): void {
   const { messageType, header, document } = parts;
   const rootName = messageRootElement[messageType];
   const root = childElement(document, rootName);
@@ -125,6 +129,7 @@ function messageRules(parts: LocatedParts, findings: Finding[]): void {
     "pacs.009.001.08": "CdtTrfTxInf",
     "pacs.002.001.10": "TxInfAndSts",
     "pacs.004.001.09": "TxInf",
+    "pacs.028.001.03": "TxInf",
   };
   const transactionName = transactionElement[messageType];
   const transactions = transactionName ? childElements(root, transactionName) : [];
@@ -136,34 +141,42 @@ function messageRules(parts: LocatedParts, findings: Finding[]): void {
   if (header === undefined) {
     add("CBPR_HEADER_MISSING", "/AppHdr", "CBPR+ messages travel with a head.001.001.02 Business Application Header");
   } else {
+    // A missing BizMsgIdr or MsgDefIdr is the XSD layer's to report; here only values that disagree.
     const businessMessageId = textAt(header, "BizMsgIdr");
-    if (businessMessageId !== messageId) {
-      add("CBPR_BAH_BIZMSGIDR", "/AppHdr/BizMsgIdr", `BizMsgIdr "${businessMessageId ?? ""}" differs from ${messageIdPath} "${messageId ?? ""}"`);
+    if (businessMessageId !== undefined && messageId !== undefined && businessMessageId !== messageId) {
+      add("CBPR_BAH_BIZMSGIDR", "/AppHdr/BizMsgIdr", `BizMsgIdr "${businessMessageId}" differs from ${messageIdPath} "${messageId}" (recommended equal)`);
     }
     const definition = textAt(header, "MsgDefIdr");
-    if (definition !== messageType) {
-      add("CBPR_BAH_MSGDEFIDR", "/AppHdr/MsgDefIdr", `MsgDefIdr "${definition ?? ""}" differs from the Document namespace (${messageType})`);
+    if (definition !== undefined && definition !== messageType) {
+      add("CBPR_BAH_MSGDEFIDR", "/AppHdr/MsgDefIdr", `MsgDefIdr "${definition}" differs from the Document namespace (${messageType})`);
     }
   }
 
   const from = textAt(header, "Fr/FIId/FinInstnId/BICFI");
   const to = textAt(header, "To/FIId/FinInstnId/BICFI");
+  const compareParty = (side: "Fr" | "To", headerBic: string | undefined, agentBic: string | undefined, agentPath: string) => {
+    const code = side === "Fr" ? "CBPR_BAH_FROM" : "CBPR_BAH_TO";
+    if (headerBic === undefined) {
+      add(code, `/AppHdr/${side}`, `AppHdr ${side} has no FIId/FinInstnId/BICFI; CBPR+ identifies the ${side === "Fr" ? "sender" : "receiver"} by BICFI`);
+    } else if (agentBic !== undefined && !sameInstitution(headerBic, agentBic)) {
+      add(code, `/AppHdr/${side}`, `AppHdr ${side} "${headerBic}" differs from ${agentPath} "${agentBic}"`);
+    }
+  };
+  if (header !== undefined) {
+    compareParty("Fr", from, undefined, "");
+    compareParty("To", to, undefined, "");
+  }
   const compareParties = (sender: string | undefined, receiver: string | undefined, senderPath: string, receiverPath: string) => {
     if (header === undefined) return;
-    if (sender !== undefined && (from === undefined || !sameInstitution(from, sender))) {
-      add("CBPR_BAH_FROM", "/AppHdr/Fr", `AppHdr Fr "${from ?? ""}" differs from ${senderPath} "${sender}"`);
-    }
-    if (receiver !== undefined && (to === undefined || !sameInstitution(to, receiver))) {
-      add("CBPR_BAH_TO", "/AppHdr/To", `AppHdr To "${to ?? ""}" differs from ${receiverPath} "${receiver}"`);
-    }
+    if (from !== undefined) compareParty("Fr", from, sender, senderPath);
+    if (to !== undefined) compareParty("To", to, receiver, receiverPath);
   };
 
   if (messageType === "pacs.008.001.08" || messageType === "pacs.009.001.08") {
     if (transactions.length !== 1) add("CBPR_ONE_TRANSACTION", base, `CBPR+ allows exactly one ${transactionName}; found ${transactions.length}`);
     const settlementMethod = textAt(root, "GrpHdr/SttlmInf/SttlmMtd");
-    // HVPS+ (BizSvc swift.iap.* or swift.hvps.*) shares the CBPR+ rules but settles through the RTGS system.
-    const businessService = textAt(header, "BizSvc") ?? "";
-    const allowed = /^swift\.(iap|hvps)/i.test(businessService) ? ["INDA", "INGA", "COVE", "CLRG"] : ["INDA", "INGA", "COVE"];
+    // HVPS+ shares the CBPR+ rules here but settles through the RTGS system.
+    const allowed = profile === "hvps+" ? ["INDA", "INGA", "COVE", "CLRG"] : ["INDA", "INGA", "COVE"];
     if (settlementMethod !== undefined && !allowed.includes(settlementMethod)) {
       add("CBPR_SETTLEMENT_METHOD", `${base}/GrpHdr/SttlmInf/SttlmMtd`, `settlement method ${settlementMethod} is not ${allowed.join(", ")}`);
     }
@@ -185,9 +198,14 @@ function messageRules(parts: LocatedParts, findings: Finding[]): void {
     if (childElement(transaction, "SplmtryData")) add("CBPR_SUPPLEMENTARY_DATA", `${path}/SplmtryData`, "CBPR+ pacs messages carry no SplmtryData");
     const instructing = childElement(transaction, "InstgAgt");
     const instructed = childElement(transaction, "InstdAgt");
-    if (messageType !== "pacs.002.001.10") {
-      if (agentBic(instructing) === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/InstgAgt`, "the instructing agent must be identified by BICFI");
-      if (agentBic(instructed) === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/InstdAgt`, "the instructed agent must be identified by BICFI");
+    // A status report or request names agents only where it adds to the AppHdr.
+    if (messageType !== "pacs.002.001.10" && messageType !== "pacs.028.001.03") {
+      const requireBic = (agent: XmlElement | undefined, name: string, role: string) => {
+        if (agent === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/${name}`, `${name} is missing; CBPR+ names the ${role} agent by BICFI`);
+        else if (agentBic(agent) === undefined) add("CBPR_AGENT_BIC_REQUIRED", `${path}/${name}`, `${name} has no FinInstnId/BICFI; CBPR+ names the ${role} agent by BICFI`);
+      };
+      requireBic(instructing, "InstgAgt", "instructing");
+      requireBic(instructed, "InstdAgt", "instructed");
     }
     compareParties(agentBic(instructing), agentBic(instructed), `${path}/InstgAgt`, `${path}/InstdAgt`);
     if (messageType === "pacs.008.001.08") {
@@ -203,6 +221,10 @@ function messageRules(parts: LocatedParts, findings: Finding[]): void {
       add("CBPR_RETURN_REASON", `${path}/RtrRsnInf`, "a return needs RtrRsnInf/Rsn with an ISO return reason code");
     }
   });
+  if (messageType === "pacs.028.001.03") {
+    if (transactions.length === 0) add("CBPR_UETR_MISSING", `${base}/TxInf/OrgnlUETR`, "a status request names the payment it asks about by OrgnlUETR");
+    compareParties(agentBic(elementAt(root, "GrpHdr/InstgAgt")), agentBic(elementAt(root, "GrpHdr/InstdAgt")), `${base}/GrpHdr/InstgAgt`, `${base}/GrpHdr/InstdAgt`);
+  }
   if (messageType === "pacs.002.001.10") {
     const group = childElement(root, "OrgnlGrpInfAndSts");
     if (group && textAt(group, "GrpSts") === "RJCT" && !hasReason(group, "StsRsnInf")) {
@@ -235,11 +257,19 @@ function hasReason(element: XmlElement, reasonElement: string): boolean {
   return childElements(element, reasonElement).some((reason) => textAt(reason, "Rsn/Cd") !== undefined || textAt(reason, "Rsn/Prtry") !== undefined);
 }
 
-/** Layer 3: CBPR+ usage rules over a message already read by the safe reader. */
-export function cbprFindings(parts: LocatedParts): Finding[] {
+type UsageProfile = Exclude<ValidationProfile, "iso">;
+
+/** The usage profile a message is held to: `cbpr+` gives way to HVPS+ when the BAH declares an HVPS+ service. */
+export function usageProfileOf(parts: LocatedParts, profile: UsageProfile): UsageProfile {
+  if (profile === "cbpr+" && hvpsService.test(textAt(parts.header, "BizSvc") ?? "")) return "hvps+";
+  return profile;
+}
+
+/** Layer 3: CBPR+ (or HVPS+) usage rules over a message already read by the safe reader. */
+export function cbprFindings(parts: LocatedParts, profile: UsageProfile = "cbpr+"): Finding[] {
   const findings: Finding[] = [];
   if (parts.header) walkPart(parts.header, headerType, parts.envelope, findings);
   walkPart(parts.document, parts.messageType, parts.envelope, findings);
-  messageRules(parts, findings);
+  messageRules(parts, usageProfileOf(parts, profile), findings);
   return findings;
 }

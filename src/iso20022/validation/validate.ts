@@ -6,17 +6,27 @@ import { MessageStructureError, readParts, typedMessage, type Iso20022Message, t
 import { defaultLimits, XmlRefusedError, type SafeXmlLimits } from "../xml/safe-reader.ts";
 import { cbprFindings } from "./cbpr-rules.ts";
 import { finding, type Finding } from "./findings.ts";
+import { defaultValidationProfile, type ValidationProfile } from "./profiles.ts";
 import { schemaFindings } from "./xsd.ts";
 
-/** The outcome of validating one message: the same shape the CLI prints and the HTTP API returns. */
+/**
+ * The outcome of validating one message: the same shape the CLI prints and the HTTP API returns. `valid`
+ * is false only when there is an error; warnings are reported beside and leave the message valid.
+ */
 export interface ValidationReport {
   messageType: DocumentType | null;
+  profile: ValidationProfile;
   valid: boolean;
   errors: Finding[];
+  warnings: Finding[];
 }
 
 export interface ValidationOptions {
   limits?: SafeXmlLimits;
+  /** The rules the message is held to (see profiles.ts); `cbpr+` by default. */
+  profile?: ValidationProfile;
+  /** Warnings count as errors. */
+  strict?: boolean;
   /**
    * Which XSD engine checks layer 2: "tree" (default) checks the tree the safe reader built against the
    * compiled schemas; "libxml2" parses the text again with libxml2 (the reference the tree check is tested
@@ -55,21 +65,35 @@ function headerAncestors(parts: LocatedParts): XmlElement[] {
  * the path of every finding (libxml2, when asked for, reads the text once more).
  */
 export function readValidatedMessage(input: MessageInput, options: ValidationOptions = {}): ValidatedMessage {
+  const profile = options.profile ?? defaultValidationProfile;
   let parts: LocatedParts;
   try {
     parts = readParts(input, options.limits ?? defaultLimits);
   } catch (error) {
-    return { messageType: null, valid: false, errors: [refusal(error)] };
+    return { messageType: null, profile, valid: false, errors: [refusal(error)], warnings: [] };
   }
-  const schemaErrors = options.xsdEngine === "libxml2" ? schemaFindings(input, parts) : treeSchemaFindings(parts);
-  const errors = [...schemaErrors, ...cbprFindings(parts)];
-  const report: ValidatedMessage = { messageType: parts.messageType, valid: errors.length === 0, errors };
+  const errors = options.xsdEngine === "libxml2" ? schemaFindings(input, parts) : treeSchemaFindings(parts);
+  const warnings: Finding[] = [];
+  if (profile !== "iso") {
+    for (const found of cbprFindings(parts, profile)) {
+      if (found.severity === "error") errors.push(found);
+      else if (options.strict) errors.push({ ...found, severity: "error" });
+      else warnings.push(found);
+    }
+  }
+  const report: ValidatedMessage = { messageType: parts.messageType, profile, valid: errors.length === 0, errors, warnings };
   if (report.valid) {
     try {
       report.message = typedMessage(parts);
     } catch (error) {
-      // Amount errors are already reported by the CBPR+ layer; anything else is a defect.
-      if (!(error instanceof AmountError)) throw error;
+      // Under cbpr+/hvps+ amount errors are already reported; under iso the message is valid but has no
+      // exact typed value (for example 3 decimals in USD), so it comes without `message`.
+      if (error instanceof MessageStructureError) {
+        report.errors.push(refusal(error));
+        report.valid = false;
+      } else if (!(error instanceof AmountError)) {
+        throw error;
+      }
     }
   }
   return report;
@@ -77,6 +101,6 @@ export function readValidatedMessage(input: MessageInput, options: ValidationOpt
 
 /** The validation report alone (for the CLI and the HTTP API). */
 export function validateMessage(input: MessageInput, options: ValidationOptions = {}): ValidationReport {
-  const { messageType, valid, errors } = readValidatedMessage(input, options);
-  return { messageType, valid, errors };
+  const { messageType, profile, valid, errors, warnings } = readValidatedMessage(input, options);
+  return { messageType, profile, valid, errors, warnings };
 }

@@ -9,6 +9,8 @@ export interface Correspondent {
   url: string;
   /** The identity principal (role correspondent) whose registered Ed25519 keys sign its requests to us. */
   principalId: string;
+  /** The validation profile of its messages (`cbpr+` when unset). */
+  profile?: string;
 }
 
 /** The directory of correspondents as the PvP component reads it, at use time (keys rotate, peers come and go). */

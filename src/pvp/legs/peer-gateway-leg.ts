@@ -3,6 +3,7 @@ import type { PeerTransport } from "../engine.ts";
 import { pvpStore } from "../store.ts";
 import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
 import { cancellationRequestMessage, instructionMessage, messageIdOf, settledMessage, type MessageParties } from "../protocol/pvp-messages.ts";
+import type { StatusRequestWatch } from "../status-requests.ts";
 
 export interface PeerGatewayLegOptions {
   /** The correspondent central bank's BIC; the leg's ledger name is `peer:<BIC>`. */
@@ -14,6 +15,8 @@ export interface PeerGatewayLegOptions {
   clock?: () => Date;
   /** Records each message sent, by local PvP id (for the PvP's timeline); see `recordSentMessages`. */
   onSent?: (pvpId: string, message: { businessMessageId: string; messageType: string; xml: string }) => Promise<void>;
+  /** Chases a silent peer with a status request (pacs.028); see status-requests.ts. */
+  statusRequests?: StatusRequestWatch;
 }
 
 const bare = (hex: string) => hex.replace(/^0x/, "").toLowerCase();
@@ -66,6 +69,8 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       if (clock().getTime() < leg.terms.expiresAt.getTime()) throw new LegError("NOT_YET_EXPIRED", "waiting for the correspondent to confirm the refund");
     },
     async observe(leg): Promise<LegObservation> {
+      // Best effort: a peer that cannot be reached now is chased again at the next look.
+      await options.statusRequests?.chase(leg, (message) => send(leg, message)).catch(() => undefined);
       switch (leg.reported?.status) {
         case "locked":
           return { status: "locked", reportedByPeer: true };

@@ -6,6 +6,7 @@ import {
   buildPvpNotification,
   buildPvpResolution,
   buildPvpStatus,
+  buildPvpStatusRequest,
   readPvpCancellationRequest,
   readPvpInstruction,
   readPvpResolution,
@@ -17,6 +18,7 @@ import {
   type PvpStatus,
 } from "../../iso20022/pvp/messages.ts";
 import { PvpProfileError } from "../../iso20022/pvp/tags.ts";
+import type { ValidationProfile } from "../../iso20022/validation/profiles.ts";
 import { readValidatedMessage } from "../../iso20022/validation/validate.ts";
 
 /**
@@ -50,25 +52,37 @@ export class PvpMessageError extends Error {
   }
 }
 
-/** Renders a message and checks it the same way a receiver will; a message that fails is never sent. */
+/**
+ * Renders a message and checks it the same way a receiver will, warnings counted as errors (what we send
+ * follows the guidelines too); a message that fails is never sent.
+ */
 export function renderValidated(message: Iso20022Message): string {
   const xml = buildMessage(message);
-  const report = readValidatedMessage(xml);
+  const report = readValidatedMessage(xml, { strict: true });
   if (!report.valid) {
     throw new PvpMessageError("MESSAGE_INVALID", `outbound ${message.messageType} fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
   }
   return xml;
 }
 
-/** Validates an inbound message and reads it as a PvP profile message. */
-export function readInbound(xml: string, expectedHashLock?: (pvpRef: string) => string | undefined): { message: InboundPvpMessage; businessMessageId: string; from: string; to: string } {
-  const report = readValidatedMessage(xml);
+/**
+ * Validates an inbound message under the sender's validation profile (the correspondent directory's
+ * `profile`, read with `validationProfile()`; cbpr+ by default) and reads it as a PvP profile message.
+ */
+export function readInbound(
+  xml: string,
+  expectedHashLock?: (pvpRef: string) => string | undefined,
+  profile: ValidationProfile = "cbpr+",
+): { message: InboundPvpMessage; businessMessageId: string; from: string; to: string } {
+  const report = readValidatedMessage(xml, { profile });
   if (!report.valid || report.message === undefined) {
     throw new PvpMessageError("MESSAGE_INVALID", `message fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
   }
   const message = report.message;
   const header = message.header;
   if (header === undefined) throw new PvpMessageError("MESSAGE_NOT_PVP", "PvP messages travel with their Business Application Header");
+  const { from, to } = header;
+  if (from === undefined || to === undefined) throw new PvpMessageError("MESSAGE_NOT_PVP", "PvP messages name sender and receiver by BICFI in the AppHdr (Fr/To FIId)");
   try {
     let read: InboundPvpMessage;
     switch (message.messageType) {
@@ -89,7 +103,7 @@ export function readInbound(xml: string, expectedHashLock?: (pvpRef: string) => 
       default:
         throw new PvpMessageError("MESSAGE_NOT_PVP", `${message.messageType} is not a message a correspondent sends in the PvP profile`);
     }
-    return { message: read, businessMessageId: header.businessMessageId, from: header.from, to: header.to };
+    return { message: read, businessMessageId: header.businessMessageId, from, to };
   } catch (error) {
     if (error instanceof PvpProfileError) throw new PvpMessageError("MESSAGE_NOT_PVP", error.message, [{ code: error.code, path: "/", message: error.message }]);
     throw error;
@@ -155,6 +169,11 @@ export function lockedMessage(parties: MessageParties, original: InstructionRefe
 /** ACSC with the preimage: from the initiator it is the reveal, from the responder the settlement report. */
 export function settledMessage(parties: MessageParties, original: InstructionReference, preimage: string, what: "REVEAL" | "ACSC"): string {
   return renderValidated(buildPvpStatus({ ...envelope(parties, what), status: "ACSC", original, preimage }));
+}
+
+/** pacs.028: asks the peer for the current status of the PvP the instruction opened (recovery). */
+export function statusRequestMessage(parties: Omit<MessageParties, "pvpRef"> & { pvpRef: string }, businessMessageId: string, original: InstructionReference): string {
+  return renderValidated(buildPvpStatusRequest({ messageId: businessMessageId, createdAt: isoDateTime(parties.createdAt), from: parties.from, to: parties.to, original }));
 }
 
 export function rejectedMessage(parties: MessageParties, original: InstructionReference, reason: string): string {

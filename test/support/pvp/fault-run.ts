@@ -2,7 +2,8 @@ import type { Database } from "../../../src/persistence/database.ts";
 import { InjectedCrash, PvpEngine, type CrashPoint, type FaultHooks } from "../../../src/pvp/engine.ts";
 import { receivePvpMessage } from "../../../src/pvp/inbound.ts";
 import { legDirectory } from "../../../src/pvp/leg-port.ts";
-import { peerGatewayLeg } from "../../../src/pvp/legs/peer-gateway-leg.ts";
+import { peerGatewayLeg, recordSentMessages } from "../../../src/pvp/legs/peer-gateway-leg.ts";
+import { statusRequestWatch } from "../../../src/pvp/status-requests.ts";
 import { isTerminal } from "../../../src/pvp/state-machine.ts";
 import { pvpStore } from "../../../src/pvp/store.ts";
 import type { TimelockPolicy } from "../../../src/pvp/timelock-policy.ts";
@@ -25,6 +26,8 @@ export interface FaultRunOptions {
   batch?: number;
   /** Safety stop for the simulation loop (each round moves the virtual clock by at least 100 ms). */
   maxRounds?: number;
+  /** Peer mode: silence after which the initiator asks the responder with a status request (default 5 s; 0 = never). */
+  statusRequestAfterMs?: number;
 }
 
 export interface FaultRunReport {
@@ -39,6 +42,9 @@ export interface FaultRunReport {
   outages: number;
   rounds: number;
   network: InProcessNetwork["stats"] | undefined;
+  /** Status requests (pacs.028) the responder received, and how many it answered with a pacs.002. */
+  statusRequests: number;
+  statusAnswers: number;
   violations: string[];
 }
 
@@ -96,13 +102,23 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
   };
   const common = { logger, db: options.db, policy: faultPolicy, clock: clock.now, faults: hooks, ids, concurrency: 1, leaseMs: 3_000, pollIntervalMs: 1_000, pollMaxMs: 10_000, retryBaseMs: 500, retryMaxMs: 4_000 };
   let generation = 0;
+  const statusRequestAfterMs = options.statusRequestAfterMs ?? 5_000;
+  const peerLeg = (net: InProcessNetwork) =>
+    peerGatewayLeg({
+      agent: FOREIGN_CB,
+      ourAgent: NBK,
+      transport: net.transportFor(NBK),
+      clock: clock.now,
+      onSent: recordSentMessages(options.db, FOREIGN_CB, clock.now),
+      ...(statusRequestAfterMs > 0 ? { statusRequests: statusRequestWatch(options.db, { afterMs: statusRequestAfterMs, ourAgent: NBK, peer: FOREIGN_CB, clock: clock.now }) } : {}),
+    });
   const makeInitiator = () =>
     new PvpEngine({
       ...common,
       worker: `nbk-${generation++}`,
       ourAgent: NBK,
       ...(network ? { transport: network.transportFor(NBK) } : {}),
-      legs: legDirectory(network ? [dt, peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport: network.transportFor(NBK), clock: clock.now })] : [dt, foreign]),
+      legs: legDirectory(network ? [dt, peerLeg(network)] : [dt, foreign]),
     });
   const makeResponder = () =>
     new PvpEngine({ ...common, worker: `fcb-${generation++}`, ourAgent: FOREIGN_CB, ...(network ? { transport: network.transportFor(FOREIGN_CB) } : {}), legs: legDirectory([foreign]) });
@@ -198,7 +214,26 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
 
   // The verdict comes from the ledgers, not from the engine's own records.
   const violations: string[] = [];
-  const report: FaultRunReport = { mode: options.mode, seed: options.seed, pvps: created.length, settled: 0, refunded: 0, rejected: 0, unfinished: 0, crashes, outages, rounds, network: network?.stats, violations };
+  const statusRows = await options.db.query<{ requests: bigint; answers: bigint }>(
+    `SELECT (SELECT count(*) FROM pvp_message WHERE message_type = 'pacs.028.001.03' AND direction = 'in')::int8 AS requests,
+            (SELECT count(*) FROM pvp_outbox WHERE idempotency_key LIKE '%:status-answer:%' AND status = 'done')::int8 AS answers`,
+  );
+  const report: FaultRunReport = {
+    mode: options.mode,
+    seed: options.seed,
+    pvps: created.length,
+    settled: 0,
+    refunded: 0,
+    rejected: 0,
+    unfinished: 0,
+    crashes,
+    outages,
+    rounds,
+    network: network?.stats,
+    statusRequests: Number(statusRows.rows[0]!.requests),
+    statusAnswers: Number(statusRows.rows[0]!.answers),
+    violations,
+  };
   const responderRows = network ? await pvpStore.list(options.db, FOREIGN_CB, { limit: 500 }) : [];
   const responderByRef = new Map<string, string>();
   if (network) {

@@ -23,6 +23,8 @@ export interface NetworkFaults {
   /** Held back for up to `maxDelayMs` (acknowledged at once), so later messages may overtake it. */
   delay: number;
   maxDelayMs: number;
+  /** Acknowledged, then lost for good (the receiving side dropped it after saying it had it). */
+  vanish?: number;
 }
 
 export const noFaults: NetworkFaults = { drop: 0, lostAck: 0, duplicate: 0, delay: 0, maxDelayMs: 0 };
@@ -37,7 +39,7 @@ export class InProcessNetwork {
   faults: NetworkFaults;
   /** Agents whose gateway is down: sends to them fail. */
   readonly down = new Set<string>();
-  readonly stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, delayed: 0, lostAcks: 0, refused: 0 };
+  readonly stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, delayed: 0, lostAcks: 0, refused: 0, vanished: 0 };
   private readonly receivers = new Map<string, Receiver>();
   private readonly pending: Array<{ at: number; to: string; from: string; xml: string }> = [];
   private readonly random: () => number;
@@ -59,8 +61,13 @@ export class InProcessNetwork {
       send: async (to, message) => {
         this.stats.sent++;
         if (this.down.has(to)) throw new LegError("UNAVAILABLE", `${to} is down`);
-        const roll = this.random();
         const f = this.faults;
+        // Drawn only when asked for, so runs without it keep their seeded sequence.
+        if (f.vanish && this.random() < f.vanish) {
+          this.stats.vanished++;
+          return;
+        }
+        const roll = this.random();
         if (roll < f.drop) {
           this.stats.dropped++;
           throw new LegError("UNAVAILABLE", "no acknowledgement (message lost)");

@@ -1,0 +1,125 @@
+import type { Database, Queryable } from "../persistence/database.ts";
+import { readValidatedMessage } from "../iso20022/validation/validate.ts";
+import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
+import { readPvpStatusRequest } from "../iso20022/pvp/messages.ts";
+import { PvpProfileError } from "../iso20022/pvp/tags.ts";
+import type { PvpEngine } from "./engine.ts";
+import type { InboundOutcome } from "./inbound.ts";
+import { InboundRefusal } from "./inbound.ts";
+import type { LegInstruction } from "./leg-port.ts";
+import { isoDateTime, statusRequestMessage } from "./protocol/pvp-messages.ts";
+import { pvpStore } from "./store.ts";
+
+/**
+ * Recovery by status request (docs/iso20022-pvp-profile.md, "Recovery"). A gateway that spoke last to its
+ * peer about a PvP and has heard nothing back for `PVP_STATUS_REQUEST_AFTER_SECONDS` sends what it said
+ * last again (same BizMsgIdr: the peer drops it if it already has it) and asks with a pacs.028; the peer
+ * answers with the pacs.002 it last sent about that PvP. A lost message in either direction is recovered
+ * this way, without the peer acting twice on anything.
+ */
+
+export const statusRequestType = "pacs.028.001.03";
+
+/** Default silence before asking: long enough for a peer that is simply slow, short beside the expiries. */
+export const defaultStatusRequestAfterSeconds = 30;
+
+/** Reads PVP_STATUS_REQUEST_AFTER_SECONDS: a whole number of seconds, at least 1; absent means the default. */
+export function statusRequestAfterSeconds(env: Record<string, string | undefined>): number {
+  const raw = env["PVP_STATUS_REQUEST_AFTER_SECONDS"];
+  if (raw === undefined || raw === "") return defaultStatusRequestAfterSeconds;
+  if (!/^[1-9]\d{0,5}$/.test(raw)) throw new Error(`PVP_STATUS_REQUEST_AFTER_SECONDS must be a whole number of seconds from 1 to 999999; got ${raw}`);
+  return Number(raw);
+}
+
+type Send = (message: { xml: string; businessMessageId: string; messageType: string }) => Promise<void>;
+
+/** What a peer leg asks when it looks at a leg: whether to chase the peer, and how. */
+export interface StatusRequestWatch {
+  chase(leg: LegInstruction, send: Send): Promise<void>;
+}
+
+/** A status request's BizMsgIdr: distinct per request (time-based), within 35 characters. */
+function requestIdOf(pvpRef: string, at: Date): string {
+  return `${pvpRef.slice(0, 24)}-S${Math.floor(at.getTime() / 1000).toString(36)}`;
+}
+
+/**
+ * The requester's side, for peer legs: reads the PvP's message log (what `recordSentMessages` and the
+ * inbound path keep) and chases the peer when the last message is ours and older than `afterMs`.
+ */
+export function statusRequestWatch(db: Queryable, options: { afterMs: number; ourAgent: string; peer: string; clock?: () => Date }): StatusRequestWatch {
+  const clock = options.clock ?? (() => new Date());
+  return {
+    async chase(leg, send) {
+      const reported = leg.reported?.status;
+      if (reported === "claimed" || reported === "refunded" || reported === "rejected" || leg.pvp.instruction === undefined) return;
+      const pvpId = leg.key.slice(0, leg.key.lastIndexOf(":"));
+      // Only the exchange with this peer: a notification to a bank is neither silence nor ours to resend.
+      const log = (await pvpStore.messages(db, pvpId)).filter((message) => message.counterparty === options.peer);
+      const last = log.at(-1);
+      const now = clock();
+      if (last === undefined || last.direction === "in" || now.getTime() - last.at.getTime() < options.afterMs) return;
+      const lastSaid = log.findLast((message) => message.direction === "out" && message.messageType !== statusRequestType);
+      if (lastSaid) await send({ xml: lastSaid.xml, businessMessageId: lastSaid.businessMessageId, messageType: lastSaid.messageType });
+      const businessMessageId = requestIdOf(leg.pvp.id, now);
+      const xml = statusRequestMessage({ pvpRef: leg.pvp.id, from: options.ourAgent, to: options.peer, createdAt: now }, businessMessageId, leg.pvp.instruction);
+      await send({ xml, businessMessageId, messageType: statusRequestType });
+    },
+  };
+}
+
+/** Whether an inbound text is a status request (cheap look before the full validation). */
+export function isStatusRequest(xml: string): boolean {
+  return xml.includes(`urn:iso:std:iso:20022:tech:xsd:${statusRequestType}`);
+}
+
+/**
+ * The answering side: validates the pacs.028 like any inbound message, checks who asks, and queues again
+ * the last pacs.002 this gateway sent about that PvP (it goes out through the outbox, retried like any
+ * message). A PvP it never heard of, or one it has not reported on yet, gets no answer: the asker resends
+ * its own last message beside the request, which is what is missing then.
+ */
+export async function answerStatusRequest(engine: PvpEngine, db: Pick<Database, "transaction">, xml: string, sender: string, profile: ValidationProfile = "cbpr+"): Promise<InboundOutcome> {
+  const report = readValidatedMessage(xml, { profile });
+  if (!report.valid || report.message === undefined) {
+    throw new InboundRefusal(400, "MESSAGE_INVALID", `message fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
+  }
+  let request;
+  try {
+    request = readPvpStatusRequest(report.message);
+  } catch (error) {
+    if (error instanceof PvpProfileError) throw new InboundRefusal(400, "MESSAGE_NOT_PVP", error.message, [{ code: error.code, path: "/", message: error.message }]);
+    throw error;
+  }
+  if (request.from !== sender) throw new InboundRefusal(403, "SENDER_MISMATCH", `AppHdr/Fr ${request.from} is not the authenticated correspondent ${sender}`);
+  if (request.to !== engine.ourAgent) throw new InboundRefusal(400, "NOT_FOR_US", `AppHdr/To ${request.to} is not this gateway (${engine.ourAgent})`);
+  const now = engine.now();
+  const outcome = await db.transaction(async (tx) => {
+    // Only the PvP this correspondent is party to; about any other nothing is written or answered, and
+    // the reply is the same, so a request tells nothing about which UETRs exist.
+    const pvp = (await pvpStore.byUetr(tx, engine.ourAgent, "responder", request.original.uetr)) ?? (await pvpStore.byUetr(tx, engine.ourAgent, "initiator", request.original.uetr));
+    if (pvp === undefined || pvp.counterpartyAgent !== sender) return { status: "accepted", pvpId: undefined, businessMessageId: request.messageId } as const;
+    const mine = pvp;
+    const fresh = await pvpStore.recordMessage(tx, mine.id, {
+      businessMessageId: request.messageId,
+      direction: "in",
+      messageType: statusRequestType,
+      counterparty: sender,
+      at: now,
+      summary: {},
+      xml,
+      uetr: request.original.uetr,
+    });
+    const log = await pvpStore.messages(tx, mine.id);
+    const lastStatus = log.findLast((message) => message.direction === "out" && message.messageType === "pacs.002.001.10" && message.counterparty === sender);
+    if (lastStatus !== undefined) {
+      await pvpStore.enqueue(tx, mine.id, "send", null, { xml: lastStatus.xml, to: sender, messageId: lastStatus.businessMessageId, messageType: lastStatus.messageType }, `${mine.id}:status-answer:${request.messageId}`, now);
+      // A final PvP is no longer polled: wake it for the answer.
+      await pvpStore.update(tx, mine.id, { active: true }, now);
+    }
+    await pvpStore.addTimeline(tx, mine.id, { at: now, kind: "message_in", fromState: null, toState: null, event: statusRequestType, detail: { businessMessageId: request.messageId, from: sender, answered: lastStatus?.businessMessageId ?? null, at: isoDateTime(now) } });
+    return { status: fresh ? "accepted" : "duplicate", pvpId: mine.id, businessMessageId: request.messageId } as const;
+  });
+  engine.wake();
+  return outcome;
+}

@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildMessage } from "../../src/iso20022/message.ts";
+import { buildPvpStatusRequest } from "../../src/iso20022/pvp/messages.ts";
+import { PvpEngine } from "../../src/pvp/engine.ts";
+import { receivePvpMessage } from "../../src/pvp/inbound.ts";
+import { legDirectory } from "../../src/pvp/leg-port.ts";
+import { peerGatewayLeg, recordSentMessages } from "../../src/pvp/legs/peer-gateway-leg.ts";
+import { statusRequestAfterSeconds, statusRequestWatch } from "../../src/pvp/status-requests.ts";
+import { pvpStore } from "../../src/pvp/store.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { FOREIGN_CB, migratePvp, NBK, settle, testPolicy, VirtualClock } from "../support/pvp/harness.ts";
+import { InProcessNetwork } from "../support/pvp/in-process-network.ts";
+import { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
+
+const OTHER_CB = "OTHRGB2L";
+
+describe("PvP recovery by status request (pacs.028)", () => {
+  let testDb: TestDatabase;
+  let clock: VirtualClock;
+  let dt: SimulatedLedger;
+  let foreign: SimulatedLedger;
+  let network: InProcessNetwork;
+  let initiator: PvpEngine;
+  let responder: PvpEngine;
+  /** Messages to lose after acknowledging them, by receiver and message type (once each). */
+  let lose: Array<{ to: string; type: string }>;
+  const lost: string[] = [];
+
+  beforeEach(async () => {
+    testDb = await createTestDatabase();
+    await migratePvp(testDb.db);
+    clock = new VirtualClock();
+    dt = new SimulatedLedger("dt", () => clock.ms, { allowsEarlyRefund: false });
+    foreign = new SimulatedLedger("local", () => clock.ms, { allowsEarlyRefund: true });
+    dt.fund("DA-PAYER", 1_000_000n);
+    foreign.fund("FX-PAYER", 1_000_000n);
+    network = new InProcessNetwork({ seed: 7, clock: () => clock.ms });
+    initiator = new PvpEngine({
+      db: testDb.db,
+      ourAgent: NBK,
+      policy: testPolicy,
+      clock: clock.now,
+      transport: network.transportFor(NBK),
+      legs: legDirectory([
+        dt,
+        peerGatewayLeg({
+          agent: FOREIGN_CB,
+          ourAgent: NBK,
+          transport: network.transportFor(NBK),
+          clock: clock.now,
+          onSent: recordSentMessages(testDb.db, FOREIGN_CB, clock.now),
+          statusRequests: statusRequestWatch(testDb.db, { afterMs: 5_000, ourAgent: NBK, peer: FOREIGN_CB, clock: clock.now }),
+        }),
+      ]),
+    });
+    responder = new PvpEngine({ db: testDb.db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreign]) });
+    lose = [];
+    lost.length = 0;
+    const lossy = (to: string, receive: (xml: string, from: string) => Promise<unknown>) => async (xml: string, from: string) => {
+      const index = lose.findIndex((rule) => rule.to === to && xml.includes(`tech:xsd:${rule.type}`));
+      if (index >= 0) {
+        lost.push(lose.splice(index, 1)[0]!.type);
+        return; // acknowledged, never recorded
+      }
+      return receive(xml, from);
+    };
+    network.attach(NBK, lossy(NBK, (xml, from) => receivePvpMessage(initiator, testDb.db, xml, from, undefined)));
+    network.attach(FOREIGN_CB, lossy(FOREIGN_CB, (xml, from) => receivePvpMessage(responder, testDb.db, xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? { liquidityAccounts: ["FX-PAYER"], settlementAccount: "FX-NOSTRO-NBK", maxAmount: 10n ** 15n } : undefined) })));
+  }, 60_000);
+
+  afterEach(async () => {
+    await testDb.drop();
+  });
+
+  const create = () =>
+    initiator.create({
+      createdBy: "bank",
+      counterpartyAgent: FOREIGN_CB,
+      dtLeg: { ledger: "dt", payer: "DA-PAYER", beneficiary: "DA-NOSTRO-FCB", amount: 250_000n, currency: "KZT" },
+      foreignLeg: { ledger: `peer:${FOREIGN_CB}`, payer: FOREIGN_CB, beneficiary: NBK, amount: 9_000n, currency: "AED" },
+    });
+  const runUntilFinal = (id: string) => settle([initiator, responder], clock, { maxRounds: 600, until: async () => ["SETTLED", "REFUNDED", "REJECTED"].includes((await initiator.get(id))!.state) });
+  const statusRequestsAt = async (agent: string) => (await testDb.db.query(`SELECT p.our_agent FROM pvp_message m JOIN pvp p ON p.id = m.pvp_id WHERE m.message_type = 'pacs.028.001.03' AND m.direction = 'in' AND p.our_agent = $1`, [agent])).rowCount;
+
+  it("a lost ACSP: the initiator asks, the responder answers with its pacs.002 ACSP unchanged, and the PvP settles", async () => {
+    lose.push({ to: NBK, type: "pacs.002.001.10" });
+    const pvp = await create();
+    await runUntilFinal(pvp.id);
+    expect(lost).toEqual(["pacs.002.001.10"]);
+    expect((await initiator.get(pvp.id))!.state).toBe("SETTLED");
+    expect(await statusRequestsAt(FOREIGN_CB)).toBeGreaterThan(0);
+    const received = (await pvpStore.messages(testDb.db, pvp.id)).filter((message) => message.direction === "in").map((message) => message.businessMessageId);
+    expect(received).toContain(`${pvp.id}-ACSP`.slice(0, 35));
+    expect(foreign.balance("FX-NOSTRO-NBK")).toBe(9_000n);
+  });
+
+  it("a lost pacs.009: the initiator sends it again beside its status request, and the PvP settles", async () => {
+    lose.push({ to: FOREIGN_CB, type: "pacs.009.001.08" });
+    const pvp = await create();
+    await runUntilFinal(pvp.id);
+    expect(lost).toEqual(["pacs.009.001.08"]);
+    expect((await initiator.get(pvp.id))!.state).toBe("SETTLED");
+    expect(dt.balance("DA-NOSTRO-FCB")).toBe(250_000n);
+  });
+
+  it("a lost reveal: sent again, and the responder's ACSC settles both legs", async () => {
+    lose.push({ to: FOREIGN_CB, type: "pacs.002.001.10" });
+    const pvp = await create();
+    await runUntilFinal(pvp.id);
+    expect(lost).toEqual(["pacs.002.001.10"]);
+    expect((await initiator.get(pvp.id))!.state).toBe("SETTLED");
+    expect(foreign.balance("FX-NOSTRO-NBK")).toBe(9_000n);
+  });
+
+  it("answers only the correspondent party to the PvP: another one asking is told nothing and nothing is written", async () => {
+    const pvp = await create();
+    await runUntilFinal(pvp.id);
+    const instruction = (await initiator.get(pvp.id))!.instruction!;
+    const asked = (from: string) =>
+      buildMessage(buildPvpStatusRequest({ messageId: `Q-${from}`, createdAt: "2026-11-23T09:10:00+00:00", from, to: FOREIGN_CB, original: instruction }));
+    const before = await testDb.db.query(`SELECT count(*)::int AS n FROM pvp_outbox`);
+    const messagesBefore = await testDb.db.query(`SELECT count(*)::int AS n FROM pvp_message`);
+    // A stranger asking in its own name about a PvP it is not party to.
+    await expect(receivePvpMessage(responder, testDb.db, asked(OTHER_CB), OTHER_CB, undefined)).resolves.toMatchObject({ pvpId: undefined });
+    // A stranger claiming to be the initiator in the AppHdr.
+    await expect(receivePvpMessage(responder, testDb.db, asked(NBK), OTHER_CB, undefined)).rejects.toMatchObject({ code: "SENDER_MISMATCH", statusCode: 403 });
+    expect((await testDb.db.query(`SELECT count(*)::int AS n FROM pvp_outbox`)).rows).toEqual(before.rows);
+    expect((await testDb.db.query(`SELECT count(*)::int AS n FROM pvp_message`)).rows).toEqual(messagesBefore.rows);
+    // The party itself gets the last pacs.002 again, queued in the outbox.
+    await expect(receivePvpMessage(responder, testDb.db, asked(NBK), NBK, undefined)).resolves.toMatchObject({ status: "accepted" });
+    const answers = await testDb.db.query(`SELECT payload FROM pvp_outbox WHERE idempotency_key LIKE '%:status-answer:Q-${NBK}'`);
+    expect(answers.rows).toHaveLength(1);
+    expect(String((answers.rows[0] as { payload: { messageType: string } }).payload.messageType)).toBe("pacs.002.001.10");
+  });
+
+  it("reads PVP_STATUS_REQUEST_AFTER_SECONDS strictly", () => {
+    expect(statusRequestAfterSeconds({})).toBe(30);
+    expect(statusRequestAfterSeconds({ PVP_STATUS_REQUEST_AFTER_SECONDS: "12" })).toBe(12);
+    expect(() => statusRequestAfterSeconds({ PVP_STATUS_REQUEST_AFTER_SECONDS: "0" })).toThrow(/whole number/);
+    expect(() => statusRequestAfterSeconds({ PVP_STATUS_REQUEST_AFTER_SECONDS: "1.5" })).toThrow(/whole number/);
+  });
+});
