@@ -1,8 +1,8 @@
 /**
- * The NBK's side of the world outside the gateway: the DT platform (`tenge-gateway dt-ledger serve` on its
- * own database, participants registered with its CLI) and the EVM chain (a Hardhat node with the
- * contracts deployed by `tenge-gateway contracts deploy`). The run acts as the other participants
- * (the NBK issuing DT, banks opening accounts and paying) with signed HTTP calls, as they would.
+ * The systems outside the gateways: DT platforms (`tenge-gateway dt-ledger serve` on their own databases,
+ * participants registered with its CLI) and the EVM chain (a Hardhat node with the contracts deployed by
+ * `tenge-gateway contracts deploy`). The run acts as the other participants (a central bank issuing, banks
+ * opening accounts and paying) with signed HTTP calls, as they would.
  */
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
@@ -19,9 +19,6 @@ import { freePort, waitForHttp, type ProcessGroup, type RunningProcess } from ".
 
 export const NBK = "NBRKKZKX";
 export const FOREIGN_CB = "FCBKAEAD";
-/** The NBK gateway's participant on the DT platform. */
-export const GATEWAY_PARTICIPANT = "TENGEGW";
-export const BANK = "HSBKKZKX";
 
 export interface Participant {
   id: string;
@@ -29,61 +26,64 @@ export interface Participant {
   ledger: DtLedgerPort & { request(method: string, path: string, body?: unknown): Promise<unknown> };
 }
 
-export interface DtPlatform {
+export interface AccountSpec {
+  /** Which participant opens it: the bank (customers) or the gateway (its segregated wallet). */
+  by: "bank" | "gateway";
+  kind: "individual" | "legal_entity" | "exchange" | "segregated_wallet";
+  holderName: string;
+  /** Issued by the central bank at start, in minor units. */
+  balance: bigint;
+}
+
+export interface DtPlatformSpec {
+  /** Names the process, its log and its database. */
+  name: string;
+  operatorKey: Hex;
+  centralBank: { id: string; name: string };
+  bank: { id: string; name: string };
+  gateway: { id: string; name: string };
+  accounts: Record<string, AccountSpec>;
+}
+
+export interface DtPlatform<Accounts extends string = string> {
   url: string;
   databaseUrl: string;
   process: RunningProcess;
-  operatorKey: Hex;
-  nbk: Participant;
+  centralBank: Participant;
   bank: Participant;
   gateway: Participant;
-  accounts: {
-    /** Individuals at the bank who pay the DT legs of NBK-initiated PvPs. */
-    payers: string[];
-    /** The foreign central bank's account at the NBK: DT legs are paid to it, and it pays DT legs back. */
-    foreignCorrespondent: string;
-    /** A merchant receiving DT in PvPs the foreign side initiates. */
-    merchant: string;
-    exchange: string;
-    segregatedWallet: string;
-  };
-}
-
-export interface Chain {
-  rpcUrl: string;
-  chainId: number;
-  process: RunningProcess;
-  /** Hardhat's development keys (public, funded): [0] deploys. */
-  keys: Hex[];
-  deploymentsDir: string;
-  token: Address;
-  htlc: Address;
-  foreignCbdc: Address;
-  tokenBlock: bigint;
+  accounts: Record<Accounts, string>;
 }
 
 const seedKey = (seedHex: string) => ed25519PrivateKey(new Uint8Array(Buffer.from(seedHex, "hex")));
 
-/** Starts the DT platform: database, participants (CLI), service, accounts and balances (signed HTTP). */
-export async function startDtPlatform(group: ProcessGroup, databases: DatabaseSet, operatorKey: Hex): Promise<DtPlatform> {
-  const databaseUrl = await databases.create("dt_ledger");
+/**
+ * Starts a DT platform (`tenge-gateway dt-ledger serve`) on its own database: participants registered with
+ * the CLI, then accounts opened and funded by the participants themselves over signed HTTP.
+ */
+export async function startDtPlatform<Spec extends DtPlatformSpec>(
+  group: ProcessGroup,
+  databases: DatabaseSet,
+  spec: Spec,
+): Promise<DtPlatform<Extract<keyof Spec["accounts"], string>>> {
+  const databaseUrl = await databases.create(spec.name.replace(/-/g, "_"));
   const env = { DT_LEDGER_DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" };
   const seeds: Record<string, string> = {};
-  for (const [id, name, role] of [
-    [NBK, "National Bank of Kazakhstan", "central_bank"],
-    [BANK, "Halyk Bank", "bank"],
-    [GATEWAY_PARTICIPANT, "Tenge Gateway", "gateway"],
+  for (const [participant, role] of [
+    [spec.centralBank, "central_bank"],
+    [spec.bank, "bank"],
+    [spec.gateway, "gateway"],
   ] as const) {
     const { seed, publicKey } = generateEd25519();
-    seeds[id] = Buffer.from(seed).toString("hex");
-    await group.runCli(`dt-ledger-add-${id}`, ["dt-ledger", "participants", "add", "--id", id, "--name", name, "--role", role, "--public-key", Buffer.from(publicKey).toString("hex")], env);
+    seeds[participant.id] = Buffer.from(seed).toString("hex");
+    await group.runCli(`${spec.name}-add-${participant.id}`, ["dt-ledger", "participants", "add", "--id", participant.id, "--name", participant.name, "--role", role, "--public-key", Buffer.from(publicKey).toString("hex")], env);
   }
   const port = await freePort();
-  const service = group.startCli("dt-ledger", ["dt-ledger", "serve"], {
+  const service = group.startCli(spec.name, ["dt-ledger", "serve"], {
     ...env,
     DT_LEDGER_HOST: "127.0.0.1",
     DT_LEDGER_PORT: String(port),
-    DT_LEDGER_OPERATOR_KEY: operatorKey,
+    DT_LEDGER_OPERATOR_KEY: spec.operatorKey,
     DT_LEDGER_SWEEP_INTERVAL_MS: "500",
   });
   const url = `http://127.0.0.1:${port}`;
@@ -93,22 +93,32 @@ export async function startDtPlatform(group: ProcessGroup, databases: DatabaseSe
     seedHex: seeds[id]!,
     ledger: httpDtLedger({ baseUrl: url, participantId: id, signingKey: seedKey(seeds[id]!) }),
   });
-  const nbk = participant(NBK);
-  const bank = participant(BANK);
-  const gateway = participant(GATEWAY_PARTICIPANT);
+  const centralBank = participant(spec.centralBank.id);
+  const bank = participant(spec.bank.id);
+  const gateway = participant(spec.gateway.id);
+  const accounts: Record<string, string> = {};
+  for (const [key, account] of Object.entries(spec.accounts)) {
+    const opener = account.by === "bank" ? bank : gateway;
+    const opened = await opener.ledger.openAccount({ idempotencyKey: `topology:open:${key}`, kind: account.kind, holderName: account.holderName });
+    if (account.balance > 0n) {
+      await centralBank.ledger.request("POST", "/v1/issuances", { idempotencyKey: `topology:issue:${key}`, accountId: opened.id, amount: account.balance.toString(), reference: "topology conversion" });
+    }
+    accounts[key] = opened.id;
+  }
+  return { url, databaseUrl, process: service, centralBank, bank, gateway, accounts: accounts as Record<Extract<keyof Spec["accounts"], string>, string> };
+}
 
-  const open = async (who: Participant, key: string, kind: "individual" | "legal_entity" | "exchange" | "segregated_wallet", holderName: string, balance: bigint) => {
-    const account = await who.ledger.openAccount({ idempotencyKey: `topology:open:${key}`, kind, holderName });
-    if (balance > 0n) await nbk.ledger.request("POST", "/v1/issuances", { idempotencyKey: `topology:issue:${key}`, accountId: account.id, amount: balance.toString(), reference: "topology conversion" });
-    return account.id;
-  };
-  const payers: string[] = [];
-  for (let i = 0; i < 4; i++) payers.push(await open(bank, `payer${i}`, "individual", `Payer ${i}`, 100_000_000n));
-  const foreignCorrespondent = await open(bank, "fcb", "legal_entity", "Foreign Central Bank (correspondent account)", 500_000_000n);
-  const merchant = await open(bank, "merchant", "legal_entity", "Astana Coffee LLP", 0n);
-  const exchange = await open(bank, "exchange", "exchange", "Kazakhstan Stock Exchange", 500_000_000n);
-  const segregatedWallet = await open(gateway, "segregated", "segregated_wallet", "Tenge Gateway collateral wallet", 0n);
-  return { url, databaseUrl, process: service, operatorKey, nbk, bank, gateway, accounts: { payers, foreignCorrespondent, merchant, exchange, segregatedWallet } };
+export interface Chain {
+  rpcUrl: string;
+  chainId: number;
+  process: RunningProcess;
+  /** Hardhat's development keys (public, funded): [0] deploys and issues the demo foreign CBDC. */
+  keys: Hex[];
+  deploymentsDir: string;
+  token: Address;
+  htlc: Address;
+  foreignCbdc: Address;
+  tokenBlock: bigint;
 }
 
 /** Development keys of the Hardhat node (its well-known mnemonic). */
