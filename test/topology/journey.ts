@@ -251,6 +251,8 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     const crashBatch: CreatedPvp[] = [];
     for (let i = 0; i < 6; i++) crashBatch.push(await nbkInitiates(nbkADirect, "crash"));
     for (let i = 0; i < 2; i++) crashBatch.push(await fcbInitiates("crash"));
+    // Kill once process A has acted on some of them (a DT hold placed), and before they all finish.
+    await until(async () => (await Promise.all(crashBatch.slice(0, 6).map(stateOf))).some((state) => state !== "INITIATED"), 10_000, "process A to take up the PvPs").catch(() => {});
     await group.kill9(nbkA.process);
     const inFlight = (await Promise.all(crashBatch.map(stateOf))).filter((state) => !FINAL.includes(state)).length;
     log(`killed ${nbkA.name} (kill -9) with ${inFlight} of ${crashBatch.length} PvPs in flight`);
