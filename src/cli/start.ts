@@ -1,16 +1,25 @@
 import { loadConfig } from "../config/config.ts";
 import { startGateway } from "../gateway/run.ts";
+import { loadDeploymentSettings } from "../gateway/settings.ts";
 import type { CommandIo, CommandModule } from "./command.ts";
 
 const help = `Usage: tenge-gateway start
 
-Runs the gateway until SIGTERM or SIGINT: applies pending migrations, starts the embedded parts
-(unless EMBEDDED=false), serves HTTP on HOST:PORT and prints the URLs it serves.
+Runs the gateway until SIGTERM or SIGINT: checks every setting, applies pending migrations, builds the
+ports (external systems, or the embedded stack unless EMBEDDED=false), serves HTTP on HOST:PORT and prints
+one line per feature and the URLs it serves. A bad or missing setting exits 2 with one line naming it.
 
-Environment (see README "Configuration"):
+Environment (see README "Configuration" and docs/deploy.md for every setting):
   HOST (127.0.0.1), PORT (8080), DATABASE_URL (PostgreSQL; unset = embedded PGlite under DATA_DIR),
   DATA_DIR (./.data), LOG_LEVEL (info), BODY_LIMIT_BYTES (1048576), SHUTDOWN_TIMEOUT_MS (10000),
-  EMBEDDED (true), PUBLIC_URL, TENGE_CONFIG_FILE (JSON file of the same variables)`;
+  EMBEDDED (true), PUBLIC_URL, TENGE_CONFIG_FILE (JSON file of the same variables)
+  DT ledger:   DT_LEDGER_URL + DT_LEDGER_PARTICIPANT + DT_LEDGER_SIGNING_KEY[_FILE], or
+               DT_LEDGER_IN_PROCESS=true + DT_LEDGER_PARTICIPANT + DT_LEDGER_OPERATOR_KEY[_FILE]
+  Stablecoin:  STABLECOIN_DEPLOYMENTS_FILE, STABLECOIN_RPC_URL, STABLECOIN_MINTER_KEY[_FILE],
+               COLLATERAL_ATTESTATION_KEY[_FILE], STABLECOIN_*/COLLATERAL_* tuning
+  PvP:         PVP_AGENT_BIC, PVP_SECRET_KEY[_FILE], PVP_SIGNING_KEY[_FILE] + PVP_SIGNING_KEY_ID,
+               PVP_FOREIGN_LEDGERS_FILE, PVP_RESPONDER_LEDGER (dt), PVP_AGENT_ACCOUNT, PVP_POLL_INTERVAL_MS
+  Secrets (X) come from X or X_FILE (mode 0600 or stricter).`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {
   if (args.length > 0) {
@@ -18,8 +27,11 @@ async function run(args: string[], io: CommandIo): Promise<number> {
     return 2;
   }
   const config = loadConfig(io.env);
-  const gateway = await startGateway(config, { env: io.env });
+  // Every setting is checked before anything starts: a bad one exits 2 with one line naming it.
+  const settings = loadDeploymentSettings(config, io.env);
+  const gateway = await startGateway(config, { env: io.env, settings });
   io.out(`tenge-gateway listening on ${gateway.url}`);
+  for (const feature of gateway.features) io.out(`  feature ${feature.name}: ${feature.on ? "on" : "off"} (${feature.detail})`);
   for (const [name, link] of Object.entries(gateway.links)) io.out(`  ${name.padEnd(18)} ${link}`);
   io.out("Press Ctrl+C to stop.");
 

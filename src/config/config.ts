@@ -66,7 +66,7 @@ export const configVariables: Record<keyof GatewayConfig, string> = Object.fromE
  * (keys are the same variable names; the environment wins). Throws ConfigError on the first bad value.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const source: Record<string, string | undefined> = { ...readConfigFile(env["TENGE_CONFIG_FILE"]), ...env };
+  const source = settingsSource(env);
   const config: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs) as [string, Spec<unknown>][]) {
     const raw = source[spec.variable];
@@ -89,6 +89,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     );
   }
   return config as unknown as GatewayConfig;
+}
+
+/** The environment overlaid on the JSON file named by `TENGE_CONFIG_FILE`: where every setting is read from. */
+export function settingsSource(env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  return { ...readConfigFile(env["TENGE_CONFIG_FILE"]), ...env };
 }
 
 function readConfigFile(path: string | undefined): Record<string, string> {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import type { Hex } from "viem";
-import { generatePrivateKey, privateKeyToAddress } from "viem/accounts";
+import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
 import { seedDemoLedger, type DemoLedger } from "../dt-ledger/demo.ts";
 import { startEmbeddedDtLedger } from "../dt-ledger/embedded.ts";
 import { inProcessDtLedger } from "../dt-ledger/in-process-adapter.ts";
@@ -8,12 +8,18 @@ import type { DtLedger } from "../dt-ledger/ledger.ts";
 import { deployContracts } from "../evm/deploy-contracts.ts";
 import type { Deployment } from "../evm/deployments.ts";
 import { startEmbeddedChain, type EmbeddedChain } from "../evm/embedded-chain.ts";
+import { demoForeignCbdcAbi } from "../evm/generated/contracts.ts";
 import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
+import { EvmHtlcLeg } from "../pvp/legs/evm-htlc-leg.ts";
 import type { ReadinessCheck } from "../server/health.ts";
+import type { GatewayPorts } from "./ports.ts";
 
 /** Seconds a collateral statement backs mints on the embedded chain. */
 const EMBEDDED_MAX_STATEMENT_AGE = 3600n;
+
+/** Demo foreign CBDC given to the foreign payer at start: 1,000,000.00 units. */
+const DEMO_FOREIGN_FLOAT = 100_000_000n;
 
 export interface EmbeddedStackOptions {
   db: Database;
@@ -46,6 +52,10 @@ export interface EmbeddedStack {
     /** Pays gas for the gateway's HTLC legs. */
     htlcOperator: Hex;
   };
+  /** The ports the composition root runs the features on, as a production deployment's settings would give them. */
+  ports: GatewayPorts;
+  /** Who pays the foreign legs on the embedded chain (the demo foreign bank). */
+  foreignPayer: Address;
   readiness: ReadinessCheck[];
   links: Record<string, string>;
   stop(): Promise<void>;
@@ -71,6 +81,28 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       deploymentsDir: join(options.directory, "deployments"),
     });
     const gatewayLedger = inProcessDtLedger(embeddedLedger.ledger, demo.participants.gateway.id);
+    const foreign = await embeddedForeignLeg({
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      hashTimeLock: deployment.contracts.HashTimeLock.address,
+      foreignCbdc: deployment.contracts.DemoForeignCbdc!.address,
+      issuerKey: deployer,
+      foreignPayerKey: htlcOperator,
+    });
+    const readiness: ReadinessCheck[] = [
+      { name: "dt-ledger (embedded)", check: async () => void (await gatewayLedger.balance(demo.accounts.segregatedWallet.id)) },
+      {
+        name: `evm-chain (embedded, ${chain.chainId})`,
+        check: async () => {
+          const response = await fetch(chain.rpcUrl, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+          });
+          if (!response.ok) throw new Error(`chain RPC answered ${response.status}`);
+        },
+      },
+    ];
     return {
       dtLedger: embeddedLedger.ledger,
       gatewayLedger,
@@ -78,20 +110,23 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       chain,
       deployment,
       keys: { ledgerOperator, deployer, minter, htlcOperator },
-      readiness: [
-        { name: "dt-ledger", check: async () => void (await gatewayLedger.balance(demo.accounts.segregatedWallet.id)) },
-        {
-          name: "evm-chain",
-          check: async () => {
-            const response = await fetch(chain.rpcUrl, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
-            });
-            if (!response.ok) throw new Error(`chain RPC answered ${response.status}`);
-          },
+      ports: {
+        dtLedger: { port: gatewayLedger, description: `embedded, as ${demo.participants.gateway.id}` },
+        stablecoinChain: {
+          rpcUrl: chain.rpcUrl,
+          token: deployment.contracts.TengeStablecoin.address,
+          startBlock: deployment.contracts.TengeStablecoin.blockNumber,
+          segregatedAccount: deployment.stablecoin.segregatedAccount,
+          minterKey: minter,
+          publicRpcUrl: chain.rpcUrl,
+          description: `embedded chain ${chain.chainId} at ${chain.rpcUrl}, token ${deployment.contracts.TengeStablecoin.address}`,
         },
-      ],
+        foreignLegs: [foreign.leg],
+        readiness,
+        stop: async () => {},
+      },
+      foreignPayer: foreign.foreignPayer,
+      readiness,
       links: {
         "EVM JSON-RPC": chain.rpcUrl,
         stablecoin: deployment.contracts.TengeStablecoin.address,
@@ -105,4 +140,35 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     for (const stop of stops.reverse()) await stop().catch(() => {});
     throw error;
   }
+}
+
+export interface EmbeddedForeignLegOptions {
+  rpcUrl: string;
+  chainId: number;
+  hashTimeLock: Address;
+  /** The demo foreign CBDC (ERC-20, 2 decimals) standing for the correspondent's currency. */
+  foreignCbdc: Address;
+  /** Issuer of the demo foreign CBDC (the deployer): funds the foreign payer once. */
+  issuerKey: Hex;
+  /** The foreign bank's key on the chain: pays the foreign legs and submits claims and refunds. */
+  foreignPayerKey: Hex;
+}
+
+/**
+ * The embedded stack's foreign ledger: the demo foreign CBDC behind the HTLC contract as PvP ledger `evm`,
+ * its payer given a float once.
+ */
+export async function embeddedForeignLeg(options: EmbeddedForeignLegOptions): Promise<{ leg: EvmHtlcLeg; foreignPayer: Address }> {
+  const chain = defineChain({ id: options.chainId, name: "embedded", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [options.rpcUrl] } } });
+  const transport = http(options.rpcUrl);
+  const client = createPublicClient({ chain, transport });
+  const foreignPayer = privateKeyToAccount(options.foreignPayerKey).address;
+  const balance = await client.readContract({ address: options.foreignCbdc, abi: demoForeignCbdcAbi, functionName: "balanceOf", args: [foreignPayer] });
+  if (balance < DEMO_FOREIGN_FLOAT / 2n) {
+    const issuer = createWalletClient({ account: privateKeyToAccount(options.issuerKey), chain, transport });
+    const hash = await issuer.writeContract({ address: options.foreignCbdc, abi: demoForeignCbdcAbi, functionName: "issue", args: [foreignPayer, DEMO_FOREIGN_FLOAT] });
+    await client.waitForTransactionReceipt({ hash });
+  }
+  const leg = await EvmHtlcLeg.connect({ rpcUrl: options.rpcUrl, hashTimeLock: options.hashTimeLock, token: options.foreignCbdc, signerKeys: [options.foreignPayerKey] });
+  return { leg, foreignPayer };
 }

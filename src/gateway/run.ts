@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Hex } from "viem";
@@ -9,29 +10,34 @@ import { IdentityStore } from "../identity/store.ts";
 import { iso20022Routes } from "../iso20022/routes.ts";
 import type { Database } from "../persistence/database.ts";
 import { lockDirectory } from "../persistence/pglite.ts";
-import { buildGatewayApp, type FeatureRoutes } from "../server/app.ts";
-import type { ReadinessCheck } from "../server/health.ts";
+import { buildGatewayApp } from "../server/app.ts";
+import type { FeatureStatus } from "../server/health.ts";
 import { createLogger, type Logger } from "../server/logger.ts";
 import { createMetricsRegistry } from "../server/metrics.ts";
-import { startEmbeddedPvp } from "../pvp/embedded.ts";
-import { createStablecoinComponent } from "../stablecoin/component.ts";
 import { ensureDemoExchange } from "../stablecoin/exchanges.ts";
 import { requestMint } from "../stablecoin/mint-flow.ts";
-import { attestationKey, loadStablecoinEnvironment } from "../stablecoin/stablecoin-config.ts";
+import { attestationKey } from "../stablecoin/stablecoin-config.ts";
 import { gatewayMigrations } from "./components.ts";
 import { openGatewayDatabase } from "./database.ts";
 import { startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
+import { composeGateway, type ComposedGateway } from "./features.ts";
+import { connectPorts, type GatewayPorts } from "./ports.ts";
+import { loadDeploymentSettings, type DeploymentSettings } from "./settings.ts";
 
 export interface RunningGateway {
   app: FastifyInstance;
   db: Database;
   /** The embedded DT ledger, chain and demo parties, when EMBEDDED is on. */
   embedded: EmbeddedStack | undefined;
+  /** The features as composed (components, directory of correspondents, which feature is on). */
+  composed: ComposedGateway;
   logger: Logger;
   /** Base URL the server listens on. */
   url: string;
   /** Links worth printing at start. */
   links: Record<string, string>;
+  /** One line per feature: on with what it runs on, or off and why. */
+  features: FeatureStatus[];
   /** Stops accepting requests, lets in-flight ones finish, stops workers, closes the database. */
   close(): Promise<void>;
 }
@@ -40,21 +46,18 @@ export interface StartOptions {
   logger?: Logger;
   /** Environment of the feature settings (stablecoin, PvP); defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Feature settings already validated (the CLI checks them before anything starts). */
+  settings?: DeploymentSettings;
 }
 
 const DEMO_MINT_TIYN = 100_000_000n;
 
-/** What a feature adds to the running gateway: routes, readiness checks, background workers. */
-interface Feature {
-  routes: FeatureRoutes[];
-  readiness: ReadinessCheck[];
-  start(): void;
-  stop(): Promise<void>;
-}
-
-/** Starts the whole gateway from its configuration: database, embedded parts, features, HTTP server. */
+/**
+ * Starts the whole gateway from its configuration: settings checked first, then the database, the ports
+ * (external systems, or the embedded stack), the features composed on them, and the HTTP server.
+ */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
-  const env = options.env ?? process.env;
+  const settings = options.settings ?? loadDeploymentSettings(config, options.env ?? process.env);
   const logger = options.logger ?? createLogger(config.logLevel);
   if (config.embedded) resetEmbeddedState(config.dataDir);
   const db = await openGatewayDatabase(config);
@@ -63,10 +66,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     const identity = new IdentityStore(db);
     const metrics = createMetricsRegistry();
     const links: Record<string, string> = {};
-    const features: Feature[] = [];
     const baseUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
     let embedded: EmbeddedStack | undefined;
-    let demoMint: (() => Promise<void>) | undefined;
+    let ports: GatewayPorts;
     if (config.embedded) {
       embedded = await startEmbeddedStack({
         db,
@@ -75,74 +77,30 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         chainPort: config.embeddedChainPort,
       });
       stops.push(() => embedded!.stop());
-      const credentials: Record<string, unknown> = { operator: await createDemoOperator(identity) };
-
-      const environment = loadStablecoinEnvironment(env);
-      const stablecoin = await createStablecoinComponent({
-        db,
-        logger,
-        metrics,
-        ledger: embedded.gatewayLedger,
-        chain: {
-          rpcUrl: embedded.chain.rpcUrl,
-          token: embedded.deployment.contracts.TengeStablecoin.address,
-          minterKey: environment.minterKey ?? embedded.keys.minter,
-          startBlock: embedded.deployment.contracts.TengeStablecoin.blockNumber,
-        },
-        segregatedAccount: embedded.deployment.stablecoin.segregatedAccount,
-        attestationKey: attestationKey(environment, config.dataDir),
-        publicRpcUrl: environment.publicRpcUrl ?? embedded.chain.rpcUrl,
-        publicUrl: baseUrl,
-        settings: environment.settings,
-      });
-      features.push(stablecoin);
-      const exchangeKey = embedded.chain.accounts[3] as Hex;
-      const demoExchange = await ensureDemoExchange(stablecoin.exchanges, {
-        dtAccount: embedded.demo.accounts.kase.id,
-        evmAddress: privateKeyToAddress(exchangeKey),
-      });
-      credentials["exchange"] = {
-        id: demoExchange.exchange.id,
-        apiKey: demoExchange.apiKey,
-        dtAccount: embedded.demo.accounts.kase.id,
-        evmPrivateKey: exchangeKey,
-      };
-      // The demo starts with one mint: the exchange asks, pays 1,000,000.00 DT into the segregated wallet,
-      // and the gateway's workers mint it, so the collateral page has something to verify.
-      demoMint = async () => {
-        const mint = await requestMint(db, demoExchange.exchange, DEMO_MINT_TIYN);
-        await embedded!.dtLedger.transfer(embedded!.demo.accounts.kase.participantId, {
-          idempotencyKey: `demo:mint:${mint.id}`,
-          from: embedded!.demo.accounts.kase.id,
-          to: embedded!.demo.accounts.segregatedWallet.id,
-          amount: DEMO_MINT_TIYN,
-          reference: mint.reference,
-        });
-      };
-      // PvP: the DT leg on the embedded DT ledger, the foreign leg an ERC-20 demo CBDC behind the HTLC contract.
-      const pvp = await startEmbeddedPvp({
-        db,
-        dtLedger: embedded.gatewayLedger,
-        rpcUrl: embedded.chain.rpcUrl,
-        chainId: embedded.chain.chainId,
-        hashTimeLock: embedded.deployment.contracts.HashTimeLock.address,
-        foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
-        issuerKey: embedded.keys.deployer,
-        foreignPayerKey: embedded.keys.htlcOperator,
-        logger,
-      });
-      features.push({ ...pvp.component, routes: [pvp.component.routes] });
-      credentials["pvp"] = {
-        foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
-        foreignPayer: pvp.foreignPayer,
-        foreignBeneficiary: privateKeyToAddress(embedded.chain.accounts[4] as Hex),
-        dtPayer: embedded.demo.accounts.aigerim.id,
-        dtBeneficiary: embedded.demo.accounts.coffeeShop.id,
-      };
-      credentials["dtLedger"] = { participants: embedded.demo.participants, accounts: embedded.demo.accounts };
-      links["demo credentials"] = writeDemoCredentials(config.dataDir, credentials);
-      Object.assign(links, embedded.links);
+      ports = embeddedPorts(embedded, settings);
+    } else {
+      ports = await connectPorts(settings, db, logger);
+      stops.push(() => ports.stop());
     }
+    const composed = await composeGateway({
+      db,
+      logger,
+      metrics,
+      ports,
+      settings,
+      // The embedded stack keeps its demo keys under DATA_DIR; a deployment must give them (checked in the settings).
+      attestationKey: settings.stablecoin.attestationSecret ?? (config.embedded ? attestationKey(settings.stablecoin, config.dataDir) : undefined),
+      pvpSecretKey: settings.pvp?.secretKey ?? (config.embedded ? embeddedPvpSecretKey(config.dataDir) : undefined),
+      publicUrl: baseUrl,
+    });
+    const features = composed.features;
+    stops.push(async () => {
+      for (const feature of features) await feature.stop();
+    });
+    for (const feature of composed.status) {
+      logger.info({ event: "feature", feature: feature.name, on: feature.on, detail: feature.detail }, `feature ${feature.name}: ${feature.on ? "on" : "off"} (${feature.detail})`);
+    }
+    const demoMint = embedded ? await seedEmbeddedDemo(db, embedded, composed, identity, config.dataDir, links) : undefined;
 
     const app = await buildGatewayApp({
       db,
@@ -151,18 +109,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       migrationSets: gatewayMigrations(),
       bodyLimitBytes: config.bodyLimitBytes,
       signatureMaxSkewSeconds: config.signatureMaxSkewSeconds,
-      readiness: [...(embedded?.readiness ?? []), ...features.flatMap((feature) => feature.readiness)],
+      readiness: [...ports.readiness, ...features.flatMap((feature) => feature.readiness)],
       features: [identityRoutes(identity), iso20022Routes, ...features.flatMap((feature) => feature.routes)],
+      featureStatus: composed.status,
     });
     const address = await app.listen({ host: config.host, port: config.port });
     const url = config.publicUrl ?? address.replace("://[::1]", "://localhost");
-    for (const feature of features) {
-      feature.start();
-      stops.push(() => feature.stop());
-    }
-    if (embedded && demoMint) await demoMint();
+    for (const feature of features) feature.start();
+    if (demoMint) await demoMint();
     Object.assign(links, {
-      ...(features.length > 0 ? { "collateral page": `${url}/collateral` } : {}),
+      ...(composed.stablecoin ? { "collateral page": `${url}/collateral` } : {}),
       health: `${url}/healthz`,
       readiness: `${url}/readyz`,
       "API docs": `${url}/docs`,
@@ -174,9 +130,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       app,
       db,
       embedded,
+      composed,
       logger,
       url,
       links,
+      features: composed.status,
       close() {
         closing ??= (async () => {
           await app.close();
@@ -191,6 +149,85 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     await db.close();
     throw error;
   }
+}
+
+/** The embedded stack's ports, with the stablecoin settings that still apply there (minter key, public RPC URL). */
+function embeddedPorts(embedded: EmbeddedStack, settings: DeploymentSettings): GatewayPorts {
+  const chain = embedded.ports.stablecoinChain!;
+  return {
+    ...embedded.ports,
+    stablecoinChain: {
+      ...chain,
+      minterKey: settings.stablecoin.minterKey ?? chain.minterKey,
+      publicRpcUrl: settings.stablecoin.publicRpcUrl ?? chain.publicRpcUrl,
+    },
+  };
+}
+
+/**
+ * The demo parties of the embedded stack: an operator, an exchange with a first mint, the PvP demo
+ * accounts, all written to DATA_DIR/demo-credentials.json. Returns the first mint, run once workers run.
+ */
+async function seedEmbeddedDemo(
+  db: Database,
+  embedded: EmbeddedStack,
+  composed: ComposedGateway,
+  identity: IdentityStore,
+  dataDir: string,
+  links: Record<string, string>,
+): Promise<(() => Promise<void>) | undefined> {
+  const credentials: Record<string, unknown> = { operator: await createDemoOperator(identity) };
+  let demoMint: (() => Promise<void>) | undefined;
+  const stablecoin = composed.stablecoin;
+  if (stablecoin) {
+    const exchangeKey = embedded.chain.accounts[3] as Hex;
+    const demoExchange = await ensureDemoExchange(stablecoin.exchanges, {
+      dtAccount: embedded.demo.accounts.kase.id,
+      evmAddress: privateKeyToAddress(exchangeKey),
+    });
+    credentials["exchange"] = {
+      id: demoExchange.exchange.id,
+      apiKey: demoExchange.apiKey,
+      dtAccount: embedded.demo.accounts.kase.id,
+      evmPrivateKey: exchangeKey,
+    };
+    // The demo starts with one mint: the exchange asks, pays 1,000,000.00 DT into the segregated wallet,
+    // and the gateway's workers mint it, so the collateral page has something to verify.
+    demoMint = async () => {
+      const mint = await requestMint(db, demoExchange.exchange, DEMO_MINT_TIYN);
+      await embedded.dtLedger.transfer(embedded.demo.accounts.kase.participantId, {
+        idempotencyKey: `demo:mint:${mint.id}`,
+        from: embedded.demo.accounts.kase.id,
+        to: embedded.demo.accounts.segregatedWallet.id,
+        amount: DEMO_MINT_TIYN,
+        reference: mint.reference,
+      });
+    };
+  }
+  if (composed.pvp) {
+    credentials["pvp"] = {
+      foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
+      foreignPayer: embedded.foreignPayer,
+      foreignBeneficiary: privateKeyToAddress(embedded.chain.accounts[4] as Hex),
+      dtPayer: embedded.demo.accounts.aigerim.id,
+      dtBeneficiary: embedded.demo.accounts.coffeeShop.id,
+    };
+  }
+  credentials["dtLedger"] = { participants: embedded.demo.participants, accounts: embedded.demo.accounts };
+  links["demo credentials"] = writeDemoCredentials(dataDir, credentials);
+  Object.assign(links, embedded.links);
+  return demoMint;
+}
+
+/** The embedded stack's preimage encryption key: generated once into DATA_DIR (owner-only). */
+function embeddedPvpSecretKey(dataDir: string): Uint8Array {
+  const file = join(dataDir, "pvp-secret-key");
+  if (existsSync(file)) return new Uint8Array(Buffer.from(readFileSync(file, "utf8").trim(), "hex"));
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString("hex")}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return new Uint8Array(key);
 }
 
 /**

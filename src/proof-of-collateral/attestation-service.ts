@@ -62,7 +62,17 @@ export class AttestationService {
     if (options.metrics) {
       this.#ratio = new Gauge({ name: "tenge_gateway_collateral_ratio", help: "Collateral / stablecoin supply in the latest attestation (0 when none is issued)", registers });
       this.#alert = new Gauge({ name: "tenge_gateway_collateral_alert", help: "1 while the latest attestation raises the alert", labelNames: ["code"], registers });
-      this.#issued = new Gauge({ name: "tenge_gateway_collateral_attestation_timestamp_seconds", help: "Unix time of the latest attestation", registers });
+      const db = options.db;
+      // Read from the table: with several processes the latest attestation may be another process's.
+      this.#issued = new Gauge({
+        name: "tenge_gateway_collateral_attestation_timestamp_seconds",
+        help: "Unix time of the latest attestation (issued by any gateway process)",
+        registers,
+        async collect() {
+          const row = (await db.query<{ issued_at: Date | null }>("SELECT max(issued_at) AS issued_at FROM proof_of_collateral.attestations")).rows[0];
+          if (row?.issued_at) this.set(new Date(row.issued_at).getTime() / 1000);
+        },
+      });
     }
   }
 
@@ -83,6 +93,33 @@ export class AttestationService {
   /** The cached JSON as UTF-8 bytes, ready to write to a socket. */
   get cachedBytes(): Buffer | undefined {
     return this.#latest?.bytes;
+  }
+
+  /**
+   * The timed attestation: issues one when this process is the first to claim the current interval's
+   * slot in the database, else loads the latest one (another process's) so this process serves it too.
+   * Several processes calling this at any pace issue one attestation per interval between them.
+   */
+  async renewForInterval(intervalMs: number): Promise<"issued" | "loaded"> {
+    const slot = BigInt(Math.floor((this.#options.now ?? (() => new Date()))().getTime() / intervalMs));
+    const claimed = await this.#options.db.query(
+      "INSERT INTO proof_of_collateral.attestation_slots (interval_ms, slot) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+      [intervalMs, slot],
+    );
+    if (claimed.rowCount === 1) {
+      await this.renew();
+      return "issued";
+    }
+    await this.reload();
+    return "loaded";
+  }
+
+  /** Replaces the cached document with the newest in the table, when another process issued a newer one. */
+  async reload(): Promise<void> {
+    const row = (await this.#options.db.query<{ id: bigint; document: string }>("SELECT id, document FROM proof_of_collateral.attestations ORDER BY id DESC LIMIT 1")).rows[0];
+    if (!row || (this.#latest && BigInt(this.#latest.id) >= BigInt(row.id))) return;
+    this.#latest = { json: row.document, bytes: Buffer.from(row.document), document: JSON.parse(row.document) as AttestationDocument, id: String(row.id) };
+    this.#report(this.#latest.document.attestation);
   }
 
   /**

@@ -4,8 +4,8 @@ import type { FeatureRoutes } from "../server/app.ts";
 import type { ReadinessCheck } from "../server/health.ts";
 import { PvpEngine, type EngineLogger } from "./engine.ts";
 import type { ResponderSettings } from "./inbound.ts";
-import { legDirectory, type HashLockedLegPort } from "./leg-port.ts";
-import { httpPeerTransport, type Correspondent } from "./legs/http-peer-transport.ts";
+import { LegError, type HashLockedLegPort, type LegDirectory } from "./leg-port.ts";
+import { fixedCorrespondents, httpPeerTransport, type Correspondent, type CorrespondentLookup } from "./legs/http-peer-transport.ts";
 import { peerGatewayLeg, recordSentMessages } from "./legs/peer-gateway-leg.ts";
 import { pvpRoutes } from "./routes.ts";
 import { defaultTimelockPolicy, type TimelockPolicy } from "./timelock-policy.ts";
@@ -16,8 +16,8 @@ export interface PvpComponentOptions {
   ourAgent: string;
   /** Leg adapters for the ledgers this gateway acts on (the DT ledger as `dt`, EVM chains, ...). */
   legs: HashLockedLegPort[];
-  /** Correspondent central banks reached over HTTP; each becomes a `peer:<BIC>` leg. */
-  correspondents?: Correspondent[];
+  /** Correspondent central banks reached over HTTP, a fixed list or the directory read at use time; each is a `peer:<BIC>` leg. */
+  correspondents?: Correspondent[] | CorrespondentLookup;
   /** Our RFC 9421 signing key for messages to correspondents (required with correspondents). */
   signing?: { keyId: string; privateKey: KeyObject };
   /** Set to answer pacs.009 instructions as responder. */
@@ -26,6 +26,8 @@ export interface PvpComponentOptions {
   logger?: EngineLogger;
   clock?: () => Date;
   pollIntervalMs?: number;
+  /** Told of every delivery attempt to a correspondent (peer metrics). */
+  onDelivery?: (agent: string, outcome: "delivered" | "failed") => void;
 }
 
 export interface PvpComponent {
@@ -43,30 +45,41 @@ export interface PvpComponent {
  * and calls `pvp.stop()` before closing the database.
  */
 export function pvpComponent(options: PvpComponentOptions): PvpComponent {
-  const correspondents = options.correspondents ?? [];
-  const transport = correspondents.length > 0 && options.signing ? httpPeerTransport({ correspondents, ...options.signing }) : undefined;
-  const peerLegs = transport
-    ? correspondents.map((correspondent) =>
-        peerGatewayLeg({
-          agent: correspondent.agent,
-          ourAgent: options.ourAgent,
-          transport,
-          ...(options.clock ? { clock: options.clock } : {}),
-          onSent: recordSentMessages(options.db, correspondent.agent, options.clock),
-        }),
-      )
-    : [];
+  const correspondents = Array.isArray(options.correspondents) ? fixedCorrespondents(options.correspondents) : options.correspondents;
+  const transport =
+    correspondents && options.signing
+      ? httpPeerTransport({ correspondents, ...options.signing, ...(options.onDelivery ? { onDelivery: options.onDelivery } : {}) })
+      : undefined;
+  const fixed = new Map(options.legs.map((leg) => [leg.ledger, leg]));
+  const peerLegs = new Map<string, HashLockedLegPort>();
+  // `peer:<BIC>` legs come from the directory when first named, so a correspondent added later needs no restart.
+  const legs: LegDirectory = {
+    leg(ledger) {
+      const found = fixed.get(ledger) ?? peerLegs.get(ledger);
+      if (found) return found;
+      const agent = ledger.startsWith("peer:") ? ledger.slice("peer:".length) : undefined;
+      if (!agent || !transport || !correspondents?.byAgent(agent)) throw new LegError("UNAVAILABLE", `no leg adapter for ledger ${ledger}`);
+      const leg = peerGatewayLeg({
+        agent,
+        ourAgent: options.ourAgent,
+        transport,
+        ...(options.clock ? { clock: options.clock } : {}),
+        onSent: recordSentMessages(options.db, agent, options.clock),
+      });
+      peerLegs.set(ledger, leg);
+      return leg;
+    },
+  };
   const engine = new PvpEngine({
     db: options.db,
     ourAgent: options.ourAgent,
-    legs: legDirectory([...options.legs, ...peerLegs]),
+    legs,
     policy: options.policy ?? defaultTimelockPolicy,
     ...(transport ? { transport } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
   });
-  const byPrincipal = new Map(correspondents.map((correspondent) => [correspondent.principalId, correspondent.agent]));
   let worker: { stop(): Promise<void> } | undefined;
   return {
     engine,
@@ -74,7 +87,7 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
       engine,
       db: options.db,
       ...(options.responder ? { responder: options.responder } : {}),
-      agentOfPrincipal: (principalId) => byPrincipal.get(principalId),
+      agentOfPrincipal: (principalId) => correspondents?.byPrincipal(principalId)?.agent,
     }),
     readiness: options.legs.map((leg) => ({ name: `pvp leg ${leg.ledger}`, check: async () => void (await leg.now()) })),
     start() {

@@ -7,7 +7,7 @@ import { IdentityStore } from "../identity/store.ts";
 import type { Database } from "../persistence/database.ts";
 import { pendingMigrations, type MigrationSet } from "../persistence/migrations.ts";
 import { installErrorHandler } from "./errors.ts";
-import { installHealth, type ReadinessCheck } from "./health.ts";
+import { installHealth, type FeatureStatus, type ReadinessCheck } from "./health.ts";
 import type { Logger } from "./logger.ts";
 import { installMetrics } from "./metrics.ts";
 
@@ -31,6 +31,8 @@ export interface GatewayAppOptions {
   /** Ledgers and other dependencies `/readyz` checks besides the database. */
   readiness?: ReadinessCheck[];
   features?: FeatureRoutes[];
+  /** Which features are on, listed by `/readyz`. */
+  featureStatus?: FeatureStatus[];
   version?: string;
 }
 
@@ -115,7 +117,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
       },
     },
     ...(options.readiness ?? []),
-  ]);
+  ], options.featureStatus);
   for (const feature of options.features ?? []) await app.register(feature);
   await app.ready();
   return app;

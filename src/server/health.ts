@@ -6,11 +6,23 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
+/** A feature of the gateway and whether its settings turned it on, as `/readyz` lists it. */
+export interface FeatureStatus {
+  name: string;
+  on: boolean;
+  /** What it runs on, or why it is off. */
+  detail: string;
+}
+
 const readySchema = {
   type: "object",
   required: ["ready", "checks"],
   properties: {
     ready: { type: "boolean" },
+    features: {
+      type: "array",
+      items: { type: "object", required: ["name", "on"], properties: { name: { type: "string" }, on: { type: "boolean" }, detail: { type: "string" } } },
+    },
     checks: {
       type: "array",
       items: {
@@ -22,7 +34,7 @@ const readySchema = {
   },
 } as const;
 
-export function installHealth(app: FastifyInstance, checks: () => ReadinessCheck[]): void {
+export function installHealth(app: FastifyInstance, checks: () => ReadinessCheck[], features: FeatureStatus[] = []): void {
   app.get(
     "/healthz",
     {
@@ -41,7 +53,7 @@ export function installHealth(app: FastifyInstance, checks: () => ReadinessCheck
       config: { access: "public" },
       schema: {
         tags: ["operations"],
-        summary: "Readiness: database reachable, migrations applied, ledgers reachable",
+        summary: "Readiness: database reachable, migrations applied, ledgers reachable; which features are on",
         response: { 200: readySchema, 503: readySchema },
       },
     },
@@ -57,7 +69,7 @@ export function installHealth(app: FastifyInstance, checks: () => ReadinessCheck
         }),
       );
       const ready = results.every((result) => result.ok);
-      return reply.status(ready ? 200 : 503).send({ ready, checks: results });
+      return reply.status(ready ? 200 : 503).send({ ready, features, checks: results });
     },
   );
 }

@@ -207,7 +207,8 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
       loops.push(startPollingLoop("deposit-follower", () => follower.step(), { idleMs: 50, onError }));
       if (mintWorker) loops.push(startPollingLoop("mint-worker", async () => (await mintWorker.step()) !== "idle", { idleMs: settings.pollMs, onError }));
       loops.push(startPollingLoop("redeem-worker", async () => (await redeemWorker.drain()) > 0, { idleMs: settings.pollMs, onError }));
-      loops.push(startPollingLoop("attestation", async () => void (await attestations.renew()), { idleMs: settings.attestationIntervalMs, onError }));
+      // Checked four times per interval; the database slot makes it one attestation per interval across processes.
+      loops.push(startPollingLoop("attestation", async () => void (await attestations.renewForInterval(settings.attestationIntervalMs)), { idleMs: Math.max(1, Math.floor(settings.attestationIntervalMs / 4)), onError }));
     },
     async stop() {
       await Promise.all(loops.splice(0).map((loop) => loop.stop()));

@@ -2,17 +2,18 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../config/config.ts";
+import { bytes32Hex, readSecret } from "../config/secret.ts";
 import { integer, privateKeyHex, SettingError, url, type SettingReader } from "../config/settings.ts";
 import { DEFAULT_STABLECOIN_SETTINGS, type StablecoinSettings } from "./component.ts";
 
 /** The stablecoin's environment variables (besides the chain and ledger the embedded stack provides). */
 export interface StablecoinEnvironment {
-  /** STABLECOIN_MINTER_KEY: the minter's secp256k1 key; absent on watch-only processes. */
+  /** STABLECOIN_MINTER_KEY(_FILE): the minter's secp256k1 key; absent on watch-only processes. */
   minterKey: `0x${string}` | undefined;
   /** COLLATERAL_PUBLIC_RPC_URL: the RPC URL the public page and the attestation name for verifiers. */
   publicRpcUrl: string | undefined;
-  /** COLLATERAL_ATTESTATION_KEY: 32-byte Ed25519 secret (hex); generated under DATA_DIR when absent. */
-  attestationKeyHex: string | undefined;
+  /** COLLATERAL_ATTESTATION_KEY(_FILE): 32-byte Ed25519 secret; generated under DATA_DIR when absent (embedded only). */
+  attestationSecret: Uint8Array | undefined;
   settings: StablecoinSettings;
 }
 
@@ -27,7 +28,7 @@ const SETTINGS: Record<keyof StablecoinSettings, [string, SettingReader<number>]
   exchangeRatePerSecond: ["STABLECOIN_EXCHANGE_RATE_PER_SECOND", integer(1, 10_000)],
 };
 
-function read<T>(env: NodeJS.ProcessEnv, variable: string, reader: SettingReader<T>): T | undefined {
+function read<T>(env: Record<string, string | undefined>, variable: string, reader: SettingReader<T>): T | undefined {
   const raw = env[variable];
   if (raw === undefined || raw === "") return undefined;
   try {
@@ -39,20 +40,16 @@ function read<T>(env: NodeJS.ProcessEnv, variable: string, reader: SettingReader
 }
 
 /** Reads the stablecoin's variables; a bad value throws ConfigError naming the variable (never the value of a key). */
-export function loadStablecoinEnvironment(env: NodeJS.ProcessEnv = process.env): StablecoinEnvironment {
+export function loadStablecoinEnvironment(env: Record<string, string | undefined> = process.env): StablecoinEnvironment {
   const settings = { ...DEFAULT_STABLECOIN_SETTINGS };
   for (const [key, [variable, reader]] of Object.entries(SETTINGS) as [keyof StablecoinSettings, [string, SettingReader<number>]][]) {
     const value = read(env, variable, reader);
     if (value !== undefined) settings[key] = value;
   }
-  const attestationKeyHex = env["COLLATERAL_ATTESTATION_KEY"] || undefined;
-  if (attestationKeyHex !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(attestationKeyHex)) {
-    throw new ConfigError("COLLATERAL_ATTESTATION_KEY", "must be 32 bytes of hex (an Ed25519 secret key)");
-  }
   return {
-    minterKey: read(env, "STABLECOIN_MINTER_KEY", privateKeyHex),
+    minterKey: readSecret(env, "STABLECOIN_MINTER_KEY", privateKeyHex),
     publicRpcUrl: read(env, "COLLATERAL_PUBLIC_RPC_URL", url("http:", "https:")),
-    attestationKeyHex,
+    attestationSecret: readSecret(env, "COLLATERAL_ATTESTATION_KEY", bytes32Hex),
     settings,
   };
 }
@@ -62,7 +59,7 @@ export function loadStablecoinEnvironment(env: NodeJS.ProcessEnv = process.env):
  * kept in DATA_DIR/attestation-key.json (owner-only), so the published public key survives restarts.
  */
 export function attestationKey(environment: StablecoinEnvironment, dataDir: string): Uint8Array {
-  if (environment.attestationKeyHex) return Buffer.from(environment.attestationKeyHex.replace(/^0x/, ""), "hex");
+  if (environment.attestationSecret) return environment.attestationSecret;
   const file = join(dataDir, "attestation-key.json");
   if (existsSync(file)) {
     const stored = JSON.parse(readFileSync(file, "utf8")) as { secretKey: string };

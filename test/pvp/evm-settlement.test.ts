@@ -5,6 +5,9 @@ import { legDirectory, type HashLockedLegPort } from "../../src/pvp/leg-port.ts"
 import { dtLedgerLeg } from "../../src/pvp/legs/dt-ledger-leg.ts";
 import { EvmHtlcLeg } from "../../src/pvp/legs/evm-htlc-leg.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
+import { createLogger } from "../../src/server/logger.ts";
+import { createMetricsRegistry } from "../../src/server/metrics.ts";
+import { loadStablecoinEnvironment } from "../../src/stablecoin/stablecoin-config.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { startDtStack, type DtStack } from "../support/pvp/dt-stack.ts";
 import { startEvmStack, type EvmStack } from "../support/pvp/evm-stack.ts";
@@ -83,31 +86,40 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
     expect(notices.map((notice) => notice.summary["creditDebit"]).sort()).toEqual(["CRDT", "DBIT"]);
   });
 
-  it("the embedded start wires the same legs into a component whose worker settles a PvP on its own", async () => {
-    const { startEmbeddedPvp } = await import("../../src/pvp/embedded.ts");
+  it("the embedded stack's foreign leg, composed by the gateway's composition root, settles a PvP on the component's own worker", async () => {
+    const { embeddedForeignLeg } = await import("../../src/gateway/embedded.ts");
+    const { composeGateway } = await import("../../src/gateway/features.ts");
     const [issuerKey, , , , foreignPayerKey] = evm.chain.accounts as [Hex, Hex, Hex, Hex, Hex];
-    const embedded = await startEmbeddedPvp({
+    const foreign = await embeddedForeignLeg({ rpcUrl: evm.chain.rpcUrl, chainId: evm.chain.chainId, hashTimeLock: evm.hashTimeLock, foreignCbdc: evm.token, issuerKey, foreignPayerKey });
+    const composed = await composeGateway({
       db: testDb.db,
-      dtLedger: dt.port,
-      rpcUrl: evm.chain.rpcUrl,
-      chainId: evm.chain.chainId,
-      hashTimeLock: evm.hashTimeLock,
-      foreignCbdc: evm.token,
-      issuerKey,
-      foreignPayerKey,
-      ourAgent: "NBRKKZKXEMB",
+      logger: createLogger("silent"),
+      metrics: createMetricsRegistry(),
+      ports: { dtLedger: { port: dt.port, description: "test" }, stablecoinChain: undefined, foreignLegs: [foreign.leg], readiness: [], stop: async () => {} },
+      settings: {
+        dtLedger: undefined,
+        stablecoinChain: undefined,
+        stablecoin: loadStablecoinEnvironment({}),
+        pvp: { agent: "NBRKKZKXEMB", signing: undefined, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", agentAccount: undefined, pollIntervalMs: 50 },
+      },
+      attestationKey: undefined,
+      pvpSecretKey: undefined,
+      publicUrl: "http://127.0.0.1",
     });
-    embedded.component.start();
+    const component = composed.pvp!;
+    expect(composed.status.find((feature) => feature.name === "pvp")?.on).toBe(true);
+    expect(composed.status.find((feature) => feature.name === "stablecoin")?.on).toBe(false);
+    component.start();
     try {
-      const pvp = await embedded.component.engine.create({ ...request(200_000n, 1_000n), foreignLeg: { ledger: "evm", payer: embedded.foreignPayer, beneficiary: evm.beneficiary, amount: 1_000n, currency: "AED" } });
+      const pvp = await component.engine.create({ ...request(200_000n, 1_000n), foreignLeg: { ledger: "evm", payer: foreign.foreignPayer, beneficiary: evm.beneficiary, amount: 1_000n, currency: "AED" } });
       let state = pvp.state;
       for (let attempt = 0; attempt < 100 && state !== "SETTLED"; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
-        state = (await embedded.component.engine.get(pvp.id))!.state;
+        state = (await component.engine.get(pvp.id))!.state;
       }
       expect(state).toBe("SETTLED");
     } finally {
-      await embedded.component.stop();
+      for (const feature of composed.features) await feature.stop();
     }
   });
 

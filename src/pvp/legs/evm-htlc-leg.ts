@@ -20,8 +20,10 @@ export interface EvmHtlcLegOptions {
   ledger?: string;
   rpcUrl: string;
   hashTimeLock: Address;
-  /** The foreign CBDC's ERC-20. */
-  token: Address;
+  /** The foreign CBDC's ERC-20 for legs of any currency (with `unitsPerMinor`), when `tokens` has none for it. */
+  token?: Address;
+  /** The ERC-20 of each currency and its base units per minor unit of that currency. */
+  tokens?: Record<string, { address: Address; unitsPerMinor: bigint }>;
   /** Keys of the payers this gateway locks for (their addresses are leg payers); the first also submits claims and refunds. */
   signerKeys: Hex[];
   /** Token base units per minor unit of the leg's currency (1 when the token has the currency's decimals). */
@@ -87,12 +89,20 @@ export class EvmHtlcLeg implements HashLockedLegPort {
     return keccak256(toHex(leg.key));
   }
 
+  private tokenOf(currency: string): { address: Address; unitsPerMinor: bigint } {
+    const configured = this.options.tokens?.[currency];
+    if (configured) return configured;
+    if (this.options.token) return { address: this.options.token, unitsPerMinor: this.options.unitsPerMinor ?? 1n };
+    throw new LegError("REJECTED", `no token for ${currency} on ${this.ledger}`, { permanent: true });
+  }
+
   private termsOf(leg: LegInstruction): Terms {
+    const token = this.tokenOf(leg.terms.currency);
     return {
       sender: getAddress(leg.terms.payer),
       receiver: getAddress(leg.terms.beneficiary),
-      token: this.options.token,
-      amount: leg.terms.amount * (this.options.unitsPerMinor ?? 1n),
+      token: token.address,
+      amount: leg.terms.amount * token.unitsPerMinor,
       hashLock: leg.terms.hashLock,
       expiry: BigInt(Math.floor(leg.terms.expiresAt.getTime() / 1000)),
     };

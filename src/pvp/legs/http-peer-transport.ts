@@ -11,12 +11,34 @@ export interface Correspondent {
   principalId: string;
 }
 
+/** The directory of correspondents as the PvP component reads it, at use time (keys rotate, peers come and go). */
+export interface CorrespondentLookup {
+  /** Fresh from the directory, for sending. */
+  lookup(agent: string): Promise<Correspondent | undefined>;
+  /** From a copy kept at most a few seconds old, where no wait is possible. */
+  byAgent(agent: string): Correspondent | undefined;
+  byPrincipal(principalId: string): Correspondent | undefined;
+}
+
+/** A fixed list of correspondents as a lookup (tests, benchmarks). */
+export function fixedCorrespondents(correspondents: readonly Correspondent[]): CorrespondentLookup {
+  const byAgent = new Map(correspondents.map((correspondent) => [correspondent.agent, correspondent]));
+  const byPrincipal = new Map(correspondents.map((correspondent) => [correspondent.principalId, correspondent]));
+  return {
+    lookup: async (agent) => byAgent.get(agent),
+    byAgent: (agent) => byAgent.get(agent),
+    byPrincipal: (principalId) => byPrincipal.get(principalId),
+  };
+}
+
 export interface HttpPeerTransportOptions {
-  correspondents: readonly Correspondent[];
+  correspondents: readonly Correspondent[] | CorrespondentLookup;
   /** Our key id as registered at the correspondents, and its private key (never logged). */
   keyId: string;
   privateKey: KeyObject;
   timeoutMs?: number;
+  /** Told of every delivery attempt (for the peer metrics). */
+  onDelivery?: (agent: string, outcome: "delivered" | "failed") => void;
 }
 
 export const INBOUND_PATH = "/iso20022/inbound";
@@ -28,10 +50,11 @@ export const INBOUND_PATH = "/iso20022/inbound";
  * by the outbox with backoff.
  */
 export function httpPeerTransport(options: HttpPeerTransportOptions): PeerTransport {
-  const byAgent = new Map(options.correspondents.map((correspondent) => [correspondent.agent, correspondent]));
+  const directory = "lookup" in options.correspondents ? options.correspondents : fixedCorrespondents(options.correspondents);
+  const report = options.onDelivery ?? (() => {});
   return {
     async send(to, message) {
-      const correspondent = byAgent.get(to);
+      const correspondent = await directory.lookup(to);
       if (!correspondent) throw new LegError("REJECTED", `no correspondent ${to} in the directory`, { permanent: true });
       const body = Buffer.from(message.xml, "utf8");
       const headers = signRequest({ method: "POST", url: INBOUND_PATH, body }, { keyId: options.keyId, privateKey: options.privateKey });
@@ -44,12 +67,15 @@ export function httpPeerTransport(options: HttpPeerTransportOptions): PeerTransp
           signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
         });
       } catch (error) {
+        report(to, "failed");
         throw new LegError("UNAVAILABLE", `${to} unreachable: ${error instanceof Error ? error.message : String(error)}`);
       }
       if (response.ok) {
         await response.body?.cancel();
+        report(to, "delivered");
         return;
       }
+      report(to, "failed");
       const answer = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
       const text = `${to} answered ${response.status} ${answer.code ?? ""}: ${answer.message ?? ""}`.slice(0, 300);
       if (response.status === 400 || response.status === 422) throw new LegError("REJECTED", text, { permanent: true });

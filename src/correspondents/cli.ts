@@ -1,0 +1,238 @@
+import { parseArgs } from "node:util";
+import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { loadConfig } from "../config/config.ts";
+import { openGatewayDatabase } from "../gateway/database.ts";
+import type { Database } from "../persistence/database.ts";
+import { CorrespondentError, correspondentStore, correspondentToJson, decimalToMinor, VALIDATION_PROFILES, type ValidationProfile } from "./store.ts";
+
+/**
+ * `tenge-gateway correspondents ...`: the directory of correspondents, written to the database of
+ * DATABASE_URL, or with --gateway URL through the operator API of a running gateway (TENGE_API_KEY).
+ */
+const where = `Writes to the database of DATABASE_URL (or the PGlite under DATA_DIR when no gateway runs on it);
+with --gateway URL it calls the operator API of a running gateway with an operator key (--api-key or
+TENGE_API_KEY). Running gateways pick up every change within seconds, without a restart. Prints JSON.`;
+
+const connection = { gateway: { type: "string" }, "api-key": { type: "string" } } as const;
+
+interface Connection {
+  gateway?: string | undefined;
+  "api-key"?: string | undefined;
+}
+
+async function viaDatabase<T>(io: CommandIo, work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openGatewayDatabase(loadConfig(io.env));
+  try {
+    return await work(db);
+  } catch (error) {
+    if (error instanceof CorrespondentError) throw new UsageError(`${error.code}: ${error.message}`);
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+async function viaApi(io: CommandIo, values: Connection, method: string, path: string, body?: unknown): Promise<unknown> {
+  const apiKey = values["api-key"] ?? io.env["TENGE_API_KEY"];
+  if (!apiKey) throw new UsageError("an operator API key is required with --gateway: --api-key or TENGE_API_KEY");
+  const response = await fetch(new URL(path, values.gateway), {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const answer = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new UsageError(`${response.status} ${String(answer["code"])}: ${String(answer["message"])}`);
+  return answer;
+}
+
+function oneBic(positionals: string[], usage: string): string {
+  if (positionals.length !== 1) throw new UsageError(`give exactly one BIC: ${usage}`);
+  return positionals[0]!;
+}
+
+function profileOf(value: string | undefined): ValidationProfile | undefined {
+  if (value === undefined) return undefined;
+  if (!(VALIDATION_PROFILES as readonly string[]).includes(value)) throw new UsageError(`--profile must be one of ${VALIDATION_PROFILES.join(", ")}`);
+  return value as ValidationProfile;
+}
+
+const editableOptions = {
+  name: { type: "string" },
+  "base-url": { type: "string" },
+  "liquidity-account": { type: "string", multiple: true },
+  "max-amount": { type: "string" },
+  profile: { type: "string" },
+} as const;
+
+export const add: CommandModule = {
+  help: `Usage: tenge-gateway correspondents add --bic BIC --name NAME --base-url URL
+         [--public-key HEX --key-id ID] [--liquidity-account ACCOUNT]... [--max-amount 5000000.00]
+         [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
+
+Adds a correspondent central bank: its BIC, name, the base URL of its gateway, optionally its first Ed25519
+signing key (raw public key, hex), the accounts on our ledger that may pay when it instructs us, the largest
+PvP leg it may instruct (decimal, 2 decimals) and the validation profile of its messages (default cbpr+).
+${where}`,
+  async run(args, io) {
+    const { values } = parseArgs({ args, options: { bic: { type: "string" }, ...editableOptions, "public-key": { type: "string" }, "key-id": { type: "string" }, ...connection }, strict: true });
+    if (!values.bic || !values.name || !values["base-url"]) throw new UsageError("--bic, --name and --base-url are required");
+    if (Boolean(values["public-key"]) !== Boolean(values["key-id"])) throw new UsageError("--public-key and --key-id go together");
+    const keys = values["public-key"] ? [{ keyId: values["key-id"]!, publicKey: values["public-key"] }] : [];
+    const profile = profileOf(values.profile);
+    const body = {
+      bic: values.bic,
+      name: values.name,
+      baseUrl: values["base-url"],
+      ...(values["liquidity-account"] ? { liquidityAccounts: values["liquidity-account"] } : {}),
+      ...(values["max-amount"] ? { maxAmount: values["max-amount"] } : {}),
+      ...(profile ? { validationProfile: profile } : {}),
+      ...(keys.length > 0 ? { signingKeys: keys } : {}),
+    };
+    if (values.gateway) {
+      io.out(JSON.stringify(await viaApi(io, values, "POST", "/operator/correspondents", body)));
+      return 0;
+    }
+    return viaDatabase(io, async (db) => {
+      const { maxAmount, ...rest } = body;
+      const record = await correspondentStore.add(db, { ...rest, ...(maxAmount ? { maxAmount: decimalToMinor(maxAmount) } : {}) });
+      io.out(JSON.stringify(correspondentToJson(record)));
+      return 0;
+    });
+  },
+};
+
+export const list: CommandModule = {
+  help: `Usage: tenge-gateway correspondents list [--gateway URL]
+
+Prints one JSON line per correspondent (signing keys as public keys).
+${where}`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, options: connection, strict: true, allowPositionals: true });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (values.gateway) {
+      const answer = (await viaApi(io, values, "GET", "/operator/correspondents")) as { items: unknown[] };
+      for (const item of answer.items) io.out(JSON.stringify(item));
+      return 0;
+    }
+    return viaDatabase(io, async (db) => {
+      for (const record of await correspondentStore.list(db)) io.out(JSON.stringify(correspondentToJson(record)));
+      return 0;
+    });
+  },
+};
+
+export const show: CommandModule = {
+  help: `Usage: tenge-gateway correspondents show BIC [--gateway URL]
+
+Prints one correspondent as JSON.
+${where}`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, options: connection, strict: true, allowPositionals: true });
+    const bic = oneBic(positionals, "correspondents show BIC");
+    if (values.gateway) {
+      io.out(JSON.stringify(await viaApi(io, values, "GET", `/operator/correspondents/${encodeURIComponent(bic)}`)));
+      return 0;
+    }
+    return viaDatabase(io, async (db) => {
+      io.out(JSON.stringify(correspondentToJson(await correspondentStore.require(db, bic))));
+      return 0;
+    });
+  },
+};
+
+export const update: CommandModule = {
+  help: `Usage: tenge-gateway correspondents update BIC [--name NAME] [--base-url URL] [--liquidity-account ACCOUNT]...
+         [--max-amount 5000000.00|none] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
+
+Changes a correspondent; --liquidity-account replaces the whole list; --max-amount none removes the limit.
+${where}`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, options: { ...editableOptions, ...connection }, strict: true, allowPositionals: true });
+    const bic = oneBic(positionals, "correspondents update BIC [options]");
+    const profile = profileOf(values.profile);
+    const maxAmount = values["max-amount"] === undefined ? undefined : values["max-amount"] === "none" ? null : values["max-amount"];
+    const body = {
+      ...(values.name ? { name: values.name } : {}),
+      ...(values["base-url"] ? { baseUrl: values["base-url"] } : {}),
+      ...(values["liquidity-account"] ? { liquidityAccounts: values["liquidity-account"] } : {}),
+      ...(maxAmount !== undefined ? { maxAmount } : {}),
+      ...(profile ? { validationProfile: profile } : {}),
+    };
+    if (Object.keys(body).length === 0) throw new UsageError("nothing to change; see --help");
+    if (values.gateway) {
+      io.out(JSON.stringify(await viaApi(io, values, "PATCH", `/operator/correspondents/${encodeURIComponent(bic)}`, body)));
+      return 0;
+    }
+    return viaDatabase(io, async (db) => {
+      const { maxAmount: decimal, ...rest } = body;
+      const record = await correspondentStore.update(db, bic, { ...rest, ...(decimal === undefined ? {} : { maxAmount: decimal === null ? null : decimalToMinor(decimal) }) });
+      io.out(JSON.stringify(correspondentToJson(record)));
+      return 0;
+    });
+  },
+};
+
+export const addKey: CommandModule = {
+  help: `Usage: tenge-gateway correspondents keys add BIC --public-key HEX --key-id ID [--gateway URL]
+
+Registers another Ed25519 signing key of a correspondent (rotation: add the new key, then revoke the old one).
+${where}`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, options: { "public-key": { type: "string" }, "key-id": { type: "string" }, ...connection }, strict: true, allowPositionals: true });
+    const bic = oneBic(positionals, "correspondents keys add BIC --public-key HEX --key-id ID");
+    if (!values["public-key"] || !values["key-id"]) throw new UsageError("--public-key and --key-id are required");
+    const key = { keyId: values["key-id"], publicKey: values["public-key"] };
+    if (values.gateway) {
+      io.out(JSON.stringify(await viaApi(io, values, "POST", `/operator/correspondents/${encodeURIComponent(bic)}/keys`, key)));
+      return 0;
+    }
+    return viaDatabase(io, async (db) => {
+      io.out(JSON.stringify(correspondentToJson(await correspondentStore.addKey(db, bic, key))));
+      return 0;
+    });
+  },
+};
+
+export const revokeKey: CommandModule = {
+  help: `Usage: tenge-gateway correspondents keys revoke BIC KEY_ID [--gateway URL]
+
+Revokes one signing key of a correspondent: requests signed with it are refused from the next one on.
+${where}`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, options: connection, strict: true, allowPositionals: true });
+    if (positionals.length !== 2) throw new UsageError("give BIC and KEY_ID");
+    const [bic, keyId] = positionals as [string, string];
+    if (values.gateway) {
+      io.out(JSON.stringify(await viaApi(io, values, "POST", `/operator/correspondents/${encodeURIComponent(bic)}/keys/${encodeURIComponent(keyId)}/revoke`)));
+      return 0;
+    }
+    return viaDatabase(io, async (db) => {
+      io.out(JSON.stringify(correspondentToJson(await correspondentStore.revokeKey(db, bic, keyId))));
+      return 0;
+    });
+  },
+};
+
+function statusCommand(action: "suspend" | "activate"): CommandModule {
+  return {
+    help: `Usage: tenge-gateway correspondents ${action} BIC [--gateway URL]
+
+${action === "suspend" ? "Suspends a correspondent: its messages are refused until it is activated again." : "Makes a suspended correspondent active again."}
+${where}`,
+    async run(args, io) {
+      const { values, positionals } = parseArgs({ args, options: connection, strict: true, allowPositionals: true });
+      const bic = oneBic(positionals, `correspondents ${action} BIC`);
+      if (values.gateway) {
+        io.out(JSON.stringify(await viaApi(io, values, "POST", `/operator/correspondents/${encodeURIComponent(bic)}/${action}`)));
+        return 0;
+      }
+      return viaDatabase(io, async (db) => {
+        io.out(JSON.stringify(correspondentToJson(await correspondentStore.setStatus(db, bic, action === "suspend" ? "suspended" : "active"))));
+        return 0;
+      });
+    },
+  };
+}
+
+export const suspend = statusCommand("suspend");
+export const activate = statusCommand("activate");

@@ -1,0 +1,211 @@
+import type { FastifyInstance } from "fastify";
+import type { Database } from "../persistence/database.ts";
+import { ApiError, errorSchema } from "../server/errors.ts";
+import {
+  CORRESPONDENT_STATUSES,
+  CorrespondentError,
+  correspondentStore,
+  correspondentToJson,
+  decimalToMinor,
+  VALIDATION_PROFILES,
+  type ValidationProfile,
+} from "./store.ts";
+
+const operatorOnly = { access: ["operator"] as const };
+const tags = ["correspondents"];
+const bicPattern = "^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$";
+
+const keySchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["keyId", "publicKey"],
+  properties: {
+    keyId: { type: "string", minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:-]+$" },
+    publicKey: { type: "string", minLength: 43, maxLength: 66, description: "raw Ed25519 public key, 32 bytes as hex or base64" },
+  },
+} as const;
+
+const editable = {
+  name: { type: "string", minLength: 1, maxLength: 140 },
+  baseUrl: { type: "string", minLength: 1, maxLength: 2048, description: "its gateway's base URL; messages go to <baseUrl>/iso20022/inbound" },
+  liquidityAccounts: { type: "array", maxItems: 32, items: { type: "string", minLength: 1, maxLength: 128 }, description: "accounts on our ledger that may pay when it instructs us" },
+  maxAmount: { type: ["string", "null"], pattern: "^\\d{1,15}(\\.\\d{1,2})?$", description: "largest PvP leg it may instruct, decimal (2 decimals); null = no limit" },
+  validationProfile: { type: "string", enum: [...VALIDATION_PROFILES] },
+} as const;
+
+const correspondentSchema = {
+  type: "object",
+  required: ["bic", "name", "baseUrl", "status", "liquidityAccounts", "validationProfile", "signingKeys"],
+  properties: {
+    bic: { type: "string" },
+    name: { type: "string" },
+    baseUrl: { type: "string" },
+    status: { type: "string", enum: [...CORRESPONDENT_STATUSES] },
+    principalId: { type: "string" },
+    liquidityAccounts: { type: "array", items: { type: "string" } },
+    maxAmount: { type: ["string", "null"] },
+    validationProfile: { type: "string" },
+    signingKeys: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: { keyId: { type: "string" }, publicKey: { type: "string" }, createdAt: { type: "string" }, revokedAt: { type: ["string", "null"] } },
+      },
+    },
+    createdAt: { type: "string" },
+    updatedAt: { type: "string" },
+  },
+} as const;
+
+const bicParams = { type: "object", additionalProperties: false, required: ["bic"], properties: { bic: { type: "string", pattern: bicPattern } } } as const;
+
+interface Editable {
+  name?: string;
+  baseUrl?: string;
+  liquidityAccounts?: string[];
+  maxAmount?: string | null;
+  validationProfile?: ValidationProfile;
+}
+
+function failure(error: unknown): never {
+  if (error instanceof CorrespondentError) {
+    const status =
+      error.code === "CORRESPONDENT_NOT_FOUND" || error.code === "SIGNING_KEY_NOT_FOUND" ? 404 : error.code === "CORRESPONDENT_EXISTS" || error.code === "DUPLICATE_KEY_ID" ? 409 : 400;
+    throw new ApiError(status, error.code, error.message);
+  }
+  throw error;
+}
+
+const maxAmountOf = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : decimalToMinor(value));
+
+/**
+ * The operator API of the directory of correspondents. Every change is read by every gateway process
+ * within seconds (the directory's refresh), with no restart.
+ */
+export function correspondentRoutes(db: Database, onChange: () => Promise<void> | void = () => {}) {
+  const respond = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await work();
+      await onChange();
+      return result;
+    } catch (error) {
+      return failure(error);
+    }
+  };
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.post<{ Body: Editable & { bic: string; name: string; baseUrl: string; signingKeys?: Array<{ keyId: string; publicKey: string }> } }>(
+      "/operator/correspondents",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Add a correspondent central bank to the directory, with its first signing keys",
+          body: {
+            type: "object",
+            additionalProperties: false,
+            required: ["bic", "name", "baseUrl"],
+            properties: { bic: { type: "string", pattern: bicPattern }, ...editable, signingKeys: { type: "array", maxItems: 8, items: keySchema } },
+          },
+          response: { 201: correspondentSchema, 400: errorSchema, 409: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const record = await respond(async () => {
+          const maxAmount = maxAmountOf(body.maxAmount);
+          return correspondentStore.add(db, {
+            bic: body.bic,
+            name: body.name,
+            baseUrl: body.baseUrl,
+            ...(body.liquidityAccounts ? { liquidityAccounts: body.liquidityAccounts } : {}),
+            ...(maxAmount ? { maxAmount } : {}),
+            ...(body.validationProfile ? { validationProfile: body.validationProfile } : {}),
+            ...(body.signingKeys ? { signingKeys: body.signingKeys } : {}),
+          });
+        });
+        return reply.status(201).send(correspondentToJson(record));
+      },
+    );
+
+    app.get(
+      "/operator/correspondents",
+      {
+        config: operatorOnly,
+        schema: { tags, summary: "The directory of correspondents (public keys only)", response: { 200: { type: "object", properties: { items: { type: "array", items: correspondentSchema } } } } },
+      },
+      async () => ({ items: (await correspondentStore.list(db)).map(correspondentToJson) }),
+    );
+
+    app.get<{ Params: { bic: string } }>(
+      "/operator/correspondents/:bic",
+      { config: operatorOnly, schema: { tags, summary: "One correspondent", params: bicParams, response: { 200: correspondentSchema, 404: errorSchema } } },
+      async (request) => correspondentToJson(await respond(() => correspondentStore.require(db, request.params.bic))),
+    );
+
+    app.patch<{ Params: { bic: string }; Body: Editable }>(
+      "/operator/correspondents/:bic",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Change a correspondent's name, base URL, liquidity accounts, largest amount or validation profile",
+          params: bicParams,
+          body: { type: "object", additionalProperties: false, minProperties: 1, properties: editable },
+          response: { 200: correspondentSchema, 400: errorSchema, 404: errorSchema },
+        },
+      },
+      async (request) => {
+        const body = request.body;
+        return correspondentToJson(
+          await respond(async () => {
+            const maxAmount = maxAmountOf(body.maxAmount);
+            return correspondentStore.update(db, request.params.bic, {
+              ...(body.name !== undefined ? { name: body.name } : {}),
+              ...(body.baseUrl !== undefined ? { baseUrl: body.baseUrl } : {}),
+              ...(body.liquidityAccounts !== undefined ? { liquidityAccounts: body.liquidityAccounts } : {}),
+              ...(maxAmount !== undefined ? { maxAmount } : {}),
+              ...(body.validationProfile !== undefined ? { validationProfile: body.validationProfile } : {}),
+            });
+          }),
+        );
+      },
+    );
+
+    app.post<{ Params: { bic: string }; Body: { keyId: string; publicKey: string } }>(
+      "/operator/correspondents/:bic/keys",
+      {
+        config: operatorOnly,
+        schema: { tags, summary: "Add a signing key (accepted from the next request on)", params: bicParams, body: keySchema, response: { 201: correspondentSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema } },
+      },
+      async (request, reply) => reply.status(201).send(correspondentToJson(await respond(() => correspondentStore.addKey(db, request.params.bic, request.body)))),
+    );
+
+    app.post<{ Params: { bic: string; keyId: string } }>(
+      "/operator/correspondents/:bic/keys/:keyId/revoke",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Revoke a signing key (refused from the next request on)",
+          params: { type: "object", additionalProperties: false, required: ["bic", "keyId"], properties: { bic: bicParams.properties.bic, keyId: { type: "string", minLength: 1, maxLength: 128 } } },
+          response: { 200: correspondentSchema, 404: errorSchema },
+        },
+      },
+      async (request) => correspondentToJson(await respond(() => correspondentStore.revokeKey(db, request.params.bic, request.params.keyId))),
+    );
+
+    for (const [action, status] of [
+      ["suspend", "suspended"],
+      ["activate", "active"],
+    ] as const) {
+      app.post<{ Params: { bic: string } }>(
+        `/operator/correspondents/:bic/${action}`,
+        {
+          config: operatorOnly,
+          schema: { tags, summary: action === "suspend" ? "Suspend a correspondent: its messages are refused" : "Make a suspended correspondent active again", params: bicParams, response: { 200: correspondentSchema, 404: errorSchema } },
+        },
+        async (request) => correspondentToJson(await respond(() => correspondentStore.setStatus(db, request.params.bic, status))),
+      );
+    }
+  };
+}

@@ -1,0 +1,260 @@
+import type { Database, Queryable } from "../persistence/database.ts";
+import { IdentityError, IdentityStore } from "../identity/store.ts";
+
+/** Profiles an inbound message of a correspondent is validated with: CBPR+ usage rules on top of the XSDs, or the XSDs alone. */
+export const VALIDATION_PROFILES = ["cbpr+", "iso20022"] as const;
+export type ValidationProfile = (typeof VALIDATION_PROFILES)[number];
+
+export const CORRESPONDENT_STATUSES = ["active", "suspended"] as const;
+export type CorrespondentStatus = (typeof CORRESPONDENT_STATUSES)[number];
+
+export interface CorrespondentSigningKey {
+  keyId: string;
+  /** Raw Ed25519 public key, hex. */
+  publicKey: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+/** One correspondent central bank as the directory holds it. */
+export interface CorrespondentRecord {
+  bic: string;
+  name: string;
+  /** Base URL of its gateway; messages go to `<baseUrl>/iso20022/inbound`. */
+  baseUrl: string;
+  status: CorrespondentStatus;
+  /** The identity principal (role correspondent) that holds its signing keys. */
+  principalId: string;
+  /** Accounts on our ledger that may pay when it instructs us. */
+  liquidityAccounts: string[];
+  /** Largest leg it may instruct, in minor units; undefined = no limit. */
+  maxAmount: bigint | undefined;
+  validationProfile: ValidationProfile;
+  signingKeys: CorrespondentSigningKey[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewCorrespondent {
+  bic: string;
+  name: string;
+  baseUrl: string;
+  liquidityAccounts?: string[];
+  maxAmount?: bigint;
+  validationProfile?: ValidationProfile;
+  signingKeys?: Array<{ keyId: string; publicKey: string }>;
+}
+
+export type CorrespondentChange = Partial<Pick<CorrespondentRecord, "name" | "baseUrl" | "liquidityAccounts" | "validationProfile">> & {
+  /** null removes the limit. */
+  maxAmount?: bigint | null;
+};
+
+export type CorrespondentErrorCode =
+  | "CORRESPONDENT_NOT_FOUND"
+  | "CORRESPONDENT_EXISTS"
+  | "CORRESPONDENT_INVALID"
+  | "SIGNING_KEY_NOT_FOUND"
+  | "INVALID_PUBLIC_KEY"
+  | "DUPLICATE_KEY_ID";
+
+export class CorrespondentError extends Error {
+  override name = "CorrespondentError";
+  readonly code: CorrespondentErrorCode;
+  constructor(code: CorrespondentErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const BIC = /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
+
+/** The principal that holds a correspondent's keys. */
+export const principalIdOf = (bic: string) => `corr-${bic}`;
+
+interface Row {
+  bic: string;
+  name: string;
+  base_url: string;
+  status: CorrespondentStatus;
+  principal_id: string;
+  liquidity_accounts: string[];
+  max_amount: bigint | string | null;
+  validation_profile: ValidationProfile;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function check(input: Partial<Omit<NewCorrespondent, "maxAmount">> & CorrespondentChange): void {
+  if (input.bic !== undefined && !BIC.test(input.bic)) throw new CorrespondentError("CORRESPONDENT_INVALID", `bic ${JSON.stringify(input.bic)} is not a BIC`);
+  if (input.name !== undefined && input.name.trim() === "") throw new CorrespondentError("CORRESPONDENT_INVALID", "name must not be empty");
+  if (input.baseUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(input.baseUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw new CorrespondentError("CORRESPONDENT_INVALID", "baseUrl must be an http or https URL");
+  }
+  if (input.maxAmount !== undefined && input.maxAmount !== null && input.maxAmount <= 0n) throw new CorrespondentError("CORRESPONDENT_INVALID", "maxAmount must be positive");
+  if (input.validationProfile !== undefined && !(VALIDATION_PROFILES as readonly string[]).includes(input.validationProfile)) {
+    throw new CorrespondentError("CORRESPONDENT_INVALID", `validationProfile must be one of ${VALIDATION_PROFILES.join(", ")}`);
+  }
+  for (const account of input.liquidityAccounts ?? []) {
+    if (account.trim() === "" || account.length > 128) throw new CorrespondentError("CORRESPONDENT_INVALID", "liquidity accounts must be 1 to 128 characters");
+  }
+}
+
+function identityFailure(error: unknown): never {
+  if (error instanceof IdentityError) {
+    if (error.code === "INVALID_PUBLIC_KEY" || error.code === "DUPLICATE_KEY_ID") throw new CorrespondentError(error.code, error.message);
+    throw new CorrespondentError("CORRESPONDENT_NOT_FOUND", error.message);
+  }
+  throw error;
+}
+
+/**
+ * The directory of correspondents in the gateway's database. Every change is one transaction: a
+ * correspondent, its principal and its first keys appear together or not at all.
+ */
+export const correspondentStore = {
+  async add(db: Database, input: NewCorrespondent): Promise<CorrespondentRecord> {
+    check(input);
+    await db.transaction(async (tx) => {
+      const existing = await tx.query("SELECT 1 FROM pvp_correspondent WHERE bic = $1", [input.bic]);
+      if (existing.rowCount > 0) throw new CorrespondentError("CORRESPONDENT_EXISTS", `correspondent ${input.bic} is in the directory already`);
+      const identity = new IdentityStore(tx);
+      const principalId = principalIdOf(input.bic);
+      const principal = await tx.query("SELECT 1 FROM identity.principals WHERE id = $1", [principalId]);
+      if (principal.rowCount > 0) throw new CorrespondentError("CORRESPONDENT_EXISTS", `principal ${principalId} exists already`);
+      await identity.createPrincipal("correspondent", input.name, principalId);
+      await tx.query(
+        `INSERT INTO pvp_correspondent (bic, name, base_url, principal_id, liquidity_accounts, max_amount, validation_profile)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [input.bic, input.name, input.baseUrl, principalId, input.liquidityAccounts ?? [], input.maxAmount ?? null, input.validationProfile ?? "cbpr+"],
+      );
+      for (const key of input.signingKeys ?? []) {
+        await identity.registerSigningKey(principalId, key.publicKey, key.keyId, `correspondent ${input.bic}`).catch(identityFailure);
+      }
+    });
+    return (await this.get(db, input.bic))!;
+  },
+
+  async get(db: Queryable, bic: string): Promise<CorrespondentRecord | undefined> {
+    return (await this.list(db, bic))[0];
+  },
+
+  async require(db: Queryable, bic: string): Promise<CorrespondentRecord> {
+    const found = await this.get(db, bic);
+    if (!found) throw new CorrespondentError("CORRESPONDENT_NOT_FOUND", `no correspondent ${bic} in the directory`);
+    return found;
+  },
+
+  /** The directory (or one BIC), keys included as public keys. */
+  async list(db: Queryable, bic?: string): Promise<CorrespondentRecord[]> {
+    const rows = (await db.query<Row>(`SELECT * FROM pvp_correspondent WHERE ($1::text IS NULL OR bic = $1) ORDER BY bic`, [bic ?? null])).rows;
+    if (rows.length === 0) return [];
+    const keys = (
+      await db.query<{ id: string; principal_id: string; public_key: Uint8Array; created_at: Date; revoked_at: Date | null }>(
+        `SELECT id, principal_id, public_key, created_at, revoked_at FROM identity.credentials
+          WHERE kind = 'ed25519' AND principal_id = ANY($1::text[]) ORDER BY created_at, id`,
+        [rows.map((row) => row.principal_id)],
+      )
+    ).rows;
+    return rows.map((row) => ({
+      bic: row.bic,
+      name: row.name,
+      baseUrl: row.base_url,
+      status: row.status,
+      principalId: row.principal_id,
+      liquidityAccounts: row.liquidity_accounts,
+      maxAmount: row.max_amount === null ? undefined : BigInt(row.max_amount),
+      validationProfile: row.validation_profile,
+      signingKeys: keys
+        .filter((key) => key.principal_id === row.principal_id)
+        .map((key) => ({ keyId: key.id, publicKey: Buffer.from(key.public_key).toString("hex"), createdAt: key.created_at, revokedAt: key.revoked_at })),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }));
+  },
+
+  async update(db: Database, bic: string, change: CorrespondentChange): Promise<CorrespondentRecord> {
+    check(change);
+    await db.transaction(async (tx) => {
+      const current = await this.require(tx, bic);
+      await tx.query(
+        `UPDATE pvp_correspondent SET name = $2, base_url = $3, liquidity_accounts = $4, max_amount = $5, validation_profile = $6, updated_at = now()
+          WHERE bic = $1`,
+        [
+          bic,
+          change.name ?? current.name,
+          change.baseUrl ?? current.baseUrl,
+          change.liquidityAccounts ?? current.liquidityAccounts,
+          change.maxAmount === undefined ? (current.maxAmount ?? null) : change.maxAmount,
+          change.validationProfile ?? current.validationProfile,
+        ],
+      );
+      if (change.name !== undefined) await tx.query("UPDATE identity.principals SET name = $2 WHERE id = $1", [current.principalId, change.name]);
+    });
+    return this.require(db, bic);
+  },
+
+  async setStatus(db: Database, bic: string, status: CorrespondentStatus): Promise<CorrespondentRecord> {
+    const updated = await db.query("UPDATE pvp_correspondent SET status = $2, updated_at = now() WHERE bic = $1", [bic, status]);
+    if (updated.rowCount === 0) throw new CorrespondentError("CORRESPONDENT_NOT_FOUND", `no correspondent ${bic} in the directory`);
+    return this.require(db, bic);
+  },
+
+  /** Adds a signing key: requests signed with it are accepted from the next request on. */
+  async addKey(db: Database, bic: string, key: { keyId: string; publicKey: string }): Promise<CorrespondentRecord> {
+    await db.transaction(async (tx) => {
+      const current = await this.require(tx, bic);
+      await new IdentityStore(tx).registerSigningKey(current.principalId, key.publicKey, key.keyId, `correspondent ${bic}`).catch(identityFailure);
+      await tx.query("UPDATE pvp_correspondent SET updated_at = now() WHERE bic = $1", [bic]);
+    });
+    return this.require(db, bic);
+  },
+
+  /** Revokes one of its signing keys: requests signed with it are refused from the next request on. */
+  async revokeKey(db: Database, bic: string, keyId: string): Promise<CorrespondentRecord> {
+    await db.transaction(async (tx) => {
+      const current = await this.require(tx, bic);
+      const revoked = await tx.query(
+        "UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND principal_id = $2 AND kind = 'ed25519'",
+        [keyId, current.principalId],
+      );
+      if (revoked.rowCount === 0) throw new CorrespondentError("SIGNING_KEY_NOT_FOUND", `correspondent ${bic} has no signing key ${keyId}`);
+      await tx.query("UPDATE pvp_correspondent SET updated_at = now() WHERE bic = $1", [bic]);
+    });
+    return this.require(db, bic);
+  },
+};
+
+/** The JSON shape of a correspondent at the edges (API, CLI): amounts as decimal strings, 2 decimals. */
+export function correspondentToJson(record: CorrespondentRecord): Record<string, unknown> {
+  return {
+    bic: record.bic,
+    name: record.name,
+    baseUrl: record.baseUrl,
+    status: record.status,
+    principalId: record.principalId,
+    liquidityAccounts: record.liquidityAccounts,
+    maxAmount: record.maxAmount === undefined ? null : minorToDecimal(record.maxAmount),
+    validationProfile: record.validationProfile,
+    signingKeys: record.signingKeys.map((key) => ({ ...key, createdAt: key.createdAt.toISOString(), revokedAt: key.revokedAt?.toISOString() ?? null })),
+    createdAt: record.createdAt.toISOString(),
+    updatedAt: record.updatedAt.toISOString(),
+  };
+}
+
+/** "5000000.00" -> 500000000n; at most 2 decimals. */
+export function decimalToMinor(text: string): bigint {
+  const match = /^(\d{1,15})(?:\.(\d{1,2}))?$/.exec(text);
+  if (!match) throw new CorrespondentError("CORRESPONDENT_INVALID", `maxAmount must be a decimal amount with at most 2 decimals, got ${JSON.stringify(text)}`);
+  return BigInt(match[1]!) * 100n + BigInt((match[2] ?? "").padEnd(2, "0"));
+}
+
+export function minorToDecimal(minor: bigint): string {
+  return `${minor / 100n}.${(minor % 100n).toString().padStart(2, "0")}`;
+}

@@ -1,0 +1,152 @@
+import { Gauge, type Registry } from "prom-client";
+import { CorrespondentDirectory } from "../correspondents/directory.ts";
+import { correspondentRoutes } from "../correspondents/routes.ts";
+import type { CorrespondentRecord } from "../correspondents/store.ts";
+import { ed25519PrivateKey } from "../identity/http-signature.ts";
+import type { Database } from "../persistence/database.ts";
+import { pvpComponent, type PvpComponent, type PvpComponentOptions } from "../pvp/component.ts";
+import type { ResponderSettings } from "../pvp/inbound.ts";
+import { dtLedgerLeg } from "../pvp/legs/dt-ledger-leg.ts";
+import type { Correspondent, CorrespondentLookup } from "../pvp/legs/http-peer-transport.ts";
+import { registerPvpMetrics } from "../pvp/metrics.ts";
+import type { FeatureRoutes } from "../server/app.ts";
+import type { FeatureStatus, ReadinessCheck } from "../server/health.ts";
+import type { Logger } from "../server/logger.ts";
+import { createStablecoinComponent, type StablecoinComponent } from "../stablecoin/component.ts";
+import type { GatewayPorts } from "./ports.ts";
+import type { DeploymentSettings } from "./settings.ts";
+
+/** What a feature adds to the running gateway: routes, readiness checks, background workers. */
+export interface Feature {
+  routes: FeatureRoutes[];
+  readiness: ReadinessCheck[];
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  db: Database;
+  logger: Logger;
+  metrics: Registry;
+  ports: GatewayPorts;
+  settings: DeploymentSettings;
+  /** The attestation key (the setting, or on the embedded stack one kept under DATA_DIR). */
+  attestationKey: Uint8Array | undefined;
+  /** The preimage encryption key (the setting, or on the embedded stack one kept under DATA_DIR). */
+  pvpSecretKey: Uint8Array | undefined;
+  publicUrl: string;
+  /** Test and benchmark knobs of the PvP engine (timelock policy, clock). */
+  pvp?: Pick<PvpComponentOptions, "policy" | "clock">;
+}
+
+export interface ComposedGateway {
+  features: Feature[];
+  /** One entry per feature, on or off, for the start banner and /readyz. */
+  status: FeatureStatus[];
+  stablecoin: StablecoinComponent | undefined;
+  pvp: PvpComponent | undefined;
+  directory: CorrespondentDirectory;
+}
+
+/**
+ * The composition root: hands the ports to the components. A feature is on when the settings and ports
+ * it needs are there; the same code runs for a production deployment and for the embedded stack.
+ */
+export async function composeGateway(options: ComposeOptions): Promise<ComposedGateway> {
+  const { db, logger, metrics, ports, settings } = options;
+  const features: Feature[] = [];
+  const status: FeatureStatus[] = [];
+  const directory = new CorrespondentDirectory({ db, onError: (error) => logger.error({ err: error, event: "correspondents.refresh_failed" }, "reading the directory failed") });
+  await directory.start();
+  // This process sees its own changes at once; the others within the directory's refresh interval.
+  const refresh = () => directory.refresh().catch((error: unknown) => logger.error({ err: error, event: "correspondents.refresh_failed" }, "reading the directory failed"));
+  features.push({ routes: [correspondentRoutes(db, refresh)], readiness: [], start() {}, stop: async () => directory.stop() });
+
+  status.push(ports.dtLedger ? { name: "dt-ledger", on: true, detail: ports.dtLedger.description } : { name: "dt-ledger", on: false, detail: "DT_LEDGER_URL unset and DT_LEDGER_IN_PROCESS not true" });
+
+  let stablecoin: StablecoinComponent | undefined;
+  const chain = ports.stablecoinChain;
+  if (ports.dtLedger && chain && options.attestationKey) {
+    stablecoin = await createStablecoinComponent({
+      db,
+      logger,
+      metrics,
+      ledger: ports.dtLedger.port,
+      chain: { rpcUrl: chain.rpcUrl, token: chain.token, startBlock: chain.startBlock, ...(chain.minterKey ? { minterKey: chain.minterKey } : {}) },
+      segregatedAccount: chain.segregatedAccount,
+      attestationKey: options.attestationKey,
+      publicRpcUrl: chain.publicRpcUrl,
+      publicUrl: options.publicUrl,
+      settings: settings.stablecoin.settings,
+    });
+    features.push(stablecoin);
+    const minting = chain.minterKey ? "mints" : "watch-only (no STABLECOIN_MINTER_KEY)";
+    status.push({ name: "stablecoin", on: true, detail: `${chain.description}, ${minting}` });
+    status.push({ name: "proof-of-collateral", on: true, detail: `segregated wallet ${chain.segregatedAccount}, one attestation per ${settings.stablecoin.settings.attestationIntervalMs / 1000} s` });
+  } else {
+    const why = !chain ? "STABLECOIN_DEPLOYMENTS_FILE unset" : "no DT ledger";
+    status.push({ name: "stablecoin", on: false, detail: why }, { name: "proof-of-collateral", on: false, detail: why });
+  }
+
+  let pvp: PvpComponent | undefined;
+  const pvpSettings = settings.pvp;
+  if (ports.dtLedger && pvpSettings) {
+    const onDelivery = registerPvpMetrics(metrics, db, pvpSettings.agent);
+    const correspondents = directoryLookup(directory);
+    pvp = pvpComponent({
+      db,
+      ourAgent: pvpSettings.agent,
+      legs: [dtLedgerLeg({ port: ports.dtLedger.port }), ...ports.foreignLegs],
+      correspondents,
+      ...(pvpSettings.signing ? { signing: { keyId: pvpSettings.signing.keyId, privateKey: ed25519PrivateKey(pvpSettings.signing.seed) } } : {}),
+      responder: responderFromDirectory(directory, pvpSettings.agent, pvpSettings.responderLedger, pvpSettings.agentAccount),
+      pollIntervalMs: pvpSettings.pollIntervalMs,
+      onDelivery,
+      logger,
+      ...options.pvp,
+    });
+    // PVP_SECRET_KEY (options.pvpSecretKey) goes to the component as its preimage key once it takes one.
+    features.push({ ...pvp, routes: [pvp.routes] });
+    const ledgers = ["dt", ...ports.foreignLegs.map((leg) => leg.ledger), pvpSettings.signing ? "peer:<BIC> from the directory" : "no peers (PVP_SIGNING_KEY unset)"];
+    status.push({ name: "pvp", on: true, detail: `agent ${pvpSettings.agent}, ledgers ${ledgers.join(", ")}` });
+  } else {
+    status.push({ name: "pvp", on: false, detail: pvpSettings ? "no DT ledger" : "PVP_AGENT_BIC unset" });
+  }
+
+  const enabled = new Gauge({ name: "tenge_gateway_feature_enabled", help: "1 for each feature that is on", labelNames: ["feature"], registers: [metrics] });
+  for (const feature of status) enabled.set({ feature: feature.name }, feature.on ? 1 : 0);
+  return { features, status, stablecoin, pvp, directory };
+}
+
+const asCorrespondent = (record: CorrespondentRecord | undefined): Correspondent | undefined =>
+  record ? { agent: record.bic, url: record.baseUrl, principalId: record.principalId } : undefined;
+
+/**
+ * The directory as the PvP component reads it. A suspended correspondent's requests are not recognised
+ * (its messages are refused); messages to it still go out, so our claims and refunds are never held back.
+ */
+export function directoryLookup(directory: CorrespondentDirectory): CorrespondentLookup {
+  return {
+    lookup: async (agent) => asCorrespondent(await directory.lookup(agent)),
+    byAgent: (agent) => asCorrespondent(directory.byBic(agent)),
+    byPrincipal: (principalId) => {
+      const record = directory.byPrincipal(principalId);
+      return record?.status === "active" ? asCorrespondent(record) : undefined;
+    },
+  };
+}
+
+/**
+ * How this gateway answers instructions: an active correspondent named in a pacs.009 pays or receives
+ * through its first liquidity account with us; our own BIC through PVP_AGENT_ACCOUNT.
+ */
+export function responderFromDirectory(directory: CorrespondentDirectory, ourAgent: string, ledger: string, agentAccount: string | undefined): ResponderSettings {
+  return {
+    ledger,
+    accountOf(bic) {
+      if (bic === ourAgent) return agentAccount;
+      const record = directory.byBic(bic);
+      return record?.status === "active" ? record.liquidityAccounts[0] : undefined;
+    },
+  };
+}

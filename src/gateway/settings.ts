@@ -1,0 +1,245 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { getAddress, isAddress, type Address, type Hex } from "viem";
+import { ConfigError, settingsSource, type GatewayConfig } from "../config/config.ts";
+import { bytes32Hex, readSecret, readSecretFile } from "../config/secret.ts";
+import { boolean, integer, privateKeyHex, SettingError, text, url, type SettingReader } from "../config/settings.ts";
+import { parseDeployment, type Deployment } from "../evm/deployments.ts";
+import { currencyMinorUnits } from "../iso20022/reference/currencies.ts";
+import { loadStablecoinEnvironment, type StablecoinEnvironment } from "../stablecoin/stablecoin-config.ts";
+
+/** How the gateway reaches the DT ledger. */
+export type DtLedgerSettings =
+  | { mode: "http"; url: string; participantId: string; signingSeed: Uint8Array }
+  | { mode: "in-process"; participantId: string; operatorKey: Hex; sweepIntervalMs: number };
+
+export interface StablecoinChainSettings {
+  deploymentsFile: string;
+  deployment: Deployment;
+  rpcUrl: string;
+}
+
+/** One `evm:<name>` foreign ledger of PVP_FOREIGN_LEDGERS_FILE, keys resolved. */
+export interface EvmLedgerSettings {
+  name: string;
+  rpcUrl: string;
+  chainId: number;
+  hashTimeLock: Address;
+  fromBlock: bigint;
+  confirmations: number;
+  tokens: Record<string, { address: Address; unitsPerMinor: bigint }>;
+  payerKeys: Hex[];
+}
+
+export interface PvpSettings {
+  agent: string;
+  signing: { keyId: string; seed: Uint8Array } | undefined;
+  /** PVP_SECRET_KEY: encrypts unrevealed preimages at rest (undefined only on the embedded stack, which generates one). */
+  secretKey: Uint8Array | undefined;
+  foreignLedgers: EvmLedgerSettings[];
+  responderLedger: string;
+  agentAccount: string | undefined;
+  pollIntervalMs: number;
+}
+
+/** Every feature setting of a deployment, validated before anything starts. */
+export interface DeploymentSettings {
+  dtLedger: DtLedgerSettings | undefined;
+  stablecoinChain: StablecoinChainSettings | undefined;
+  /** Minter, attestation key and tuning (also used by the embedded stack). */
+  stablecoin: StablecoinEnvironment;
+  pvp: PvpSettings | undefined;
+}
+
+type Source = Record<string, string | undefined>;
+
+function read<T>(source: Source, variable: string, reader: SettingReader<T>): T | undefined {
+  const raw = source[variable];
+  if (raw === undefined || raw === "") return undefined;
+  try {
+    return reader(raw);
+  } catch (error) {
+    if (error instanceof SettingError) throw new ConfigError(variable, error.message);
+    throw error;
+  }
+}
+
+const present = (source: Source, variable: string) => Boolean(source[variable]) || Boolean(source[`${variable}_FILE`]);
+
+const bic: SettingReader<string> = (raw) => {
+  if (!/^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/.test(raw)) throw new SettingError(`must be a BIC (8 or 11 characters), got "${raw}"`);
+  return raw;
+};
+
+/** Settings that name external systems: the embedded stack supplies those itself. */
+const EXTERNAL = ["DT_LEDGER_URL", "DT_LEDGER_IN_PROCESS", "STABLECOIN_DEPLOYMENTS_FILE", "STABLECOIN_RPC_URL", "PVP_FOREIGN_LEDGERS_FILE"];
+
+/**
+ * Reads and checks every feature setting of `env` (and TENGE_CONFIG_FILE): values, files, key file
+ * modes and the dependencies between features. Throws ConfigError naming the first bad variable.
+ */
+export function loadDeploymentSettings(config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): DeploymentSettings {
+  const source = settingsSource(env);
+  const stablecoin = loadStablecoinEnvironment(source);
+  if (config.embedded) {
+    const external = EXTERNAL.find((variable) => source[variable]);
+    if (external) throw new ConfigError(external, "must be unset with EMBEDDED=true: the embedded stack supplies the DT ledger, the chain and the foreign ledger");
+    return { dtLedger: undefined, stablecoinChain: undefined, stablecoin, pvp: loadPvp(source, true) };
+  }
+  const dtLedger = loadDtLedger(source);
+  const stablecoinChain = loadStablecoinChain(source);
+  if (stablecoinChain) {
+    if (!dtLedger) throw new ConfigError("STABLECOIN_DEPLOYMENTS_FILE", "needs a DT ledger: set DT_LEDGER_URL or DT_LEDGER_IN_PROCESS=true");
+    if (!stablecoin.attestationSecret) {
+      throw new ConfigError("COLLATERAL_ATTESTATION_KEY", "must be set (or COLLATERAL_ATTESTATION_KEY_FILE) with STABLECOIN_DEPLOYMENTS_FILE: every gateway process signs attestations with the same key");
+    }
+  }
+  const pvp = loadPvp(source, false);
+  if (pvp && !dtLedger) throw new ConfigError("PVP_AGENT_BIC", "needs a DT ledger: set DT_LEDGER_URL or DT_LEDGER_IN_PROCESS=true");
+  return { dtLedger, stablecoinChain, stablecoin, pvp };
+}
+
+function loadDtLedger(source: Source): DtLedgerSettings | undefined {
+  const ledgerUrl = read(source, "DT_LEDGER_URL", url("http:", "https:"));
+  const inProcess = read(source, "DT_LEDGER_IN_PROCESS", boolean) ?? false;
+  if (ledgerUrl && inProcess) throw new ConfigError("DT_LEDGER_IN_PROCESS", "must not be true with DT_LEDGER_URL set: choose the DT ledger over HTTP or in-process");
+  if (!ledgerUrl && !inProcess) {
+    for (const variable of ["DT_LEDGER_PARTICIPANT", "DT_LEDGER_SIGNING_KEY", "DT_LEDGER_OPERATOR_KEY"]) {
+      if (present(source, variable)) throw new ConfigError(variable, "is set but no DT ledger is: set DT_LEDGER_URL or DT_LEDGER_IN_PROCESS=true");
+    }
+    return undefined;
+  }
+  const participantId = read(source, "DT_LEDGER_PARTICIPANT", text);
+  if (!participantId) throw new ConfigError("DT_LEDGER_PARTICIPANT", "must name the gateway's participant id on the DT ledger");
+  if (ledgerUrl) {
+    if (present(source, "DT_LEDGER_OPERATOR_KEY")) throw new ConfigError("DT_LEDGER_OPERATOR_KEY", "belongs to the DT ledger service, not to a gateway that reaches it over DT_LEDGER_URL");
+    const signingSeed = readSecret(source, "DT_LEDGER_SIGNING_KEY", bytes32Hex);
+    if (!signingSeed) throw new ConfigError("DT_LEDGER_SIGNING_KEY", "must hold the participant's Ed25519 seed (or DT_LEDGER_SIGNING_KEY_FILE) when DT_LEDGER_URL is set");
+    return { mode: "http", url: ledgerUrl, participantId, signingSeed };
+  }
+  const operatorKey = readSecret(source, "DT_LEDGER_OPERATOR_KEY", privateKeyHex);
+  if (!operatorKey) throw new ConfigError("DT_LEDGER_OPERATOR_KEY", "must hold the statement signing key (or DT_LEDGER_OPERATOR_KEY_FILE) with DT_LEDGER_IN_PROCESS=true");
+  return { mode: "in-process", participantId, operatorKey, sweepIntervalMs: read(source, "DT_LEDGER_SWEEP_INTERVAL_MS", integer(50, 3_600_000)) ?? 1000 };
+}
+
+function loadStablecoinChain(source: Source): StablecoinChainSettings | undefined {
+  const file = read(source, "STABLECOIN_DEPLOYMENTS_FILE", text);
+  const rpcUrl = read(source, "STABLECOIN_RPC_URL", url("http:", "https:"));
+  if (!file) {
+    if (rpcUrl) throw new ConfigError("STABLECOIN_RPC_URL", "is set but STABLECOIN_DEPLOYMENTS_FILE is not: name the deployments file `contracts deploy` wrote");
+    return undefined;
+  }
+  if (!rpcUrl) throw new ConfigError("STABLECOIN_RPC_URL", "must name the chain's JSON-RPC endpoint when STABLECOIN_DEPLOYMENTS_FILE is set");
+  return { deploymentsFile: file, deployment: readDeploymentFile("STABLECOIN_DEPLOYMENTS_FILE", file), rpcUrl };
+}
+
+function readDeploymentFile(variable: string, file: string): Deployment {
+  let textOfFile: string;
+  try {
+    textOfFile = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(variable, `must name a readable deployments file (${(error as NodeJS.ErrnoException).code ?? "unreadable"}: ${file})`);
+  }
+  try {
+    return parseDeployment(file, textOfFile);
+  } catch (error) {
+    throw new ConfigError(variable, `is not a deployments file: ${(error as Error).message}`);
+  }
+}
+
+function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
+  const agent = read(source, "PVP_AGENT_BIC", bic) ?? (embedded ? "NBRKKZKX" : undefined);
+  if (!agent) {
+    for (const variable of ["PVP_SIGNING_KEY", "PVP_SIGNING_KEY_ID", "PVP_SECRET_KEY", "PVP_FOREIGN_LEDGERS_FILE", "PVP_AGENT_ACCOUNT"]) {
+      if (present(source, variable)) throw new ConfigError(variable, "is set but PVP_AGENT_BIC is not: PvP is on only with our BIC");
+    }
+    return undefined;
+  }
+  const seed = readSecret(source, "PVP_SIGNING_KEY", bytes32Hex);
+  const keyId = read(source, "PVP_SIGNING_KEY_ID", text);
+  if (seed && !keyId) throw new ConfigError("PVP_SIGNING_KEY_ID", "must name the key id correspondents registered for PVP_SIGNING_KEY");
+  if (keyId && !seed) throw new ConfigError("PVP_SIGNING_KEY", "must hold the Ed25519 seed (or PVP_SIGNING_KEY_FILE) of PVP_SIGNING_KEY_ID");
+  const secretKey = readSecret(source, "PVP_SECRET_KEY", bytes32Hex);
+  if (!secretKey && !embedded) throw new ConfigError("PVP_SECRET_KEY", "must hold 32 bytes of hex (or PVP_SECRET_KEY_FILE): it encrypts unrevealed preimages at rest");
+  const ledgersFile = read(source, "PVP_FOREIGN_LEDGERS_FILE", text);
+  return {
+    agent,
+    signing: seed && keyId ? { keyId, seed } : undefined,
+    secretKey,
+    foreignLedgers: ledgersFile ? readForeignLedgers(ledgersFile, source) : [],
+    responderLedger: read(source, "PVP_RESPONDER_LEDGER", text) ?? "dt",
+    agentAccount: read(source, "PVP_AGENT_ACCOUNT", text),
+    pollIntervalMs: read(source, "PVP_POLL_INTERVAL_MS", integer(10, 60_000)) ?? 1000,
+  };
+}
+
+const LEDGERS = "PVP_FOREIGN_LEDGERS_FILE";
+
+/** Reads the foreign ledgers file; each problem names the file's variable and the entry's field. */
+export function readForeignLedgers(file: string, source: Source): EvmLedgerSettings[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(LEDGERS, `must name a readable JSON file (${(error as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError(LEDGERS, "must hold a JSON object of ledgers by name");
+  return Object.entries(parsed as Record<string, unknown>).map(([name, entry]) => readEvmLedger(file, name, entry, source));
+}
+
+function readEvmLedger(file: string, name: string, raw: unknown, source: Source): EvmLedgerSettings {
+  const fail = (field: string, problem: string): never => {
+    throw new ConfigError(LEDGERS, `${name}${field ? `.${field}` : ""} ${problem}`);
+  };
+  if (!/^evm:[a-z0-9-]{1,40}$/.test(name)) fail("", "must be named evm:<name> (lowercase letters, digits, -)");
+  if (typeof raw !== "object" || raw === null) fail("", "must be an object");
+  const entry = raw as Record<string, unknown>;
+  const rpcUrl = typeof entry["rpcUrl"] === "string" && /^https?:\/\//.test(entry["rpcUrl"]) ? entry["rpcUrl"] : fail("rpcUrl", "must be an http or https URL");
+  const chainId = Number.isInteger(entry["chainId"]) && (entry["chainId"] as number) > 0 ? (entry["chainId"] as number) : fail("chainId", "must be a positive integer");
+  let hashTimeLock: Address;
+  let fromBlock = 0n;
+  if (typeof entry["deploymentsFile"] === "string") {
+    const deployment = readDeploymentFile(LEDGERS, resolve(dirname(file), entry["deploymentsFile"]));
+    if (deployment.chainId !== chainId) fail("deploymentsFile", `is for chain ${deployment.chainId}, not ${chainId}`);
+    hashTimeLock = deployment.contracts.HashTimeLock.address;
+    fromBlock = deployment.contracts.HashTimeLock.blockNumber;
+  } else {
+    hashTimeLock = typeof entry["hashTimeLock"] === "string" && isAddress(entry["hashTimeLock"], { strict: false }) ? getAddress(entry["hashTimeLock"]) : fail("hashTimeLock", "must be an address (or give deploymentsFile)");
+  }
+  if (entry["fromBlock"] !== undefined) {
+    fromBlock = /^\d+$/.test(String(entry["fromBlock"])) ? BigInt(String(entry["fromBlock"])) : fail("fromBlock", "must be a block number");
+  }
+  const confirmations = entry["confirmations"] === undefined ? 1 : Number.isInteger(entry["confirmations"]) && (entry["confirmations"] as number) >= 1 ? (entry["confirmations"] as number) : fail("confirmations", "must be an integer >= 1");
+  const tokensRaw = entry["tokens"];
+  if (typeof tokensRaw !== "object" || tokensRaw === null || Object.keys(tokensRaw).length === 0) fail("tokens", "must map at least one currency to { address, decimals }");
+  const tokens: EvmLedgerSettings["tokens"] = {};
+  for (const [currency, tokenRaw] of Object.entries(tokensRaw as Record<string, unknown>)) {
+    const minor = currencyMinorUnits(currency);
+    if (minor === undefined) fail(`tokens.${currency}`, "is not an ISO 4217 currency code");
+    const token = (tokenRaw ?? {}) as Record<string, unknown>;
+    const address = typeof token["address"] === "string" && isAddress(token["address"], { strict: false }) ? getAddress(token["address"]) : fail(`tokens.${currency}.address`, "must be an address");
+    const decimals = token["decimals"];
+    if (!Number.isInteger(decimals) || (decimals as number) < minor! || (decimals as number) > 36) fail(`tokens.${currency}.decimals`, `must be an integer from ${minor} (the currency's minor units) to 36`);
+    tokens[currency] = { address, unitsPerMinor: 10n ** BigInt((decimals as number) - minor!) };
+  }
+  const keysRaw = entry["payerKeys"];
+  if (!Array.isArray(keysRaw) || keysRaw.length === 0) fail("payerKeys", "must list at least one key as { \"env\": \"VAR\" } or { \"file\": \"/path\" }");
+  const payerKeys = (keysRaw as unknown[]).map((keyRaw, index) => {
+    const ref = (keyRaw ?? {}) as Record<string, unknown>;
+    let value: string | undefined;
+    if (typeof ref["env"] === "string") {
+      value = source[ref["env"]];
+      if (!value) fail(`payerKeys[${index}]`, `names ${ref["env"]}, which is unset`);
+    } else if (typeof ref["file"] === "string") {
+      value = readSecretFile(`${LEDGERS} ${name}.payerKeys[${index}].file`, resolve(dirname(file), ref["file"]));
+    } else {
+      fail(`payerKeys[${index}]`, "must be { \"env\": \"VAR\" } or { \"file\": \"/path\" } (keys are never inline)");
+    }
+    try {
+      return privateKeyHex(value!.trim());
+    } catch {
+      return fail(`payerKeys[${index}]`, "must lead to a 0x-prefixed 32-byte hex private key");
+    }
+  });
+  return { name, rpcUrl, chainId, hashTimeLock, fromBlock, confirmations, tokens, payerKeys };
+}
