@@ -114,7 +114,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
   const publicHex = (seed: Uint8Array) => Buffer.from(ed25519RawPublicKey(ed25519PrivateKey(seed))).toString("hex");
   const nbkEnv: Record<string, string> = {
     DATABASE_URL: nbkDatabase,
-    LOG_LEVEL: "info",
+    LOG_LEVEL: "warn",
     DT_LEDGER_URL: nbkDt.url,
     DT_LEDGER_PARTICIPANT: nbkDt.gateway.id,
     DT_LEDGER_SIGNING_KEY_FILE: secretFile(directory, "nbk-dt-ledger-seed", nbkDt.gateway.seedHex),
@@ -148,7 +148,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
   );
   const fcbEnv: Record<string, string> = {
     DATABASE_URL: fcbDatabase,
-    LOG_LEVEL: "info",
+    LOG_LEVEL: "warn",
     DT_LEDGER_URL: fcbDt.url,
     DT_LEDGER_PARTICIPANT: fcbDt.gateway.id,
     DT_LEDGER_SIGNING_KEY_FILE: secretFile(directory, "fcb-ledger-seed", fcbDt.gateway.seedHex),
