@@ -5,7 +5,7 @@
  */
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, waitForHttp, type ProcessGroup, type RunningProcess } from "./processes.ts";
+import { freePort, sleep, waitForHttp, type ProcessGroup, type RunningProcess } from "./processes.ts";
 
 export interface GatewayProcess {
   name: string;
@@ -55,13 +55,21 @@ export function jsonLine<T>(output: string): T {
 /** A small client of a gateway's API as one principal. */
 export function gatewayApi(baseUrl: () => string, apiKey: string) {
   return async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${baseUrl()}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+    // A read cut off by a killed process behind the load balancer is simply asked again, as a client would.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await fetch(`${baseUrl()}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(15_000),
+        });
+        const text = await response.text();
+        return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+      } catch (error) {
+        if (method !== "GET" || attempt >= 5) throw new Error(`${method} ${path}: ${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? "")}`, { cause: error });
+        await sleep(300);
+      }
+    }
   };
 }

@@ -43,7 +43,8 @@ try {
   for (const problem of figures.problems) console.error(`topology: WRONG ${problem}`);
   status = figures.problems.length === 0 ? 0 : 1;
 } catch (error) {
-  console.error(`topology: FAILED ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const cause = (error as { cause?: unknown }).cause;
+  console.error(`topology: FAILED ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${cause ? `\ncaused by ${String(cause)}` : ""}`);
 } finally {
   if (status !== 0) console.error(`topology: process logs (kept in ${directory}):\n${group.tails()}`);
   await cleanUp().catch((error: unknown) => console.error(`topology: cleanup failed: ${String(error)}`));
