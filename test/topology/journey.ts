@@ -16,7 +16,7 @@ import type { DatabaseSet } from "./databases.ts";
 import { createOperatorKey, gatewayApi, jsonLine, restartGateway, secretFile, startGateway } from "./gateways.ts";
 import { dtLegOutcomes, evmLegOutcomes, verdictOf, type LedgerView, type PvpVerdict } from "./ledger-verdicts.ts";
 import { startLoadBalancer } from "./load-balancer.ts";
-import { FOREIGN_CB, issueForeignCbdc, NBK, startChain, startDtPlatform } from "./platform.ts";
+import { FOREIGN_CB, hardhatKeys, issueForeignCbdc, NBK, startChain, startDtPlatform } from "./platform.ts";
 import { sleep, type ProcessGroup } from "./processes.ts";
 
 export interface JourneyContext {
@@ -90,7 +90,8 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
   });
   log(`foreign central bank's ledger at ${fcbDt.url}`);
 
-  const minterKey = generatePrivateKey();
+  // The minter pays gas: a funded development account of the Hardhat node ([5]).
+  const minterKey = hardhatKeys(6)[5]!;
   const chain = await startChain(group, {
     collateralSigner: privateKeyToAddress(nbkStatementKey),
     segregatedAccount: nbkDt.accounts.segregatedWallet,
