@@ -32,7 +32,8 @@ import { openPostgres } from "../src/persistence/postgres.ts";
 import { buildGatewayApp } from "../src/server/app.ts";
 import { createLogger } from "../src/server/logger.ts";
 import { createMetricsRegistry } from "../src/server/metrics.ts";
-import { createStablecoinComponent } from "../src/stablecoin/component.ts";
+import { composeGateway } from "../src/gateway/features.ts";
+import { loadStablecoinEnvironment } from "../src/stablecoin/stablecoin-config.ts";
 import { requestMint } from "../src/stablecoin/mint-flow.ts";
 
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 3);
@@ -93,17 +94,24 @@ rmSync(deploymentsDir, { recursive: true, force: true });
 
 const logger = createLogger("warn");
 const metrics = createMetricsRegistry();
-const component = await createStablecoinComponent({
+// The gateway's composition root, on this benchmark's DT ledger and chain.
+const composed = await composeGateway({
   db: gatewayDb,
-  ledger: gatewayLedger,
   logger,
   metrics,
-  chain: { rpcUrl: chain.rpcUrl, token: deployment.contracts.TengeStablecoin.address, minterKey },
-  segregatedAccount: wallet.id,
+  ports: {
+    dtLedger: { port: gatewayLedger, description: "bench" },
+    stablecoinChain: { rpcUrl: chain.rpcUrl, token: deployment.contracts.TengeStablecoin.address, startBlock: 0n, segregatedAccount: wallet.id, minterKey, publicRpcUrl: chain.rpcUrl, description: "bench" },
+    foreignLegs: [],
+    readiness: [],
+    stop: async () => {},
+  },
+  settings: { dtLedger: undefined, stablecoinChain: undefined, pvp: undefined, stablecoin: loadStablecoinEnvironment({ STABLECOIN_POLL_MS: "200", COLLATERAL_ATTESTATION_INTERVAL_SECONDS: "60" }) },
   attestationKey: ed25519.utils.randomSecretKey(),
-  publicRpcUrl: chain.rpcUrl,
-  settings: { pollMs: 200, attestationIntervalMs: 60_000 },
+  pvpSecretKey: undefined,
+  publicUrl: "http://127.0.0.1",
 });
+const component = composed.stablecoin!;
 const app = await buildGatewayApp({
   db: gatewayDb,
   logger,

@@ -72,7 +72,16 @@ const bic: SettingReader<string> = (raw) => {
 };
 
 /** Settings that name external systems: the embedded stack supplies those itself. */
-const EXTERNAL = ["DT_LEDGER_URL", "DT_LEDGER_IN_PROCESS", "STABLECOIN_DEPLOYMENTS_FILE", "STABLECOIN_RPC_URL", "PVP_FOREIGN_LEDGERS_FILE"];
+const EXTERNAL = [
+  "DT_LEDGER_URL",
+  "DT_LEDGER_IN_PROCESS",
+  "DT_LEDGER_PARTICIPANT",
+  "DT_LEDGER_SIGNING_KEY",
+  "DT_LEDGER_OPERATOR_KEY",
+  "STABLECOIN_DEPLOYMENTS_FILE",
+  "STABLECOIN_RPC_URL",
+  "PVP_FOREIGN_LEDGERS_FILE",
+];
 
 /**
  * Reads and checks every feature setting of `env` (and TENGE_CONFIG_FILE): values, files, key file
@@ -82,7 +91,7 @@ export function loadDeploymentSettings(config: GatewayConfig, env: NodeJS.Proces
   const source = settingsSource(env);
   const stablecoin = loadStablecoinEnvironment(source);
   if (config.embedded) {
-    const external = EXTERNAL.find((variable) => source[variable]);
+    const external = EXTERNAL.find((variable) => present(source, variable));
     if (external) throw new ConfigError(external, "must be unset with EMBEDDED=true: the embedded stack supplies the DT ledger, the chain and the foreign ledger");
     return { dtLedger: undefined, stablecoinChain: undefined, stablecoin, pvp: loadPvp(source, true) };
   }

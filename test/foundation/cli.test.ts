@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -88,8 +88,9 @@ describe("tenge-gateway CLI", () => {
 describe("tenge-gateway start", () => {
   it("runs the embedded stack, serves readiness and OpenAPI until SIGTERM, then exits 0", async () => {
     const { spawn } = await import("node:child_process");
+    const dataDir = mkdtempSync(join(tmpdir(), "tg-start-"));
     const child = spawn(process.execPath, [bin, "start"], {
-      env: { PATH: process.env["PATH"], PORT: "0", EMBEDDED_CHAIN_PORT: "0", DATA_DIR: mkdtempSync(join(tmpdir(), "tg-start-")), LOG_LEVEL: "warn" },
+      env: { PATH: process.env["PATH"], PORT: "0", EMBEDDED_CHAIN_PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "warn" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -103,8 +104,18 @@ describe("tenge-gateway start", () => {
     });
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    const checks = ((await ready.json()) as { checks: { name: string; ok: boolean }[] }).checks;
-    expect(checks).toEqual(["database", "migrations", "dt-ledger", "evm-chain", "stablecoin-chain", "pvp leg dt", "pvp leg evm"].map((name) => ({ name, ok: true })));
+    const readiness = (await ready.json()) as { checks: { name: string; ok: boolean }[]; features: { name: string; on: boolean }[] };
+    expect(readiness.checks).toEqual(["database", "migrations", "dt-ledger (embedded)", "evm-chain (embedded, 31337)", "stablecoin-chain", "pvp leg dt", "pvp leg evm"].map((name) => ({ name, ok: true })));
+    // The embedded stack is one configuration of the composition root: every feature on, and said so at start.
+    expect(readiness.features.map((feature) => [feature.name, feature.on])).toEqual([
+      ["dt-ledger", true],
+      ["stablecoin", true],
+      ["proof-of-collateral", true],
+      ["pvp", true],
+    ]);
+    expect(stdout).toContain("feature pvp: on (agent NBRKKZKX, ledgers dt, evm");
+    // Its generated keys are readable by the owner only.
+    for (const file of ["pvp-secret-key", "attestation-key.json", "demo-credentials.json"]) expect(statSync(join(dataDir, file)).mode & 0o777).toBe(0o600);
     // The demo mint is minted by the gateway's own workers and attested: supply equals the DT collateral.
     let attested: { collateral: { balance: string }; supply: { totalSupply: string } } | undefined;
     for (let attempt = 0; attempt < 100 && attested?.supply.totalSupply !== "100000000"; attempt++) {

@@ -205,6 +205,21 @@ describe("a production gateway built from settings: external DT ledger over HTTP
     expect(balance).toBe(250_000n);
   });
 
+  it("exposes the figures the alert rules of docs/deploy.md use", async () => {
+    const metrics = (await api(undefined, "/metrics")).text;
+    for (const line of [
+      'tenge_gateway_feature_enabled{feature="pvp"} 1',
+      'tenge_gateway_feature_enabled{feature="stablecoin"} 1',
+      "tenge_gateway_pvp_past_expiry 0",
+      "tenge_gateway_pvp_outbox_pending 0",
+      "tenge_gateway_pvp_outbox_oldest_seconds 0",
+      'tenge_gateway_collateral_alert{code="UNDER_COLLATERALISED"} 0',
+    ]) {
+      expect(metrics).toContain(line);
+    }
+    expect(metrics).toMatch(/^tenge_gateway_collateral_attestation_timestamp_seconds \d+/m);
+  });
+
   it("serves the proof of collateral and the public page", async () => {
     const proof = await eventually(() => api(undefined, "/proof-of-collateral"), (response) => response.status === 200 && JSON.parse(response.text).attestation.supply.totalSupply === "250000");
     expect(proof.status).toBe(200);

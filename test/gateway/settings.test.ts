@@ -109,6 +109,7 @@ describe("deployment settings: every feature from its settings, each problem one
 
   it("the embedded stack refuses settings that name external systems", () => {
     expect(() => load({ STABLECOIN_RPC_URL: "http://127.0.0.1:8545" })).toThrow(/^STABLECOIN_RPC_URL must be unset with EMBEDDED=true/);
+    expect(() => load({ DT_LEDGER_OPERATOR_KEY_FILE: "/nowhere" })).toThrow(/^DT_LEDGER_OPERATOR_KEY must be unset with EMBEDDED=true/);
     expect(load({}).pvp?.agent).toBe("NBRKKZKX");
   });
 

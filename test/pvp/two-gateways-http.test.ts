@@ -2,16 +2,18 @@ import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatewayMigrations } from "../../src/gateway/components.ts";
+import { correspondentStore } from "../../src/correspondents/store.ts";
+import { composeGateway, type ComposedGateway } from "../../src/gateway/features.ts";
 import { ed25519PrivateKey, generateEd25519, signRequest } from "../../src/identity/http-signature.ts";
 import { identityRoutes } from "../../src/identity/routes.ts";
 import { IdentityStore } from "../../src/identity/store.ts";
 import { migrate } from "../../src/persistence/migrations.ts";
 import * as pvpCli from "../../src/pvp/cli.ts";
-import { pvpComponent, type PvpComponent } from "../../src/pvp/component.ts";
-import { dtLedgerLeg } from "../../src/pvp/legs/dt-ledger-leg.ts";
+import type { PvpComponent } from "../../src/pvp/component.ts";
 import { buildGatewayApp } from "../../src/server/app.ts";
 import { createLogger } from "../../src/server/logger.ts";
 import { createMetricsRegistry } from "../../src/server/metrics.ts";
+import { loadStablecoinEnvironment } from "../../src/stablecoin/stablecoin-config.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { startDtStack, type DtStack } from "../support/pvp/dt-stack.ts";
 import { FOREIGN_CB, NBK } from "../support/pvp/harness.ts";
@@ -25,48 +27,54 @@ interface Gateway {
   app: FastifyInstance;
   url: string;
   pvp: PvpComponent;
+  composed: ComposedGateway;
 }
 
-/** One tenge-gateway instance: its own database, its own embedded ledger, the PvP component, an HTTP server. */
-async function startGateway(
-  agent: string,
-  signingSeed: Uint8Array,
-  peer: { agent: string; url: () => string; principalId: string },
-  responderAccounts: ((ledger: DtStack) => Record<string, string>) | undefined,
-): Promise<Gateway & { setPeerUrl(url: string): void }> {
+/**
+ * One tenge-gateway instance built by the composition root: its own database and embedded ledger, the PvP
+ * component with `peer:<BIC>` legs from its directory of correspondents, an HTTP server. As responder it
+ * pays through its own account for its BIC and through a correspondent's liquidity account for the other's.
+ */
+async function startGateway(agent: string, signingSeed: Uint8Array, ownAccount: (ledger: DtStack) => string | undefined): Promise<Gateway> {
   const testDb = await createTestDatabase();
   await migrate(testDb.db, gatewayMigrations());
   const identity = new IdentityStore(testDb.db);
   const ledger = await startDtStack(testDb.db, () => new Date());
-  const correspondent = { agent: peer.agent, url: "http://127.0.0.1:1", principalId: peer.principalId };
-  const accounts = responderAccounts?.(ledger);
-  const pvp = pvpComponent({
+  const logger = createLogger("silent", new Writable({ write: (_chunk, _encoding, done) => done() }));
+  const metrics = createMetricsRegistry();
+  const composed = await composeGateway({
     db: testDb.db,
-    ourAgent: agent,
-    legs: [dtLedgerLeg({ port: ledger.port })],
-    correspondents: [correspondent],
-    signing: { keyId: `${agent}-key`, privateKey: ed25519PrivateKey(signingSeed) },
-    ...(accounts ? { responder: { ledger: "dt", accountOf: (bic: string) => accounts[bic] } } : {}),
-    policy,
-    pollIntervalMs: 200,
+    logger,
+    metrics,
+    ports: { dtLedger: { port: ledger.port, description: "test" }, stablecoinChain: undefined, foreignLegs: [], readiness: [], stop: async () => {} },
+    settings: {
+      dtLedger: undefined,
+      stablecoinChain: undefined,
+      stablecoin: loadStablecoinEnvironment({}),
+      pvp: { agent, signing: { keyId: `${agent}-key`, seed: signingSeed }, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", agentAccount: ownAccount(ledger), pollIntervalMs: 200 },
+    },
+    attestationKey: undefined,
+    pvpSecretKey: undefined,
+    publicUrl: "http://127.0.0.1",
+    pvp: { policy },
   });
   const app = await buildGatewayApp({
     db: testDb.db,
-    logger: createLogger("silent", new Writable({ write: (_chunk, _encoding, done) => done() })),
-    metrics: createMetricsRegistry(),
+    logger,
+    metrics,
     migrationSets: gatewayMigrations(),
     bodyLimitBytes: 1024 * 1024,
     signatureMaxSkewSeconds: 300,
-    features: [identityRoutes(identity), pvp.routes],
+    features: [identityRoutes(identity), ...composed.features.flatMap((feature) => feature.routes)],
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
-  pvp.start();
-  return { testDb, identity, ledger, app, url, pvp, setPeerUrl: (peerUrl) => void (correspondent.url = peerUrl) };
+  for (const feature of composed.features) feature.start();
+  return { testDb, identity, ledger, app, url, pvp: composed.pvp!, composed };
 }
 
 describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP profile, RFC 9421 signatures)", () => {
-  let nbk: Gateway & { setPeerUrl(url: string): void };
-  let foreign: Gateway & { setPeerUrl(url: string): void };
+  let nbk: Gateway;
+  let foreign: Gateway;
   let bankKey: string;
   let nbkSeed: Uint8Array;
 
@@ -74,18 +82,18 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
     const nbkKeys = generateEd25519();
     nbkSeed = nbkKeys.seed;
     const foreignKeys = generateEd25519();
-    nbk = await startGateway(NBK, nbkKeys.seed, { agent: FOREIGN_CB, url: () => foreign.url, principalId: "corr-fcb" }, undefined);
-    foreign = await startGateway(FOREIGN_CB, foreignKeys.seed, { agent: NBK, url: () => nbk.url, principalId: "corr-nbk" }, (ledger) => ({
-      [FOREIGN_CB]: ledger.demo.accounts.kase.id,
-      [NBK]: ledger.demo.accounts.coffeeShop.id,
-    }));
-    nbk.setPeerUrl(foreign.url);
-    foreign.setPeerUrl(nbk.url);
-    // The directory of correspondents: each side registers the other's public key under a correspondent principal.
-    await nbk.identity.createPrincipal("correspondent", "Foreign central bank", "corr-fcb");
-    await nbk.identity.registerSigningKey("corr-fcb", Buffer.from(foreignKeys.publicKey).toString("hex"), `${FOREIGN_CB}-key`);
-    await foreign.identity.createPrincipal("correspondent", "National Bank of Kazakhstan", "corr-nbk");
-    await foreign.identity.registerSigningKey("corr-nbk", Buffer.from(nbkKeys.publicKey).toString("hex"), `${NBK}-key`);
+    nbk = await startGateway(NBK, nbkKeys.seed, () => undefined);
+    foreign = await startGateway(FOREIGN_CB, foreignKeys.seed, (ledger) => ledger.demo.accounts.kase.id);
+    // The directory of correspondents: each side registers the other's gateway and public key; no restart.
+    await correspondentStore.add(nbk.testDb.db, { bic: FOREIGN_CB, name: "Foreign central bank", baseUrl: foreign.url, signingKeys: [{ keyId: `${FOREIGN_CB}-key`, publicKey: Buffer.from(foreignKeys.publicKey).toString("hex") }] });
+    await correspondentStore.add(foreign.testDb.db, {
+      bic: NBK,
+      name: "National Bank of Kazakhstan",
+      baseUrl: nbk.url,
+      signingKeys: [{ keyId: `${NBK}-key`, publicKey: Buffer.from(nbkKeys.publicKey).toString("hex") }],
+      liquidityAccounts: [foreign.ledger.demo.accounts.coffeeShop.id],
+    });
+    await Promise.all([nbk.composed.directory.refresh(), foreign.composed.directory.refresh()]);
     const bank = await nbk.identity.createPrincipal("bank", "Halyk Bank", "bank-halyk");
     bankKey = (await nbk.identity.issueApiKey(bank)).apiKey;
   }, 120_000);
@@ -93,7 +101,7 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
   afterAll(async () => {
     for (const gateway of [nbk, foreign]) {
       if (!gateway) continue;
-      await gateway.pvp.stop();
+      for (const feature of gateway.composed.features) await feature.stop();
       await gateway.app.close();
       await gateway.testDb.drop();
     }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inProcessDtLedger } from "../../src/dt-ledger/in-process-adapter.ts";
 import { gatewayMigrations } from "../../src/gateway/components.ts";
 import { startEmbeddedStack, type EmbeddedStack } from "../../src/gateway/embedded.ts";
+import { composeGateway, type ComposedGateway } from "../../src/gateway/features.ts";
 import { identityRoutes } from "../../src/identity/routes.ts";
 import { IdentityStore } from "../../src/identity/store.ts";
 import { migrate } from "../../src/persistence/migrations.ts";
@@ -14,20 +15,21 @@ import { verifyAttestation } from "../../src/proof-of-collateral/page/verify-att
 import { buildGatewayApp } from "../../src/server/app.ts";
 import { createLogger } from "../../src/server/logger.ts";
 import { createMetricsRegistry } from "../../src/server/metrics.ts";
-import { createStablecoinComponent, type StablecoinComponent } from "../../src/stablecoin/component.ts";
+import type { StablecoinComponent } from "../../src/stablecoin/component.ts";
 import { ensureDemoExchange } from "../../src/stablecoin/exchanges.ts";
 import { attestationKey, loadStablecoinEnvironment } from "../../src/stablecoin/stablecoin-config.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { eventually } from "./support.ts";
 
 /**
- * The component wired onto the embedded stack exactly as `npm start` should do it (see the wiring in
- * docs/stablecoin.md): the embedded DT ledger shares the gateway's database, the demo exchange is the
- * Kazakhstan Stock Exchange's DT account, and a mint goes through end to end.
+ * The component composed on the embedded stack's ports by the gateway's composition root, as `npm start`
+ * does: the embedded DT ledger shares the gateway's database, the demo exchange is the Kazakhstan Stock
+ * Exchange's DT account, and a mint goes through end to end.
  */
 describe("stablecoin on the embedded stack", () => {
   let testDb: TestDatabase;
   let embedded: EmbeddedStack;
+  let composed: ComposedGateway;
   let stablecoin: StablecoinComponent;
   let app: Awaited<ReturnType<typeof buildGatewayApp>>;
   let exchangeApiKey: string;
@@ -40,23 +42,19 @@ describe("stablecoin on the embedded stack", () => {
     embedded = await startEmbeddedStack({ db, directory: join(dataDir, "embedded"), chainHost: "127.0.0.1", chainPort: 0 });
     const logger = createLogger("warn");
     const metrics = createMetricsRegistry();
-    const environment = loadStablecoinEnvironment({});
-    stablecoin = await createStablecoinComponent({
+    const environment = loadStablecoinEnvironment({ STABLECOIN_POLL_MS: "50" });
+    // The same composition root as `npm start`, on the embedded stack's ports.
+    composed = await composeGateway({
       db,
       logger,
       metrics,
-      ledger: embedded.gatewayLedger,
-      chain: {
-        rpcUrl: embedded.chain.rpcUrl,
-        token: embedded.deployment.contracts.TengeStablecoin.address,
-        minterKey: environment.minterKey ?? embedded.keys.minter,
-        startBlock: embedded.deployment.contracts.TengeStablecoin.blockNumber,
-      },
-      segregatedAccount: embedded.deployment.stablecoin.segregatedAccount,
+      ports: embedded.ports,
+      settings: { dtLedger: undefined, stablecoinChain: undefined, pvp: undefined, stablecoin: environment },
       attestationKey: attestationKey(environment, dataDir),
-      publicRpcUrl: environment.publicRpcUrl ?? embedded.chain.rpcUrl,
-      settings: { ...environment.settings, pollMs: 50 },
+      pvpSecretKey: undefined,
+      publicUrl: "http://127.0.0.1",
     });
+    stablecoin = composed.stablecoin!;
     const demo = await ensureDemoExchange(stablecoin.exchanges, {
       dtAccount: embedded.demo.accounts.kase.id,
       evmAddress: privateKeyToAddress(embedded.chain.accounts[3] as Hex),
@@ -70,12 +68,12 @@ describe("stablecoin on the embedded stack", () => {
       bodyLimitBytes: 1024 * 1024,
       signatureMaxSkewSeconds: 300,
       readiness: [...embedded.readiness, ...stablecoin.readiness],
-      features: [identityRoutes(new IdentityStore(db)), ...stablecoin.routes],
+      features: [identityRoutes(new IdentityStore(db)), ...composed.features.flatMap((feature) => feature.routes)],
     });
     stablecoin.start();
   });
   afterAll(async () => {
-    await stablecoin?.stop();
+    for (const feature of composed?.features ?? []) await feature.stop();
     await app?.close();
     await embedded?.stop();
     await testDb?.drop();
