@@ -165,7 +165,7 @@ describe("the directory of correspondents: operator API, authorization, key rota
     expect((await call(operatorKey, "PATCH", "/operator/correspondents/ZZZZKZKX", { name: "x" })).statusCode).toBe(404);
   });
 
-  it("the CLI adds, lists, re-keys and suspends correspondents in the database", async () => {
+  it("the CLI adds, lists, re-keys and suspends correspondents in the database and through the operator API", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "tg-corr-"));
     const env = testDb.url ? { DATABASE_URL: testDb.url } : { DATA_DIR: dataDir };
     const run = async (...argv: string[]) => {
@@ -190,6 +190,17 @@ describe("the directory of correspondents: operator API, authorization, key rota
         ["KZTESTXX-1", true],
         ["KZTESTXX-2", false],
       ]);
+      // The same commands against a running gateway's operator API; a non-operator key is refused.
+      const url = await app.listen({ host: "127.0.0.1", port: 0 });
+      const viaApi = await run("correspondents", "keys", "add", "FCBKAEAD", "--public-key", hex(generateEd25519().publicKey), "--key-id", "FCBKAEAD-3", "--gateway", url, "--api-key", operatorKey);
+      expect(viaApi.code).toBe(0);
+      expect(JSON.parse(viaApi.out[0]!).signingKeys.map((key: { keyId: string }) => key.keyId)).toContain("FCBKAEAD-3");
+      const listedViaApi = await run("correspondents", "list", "--gateway", url, "--api-key", operatorKey);
+      expect(listedViaApi.out.map((line) => JSON.parse(line).bic)).toContain("FCBKAEAD");
+      const refused = await run("correspondents", "suspend", "FCBKAEAD", "--gateway", url, "--api-key", bankKey);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toEqual([expect.stringMatching(/^tenge-gateway correspondents suspend: 403 /)]);
+      expect(composed.directory.byBic("FCBKAEAD")?.status).toBe("active");
       const missing = await run("correspondents", "show", "NONEKZKX");
       expect(missing.code).toBe(2);
       expect(missing.err).toEqual([expect.stringMatching(/^tenge-gateway correspondents show: CORRESPONDENT_NOT_FOUND/)]);
