@@ -620,6 +620,9 @@ export class PvpEngine {
     const bank = `bank:${pvp.createdBy}`;
     const parties = this.parties(pvp, now, this.ourAgent);
     const amount = { currency: ourLeg.currency, minorUnits: ourLeg.amount };
+    // camt.054 notifies the digital accounts of the DT ledger; an EVM address (42 characters) is no ISO
+    // account id (Max34Text) and has no servicing bank, so a leg settled on an EVM ledger has nobody to notify.
+    if (kind === "settled" && ourLeg.ledger !== "dt") return [];
     if (kind === "settled") {
       return [
         {

@@ -1,0 +1,393 @@
+/**
+ * The operator's journey through the topology: start the outside systems, configure and start the
+ * gateways, register the correspondents, then settle PvPs both ways, crash a process, mint and redeem,
+ * verify the collateral and restart everything. Every verdict on money is read from the ledgers (the DT
+ * platforms and the chain), never from the gateways' own records.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createPublicClient, createWalletClient, http, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
+import { evmChain } from "../../src/evm/evm-chain.ts";
+import { tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
+import { ed25519PrivateKey, ed25519RawPublicKey, generateEd25519 } from "../../src/identity/http-signature.ts";
+import type { DatabaseSet } from "./databases.ts";
+import { createOperatorKey, gatewayApi, jsonLine, restartGateway, secretFile, startGateway } from "./gateways.ts";
+import { dtLegOutcomes, evmLegOutcomes, verdictOf, type LedgerView, type PvpVerdict } from "./ledger-verdicts.ts";
+import { startLoadBalancer } from "./load-balancer.ts";
+import { FOREIGN_CB, hardhatKeys, issueForeignCbdc, NBK, startChain, startDtPlatform } from "./platform.ts";
+import { sleep, type ProcessGroup } from "./processes.ts";
+
+export interface JourneyContext {
+  group: ProcessGroup;
+  databases: DatabaseSet;
+  directory: string;
+  log(line: string): void;
+}
+
+export interface Summary {
+  pvpsSettled: number;
+  pvpsRefunded: number;
+  violations: number;
+  killedProcessRecovered: boolean;
+  mints: number;
+  redemptionsPaid: number;
+  collateralVerified: boolean;
+  restartKeptState: boolean;
+}
+
+/** What the run expects; any other figure is reported as a problem and fails the run. */
+const EXPECTED = { settledAtLeast: 20, refunded: 2, mints: 3, redemptions: 2 };
+
+/** One PvP as created: where its two legs live, so the ledgers can be asked about it. */
+interface CreatedPvp {
+  id: string;
+  hashLock: Hex;
+  initiator: "nbk" | "fcb";
+  /** Created while the NBK process was killed, or refused on purpose. */
+  group: "settle" | "refund" | "crash" | "after-restart";
+}
+
+const FINAL = ["SETTLED", "REFUNDED", "REJECTED"];
+const hex32 = () => randomBytes(32).toString("hex");
+
+export async function runJourney(context: JourneyContext): Promise<{ summary: Summary; problems: string[] }> {
+  const { group, databases, directory, log } = context;
+  const problems: string[] = [];
+  mkdirSync(join(directory, "secrets"), { mode: 0o700 });
+
+  // ---- the systems outside the gateways ------------------------------------------------------------------
+  const nbkStatementKey = generatePrivateKey();
+  const nbkDt = await startDtPlatform(group, databases, {
+    name: "nbk-dt-ledger",
+    operatorKey: nbkStatementKey,
+    centralBank: { id: NBK, name: "National Bank of Kazakhstan" },
+    bank: { id: "HSBKKZKX", name: "Halyk Bank" },
+    gateway: { id: "TENGEGW", name: "Tenge Gateway" },
+    accounts: {
+      payer0: { by: "bank", kind: "individual", holderName: "Aigerim Nurlanovna", balance: 100_000_000n },
+      payer1: { by: "bank", kind: "individual", holderName: "Daniyar Seitkali", balance: 100_000_000n },
+      payer2: { by: "bank", kind: "legal_entity", holderName: "Astana Coffee LLP", balance: 100_000_000n },
+      nbkSettlement: { by: "bank", kind: "legal_entity", holderName: "NBK PvP settlement account", balance: 500_000_000n },
+      fcbLiquidity: { by: "bank", kind: "legal_entity", holderName: "Foreign central bank (liquidity account)", balance: 0n },
+      exchange: { by: "bank", kind: "exchange", holderName: "Kazakhstan Stock Exchange", balance: 500_000_000n },
+      segregatedWallet: { by: "gateway", kind: "segregated_wallet", holderName: "Tenge Gateway collateral wallet", balance: 0n },
+    },
+  });
+  log(`NBK's DT platform at ${nbkDt.url}`);
+  // The foreign central bank's own CBDC platform: where its PvP legs are held when it initiates.
+  const fcbDt = await startDtPlatform(group, databases, {
+    name: "fcb-ledger",
+    operatorKey: generatePrivateKey(),
+    centralBank: { id: FOREIGN_CB, name: "Foreign central bank" },
+    bank: { id: "FCBANKAE", name: "Foreign commercial bank" },
+    gateway: { id: "FCBGW", name: "Foreign central bank's gateway" },
+    accounts: {
+      fcbPayer: { by: "bank", kind: "legal_entity", holderName: "Foreign central bank PvP account", balance: 100_000_000n },
+      nbkLiquidity: { by: "bank", kind: "legal_entity", holderName: "National Bank of Kazakhstan (liquidity account)", balance: 0n },
+    },
+  });
+  log(`foreign central bank's ledger at ${fcbDt.url}`);
+
+  // The minter pays gas: a funded development account of the Hardhat node ([5]).
+  const minterKey = hardhatKeys(6)[5]!;
+  const chain = await startChain(group, {
+    collateralSigner: privateKeyToAddress(nbkStatementKey),
+    segregatedAccount: nbkDt.accounts.segregatedWallet,
+    minter: privateKeyToAddress(minterKey),
+    deploymentsDir: join(directory, "deployments"),
+  });
+  const deploymentsFile = join(chain.deploymentsDir, `${chain.chainId}.json`);
+  log(`chain ${chain.chainId} at ${chain.rpcUrl}: token ${chain.token}, HTLC ${chain.htlc}, foreign CBDC ${chain.foreignCbdc}`);
+  // Hardhat development accounts: [1] pays the foreign central bank's EVM legs, [2] is the NBK's account
+  // there, [3] is the exchange's address.
+  const fcbEvmPayerKey = chain.keys[1]!;
+  const nbkEvmAccount = privateKeyToAddress(chain.keys[2]!);
+  const exchangeKey = chain.keys[3]!;
+  await issueForeignCbdc(chain, [privateKeyToAddress(fcbEvmPayerKey)], 100_000_000n);
+
+  // ---- the gateways, configured as docs/deploy.md says -----------------------------------------------------
+  const nbkDatabase = await databases.create("nbk_gateway");
+  const fcbDatabase = await databases.create("fcb_gateway");
+  const nbkMessageKey = generateEd25519();
+  const fcbMessageKey = generateEd25519();
+  const publicHex = (seed: Uint8Array) => Buffer.from(ed25519RawPublicKey(ed25519PrivateKey(seed))).toString("hex");
+  const nbkEnv: Record<string, string> = {
+    DATABASE_URL: nbkDatabase,
+    LOG_LEVEL: "warn",
+    DT_LEDGER_URL: nbkDt.url,
+    DT_LEDGER_PARTICIPANT: nbkDt.gateway.id,
+    DT_LEDGER_SIGNING_KEY_FILE: secretFile(directory, "nbk-dt-ledger-seed", nbkDt.gateway.seedHex),
+    STABLECOIN_DEPLOYMENTS_FILE: deploymentsFile,
+    STABLECOIN_RPC_URL: chain.rpcUrl,
+    STABLECOIN_MINTER_KEY_FILE: secretFile(directory, "nbk-minter-key", minterKey),
+    COLLATERAL_ATTESTATION_KEY_FILE: secretFile(directory, "nbk-attestation-key", hex32()),
+    COLLATERAL_ATTESTATION_INTERVAL_SECONDS: "5",
+    STABLECOIN_REDEEM_CONFIRMATIONS: "1",
+    STABLECOIN_POLL_MS: "200",
+    PVP_AGENT_BIC: NBK,
+    PVP_SIGNING_KEY_FILE: secretFile(directory, "nbk-message-key", Buffer.from(nbkMessageKey.seed).toString("hex")),
+    PVP_SIGNING_KEY_ID: `${NBK}-topology-1`,
+    PVP_SECRET_KEY_FILE: secretFile(directory, "nbk-preimage-key", hex32()),
+    PVP_AGENT_ACCOUNT: nbkDt.accounts.nbkSettlement,
+    PVP_POLL_INTERVAL_MS: "250",
+  };
+  const ledgersFile = join(directory, "fcb-foreign-ledgers.json");
+  writeFileSync(
+    ledgersFile,
+    JSON.stringify({
+      "evm:fcb": {
+        rpcUrl: chain.rpcUrl,
+        chainId: chain.chainId,
+        deploymentsFile,
+        confirmations: 1,
+        tokens: { AED: { address: chain.foreignCbdc, decimals: 2 } },
+        payerKeys: [{ file: secretFile(directory, "fcb-evm-payer-key", fcbEvmPayerKey) }],
+      },
+    }),
+  );
+  const fcbEnv: Record<string, string> = {
+    DATABASE_URL: fcbDatabase,
+    LOG_LEVEL: "warn",
+    DT_LEDGER_URL: fcbDt.url,
+    DT_LEDGER_PARTICIPANT: fcbDt.gateway.id,
+    DT_LEDGER_SIGNING_KEY_FILE: secretFile(directory, "fcb-ledger-seed", fcbDt.gateway.seedHex),
+    PVP_AGENT_BIC: FOREIGN_CB,
+    PVP_SIGNING_KEY_FILE: secretFile(directory, "fcb-message-key", Buffer.from(fcbMessageKey.seed).toString("hex")),
+    PVP_SIGNING_KEY_ID: `${FOREIGN_CB}-topology-1`,
+    PVP_SECRET_KEY_FILE: secretFile(directory, "fcb-preimage-key", hex32()),
+    PVP_FOREIGN_LEDGERS_FILE: ledgersFile,
+    PVP_RESPONDER_LEDGER: "evm:fcb",
+    PVP_AGENT_ACCOUNT: privateKeyToAddress(fcbEvmPayerKey),
+    PVP_POLL_INTERVAL_MS: "250",
+  };
+  // Both NBK processes start at once on one database: migrations run once under the advisory lock.
+  let [nbkA, nbkB, fcb] = await Promise.all([
+    startGateway(group, "nbk-gateway-a", nbkEnv),
+    startGateway(group, "nbk-gateway-b", nbkEnv),
+    startGateway(group, "fcb-gateway", fcbEnv),
+  ]);
+  const balancer = await startLoadBalancer([nbkA.port, nbkB.port]);
+  try {
+    log(`NBK gateways ${nbkA.url} and ${nbkB.url} behind ${balancer.url}; foreign central bank's gateway ${fcb.url}`);
+    const nbkOperator = await createOperatorKey(group, "nbk", nbkDatabase);
+    const fcbOperator = await createOperatorKey(group, "fcb", fcbDatabase);
+    const nbk = gatewayApi(() => balancer.url, nbkOperator);
+    const fcbApi = gatewayApi(() => fcb.url, fcbOperator);
+
+    // ---- each central bank registers the other as its correspondent ------------------------------------
+    // The NBK's operator uses the CLI on its database; the foreign one the CLI against its running gateway.
+    await group.runCli(
+      "nbk-correspondents-add",
+      ["correspondents", "add", "--bic", FOREIGN_CB, "--name", "Foreign central bank", "--base-url", fcb.url, "--public-key", publicHex(fcbMessageKey.seed), "--key-id", `${FOREIGN_CB}-topology-1`, "--liquidity-account", nbkDt.accounts.fcbLiquidity],
+      { DATABASE_URL: nbkDatabase, LOG_LEVEL: "warn" },
+    );
+    await group.runCli(
+      "fcb-correspondents-add",
+      ["correspondents", "add", "--gateway", fcb.url, "--bic", NBK, "--name", "National Bank of Kazakhstan", "--base-url", balancer.url, "--public-key", publicHex(nbkMessageKey.seed), "--key-id", `${NBK}-topology-1`, "--liquidity-account", nbkEvmAccount],
+      { TENGE_API_KEY: fcbOperator, LOG_LEVEL: "warn" },
+    );
+
+    const pvps: CreatedPvp[] = [];
+    let sequence = 0;
+    /** NBK initiates: a customer's DT against the foreign central bank's CBDC on its EVM ledger. */
+    const nbkInitiates = async (via: (typeof nbk), groupName: CreatedPvp["group"], options: { foreignAmount?: string; expiries?: { dt: Date; foreign: Date } } = {}) => {
+      const payer = [nbkDt.accounts.payer0, nbkDt.accounts.payer1, nbkDt.accounts.payer2][sequence++ % 3]!;
+      const created = await via<{ id: string; hashLock: Hex; code?: string; message?: string }>("POST", "/pvp", {
+        counterpartyAgent: FOREIGN_CB,
+        dtLeg: { payer, beneficiary: nbkDt.accounts.fcbLiquidity, amount: "1500.00", currency: "KZT", ...(options.expiries ? { expiresAt: options.expiries.dt.toISOString() } : {}) },
+        foreignLeg: { ledger: `peer:${FOREIGN_CB}`, payer: FOREIGN_CB, beneficiary: NBK, amount: options.foreignAmount ?? "11.25", currency: "AED", ...(options.expiries ? { expiresAt: options.expiries.foreign.toISOString() } : {}) },
+      });
+      if (created.status !== 201) throw new Error(`NBK POST /pvp answered ${created.status}: ${JSON.stringify(created.body)}`);
+      const pvp: CreatedPvp = { id: created.body.id, hashLock: created.body.hashLock, initiator: "nbk", group: groupName };
+      pvps.push(pvp);
+      return pvp;
+    };
+    /** The foreign central bank initiates: its CBDC on its own ledger against DT from the NBK. */
+    const fcbInitiates = async (groupName: CreatedPvp["group"]) => {
+      const created = await fcbApi<{ id: string; hashLock: Hex }>("POST", "/pvp", {
+        counterpartyAgent: NBK,
+        dtLeg: { payer: fcbDt.accounts.fcbPayer, beneficiary: fcbDt.accounts.nbkLiquidity, amount: "9.80", currency: "AED" },
+        foreignLeg: { ledger: `peer:${NBK}`, payer: NBK, beneficiary: FOREIGN_CB, amount: "1300.00", currency: "KZT" },
+      });
+      if (created.status !== 201) throw new Error(`foreign POST /pvp answered ${created.status}: ${JSON.stringify(created.body)}`);
+      const pvp: CreatedPvp = { id: created.body.id, hashLock: created.body.hashLock, initiator: "fcb", group: groupName };
+      pvps.push(pvp);
+      return pvp;
+    };
+    const stateOf = async (pvp: CreatedPvp): Promise<string> => {
+      const answer = await (pvp.initiator === "nbk" ? nbk : fcbApi)<{ state: string }>("GET", `/pvp/${pvp.id}`);
+      return answer.status === 200 ? answer.body.state : `HTTP ${answer.status}`;
+    };
+    const waitFinal = async (batch: CreatedPvp[], timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const states = await Promise.all(batch.map((pvp) => stateOf(pvp).catch(() => "unreachable")));
+        const open = states.filter((state) => !FINAL.includes(state));
+        if (open.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`${open.length} PvPs not finished after ${timeoutMs} ms: ${open.join(", ")}`);
+        await sleep(500);
+      }
+    };
+
+    // ---- PvPs the foreign side must refuse: more CBDC than its payer holds -----------------------------------
+    // They are refunded only once the DT hold expires (the DT ledger refunds at expiry, never earlier), so
+    // they start first, with the shortest expiries the default timelock policy accepts.
+    const now = Date.now();
+    const foreignExpiry = new Date(now + 315_000);
+    const refundExpiries = { foreign: foreignExpiry, dt: new Date(foreignExpiry.getTime() + 190_000) };
+    for (let i = 0; i < EXPECTED.refunded; i++) await nbkInitiates(nbk, "refund", { foreignAmount: "5000000.00", expiries: refundExpiries });
+    log(`${EXPECTED.refunded} PvPs the foreign side refuses; their DT holds expire at ${refundExpiries.dt.toISOString()}`);
+
+    // ---- at least 20 PvPs settled, both sides initiating -----------------------------------------------------
+    const settleBatch: CreatedPvp[] = [];
+    for (let i = 0; i < 14; i++) settleBatch.push(await nbkInitiates(nbk, "settle"));
+    for (let i = 0; i < 8; i++) settleBatch.push(await fcbInitiates("settle"));
+    await waitFinal(settleBatch, 180_000);
+    log(`${settleBatch.length} PvPs finished`);
+
+    // ---- kill -9 one NBK process while PvPs are in flight ------------------------------------------------------
+    const nbkADirect = gatewayApi(() => nbkA.url, nbkOperator);
+    const crashBatch: CreatedPvp[] = [];
+    for (let i = 0; i < 6; i++) crashBatch.push(await nbkInitiates(nbkADirect, "crash"));
+    for (let i = 0; i < 2; i++) crashBatch.push(await fcbInitiates("crash"));
+    // Kill once process A has acted on some of them (a DT hold placed), and before they all finish.
+    await until(async () => (await Promise.all(crashBatch.slice(0, 6).map(stateOf))).some((state) => state !== "INITIATED"), 10_000, "process A to take up the PvPs").catch(() => {});
+    await group.kill9(nbkA.process);
+    const inFlight = (await Promise.all(crashBatch.map(stateOf))).filter((state) => !FINAL.includes(state)).length;
+    log(`killed ${nbkA.name} (kill -9) with ${inFlight} of ${crashBatch.length} PvPs in flight`);
+    let crashRecovered = inFlight > 0;
+    if (inFlight === 0) problems.push("no PvP was in flight when the NBK process was killed");
+    try {
+      await waitFinal(crashBatch, 180_000);
+    } catch (error) {
+      crashRecovered = false;
+      problems.push(`after the kill: ${(error as Error).message}`);
+    }
+    nbkA = await startGateway(group, nbkA.name, nbkA.env, nbkA.port);
+
+    // ---- an exchange mints and redeems against the DT platform ---------------------------------------------
+    const onboarded = jsonLine<{ apiKey: string }>(
+      await group.runCli(
+        "exchanges-create",
+        ["exchanges", "create", "--name", "Kazakhstan Stock Exchange", "--dt-account", nbkDt.accounts.exchange, "--evm-address", privateKeyToAddress(exchangeKey), "--per-mint-limit", "1000000.00", "--daily-limit", "5000000.00"],
+        { DATABASE_URL: nbkDatabase, LOG_LEVEL: "warn" },
+      ),
+    );
+    const exchange = gatewayApi(() => balancer.url, onboarded.apiKey);
+    const evm = evmChain(chain.chainId, chain.rpcUrl);
+    const chainClient = createPublicClient({ chain: evm, transport: http(chain.rpcUrl) });
+    const tokenBalance = () => chainClient.readContract({ address: chain.token, abi: tengeStablecoinAbi, functionName: "balanceOf", args: [privateKeyToAddress(exchangeKey)] });
+    const mintAmounts = [25_000_000n, 10_000_000n, 5_000_050n];
+    const mintIds: string[] = [];
+    for (const amount of mintAmounts) {
+      const requested = await exchange<{ id: string; reference: string }>("POST", "/stablecoin/mints", { amount: (Number(amount) / 100).toFixed(2) });
+      if (requested.status !== 201) throw new Error(`POST /stablecoin/mints answered ${requested.status}: ${JSON.stringify(requested.body)}`);
+      mintIds.push(requested.body.id);
+      // The exchange's bank pays the DT into the segregated wallet with the mint's reference.
+      await nbkDt.bank.ledger.transfer({ idempotencyKey: `topology:mint:${requested.body.id}`, from: nbkDt.accounts.exchange, to: nbkDt.accounts.segregatedWallet, amount, reference: requested.body.reference });
+    }
+    const mintedTotal = mintAmounts.reduce((sum, amount) => sum + amount, 0n);
+    await until(async () => (await tokenBalance()) === mintedTotal, 120_000, "the minted tokens on chain");
+    let mints = 0;
+    for (const id of mintIds) if ((await exchange<{ state: string }>("GET", `/stablecoin/mints/${id}`)).body.state === "minted") mints++;
+    log(`${mints} mints on chain, ${mintedTotal} units`);
+
+    const exchangeWallet = createWalletClient({ account: privateKeyToAccount(exchangeKey), chain: evm, transport: http(chain.rpcUrl) });
+    const dtBefore = (await nbkDt.bank.ledger.balance(nbkDt.accounts.exchange)).available;
+    const redeemAmounts = [7_000_000n, 3_000_000n];
+    for (const amount of redeemAmounts) {
+      const hash = await exchangeWallet.writeContract({ address: chain.token, abi: tengeStablecoinAbi, functionName: "redeem", args: [amount, nbkDt.accounts.exchange] });
+      await chainClient.waitForTransactionReceipt({ hash });
+    }
+    const redeemedTotal = redeemAmounts.reduce((sum, amount) => sum + amount, 0n);
+    await until(async () => (await nbkDt.bank.ledger.balance(nbkDt.accounts.exchange)).available - dtBefore === redeemedTotal, 120_000, "the redemptions paid in DT");
+    const redemptions = (await exchange<{ redemptions: Array<{ state: string }> }>("GET", "/stablecoin/redemptions")).body.redemptions;
+    const redemptionsPaid = redemptions.filter((redemption) => redemption.state === "paid").length;
+    log(`${redemptionsPaid} redemptions paid in DT, ${redeemedTotal} tiyn`);
+
+    // ---- anyone verifies the collateral against the gateway and the chain ----------------------------------------
+    await sleep(6_000); // one attestation interval, so the latest attestation has seen the redemptions
+    let collateralVerified = false;
+    try {
+      const output = await group.runCli("collateral-verify", ["collateral", "verify", "--url", balancer.url, "--rpc", chain.rpcUrl], { LOG_LEVEL: "warn" });
+      collateralVerified = output.includes("VERIFIED") && !output.includes("NOT VERIFIED");
+    } catch (error) {
+      problems.push(`collateral verify: ${(error as Error).message}`);
+    }
+
+    // ---- the refused PvPs end refunded once their holds expire ------------------------------------------------
+    const refundBatch = pvps.filter((pvp) => pvp.group === "refund");
+    log(`waiting for the refunds (DT holds expire at ${refundExpiries.dt.toISOString()})`);
+    await waitFinal(refundBatch, Math.max(0, refundExpiries.dt.getTime() - Date.now()) + 120_000).catch((error: unknown) => problems.push(`refunds: ${(error as Error).message}`));
+
+    // ---- every gateway process restarts; all state is still there -------------------------------------------
+    const snapshot = async () => ({
+      nbkPvps: (await nbk<{ items: Array<{ id: string; state: string }> }>("GET", "/pvp?limit=500")).body.items.map((pvp) => `${pvp.id}:${pvp.state}`).sort(),
+      fcbPvps: (await fcbApi<{ items: Array<{ id: string; state: string }> }>("GET", "/pvp?limit=500")).body.items.map((pvp) => `${pvp.id}:${pvp.state}`).sort(),
+      mints: (await exchange<{ mints: Array<{ id: string; state: string }> }>("GET", "/stablecoin/mints")).body.mints.map((mint) => `${mint.id}:${mint.state}`).sort(),
+      redemptions: (await exchange<{ redemptions: Array<{ id: string; state: string }> }>("GET", "/stablecoin/redemptions")).body.redemptions.map((redemption) => `${redemption.id}:${redemption.state}`).sort(),
+      nbkCorrespondents: (await nbk<{ items: Array<{ bic: string }> }>("GET", "/operator/correspondents")).body.items.map((each) => each.bic).sort(),
+      fcbCorrespondents: (await fcbApi<{ items: Array<{ bic: string }> }>("GET", "/operator/correspondents")).body.items.map((each) => each.bic).sort(),
+    });
+    const before = await snapshot();
+    [nbkA, nbkB, fcb] = [await restartGateway(group, nbkA), await restartGateway(group, nbkB), await restartGateway(group, fcb)];
+    const after = await snapshot();
+    let restartKeptState = JSON.stringify(before) === JSON.stringify(after) && before.nbkPvps.length === pvps.length;
+    if (!restartKeptState) problems.push(`state before and after the restart differs: ${JSON.stringify({ before, after })}`);
+    // The restarted gateways still work: the same keys, the same correspondents, a new PvP each way.
+    const late = [await nbkInitiates(nbk, "after-restart"), await fcbInitiates("after-restart")];
+    try {
+      await waitFinal(late, 120_000);
+    } catch (error) {
+      restartKeptState = false;
+      problems.push(`after the restart: ${(error as Error).message}`);
+    }
+
+    // ---- the verdicts, from the ledgers ----------------------------------------------------------------------------
+    const views: Record<"nbkDt" | "fcbDt" | "evm", LedgerView> = {
+      nbkDt: await dtLegOutcomes(nbkDt.centralBank.ledger),
+      fcbDt: await dtLegOutcomes(fcbDt.centralBank.ledger),
+      evm: await evmLegOutcomes(chain.rpcUrl, chain.htlc),
+    };
+    const verdicts = new Map<CreatedPvp, PvpVerdict>(
+      pvps.map((pvp) => [pvp, pvp.initiator === "nbk" ? verdictOf(pvp.hashLock, views.nbkDt, views.evm) : verdictOf(pvp.hashLock, views.fcbDt, views.nbkDt)]),
+    );
+    const count = (outcome: PvpVerdict["outcome"], groupName?: CreatedPvp["group"]) =>
+      [...verdicts].filter(([pvp, verdict]) => verdict.outcome === outcome && (groupName === undefined || pvp.group === groupName)).length;
+    for (const [pvp, verdict] of verdicts) {
+      if (verdict.outcome === "violation" || verdict.outcome === "unfinished") problems.push(`PvP ${pvp.id} (${pvp.group}): DT leg ${verdict.dt}, foreign leg ${verdict.foreign}`);
+    }
+    if (crashBatch.some((pvp) => !["settled", "refunded"].includes(verdicts.get(pvp)!.outcome))) crashRecovered = false;
+    const summary: Summary = {
+      pvpsSettled: count("settled"),
+      pvpsRefunded: count("refunded"),
+      violations: count("violation") + count("unfinished"),
+      killedProcessRecovered: crashRecovered,
+      mints,
+      redemptionsPaid,
+      collateralVerified,
+      restartKeptState,
+    };
+    if (summary.pvpsSettled < EXPECTED.settledAtLeast) problems.push(`pvpsSettled ${summary.pvpsSettled} < ${EXPECTED.settledAtLeast}`);
+    if (count("refunded", "refund") !== EXPECTED.refunded) problems.push(`refused PvPs refunded: ${count("refunded", "refund")} of ${EXPECTED.refunded}`);
+    if (summary.violations !== 0) problems.push(`violations ${summary.violations}`);
+    if (!summary.killedProcessRecovered) problems.push("killedProcessRecovered false");
+    if (summary.mints !== EXPECTED.mints) problems.push(`mints ${summary.mints} != ${EXPECTED.mints}`);
+    if (summary.redemptionsPaid !== EXPECTED.redemptions) problems.push(`redemptionsPaid ${summary.redemptionsPaid} != ${EXPECTED.redemptions}`);
+    if (!summary.collateralVerified) problems.push("collateralVerified false");
+    if (!summary.restartKeptState) problems.push("restartKeptState false");
+    return { summary, problems };
+  } finally {
+    await balancer.close();
+  }
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
