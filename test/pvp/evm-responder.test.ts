@@ -43,9 +43,10 @@ describe("a responder whose ledger is an EVM chain (PVP_RESPONDER_LEDGER=evm:<na
       ]),
     });
     responder = new PvpEngine({ db: testDb.db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreignLedger]) });
-    const accounts: Record<string, string> = { [FOREIGN_CB]: FCB_PAYER, [NBK]: NBK_ON_FCB };
+    // The NBK's legs on the foreign ledger are paid from the foreign payer to the NBK's account there.
+    const terms = { liquidityAccounts: [FCB_PAYER], settlementAccount: NBK_ON_FCB, maxAmount: 10n ** 15n };
     network.attach(NBK, (xml, from) => receivePvpMessage(initiator, testDb.db, xml, from, undefined));
-    network.attach(FOREIGN_CB, (xml, from) => receivePvpMessage(responder, testDb.db, xml, from, { ledger: "evm:fcb", accountOf: (bic) => accounts[bic] }));
+    network.attach(FOREIGN_CB, (xml, from) => receivePvpMessage(responder, testDb.db, xml, from, { ledger: "evm:fcb", termsOf: (bic) => (bic === NBK ? terms : undefined) }));
   }, 60_000);
 
   afterAll(async () => {
