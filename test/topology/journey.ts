@@ -130,7 +130,6 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     PVP_SIGNING_KEY_FILE: secretFile(directory, "nbk-message-key", Buffer.from(nbkMessageKey.seed).toString("hex")),
     PVP_SIGNING_KEY_ID: `${NBK}-topology-1`,
     PVP_SECRET_KEY_FILE: secretFile(directory, "nbk-preimage-key", hex32()),
-    PVP_AGENT_ACCOUNT: nbkDt.accounts.nbkSettlement,
     PVP_POLL_INTERVAL_MS: "250",
   };
   const ledgersFile = join(directory, "fcb-foreign-ledgers.json");
@@ -159,7 +158,6 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     PVP_SECRET_KEY_FILE: secretFile(directory, "fcb-preimage-key", hex32()),
     PVP_FOREIGN_LEDGERS_FILE: ledgersFile,
     PVP_RESPONDER_LEDGER: "evm:fcb",
-    PVP_AGENT_ACCOUNT: privateKeyToAddress(fcbEvmPayerKey),
     PVP_POLL_INTERVAL_MS: "250",
   };
   // Both NBK processes start at once on one database: migrations run once under the advisory lock.
@@ -180,12 +178,12 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     // The NBK's operator uses the CLI on its database; the foreign one the CLI against its running gateway.
     await group.runCli(
       "nbk-correspondents-add",
-      ["correspondents", "add", "--bic", FOREIGN_CB, "--name", "Foreign central bank", "--base-url", fcb.url, "--public-key", publicHex(fcbMessageKey.seed), "--key-id", `${FOREIGN_CB}-topology-1`, "--liquidity-account", nbkDt.accounts.fcbLiquidity],
+      ["correspondents", "add", "--bic", FOREIGN_CB, "--name", "Foreign central bank", "--base-url", fcb.url, "--public-key", publicHex(fcbMessageKey.seed), "--key-id", `${FOREIGN_CB}-topology-1`, "--liquidity-account", nbkDt.accounts.nbkSettlement, "--settlement-account", nbkDt.accounts.fcbLiquidity],
       { DATABASE_URL: nbkDatabase, LOG_LEVEL: "warn" },
     );
     await group.runCli(
       "fcb-correspondents-add",
-      ["correspondents", "add", "--gateway", fcb.url, "--bic", NBK, "--name", "National Bank of Kazakhstan", "--base-url", balancer.url, "--public-key", publicHex(nbkMessageKey.seed), "--key-id", `${NBK}-topology-1`, "--liquidity-account", nbkEvmAccount],
+      ["correspondents", "add", "--gateway", fcb.url, "--bic", NBK, "--name", "National Bank of Kazakhstan", "--base-url", balancer.url, "--public-key", publicHex(nbkMessageKey.seed), "--key-id", `${NBK}-topology-1`, "--liquidity-account", privateKeyToAddress(fcbEvmPayerKey), "--settlement-account", nbkEvmAccount],
       { TENGE_API_KEY: fcbOperator, LOG_LEVEL: "warn" },
     );
 
