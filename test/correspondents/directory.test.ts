@@ -159,9 +159,9 @@ describe("the directory of correspondents: operator API, authorization, key rota
   });
 
   it("an operator changes the responder settings; a PvP leg to the correspondent resolves from the directory", async () => {
-    const changed = await call(operatorKey, "PATCH", "/operator/correspondents/FCBKAEAD", { liquidityAccounts: ["DA-FCB-LIQ-2"], maxAmount: null, validationProfile: "iso20022" });
+    const changed = await call(operatorKey, "PATCH", "/operator/correspondents/FCBKAEAD", { liquidityAccounts: ["DA-FCB-LIQ-2"], settlementAccount: "DA-FCB-SETTLE", maxAmount: null, validationProfile: "iso" });
     expect(changed.statusCode).toBe(200);
-    expect(changed.json()).toMatchObject({ liquidityAccounts: ["DA-FCB-LIQ-2"], maxAmount: null, validationProfile: "iso20022" });
+    expect(changed.json()).toMatchObject({ liquidityAccounts: ["DA-FCB-LIQ-2"], settlementAccount: "DA-FCB-SETTLE", maxAmount: null, validationProfile: "iso" });
     expect(composed.directory.byBic("FCBKAEAD")?.liquidityAccounts).toEqual(["DA-FCB-LIQ-2"]);
     expect((await call(operatorKey, "PATCH", "/operator/correspondents/ZZZZKZKX", { name: "x" })).statusCode).toBe(404);
   });

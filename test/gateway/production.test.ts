@@ -113,7 +113,10 @@ describe("a production gateway built from settings: external DT ledger over HTTP
     gateway = await startGateway(loadConfig(env), { env });
     const identity = new IdentityStore(gateway.db);
     operatorKey = (await identity.issueApiKey(await identity.createPrincipal("operator", "Ops"))).apiKey;
-    bankKey = (await identity.issueApiKey(await identity.createPrincipal("bank", "Halyk Bank"))).apiKey;
+    // Halyk Bank pays from its own customers' DAs; the foreign accounts are registered for each side.
+    bankKey = (await identity.issueApiKey(await identity.createPrincipal("bank", "Halyk Bank", "halyk", { bic: "HSBKKZKX", dtParticipant: "HSBKKZKX" }))).apiKey;
+    await identity.registerLedgerAccount("FCBKAEAD", "evm:fcb", foreignPayer);
+    await identity.registerLedgerAccount("HSBKKZKX", "evm:fcb", beneficiary);
   }, 180_000);
 
   afterAll(async () => {

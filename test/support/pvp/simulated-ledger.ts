@@ -20,7 +20,7 @@ interface SimulatedLock {
  */
 export class SimulatedLedger implements HashLockedLegPort {
   readonly ledger: string;
-  readonly asset: LedgerAsset | undefined;
+  readonly assets: readonly LedgerAsset[] | undefined;
   readonly balances = new Map<string, bigint>();
   readonly locks = new Map<string, SimulatedLock>();
   down = false;
@@ -30,7 +30,7 @@ export class SimulatedLedger implements HashLockedLegPort {
 
   constructor(ledger: string, clock: () => number, options: { allowsEarlyRefund?: boolean; asset?: LedgerAsset } = {}) {
     this.ledger = ledger;
-    this.asset = options.asset;
+    this.assets = options.asset ? [options.asset] : undefined;
     this.clock = clock;
     this.allowsEarlyRefund = options.allowsEarlyRefund ?? true;
   }
