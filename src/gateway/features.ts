@@ -137,6 +137,7 @@ export function directoryLookup(directory: CorrespondentDirectory): Corresponden
       const record = directory.byPrincipal(principalId);
       return record?.status === "active" ? asCorrespondent(record) : undefined;
     },
+    refresh: () => directory.refresh(),
   };
 }
 

@@ -69,6 +69,10 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
   const peerLegs = new Map<string, HashLockedLegPort>();
   // `peer:<BIC>` legs come from the directory when first named, so a correspondent added later needs no restart.
   const legs: LegDirectory = {
+    async prepare(ledger) {
+      const agent = ledger.startsWith("peer:") ? ledger.slice("peer:".length) : undefined;
+      if (agent && !fixed.has(ledger) && !correspondents?.byAgent(agent)) await correspondents?.refresh?.();
+    },
     leg(ledger) {
       const found = fixed.get(ledger) ?? peerLegs.get(ledger);
       if (found) return found;

@@ -170,6 +170,7 @@ export class PvpEngine {
   async create(request: CreatePvpRequest): Promise<PvpRecord> {
     const now = this.clock();
     if (request.dtLeg.amount <= 0n || request.foreignLeg.amount <= 0n) throw new PvpError("PVP_INVALID", "leg amounts must be positive");
+    await this.options.legs.prepare?.(request.foreignLeg.ledger);
     const foreignPort = this.checkLegs(request);
     // The foreign leg's expiry is judged by its own ledger's clock (chain time on EVM chains, which can
     // run well ahead of the wall clock), so defaults and the lock window start from that clock.

@@ -134,6 +134,8 @@ export class LegError extends Error {
 /** The leg adapters of one gateway, by ledger name. */
 export interface LegDirectory {
   leg(ledger: string): HashLockedLegPort;
+  /** Makes sure a ledger named a moment ago (a correspondent just added) is known before `leg()` is asked. */
+  prepare?(ledger: string): Promise<void>;
 }
 
 export function legDirectory(legs: readonly HashLockedLegPort[]): LegDirectory {

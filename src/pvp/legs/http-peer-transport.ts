@@ -20,6 +20,8 @@ export interface CorrespondentLookup {
   /** From a copy kept at most a few seconds old, where no wait is possible. */
   byAgent(agent: string): Correspondent | undefined;
   byPrincipal(principalId: string): Correspondent | undefined;
+  /** Reads the directory again now (a correspondent added a moment ago is found at once). */
+  refresh?(): Promise<void>;
 }
 
 /** A fixed list of correspondents as a lookup (tests, benchmarks). */
