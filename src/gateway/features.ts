@@ -97,7 +97,7 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
     pvp = pvpComponent({
       db,
       ourAgent: pvpSettings.agent,
-      legs: [dtLedgerLeg({ port: ports.dtLedger.port }), ...ports.foreignLegs],
+      legs: [dtLedgerLeg({ port: ports.dtLedger.port, currency: pvpSettings.homeCurrency }), ...ports.foreignLegs],
       correspondents,
       ...(pvpSettings.signing ? { signing: { keyId: pvpSettings.signing.keyId, privateKey: ed25519PrivateKey(pvpSettings.signing.seed) } } : {}),
       responder: responderFromDirectory(directory, pvpSettings.responderLedger),

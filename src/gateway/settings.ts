@@ -40,6 +40,8 @@ export interface PvpSettings {
   responderLedger: string;
   /** PVP_MAX_LOCK_SECONDS: longest a leg may stay locked, on either side. */
   maxLockSeconds: number;
+  /** PVP_HOME_CURRENCY: the currency of the DT ledger's amounts (KZT; another central bank's own ledger: its currency). */
+  homeCurrency: string;
   /** PVP_STATUS_REQUEST_AFTER_SECONDS: silence after which a peer is asked for a PvP's status (pacs.028). */
   statusRequestAfterSeconds: number;
   pollIntervalMs: number;
@@ -159,6 +161,12 @@ function readDeploymentFile(variable: string, file: string): Deployment {
   }
 }
 
+/** An ISO 4217 code whose minor unit is 2 decimals, like the DT ledger's tiyn. */
+const twoDecimalCurrency: SettingReader<string> = (raw) => {
+  if (!/^[A-Z]{3}$/.test(raw) || currencyMinorUnits(raw) !== 2) throw new SettingError("must be an ISO 4217 currency code with 2 decimals (KZT by default)");
+  return raw;
+};
+
 function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
   const agent = read(source, "PVP_AGENT_BIC", bic) ?? (embedded ? "NBRKKZKX" : undefined);
   if (!agent) {
@@ -181,6 +189,7 @@ function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
     foreignLedgers: ledgersFile ? readForeignLedgers(ledgersFile, source) : [],
     responderLedger: read(source, "PVP_RESPONDER_LEDGER", text) ?? "dt",
     maxLockSeconds: read(source, "PVP_MAX_LOCK_SECONDS", integer(60, 30 * 86_400)) ?? 86_400,
+    homeCurrency: read(source, "PVP_HOME_CURRENCY", twoDecimalCurrency) ?? "KZT",
     statusRequestAfterSeconds: read(source, "PVP_STATUS_REQUEST_AFTER_SECONDS", integer(1, 999_999)) ?? 30,
     pollIntervalMs: read(source, "PVP_POLL_INTERVAL_MS", integer(10, 60_000)) ?? 1000,
   };

@@ -91,7 +91,7 @@ export const PVP_ERROR_CODES = [
   "PVP_NOT_CANCELLABLE",
   "PVP_INVALID",
   "LOCK_TOO_LONG",
-  "DT_LEG_NOT_KZT",
+  "DT_LEG_CURRENCY",
   "UNKNOWN_LEDGER",
   "LEG_ASSET_MISMATCH",
 ] as const;
@@ -262,7 +262,11 @@ export class PvpEngine {
 
   /** The legs' ledgers exist and carry the legs' currencies with their ISO decimals; returns the foreign leg's port. */
   private checkLegs(request: CreatePvpRequest): HashLockedLegPort {
-    if (request.dtLeg.currency !== "KZT") throw new PvpError("DT_LEG_NOT_KZT", `the DT leg is paid in KZT, not ${request.dtLeg.currency}`);
+    const home = this.options.legs.leg(request.dtLeg.ledger);
+    if (!ledgerCarries(home, request.dtLeg.currency, currencyMinorUnits(request.dtLeg.currency))) {
+      const carried = (home.assets ?? []).map((asset) => asset.currency).join(", ");
+      throw new PvpError("DT_LEG_CURRENCY", `the DT leg is paid in ${carried}, not ${request.dtLeg.currency}`);
+    }
     const ports = ([["DT", request.dtLeg], ["foreign", request.foreignLeg]] as const).map(([side, leg]) => {
       let port: HashLockedLegPort;
       try {

@@ -44,7 +44,7 @@ describe("the directory of correspondents: operator API, authorization, key rota
         dtLedger: undefined,
         stablecoinChain: undefined,
         stablecoin: loadStablecoinEnvironment({}),
-        pvp: { agent: "NBRKKZKX", signing: { keyId: "NBRKKZKX-1", seed: generateEd25519().seed }, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", maxLockSeconds: 86_400, statusRequestAfterSeconds: 30, pollIntervalMs: 1000 },
+        pvp: { agent: "NBRKKZKX", signing: { keyId: "NBRKKZKX-1", seed: generateEd25519().seed }, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", maxLockSeconds: 86_400, homeCurrency: "KZT", statusRequestAfterSeconds: 30, pollIntervalMs: 1000 },
       },
       attestationKey: undefined,
       pvpSecretKey: randomBytes(32),

@@ -101,7 +101,7 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
         dtLedger: undefined,
         stablecoinChain: undefined,
         stablecoin: loadStablecoinEnvironment({}),
-        pvp: { agent: "NBRKKZKXEMB", signing: undefined, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", maxLockSeconds: 86_400, statusRequestAfterSeconds: 30, pollIntervalMs: 50 },
+        pvp: { agent: "NBRKKZKXEMB", signing: undefined, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", maxLockSeconds: 86_400, homeCurrency: "KZT", statusRequestAfterSeconds: 30, pollIntervalMs: 50 },
       },
       attestationKey: undefined,
       pvpSecretKey: randomBytes(32),

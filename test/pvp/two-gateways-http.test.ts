@@ -54,7 +54,7 @@ async function startGateway(agent: string, signingSeed: Uint8Array, responderLed
       dtLedger: undefined,
       stablecoinChain: undefined,
       stablecoin: loadStablecoinEnvironment({}),
-      pvp: { agent, signing: { keyId: `${agent}-key`, seed: signingSeed }, secretKey: undefined, foreignLedgers: [], responderLedger: responderLedger ?? "dt", maxLockSeconds: 86_400, statusRequestAfterSeconds: 30, pollIntervalMs: 200 },
+      pvp: { agent, signing: { keyId: `${agent}-key`, seed: signingSeed }, secretKey: undefined, foreignLedgers: [], responderLedger: responderLedger ?? "dt", maxLockSeconds: 86_400, homeCurrency: "KZT", statusRequestAfterSeconds: 30, pollIntervalMs: 200 },
     },
     attestationKey: undefined,
     pvpSecretKey: randomBytes(32),

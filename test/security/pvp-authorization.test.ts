@@ -156,7 +156,7 @@ describe("PvP authorization: whose money a caller may move", () => {
     });
 
     it("a DT leg in anything but KZT", async () => {
-      await expectRefused("halyk", body({ dtPayer: payer(), dtLeg: { currency: "JPY", amount: "15000" } }), 422, "DT_LEG_NOT_KZT", payer());
+      await expectRefused("halyk", body({ dtPayer: payer(), dtLeg: { currency: "JPY", amount: "15000" } }), 422, "DT_LEG_CURRENCY", payer());
     });
 
     it("a foreign leg whose currency or decimals are not the ledger's asset (1.000 KWD on a 2-decimal token)", async () => {

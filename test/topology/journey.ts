@@ -153,6 +153,8 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     DT_LEDGER_PARTICIPANT: fcbDt.gateway.id,
     DT_LEDGER_SIGNING_KEY_FILE: secretFile(directory, "fcb-ledger-seed", fcbDt.gateway.seedHex),
     PVP_AGENT_BIC: FOREIGN_CB,
+    // Its own ledger service stands for the foreign central bank's home CBDC ledger, in dirhams.
+    PVP_HOME_CURRENCY: "AED",
     PVP_SIGNING_KEY_FILE: secretFile(directory, "fcb-message-key", Buffer.from(fcbMessageKey.seed).toString("hex")),
     PVP_SIGNING_KEY_ID: `${FOREIGN_CB}-topology-1`,
     PVP_SECRET_KEY_FILE: secretFile(directory, "fcb-preimage-key", hex32()),

@@ -7,6 +7,11 @@ export interface DtLedgerLegOptions {
   ledger?: string;
   /** The DT ledger's clock as the gateway knows it (the port has none); defaults to the gateway's clock. */
   clock?: () => Date;
+  /**
+   * The currency the ledger's amounts are in, 2 decimals (default KZT, tiyn). Another central bank running
+   * this gateway on a DT-platform ledger of its own sets its currency (setting PVP_HOME_CURRENCY).
+   */
+  currency?: string;
 }
 
 /** Codes after which a retry cannot succeed: the terms or accounts are wrong, or the hold is gone. */
@@ -36,7 +41,7 @@ export function dtLedgerLeg(options: DtLedgerLegOptions): HashLockedLegPort {
   return {
     ledger: options.ledger ?? "dt",
     // Tenge in tiyn: the DT ledger carries nothing else.
-    assets: [{ currency: "KZT", decimals: 2 }],
+    assets: [{ currency: options.currency ?? "KZT", decimals: 2 }],
     async lock(leg): Promise<LegLockReceipt> {
       try {
         const hold = await port.hold({
