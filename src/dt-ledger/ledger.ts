@@ -625,7 +625,8 @@ export class DtLedger {
 
   /**
    * The ledger operator's EIP-712 signature over an account's available balance (held tokens excluded:
-   * a release could move them out). Each statement is itself a ledger transaction: it takes a fresh
+   * a release could move them out) and all it ever paid out (its debits), which the token matches with
+   * its redemptions. Each statement is itself a ledger transaction: it takes a fresh
    * height, so heights of successive statements strictly increase (the token accepts only newer ones),
    * and the balance is read while that height is held, so it is the balance exactly at that height.
    * Anyone may ask for a segregated wallet's statement.
@@ -648,11 +649,13 @@ export class DtLedger {
         events: [],
       });
       // Read committed: this statement sees every commit so far, and none can commit while the head is ours.
-      const read = await tx.query<{ available: bigint }>(
-        "SELECT COALESCE(SUM(amount), 0)::int8 AS available FROM dt_ledger.tokens WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL",
+      const read = await tx.query<{ available: bigint; paid_out: bigint }>(
+        `SELECT (SELECT COALESCE(SUM(amount), 0)::int8 FROM dt_ledger.tokens WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL) AS available,
+                (SELECT COALESCE(-SUM(amount), 0)::int8 FROM dt_ledger.entries WHERE account_id = $1 AND amount < 0) AS paid_out`,
         [account.id],
       );
-      return { account: account.id, balance: read.rows[0]!.available, height, timestamp: BigInt(Math.floor(bookedAt.getTime() / 1000)) };
+      const { available, paid_out: paidOut } = read.rows[0]!;
+      return { account: account.id, balance: available, paidOut, height, timestamp: BigInt(Math.floor(bookedAt.getTime() / 1000)) };
     });
     const signature = await signCollateralStatement(operatorKey, statement, request.domain);
     return { statement, domain: request.domain, signature, signer: this.operatorAddress! };

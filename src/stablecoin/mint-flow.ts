@@ -455,7 +455,7 @@ export class MintWorker {
     return {
       ...base,
       statement: {
-        statement: { account: parsed.account, balance: BigInt(parsed.balance), height: BigInt(parsed.height), timestamp: BigInt(parsed.timestamp) },
+        statement: { account: parsed.account, balance: BigInt(parsed.balance), paidOut: BigInt(parsed.paidOut), height: BigInt(parsed.height), timestamp: BigInt(parsed.timestamp) },
         signature: parsed.signature,
       },
     };
@@ -465,6 +465,7 @@ export class MintWorker {
 interface StatementJson {
   account: string;
   balance: string;
+  paidOut: string;
   height: string;
   timestamp: string;
   signature: Hex;
@@ -476,6 +477,7 @@ function statementJson(statement: CollateralStatement, signature: Hex, carried: 
   return {
     account: statement.account,
     balance: statement.balance.toString(),
+    paidOut: statement.paidOut.toString(),
     height: statement.height.toString(),
     timestamp: statement.timestamp.toString(),
     signature,

@@ -355,7 +355,7 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         const deposit = await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 7_000n, reference: "MINT-1" });
         const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
         const signed = await gateway.collateralStatement({ accountId: wallet.id, domain });
-        expect(signed.statement).toMatchObject({ account: wallet.id, balance: 7_000n });
+        expect(signed.statement).toMatchObject({ account: wallet.id, balance: 7_000n, paidOut: 0n });
         expect(signed.statement.height).toBeGreaterThan(deposit.height);
         expect(signed.statement.timestamp).toBe(BigInt(Math.floor(harness.clock.now().getTime() / 1000)));
         expect(await recoverCollateralStatementSigner(signed.statement, domain, signed.signature)).toBe(signed.signer);
@@ -368,6 +368,13 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         // Nothing moved, yet the next statement is at a higher height: the token accepts only newer ones.
         expect(next.statement.height).toBeGreaterThan(signed.statement.height);
         expect(await refusal(bankB.collateralStatement({ accountId: exchange, domain }))).toBe("FORBIDDEN_ACCOUNT");
+        // A payout (a redemption) shows in paidOut, every debit since the account opened; credits do not.
+        await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 2_500n, reference: "REDEEM-1" });
+        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 1_000n, reference: "MINT-2" });
+        await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 500n, reference: "REDEEM-2" });
+        const afterPayouts = await gateway.collateralStatement({ accountId: wallet.id, domain });
+        expect(afterPayouts.statement).toMatchObject({ balance: 5_000n, paidOut: 3_000n });
+        expect(await recoverCollateralStatementSigner(afterPayouts.statement, domain, afterPayouts.signature)).toBe(afterPayouts.signer);
       });
 
       it("reports an account's booked entries with counterparties and balances for camt statements", async () => {

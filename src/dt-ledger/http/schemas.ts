@@ -153,8 +153,8 @@ export const statementSchema = {
   properties: {
     statement: {
       type: "object",
-      required: ["account", "balance", "height", "timestamp"],
-      properties: { account: { type: "string" }, balance: tiyn, height, timestamp: height },
+      required: ["account", "balance", "paidOut", "height", "timestamp"],
+      properties: { account: { type: "string" }, balance: tiyn, paidOut: tiyn, height, timestamp: height },
     },
     domain: {
       type: "object",
