@@ -138,6 +138,11 @@ function requireText(value: unknown, field: string, max: number, allowEmpty = fa
   return value;
 }
 
+function requireUuid(value: unknown, field: string): string {
+  if (typeof value !== "string" || !UUID.test(value)) throw new DtLedgerError("INVALID_REQUEST", `${field} must be a transaction id (UUID)`);
+  return value;
+}
+
 /** The payment type of the NBK phase-one method list that a payment between two kinds of account is. */
 export function paymentTypeOf(from: AccountKind, to: AccountKind): PaymentType {
   if (to === "segregated_wallet") return "collateral_deposit";
@@ -378,12 +383,25 @@ export class DtLedger {
     const amount = requireAmount(request.amount);
     const reference = requireText(request.reference, "reference", 140, true);
     const transactionId = randomUUID();
-    return this.mutation(participantId, "transfer", request, transactionId, (tx, id) => this.loadReceipt(tx, id), async (tx, caller) => {
+    const returnOf = request.returnOf === undefined ? undefined : requireUuid(request.returnOf, "returnOf");
+    // A return is keyed by the payment it returns, whatever key the caller sent: at most one per payment.
+    const keyed = returnOf === undefined ? request : { ...request, idempotencyKey: `return-of:${returnOf}` };
+    return this.mutation(participantId, "transfer", keyed, transactionId, (tx, id) => this.loadReceipt(tx, id), async (tx, caller) => {
       const accounts = await this.lockAccounts(tx, [request.from, request.to], "SHARE");
       const from = this.served(caller, accounts, request.from);
       if (from.status === "closed") throw new DtLedgerError("ACCOUNT_CLOSED", `account ${from.id} is closed`);
       const to = this.openAccountIn(accounts, request.to);
       if (from.id === to.id) throw new DtLedgerError("SAME_ACCOUNT", "payer and payee are the same account");
+      if (returnOf !== undefined) {
+        const original = await tx.query<{ amount: bigint }>(
+          "SELECT amount FROM dt_ledger.transactions WHERE id = $1 AND kind = 'payment' AND from_account = $2 AND to_account = $3",
+          [returnOf, to.id, from.id],
+        );
+        const paid = original.rows[0]?.amount;
+        if (paid === undefined) throw new DtLedgerError("INVALID_REQUEST", `returnOf: no payment ${returnOf} from ${to.id} to ${from.id}`);
+        if (amount > BigInt(paid)) throw new DtLedgerError("INVALID_REQUEST", `returnOf: the return exceeds the ${paid} tiyn paid`);
+      }
+      const entryKind = returnOf === undefined ? "payment" : "return";
       const inputs = await selectInputs(tx, from.id, amount);
       const change = inputs.reduce((sum, token) => sum + token.amount, 0n) - amount;
       const outputs: OutputToken[] = [{ accountId: to.id, amount }];
@@ -402,8 +420,8 @@ export class DtLedger {
         reference,
         paymentType,
         entries: [
-          { accountId: from.id, amount: -amount, kind: "payment", counterpartyAccount: to.id, reference, paymentType },
-          { accountId: to.id, amount, kind: "payment", counterpartyAccount: from.id, reference, paymentType },
+          { accountId: from.id, amount: -amount, kind: entryKind, counterpartyAccount: to.id, reference, paymentType },
+          { accountId: to.id, amount, kind: entryKind, counterpartyAccount: from.id, reference, paymentType },
         ],
         events: [
           {
@@ -625,8 +643,8 @@ export class DtLedger {
 
   /**
    * The ledger operator's EIP-712 signature over an account's available balance (held tokens excluded:
-   * a release could move them out) and all it ever paid out (its debits), which the token matches with
-   * its redemptions. Each statement is itself a ledger transaction: it takes a fresh
+   * a release could move them out) and all it ever paid out (its debits other than returns of payments
+   * into it), which the token matches with its redemptions. Each statement is itself a ledger transaction: it takes a fresh
    * height, so heights of successive statements strictly increase (the token accepts only newer ones),
    * and the balance is read while that height is held, so it is the balance exactly at that height.
    * Anyone may ask for a segregated wallet's statement.
@@ -651,7 +669,7 @@ export class DtLedger {
       // Read committed: this statement sees every commit so far, and none can commit while the head is ours.
       const read = await tx.query<{ available: bigint; paid_out: bigint }>(
         `SELECT (SELECT COALESCE(SUM(amount), 0)::int8 FROM dt_ledger.tokens WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL) AS available,
-                (SELECT COALESCE(-SUM(amount), 0)::int8 FROM dt_ledger.entries WHERE account_id = $1 AND amount < 0) AS paid_out`,
+                (SELECT COALESCE(-SUM(amount), 0)::int8 FROM dt_ledger.entries WHERE account_id = $1 AND amount < 0 AND kind <> 'return') AS paid_out`,
         [account.id],
       );
       const { available, paid_out: paidOut } = read.rows[0]!;

@@ -428,6 +428,8 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
             to: String(row["from_account"]),
             amount: BigInt(row["amount"] as bigint),
             reference: `RETURN ${String(row["reference"]).slice(0, 100)}`,
+            // A return, not a payout: the token matches payouts with redemptions (docs/contracts.md).
+            returnOf: String(row["ledger_transaction_id"]),
           });
         } catch (error) {
           if (isDtLedgerError(error)) throw new ApiError(502, `DT_${error.code}`, `the DT ledger refused the return: ${error.message}`);

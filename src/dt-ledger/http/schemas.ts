@@ -197,7 +197,7 @@ export const transferBody = {
   type: "object",
   required: ["idempotencyKey", "from", "to", "amount", "reference"],
   additionalProperties: false,
-  properties: { idempotencyKey, from: text(64), to: text(64), amount: tiyn, reference: text(140) },
+  properties: { idempotencyKey, from: text(64), to: text(64), amount: tiyn, reference: text(140), returnOf: text(36) },
 } as const;
 
 export const holdBody = {
