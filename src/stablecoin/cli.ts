@@ -3,7 +3,7 @@ import { UsageError, type CommandIo, type CommandModule } from "../cli/command.t
 import { loadConfig } from "../config/config.ts";
 import { openGatewayDatabase } from "../gateway/database.ts";
 import { IdentityError } from "../identity/store.ts";
-import { AmountError, formatKzt, parseKzt } from "./kzt.ts";
+import { AmountError, CURRENCY, formatKzt, parseKzt } from "./kzt.ts";
 import { ExchangeError, ExchangeStore, EXCHANGE_STATUSES, type Exchange, type ExchangeStatus } from "./exchanges.ts";
 
 async function withExchanges<T>(io: CommandIo, work: (exchanges: ExchangeStore) => Promise<T>): Promise<T> {
@@ -20,7 +20,7 @@ async function withExchanges<T>(io: CommandIo, work: (exchanges: ExchangeStore) 
 }
 
 const exchangeLine = (exchange: Exchange) =>
-  JSON.stringify({ ...exchange, perMintLimit: formatKzt(exchange.perMintLimit), dailyLimit: formatKzt(exchange.dailyLimit) });
+  JSON.stringify({ ...exchange, perMintLimit: formatKzt(exchange.perMintLimit), dailyLimit: formatKzt(exchange.dailyLimit), currency: CURRENCY });
 
 export const create: CommandModule = {
   help: `Usage: tenge-gateway exchanges create --name NAME --dt-account ACCOUNT --evm-address ADDRESS [--evm-address ADDRESS...]

@@ -4,6 +4,7 @@ import type { LedgerEvent, SignedCollateralStatement } from "../ledger/dt-ledger
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { CollateralStatement } from "../proof-of-collateral/collateral-statement.ts";
 import { mintedToday, requestedToday, type Exchange } from "./exchanges.ts";
+import { formatKzt } from "./kzt.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
 import { applyTransition, mintTransitions, type MintState } from "./state-machines.ts";
 import type { Fees, TokenChain } from "./token-chain.ts";
@@ -110,7 +111,7 @@ function newReference(): string {
 /** Opens a mint request; the exchange then pays exactly `amount` into the segregated wallet with the reference. */
 export async function requestMint(db: Database, exchange: Exchange, amount: bigint, toAddress?: string, now = new Date()): Promise<MintRequest> {
   if (exchange.status !== "active") throw new MintError("EXCHANGE_SUSPENDED", `exchange ${exchange.id} is suspended`);
-  if (amount > exchange.perMintLimit) throw new MintError("OVER_PER_MINT_LIMIT", `the per-mint limit is ${exchange.perMintLimit} tiyn`);
+  if (amount > exchange.perMintLimit) throw new MintError("OVER_PER_MINT_LIMIT", `the per-mint limit is ${formatKzt(exchange.perMintLimit)} KZT`);
   const to = toAddress === undefined ? exchange.evmAddresses[0]! : isAddress(toAddress, { strict: false }) ? getAddress(toAddress) : undefined;
   if (!to || !exchange.evmAddresses.includes(to)) {
     throw new MintError("ADDRESS_NOT_REGISTERED", "mints go only to an EVM address registered for the exchange");
@@ -120,7 +121,7 @@ export async function requestMint(db: Database, exchange: Exchange, amount: bigi
     await tx.query("SELECT 1 FROM stablecoin.exchanges WHERE id = $1 FOR UPDATE", [exchange.id]);
     const today = await requestedToday(tx, exchange.id, now);
     if (today + amount > exchange.dailyLimit) {
-      throw new MintError("OVER_DAILY_LIMIT", `the daily limit is ${exchange.dailyLimit} tiyn; ${today} tiyn already requested today`);
+      throw new MintError("OVER_DAILY_LIMIT", `the daily limit is ${formatKzt(exchange.dailyLimit)} KZT; ${formatKzt(today)} KZT already requested today`);
     }
     const inserted = await tx.query<MintRow>(
       `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state)

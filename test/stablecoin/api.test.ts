@@ -29,13 +29,13 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     });
     expect(onboard.statusCode).toBe(201);
     const body = onboard.json();
-    expect(body.exchange.perMintLimit).toBe("1000.00");
+    expect(body.exchange).toMatchObject({ perMintLimit: "1000.00", currency: "KZT" });
     expect(body.credentials.apiKey).toMatch(/^tgk_/);
     otherExchangeKey = body.credentials.apiKey;
     const me = await gateway.app.inject({ method: "GET", url: "/stablecoin/exchange", headers: bearer(otherExchangeKey) });
     expect(me.statusCode).toBe(200);
     expect(me.json().exchange.name).toBe("Second Exchange");
-    expect(me.json().today).toEqual({ requested: "0.00", minted: "0.00" });
+    expect(me.json().today).toEqual({ requested: "0.00", minted: "0.00", currency: "KZT" });
     const asExchange = await gateway.app.inject({ method: "GET", url: "/stablecoin/exchanges", headers: bearer(otherExchangeKey) });
     expect(asExchange.statusCode).toBe(403);
   });
@@ -44,7 +44,8 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     const created = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(world.exchangeApiKey), payload: { amount: "2500.00" } });
     expect(created.statusCode).toBe(201);
     const mint = created.json();
-    expect(mint.payment).toEqual({ toAccount: world.segregatedAccount, amount: "2500.00", reference: mint.reference });
+    expect(mint).toMatchObject({ amount: "2500.00", currency: "KZT" });
+    expect(mint.payment).toEqual({ toAccount: world.segregatedAccount, amount: "2500.00", currency: "KZT", reference: mint.reference });
     await world.deposit(mint.reference, 250_000n);
     const done = await eventually(async () => {
       const reply = await gateway.app.inject({ method: "GET", url: `/stablecoin/mints/${mint.id}`, headers: bearer(world.exchangeApiKey) });
@@ -75,17 +76,33 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     expect(operator.statusCode).toBe(200);
   });
 
+  it("refuses every bad amount with INVALID_AMOUNT and writes nothing", async () => {
+    const before = (await gateway.app.inject({ method: "GET", url: "/stablecoin/mints", headers: bearer(otherExchangeKey) })).json().mints.length;
+    // Numbers and arrays (5, ["5"]) are refused too once request bodies are no longer type-coerced (issue 11 item 4).
+    for (const amount of ["12345678901234567", "1.001", "-1", "1e3", "0", "0.00", "", null]) {
+      const reply = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: { amount } });
+      expect(reply.statusCode, JSON.stringify(amount)).toBe(400);
+      expect(reply.json().code, JSON.stringify(amount)).toBe("INVALID_AMOUNT");
+    }
+    const missing = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: {} });
+    expect(missing.json().code).toBe("INVALID_AMOUNT");
+    const badLimit = await gateway.app.inject({ method: "PATCH", url: `/stablecoin/exchanges/${world.exchange.id}`, headers: bearer(gateway.operatorKey), payload: { perMintLimit: "10.001" } });
+    expect(badLimit.json().code).toBe("INVALID_AMOUNT");
+    const after = (await gateway.app.inject({ method: "GET", url: "/stablecoin/mints", headers: bearer(otherExchangeKey) })).json().mints.length;
+    expect(after).toBe(before);
+  });
+
   it("refuses requests over the per-mint and daily limits", async () => {
     const tooBig = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: { amount: "1000.01" } });
     expect(tooBig.statusCode).toBe(422);
-    expect(tooBig.json().code).toBe("OVER_PER_MINT_LIMIT");
+    expect(tooBig.json()).toMatchObject({ code: "OVER_PER_MINT_LIMIT", message: "the per-mint limit is 1000.00 KZT" });
     for (let i = 0; i < 5; i++) {
       const ok = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: { amount: "1000" } });
       expect(ok.statusCode).toBe(201);
     }
     const overDay = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: { amount: "0.01" } });
     expect(overDay.statusCode).toBe(422);
-    expect(overDay.json().code).toBe("OVER_DAILY_LIMIT");
+    expect(overDay.json()).toMatchObject({ code: "OVER_DAILY_LIMIT", message: "the daily limit is 5000.00 KZT; 5000.00 KZT already requested today" });
   });
 
   it("holds a deposit that matches no request, shows it to the operator, and can return it", async () => {
@@ -96,7 +113,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
       return reply.json().deposits.find((deposit: { reference: string }) => deposit.reference === "NO-SUCH-REFERENCE");
     }, "the held deposit");
     expect(held.holdReason).toBe("UNKNOWN_REFERENCE");
-    expect(held.amount).toBe("123.45");
+    expect(held).toMatchObject({ amount: "123.45", currency: "KZT" });
     const metrics = await gateway.app.inject({ method: "GET", url: "/metrics" });
     expect(metrics.body).toMatch(/tenge_gateway_stablecoin_deposits_held 1/);
     const returned = await gateway.app.inject({ method: "POST", url: `/stablecoin/deposits/${held.eventId}/return`, headers: bearer(gateway.operatorKey) });
@@ -149,6 +166,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     const first = await gateway.app.inject({ method: "GET", url: "/proof-of-collateral/history?limit=2" });
     expect(first.statusCode).toBe(200);
     expect(first.json().entries).toHaveLength(2);
+    expect(first.json().entries[0]).toMatchObject({ collateral: expect.stringMatching(/^\d+\.\d{2}$/), supply: expect.stringMatching(/^\d+\.\d{2}$/), currency: "KZT" });
     expect(first.json().next).not.toBeNull();
     const second = await gateway.app.inject({ method: "GET", url: `/proof-of-collateral/history?limit=2&before=${first.json().next}` });
     expect(Number(second.json().entries[0].id)).toBeLessThan(Number(first.json().entries[1].id));
