@@ -6,7 +6,7 @@ import { ExchangeError, EXCHANGE_STATUSES, mintedToday, requestedToday, type Exc
 import { CURRENCY, currencySchema, formatKzt, kztSchema, parseKzt } from "./kzt.ts";
 import { cancelMint, getMint, listMints, MintError, requestMint, type MintRequest } from "./mint-flow.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { listRedemptions, retryRedemption, type Redemption } from "./redeem-flow.ts";
+import { listRedemptions, rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
 import { MINT_STATES, REDEMPTION_STATES } from "./state-machines.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
 
@@ -392,6 +392,29 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         const query = request.query as { limit: number; before?: string; state?: string };
         const redemptions = await listRedemptions(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
         return { redemptions: redemptions.map(redemptionJson) };
+      },
+    );
+
+    app.post(
+      "/stablecoin/redemptions/:id/reroute",
+      {
+        config: { access: ["operator"] },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Pay a refused redemption to a corrected DT account (audited, once per failure)",
+          params: idParams,
+          body: { type: "object", required: ["dtAccount"], additionalProperties: false, properties: { dtAccount: { type: "string", minLength: 1, maxLength: 64 } } },
+          response: { 202: redemptionSchema, 409: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const id = (request.params as { id: string }).id;
+        const { dtAccount } = request.body as { dtAccount: string };
+        const rerouted = await rerouteRedemption(db, id, dtAccount, request.principal!.id);
+        if (!rerouted) throw new ApiError(409, "NOT_FAILED", `redemption ${id} is not in the failed state`);
+        request.log.info({ event: "stablecoin.redemption_rerouted", redemption: id, by: request.principal!.id, dtAccount }, "redemption re-routed");
+        options.onChange?.();
+        return reply.status(202).send(redemptionJson(rerouted));
       },
     );
 

@@ -46,6 +46,8 @@ export const redemptionTransitions = {
   failed: { from: ["confirmed", "paying"], to: "failed" },
   /** An operator asked to try the payment again (after fixing the cause). */
   retried: { from: ["failed"], to: "confirmed" },
+  /** An operator named a corrected DT account for a refused payout; the payment is tried again to it. */
+  rerouted: { from: ["failed"], to: "confirmed" },
 } as const satisfies Record<string, { from: readonly RedemptionState[]; to: RedemptionState }>;
 
 export class TransitionError extends Error {

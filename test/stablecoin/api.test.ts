@@ -237,4 +237,38 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     const result = await verifyAttestation(document, { rpcUrl: world.chain.rpcUrl, now: () => Date.now() + 2 * 3600_000 });
     expect(result.checks.filter((check) => !check.ok).map((check) => check.id)).toEqual(["freshness"]);
   });
+  it("lets only an operator re-route a refused redemption payout, once, with an audit record", async () => {
+    const hash = await world.redeem(1_000n, "DA-NO-SUCH-ACCOUNT");
+    const list = (key: string) => gateway.app.inject({ method: "GET", url: "/stablecoin/redemptions", headers: bearer(key) });
+    const failed = await eventually(async () => {
+      const found = (await list(gateway.operatorKey)).json().redemptions.find((item: { txHash: string }) => item.txHash === hash.toLowerCase());
+      return found?.state === "failed" ? found : undefined;
+    }, "the refused payout");
+    expect(failed).toMatchObject({ amount: "10.00", currency: "KZT", failureCode: "UNKNOWN_ACCOUNT" });
+    const actions = () => world.db.query("SELECT * FROM stablecoin.redemption_actions WHERE redemption_id = $1", [failed.id]);
+    const reroute = (key: string, dtAccount: string) =>
+      gateway.app.inject({ method: "POST", url: `/stablecoin/redemptions/${encodeURIComponent(failed.id)}/reroute`, headers: bearer(key), payload: { dtAccount } });
+    // The exchange itself may not redirect DT, even to its own account: nothing changes, nothing is recorded.
+    const refused = await reroute(world.exchangeApiKey, world.exchange.dtAccount);
+    expect(refused.statusCode).toBe(403);
+    expect((await actions()).rows).toEqual([]);
+    expect((await list(gateway.operatorKey)).json().redemptions.find((item: { id: string }) => item.id === failed.id)).toMatchObject({ state: "failed", dtAccount: "DA-NO-SUCH-ACCOUNT" });
+    const before = await world.dtBalance(world.exchange.dtAccount);
+    const accepted = await reroute(gateway.operatorKey, world.exchange.dtAccount);
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.json()).toMatchObject({ state: "confirmed", dtAccount: world.exchange.dtAccount });
+    // A second re-route finds nothing failed to move.
+    const again = await reroute(gateway.operatorKey, "DA-ANOTHER");
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe("NOT_FAILED");
+    const paid = await eventually(async () => {
+      const found = (await list(gateway.operatorKey)).json().redemptions.find((item: { id: string }) => item.id === failed.id);
+      return found?.state === "paid" ? found : undefined;
+    }, "the re-routed payout");
+    expect(paid.dtAccount).toBe(world.exchange.dtAccount);
+    expect(await world.dtBalance(world.exchange.dtAccount)).toBe(before + 1_000n);
+    const recorded = (await actions()).rows;
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ action: "rerouted", principal_id: gateway.operatorPrincipalId, from_dt_account: "DA-NO-SUCH-ACCOUNT", to_dt_account: world.exchange.dtAccount });
+  });
 });
