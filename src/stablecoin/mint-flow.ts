@@ -47,7 +47,8 @@ export type HoldReason =
   | "AMOUNT_MISMATCH"
   | "EXCHANGE_SUSPENDED"
   | "OVER_PER_MINT_LIMIT"
-  | "OVER_DAILY_LIMIT";
+  | "OVER_DAILY_LIMIT"
+  | "REQUEST_EXPIRED";
 
 export interface MintSettings {
   /** DT account of the segregated collateral wallet. */
@@ -163,7 +164,23 @@ type PaymentEvent = Extract<LedgerEvent, { type: "payment" }>;
  * Records one DT payment into the segregated wallet (once per ledger event id) and either matches it to
  * its mint request or holds it for an operator. Returns the matched request id, if any.
  */
-export async function recordDeposit(tx: Queryable, event: PaymentEvent): Promise<{ mintId?: string; held?: HoldReason } | undefined> {
+/**
+ * Expires the mint requests still unpaid `ttlMs` after they were opened (one transition each, in the
+ * caller's transaction). Returns how many expired.
+ */
+export async function expireMintRequests(tx: Queryable, ttlMs: number, now = new Date()): Promise<number> {
+  const due = await tx.query<{ id: string }>(
+    "SELECT id FROM stablecoin.mint_requests WHERE state = 'awaiting_deposit' AND created_at <= $1 FOR UPDATE SKIP LOCKED",
+    [new Date(now.getTime() - ttlMs)],
+  );
+  let expired = 0;
+  for (const { id } of due.rows) {
+    if (await applyTransition(tx, { table: "stablecoin.mint_requests", id }, mintTransitions, "expired", { failure_code: "EXPIRED", failure_message: "no deposit arrived in time" })) expired += 1;
+  }
+  return expired;
+}
+
+export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequestTtlMs = Number.POSITIVE_INFINITY): Promise<{ mintId?: string; held?: HoldReason } | undefined> {
   const seen = await tx.query("SELECT 1 FROM stablecoin.deposits WHERE event_id = $1", [event.id]);
   if (seen.rowCount > 0) return undefined;
   const request = (
@@ -176,7 +193,12 @@ export async function recordDeposit(tx: Queryable, event: PaymentEvent): Promise
   ).rows[0];
   let held: HoldReason | undefined;
   if (!request) held = "UNKNOWN_REFERENCE";
-  else if (request.state !== "awaiting_deposit") held = "REFERENCE_ALREADY_USED";
+  else if (request.state === "expired") held = "REQUEST_EXPIRED";
+  else if (request.state === "awaiting_deposit" && new Date(request.created_at).getTime() + mintRequestTtlMs <= event.at.getTime()) {
+    // Paid after the request's lifetime, before a sweep noticed: expire it now and hold the DT for an operator.
+    await applyTransition(tx, { table: "stablecoin.mint_requests", id: request.id }, mintTransitions, "expired", { failure_code: "EXPIRED", failure_message: "no deposit arrived in time" });
+    held = "REQUEST_EXPIRED";
+  } else if (request.state !== "awaiting_deposit") held = "REFERENCE_ALREADY_USED";
   else if (request.dt_account !== event.from) held = "WRONG_SENDER";
   else if (BigInt(request.amount) !== event.amount) held = "AMOUNT_MISMATCH";
   else if (request.status !== "active") held = "EXCHANGE_SUSPENDED";

@@ -271,4 +271,22 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     expect(recorded).toHaveLength(1);
     expect(recorded[0]).toMatchObject({ action: "rerouted", principal_id: gateway.operatorPrincipalId, from_dt_account: "DA-NO-SUCH-ACCOUNT", to_dt_account: world.exchange.dtAccount });
   });
+  it("expires a mint request left unpaid for 24 h and holds a deposit that arrives after that, minting nothing", async () => {
+    const open = async () => (await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(world.exchangeApiKey), payload: { amount: "1.00" } })).json();
+    const late = await open();
+    const forgotten = await open();
+    // Both were opened 25 hours ago (the default STABLECOIN_MINT_REQUEST_TTL_SECONDS is 24 h).
+    await world.db.query("UPDATE stablecoin.mint_requests SET created_at = now() - interval '25 hours' WHERE id = ANY($1)", [[late.id, forgotten.id]]);
+    const state = async (id: string) => (await gateway.app.inject({ method: "GET", url: `/stablecoin/mints/${id}`, headers: bearer(world.exchangeApiKey) })).json().state;
+    await eventually(async () => ((await state(forgotten.id)) === "expired" ? true : undefined), "the sweep to expire the request");
+    const supply = await world.supply();
+    await world.deposit(late.reference, 100n);
+    const held = await eventually(async () => {
+      const reply = await gateway.app.inject({ method: "GET", url: "/stablecoin/deposits?status=held", headers: bearer(gateway.operatorKey) });
+      return reply.json().deposits.find((deposit: { reference: string }) => deposit.reference === late.reference);
+    }, "the late deposit held");
+    expect(held).toMatchObject({ holdReason: "REQUEST_EXPIRED", amount: "1.00", currency: "KZT" });
+    expect(await state(late.id)).toBe("expired");
+    expect(await world.supply()).toBe(supply);
+  });
 });
