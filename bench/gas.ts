@@ -59,7 +59,7 @@ try {
   let height = 0n;
   const statement = async (balance: bigint) => {
     height += 1n;
-    const message = { account: SEGREGATED_ACCOUNT, balance, height, timestamp: await now() };
+    const message = { account: SEGREGATED_ACCOUNT, balance, paidOut: 0n, height, timestamp: await now() };
     const signature = await signCollateralStatement(signerKey, message, { chainId: chain.chainId, verifyingContract: token });
     return { message, signature };
   };

@@ -7,18 +7,22 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 /**
  * @title SecureMint
  * @notice Keeps the DT collateral statement that bounds the token supply. The DT ledger operator signs
- * EIP-712 statements of the segregated wallet (account, balance in tiyn, ledger height, unix timestamp)
- * under the domain {name: "Digital Tenge Collateral", version: "1", chainId, verifyingContract: this}.
- * Anyone may submit a statement; it is accepted only if the configured signer signed it, it names the
- * segregated account, and its ledger height is above the last accepted one (or equal, with a newer
- * timestamp: the same balance, refreshed). A mint then needs the latest
- * statement to be no older than `maxStatementAge` and `totalSupply + amount <= balance`.
+ * EIP-712 statements of the segregated wallet (account, balance in tiyn, tiyn ever paid out of it, ledger
+ * height, unix timestamp) under the domain {name: "Digital Tenge Collateral", version: "1", chainId,
+ * verifyingContract: this}. Anyone may submit a statement; it is accepted only if the configured signer
+ * signed it, it names the segregated account, and its ledger height is above the last accepted one (or
+ * equal, with a newer timestamp: the same ledger state, refreshed).
+ * Redemptions the statement does not show as paid out are taken off its balance, and every later
+ * redemption is taken off at once: the collateral is what stays in the wallet once every burned token is
+ * paid, whichever statement is relayed when. A mint then needs the latest statement to be no older than
+ * `maxStatementAge` and `totalSupply + amount <= collateral`.
  */
 abstract contract SecureMint {
     /// @notice The statement as signed by the DT ledger operator.
     struct CollateralStatement {
         string account;
         uint256 balance;
+        uint256 paidOut;
         uint256 height;
         uint256 timestamp;
     }
@@ -26,7 +30,7 @@ abstract contract SecureMint {
     bytes32 private constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 private constant STATEMENT_TYPEHASH =
-        keccak256("CollateralStatement(string account,uint256 balance,uint256 height,uint256 timestamp)");
+        keccak256("CollateralStatement(string account,uint256 balance,uint256 paidOut,uint256 height,uint256 timestamp)");
     bytes32 private constant DOMAIN_NAME_HASH = keccak256("Digital Tenge Collateral");
     bytes32 private constant DOMAIN_VERSION_HASH = keccak256("1");
 
@@ -37,12 +41,17 @@ abstract contract SecureMint {
     uint256 private immutable _cachedChainId;
     bytes32 private immutable _cachedDomainSeparator;
 
-    // One slot, read by every mint: collateral, its timestamp and the freshness window.
-    uint128 private _collateral;
-    uint64 private _statementTimestamp;
-    uint64 private _maxStatementAge;
-
+    // A full slot first, so the packed slot below starts a slot of its own instead of sharing the last
+    // role address's.
     uint256 private _statementHeight;
+
+    // One slot, read by every mint and written by every redemption: the collateral (stated balance less
+    // redemptions not yet paid out), the statement's timestamp, the freshness window and all tiyn redeemed.
+    uint96 private _collateral;
+    uint40 private _statementTimestamp;
+    uint32 private _maxStatementAge;
+    uint88 private _totalRedeemed;
+
     address private _collateralSigner;
     bytes32 private _segregatedAccountHash;
     string private _segregatedAccount;
@@ -57,7 +66,7 @@ abstract contract SecureMint {
     error CollateralTimestampDecreasing(uint256 timestamp, uint256 latestTimestamp);
     /// @notice The statement's timestamp is too far ahead of chain time.
     error CollateralStatementFromFuture(uint256 timestamp, uint256 chainTime);
-    /// @notice The stated balance does not fit the contract's 128-bit collateral field.
+    /// @notice The stated balance does not fit the contract's 96-bit collateral field.
     error CollateralBalanceTooLarge(uint256 balance);
     /// @notice The latest statement is older than the maximum age (or there is none): no mint until a
     /// fresh statement arrives.
@@ -66,8 +75,13 @@ abstract contract SecureMint {
     error CollateralExceeded(uint256 supplyAfterMint, uint256 collateral);
     /// @notice A configuration value is out of range (zero signer, empty account, zero or huge age).
     error CollateralConfigurationInvalid();
+    /// @notice All redemptions together would overflow the 88-bit counter.
+    error RedeemedTotalTooLarge(uint256 totalRedeemed);
 
-    event CollateralStatementAccepted(uint256 balance, uint256 indexed height, uint256 timestamp);
+    /// @notice `collateral` is `balance` less the redemptions the statement does not show as paid out.
+    event CollateralStatementAccepted(
+        uint256 balance, uint256 paidOut, uint256 indexed height, uint256 timestamp, uint256 collateral
+    );
     event CollateralSignerChanged(address indexed newSigner);
     event SegregatedAccountChanged(string account);
     event MaxStatementAgeChanged(uint256 maxStatementAge);
@@ -81,15 +95,21 @@ abstract contract SecureMint {
     }
 
     /// @notice Submits a statement signed by the DT ledger operator; anyone may relay one.
-    /// @param statement The statement (account, balance in tiyn, ledger height, unix seconds).
+    /// @param statement The statement (account, balance and paid out in tiyn, ledger height, unix seconds).
     /// @param signature The collateral signer's EIP-712 signature (65-byte ECDSA or ERC-1271).
     function submitCollateralStatement(CollateralStatement calldata statement, bytes calldata signature) external {
         _acceptStatement(statement, signature);
     }
 
-    /// @notice The latest accepted statement: collateral in tiyn, DT ledger height and unix timestamp.
+    /// @notice The collateral in tiyn (the latest statement's balance less every redemption not paid out
+    /// by then or made since), that statement's DT ledger height and its unix timestamp.
     function latestCollateralStatement() external view returns (uint256 balance, uint256 height, uint256 timestamp) {
         return (_collateral, _statementHeight, _statementTimestamp);
+    }
+
+    /// @notice Tiyn redeemed since deployment or since the segregated account last changed.
+    function totalRedeemed() external view returns (uint256) {
+        return _totalRedeemed;
     }
 
     /// @notice The address whose signatures the contract accepts on collateral statements.
@@ -120,6 +140,7 @@ abstract contract SecureMint {
                 STATEMENT_TYPEHASH,
                 keccak256(bytes(statement.account)),
                 statement.balance,
+                statement.paidOut,
                 statement.height,
                 statement.timestamp
             )
@@ -146,6 +167,17 @@ abstract contract SecureMint {
         if (supplyAfterMint > collateral) revert CollateralExceeded(supplyAfterMint, collateral);
     }
 
+    /// @dev A redemption burned `amount`: the DT to pay it out leaves the wallet whenever the gateway pays, so
+    /// it stops backing the supply now. Statements count it again only once they show it paid out.
+    function _recordRedemption(uint256 amount) internal {
+        uint256 total = uint256(_totalRedeemed) + amount;
+        if (total > type(uint88).max) revert RedeemedTotalTooLarge(total);
+        uint96 collateral = _collateral;
+        // The 96-bit collateral covers the supply that was burned, so amount fits when it is smaller.
+        _collateral = amount >= collateral ? 0 : collateral - uint96(amount);
+        _totalRedeemed = uint88(total);
+    }
+
     function _statementIsFresh() private view returns (bool) {
         uint256 timestamp = _statementTimestamp;
         // A zero timestamp means no statement since deployment or since the signer or account changed.
@@ -157,7 +189,7 @@ abstract contract SecureMint {
             revert CollateralAccountMismatch(statement.account);
         }
         // The DT ledger signs statements without booking anything, so its height moves only with ledger
-        // activity: a statement at the last height (same balance) is accepted only to refresh the time.
+        // activity: a statement at the last height (same balance, same payouts) is accepted only to refresh the time.
         if (
             statement.height < _statementHeight
                 || (statement.height == _statementHeight && statement.timestamp <= _statementTimestamp)
@@ -170,15 +202,22 @@ abstract contract SecureMint {
         if (statement.timestamp > block.timestamp + STATEMENT_CLOCK_TOLERANCE) {
             revert CollateralStatementFromFuture(statement.timestamp, block.timestamp);
         }
-        if (statement.balance > type(uint128).max) revert CollateralBalanceTooLarge(statement.balance);
+        if (statement.balance > type(uint96).max) revert CollateralBalanceTooLarge(statement.balance);
         if (!SignatureChecker.isValidSignatureNowCalldata(_collateralSigner, collateralStatementDigest(statement), signature)) {
             revert CollateralSignatureInvalid();
         }
-        _collateral = uint128(statement.balance);
-        // The tolerance check above bounds the timestamp far below 2^64.
-        _statementTimestamp = uint64(statement.timestamp);
+        // Every payout from the segregated wallet pays a redemption, so what was redeemed and not yet paid
+        // out by the statement's height is still in its balance and must come off it.
+        uint256 redeemed = _totalRedeemed;
+        uint256 unpaid = redeemed > statement.paidOut ? redeemed - statement.paidOut : 0;
+        uint256 collateral = statement.balance > unpaid ? statement.balance - unpaid : 0;
+        _collateral = uint96(collateral);
+        // The tolerance check above bounds the timestamp far below 2^40 (year 36812).
+        _statementTimestamp = uint40(statement.timestamp);
         _statementHeight = statement.height;
-        emit CollateralStatementAccepted(statement.balance, statement.height, statement.timestamp);
+        emit CollateralStatementAccepted(
+            statement.balance, statement.paidOut, statement.height, statement.timestamp, collateral
+        );
     }
 
     function _setCollateralSigner(address signer) internal {
@@ -193,12 +232,14 @@ abstract contract SecureMint {
         _segregatedAccount = account;
         _segregatedAccountHash = keccak256(bytes(account));
         _forgetCollateral();
+        // Redemptions are matched with the payouts of one account, counted from its opening.
+        _totalRedeemed = 0;
         emit SegregatedAccountChanged(account);
     }
 
     function _setMaxStatementAge(uint256 maxAge) internal {
         if (maxAge == 0 || maxAge > type(uint32).max) revert CollateralConfigurationInvalid();
-        _maxStatementAge = uint64(maxAge);
+        _maxStatementAge = uint32(maxAge);
         emit MaxStatementAgeChanged(maxAge);
     }
 

@@ -154,6 +154,7 @@ contract TengeStablecoin is
         uint256 length = bytes(dtAccount).length;
         if (length == 0 || length > MAX_DT_ACCOUNT_LENGTH) revert DtAccountInvalid();
         _burn(msg.sender, amount);
+        _recordRedemption(amount);
         emit Redeemed(msg.sender, amount, dtAccount);
     }
 

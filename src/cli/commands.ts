@@ -22,6 +22,7 @@ export const commands: CommandEntry[] = [
   { words: ["exchanges", "create"], summary: "onboard a stablecoin exchange and issue its API key", load: () => import("../stablecoin/cli.ts").then((m) => m.create) },
   { words: ["exchanges", "list"], summary: "list stablecoin exchanges, limits and status", load: () => import("../stablecoin/cli.ts").then((m) => m.list) },
   { words: ["exchanges", "update"], summary: "change an exchange's status, limits or addresses", load: () => import("../stablecoin/cli.ts").then((m) => m.update) },
+  { words: ["redemptions", "reroute"], summary: "pay a refused redemption to a corrected DT account (operator)", load: () => import("../stablecoin/cli.ts").then((m) => m.reroute) },
   { words: ["collateral", "verify"], summary: "verify the proof of collateral against the chain", load: () => import("../proof-of-collateral/cli.ts").then((m) => m.verify) },
   { words: ["dt-ledger", "serve"], summary: "run the embedded DT ledger as its own HTTP service", load: () => import("../dt-ledger/cli.ts").then((m) => m.serve) },
   { words: ["dt-ledger", "participants", "add"], summary: "register a DT ledger participant and its signing key", load: () => import("../dt-ledger/cli.ts").then((m) => m.addParticipant) },

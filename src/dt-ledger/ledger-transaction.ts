@@ -22,7 +22,7 @@ export interface EntryRecord {
   accountId: string;
   /** Signed: positive credits, negative debits. */
   amount: bigint;
-  kind: "issuance" | "redemption" | "payment" | "hold_release";
+  kind: "issuance" | "redemption" | "payment" | "return" | "hold_release";
   counterpartyAccount?: string;
   reference: string;
   holdId?: string;

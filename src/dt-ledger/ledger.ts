@@ -139,6 +139,11 @@ function requireText(value: unknown, field: string, max: number, allowEmpty = fa
   return value;
 }
 
+function requireUuid(value: unknown, field: string): string {
+  if (typeof value !== "string" || !UUID.test(value)) throw new DtLedgerError("INVALID_REQUEST", `${field} must be a transaction id (UUID)`);
+  return value;
+}
+
 /** The payment type of the NBK phase-one method list that a payment between two kinds of account is. */
 export function paymentTypeOf(from: AccountKind, to: AccountKind): PaymentType {
   if (to === "segregated_wallet") return "collateral_deposit";
@@ -379,12 +384,25 @@ export class DtLedger {
     const amount = requireAmount(request.amount);
     const reference = requireText(request.reference, "reference", 140, true);
     const transactionId = randomUUID();
-    return this.mutation(participantId, "transfer", request, transactionId, (tx, id) => this.loadReceipt(tx, id), async (tx, caller) => {
+    const returnOf = request.returnOf === undefined ? undefined : requireUuid(request.returnOf, "returnOf");
+    // A return is keyed by the payment it returns, whatever key the caller sent: at most one per payment.
+    const keyed = returnOf === undefined ? request : { ...request, idempotencyKey: `return-of:${returnOf}` };
+    return this.mutation(participantId, "transfer", keyed, transactionId, (tx, id) => this.loadReceipt(tx, id), async (tx, caller) => {
       const accounts = await this.lockAccounts(tx, [request.from, request.to], "SHARE");
       const from = this.served(caller, accounts, request.from);
       if (from.status === "closed") throw new DtLedgerError("ACCOUNT_CLOSED", `account ${from.id} is closed`);
       const to = this.openAccountIn(accounts, request.to);
       if (from.id === to.id) throw new DtLedgerError("SAME_ACCOUNT", "payer and payee are the same account");
+      if (returnOf !== undefined) {
+        const original = await tx.query<{ amount: bigint }>(
+          "SELECT amount FROM dt_ledger.transactions WHERE id = $1 AND kind = 'payment' AND from_account = $2 AND to_account = $3",
+          [returnOf, to.id, from.id],
+        );
+        const paid = original.rows[0]?.amount;
+        if (paid === undefined) throw new DtLedgerError("INVALID_REQUEST", `returnOf: no payment ${returnOf} from ${to.id} to ${from.id}`);
+        if (amount > BigInt(paid)) throw new DtLedgerError("INVALID_REQUEST", `returnOf: the return exceeds the ${paid} tiyn paid`);
+      }
+      const entryKind = returnOf === undefined ? "payment" : "return";
       const inputs = await selectInputs(tx, from.id, amount);
       const change = inputs.reduce((sum, token) => sum + token.amount, 0n) - amount;
       const outputs: OutputToken[] = [{ accountId: to.id, amount }];
@@ -403,8 +421,8 @@ export class DtLedger {
         reference,
         paymentType,
         entries: [
-          { accountId: from.id, amount: -amount, kind: "payment", counterpartyAccount: to.id, reference, paymentType },
-          { accountId: to.id, amount, kind: "payment", counterpartyAccount: from.id, reference, paymentType },
+          { accountId: from.id, amount: -amount, kind: entryKind, counterpartyAccount: to.id, reference, paymentType },
+          { accountId: to.id, amount, kind: entryKind, counterpartyAccount: from.id, reference, paymentType },
         ],
         events: [
           {
@@ -626,10 +644,11 @@ export class DtLedger {
 
   /**
    * The ledger operator's EIP-712 signature over an account's available balance (held tokens excluded:
-   * a release could move them out) at the current height. A statement is a read, not a ledger transaction:
-   * asking for one writes nothing. The head and the balance are read in one snapshot, so the balance is
-   * exactly the one at that height; two statements with nothing booked in between share the height and
-   * the balance (the token accepts such a one only to refresh its time). Anyone may ask for a segregated
+   * a release could move them out) and all it ever paid out (its debits other than returns of payments
+   * into it), which the token matches with its redemptions, at the current height. A statement is a read,
+   * not a ledger transaction: asking for one writes nothing. Head, balance and payouts are read in one
+   * snapshot, so they are exactly those at that height; two statements with nothing booked in between share
+   * the height (the token accepts such a one only to refresh its time). Anyone may ask for a segregated
    * wallet's statement.
    */
   async collateralStatement(participantId: string, request: CollateralStatementRequest): Promise<SignedCollateralStatement> {
@@ -640,14 +659,16 @@ export class DtLedger {
     if (account.kind !== "segregated_wallet") this.mayRead(caller, account);
     const statement = await this.db.transaction(
       async (tx) => {
-        const read = await tx.query<{ height: bigint; available: bigint }>(
+        const read = await tx.query<{ height: bigint; available: bigint; paid_out: bigint }>(
           `SELECT (SELECT height FROM dt_ledger.head) AS height,
                   (SELECT COALESCE(SUM(amount), 0)::int8 FROM dt_ledger.tokens
-                    WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL) AS available`,
+                    WHERE account_id = $1 AND spent_in IS NULL AND hold_id IS NULL) AS available,
+                  (SELECT COALESCE(-SUM(amount), 0)::int8 FROM dt_ledger.entries
+                    WHERE account_id = $1 AND amount < 0 AND kind <> 'return') AS paid_out`,
           [account.id],
         );
-        const { height, available } = read.rows[0]!;
-        return { account: account.id, balance: available, height, timestamp: BigInt(Math.floor(this.now().getTime() / 1000)) };
+        const { height, available, paid_out: paidOut } = read.rows[0]!;
+        return { account: account.id, balance: available, paidOut, height, timestamp: BigInt(Math.floor(this.now().getTime() / 1000)) };
       },
       { isolation: "repeatable read" },
     );

@@ -257,6 +257,7 @@ export function statementToJson(signed: SignedCollateralStatement): JsonObject {
     statement: {
       account: signed.statement.account,
       balance: signed.statement.balance.toString(),
+      paidOut: signed.statement.paidOut.toString(),
       height: signed.statement.height.toString(),
       timestamp: signed.statement.timestamp.toString(),
     },
@@ -274,6 +275,7 @@ export function statementFromJson(json: Json): SignedCollateralStatement {
     statement: {
       account: str(statement["account"]),
       balance: big(statement["balance"]),
+      paidOut: big(statement["paidOut"]),
       height: big(statement["height"]),
       timestamp: big(statement["timestamp"]),
     },

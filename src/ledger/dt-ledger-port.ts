@@ -77,6 +77,12 @@ export interface TransferRequest {
   amount: bigint;
   /** Remittance reference carried to the payee (e.g. a mint reference into the segregated wallet). */
   reference: string;
+  /**
+   * Pays back an earlier payment into `from`: its transaction id. `to` must be that payment's payer and
+   * `amount` at most its amount; each payment is returned at most once (a second return answers the first).
+   * A return is not a payout: collateral statements leave it out of `paidOut`.
+   */
+  returnOf?: string;
 }
 
 export interface TransferReceipt {

@@ -3,6 +3,7 @@ import type { Database } from "../persistence/database.ts";
 import type { Logger } from "../server/logger.ts";
 import type { StablecoinLedger } from "../stablecoin/stablecoin-ledger.ts";
 import type { TokenChain } from "../stablecoin/token-chain.ts";
+import { CURRENCY, formatKzt } from "../stablecoin/kzt.ts";
 import {
   buildAttestation,
   formatRatio,
@@ -34,8 +35,11 @@ export interface AttestationServiceOptions {
 export interface HistoryEntry {
   id: string;
   issuedAt: string;
+  /** KZT with 2 decimals. */
   collateral: string;
+  /** Tokens with 2 decimals (1 token = 1 KZT). */
   supply: string;
+  currency: "KZT";
   ratio: string | null;
   ledgerHeight: string;
   blockNumber: string;
@@ -231,8 +235,9 @@ export class AttestationService {
       entries: page.map((row) => ({
         id: String(row.id),
         issuedAt: row.issued_at.toISOString(),
-        collateral: String(row.collateral),
-        supply: String(row.supply),
+        collateral: formatKzt(BigInt(row.collateral)),
+        supply: formatKzt(BigInt(row.supply)),
+        currency: CURRENCY,
         ratio: formatRatio(BigInt(row.collateral), BigInt(row.supply)),
         ledgerHeight: String(row.ledger_height),
         blockNumber: String(row.block_number),

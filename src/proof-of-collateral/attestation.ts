@@ -15,6 +15,7 @@ export interface Attestation {
   collateral: {
     account: string;
     balance: string;
+    paidOut: string;
     height: string;
     timestamp: string;
     signature: Hex;
@@ -98,6 +99,7 @@ export function buildAttestation(statement: SignedCollateralStatement, supply: S
     collateral: {
       account: statement.statement.account,
       balance: statement.statement.balance.toString(),
+      paidOut: statement.statement.paidOut.toString(),
       height: statement.statement.height.toString(),
       timestamp: statement.statement.timestamp.toString(),
       signature: statement.signature,

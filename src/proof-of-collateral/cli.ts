@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { UsageError, type CommandModule } from "../cli/command.ts";
 import { verifyAttestation } from "./page/verify-attestation.js";
+import { formatKzt } from "../stablecoin/kzt.ts";
 
 export const verify: CommandModule = {
   help: `Usage: tenge-gateway collateral verify --url GATEWAY_URL --rpc RPC_URL [--gateway-key HEX] [--json]
@@ -37,7 +38,8 @@ Exit code 0 when every check passes, 1 otherwise.`,
     } else {
       for (const check of result.checks) io.out(`${check.ok ? "ok  " : "FAIL"}  ${check.label}: ${check.detail}`);
       const attestation = (document as { attestation?: { collateral?: { balance?: string }; supply?: { totalSupply?: string }; ratio?: string | null } }).attestation;
-      io.out(`collateral ${attestation?.collateral?.balance ?? "?"} tiyn, supply ${attestation?.supply?.totalSupply ?? "?"} units, ratio ${attestation?.ratio ?? "n/a"}`);
+      const kzt = (tiyn: string | undefined) => (tiyn === undefined || !/^\d+$/.test(tiyn) ? "?" : formatKzt(BigInt(tiyn)));
+      io.out(`collateral ${kzt(attestation?.collateral?.balance)} KZT, supply ${kzt(attestation?.supply?.totalSupply)} KZT, ratio ${attestation?.ratio ?? "n/a"}`);
       io.out(result.verified ? "VERIFIED" : "NOT VERIFIED");
     }
     return result.verified ? 0 : 1;

@@ -14,6 +14,11 @@ export interface CollateralStatement {
   account: string;
   /** Balance in tiyn. */
   balance: bigint;
+  /**
+   * Tiyn ever debited from the account (every debit of the segregated wallet pays a redemption); the token
+   * takes redemptions not yet paid out by this height off the balance.
+   */
+  paidOut: bigint;
   /** DT ledger height the balance was read at; strictly increasing between accepted statements. */
   height: bigint;
   /** Unix time in seconds when the ledger signed. */
@@ -30,6 +35,7 @@ export const collateralStatementTypes = {
   CollateralStatement: [
     { name: "account", type: "string" },
     { name: "balance", type: "uint256" },
+    { name: "paidOut", type: "uint256" },
     { name: "height", type: "uint256" },
     { name: "timestamp", type: "uint256" },
   ],

@@ -43,12 +43,13 @@ function readCached(path: string): Buffer {
 
 const historyEntrySchema = {
   type: "object",
-  required: ["id", "issuedAt", "collateral", "supply", "ratio", "ledgerHeight", "blockNumber", "healthy", "alerts"],
+  required: ["id", "issuedAt", "collateral", "supply", "currency", "ratio", "ledgerHeight", "blockNumber", "healthy", "alerts"],
   properties: {
     id: { type: "string" },
     issuedAt: { type: "string", format: "date-time" },
-    collateral: { type: "string", description: "tiyn" },
-    supply: { type: "string", description: "token units (tiyn)" },
+    collateral: { type: "string", description: "KZT with 2 decimals" },
+    supply: { type: "string", description: "tokens with 2 decimals (1 token = 1 KZT)" },
+    currency: { type: "string", const: "KZT" },
     ratio: { type: ["string", "null"] },
     ledgerHeight: { type: "string" },
     blockNumber: { type: "string" },

@@ -1,9 +1,11 @@
+import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
 import { loadConfig } from "../config/config.ts";
 import { openGatewayDatabase } from "../gateway/database.ts";
 import { IdentityError } from "../identity/store.ts";
-import { AmountError, formatKzt, parseKzt } from "./kzt.ts";
+import { AmountError, CURRENCY, formatKzt, parseKzt } from "./kzt.ts";
+import { rerouteRedemption } from "./redeem-flow.ts";
 import { ExchangeError, ExchangeStore, EXCHANGE_STATUSES, type Exchange, type ExchangeStatus } from "./exchanges.ts";
 
 async function withExchanges<T>(io: CommandIo, work: (exchanges: ExchangeStore) => Promise<T>): Promise<T> {
@@ -20,7 +22,7 @@ async function withExchanges<T>(io: CommandIo, work: (exchanges: ExchangeStore) 
 }
 
 const exchangeLine = (exchange: Exchange) =>
-  JSON.stringify({ ...exchange, perMintLimit: formatKzt(exchange.perMintLimit), dailyLimit: formatKzt(exchange.dailyLimit) });
+  JSON.stringify({ ...exchange, perMintLimit: formatKzt(exchange.perMintLimit), dailyLimit: formatKzt(exchange.dailyLimit), currency: CURRENCY });
 
 export const create: CommandModule = {
   help: `Usage: tenge-gateway exchanges create --name NAME --dt-account ACCOUNT --evm-address ADDRESS [--evm-address ADDRESS...]
@@ -103,5 +105,29 @@ Changes an exchange. A suspended exchange cannot request mints; its deposits are
       io.out(exchangeLine(updated));
       return 0;
     });
+  },
+};
+
+export const reroute: CommandModule = {
+  help: `Usage: tenge-gateway redemptions reroute ID --dt-account ACCOUNT
+
+Pays a redemption whose DT payout was refused (state failed) to a corrected DT account instead. Works on
+the gateway's database (DATABASE_URL or DATA_DIR), so only whoever operates the gateway can run it; the
+action is recorded with "cli:<os user>" as who. A redemption that is not failed is left alone (exit 2).
+The running gateway pays it within its next poll.`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, options: { "dt-account": { type: "string" } }, allowPositionals: true, strict: true });
+    if (positionals.length !== 1) throw new UsageError("give exactly one redemption id");
+    const dtAccount = values["dt-account"];
+    if (!dtAccount || dtAccount.length > 64) throw new UsageError("--dt-account must be a DT account id of 1 to 64 characters");
+    const db = await openGatewayDatabase(loadConfig(io.env));
+    try {
+      const rerouted = await rerouteRedemption(db, positionals[0]!, dtAccount, `cli:${userInfo().username}`);
+      if (!rerouted) throw new UsageError(`NOT_FAILED: redemption ${positionals[0]} is not in the failed state`);
+      io.out(JSON.stringify({ id: rerouted.id, state: rerouted.state, dtAccount: rerouted.dtAccount, amount: formatKzt(rerouted.amount), currency: CURRENCY }));
+      return 0;
+    } finally {
+      await db.close();
+    }
   },
 };

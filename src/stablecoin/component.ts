@@ -50,6 +50,8 @@ export interface StablecoinSettings {
   attestationIntervalMs: number;
   /** Exchange API calls per second per exchange (burst: ten times that). */
   exchangeRatePerSecond: number;
+  /** How long an unpaid mint request stays open; a deposit after that is held for an operator. */
+  mintRequestTtlMs: number;
 }
 
 export const DEFAULT_STABLECOIN_SETTINGS: StablecoinSettings = {
@@ -61,6 +63,7 @@ export const DEFAULT_STABLECOIN_SETTINGS: StablecoinSettings = {
   pollMs: 500,
   attestationIntervalMs: 30_000,
   exchangeRatePerSecond: 5,
+  mintRequestTtlMs: 86_400_000,
 };
 
 /** What the gateway wires in: routes for the app, readiness checks, and the background workers. */
@@ -149,6 +152,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     ledger,
     segregatedAccount: options.segregatedAccount,
     waitMs: settings.pollMs,
+    mintRequestTtlMs: settings.mintRequestTtlMs,
     onMatched: (mintId) => {
       logger.info({ event: "stablecoin.deposit_matched", mint: mintId }, "deposit matched to a mint request");
       wakeAll();

@@ -1,5 +1,5 @@
 import type { Database } from "../persistence/database.ts";
-import { recordDeposit, type HoldReason } from "./mint-flow.ts";
+import { expireMintRequests, recordDeposit, type HoldReason } from "./mint-flow.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
 
 export const LEDGER_CURSOR = "dt-ledger-events";
@@ -10,6 +10,8 @@ export interface DepositFollowerOptions {
   segregatedAccount: string;
   /** Long-poll wait on the ledger's event feed. */
   waitMs: number;
+  /** How long an unpaid mint request stays open (STABLECOIN_MINT_REQUEST_TTL_SECONDS); none when absent. */
+  mintRequestTtlMs?: number;
   faults?: Faults;
   onMatched?(mintId: string): void;
   onHeld?(eventId: string, reason: HoldReason): void;
@@ -29,7 +31,8 @@ export class DepositFollower {
 
   /** Reads one page of events; true when there were events (more may be waiting). */
   async step(waitMs = this.#options.waitMs): Promise<boolean> {
-    const { db, ledger, segregatedAccount, faults } = this.#options;
+    const { db, ledger, segregatedAccount, faults, mintRequestTtlMs } = this.#options;
+    if (mintRequestTtlMs !== undefined) await db.transaction((tx) => expireMintRequests(tx, mintRequestTtlMs));
     const cursor = await readCursor(db, LEDGER_CURSOR);
     const page = await ledger.events({ ...(cursor === undefined ? {} : { after: cursor }), limit: 200, waitMs });
     if (page.events.length === 0) return false;
@@ -44,7 +47,7 @@ export class DepositFollower {
       if ((current?.position || undefined) !== cursor) return;
       for (const event of page.events) {
         if (event.type !== "payment" || event.to !== segregatedAccount) continue;
-        const outcome = await recordDeposit(tx, event);
+        const outcome = await recordDeposit(tx, event, mintRequestTtlMs);
         if (outcome?.mintId) matched.push(outcome.mintId);
         if (outcome?.held) held.push([event.id, outcome.held]);
       }

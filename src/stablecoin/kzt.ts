@@ -23,5 +23,9 @@ export function formatKzt(tiyn: bigint): string {
   return `${sign}${absolute / 100n}.${(absolute % 100n).toString().padStart(2, "0")}`;
 }
 
+/** Every object that carries amounts carries this currency beside them: `{ "amount": "2500.00", "currency": "KZT" }`. */
+export const CURRENCY = "KZT" as const;
+export const currencySchema = { type: "string", const: CURRENCY, description: "the currency of every amount in this object" } as const;
+
 /** JSON schema of an amount field at the API edge. */
 export const kztSchema = { type: "string", pattern: "^\\d{1,16}(\\.\\d{1,2})?$", description: "KZT with up to 2 decimals" } as const;

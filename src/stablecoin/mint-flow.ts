@@ -4,6 +4,7 @@ import type { LedgerEvent, SignedCollateralStatement } from "../ledger/dt-ledger
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { CollateralStatement } from "../proof-of-collateral/collateral-statement.ts";
 import { mintedToday, requestedToday, type Exchange } from "./exchanges.ts";
+import { formatKzt } from "./kzt.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
 import { applyTransition, mintTransitions, type MintState } from "./state-machines.ts";
 import type { Fees, TokenChain } from "./token-chain.ts";
@@ -46,7 +47,8 @@ export type HoldReason =
   | "AMOUNT_MISMATCH"
   | "EXCHANGE_SUSPENDED"
   | "OVER_PER_MINT_LIMIT"
-  | "OVER_DAILY_LIMIT";
+  | "OVER_DAILY_LIMIT"
+  | "REQUEST_EXPIRED";
 
 export interface MintSettings {
   /** DT account of the segregated collateral wallet. */
@@ -110,7 +112,7 @@ function newReference(): string {
 /** Opens a mint request; the exchange then pays exactly `amount` into the segregated wallet with the reference. */
 export async function requestMint(db: Database, exchange: Exchange, amount: bigint, toAddress?: string, now = new Date()): Promise<MintRequest> {
   if (exchange.status !== "active") throw new MintError("EXCHANGE_SUSPENDED", `exchange ${exchange.id} is suspended`);
-  if (amount > exchange.perMintLimit) throw new MintError("OVER_PER_MINT_LIMIT", `the per-mint limit is ${exchange.perMintLimit} tiyn`);
+  if (amount > exchange.perMintLimit) throw new MintError("OVER_PER_MINT_LIMIT", `the per-mint limit is ${formatKzt(exchange.perMintLimit)} KZT`);
   const to = toAddress === undefined ? exchange.evmAddresses[0]! : isAddress(toAddress, { strict: false }) ? getAddress(toAddress) : undefined;
   if (!to || !exchange.evmAddresses.includes(to)) {
     throw new MintError("ADDRESS_NOT_REGISTERED", "mints go only to an EVM address registered for the exchange");
@@ -120,7 +122,7 @@ export async function requestMint(db: Database, exchange: Exchange, amount: bigi
     await tx.query("SELECT 1 FROM stablecoin.exchanges WHERE id = $1 FOR UPDATE", [exchange.id]);
     const today = await requestedToday(tx, exchange.id, now);
     if (today + amount > exchange.dailyLimit) {
-      throw new MintError("OVER_DAILY_LIMIT", `the daily limit is ${exchange.dailyLimit} tiyn; ${today} tiyn already requested today`);
+      throw new MintError("OVER_DAILY_LIMIT", `the daily limit is ${formatKzt(exchange.dailyLimit)} KZT; ${formatKzt(today)} KZT already requested today`);
     }
     const inserted = await tx.query<MintRow>(
       `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state)
@@ -162,7 +164,23 @@ type PaymentEvent = Extract<LedgerEvent, { type: "payment" }>;
  * Records one DT payment into the segregated wallet (once per ledger event id) and either matches it to
  * its mint request or holds it for an operator. Returns the matched request id, if any.
  */
-export async function recordDeposit(tx: Queryable, event: PaymentEvent): Promise<{ mintId?: string; held?: HoldReason } | undefined> {
+/**
+ * Expires the mint requests still unpaid `ttlMs` after they were opened (one transition each, in the
+ * caller's transaction). Returns how many expired.
+ */
+export async function expireMintRequests(tx: Queryable, ttlMs: number, now = new Date()): Promise<number> {
+  const due = await tx.query<{ id: string }>(
+    "SELECT id FROM stablecoin.mint_requests WHERE state = 'awaiting_deposit' AND created_at <= $1 FOR UPDATE SKIP LOCKED",
+    [new Date(now.getTime() - ttlMs)],
+  );
+  let expired = 0;
+  for (const { id } of due.rows) {
+    if (await applyTransition(tx, { table: "stablecoin.mint_requests", id }, mintTransitions, "expired", { failure_code: "EXPIRED", failure_message: "no deposit arrived in time" })) expired += 1;
+  }
+  return expired;
+}
+
+export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequestTtlMs = Number.POSITIVE_INFINITY): Promise<{ mintId?: string; held?: HoldReason } | undefined> {
   const seen = await tx.query("SELECT 1 FROM stablecoin.deposits WHERE event_id = $1", [event.id]);
   if (seen.rowCount > 0) return undefined;
   const request = (
@@ -175,7 +193,12 @@ export async function recordDeposit(tx: Queryable, event: PaymentEvent): Promise
   ).rows[0];
   let held: HoldReason | undefined;
   if (!request) held = "UNKNOWN_REFERENCE";
-  else if (request.state !== "awaiting_deposit") held = "REFERENCE_ALREADY_USED";
+  else if (request.state === "expired") held = "REQUEST_EXPIRED";
+  else if (request.state === "awaiting_deposit" && new Date(request.created_at).getTime() + mintRequestTtlMs <= event.at.getTime()) {
+    // Paid after the request's lifetime, before a sweep noticed: expire it now and hold the DT for an operator.
+    await applyTransition(tx, { table: "stablecoin.mint_requests", id: request.id }, mintTransitions, "expired", { failure_code: "EXPIRED", failure_message: "no deposit arrived in time" });
+    held = "REQUEST_EXPIRED";
+  } else if (request.state !== "awaiting_deposit") held = "REFERENCE_ALREADY_USED";
   else if (request.dt_account !== event.from) held = "WRONG_SENDER";
   else if (BigInt(request.amount) !== event.amount) held = "AMOUNT_MISMATCH";
   else if (request.status !== "active") held = "EXCHANGE_SUSPENDED";
@@ -455,7 +478,7 @@ export class MintWorker {
     return {
       ...base,
       statement: {
-        statement: { account: parsed.account, balance: BigInt(parsed.balance), height: BigInt(parsed.height), timestamp: BigInt(parsed.timestamp) },
+        statement: { account: parsed.account, balance: BigInt(parsed.balance), paidOut: BigInt(parsed.paidOut), height: BigInt(parsed.height), timestamp: BigInt(parsed.timestamp) },
         signature: parsed.signature,
       },
     };
@@ -465,6 +488,7 @@ export class MintWorker {
 interface StatementJson {
   account: string;
   balance: string;
+  paidOut: string;
   height: string;
   timestamp: string;
   signature: Hex;
@@ -476,6 +500,7 @@ function statementJson(statement: CollateralStatement, signature: Hex, carried: 
   return {
     account: statement.account,
     balance: statement.balance.toString(),
+    paidOut: statement.paidOut.toString(),
     height: statement.height.toString(),
     timestamp: statement.timestamp.toString(),
     signature,

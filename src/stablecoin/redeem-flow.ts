@@ -326,6 +326,39 @@ async function exchangeOf(tx: Queryable, holder: string): Promise<string | undef
 }
 
 /** An operator asks to pay a failed redemption again (after the cause is fixed). */
+/**
+ * An operator re-routes a failed payout to a corrected DT account: the state change and its audit record
+ * commit together, and only from `failed`, so a second or concurrent re-route finds nothing to move. The
+ * payout keeps its idempotency key: had the first attempt reached the ledger after all, the ledger refuses a
+ * different payment under the same key instead of paying twice.
+ */
+export async function rerouteRedemption(db: Database, id: string, toDtAccount: string, principalId: string): Promise<Redemption | undefined> {
+  return db.transaction(async (tx) => {
+    const current = (await tx.query<RedemptionRow>("SELECT * FROM stablecoin.redemptions WHERE id = $1 AND state = 'failed' FOR UPDATE", [id])).rows[0];
+    if (!current) return undefined;
+    const moved = await applyTransition(tx, { table: "stablecoin.redemptions", id }, redemptionTransitions, "rerouted", {
+      dt_account: toDtAccount,
+      next_check_at: new Date(),
+    });
+    if (!moved) return undefined;
+    await tx.query(
+      "INSERT INTO stablecoin.redemption_actions (redemption_id, action, principal_id, from_dt_account, to_dt_account) VALUES ($1, 'rerouted', $2, $3, $4)",
+      [id, principalId, current.dt_account, toDtAccount],
+    );
+    const row = (await tx.query<RedemptionRow>("SELECT * FROM stablecoin.redemptions WHERE id = $1", [id])).rows[0]!;
+    return redemptionFromRow(row);
+  });
+}
+
+/** The operator actions recorded on a redemption, oldest first. */
+export async function redemptionActions(db: Queryable, id: string): Promise<Array<{ action: string; principalId: string; fromDtAccount: string; toDtAccount: string; at: Date }>> {
+  const rows = await db.query<{ action: string; principal_id: string; from_dt_account: string; to_dt_account: string; at: Date }>(
+    "SELECT action, principal_id, from_dt_account, to_dt_account, at FROM stablecoin.redemption_actions WHERE redemption_id = $1 ORDER BY id",
+    [id],
+  );
+  return rows.rows.map((row) => ({ action: row.action, principalId: row.principal_id, fromDtAccount: row.from_dt_account, toDtAccount: row.to_dt_account, at: row.at }));
+}
+
 export async function retryRedemption(db: Database, id: string): Promise<boolean> {
   return db.transaction((tx) => applyTransition(tx, { table: "stablecoin.redemptions", id }, redemptionTransitions, "retried", { next_check_at: new Date() }));
 }

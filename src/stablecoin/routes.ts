@@ -3,10 +3,10 @@ import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
 import { ApiError, errorSchema } from "../server/errors.ts";
 import { ExchangeError, EXCHANGE_STATUSES, mintedToday, requestedToday, type Exchange, type ExchangeStore } from "./exchanges.ts";
-import { formatKzt, kztSchema, parseKzt } from "./kzt.ts";
+import { CURRENCY, currencySchema, formatKzt, kztSchema, parseKzt } from "./kzt.ts";
 import { cancelMint, getMint, listMints, MintError, requestMint, type MintRequest } from "./mint-flow.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { listRedemptions, retryRedemption, type Redemption } from "./redeem-flow.ts";
+import { listRedemptions, rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
 import { MINT_STATES, REDEMPTION_STATES } from "./state-machines.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
 
@@ -22,7 +22,7 @@ export interface StablecoinRouteOptions {
 
 const exchangeSchema = {
   type: "object",
-  required: ["id", "name", "dtAccount", "evmAddresses", "perMintLimit", "dailyLimit", "status", "createdAt"],
+  required: ["id", "name", "dtAccount", "evmAddresses", "perMintLimit", "dailyLimit", "currency", "status", "createdAt"],
   properties: {
     id: { type: "string" },
     name: { type: "string" },
@@ -30,6 +30,7 @@ const exchangeSchema = {
     evmAddresses: { type: "array", items: { type: "string" } },
     perMintLimit: kztSchema,
     dailyLimit: kztSchema,
+    currency: currencySchema,
     status: { type: "string", enum: [...EXCHANGE_STATUSES] },
     createdAt: { type: "string", format: "date-time" },
   },
@@ -37,12 +38,13 @@ const exchangeSchema = {
 
 const mintSchema = {
   type: "object",
-  required: ["id", "reference", "exchangeId", "amount", "toAddress", "state", "createdAt", "updatedAt"],
+  required: ["id", "reference", "exchangeId", "amount", "currency", "toAddress", "state", "createdAt", "updatedAt"],
   properties: {
     id: { type: "string" },
     reference: { type: "string" },
     exchangeId: { type: "string" },
     amount: kztSchema,
+    currency: currencySchema,
     toAddress: { type: "string" },
     state: { type: "string", enum: [...MINT_STATES] },
     depositEventId: { type: ["string", "null"] },
@@ -58,14 +60,14 @@ const mintSchema = {
     payment: {
       type: "object",
       description: "How to fund the request: pay exactly this amount to this DT account with this reference",
-      properties: { toAccount: { type: "string" }, amount: kztSchema, reference: { type: "string" } },
+      properties: { toAccount: { type: "string" }, amount: kztSchema, currency: currencySchema, reference: { type: "string" } },
     },
   },
 } as const;
 
 const redemptionSchema = {
   type: "object",
-  required: ["id", "chainId", "txHash", "logIndex", "blockNumber", "holder", "amount", "dtAccount", "state"],
+  required: ["id", "chainId", "txHash", "logIndex", "blockNumber", "holder", "amount", "currency", "dtAccount", "state"],
   properties: {
     id: { type: "string", description: "chainId:txHash:logIndex, the idempotency key of the payout" },
     chainId: { type: "integer" },
@@ -75,6 +77,7 @@ const redemptionSchema = {
     blockHash: { type: "string" },
     holder: { type: "string" },
     amount: kztSchema,
+    currency: currencySchema,
     dtAccount: { type: "string" },
     exchangeId: { type: ["string", "null"] },
     state: { type: "string", enum: [...REDEMPTION_STATES] },
@@ -94,6 +97,7 @@ const depositSchema = {
     ledgerTransactionId: { type: "string" },
     fromAccount: { type: "string" },
     amount: kztSchema,
+    currency: currencySchema,
     reference: { type: "string" },
     height: { type: "string" },
     bookedAt: { type: "string", format: "date-time" },
@@ -121,6 +125,7 @@ const exchangeJson = (exchange: Exchange) => ({
   ...exchange,
   perMintLimit: formatKzt(exchange.perMintLimit),
   dailyLimit: formatKzt(exchange.dailyLimit),
+  currency: CURRENCY,
   createdAt: exchange.createdAt.toISOString(),
 });
 
@@ -130,12 +135,13 @@ function mintJson(mint: MintRequest, segregatedAccount: string) {
   return {
     ...mint,
     amount: formatKzt(mint.amount),
+    currency: CURRENCY,
     mintedBlock: mint.mintedBlock === null ? null : mint.mintedBlock.toString(),
     createdAt: mint.createdAt.toISOString(),
     updatedAt: mint.updatedAt.toISOString(),
     depositedAt: iso(mint.depositedAt),
     mintedAt: iso(mint.mintedAt),
-    payment: { toAccount: segregatedAccount, amount: formatKzt(mint.amount), reference: mint.reference },
+    payment: { toAccount: segregatedAccount, amount: formatKzt(mint.amount), currency: CURRENCY, reference: mint.reference },
   };
 }
 
@@ -143,6 +149,7 @@ const redemptionJson = (redemption: Redemption) => ({
   ...redemption,
   blockNumber: redemption.blockNumber.toString(),
   amount: formatKzt(redemption.amount),
+  currency: CURRENCY,
   createdAt: redemption.createdAt.toISOString(),
   paidAt: iso(redemption.paidAt),
 });
@@ -163,7 +170,21 @@ const EXCHANGE_ERROR_STATUS: Record<string, number> = {
   EXCHANGE_ID_TAKEN: 409,
 };
 
+/** Request fields that hold KZT amounts: any schema refusal of one (missing, not a string, bad format) is INVALID_AMOUNT. */
+const AMOUNT_FIELDS = new Set(["amount", "perMintLimit", "dailyLimit"]);
+
+function amountRefusal(error: unknown): ApiError | undefined {
+  const validation = (error as { validation?: Array<{ instancePath?: string; params?: { missingProperty?: string } }> }).validation;
+  if (!Array.isArray(validation)) return undefined;
+  const bad = validation.find((item) => AMOUNT_FIELDS.has((item.instancePath ?? "").split("/").pop() ?? "") || AMOUNT_FIELDS.has(item.params?.missingProperty ?? ""));
+  if (!bad) return undefined;
+  const field = bad.params?.missingProperty ?? (bad.instancePath ?? "").split("/").pop();
+  return new ApiError(400, "INVALID_AMOUNT", `${field} must be a KZT amount as a string with up to 2 decimals, like "2500.00"`);
+}
+
 function asApiError(error: unknown): unknown {
+  const amount = amountRefusal(error);
+  if (amount) return amount;
   if (error instanceof MintError) return new ApiError(MINT_ERROR_STATUS[error.code] ?? 400, error.code, error.message);
   if (error instanceof ExchangeError) return new ApiError(EXCHANGE_ERROR_STATUS[error.code] ?? 400, error.code, error.message);
   if (error instanceof Error && (error as { code?: string }).code === "INVALID_AMOUNT") return new ApiError(400, "INVALID_AMOUNT", error.message);
@@ -288,7 +309,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         schema: {
           tags: ["stablecoin"],
           summary: "The calling exchange: limits and today's use",
-          response: { 200: { type: "object", properties: { exchange: exchangeSchema, today: { type: "object", properties: { requested: kztSchema, minted: kztSchema } } } } },
+          response: { 200: { type: "object", properties: { exchange: exchangeSchema, today: { type: "object", properties: { requested: kztSchema, minted: kztSchema, currency: currencySchema } } } } },
         },
       },
       async (request) => {
@@ -296,7 +317,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         const now = new Date();
         return {
           exchange: exchangeJson(exchange),
-          today: { requested: formatKzt(await requestedToday(db, exchange.id, now)), minted: formatKzt(await mintedToday(db, exchange.id, now)) },
+          today: { requested: formatKzt(await requestedToday(db, exchange.id, now)), minted: formatKzt(await mintedToday(db, exchange.id, now)), currency: CURRENCY },
         };
       },
     );
@@ -375,6 +396,29 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
     );
 
     app.post(
+      "/stablecoin/redemptions/:id/reroute",
+      {
+        config: { access: ["operator"] },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Pay a refused redemption to a corrected DT account (audited, once per failure)",
+          params: idParams,
+          body: { type: "object", required: ["dtAccount"], additionalProperties: false, properties: { dtAccount: { type: "string", minLength: 1, maxLength: 64 } } },
+          response: { 202: redemptionSchema, 409: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const id = (request.params as { id: string }).id;
+        const { dtAccount } = request.body as { dtAccount: string };
+        const rerouted = await rerouteRedemption(db, id, dtAccount, request.principal!.id);
+        if (!rerouted) throw new ApiError(409, "NOT_FAILED", `redemption ${id} is not in the failed state`);
+        request.log.info({ event: "stablecoin.redemption_rerouted", redemption: id, by: request.principal!.id, dtAccount }, "redemption re-routed");
+        options.onChange?.();
+        return reply.status(202).send(redemptionJson(rerouted));
+      },
+    );
+
+    app.post(
       "/stablecoin/redemptions/:id/retry",
       { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "Try a failed DT payout again", params: idParams, response: { 202: { type: "object", properties: { id: { type: "string" }, state: { type: "string" } } }, 409: errorSchema } } },
       async (request, reply) => {
@@ -428,6 +472,8 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
             to: String(row["from_account"]),
             amount: BigInt(row["amount"] as bigint),
             reference: `RETURN ${String(row["reference"]).slice(0, 100)}`,
+            // A return, not a payout: the token matches payouts with redemptions (docs/contracts.md).
+            returnOf: String(row["ledger_transaction_id"]),
           });
         } catch (error) {
           if (isDtLedgerError(error)) throw new ApiError(502, `DT_${error.code}`, `the DT ledger refused the return: ${error.message}`);
@@ -453,6 +499,7 @@ function depositJson(row: Record<string, unknown>) {
     ledgerTransactionId: row["ledger_transaction_id"],
     fromAccount: row["from_account"],
     amount: formatKzt(BigInt(row["amount"] as bigint)),
+    currency: CURRENCY,
     reference: row["reference"],
     height: String(row["height"]),
     bookedAt: (row["booked_at"] as Date).toISOString(),

@@ -26,6 +26,7 @@ const SETTINGS: Record<keyof StablecoinSettings, [string, SettingReader<number>]
   pollMs: ["STABLECOIN_POLL_MS", integer(10, 60_000)],
   attestationIntervalMs: ["COLLATERAL_ATTESTATION_INTERVAL_SECONDS", (raw) => integer(1, 86_400)(raw) * 1000],
   exchangeRatePerSecond: ["STABLECOIN_EXCHANGE_RATE_PER_SECOND", integer(1, 10_000)],
+  mintRequestTtlMs: ["STABLECOIN_MINT_REQUEST_TTL_SECONDS", (raw) => integer(60, 30 * 86_400)(raw) * 1000],
 };
 
 function read<T>(env: Record<string, string | undefined>, variable: string, reader: SettingReader<T>): T | undefined {

@@ -6,7 +6,7 @@ import type { Queryable } from "../persistence/database.ts";
  * states the table allows, so a stale worker (another process, or one resumed after a crash) cannot move a
  * request twice.
  */
-export const MINT_STATES = ["awaiting_deposit", "deposited", "signed", "submitted", "minted", "failed", "cancelled"] as const;
+export const MINT_STATES = ["awaiting_deposit", "deposited", "signed", "submitted", "minted", "failed", "cancelled", "expired"] as const;
 export type MintState = (typeof MINT_STATES)[number];
 
 export const mintTransitions = {
@@ -26,6 +26,8 @@ export const mintTransitions = {
   failed: { from: ["submitted", "deposited"], to: "failed" },
   /** The exchange withdrew a request before paying. */
   cancelled: { from: ["awaiting_deposit"], to: "cancelled" },
+  /** Nothing was paid within STABLECOIN_MINT_REQUEST_TTL_SECONDS; a later deposit is held, not minted. */
+  expired: { from: ["awaiting_deposit"], to: "expired" },
 } as const satisfies Record<string, { from: readonly MintState[]; to: MintState }>;
 
 export const REDEMPTION_STATES = ["seen", "confirmed", "paying", "paid", "failed", "removed"] as const;
@@ -46,6 +48,8 @@ export const redemptionTransitions = {
   failed: { from: ["confirmed", "paying"], to: "failed" },
   /** An operator asked to try the payment again (after fixing the cause). */
   retried: { from: ["failed"], to: "confirmed" },
+  /** An operator named a corrected DT account for a refused payout; the payment is tried again to it. */
+  rerouted: { from: ["failed"], to: "confirmed" },
 } as const satisfies Record<string, { from: readonly RedemptionState[]; to: RedemptionState }>;
 
 export class TransitionError extends Error {

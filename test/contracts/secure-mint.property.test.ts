@@ -63,6 +63,7 @@ describe("secure mint, for any sequence of operations", () => {
         const balances = [0n, 0n, 0n, 0n];
         let supply = 0n;
         let collateral = 0n;
+        let redeemed = 0n;
         let statementTime: bigint | undefined;
         let allowance = ALLOWANCE;
         let clock = await chain.now();
@@ -88,9 +89,9 @@ describe("secure mint, for any sequence of operations", () => {
           }
           await at();
           if (action.kind === "statement") {
-            // A truthful ledger: the segregated wallet holds at least the supply.
+            // A truthful ledger that has paid out every redemption: the wallet holds at least the supply.
             const balance = supply + action.surplus;
-            const signed = await s.statement(balance, { timestamp: clock });
+            const signed = await s.statement(balance, { timestamp: clock, paidOut: redeemed });
             expect(await attempt(() => s.tokenAs(s.holders.carol).write.submitCollateralStatement([signed.message, signed.signature]))).toBeUndefined();
             collateral = balance;
             statementTime = clock;
@@ -128,6 +129,9 @@ describe("secure mint, for any sequence of operations", () => {
             if (outcome === undefined) {
               supply -= action.amount;
               balances[action.holder]! -= action.amount;
+              // Its DT is about to be paid out: it stops backing mints at once.
+              redeemed += action.amount;
+              collateral = collateral > action.amount ? collateral - action.amount : 0n;
             }
           } else {
             const outcome = await attempt(() => s.tokenAs(accounts[action.from]!).write.transfer([accounts[action.to]!.address, action.amount]));

@@ -26,7 +26,7 @@ describe("collateral statements", () => {
     const signed = await s.statement(1_000_000n);
     const receipt = await s.submit(signed, s.holders.mallory);
     const [event] = parseEventLogs({ abi: tengeStablecoinAbi, logs: receipt.logs, eventName: "CollateralStatementAccepted" });
-    expect(event?.args).toEqual({ balance: 1_000_000n, height: signed.message.height, timestamp: signed.message.timestamp });
+    expect(event?.args).toEqual({ balance: 1_000_000n, paidOut: 0n, height: signed.message.height, timestamp: signed.message.timestamp, collateral: 1_000_000n });
     expect(await s.token.read.latestCollateralStatement()).toEqual([1_000_000n, signed.message.height, signed.message.timestamp]);
   });
 
@@ -75,8 +75,30 @@ describe("collateral statements", () => {
     await expectRevert(s.submit(await s.statement(10n, { timestamp: now + tolerance + 100n })), "CollateralStatementFromFuture");
   });
 
-  it("refuse balances beyond 128 bits", async () => {
-    await expectRevert(s.submit(await s.statement(2n ** 128n)), "CollateralBalanceTooLarge", [2n ** 128n]);
+  it("refuse balances beyond 96 bits", async () => {
+    await expectRevert(s.submit(await s.statement(2n ** 96n)), "CollateralBalanceTooLarge", [2n ** 96n]);
+    await s.submit(await s.statement(2n ** 96n - 1n));
+  });
+
+  it("count only what stays in the wallet once every redemption is paid out", async () => {
+    await s.fund(1_000n);
+    await s.mint(s.holders.alice.address, 1_000n);
+    // A redemption stops backing mints at once, before the gateway pays its DT out.
+    await confirmed(chain, s.tokenAs(s.holders.alice).write.redeem([300n, "KZ-DA-EXCHANGE-1"]));
+    expect(await s.token.read.totalRedeemed()).toBe(300n);
+    expect(await s.token.read.latestCollateralStatement()).toEqual([700n, expect.any(BigInt), expect.any(BigInt)]);
+    expect(await s.token.read.mintableAmount()).toBe(0n);
+    // Signed before the payout: the 300 still in the wallet are on their way out.
+    const receipt = await s.submit(await s.statement(1_000n, { paidOut: 0n }));
+    const [event] = parseEventLogs({ abi: tengeStablecoinAbi, logs: receipt.logs, eventName: "CollateralStatementAccepted" });
+    expect(event?.args.collateral).toBe(700n);
+    expect(await s.token.read.mintableAmount()).toBe(0n);
+    // Signed after the payout and a new deposit of 50.
+    await s.submit(await s.statement(750n, { paidOut: 300n }));
+    expect(await s.token.read.mintableAmount()).toBe(50n);
+    // A statement showing more paid out than redeemed (debits before deployment) counts its balance.
+    await s.submit(await s.statement(750n, { paidOut: 900n }));
+    expect(await s.token.read.mintableAmount()).toBe(50n);
   });
 
   it("accept a balance below the supply (mints then stop; the page shows it)", async () => {

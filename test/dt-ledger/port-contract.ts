@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DtLedgerError, type DtLedgerErrorCode, type DtLedgerPort } from "../../src/ledger/dt-ledger-port.ts";
 import type { DtLedger } from "../../src/dt-ledger/ledger.ts";
@@ -362,7 +363,7 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         const deposit = await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 7_000n, reference: "MINT-1" });
         const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
         const signed = await gateway.collateralStatement({ accountId: wallet.id, domain });
-        expect(signed.statement).toMatchObject({ account: wallet.id, balance: 7_000n });
+        expect(signed.statement).toMatchObject({ account: wallet.id, balance: 7_000n, paidOut: 0n });
         // The height of the last booking: asking for a statement books nothing.
         expect(signed.statement.height).toBe(deposit.height);
         expect(signed.statement.timestamp).toBe(BigInt(Math.floor(harness.clock.now().getTime() / 1000)));
@@ -376,6 +377,20 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         // Nothing moved: the same height (the token takes it only as a refresh of the time).
         expect(next.statement.height).toBe(signed.statement.height);
         expect(await refusal(bankB.collateralStatement({ accountId: exchange, domain }))).toBe("FORBIDDEN_ACCOUNT");
+        // A payout (a redemption) shows in paidOut, every debit since the account opened; credits do not.
+        await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 2_500n, reference: "REDEEM-1" });
+        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 1_000n, reference: "MINT-2" });
+        await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 500n, reference: "REDEEM-2" });
+        // A return of a payment into the wallet pays it back to its payer, once, and is not a payout.
+        const stray = await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 400n, reference: "NO-SUCH-MINT" });
+        expect(await refusal(gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 401n, reference: "RETURN", returnOf: stray.transactionId }))).toBe("INVALID_REQUEST");
+        expect(await refusal(gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 100n, reference: "RETURN", returnOf: randomUUID() }))).toBe("INVALID_REQUEST");
+        const returned = await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 400n, reference: "RETURN", returnOf: stray.transactionId });
+        const again = await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 400n, reference: "RETURN", returnOf: stray.transactionId });
+        expect(again.transactionId).toBe(returned.transactionId);
+        const afterPayouts = await gateway.collateralStatement({ accountId: wallet.id, domain });
+        expect(afterPayouts.statement).toMatchObject({ balance: 5_000n, paidOut: 3_000n });
+        expect(await recoverCollateralStatementSigner(afterPayouts.statement, domain, afterPayouts.signature)).toBe(afterPayouts.signer);
       });
 
       it("reports an account's booked entries with counterparties and balances for camt statements", async () => {

@@ -61,7 +61,7 @@ async function prepareLocalChain() {
   };
 
   const timestamp = (await client.getBlock()).timestamp;
-  const statement = { account: "KZ-DA-SEGREGATED-0001", balance: 50_000_000n, height: 1n, timestamp };
+  const statement = { account: "KZ-DA-SEGREGATED-0001", balance: 50_000_000n, paidOut: 0n, height: 1n, timestamp };
   const signature = await signCollateralStatement(signerKey, statement, { chainId: chain.chainId, verifyingContract: token });
   await send(minterKey, { address: token, abi: tengeStablecoinAbi, functionName: "mintWithCollateralStatement", args: [statement, signature, alice.address, 3_000_000n] } as never);
   await send(aliceKey, { address: token, abi: tengeStablecoinAbi, functionName: "transfer", args: [bob.address, 1_000_000n] } as never);

@@ -25,6 +25,7 @@ const statementTypes = {
   CollateralStatement: [
     { name: "account", type: "string" },
     { name: "balance", type: "uint256" },
+    { name: "paidOut", type: "uint256" },
     { name: "height", type: "uint256" },
     { name: "timestamp", type: "uint256" },
   ],
@@ -50,12 +51,16 @@ async function expectRevert(call: Promise<unknown>, errorName: string) {
 
 const as = (contract: Contract, signer: Signer) => contract.connect(signer) as Contract;
 
-/** A statement of the segregated wallet signed by the stand-in ledger operator (EIP-712, ethers). */
-async function signedStatement(balance: bigint) {
+/**
+ * A statement of the segregated wallet signed by the stand-in ledger operator (EIP-712, ethers). By default
+ * it shows every redemption so far as paid out.
+ */
+async function signedStatement(balance: bigint, paidOut?: bigint) {
   const [, height] = (await fork.stablecoin.getFunction("latestCollateralStatement")()) as [bigint, bigint, bigint];
   const statement = {
     account: (await fork.stablecoin.getFunction("segregatedAccount")()) as string,
     balance,
+    paidOut: paidOut ?? ((await fork.stablecoin.getFunction("totalRedeemed")()) as bigint),
     height: height + 1n,
     timestamp: await fork.now(),
   };
@@ -119,6 +124,23 @@ describe("stablecoin on the fork", () => {
     const redeemed = receipt.logs.map((log) => fork.stablecoin.interface.parseLog(log)).find((log) => log?.name === "Redeemed");
     expect(redeemed?.args.toObject()).toEqual({ holder: await bob.getAddress(), amount: 50_000n, dtAccount: "KZ-DA-EXCHANGE-0042" });
     expect(await fork.stablecoin.getFunction("totalSupply")()).toBe(before - 50_000n);
+  });
+
+  it("takes a redemption off the collateral until a statement shows it paid out", async () => {
+    const supply = (await fork.stablecoin.getFunction("totalSupply")()) as bigint;
+    const redeemed = (await fork.stablecoin.getFunction("totalRedeemed")()) as bigint;
+    const token = as(fork.stablecoin, minter);
+    // Signed before the 50,000 tiyn just redeemed were paid: the wallet still holds them, so they do not count.
+    const unpaid = await signedStatement(supply + 50_000n, redeemed - 50_000n);
+    await mined(as(fork.stablecoin, stranger).getFunction("submitCollateralStatement")(unpaid.statement, unpaid.signature));
+    expect(await fork.stablecoin.getFunction("mintableAmount")()).toBe(0n);
+    await expectRevert(token.getFunction("mint")(await alice.getAddress(), 1n), "CollateralExceeded");
+    // Once shown paid out they count again; a later redemption frees nothing, its DT is about to leave.
+    const paid = await signedStatement(supply + 10_000n, redeemed);
+    await mined(as(fork.stablecoin, stranger).getFunction("submitCollateralStatement")(paid.statement, paid.signature));
+    expect(await fork.stablecoin.getFunction("mintableAmount")()).toBe(10_000n);
+    await mined(as(fork.stablecoin, bob).getFunction("redeem")(4_000n, "KZ-DA-EXCHANGE-0042"));
+    expect(await fork.stablecoin.getFunction("mintableAmount")()).toBe(10_000n);
   });
 });
 

@@ -29,13 +29,13 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     });
     expect(onboard.statusCode).toBe(201);
     const body = onboard.json();
-    expect(body.exchange.perMintLimit).toBe("1000.00");
+    expect(body.exchange).toMatchObject({ perMintLimit: "1000.00", currency: "KZT" });
     expect(body.credentials.apiKey).toMatch(/^tgk_/);
     otherExchangeKey = body.credentials.apiKey;
     const me = await gateway.app.inject({ method: "GET", url: "/stablecoin/exchange", headers: bearer(otherExchangeKey) });
     expect(me.statusCode).toBe(200);
     expect(me.json().exchange.name).toBe("Second Exchange");
-    expect(me.json().today).toEqual({ requested: "0.00", minted: "0.00" });
+    expect(me.json().today).toEqual({ requested: "0.00", minted: "0.00", currency: "KZT" });
     const asExchange = await gateway.app.inject({ method: "GET", url: "/stablecoin/exchanges", headers: bearer(otherExchangeKey) });
     expect(asExchange.statusCode).toBe(403);
   });
@@ -44,7 +44,8 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     const created = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(world.exchangeApiKey), payload: { amount: "2500.00" } });
     expect(created.statusCode).toBe(201);
     const mint = created.json();
-    expect(mint.payment).toEqual({ toAccount: world.segregatedAccount, amount: "2500.00", reference: mint.reference });
+    expect(mint).toMatchObject({ amount: "2500.00", currency: "KZT" });
+    expect(mint.payment).toEqual({ toAccount: world.segregatedAccount, amount: "2500.00", currency: "KZT", reference: mint.reference });
     await world.deposit(mint.reference, 250_000n);
     const done = await eventually(async () => {
       const reply = await gateway.app.inject({ method: "GET", url: `/stablecoin/mints/${mint.id}`, headers: bearer(world.exchangeApiKey) });
@@ -75,17 +76,33 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     expect(operator.statusCode).toBe(200);
   });
 
+  it("refuses every bad amount with INVALID_AMOUNT and writes nothing", async () => {
+    const before = (await gateway.app.inject({ method: "GET", url: "/stablecoin/mints", headers: bearer(otherExchangeKey) })).json().mints.length;
+    // Numbers and arrays (5, ["5"]) are refused too once request bodies are no longer type-coerced (issue 11 item 4).
+    for (const amount of ["12345678901234567", "1.001", "-1", "1e3", "0", "0.00", "", null]) {
+      const reply = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: { amount } });
+      expect(reply.statusCode, JSON.stringify(amount)).toBe(400);
+      expect(reply.json().code, JSON.stringify(amount)).toBe("INVALID_AMOUNT");
+    }
+    const missing = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: {} });
+    expect(missing.json().code).toBe("INVALID_AMOUNT");
+    const badLimit = await gateway.app.inject({ method: "PATCH", url: `/stablecoin/exchanges/${world.exchange.id}`, headers: bearer(gateway.operatorKey), payload: { perMintLimit: "10.001" } });
+    expect(badLimit.json().code).toBe("INVALID_AMOUNT");
+    const after = (await gateway.app.inject({ method: "GET", url: "/stablecoin/mints", headers: bearer(otherExchangeKey) })).json().mints.length;
+    expect(after).toBe(before);
+  });
+
   it("refuses requests over the per-mint and daily limits", async () => {
     const tooBig = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: { amount: "1000.01" } });
     expect(tooBig.statusCode).toBe(422);
-    expect(tooBig.json().code).toBe("OVER_PER_MINT_LIMIT");
+    expect(tooBig.json()).toMatchObject({ code: "OVER_PER_MINT_LIMIT", message: "the per-mint limit is 1000.00 KZT" });
     for (let i = 0; i < 5; i++) {
       const ok = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: { amount: "1000" } });
       expect(ok.statusCode).toBe(201);
     }
     const overDay = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: { amount: "0.01" } });
     expect(overDay.statusCode).toBe(422);
-    expect(overDay.json().code).toBe("OVER_DAILY_LIMIT");
+    expect(overDay.json()).toMatchObject({ code: "OVER_DAILY_LIMIT", message: "the daily limit is 5000.00 KZT; 5000.00 KZT already requested today" });
   });
 
   it("holds a deposit that matches no request, shows it to the operator, and can return it", async () => {
@@ -96,7 +113,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
       return reply.json().deposits.find((deposit: { reference: string }) => deposit.reference === "NO-SUCH-REFERENCE");
     }, "the held deposit");
     expect(held.holdReason).toBe("UNKNOWN_REFERENCE");
-    expect(held.amount).toBe("123.45");
+    expect(held).toMatchObject({ amount: "123.45", currency: "KZT" });
     const metrics = await gateway.app.inject({ method: "GET", url: "/metrics" });
     expect(metrics.body).toMatch(/tenge_gateway_stablecoin_deposits_held 1/);
     const returned = await gateway.app.inject({ method: "POST", url: `/stablecoin/deposits/${held.eventId}/return`, headers: bearer(gateway.operatorKey) });
@@ -149,6 +166,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     const first = await gateway.app.inject({ method: "GET", url: "/proof-of-collateral/history?limit=2" });
     expect(first.statusCode).toBe(200);
     expect(first.json().entries).toHaveLength(2);
+    expect(first.json().entries[0]).toMatchObject({ collateral: expect.stringMatching(/^\d+\.\d{2}$/), supply: expect.stringMatching(/^\d+\.\d{2}$/), currency: "KZT" });
     expect(first.json().next).not.toBeNull();
     const second = await gateway.app.inject({ method: "GET", url: `/proof-of-collateral/history?limit=2&before=${first.json().next}` });
     expect(Number(second.json().entries[0].id)).toBeLessThan(Number(first.json().entries[1].id));
@@ -218,5 +236,57 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     expect(document.attestation.status.alerts.map((alert) => alert.code)).toEqual(["STATEMENT_STALE"]);
     const result = await verifyAttestation(document, { rpcUrl: world.chain.rpcUrl, now: () => Date.now() + 2 * 3600_000 });
     expect(result.checks.filter((check) => !check.ok).map((check) => check.id)).toEqual(["freshness"]);
+  });
+  it("lets only an operator re-route a refused redemption payout, once, with an audit record", async () => {
+    const hash = await world.redeem(1_000n, "DA-NO-SUCH-ACCOUNT");
+    const list = (key: string) => gateway.app.inject({ method: "GET", url: "/stablecoin/redemptions", headers: bearer(key) });
+    const failed = await eventually(async () => {
+      const found = (await list(gateway.operatorKey)).json().redemptions.find((item: { txHash: string }) => item.txHash === hash.toLowerCase());
+      return found?.state === "failed" ? found : undefined;
+    }, "the refused payout");
+    expect(failed).toMatchObject({ amount: "10.00", currency: "KZT", failureCode: "UNKNOWN_ACCOUNT" });
+    const actions = () => world.db.query("SELECT * FROM stablecoin.redemption_actions WHERE redemption_id = $1", [failed.id]);
+    const reroute = (key: string, dtAccount: string) =>
+      gateway.app.inject({ method: "POST", url: `/stablecoin/redemptions/${encodeURIComponent(failed.id)}/reroute`, headers: bearer(key), payload: { dtAccount } });
+    // The exchange itself may not redirect DT, even to its own account: nothing changes, nothing is recorded.
+    const refused = await reroute(world.exchangeApiKey, world.exchange.dtAccount);
+    expect(refused.statusCode).toBe(403);
+    expect((await actions()).rows).toEqual([]);
+    expect((await list(gateway.operatorKey)).json().redemptions.find((item: { id: string }) => item.id === failed.id)).toMatchObject({ state: "failed", dtAccount: "DA-NO-SUCH-ACCOUNT" });
+    const before = await world.dtBalance(world.exchange.dtAccount);
+    const accepted = await reroute(gateway.operatorKey, world.exchange.dtAccount);
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.json()).toMatchObject({ state: "confirmed", dtAccount: world.exchange.dtAccount });
+    // A second re-route finds nothing failed to move.
+    const again = await reroute(gateway.operatorKey, "DA-ANOTHER");
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe("NOT_FAILED");
+    const paid = await eventually(async () => {
+      const found = (await list(gateway.operatorKey)).json().redemptions.find((item: { id: string }) => item.id === failed.id);
+      return found?.state === "paid" ? found : undefined;
+    }, "the re-routed payout");
+    expect(paid.dtAccount).toBe(world.exchange.dtAccount);
+    expect(await world.dtBalance(world.exchange.dtAccount)).toBe(before + 1_000n);
+    const recorded = (await actions()).rows;
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ action: "rerouted", principal_id: gateway.operatorPrincipalId, from_dt_account: "DA-NO-SUCH-ACCOUNT", to_dt_account: world.exchange.dtAccount });
+  });
+  it("expires a mint request left unpaid for 24 h and holds a deposit that arrives after that, minting nothing", async () => {
+    const open = async () => (await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(world.exchangeApiKey), payload: { amount: "1.00" } })).json();
+    const late = await open();
+    const forgotten = await open();
+    // Both were opened 25 hours ago (the default STABLECOIN_MINT_REQUEST_TTL_SECONDS is 24 h).
+    await world.db.query("UPDATE stablecoin.mint_requests SET created_at = now() - interval '25 hours' WHERE id = ANY($1)", [[late.id, forgotten.id]]);
+    const state = async (id: string) => (await gateway.app.inject({ method: "GET", url: `/stablecoin/mints/${id}`, headers: bearer(world.exchangeApiKey) })).json().state;
+    await eventually(async () => ((await state(forgotten.id)) === "expired" ? true : undefined), "the sweep to expire the request");
+    const supply = await world.supply();
+    await world.deposit(late.reference, 100n);
+    const held = await eventually(async () => {
+      const reply = await gateway.app.inject({ method: "GET", url: "/stablecoin/deposits?status=held", headers: bearer(gateway.operatorKey) });
+      return reply.json().deposits.find((deposit: { reference: string }) => deposit.reference === late.reference);
+    }, "the late deposit held");
+    expect(held).toMatchObject({ holdReason: "REQUEST_EXPIRED", amount: "1.00", currency: "KZT" });
+    expect(await state(late.id)).toBe("expired");
+    expect(await world.supply()).toBe(supply);
   });
 });

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { openGatewayDatabase } from "../../src/gateway/database.ts";
 
 describe("tenge-gateway exchanges", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "tg-exchanges-"));
@@ -41,5 +43,29 @@ describe("tenge-gateway exchanges", () => {
     const limits = capture();
     expect(await main(["exchanges", "create", "--name", "X", "--dt-account", "DA-3", "--evm-address", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "--per-mint-limit", "1000", "--daily-limit", "10"], limits.io)).toBe(2);
     expect(limits.err[0]).toContain("INVALID_LIMITS");
+  });
+  it("re-routes a failed redemption once, recording who did it; anything else exits 2 with one line", async () => {
+    const missing = capture();
+    expect(await main(["redemptions", "reroute", "31337:0xabc:0", "--dt-account", "DA-FIXED"], missing.io)).toBe(2);
+    expect(missing.err[0]).toContain("NOT_FAILED");
+    const id = "31337:0xfeed:0";
+    let db = await openGatewayDatabase(loadConfig({ DATA_DIR: dataDir }));
+    await db.query(
+      `INSERT INTO stablecoin.redemptions (id, chain_id, tx_hash, log_index, block_number, block_hash, holder, amount, dt_account, state, failure_code)
+       VALUES ($1, 31337, '0xfeed', 0, 5, '0xb10c', '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', 250000, 'DA-TYPO', 'failed', 'UNKNOWN_ACCOUNT')`,
+      [id],
+    );
+    await db.close();
+    const done = capture();
+    expect(await main(["redemptions", "reroute", id, "--dt-account", "DA-FIXED"], done.io)).toBe(0);
+    expect(JSON.parse(done.out[0]!)).toEqual({ id, state: "confirmed", dtAccount: "DA-FIXED", amount: "2500.00", currency: "KZT" });
+    const again = capture();
+    expect(await main(["redemptions", "reroute", id, "--dt-account", "DA-OTHER"], again.io)).toBe(2);
+    expect(again.err).toHaveLength(1);
+    db = await openGatewayDatabase(loadConfig({ DATA_DIR: dataDir }));
+    const actions = await db.query<{ principal_id: string; from_dt_account: string; to_dt_account: string }>("SELECT * FROM stablecoin.redemption_actions WHERE redemption_id = $1", [id]);
+    await db.close();
+    expect(actions.rows).toHaveLength(1);
+    expect(actions.rows[0]).toMatchObject({ principal_id: expect.stringMatching(/^cli:/), from_dt_account: "DA-TYPO", to_dt_account: "DA-FIXED" });
   });
 });

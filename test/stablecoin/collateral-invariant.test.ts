@@ -151,7 +151,7 @@ describe("supply never exceeds collateral", () => {
       { numRuns: 15 },
     );
     // A statement signed by anyone but the DT ledger operator is refused, however large its balance.
-    const forged = { account: world.segregatedAccount, balance: 10n ** 20n, height: 10n ** 9n, timestamp: BigInt(Math.floor(Date.now() / 1000)) };
+    const forged = { account: world.segregatedAccount, balance: 10n ** 20n, paidOut: 0n, height: 10n ** 9n, timestamp: BigInt(Math.floor(Date.now() / 1000)) };
     const signature = await signCollateralStatement(world.minterKey, forged, { chainId: world.chain.chainId, verifyingContract: world.token });
     await expect(
       world.tokenChain.client.simulateContract({ account: minter.account, address: world.token, abi: tengeStablecoinAbi, functionName: "mintWithCollateralStatement", args: [forged, signature, holder(), 10n ** 15n] }),

@@ -211,6 +211,7 @@ export interface GatewayUnderTest {
   component: StablecoinComponent;
   identity: IdentityStore;
   operatorKey: string;
+  operatorPrincipalId: string;
   logLines: string[];
   metrics: Registry;
   close(): Promise<void>;
@@ -259,6 +260,7 @@ export async function startGatewayOn(world: StablecoinWorld, options: { db?: Dat
     component,
     identity,
     operatorKey: apiKey,
+    operatorPrincipalId: operatorId,
     logLines,
     metrics,
     async close() {

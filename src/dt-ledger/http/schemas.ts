@@ -154,8 +154,8 @@ export const statementSchema = {
   properties: {
     statement: {
       type: "object",
-      required: ["account", "balance", "height", "timestamp"],
-      properties: { account: { type: "string" }, balance: tiyn, height, timestamp: height },
+      required: ["account", "balance", "paidOut", "height", "timestamp"],
+      properties: { account: { type: "string" }, balance: tiyn, paidOut: tiyn, height, timestamp: height },
     },
     domain: {
       type: "object",
@@ -198,7 +198,7 @@ export const transferBody = {
   type: "object",
   required: ["idempotencyKey", "from", "to", "amount", "reference"],
   additionalProperties: false,
-  properties: { idempotencyKey, from: text(64), to: text(64), amount: tiyn, reference: text(140) },
+  properties: { idempotencyKey, from: text(64), to: text(64), amount: tiyn, reference: text(140), returnOf: text(36) },
 } as const;
 
 export const holdBody = {

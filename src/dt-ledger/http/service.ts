@@ -240,7 +240,7 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
     });
   }
 
-  app.post<{ Body: { idempotencyKey: string; from: string; to: string; amount: string; reference: string } }>("/v1/transfers", {
+  app.post<{ Body: { idempotencyKey: string; from: string; to: string; amount: string; reference: string; returnOf?: string } }>("/v1/transfers", {
     config: participant,
     schema: { body: schema.transferBody, response: { 201: schema.receiptSchema, ...errors } },
   }, async (request, reply) => {

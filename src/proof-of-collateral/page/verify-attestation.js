@@ -62,7 +62,7 @@ function concat(...parts) {
 /** The EIP-712 digest the DT ledger operator signed (domain "Digital Tenge Collateral", version "1"). */
 export function collateralStatementDigest(collateral) {
   const domainType = keccakText("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-  const statementType = keccakText("CollateralStatement(string account,uint256 balance,uint256 height,uint256 timestamp)");
+  const statementType = keccakText("CollateralStatement(string account,uint256 balance,uint256 paidOut,uint256 height,uint256 timestamp)");
   const domain = keccak(
     concat(
       domainType,
@@ -72,7 +72,7 @@ export function collateralStatementDigest(collateral) {
       addressWord(collateral.domain.verifyingContract),
     ),
   );
-  const struct = keccak(concat(statementType, keccakText(collateral.account), word(collateral.balance), word(collateral.height), word(collateral.timestamp)));
+  const struct = keccak(concat(statementType, keccakText(collateral.account), word(collateral.balance), word(collateral.paidOut), word(collateral.height), word(collateral.timestamp)));
   return keccak(concat(new Uint8Array([0x19, 0x01]), domain, struct));
 }
 

@@ -55,6 +55,7 @@ export async function deployStablecoin(chain: TestChain) {
     const message: CollateralStatement = {
       account: overrides.account ?? SEGREGATED_ACCOUNT,
       balance,
+      paidOut: overrides.paidOut ?? 0n,
       height,
       timestamp: overrides.timestamp ?? (await chain.now()),
     };
