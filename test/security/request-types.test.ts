@@ -26,11 +26,11 @@ describe("strict request types", () => {
     ["a number beyond double precision", '{"amount":1234567890123456.7}'],
     ["a boolean", '{"amount":true}'],
     ["null", '{"amount":null}'],
-  ])("refuses %s as an amount with 400 INVALID_REQUEST and creates no mint", async (_name, payload) => {
+  ])("refuses %s as an amount with 400 INVALID_AMOUNT (docs/stablecoin.md) and creates no mint", async (_name, payload) => {
     const before = await mintCount();
     const response = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(), payload });
     expect(response.statusCode).toBe(400);
-    expect(response.json().code).toBe("INVALID_REQUEST");
+    expect(response.json().code).toBe("INVALID_AMOUNT");
     expect(await mintCount()).toBe(before);
   });
 
