@@ -11,12 +11,12 @@ const processIo: CommandIo = {
 function overview(): string {
   const width = Math.max(...commands.map((entry) => entry.words.join(" ").length));
   return [
-    "Usage: tenge-gateway <command> [options]",
+    "Usage: npx tenge-gateway <command> [options]",
     "",
     "Commands:",
     ...commands.map((entry) => `  ${entry.words.join(" ").padEnd(width)}  ${entry.summary}`),
     "",
-    "Run `tenge-gateway <command> --help` for a command's options.",
+    "Run `npx tenge-gateway <command> --help` for a command's options.",
   ].join("\n");
 }
 
@@ -32,10 +32,10 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     }
     const group = commands.filter((candidate) => candidate.words[0] === argv[0]);
     if (group.length > 0 && (argv.length === 1 || argv[1] === "--help")) {
-      io.out(group.map((candidate) => `tenge-gateway ${candidate.words.join(" ")}: ${candidate.summary}`).join("\n"));
+      io.out(group.map((candidate) => `npx tenge-gateway ${candidate.words.join(" ")}: ${candidate.summary}`).join("\n"));
       return argv.length === 1 ? 2 : 0;
     }
-    io.err(`tenge-gateway: unknown command "${argv.join(" ")}"; run tenge-gateway --help`);
+    io.err(`tenge-gateway: unknown command "${argv.join(" ")}"; run npx tenge-gateway --help`);
     return 2;
   }
   const args = argv.slice(entry.words.length);

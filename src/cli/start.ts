@@ -2,7 +2,7 @@ import { loadConfig } from "../config/config.ts";
 import { startGateway } from "../gateway/run.ts";
 import type { CommandIo, CommandModule } from "./command.ts";
 
-const help = `Usage: tenge-gateway start
+const help = `Usage: npx tenge-gateway start
 
 Runs the gateway until SIGTERM or SIGINT: applies pending migrations, starts the embedded parts
 (unless EMBEDDED=false), serves HTTP on HOST:PORT and prints the URLs it serves.

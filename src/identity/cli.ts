@@ -18,7 +18,7 @@ async function withIdentity<T>(io: CommandIo, work: (identity: IdentityStore) =>
 }
 
 export const create: CommandModule = {
-  help: `Usage: tenge-gateway keys create (--role ROLE --name NAME [--id ID] | --principal ID) [--public-key KEY [--key-id ID]] [--label TEXT]
+  help: `Usage: npx tenge-gateway keys create (--role ROLE --name NAME [--id ID] | --principal ID) [--public-key KEY [--key-id ID]] [--label TEXT]
 
 Registers a principal (or adds a credential to an existing one with --principal) and issues:
   an API key (default): printed once as JSON; only its hash is stored;
@@ -57,7 +57,7 @@ use the operator API (POST /operator/principals) instead.`,
 };
 
 export const list: CommandModule = {
-  help: `Usage: tenge-gateway keys list
+  help: `Usage: npx tenge-gateway keys list
 
 Prints one JSON line per principal with its credentials (ids, kinds, public keys; never secrets).`,
   async run(args, io) {
@@ -70,7 +70,7 @@ Prints one JSON line per principal with its credentials (ids, kinds, public keys
 };
 
 export const revoke: CommandModule = {
-  help: `Usage: tenge-gateway keys revoke ID
+  help: `Usage: npx tenge-gateway keys revoke ID
 
 Revokes a credential (API key id tgk_... or signing key id), or a principal with all its credentials.
 Takes effect on the next request.`,

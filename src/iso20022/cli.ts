@@ -21,7 +21,7 @@ function fileArguments(args: string[], atMost?: number): string[] {
 
 export const validate: CommandModule = {
   help: [
-    "Usage: tenge-gateway iso validate FILE...",
+    "Usage: npx tenge-gateway iso validate FILE...",
     "",
     "Validates ISO 20022 messages (AppHdr + Document in an envelope, or a Document alone) in three layers:",
     "safe XML, the official XSDs, CBPR+ usage rules. Prints one JSON line per file:",
@@ -41,7 +41,7 @@ export const validate: CommandModule = {
 
 export const parse: CommandModule = {
   help: [
-    "Usage: tenge-gateway iso parse FILE",
+    "Usage: npx tenge-gateway iso parse FILE",
     "",
     "Prints the typed model of an ISO 20022 message as JSON (amounts in minor units, as strings), with the",
     "element trees it was read from under `trees` so `iso render` gives the message back.",
@@ -62,7 +62,7 @@ export const parse: CommandModule = {
 
 export const render: CommandModule = {
   help: [
-    "Usage: tenge-gateway iso render FILE.json",
+    "Usage: npx tenge-gateway iso render FILE.json",
     "",
     "Prints the XML of a message given as the JSON `iso parse` prints (the inverse of parse). `trees` may be",
     "left out: the message is then built from the typed model alone, in the SWIFT envelope.",

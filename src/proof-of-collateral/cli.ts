@@ -3,7 +3,7 @@ import { UsageError, type CommandModule } from "../cli/command.ts";
 import { verifyAttestation } from "./page/verify-attestation.js";
 
 export const verify: CommandModule = {
-  help: `Usage: tenge-gateway collateral verify --url GATEWAY_URL --rpc RPC_URL [--gateway-key HEX] [--json]
+  help: `Usage: npx tenge-gateway collateral verify --url GATEWAY_URL --rpc RPC_URL [--gateway-key HEX] [--json]
 
 Fetches GATEWAY_URL/proof-of-collateral and checks it without trusting the gateway, exactly as the public
 page does in a browser: the gateway's Ed25519 signature, the DT ledger operator's EIP-712 signature, the

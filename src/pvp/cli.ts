@@ -34,7 +34,7 @@ function legLine(label: string, leg: unknown): string {
 }
 
 export const create: CommandModule = {
-  help: `Usage: tenge-gateway pvp create --counterparty BIC --dt-payer DA --dt-beneficiary DA --dt-amount 15000.00
+  help: `Usage: npx tenge-gateway pvp create --counterparty BIC --dt-payer DA --dt-beneficiary DA --dt-amount 15000.00
          --foreign-ledger LEDGER --foreign-payer ID --foreign-beneficiary ID --foreign-amount 120.00 --foreign-currency CCY
          [--dt-expires ISO] [--foreign-expires ISO]
 
@@ -81,7 +81,7 @@ ${connection}`,
 };
 
 export const show: CommandModule = {
-  help: `Usage: tenge-gateway pvp show ID [--json]
+  help: `Usage: npx tenge-gateway pvp show ID [--json]
 
 Prints a PvP: its state, both legs, and the timeline of every transition, ledger command and message.
 ${connection}`,
@@ -105,7 +105,7 @@ ${connection}`,
 };
 
 export const list: CommandModule = {
-  help: `Usage: tenge-gateway pvp list [--state STATE] [--role initiator|responder] [--counterparty BIC] [--limit N]
+  help: `Usage: npx tenge-gateway pvp list [--state STATE] [--role initiator|responder] [--counterparty BIC] [--limit N]
 
 Lists PvPs, newest first, one line each.
 ${connection}`,

@@ -50,11 +50,21 @@ describe("tenge-gateway CLI", () => {
     for (const entry of commands) {
       const { io, out } = capture();
       expect(await main([...entry.words, "--help"], io)).toBe(0);
-      expect(out.join("\n")).toMatch(/^Usage: tenge-gateway /);
+      expect(out.join("\n")).toMatch(/^Usage: npx tenge-gateway /);
     }
     const { io, out } = capture();
     expect(await main(["--help"], io)).toBe(0);
     for (const entry of commands) expect(out.join("\n")).toContain(entry.words.join(" "));
+  });
+
+  it("runs as `npx tenge-gateway` from the repository with Node >= 22.13 on PATH, as the README documents", async () => {
+    // A user's shell: no variables of an enclosing npx (the test runner itself may run under one).
+    const { stdout } = await run("npx", ["tenge-gateway", "pvp", "list", "--help"], {
+      cwd: join(import.meta.dirname, "../.."),
+      env: { PATH: process.env["PATH"], HOME: process.env["HOME"] },
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/^Usage: npx tenge-gateway pvp list /);
   });
 
   it("refuses unknown commands and options with exit code 2", async () => {
