@@ -6,6 +6,13 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
+// A reader that stops early (`| head`) closes the pipe: that ends the output, not in an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+}
 if (major > 22 || (major === 22 && minor >= 13)) {
   const { main } = await import("../src/cli/main.ts");
   process.exitCode = await main(process.argv.slice(2));

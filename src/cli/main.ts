@@ -1,5 +1,5 @@
 import { ConfigError } from "../config/config.ts";
-import { UsageError, type CommandIo } from "./command.ts";
+import { CommandFailure, UsageError, type CommandIo } from "./command.ts";
 import { commands } from "./commands.ts";
 
 const processIo: CommandIo = {
@@ -55,8 +55,13 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       io.err(`tenge-gateway ${entry.words.join(" ")}: ${(error as Error).message}; see --help`);
       return 2;
     }
+    if (error instanceof CommandFailure) {
+      io.err(`tenge-gateway ${entry.words.join(" ")}: ${error.code}: ${error.message}`);
+      return 1;
+    }
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      io.err(`tenge-gateway ${entry.words.join(" ")}: PORT is in use (${(error as Error).message})`);
+      const { address, port } = error as { address?: string; port?: number };
+      io.err(`tenge-gateway ${entry.words.join(" ")}: ${address}:${port} is in use (EADDRINUSE): stop what listens there or choose another port (see --help)`);
       return 2;
     }
     throw error;

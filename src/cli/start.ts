@@ -10,7 +10,14 @@ Runs the gateway until SIGTERM or SIGINT: applies pending migrations, starts the
 Environment (see README "Configuration"):
   HOST (127.0.0.1), PORT (8080), DATABASE_URL (PostgreSQL; unset = embedded PGlite under DATA_DIR),
   DATA_DIR (./.data), LOG_LEVEL (info), BODY_LIMIT_BYTES (1048576), SHUTDOWN_TIMEOUT_MS (10000),
-  EMBEDDED (true), PUBLIC_URL, TENGE_CONFIG_FILE (JSON file of the same variables)`;
+  DATABASE_POOL_SIZE (10), SIGNATURE_MAX_SKEW_SECONDS (300), EMBEDDED (true without DATABASE_URL), PUBLIC_URL,
+  TENGE_CONFIG_FILE (JSON file of the same variables)
+  Embedded chain: EMBEDDED_CHAIN_HOST (127.0.0.1), EMBEDDED_CHAIN_PORT (8545; 0 picks a free port),
+  EMBEDDED_CHAIN_BLOCK_INTERVAL_MS (1000; a block this often, 0 = only for transactions)
+  Stablecoin and collateral: STABLECOIN_MINTER_KEY, STABLECOIN_MINT_CONFIRMATIONS (1),
+  STABLECOIN_REDEEM_CONFIRMATIONS (2), STABLECOIN_REORG_WINDOW_BLOCKS (32), STABLECOIN_STUCK_AFTER_MS (120000),
+  STABLECOIN_MAX_MINT_ATTEMPTS (5), STABLECOIN_POLL_MS (500), STABLECOIN_EXCHANGE_RATE_PER_SECOND (5),
+  COLLATERAL_PUBLIC_RPC_URL, COLLATERAL_ATTESTATION_INTERVAL_SECONDS (30), COLLATERAL_ATTESTATION_KEY`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {
   if (args.length > 0) {

@@ -3,12 +3,12 @@ import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
-import type { GatewayConfig } from "../config/config.ts";
+import { ConfigError, type GatewayConfig } from "../config/config.ts";
 import { identityRoutes } from "../identity/routes.ts";
 import { IdentityStore } from "../identity/store.ts";
 import { iso20022Routes } from "../iso20022/routes.ts";
 import type { Database } from "../persistence/database.ts";
-import { lockDirectory } from "../persistence/pglite.ts";
+import { DataDirectoryInUseError, lockDirectory } from "../persistence/pglite.ts";
 import { buildGatewayApp, type FeatureRoutes } from "../server/app.ts";
 import type { ReadinessCheck } from "../server/health.ts";
 import { createLogger, type Logger } from "../server/logger.ts";
@@ -73,6 +73,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         directory: join(config.dataDir, "embedded"),
         chainHost: config.embeddedChainHost,
         chainPort: config.embeddedChainPort,
+        chainBlockIntervalMs: config.embeddedChainBlockIntervalMs,
       });
       stops.push(() => embedded!.stop());
       const credentials: Record<string, unknown> = { operator: await createDemoOperator(identity) };
@@ -199,7 +200,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
  */
 function resetEmbeddedState(dataDir: string): void {
   const directory = join(dataDir, "embedded");
-  const unlock = lockDirectory(join(directory, "pglite"));
+  let unlock: () => void;
+  try {
+    unlock = lockDirectory(join(directory, "pglite"));
+  } catch (error) {
+    if (error instanceof DataDirectoryInUseError) throw new ConfigError("DATA_DIR", `is in use (DATA_DIR_IN_USE): ${error.message}`);
+    throw error;
+  }
   unlock();
   rmSync(directory, { recursive: true, force: true });
 }

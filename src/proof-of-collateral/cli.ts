@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { UsageError, type CommandModule } from "../cli/command.ts";
+import { CommandFailure, UsageError, type CommandModule } from "../cli/command.ts";
 import { verifyAttestation } from "./page/verify-attestation.js";
 
 export const verify: CommandModule = {
@@ -19,18 +19,14 @@ Exit code 0 when every check passes, 1 otherwise.`,
     });
     if (!values.url || !values.rpc) throw new UsageError("--url and --rpc are required");
     const endpoint = new URL("/proof-of-collateral", values.url.endsWith("/") ? values.url : `${values.url}/`);
-    let document: unknown;
+    let response: Response;
     try {
-      const response = await fetch(endpoint);
-      if (!response.ok) {
-        io.err(`could not fetch ${endpoint.href}: HTTP ${response.status}`);
-        return 1;
-      }
-      document = await response.json();
+      response = await fetch(endpoint);
     } catch (error) {
-      io.err(`could not fetch ${endpoint.href}: ${(error as Error).message}`);
-      return 1;
+      throw CommandFailure.unreachable("gateway", endpoint, error);
     }
+    const document: unknown = response.ok ? await response.json().catch(() => undefined) : undefined;
+    if (document === undefined) throw new CommandFailure("NOT_A_GATEWAY", `${endpoint.href} answered HTTP ${response.status} without an attestation`);
     const result = await verifyAttestation(document, { rpcUrl: values.rpc, ...(values["gateway-key"] ? { gatewayPublicKey: values["gateway-key"] } : {}) });
     if (values.json) {
       io.out(JSON.stringify(result));

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { CommandFailure, UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
 
 /**
  * `tenge-gateway pvp create|show|list`: the PvP API of a running gateway from the shell. The engine runs
@@ -17,13 +17,20 @@ async function call(io: CommandIo, values: { url?: string | undefined; "api-key"
   const base = values.url ?? io.env["TENGE_GATEWAY_URL"] ?? "http://127.0.0.1:8080";
   const apiKey = values["api-key"] ?? io.env["TENGE_API_KEY"];
   if (!apiKey) throw new UsageError("an API key is required: --api-key or TENGE_API_KEY");
-  const response = await fetch(new URL(path, base), {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const answer = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new UsageError(`${response.status} ${String(answer["code"])}: ${String(answer["message"])}`);
+  const url = new URL(path, base);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    throw CommandFailure.unreachable("gateway", base, error);
+  }
+  const answer = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  if (answer === undefined) throw new CommandFailure("NOT_A_GATEWAY", `${url.href} answered ${response.status} without JSON; is --url a tenge-gateway?`);
+  if (!response.ok) throw new CommandFailure(String(answer["code"]), `${String(answer["message"])} (HTTP ${response.status})`);
   return answer;
 }
 
