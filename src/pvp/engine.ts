@@ -26,6 +26,7 @@ import {
   type PvpEvent,
 } from "./state-machine.ts";
 import { pvpStore, type OutboxCommand } from "./store.ts";
+import { lockRefusalReason, PVP_REASON_CODES } from "./reason-codes.ts";
 import { checkExpiries, defaultExpiries, type TimelockPolicy } from "./timelock-policy.ts";
 
 /** Delivers a signed ISO 20022 message to a correspondent; resolves on its acknowledgement. */
@@ -222,7 +223,7 @@ export class PvpEngine {
     await pvpStore.insert(tx, pvp);
     await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "transition", fromState: null, toState: pvp.state, event: "instruction_received", detail: {} });
     // An instruction that leaves too little time before its expiry is refused without locking anything.
-    if (pvp.foreignLockRefused) await pvpStore.update(tx, pvp.id, { reason_code: "AB03" }, now);
+    if (pvp.foreignLockRefused) await pvpStore.update(tx, pvp.id, { reason_code: PVP_REASON_CODES.timeout.code }, now);
     else await this.writeEffects(tx, pvp, [{ kind: "lock", side: "foreign" }], now);
   }
 
@@ -534,7 +535,7 @@ export class PvpEngine {
       case "settled":
         return [{ id: id("ACSC"), type: "pacs.002.001.10", summary: { status: "ACSC" }, xml: settledMessage(parties, original, bareHex(pvp.preimage!), "ACSC") }];
       case "rejected": {
-        const reason = pvp.reasonCode ?? "AB03";
+        const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
         const messages: OutboundMessage[] = [];
         if (pvp.cancelRequested) {
           messages.push({ id: id("C029CNCL"), type: "camt.029.001.09", summary: { outcome: "CNCL" }, xml: resolutionMessage(parties, original, "CNCL") });
@@ -574,7 +575,7 @@ export class PvpEngine {
         },
       ];
     }
-    const reason = pvp.reasonCode ?? "AB03";
+    const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
     return [{ id: messageIdOf(pvp.pvpRef, "BRJCT"), type: "pacs.002.001.10", to: bank, summary: { status: "RJCT", reason }, xml: statusToBankMessage(parties, original, { status: "RJCT", reason }) }];
   }
 
@@ -653,7 +654,7 @@ export class PvpEngine {
         await this.db.transaction(async (tx) => {
           await pvpStore.finishCommand(tx, command.id, "failed", now, error.code);
           if (command.command === "lock" && command.side !== undefined) {
-            await pvpStore.update(tx, pvp.id, { [`${command.side}_lock_refused`]: true, reason_code: error.code === "INSUFFICIENT_FUNDS" ? "AM04" : "AB05" }, now);
+            await pvpStore.update(tx, pvp.id, { [`${command.side}_lock_refused`]: true, reason_code: lockRefusalReason(error.code) }, now);
           }
           await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "command", fromState: null, toState: null, event: `${command.command}${command.side ? `:${command.side}` : ""}:refused`, detail: { code: error.code } });
         });
@@ -709,7 +710,7 @@ export class PvpEngine {
 
   /** Sends a camt.056 for a peer leg (the peer adapter's early refund). */
   static cancellationXml(pvp: { pvpRef: string; from: string; to: string; instruction: InstructionReference; amount: bigint; currency: string }, now: Date): string {
-    return cancellationRequestMessage({ pvpRef: pvp.pvpRef, from: pvp.from, to: pvp.to, createdAt: now }, pvp.instruction, { currency: pvp.currency, minorUnits: pvp.amount }, "CUST");
+    return cancellationRequestMessage({ pvpRef: pvp.pvpRef, from: pvp.from, to: pvp.to, createdAt: now }, pvp.instruction, { currency: pvp.currency, minorUnits: pvp.amount }, PVP_REASON_CODES.cancelled.code);
   }
 }
 
@@ -724,13 +725,13 @@ interface OutboundMessage {
 function reasonFor(pvp: PvpRecord, event: PvpEvent): string | undefined {
   switch (event) {
     case "cancel_requested":
-      return "CUST";
+      return PVP_REASON_CODES.cancelled.code;
     case "reveal_window_closed":
     case "lock_window_closed":
     case "own_expired":
-      return pvp.reasonCode ?? "AB03";
+      return pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
     case "foreign_refused":
-      return pvp.peerReason ?? pvp.reasonCode ?? "AB05";
+      return pvp.peerReason ?? pvp.reasonCode ?? PVP_REASON_CODES.narrative.code;
     default:
       return undefined;
   }

@@ -7,6 +7,7 @@ import type { LegTerms } from "./leg-port.ts";
 import { readInbound, type InboundPvpMessage } from "./protocol/pvp-messages.ts";
 import type { PvpRecord } from "./pvp.ts";
 import { pvpStore } from "./store.ts";
+import { PVP_REASON_CODES } from "./reason-codes.ts";
 import { mayLock } from "./timelock-policy.ts";
 
 /** How this gateway answers pacs.009 instructions as responder: its ledger and the accounts of each BIC. */
@@ -226,7 +227,7 @@ async function apply(
       return pvp.id;
     case "resolution":
       if (message.resolution.outcome === "CNCL" && pvp.peerStatus !== "claimed") {
-        await pvpStore.update(tx, pvp.id, { peer_status: pvp.peerStatus === "locked" ? "refunded" : "rejected", peer_reason: "CUST" }, now);
+        await pvpStore.update(tx, pvp.id, { peer_status: pvp.peerStatus === "locked" ? "refunded" : "rejected", peer_reason: PVP_REASON_CODES.cancelled.code }, now);
       }
       return pvp.id;
   }
