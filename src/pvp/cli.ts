@@ -37,7 +37,7 @@ async function call(io: CommandIo, values: { url?: string | undefined; "api-key"
 function legLine(label: string, leg: unknown): string {
   if (leg === null || typeof leg !== "object") return `${label}: -`;
   const value = leg as Record<string, string | null>;
-  return `${label}: ${value["amount"]} ${value["currency"]} (minor units) ${value["payer"]} -> ${value["beneficiary"]} on ${value["ledger"]}, expires ${value["expiresAt"]}, ref ${value["reference"] ?? "-"}`;
+  return `${label}: ${value["amount"]} ${value["currency"]} ${value["payer"]} -> ${value["beneficiary"]} on ${value["ledger"]}, expires ${value["expiresAt"]}, ref ${value["reference"] ?? "-"}`;
 }
 
 export const create: CommandModule = {

@@ -40,7 +40,7 @@ const legOutput = {
     ledger: { type: "string" },
     payer: { type: "string" },
     beneficiary: { type: "string" },
-    amount: { type: "string", description: "minor units" },
+    amount: { type: "string", description: "decimal amount in the currency's major unit, as in requests, e.g. 15000.00" },
     currency: { type: "string" },
     hashLock: { type: "string" },
     expiresAt: { type: "string" },
