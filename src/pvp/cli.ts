@@ -103,6 +103,8 @@ ${connection}`,
     io.out(`${String(pvp["id"])}  ${String(pvp["state"])}  ${String(pvp["role"])}  uetr ${String(pvp["uetr"])}  with ${String(pvp["counterpartyAgent"])}${pvp["reasonCode"] ? `  reason ${String(pvp["reasonCode"])}` : ""}`);
     io.out(legLine("DT leg     ", pvp["dtLeg"]));
     io.out(legLine("foreign leg", pvp["foreignLeg"]));
+    const lastError = pvp["lastError"] as { at: string; message: string } | null | undefined;
+    if (lastError) io.out(`last error : ${lastError.at}  ${lastError.message}`);
     for (const entry of (pvp["timeline"] as Array<Record<string, unknown>>) ?? []) {
       const what = entry["kind"] === "transition" ? `${String(entry["fromState"] ?? "-")} -> ${String(entry["toState"])} (${String(entry["event"])})` : `${String(entry["kind"])} ${String(entry["event"])}`;
       io.out(`  ${String(entry["at"])}  ${what}  ${JSON.stringify(entry["detail"])}`);
@@ -112,17 +114,19 @@ ${connection}`,
 };
 
 export const list: CommandModule = {
-  help: `Usage: npx tenge-gateway pvp list [--state STATE] [--role initiator|responder] [--counterparty BIC] [--limit N]
+  help: `Usage: npx tenge-gateway pvp list [--state STATE] [--role initiator|responder] [--counterparty BIC] [--limit N] [--past-expiry]
 
-Lists PvPs, newest first, one line each.
+Lists PvPs, newest first, one line each. --past-expiry: only PvPs not yet final with a leg past its expiry
+(stuck ones; \`pvp show ID\` gives the last error).
 ${connection}`,
   async run(args, io) {
     const { values } = parseArgs({
       args,
-      options: { ...connectionOptions, state: { type: "string" }, role: { type: "string" }, counterparty: { type: "string" }, limit: { type: "string" } },
+      options: { ...connectionOptions, state: { type: "string" }, role: { type: "string" }, counterparty: { type: "string" }, limit: { type: "string" }, "past-expiry": { type: "boolean" } },
     });
     const query = new URLSearchParams();
     for (const name of ["state", "role", "counterparty", "limit"] as const) if (values[name]) query.set(name, values[name]!);
+    if (values["past-expiry"]) query.set("pastExpiry", "true");
     const answer = await call(io, values, "GET", `/pvp${query.size > 0 ? `?${query}` : ""}`);
     for (const pvp of answer["items"] as Array<Record<string, unknown>>) {
       io.out(`${String(pvp["id"])}  ${String(pvp["state"]).padEnd(11)}  ${String(pvp["role"]).padEnd(9)}  ${String(pvp["counterpartyAgent"])}  ${String(pvp["createdAt"])}`);

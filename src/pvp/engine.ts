@@ -82,7 +82,7 @@ export interface CreatePvpRequest {
   foreignLeg: Omit<LegTerms, "hashLock" | "expiresAt"> & { expiresAt?: Date };
 }
 
-export const PVP_ERROR_CODES = ["TIMELOCK_POLICY", "PVP_NOT_FOUND", "PVP_NOT_CANCELLABLE", "PVP_INVALID"] as const;
+export const PVP_ERROR_CODES = ["TIMELOCK_POLICY", "PVP_NOT_FOUND", "PVP_NOT_CANCELLABLE", "PVP_INVALID", "PVP_UNKNOWN_LEDGER"] as const;
 export type PvpErrorCode = (typeof PVP_ERROR_CODES)[number];
 
 export class PvpError extends Error {
@@ -154,6 +154,14 @@ export class PvpEngine {
   /** Creates a PvP as initiator: checks the timelock policy, draws the secret, queues the DT lock. */
   async create(request: CreatePvpRequest): Promise<PvpRecord> {
     const now = this.clock();
+    // A ledger this gateway has no adapter for could never be locked: refuse it now, not loop on it later.
+    for (const ledger of [request.dtLeg.ledger, request.foreignLeg.ledger]) {
+      try {
+        this.options.legs.leg(ledger);
+      } catch {
+        throw new PvpError("PVP_UNKNOWN_LEDGER", `this gateway has no ledger ${ledger} (no leg adapter or correspondent for it)`);
+      }
+    }
     // The foreign leg's expiry is judged by its own ledger's clock (chain time on EVM chains, which can
     // run well ahead of the wall clock), so defaults and the lock window start from that clock.
     let foreignNow = now;
@@ -335,6 +343,7 @@ export class PvpEngine {
     } catch (error) {
       if (error instanceof InjectedCrash) throw error;
       this.log.error({ event: "pvp.step_error", pvpId: id, err: error instanceof Error ? error.message : String(error) }, "PvP step failed");
+      await pvpStore.recordError(this.db, id, this.clock(), `step failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
       nextRunAt = new Date(this.clock().getTime() + (this.options.retryBaseMs ?? 1000));
     }
     await pvpStore.releaseLease(this.db, id, this.worker, nextRunAt);
@@ -389,12 +398,14 @@ export class PvpEngine {
       const outcome = known[side];
       if (outcome) return outcome;
       const leg = legOf(pvp, side);
-      const port = this.options.legs.leg(terms.ledger);
-      if (!issued && !(leg.reference ?? port.referenceOf?.(leg))) return undefined;
       try {
+        const port = this.options.legs.leg(terms.ledger);
+        if (!issued && !(leg.reference ?? port.referenceOf?.(leg))) return undefined;
         return await port.observe(leg);
       } catch (error) {
-        this.log.warn({ event: "pvp.observe_failed", pvpId: pvp.id, side, err: error instanceof Error ? error.message : String(error) }, "leg not readable");
+        const message = error instanceof Error ? error.message : String(error);
+        this.log.warn({ event: "pvp.observe_failed", pvpId: pvp.id, side, err: message }, "leg not readable");
+        await pvpStore.recordError(this.db, pvp.id, this.clock(), `${side} leg not readable: ${message}`);
         return undefined;
       }
     };
@@ -653,6 +664,7 @@ export class PvpEngine {
       if (error instanceof LegError && error.permanent) {
         await this.db.transaction(async (tx) => {
           await pvpStore.finishCommand(tx, command.id, "failed", now, error.code);
+          await pvpStore.recordError(tx, pvp.id, now, `${command.command}${command.side ? ` ${command.side}` : ""} refused: ${error.code}: ${message}`);
           if (command.command === "lock" && command.side !== undefined) {
             await pvpStore.update(tx, pvp.id, { [`${command.side}_lock_refused`]: true, reason_code: lockRefusalReason(error.code) }, now);
           }
@@ -663,6 +675,7 @@ export class PvpEngine {
       const at = this.backoff(command);
       this.log.warn({ event: "pvp.command_retry", pvpId: pvp.id, command: command.command, side: command.side, code: (error as { code?: string }).code, err: message }, "command will be retried");
       await pvpStore.retryCommand(this.db, command.id, at, `${(error as { code?: string }).code ?? "ERROR"}: ${message}`.slice(0, 300));
+      await pvpStore.recordError(this.db, pvp.id, this.clock(), `${command.command}${command.side ? ` ${command.side}` : ""} will be retried: ${(error as { code?: string }).code ?? "ERROR"}: ${message}`);
       return at;
     }
   }

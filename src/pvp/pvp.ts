@@ -35,6 +35,8 @@ export interface PvpRecord {
   createdAt: Date;
   updatedAt: Date;
   nextRunAt: Date;
+  /** The last failure the engine met on this PvP, for operators (never a secret). */
+  lastError?: { at: Date; message: string } | undefined;
 }
 
 /** What a correspondent last reported about the leg on its ledger. */
@@ -111,6 +113,7 @@ export function pvpToJson(pvp: PvpRecord): Record<string, unknown> {
     foreignLeg: leg(pvp.foreignLeg, pvp.foreignReference),
     peerStatus: pvp.peerStatus ?? null,
     reasonCode: pvp.reasonCode ?? null,
+    lastError: pvp.lastError ? { at: pvp.lastError.at.toISOString(), message: pvp.lastError.message } : null,
     cancelRequested: pvp.cancelRequested,
     createdAt: pvp.createdAt.toISOString(),
     updatedAt: pvp.updatedAt.toISOString(),

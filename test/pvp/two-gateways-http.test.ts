@@ -161,6 +161,10 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
     expect(lines[1]).toMatch(/^DT leg {5}: 12500\.00 KZT /);
     expect(lines[2]).toMatch(/^foreign leg: 95\.40 AED /);
     expect(lines.some((line) => line.includes("REVEALING -> CLAIMING_DT (foreign_claimed)"))).toBe(true);
+    // A settled PvP is never among those stuck past an expiry.
+    lines.length = 0;
+    expect(await pvpCli.list.run(["--past-expiry"], io)).toBe(0);
+    expect(lines).toEqual([]);
   });
 
   it("answers a replayed message (same BizMsgIdr) as a duplicate and changes nothing", async () => {
