@@ -23,3 +23,23 @@ export interface CommandIo {
 export class UsageError extends Error {
   override name = "UsageError";
 }
+
+/**
+ * A failure the user can cause and fix outside the command line itself (a gateway not running, a port in
+ * use): printed as one line `CODE: message`, exit code 1.
+ */
+export class CommandFailure extends Error {
+  override name = "CommandFailure";
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+
+  /** A request that never got an answer (`fetch failed`), with the network's reason (ECONNREFUSED, ...). */
+  static unreachable(what: string, url: URL | string, error: unknown): CommandFailure {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    return new CommandFailure(`${what.toUpperCase().replaceAll(" ", "_")}_UNREACHABLE`, `cannot reach the ${what} at ${String(url)} (${reason})`);
+  }
+}

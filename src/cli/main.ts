@@ -1,6 +1,6 @@
 import { ConfigError } from "../config/config.ts";
 import { PRIVATE_UMASK } from "../persistence/data-directory.ts";
-import { UsageError, type CommandIo } from "./command.ts";
+import { CommandFailure, UsageError, type CommandIo } from "./command.ts";
 import { commands } from "./commands.ts";
 
 const processIo: CommandIo = {
@@ -12,12 +12,12 @@ const processIo: CommandIo = {
 function overview(): string {
   const width = Math.max(...commands.map((entry) => entry.words.join(" ").length));
   return [
-    "Usage: tenge-gateway <command> [options]",
+    "Usage: npx tenge-gateway <command> [options]",
     "",
     "Commands:",
     ...commands.map((entry) => `  ${entry.words.join(" ").padEnd(width)}  ${entry.summary}`),
     "",
-    "Run `tenge-gateway <command> --help` for a command's options.",
+    "Run `npx tenge-gateway <command> --help` for a command's options.",
   ].join("\n");
 }
 
@@ -35,10 +35,10 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     }
     const group = commands.filter((candidate) => candidate.words[0] === argv[0]);
     if (group.length > 0 && (argv.length === 1 || argv[1] === "--help")) {
-      io.out(group.map((candidate) => `tenge-gateway ${candidate.words.join(" ")}: ${candidate.summary}`).join("\n"));
+      io.out(group.map((candidate) => `npx tenge-gateway ${candidate.words.join(" ")}: ${candidate.summary}`).join("\n"));
       return argv.length === 1 ? 2 : 0;
     }
-    io.err(`tenge-gateway: unknown command "${argv.join(" ")}"; run tenge-gateway --help`);
+    io.err(`tenge-gateway: unknown command "${argv.join(" ")}"; run npx tenge-gateway --help`);
     return 2;
   }
   const args = argv.slice(entry.words.length);
@@ -58,8 +58,13 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       io.err(`tenge-gateway ${entry.words.join(" ")}: ${(error as Error).message}; see --help`);
       return 2;
     }
+    if (error instanceof CommandFailure) {
+      io.err(`tenge-gateway ${entry.words.join(" ")}: ${error.code}: ${error.message}`);
+      return 1;
+    }
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      io.err(`tenge-gateway ${entry.words.join(" ")}: PORT is in use (${(error as Error).message})`);
+      const { address, port } = error as { address?: string; port?: number };
+      io.err(`tenge-gateway ${entry.words.join(" ")}: ${address}:${port} is in use (EADDRINUSE): stop what listens there or choose another port (see --help)`);
       return 2;
     }
     throw error;

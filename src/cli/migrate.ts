@@ -4,7 +4,7 @@ import { connectGatewayDatabase } from "../gateway/database.ts";
 import { migrate } from "../persistence/migrations.ts";
 import type { CommandIo, CommandModule } from "./command.ts";
 
-const help = `Usage: tenge-gateway migrate
+const help = `Usage: npx tenge-gateway migrate
 
 Applies every pending database migration and exits. Safe to run while other gateway processes start:
 an advisory lock makes one of them apply the migrations and the others wait.

@@ -3,7 +3,7 @@ import { startGateway } from "../gateway/run.ts";
 import { loadDeploymentSettings } from "../gateway/settings.ts";
 import type { CommandIo, CommandModule } from "./command.ts";
 
-const help = `Usage: tenge-gateway start
+const help = `Usage: npx tenge-gateway start
 
 Runs the gateway until SIGTERM or SIGINT: checks every setting, applies pending migrations, builds the
 ports (external systems, or the embedded stack unless EMBEDDED=false), serves HTTP on HOST:PORT and prints
@@ -12,13 +12,21 @@ one line per feature and the URLs it serves. A bad or missing setting exits 2 wi
 Environment (see README "Configuration" and docs/deploy.md for every setting):
   HOST (127.0.0.1), PORT (8080), DATABASE_URL (PostgreSQL; unset = embedded PGlite under DATA_DIR),
   DATA_DIR (./.data), LOG_LEVEL (info), BODY_LIMIT_BYTES (1048576), SHUTDOWN_TIMEOUT_MS (10000),
-  EMBEDDED (true), PUBLIC_URL, TENGE_CONFIG_FILE (JSON file of the same variables)
+  DATABASE_POOL_SIZE (10), SIGNATURE_MAX_SKEW_SECONDS (300), EMBEDDED (true without DATABASE_URL), PUBLIC_URL,
+  TENGE_CONFIG_FILE (JSON file of the same variables)
+  Embedded chain: EMBEDDED_CHAIN_HOST (127.0.0.1), EMBEDDED_CHAIN_PORT (8545; 0 picks a free port),
+               EMBEDDED_CHAIN_BLOCK_INTERVAL_MS (1000; a block this often, 0 = only for transactions)
   DT ledger:   DT_LEDGER_URL + DT_LEDGER_PARTICIPANT + DT_LEDGER_SIGNING_KEY[_FILE], or
-               DT_LEDGER_IN_PROCESS=true + DT_LEDGER_PARTICIPANT + DT_LEDGER_OPERATOR_KEY[_FILE]
+               DT_LEDGER_IN_PROCESS=true + DT_LEDGER_PARTICIPANT + DT_LEDGER_OPERATOR_KEY[_FILE],
+               DT_LEDGER_SWEEP_INTERVAL_MS (1000)
   Stablecoin:  STABLECOIN_DEPLOYMENTS_FILE, STABLECOIN_RPC_URL, STABLECOIN_MINTER_KEY[_FILE],
-               COLLATERAL_ATTESTATION_KEY[_FILE], STABLECOIN_*/COLLATERAL_* tuning
+               STABLECOIN_MINT_CONFIRMATIONS (1), STABLECOIN_REDEEM_CONFIRMATIONS (2),
+               STABLECOIN_REORG_WINDOW_BLOCKS (32), STABLECOIN_STUCK_AFTER_MS (120000), STABLECOIN_MAX_MINT_ATTEMPTS (5),
+               STABLECOIN_POLL_MS (500), STABLECOIN_EXCHANGE_RATE_PER_SECOND (5), STABLECOIN_MINT_REQUEST_TTL_SECONDS (86400)
+  Collateral:  COLLATERAL_ATTESTATION_KEY[_FILE], COLLATERAL_ATTESTATION_INTERVAL_SECONDS (30), COLLATERAL_PUBLIC_RPC_URL
   PvP:         PVP_AGENT_BIC, PVP_SECRET_KEY[_FILE], PVP_SIGNING_KEY[_FILE] + PVP_SIGNING_KEY_ID,
-               PVP_FOREIGN_LEDGERS_FILE, PVP_RESPONDER_LEDGER (dt), PVP_AGENT_ACCOUNT, PVP_POLL_INTERVAL_MS
+               PVP_FOREIGN_LEDGERS_FILE, PVP_RESPONDER_LEDGER (dt), PVP_HOME_CURRENCY (KZT), PVP_MAX_LOCK_SECONDS (86400),
+               PVP_STATUS_REQUEST_AFTER_SECONDS (30), PVP_POLL_INTERVAL_MS (1000)
   Secrets (X) come from X or X_FILE (mode 0600 or stricter).`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {

@@ -17,6 +17,8 @@ export interface GatewayConfig {
   /** Where the embedded chain's JSON-RPC listens (the public page's browser reads it too). */
   embeddedChainHost: string;
   embeddedChainPort: number;
+  /** The embedded chain makes a block this often, so confirmations and expiries progress (0: only on demand). */
+  embeddedChainBlockIntervalMs: number;
   /** Public base URL used in printed links and documents. */
   publicUrl: string | undefined;
   /** Allowed clock skew for signed requests. */
@@ -52,6 +54,7 @@ const specs = {
   embedded: setting<boolean>("EMBEDDED", boolean),
   embeddedChainHost: setting("EMBEDDED_CHAIN_HOST", text, "127.0.0.1"),
   embeddedChainPort: setting("EMBEDDED_CHAIN_PORT", integer(0, 65535), 8545),
+  embeddedChainBlockIntervalMs: setting("EMBEDDED_CHAIN_BLOCK_INTERVAL_MS", integer(0, 3_600_000), 1000),
   publicUrl: setting<string | undefined>("PUBLIC_URL", url("http:", "https:")),
   signatureMaxSkewSeconds: setting("SIGNATURE_MAX_SKEW_SECONDS", integer(1, 3600), 300),
 } satisfies { [K in keyof GatewayConfig]: Spec<GatewayConfig[K]> };

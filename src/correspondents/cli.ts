@@ -66,7 +66,7 @@ const editableOptions = {
 } as const;
 
 export const add: CommandModule = {
-  help: `Usage: tenge-gateway correspondents add --bic BIC --name NAME --base-url URL
+  help: `Usage: npx tenge-gateway correspondents add --bic BIC --name NAME --base-url URL
          [--public-key HEX --key-id ID] [--liquidity-account ACCOUNT]... [--settlement-account ACCOUNT]
          [--max-amount 5000000.00] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
 
@@ -105,7 +105,7 @@ ${where}`,
 };
 
 export const list: CommandModule = {
-  help: `Usage: tenge-gateway correspondents list [--gateway URL]
+  help: `Usage: npx tenge-gateway correspondents list [--gateway URL]
 
 Prints one JSON line per correspondent (signing keys as public keys).
 ${where}`,
@@ -125,7 +125,7 @@ ${where}`,
 };
 
 export const show: CommandModule = {
-  help: `Usage: tenge-gateway correspondents show BIC [--gateway URL]
+  help: `Usage: npx tenge-gateway correspondents show BIC [--gateway URL]
 
 Prints one correspondent as JSON.
 ${where}`,
@@ -144,7 +144,7 @@ ${where}`,
 };
 
 export const update: CommandModule = {
-  help: `Usage: tenge-gateway correspondents update BIC [--name NAME] [--base-url URL] [--liquidity-account ACCOUNT]...
+  help: `Usage: npx tenge-gateway correspondents update BIC [--name NAME] [--base-url URL] [--liquidity-account ACCOUNT]...
          [--settlement-account ACCOUNT|none] [--max-amount 5000000.00|none] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
 
 Changes a correspondent; --liquidity-account replaces the whole list; --max-amount none removes the limit.
@@ -177,7 +177,7 @@ ${where}`,
 };
 
 export const addKey: CommandModule = {
-  help: `Usage: tenge-gateway correspondents keys add BIC --public-key HEX --key-id ID [--gateway URL]
+  help: `Usage: npx tenge-gateway correspondents keys add BIC --public-key HEX --key-id ID [--gateway URL]
 
 Registers another Ed25519 signing key of a correspondent (rotation: add the new key, then revoke the old one).
 ${where}`,
@@ -198,7 +198,7 @@ ${where}`,
 };
 
 export const revokeKey: CommandModule = {
-  help: `Usage: tenge-gateway correspondents keys revoke BIC KEY_ID [--gateway URL]
+  help: `Usage: npx tenge-gateway correspondents keys revoke BIC KEY_ID [--gateway URL]
 
 Revokes one signing key of a correspondent: requests signed with it are refused from the next one on.
 ${where}`,
@@ -219,7 +219,7 @@ ${where}`,
 
 function statusCommand(action: "suspend" | "activate"): CommandModule {
   return {
-    help: `Usage: tenge-gateway correspondents ${action} BIC [--gateway URL]
+    help: `Usage: npx tenge-gateway correspondents ${action} BIC [--gateway URL]
 
 ${action === "suspend" ? "Suspends a correspondent: its messages are refused until it is activated again." : "Makes a suspended correspondent active again."}
 ${where}`,

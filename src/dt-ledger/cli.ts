@@ -69,7 +69,7 @@ function readDemoFile(file: string): DemoFile | undefined {
 }
 
 export const serve: CommandModule = {
-  help: `Usage: tenge-gateway dt-ledger serve [--demo]
+  help: `Usage: npx tenge-gateway dt-ledger serve [--demo]
 
 Runs the embedded Digital Tenge ledger as its own HTTP service (the way the gateway reaches the DT
 platform): applies the dt_ledger migrations, refunds expired holds in the background, and serves the
@@ -135,7 +135,7 @@ ${ENVIRONMENT}`,
 const ROLES: ParticipantRole[] = ["central_bank", "bank", "treasury", "gateway"];
 
 export const addParticipant: CommandModule = {
-  help: `Usage: tenge-gateway dt-ledger participants add --id <BIC> --name <name> --role <role> [--public-key <hex>]
+  help: `Usage: npx tenge-gateway dt-ledger participants add --id <BIC> --name <name> --role <role> [--public-key <hex>]
 
 Registers a participant of the DT ledger, or replaces its name and signing key (its role never changes).
   --id          3-16 characters A-Z 0-9 (a BIC fits); also the key id of its request signatures
@@ -171,7 +171,7 @@ ${ENVIRONMENT}`,
 };
 
 export const revokeParticipantCommand: CommandModule = {
-  help: `Usage: tenge-gateway dt-ledger participants revoke --id <BIC>
+  help: `Usage: npx tenge-gateway dt-ledger participants revoke --id <BIC>
 
 Revokes a participant: every signed request with its key is refused (401 UNKNOWN_KEY) from the next one on.
 Its accounts and history stay. \`participants add\` with a new key re-admits it.
@@ -197,7 +197,7 @@ ${ENVIRONMENT}`,
 };
 
 export const listParticipantsCommand: CommandModule = {
-  help: `Usage: tenge-gateway dt-ledger participants list
+  help: `Usage: npx tenge-gateway dt-ledger participants list
 
 Lists the DT ledger's participants: id, role, whether a signing key is registered (or revoked), name.
 

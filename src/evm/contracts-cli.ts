@@ -5,7 +5,7 @@ import { ConfigError } from "../config/config.ts";
 import { integer, privateKeyHex, SettingError, url, type SettingReader } from "../config/settings.ts";
 import { DEFAULT_TOKEN_NAME, DEFAULT_TOKEN_SYMBOL, deployContracts } from "./deploy-contracts.ts";
 
-const help = `Usage: tenge-gateway contracts deploy [options]
+const help = `Usage: npx tenge-gateway contracts deploy [options]
 
 Deploys and configures the DT stablecoin (TengeStablecoin) and the HTLC (HashTimeLock) on an EVM chain,
 waits for the receipts and writes the addresses to <deployments-dir>/<chainId>.json. Idempotent: when that
@@ -33,7 +33,7 @@ Environment only:
 
 Example:
   EVM_RPC_URL=http://127.0.0.1:8545 EVM_DEPLOYER_KEY=0x... \\
-  tenge-gateway contracts deploy --collateral-signer 0xabc... --segregated-account KZ-DA-SEGREGATED-0001`;
+  npx tenge-gateway contracts deploy --collateral-signer 0xabc... --segregated-account KZ-DA-SEGREGATED-0001`;
 
 const address: SettingReader<Address> = (raw) => {
   if (!isAddress(raw, { strict: false })) throw new SettingError(`must be a 0x-prefixed 20-byte address, got "${raw}"`);

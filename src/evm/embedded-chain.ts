@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 import type { Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
@@ -14,6 +15,11 @@ export interface StartEmbeddedChainParameters {
   /** Number of funded development accounts (default 10). */
   accountCount?: number;
   mnemonic?: string;
+  /**
+   * Also produce a block every this many milliseconds, so block numbers and timestamps move on without
+   * traffic (confirmations, expiries). 0 (default): blocks only for transactions and `evm_mine`.
+   */
+  blockIntervalMs?: number;
 }
 
 export interface EmbeddedChain {
@@ -46,9 +52,13 @@ export async function startEmbeddedChain(parameters: StartEmbeddedChainParameter
         chainId,
         hardfork: "cancun",
         accounts: { mnemonic, count, accountsBalance: 10n ** 24n },
+        ...(parameters.blockIntervalMs ? { mining: { auto: true, interval: parameters.blockIntervalMs } } : {}),
+        // Blocks closer than a second apart may share a timestamp rather than run ahead of the clock.
+        ...(parameters.blockIntervalMs && parameters.blockIntervalMs < 1000 ? { allowBlocksWithSameTimestamp: true } : {}),
       },
     },
   });
+  if (parameters.port) await assertPortFree(host, parameters.port);
   const server = await hre.network.createServer({ network: "embedded" }, host, parameters.port ?? 0);
   const { address, port } = await server.listen();
   const accounts = Array.from({ length: count }, (_, addressIndex) => {
@@ -58,4 +68,16 @@ export async function startEmbeddedChain(parameters: StartEmbeddedChainParameter
   });
   const urlHost = address.includes(":") ? `[${address}]` : address;
   return { rpcUrl: `http://${urlHost}:${port}`, chainId, accounts, close: () => server.close() };
+}
+
+/**
+ * Hardhat's JSON-RPC server reports a taken port as an unhandled error event that ends the process, so the
+ * port is tried first and a taken one is an ordinary EADDRINUSE error (code, address and port, as Node's).
+ */
+function assertPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }

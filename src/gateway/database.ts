@@ -18,7 +18,7 @@ export async function connectGatewayDatabase(config: GatewayConfig, poolSize = c
       name: config.embedded ? "embedded" : "gateway",
     });
   } catch (error) {
-    if (error instanceof DataDirectoryInUseError) throw new ConfigError("DATA_DIR", error.message);
+    if (error instanceof DataDirectoryInUseError) throw new ConfigError("DATA_DIR", `is in use (DATA_DIR_IN_USE): ${error.message}`);
     if (config.databaseUrl) {
       const url = new URL(config.databaseUrl);
       const reason = (error as { code?: string }).code ?? (error as Error).message;

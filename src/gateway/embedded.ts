@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
+import { ConfigError } from "../config/config.ts";
 import { seedDemoLedger, type DemoLedger } from "../dt-ledger/demo.ts";
 import { startEmbeddedDtLedger } from "../dt-ledger/embedded.ts";
 import { inProcessDtLedger } from "../dt-ledger/in-process-adapter.ts";
@@ -28,6 +29,8 @@ export interface EmbeddedStackOptions {
   chainHost: string;
   /** 0 picks a free port. */
   chainPort: number;
+  /** The chain also makes a block every this many milliseconds (0 or absent: only for transactions). */
+  chainBlockIntervalMs?: number;
 }
 
 /**
@@ -67,7 +70,13 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   const stops: Array<() => Promise<void>> = [() => embeddedLedger.stop()];
   try {
     const demo = await seedDemoLedger(embeddedLedger.ledger);
-    const chain = await startEmbeddedChain({ host: options.chainHost, port: options.chainPort });
+    const chain = await startEmbeddedChain({ host: options.chainHost, port: options.chainPort, blockIntervalMs: options.chainBlockIntervalMs ?? 0 }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+      throw new ConfigError(
+        "EMBEDDED_CHAIN_PORT",
+        `${options.chainPort} on ${options.chainHost} is in use (EADDRINUSE), perhaps by another chain node: stop it, or set EMBEDDED_CHAIN_PORT=0 for a free port`,
+      );
+    });
     stops.push(() => chain.close());
     const [deployer, minter, htlcOperator] = chain.accounts as [Hex, Hex, Hex];
     const { deployment } = await deployContracts({

@@ -4,13 +4,13 @@ import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
-import type { GatewayConfig } from "../config/config.ts";
+import { ConfigError, type GatewayConfig } from "../config/config.ts";
 import { identityRoutes } from "../identity/routes.ts";
 import { IdentityStore } from "../identity/store.ts";
 import { iso20022Routes } from "../iso20022/routes.ts";
 import type { Database } from "../persistence/database.ts";
 import { ensurePrivateDirectory } from "../persistence/data-directory.ts";
-import { lockDirectory } from "../persistence/pglite.ts";
+import { DataDirectoryInUseError, lockDirectory } from "../persistence/pglite.ts";
 import { buildGatewayApp } from "../server/app.ts";
 import type { FeatureStatus } from "../server/health.ts";
 import { createLogger, type Logger } from "../server/logger.ts";
@@ -77,6 +77,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         directory: join(config.dataDir, "embedded"),
         chainHost: config.embeddedChainHost,
         chainPort: config.embeddedChainPort,
+        chainBlockIntervalMs: config.embeddedChainBlockIntervalMs,
       });
       stops.push(() => embedded!.stop());
       ports = embeddedPorts(embedded, settings);
@@ -243,7 +244,13 @@ function embeddedPvpSecretKey(dataDir: string): Uint8Array {
  */
 function resetEmbeddedState(dataDir: string): void {
   const directory = join(dataDir, "embedded");
-  const unlock = lockDirectory(join(directory, "pglite"));
+  let unlock: () => void;
+  try {
+    unlock = lockDirectory(join(directory, "pglite"));
+  } catch (error) {
+    if (error instanceof DataDirectoryInUseError) throw new ConfigError("DATA_DIR", `is in use (DATA_DIR_IN_USE): ${error.message}`);
+    throw error;
+  }
   unlock();
   rmSync(directory, { recursive: true, force: true });
 }

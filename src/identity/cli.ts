@@ -18,7 +18,7 @@ async function withIdentity<T>(io: CommandIo, work: (identity: IdentityStore) =>
 }
 
 export const create: CommandModule = {
-  help: `Usage: tenge-gateway keys create (--role ROLE --name NAME [--id ID] [--bic BIC] [--dt-participant ID] | --principal ID)
+  help: `Usage: npx tenge-gateway keys create (--role ROLE --name NAME [--id ID] [--bic BIC] [--dt-participant ID] | --principal ID)
          [--public-key KEY [--key-id ID]] [--label TEXT]
 
 Registers a principal (or adds a credential to an existing one with --principal) and issues:
@@ -63,7 +63,7 @@ use the operator API (POST /operator/principals) instead.`,
 };
 
 export const ledgerAccount: CommandModule = {
-  help: `Usage: tenge-gateway keys ledger-account --bic BIC --ledger LEDGER --account ACCOUNT
+  help: `Usage: npx tenge-gateway keys ledger-account --bic BIC --ledger LEDGER --account ACCOUNT
 
 Registers an account on a foreign ledger (an EVM address on ledger evm) as the institution's: banks may
 name it as a PvP foreign leg's payer or beneficiary only for that institution (the counterparty pays from
@@ -80,7 +80,7 @@ its accounts, the bank's side receives on its own).`,
 };
 
 export const list: CommandModule = {
-  help: `Usage: tenge-gateway keys list
+  help: `Usage: npx tenge-gateway keys list
 
 Prints one JSON line per principal with its credentials (ids, kinds, public keys; never secrets).`,
   async run(args, io) {
@@ -93,7 +93,7 @@ Prints one JSON line per principal with its credentials (ids, kinds, public keys
 };
 
 export const revoke: CommandModule = {
-  help: `Usage: tenge-gateway keys revoke (--principal ID | --credential ID)
+  help: `Usage: npx tenge-gateway keys revoke (--principal ID | --credential ID)
 
 --principal   revokes a principal and all its credentials
 --credential  revokes one credential (API key id tgk_... or signing key id)

@@ -42,7 +42,7 @@ function validateArguments(args: string[]): { profile: ValidationProfile; strict
 
 export const validate: CommandModule = {
   help: [
-    "Usage: tenge-gateway iso validate [--profile cbpr+|hvps+|iso] [--strict] FILE...",
+    "Usage: npx tenge-gateway iso validate [--profile cbpr+|hvps+|iso] [--strict] FILE...",
     "",
     "Validates ISO 20022 messages (AppHdr + Document in an envelope, or a Document alone): safe XML, the",
     "official XSDs, then the usage rules of the profile (default cbpr+; hvps+; iso = XSDs only).",
@@ -66,7 +66,7 @@ export const validate: CommandModule = {
 
 export const parse: CommandModule = {
   help: [
-    "Usage: tenge-gateway iso parse FILE",
+    "Usage: npx tenge-gateway iso parse FILE",
     "",
     "Prints the typed model of an ISO 20022 message as JSON (amounts in minor units, as strings), with the",
     "element trees it was read from under `trees` so `iso render` gives the message back.",
@@ -87,7 +87,7 @@ export const parse: CommandModule = {
 
 export const render: CommandModule = {
   help: [
-    "Usage: tenge-gateway iso render FILE.json",
+    "Usage: npx tenge-gateway iso render FILE.json",
     "",
     "Prints the XML of a message given as the JSON `iso parse` prints (the inverse of parse). `trees` may be",
     "left out: the message is then built from the typed model alone, in the SWIFT envelope.",

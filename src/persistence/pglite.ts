@@ -85,7 +85,7 @@ export function lockDirectory(dataDir: string): () => void {
       const owner = Number(readFileSync(lockPath, "utf8"));
       if (owner && isAlive(owner)) {
         throw new DataDirectoryInUseError(
-          `the embedded database in ${dataDir} is in use by process ${owner}; stop it, use its operator API, or set DATABASE_URL`,
+          `the embedded database in ${dataDir} is held by process ${owner}; stop that process, use its operator API, or set DATABASE_URL`,
         );
       }
       rmSync(lockPath, { force: true });

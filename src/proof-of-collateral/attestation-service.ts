@@ -170,7 +170,7 @@ export class AttestationService {
       gatewaySignature: signAttestation(signed, this.#options.signingKey),
       verification: {
         rpcUrl: this.#options.publicRpcUrl ?? null,
-        cli: `tenge-gateway collateral verify --url ${this.#options.publicUrl ?? "GATEWAY_URL"} --rpc ${this.#options.publicRpcUrl ?? "RPC_URL"}`,
+        cli: `npx tenge-gateway collateral verify --url ${this.#options.publicUrl ?? "GATEWAY_URL"} --rpc ${this.#options.publicRpcUrl ?? "RPC_URL"}`,
         steps: VERIFICATION_STEPS,
       },
     };

@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
-import { UsageError, type CommandModule } from "../cli/command.ts";
+import { CommandFailure, UsageError, type CommandModule } from "../cli/command.ts";
 import { verifyAttestation } from "./page/verify-attestation.js";
 import { formatKzt } from "../stablecoin/kzt.ts";
 
 export const verify: CommandModule = {
-  help: `Usage: tenge-gateway collateral verify --url GATEWAY_URL --rpc RPC_URL [--gateway-key HEX] [--json]
+  help: `Usage: npx tenge-gateway collateral verify --url GATEWAY_URL --rpc RPC_URL [--gateway-key HEX] [--json]
 
 Fetches GATEWAY_URL/proof-of-collateral and checks it without trusting the gateway, exactly as the public
 page does in a browser: the gateway's Ed25519 signature, the DT ledger operator's EIP-712 signature, the
@@ -20,18 +20,14 @@ Exit code 0 when every check passes, 1 otherwise.`,
     });
     if (!values.url || !values.rpc) throw new UsageError("--url and --rpc are required");
     const endpoint = new URL("/proof-of-collateral", values.url.endsWith("/") ? values.url : `${values.url}/`);
-    let document: unknown;
+    let response: Response;
     try {
-      const response = await fetch(endpoint);
-      if (!response.ok) {
-        io.err(`could not fetch ${endpoint.href}: HTTP ${response.status}`);
-        return 1;
-      }
-      document = await response.json();
+      response = await fetch(endpoint);
     } catch (error) {
-      io.err(`could not fetch ${endpoint.href}: ${(error as Error).message}`);
-      return 1;
+      throw CommandFailure.unreachable("gateway", endpoint, error);
     }
+    const document: unknown = response.ok ? await response.json().catch(() => undefined) : undefined;
+    if (document === undefined) throw new CommandFailure("NOT_A_GATEWAY", `${endpoint.href} answered HTTP ${response.status} without an attestation`);
     const result = await verifyAttestation(document, { rpcUrl: values.rpc, ...(values["gateway-key"] ? { gatewayPublicKey: values["gateway-key"] } : {}) });
     if (values.json) {
       io.out(JSON.stringify(result));

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { CommandFailure, UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
 
 /**
  * `tenge-gateway pvp create|show|list`: the PvP API of a running gateway from the shell. The engine runs
@@ -17,24 +17,31 @@ async function call(io: CommandIo, values: { url?: string | undefined; "api-key"
   const base = values.url ?? io.env["TENGE_GATEWAY_URL"] ?? "http://127.0.0.1:8080";
   const apiKey = values["api-key"] ?? io.env["TENGE_API_KEY"];
   if (!apiKey) throw new UsageError("an API key is required: --api-key or TENGE_API_KEY");
-  const response = await fetch(new URL(path, base), {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const answer = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new UsageError(`${response.status} ${String(answer["code"])}: ${String(answer["message"])}`);
+  const url = new URL(path, base);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    throw CommandFailure.unreachable("gateway", base, error);
+  }
+  const answer = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  if (answer === undefined) throw new CommandFailure("NOT_A_GATEWAY", `${url.href} answered ${response.status} without JSON; is --url a tenge-gateway?`);
+  if (!response.ok) throw new CommandFailure(String(answer["code"]), `${String(answer["message"])} (HTTP ${response.status})`);
   return answer;
 }
 
 function legLine(label: string, leg: unknown): string {
   if (leg === null || typeof leg !== "object") return `${label}: -`;
   const value = leg as Record<string, string | null>;
-  return `${label}: ${value["amount"]} ${value["currency"]} (minor units) ${value["payer"]} -> ${value["beneficiary"]} on ${value["ledger"]}, expires ${value["expiresAt"]}, ref ${value["reference"] ?? "-"}`;
+  return `${label}: ${value["amount"]} ${value["currency"]} ${value["payer"]} -> ${value["beneficiary"]} on ${value["ledger"]}, expires ${value["expiresAt"]}, ref ${value["reference"] ?? "-"}`;
 }
 
 export const create: CommandModule = {
-  help: `Usage: tenge-gateway pvp create --counterparty BIC --dt-payer DA --dt-beneficiary DA --dt-amount 15000.00
+  help: `Usage: npx tenge-gateway pvp create --counterparty BIC --dt-payer DA --dt-beneficiary DA --dt-amount 15000.00
          --foreign-ledger LEDGER --foreign-payer ID --foreign-beneficiary ID --foreign-amount 120.00 --foreign-currency CCY
          [--dt-expires ISO] [--foreign-expires ISO]
 
@@ -81,7 +88,7 @@ ${connection}`,
 };
 
 export const show: CommandModule = {
-  help: `Usage: tenge-gateway pvp show ID [--json]
+  help: `Usage: npx tenge-gateway pvp show ID [--json]
 
 Prints a PvP: its state, both legs, and the timeline of every transition, ledger command and message.
 ${connection}`,
@@ -96,6 +103,8 @@ ${connection}`,
     io.out(`${String(pvp["id"])}  ${String(pvp["state"])}  ${String(pvp["role"])}  uetr ${String(pvp["uetr"])}  with ${String(pvp["counterpartyAgent"])}${pvp["reasonCode"] ? `  reason ${String(pvp["reasonCode"])}` : ""}`);
     io.out(legLine("DT leg     ", pvp["dtLeg"]));
     io.out(legLine("foreign leg", pvp["foreignLeg"]));
+    const lastError = pvp["lastError"] as { at: string; message: string } | null | undefined;
+    if (lastError) io.out(`last error : ${lastError.at}  ${lastError.message}`);
     for (const entry of (pvp["timeline"] as Array<Record<string, unknown>>) ?? []) {
       const what = entry["kind"] === "transition" ? `${String(entry["fromState"] ?? "-")} -> ${String(entry["toState"])} (${String(entry["event"])})` : `${String(entry["kind"])} ${String(entry["event"])}`;
       io.out(`  ${String(entry["at"])}  ${what}  ${JSON.stringify(entry["detail"])}`);
@@ -105,17 +114,19 @@ ${connection}`,
 };
 
 export const list: CommandModule = {
-  help: `Usage: tenge-gateway pvp list [--state STATE] [--role initiator|responder] [--counterparty BIC] [--limit N]
+  help: `Usage: npx tenge-gateway pvp list [--state STATE] [--role initiator|responder] [--counterparty BIC] [--limit N] [--past-expiry]
 
-Lists PvPs, newest first, one line each.
+Lists PvPs, newest first, one line each. --past-expiry: only PvPs not yet final with a leg past its expiry
+(stuck ones; \`pvp show ID\` gives the last error).
 ${connection}`,
   async run(args, io) {
     const { values } = parseArgs({
       args,
-      options: { ...connectionOptions, state: { type: "string" }, role: { type: "string" }, counterparty: { type: "string" }, limit: { type: "string" } },
+      options: { ...connectionOptions, state: { type: "string" }, role: { type: "string" }, counterparty: { type: "string" }, limit: { type: "string" }, "past-expiry": { type: "boolean" } },
     });
     const query = new URLSearchParams();
     for (const name of ["state", "role", "counterparty", "limit"] as const) if (values[name]) query.set(name, values[name]!);
+    if (values["past-expiry"]) query.set("pastExpiry", "true");
     const answer = await call(io, values, "GET", `/pvp${query.size > 0 ? `?${query}` : ""}`);
     for (const pvp of answer["items"] as Array<Record<string, unknown>>) {
       io.out(`${String(pvp["id"])}  ${String(pvp["state"]).padEnd(11)}  ${String(pvp["role"]).padEnd(9)}  ${String(pvp["counterpartyAgent"])}  ${String(pvp["createdAt"])}`);

@@ -28,6 +28,7 @@ import {
 import { plainPreimages, type PreimageSeal } from "./preimage-seal.ts";
 import { pvpStore, type OutboxCommand } from "./store.ts";
 import { currencyMinorUnits } from "../iso20022/reference/currencies.ts";
+import { lockRefusalReason, PVP_REASON_CODES } from "./reason-codes.ts";
 import { checkExpiries, defaultExpiries, withinMaxLock, type TimelockPolicy } from "./timelock-policy.ts";
 
 /** Delivers a signed ISO 20022 message to a correspondent; resolves on its acknowledgement. */
@@ -291,7 +292,7 @@ export class PvpEngine {
     await pvpStore.insert(tx, pvp);
     await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "transition", fromState: null, toState: pvp.state, event: "instruction_received", detail: {} });
     // An instruction refused by our terms or policy is answered RJCT without locking anything.
-    if (pvp.foreignLockRefused) await pvpStore.update(tx, pvp.id, { reason_code: pvp.reasonCode ?? "AB03", foreign_lock_refused: true }, now);
+    if (pvp.foreignLockRefused) await pvpStore.update(tx, pvp.id, { reason_code: pvp.reasonCode ?? PVP_REASON_CODES.timeout.code, foreign_lock_refused: true }, now);
     else await this.writeEffects(tx, pvp, [{ kind: "lock", side: "foreign" }], now);
   }
 
@@ -403,6 +404,7 @@ export class PvpEngine {
     } catch (error) {
       if (error instanceof InjectedCrash) throw error;
       this.log.error({ event: "pvp.step_error", pvpId: id, err: error instanceof Error ? error.message : String(error) }, "PvP step failed");
+      await pvpStore.recordError(this.db, id, this.clock(), `step failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
       nextRunAt = new Date(this.clock().getTime() + (this.options.retryBaseMs ?? 1000));
     }
     await pvpStore.releaseLease(this.db, id, this.worker, nextRunAt);
@@ -457,12 +459,14 @@ export class PvpEngine {
       const outcome = known[side];
       if (outcome) return outcome;
       const leg = legOf(pvp, side);
-      const port = this.options.legs.leg(terms.ledger);
-      if (!issued && !(leg.reference ?? port.referenceOf?.(leg))) return undefined;
       try {
+        const port = this.options.legs.leg(terms.ledger);
+        if (!issued && !(leg.reference ?? port.referenceOf?.(leg))) return undefined;
         return await port.observe(leg);
       } catch (error) {
-        this.log.warn({ event: "pvp.observe_failed", pvpId: pvp.id, side, err: error instanceof Error ? error.message : String(error) }, "leg not readable");
+        const message = error instanceof Error ? error.message : String(error);
+        this.log.warn({ event: "pvp.observe_failed", pvpId: pvp.id, side, err: message }, "leg not readable");
+        await pvpStore.recordError(this.db, pvp.id, this.clock(), `${side} leg not readable: ${message}`);
         return undefined;
       }
     };
@@ -603,7 +607,7 @@ export class PvpEngine {
       case "settled":
         return [{ id: id("ACSC"), type: "pacs.002.001.10", summary: { status: "ACSC" }, xml: settledMessage(parties, original, bareHex(pvp.preimage!), "ACSC") }];
       case "rejected": {
-        const reason = pvp.reasonCode ?? "AB03";
+        const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
         const messages: OutboundMessage[] = [];
         if (pvp.cancelRequested) {
           messages.push({ id: id("C029CNCL"), type: "camt.029.001.09", summary: { outcome: "CNCL" }, xml: resolutionMessage(parties, original, "CNCL") });
@@ -646,7 +650,7 @@ export class PvpEngine {
         },
       ];
     }
-    const reason = pvp.reasonCode ?? "AB03";
+    const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
     return [{ id: messageIdOf(pvp.pvpRef, "BRJCT"), type: "pacs.002.001.10", to: bank, summary: { status: "RJCT", reason }, xml: statusToBankMessage(parties, original, { status: "RJCT", reason }) }];
   }
 
@@ -724,8 +728,9 @@ export class PvpEngine {
       if (error instanceof LegError && error.permanent) {
         await this.db.transaction(async (tx) => {
           await pvpStore.finishCommand(tx, command.id, "failed", now, error.code);
+          await pvpStore.recordError(tx, pvp.id, now, `${command.command}${command.side ? ` ${command.side}` : ""} refused: ${error.code}: ${message}`);
           if (command.command === "lock" && command.side !== undefined) {
-            await pvpStore.update(tx, pvp.id, { [`${command.side}_lock_refused`]: true, reason_code: error.code === "INSUFFICIENT_FUNDS" ? "AM04" : "AB05" }, now);
+            await pvpStore.update(tx, pvp.id, { [`${command.side}_lock_refused`]: true, reason_code: lockRefusalReason(error.code) }, now);
           }
           await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "command", fromState: null, toState: null, event: `${command.command}${command.side ? `:${command.side}` : ""}:refused`, detail: { code: error.code } });
         });
@@ -734,6 +739,7 @@ export class PvpEngine {
       const at = this.backoff(command);
       this.log.warn({ event: "pvp.command_retry", pvpId: pvp.id, command: command.command, side: command.side, code: (error as { code?: string }).code, err: message }, "command will be retried");
       await pvpStore.retryCommand(this.db, command.id, at, `${(error as { code?: string }).code ?? "ERROR"}: ${message}`.slice(0, 300));
+      await pvpStore.recordError(this.db, pvp.id, this.clock(), `${command.command}${command.side ? ` ${command.side}` : ""} will be retried: ${(error as { code?: string }).code ?? "ERROR"}: ${message}`);
       return at;
     }
   }
@@ -781,7 +787,7 @@ export class PvpEngine {
 
   /** Sends a camt.056 for a peer leg (the peer adapter's early refund). */
   static cancellationXml(pvp: { pvpRef: string; from: string; to: string; instruction: InstructionReference; amount: bigint; currency: string }, now: Date): string {
-    return cancellationRequestMessage({ pvpRef: pvp.pvpRef, from: pvp.from, to: pvp.to, createdAt: now }, pvp.instruction, { currency: pvp.currency, minorUnits: pvp.amount }, "CUST");
+    return cancellationRequestMessage({ pvpRef: pvp.pvpRef, from: pvp.from, to: pvp.to, createdAt: now }, pvp.instruction, { currency: pvp.currency, minorUnits: pvp.amount }, PVP_REASON_CODES.cancelled.code);
   }
 }
 
@@ -796,13 +802,13 @@ interface OutboundMessage {
 function reasonFor(pvp: PvpRecord, event: PvpEvent): string | undefined {
   switch (event) {
     case "cancel_requested":
-      return "CUST";
+      return PVP_REASON_CODES.cancelled.code;
     case "reveal_window_closed":
     case "lock_window_closed":
     case "own_expired":
-      return pvp.reasonCode ?? "AB03";
+      return pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
     case "foreign_refused":
-      return pvp.peerReason ?? pvp.reasonCode ?? "AB05";
+      return pvp.peerReason ?? pvp.reasonCode ?? PVP_REASON_CODES.narrative.code;
     default:
       return undefined;
   }

@@ -9,6 +9,7 @@ import { readInbound, type InboundPvpMessage } from "./protocol/pvp-messages.ts"
 import type { PvpRecord } from "./pvp.ts";
 import { answerStatusRequest, isStatusRequest } from "./status-requests.ts";
 import { pvpStore } from "./store.ts";
+import { PVP_REASON_CODES } from "./reason-codes.ts";
 import { mayLock, withinMaxLock } from "./timelock-policy.ts";
 
 /** How this gateway answers pacs.009 instructions as responder: its ledger and what each correspondent may do. */
@@ -35,16 +36,11 @@ export interface CorrespondentTerms {
 
 /** Why an instruction is answered pacs.002 RJCT without locking anything (ISO 20022 external status reason codes). */
 const REFUSAL_REASONS = {
-  /** No terms for this correspondent: it may not make us pay. */
-  notAllowed: "AG01",
-  /** Above the correspondent's limit per PvP. */
-  amount: "AM02",
-  /** Not the currency (or decimals) of the ledger we lock on. */
-  currency: "AM03",
-  /** An expiry beyond the longest lock we allow. */
-  expiry: "DT01",
-  /** Too little time left before the expiry to lock and be claimed. */
-  timeout: "AB03",
+  notAllowed: PVP_REASON_CODES.notAllowed.code,
+  amount: PVP_REASON_CODES.amountTooLarge.code,
+  currency: PVP_REASON_CODES.notAllowedCurrency.code,
+  expiry: PVP_REASON_CODES.invalidDate.code,
+  timeout: PVP_REASON_CODES.timeout.code,
 } as const;
 
 export type InboundOutcome =
@@ -277,7 +273,7 @@ async function apply(
       return pvp.id;
     case "resolution":
       if (message.resolution.outcome === "CNCL" && pvp.peerStatus !== "claimed") {
-        await pvpStore.update(tx, pvp.id, { peer_status: pvp.peerStatus === "locked" ? "refunded" : "rejected", peer_reason: "CUST" }, now);
+        await pvpStore.update(tx, pvp.id, { peer_status: pvp.peerStatus === "locked" ? "refunded" : "rejected", peer_reason: PVP_REASON_CODES.cancelled.code }, now);
       }
       return pvp.id;
   }

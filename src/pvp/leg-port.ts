@@ -110,6 +110,8 @@ export const LEG_ERROR_CODES = [
   "NOT_YET_EXPIRED",
   "EXPIRED",
   "INSUFFICIENT_FUNDS",
+  "UNKNOWN_ACCOUNT",
+  "ACCOUNT_CLOSED",
   "REJECTED",
   "WRONG_PREIMAGE",
   "UNAVAILABLE",
@@ -127,7 +129,7 @@ export class LegError extends Error {
   constructor(code: LegErrorCode, message: string, options: { permanent?: boolean } = {}) {
     super(message);
     this.code = code;
-    this.permanent = options.permanent ?? (code === "INSUFFICIENT_FUNDS" || code === "REJECTED");
+    this.permanent = options.permanent ?? ["INSUFFICIENT_FUNDS", "UNKNOWN_ACCOUNT", "ACCOUNT_CLOSED", "REJECTED"].includes(code);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { amountToDecimal } from "../iso20022/amount.ts";
 import type { InstructionReference } from "./protocol/pvp-messages.ts";
 import type { LegInstruction, LegSide, LegTerms, PvpSummary } from "./leg-port.ts";
 import type { PvpRole, PvpState } from "./state-machine.ts";
@@ -37,6 +38,8 @@ export interface PvpRecord {
   createdAt: Date;
   updatedAt: Date;
   nextRunAt: Date;
+  /** The last failure the engine met on this PvP, for operators (never a secret). */
+  lastError?: { at: Date; message: string } | undefined;
 }
 
 /** What a correspondent last reported about the leg on its ledger. */
@@ -96,8 +99,9 @@ export function legFromJson(value: unknown): LegTerms {
 
 /** JSON view of a PvP for the API and the CLI: never the preimage before the PvP is settled. */
 export function pvpToJson(pvp: PvpRecord): Record<string, unknown> {
+  // Amounts as requests give them: a decimal string in the currency's major unit ("15000.00" KZT).
   const leg = (terms: LegTerms | undefined, reference: string | undefined) =>
-    terms === undefined ? null : { ...legToJson(terms), reference: reference ?? null };
+    terms === undefined ? null : { ...legToJson(terms), amount: amountToDecimal({ currency: terms.currency, minorUnits: terms.amount }), reference: reference ?? null };
   return {
     id: pvp.id,
     pvpRef: pvp.pvpRef,
@@ -112,6 +116,7 @@ export function pvpToJson(pvp: PvpRecord): Record<string, unknown> {
     foreignLeg: leg(pvp.foreignLeg, pvp.foreignReference),
     peerStatus: pvp.peerStatus ?? null,
     reasonCode: pvp.reasonCode ?? null,
+    lastError: pvp.lastError ? { at: pvp.lastError.at.toISOString(), message: pvp.lastError.message } : null,
     cancelRequested: pvp.cancelRequested,
     createdAt: pvp.createdAt.toISOString(),
     updatedAt: pvp.updatedAt.toISOString(),

@@ -46,7 +46,7 @@ const legOutput = {
     ledger: { type: "string" },
     payer: { type: "string" },
     beneficiary: { type: "string" },
-    amount: { type: "string", description: "minor units" },
+    amount: { type: "string", description: "decimal amount in the currency's major unit, as in requests, e.g. 15000.00" },
     currency: { type: "string" },
     hashLock: { type: "string" },
     expiresAt: { type: "string" },
@@ -70,6 +70,11 @@ const pvpSchema = {
     foreignLeg: legOutput,
     peerStatus: { type: ["string", "null"] },
     reasonCode: { type: ["string", "null"] },
+    lastError: {
+      type: ["object", "null"],
+      description: "the last failure met on this PvP (a refused or retried ledger command, an unreadable leg)",
+      properties: { at: { type: "string" }, message: { type: "string" } },
+    },
     cancelRequested: { type: "boolean" },
     createdAt: { type: "string" },
     updatedAt: { type: "string" },
@@ -193,7 +198,7 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
       },
     );
 
-    app.get<{ Querystring: { state?: string; role?: "initiator" | "responder"; counterparty?: string; limit?: number; before?: string } }>(
+    app.get<{ Querystring: { state?: string; role?: "initiator" | "responder"; counterparty?: string; limit?: number; before?: string; pastExpiry?: boolean } }>(
       "/pvp",
       {
         config: { access: ["bank", "operator"] },
@@ -209,6 +214,7 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
               counterparty: { type: "string", pattern: bicPattern },
               limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
               before: { type: "string", format: "date-time" },
+              pastExpiry: { type: "boolean", description: "only PvPs not yet final with a leg past its expiry (stuck: look at lastError)" },
             },
           },
           response: { 200: { type: "object", properties: { items: { type: "array", items: pvpSchema } } } },
@@ -221,6 +227,7 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
           ...(query.role ? { role: query.role } : {}),
           ...(query.counterparty ? { counterpartyAgent: query.counterparty } : {}),
           ...(query.before ? { before: new Date(query.before) } : {}),
+          ...(query.pastExpiry ? { pastExpiryAt: engine.now() } : {}),
           ...(request.principal?.role === "operator" ? {} : { createdBy: request.principal!.id }),
           limit: query.limit ?? 50,
         });

@@ -44,11 +44,13 @@ export interface PvpListFilter {
   limit?: number;
   /** Creation time strictly before this (paging backwards). */
   before?: Date;
+  /** Only PvPs not yet final with a leg whose expiry is before this time (operators acting on stuck PvPs). */
+  pastExpiryAt?: Date;
 }
 
 const PVP_COLUMNS = `id, pvp_ref, role, state, version, uetr::text AS uetr, hash_lock, preimage, dt_leg, foreign_leg, dt_reference,
   foreign_reference, our_agent, counterparty_agent, created_by, peer_status, peer_reason, cancel_requested, dt_lock_refused,
-  foreign_lock_refused, dt_lock_issued, foreign_lock_issued, reason_code, instruction, created_at, updated_at, next_run_at`;
+  foreign_lock_refused, dt_lock_issued, foreign_lock_issued, reason_code, instruction, created_at, updated_at, next_run_at, last_error, last_error_at`;
 
 type Row = Record<string, unknown>;
 
@@ -91,6 +93,7 @@ export function pvpFromRow(row: Row): PvpRecord {
     createdAt: row["created_at"] as Date,
     updatedAt: row["updated_at"] as Date,
     nextRunAt: row["next_run_at"] as Date,
+    lastError: row["last_error"] === null || row["last_error"] === undefined ? undefined : { at: row["last_error_at"] as Date, message: String(row["last_error"]) },
   };
 }
 
@@ -161,6 +164,11 @@ export const pvpStore = {
     if (filter.counterpartyAgent) add("counterparty_agent = ?", filter.counterpartyAgent);
     if (filter.createdBy) add("created_by = ?", filter.createdBy);
     if (filter.before) add("created_at < ?", filter.before);
+    if (filter.pastExpiryAt) {
+      params.push(filter.pastExpiryAt);
+      const at = `$${params.length}`;
+      where.push(`state NOT IN (${terminalList}) AND ((foreign_leg->>'expiresAt')::timestamptz < ${at} OR (dt_leg->>'expiresAt')::timestamptz < ${at})`);
+    }
     params.push(Math.min(filter.limit ?? 50, 500));
     const result = await db.query(
       `SELECT ${PVP_COLUMNS} FROM pvp WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
@@ -332,6 +340,13 @@ export const pvpStore = {
       now,
       error ?? null,
     ]);
+  },
+
+  /** Records the last failure met on a PvP (shown by the API); the message must hold no secret. */
+  async recordError(db: Queryable, id: string, at: Date, message: string): Promise<void> {
+    // Whatever a ledger client put in its message, no 32-byte value (a preimage looks like one) is kept.
+    const safe = message.replace(/(0x)?[0-9a-fA-F]{64}/g, "[32 bytes]").slice(0, 300);
+    await db.query(`UPDATE pvp SET last_error = $2, last_error_at = $3 WHERE id = $1`, [id, safe, at]);
   },
 
   async retryCommand(db: Queryable, id: bigint, nextAttemptAt: Date, error: string): Promise<void> {

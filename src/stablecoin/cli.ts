@@ -25,7 +25,7 @@ const exchangeLine = (exchange: Exchange) =>
   JSON.stringify({ ...exchange, perMintLimit: formatKzt(exchange.perMintLimit), dailyLimit: formatKzt(exchange.dailyLimit), currency: CURRENCY });
 
 export const create: CommandModule = {
-  help: `Usage: tenge-gateway exchanges create --name NAME --dt-account ACCOUNT --evm-address ADDRESS [--evm-address ADDRESS...]
+  help: `Usage: npx tenge-gateway exchanges create --name NAME --dt-account ACCOUNT --evm-address ADDRESS [--evm-address ADDRESS...]
                                       --per-mint-limit KZT --daily-limit KZT [--id ID]
 
 Onboards an exchange (KYB done outside): creates its \`exchange\` principal and prints its API key once, as
@@ -64,7 +64,7 @@ use the operator API (POST /stablecoin/exchanges) instead.`,
 };
 
 export const list: CommandModule = {
-  help: `Usage: tenge-gateway exchanges list
+  help: `Usage: npx tenge-gateway exchanges list
 
 Prints one JSON line per exchange: DT account, EVM addresses, limits (KZT) and status.`,
   async run(args, io) {
@@ -77,7 +77,7 @@ Prints one JSON line per exchange: DT account, EVM addresses, limits (KZT) and s
 };
 
 export const update: CommandModule = {
-  help: `Usage: tenge-gateway exchanges update ID [--status active|suspended] [--per-mint-limit KZT] [--daily-limit KZT]
+  help: `Usage: npx tenge-gateway exchanges update ID [--status active|suspended] [--per-mint-limit KZT] [--daily-limit KZT]
                                       [--evm-address ADDRESS...]
 
 Changes an exchange. A suspended exchange cannot request mints; its deposits are held for an operator.`,
@@ -109,7 +109,7 @@ Changes an exchange. A suspended exchange cannot request mints; its deposits are
 };
 
 export const reroute: CommandModule = {
-  help: `Usage: tenge-gateway redemptions reroute ID --dt-account ACCOUNT
+  help: `Usage: npx tenge-gateway redemptions reroute ID --dt-account ACCOUNT
 
 Pays a redemption whose DT payout was refused (state failed) to a corrected DT account instead. Works on
 the gateway's database (DATABASE_URL or DATA_DIR), so only whoever operates the gateway can run it; the

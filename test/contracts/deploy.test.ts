@@ -136,7 +136,7 @@ describe("tenge-gateway contracts deploy", () => {
   it("prints its help", async () => {
     const { io, out } = capture({});
     expect(await main(["contracts", "deploy", "--help"], io)).toBe(0);
-    expect(out[0]).toContain("Usage: tenge-gateway contracts deploy");
+    expect(out[0]).toContain("Usage: npx tenge-gateway contracts deploy");
     expect(out[0]).toContain("EVM_DEPLOYER_KEY");
   });
 });

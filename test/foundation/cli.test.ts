@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { createServer, type Server } from "node:net";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { commands } from "../../src/cli/commands.ts";
+import { configVariables } from "../../src/config/config.ts";
 import { main } from "../../src/cli/main.ts";
 
 const run = promisify(execFile);
@@ -18,6 +20,21 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+function listen(): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = await listen();
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 function capture() {
@@ -50,11 +67,61 @@ describe("tenge-gateway CLI", () => {
     for (const entry of commands) {
       const { io, out } = capture();
       expect(await main([...entry.words, "--help"], io)).toBe(0);
-      expect(out.join("\n")).toMatch(/^Usage: tenge-gateway /);
+      expect(out.join("\n")).toMatch(/^Usage: npx tenge-gateway /);
     }
     const { io, out } = capture();
     expect(await main(["--help"], io)).toBe(0);
     for (const entry of commands) expect(out.join("\n")).toContain(entry.words.join(" "));
+  });
+
+  it("runs as `npx tenge-gateway` from the repository with Node >= 22.13 on PATH, as the README documents", async () => {
+    // A user's shell: no variables of an enclosing npx (the test runner itself may run under one).
+    const { stdout } = await run("npx", ["tenge-gateway", "pvp", "list", "--help"], {
+      cwd: join(import.meta.dirname, "../.."),
+      env: { PATH: process.env["PATH"], HOME: process.env["HOME"] },
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/^Usage: npx tenge-gateway pvp list /);
+  });
+
+  it("`start --help` names every setting of the gateway, the embedded chain's included", async () => {
+    const { io, out } = capture();
+    expect(await main(["start", "--help"], io)).toBe(0);
+    for (const variable of Object.values(configVariables)) expect(out.join("\n")).toContain(variable);
+  });
+
+  it("stops with one line and exit code 2 when the embedded chain's port is taken, naming EMBEDDED_CHAIN_PORT", async () => {
+    const taken = await listen();
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const result = await cli(["start"], { PORT: "0", EMBEDDED_CHAIN_PORT: String(port), DATA_DIR: mkdtempSync(join(tmpdir(), "tg-cli-")) });
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split("\n")).toEqual([
+        `tenge-gateway start: EMBEDDED_CHAIN_PORT ${port} on 127.0.0.1 is in use (EADDRINUSE), perhaps by another chain node: stop it, or set EMBEDDED_CHAIN_PORT=0 for a free port`,
+      ]);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("says in one line with a code, exit code 1, when the gateway the CLI calls is not running", async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const result = await cli(["pvp", "list", "--url", url, "--api-key", "tgk_x"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([`tenge-gateway pvp list: GATEWAY_UNREACHABLE: cannot reach the gateway at ${url} (ECONNREFUSED)`]);
+    const verify = await cli(["collateral", "verify", "--url", url, "--rpc", url]);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr.trim().split("\n")).toEqual([`tenge-gateway collateral verify: GATEWAY_UNREACHABLE: cannot reach the gateway at ${url}/proof-of-collateral (ECONNREFUSED)`]);
+  });
+
+  it("ends quietly with exit code 0 when the reader of its output goes away (`| head`)", async () => {
+    const child = spawn(process.execPath, [bin, "--help"], { env: { PATH: process.env["PATH"] }, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 
   it("refuses unknown commands and options with exit code 2", async () => {
@@ -93,7 +160,6 @@ describe("tenge-gateway CLI", () => {
 
 describe("tenge-gateway start", () => {
   it("runs the embedded stack, serves readiness and OpenAPI until SIGTERM, then exits 0", async () => {
-    const { spawn } = await import("node:child_process");
     const dataDir = mkdtempSync(join(tmpdir(), "tg-start-"));
     const child = spawn(process.execPath, [bin, "start"], {
       env: { PATH: process.env["PATH"], PORT: "0", EMBEDDED_CHAIN_PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "warn" },
@@ -151,6 +217,13 @@ describe("tenge-gateway start", () => {
     const openapi = (await (await fetch(`${url}/docs/json`)).json()) as { openapi: string };
     expect(openapi.openapi).toMatch(/^3\./);
     expect(stdout).toContain(`${url}/docs`);
+    // A second gateway on the same data directory is refused in one line; the first one runs on.
+    const second = await cli(["start"], { PORT: "0", EMBEDDED_CHAIN_PORT: "0", DATA_DIR: dataDir });
+    expect(second.code).toBe(2);
+    expect(second.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(new RegExp(`^tenge-gateway start: DATA_DIR is in use \\(DATA_DIR_IN_USE\\): the embedded database in .* is held by process ${child.pid};`)),
+    ]);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const exitCode = new Promise<number | null>((resolve) => child.on("exit", resolve));
     child.kill("SIGTERM");
     expect(await exitCode).toBe(0);

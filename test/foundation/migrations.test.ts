@@ -79,7 +79,7 @@ describe("the embedded database directory", () => {
   it("cannot be opened twice at once", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tg-pglite-"));
     const first = await openPglite({ dataDir: dir });
-    await expect(openPglite({ dataDir: dir })).rejects.toThrow(/in use by process/);
+    await expect(openPglite({ dataDir: dir })).rejects.toThrow(/held by process/);
     await first.close();
     const again = await openPglite({ dataDir: dir });
     await again.close();

@@ -103,7 +103,7 @@ export const pvpExample: Array<{ title: string; message: Iso20022Message }> = [
       to: nbk,
       pvpId,
       original,
-      reason: "AB05",
+      reason: "AB03",
     }),
   },
   {

@@ -53,7 +53,7 @@ describe("PvP profile", () => {
   it("pacs.002 reports lock (ACSP), settle (ACSC with the preimage) and reject (RJCT with an ISO reason)", () => {
     expect(readPvpStatus(locked!)).toMatchObject({ status: "ACSP", pvpId, hashLock, original: { uetr: "3f2b7c1e-8d4a-4e6f-9a1b-2c3d4e5f6a7b" } });
     expect(readPvpStatus(settled!, hashLock)).toMatchObject({ status: "ACSC", pvpId, preimage });
-    expect(readPvpStatus(rejected!)).toMatchObject({ status: "RJCT", pvpId, reason: "AB05" });
+    expect(readPvpStatus(rejected!)).toMatchObject({ status: "RJCT", pvpId, reason: "AB03" });
   });
 
   it("an ACSC whose preimage does not open the hash-lock is refused", () => {

@@ -1,7 +1,8 @@
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
 import { requestMint } from "../../src/stablecoin/mint-flow.ts";
+import { launchChromium } from "../support/browser.ts";
 import { createStablecoinWorld, startGatewayOn, type GatewayUnderTest, type StablecoinWorld } from "../stablecoin/support.ts";
 
 /** The public page in real Chromium, and the CLI, against a running gateway and the in-process chain. */
@@ -25,10 +26,7 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
     await world.mineBlocks(2);
     await world.redeemWorker().drain();
     await gateway.component.attestations.renew();
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PvpError, type PvpEngine } from "../../src/pvp/engine.ts";
+import { pvpToJson } from "../../src/pvp/pvp.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { engineWith, FOREIGN_CB, migratePvp, settle, VirtualClock } from "../support/pvp/harness.ts";
@@ -68,6 +69,27 @@ describe("PvP engine with the initiator driving both legs", () => {
     await expect(
       engine.create({ ...bad, dtLeg: { ...bad.dtLeg, expiresAt: new Date(now + 120_000) }, foreignLeg: { ...bad.foreignLeg, expiresAt: new Date(now + 130_000) } }),
     ).rejects.toSatisfy((error: unknown) => error instanceof PvpError && error.code === "TIMELOCK_POLICY" && error.detail === "EXPIRY_ORDER");
+  });
+
+  it("refuses a PvP on a ledger it has no adapter for, writing nothing", async () => {
+    await expect(engine.create({ ...request(), foreignLeg: { ...request().foreignLeg, ledger: "peer:FCBKAEAD" } })).rejects.toSatisfy(
+      (error: unknown) => error instanceof PvpError && error.code === "PVP_UNKNOWN_LEDGER" && error.message.includes("peer:FCBKAEAD"),
+    );
+    expect((await testDb.db.query(`SELECT count(*)::int8 AS n FROM pvp`)).rows).toEqual([{ n: 0n }]);
+  });
+
+  it("shows the last error of a PvP that cannot move, and lists it among those past an expiry", async () => {
+    const settled = await engine.create(request());
+    await settle([engine], clock, { until: async () => (await engine.get(settled.id))?.state === "SETTLED" });
+    foreign.down = true;
+    const stuck = await engine.create(request());
+    await settle([engine], clock, { until: async () => clock.ms > stuck.foreignLeg.expiresAt.getTime() + 60_000 });
+    const view = pvpToJson((await engine.get(stuck.id))!);
+    expect(view["state"]).toBe("ABORTING");
+    expect(view["lastError"]).toMatchObject({ message: expect.stringContaining("evm is down") });
+    const pastExpiry = await pvpStore.list(testDb.db, engine.ourAgent, { pastExpiryAt: clock.now() });
+    expect(pastExpiry.map((pvp) => pvp.id)).toEqual([stuck.id]);
+    expect(pvpToJson((await engine.get(settled.id))!)["lastError"]).toBeNull();
   });
 
   it("rejects the PvP with AM04 when the DT payer cannot cover the hold", async () => {

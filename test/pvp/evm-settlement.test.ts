@@ -124,6 +124,19 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
     }
   });
 
+  it("rejects with AC01 (incorrect account number) when the DT payer's account does not exist, nothing locked", async () => {
+    const chainPayerBefore = await evm.balanceOf(evm.payer);
+    const base = request(100_000n, 1_000n);
+    const pvp = await engine.create({ ...base, dtLeg: { ...base.dtLeg, payer: "KZ-DA-NO-SUCH-ACCOUNT" } });
+    await settle([engine], clock, { until: async () => ["REJECTED", "REFUNDED", "SETTLED"].includes((await engine.get(pvp.id))!.state) });
+    const done = (await engine.get(pvp.id))!;
+    expect(done.state).toBe("REJECTED");
+    expect(done.reasonCode).toBe("AC01");
+    expect(await evm.balanceOf(evm.payer)).toBe(chainPayerBefore);
+    const rejection = (await pvpStore.messages(testDb.db, pvp.id)).find((message) => message.messageType === "pacs.002.001.10");
+    expect(rejection?.summary).toEqual({ status: "RJCT", reason: "AC01" });
+  });
+
   it("lock timeout: a foreign lock confirmed too late for a safe reveal refunds both legs and reports RJCT AB03", async () => {
     const payerBefore = await dt.available(dt.demo.accounts.aigerim.id);
     const chainPayerBefore = await evm.balanceOf(evm.payer);

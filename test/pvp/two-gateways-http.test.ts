@@ -132,6 +132,9 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
       }),
     });
     expect(created.status).toBe(201);
+    // Amounts come back as they went in: decimal strings in the currency's major unit.
+    expect(created.body["dtLeg"]).toMatchObject({ amount: "12500.00", currency: "KZT" });
+    expect(created.body["foreignLeg"]).toMatchObject({ amount: "95.40", currency: "AED" });
     const id = String(created.body["id"]);
     let view = created.body;
     for (let attempt = 0; attempt < 200 && !["SETTLED", "REFUNDED", "REJECTED"].includes(String(view["state"])); attempt++) {
@@ -168,7 +171,13 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
     lines.length = 0;
     expect(await pvpCli.show.run([id], io)).toBe(0);
     expect(lines[0]).toContain(`${id}  SETTLED  initiator`);
+    expect(lines[1]).toMatch(/^DT leg {5}: 12500\.00 KZT /);
+    expect(lines[2]).toMatch(/^foreign leg: 95\.40 AED /);
     expect(lines.some((line) => line.includes("REVEALING -> CLAIMING_DT (foreign_claimed)"))).toBe(true);
+    // A settled PvP is never among those stuck past an expiry.
+    lines.length = 0;
+    expect(await pvpCli.list.run(["--past-expiry"], io)).toBe(0);
+    expect(lines).toEqual([]);
   });
 
   it("answers a replayed message (same BizMsgIdr) as a duplicate and changes nothing", async () => {

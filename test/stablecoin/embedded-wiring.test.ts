@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Hex } from "viem";
-import { privateKeyToAddress } from "viem/accounts";
+import { createPublicClient, createWalletClient, http, type Hex } from "viem";
+import { privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
+import { hardhat } from "viem/chains";
+import { tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inProcessDtLedger } from "../../src/dt-ledger/in-process-adapter.ts";
 import { gatewayMigrations } from "../../src/gateway/components.ts";
@@ -39,7 +41,8 @@ describe("stablecoin on the embedded stack", () => {
     testDb = await createTestDatabase();
     const db = testDb.db;
     await migrate(db, gatewayMigrations());
-    embedded = await startEmbeddedStack({ db, directory: join(dataDir, "embedded"), chainHost: "127.0.0.1", chainPort: 0 });
+    // As `npm start` runs it: the chain makes blocks on its own (EMBEDDED_CHAIN_BLOCK_INTERVAL_MS), here every 200 ms.
+    embedded = await startEmbeddedStack({ db, directory: join(dataDir, "embedded"), chainHost: "127.0.0.1", chainPort: 0, chainBlockIntervalMs: 200 });
     const logger = createLogger("warn");
     const metrics = createMetricsRegistry();
     const environment = loadStablecoinEnvironment({ STABLECOIN_POLL_MS: "50" });
@@ -98,5 +101,25 @@ describe("stablecoin on the embedded stack", () => {
     expect((await verifyAttestation(document, { rpcUrl: embedded.chain.rpcUrl })).verified).toBe(true);
     const ready = await app.inject({ method: "GET", url: "/readyz" });
     expect(ready.statusCode).toBe(200);
+  });
+
+  it("pays a redemption once its confirmations pass, with no one sending transactions or mining by hand", async () => {
+    const kase = embedded.demo.accounts.kase.id;
+    const halyk = inProcessDtLedger(embedded.dtLedger, embedded.demo.participants.halyk.id);
+    const before = (await halyk.balance(kase)).available;
+    const transport = http(embedded.chain.rpcUrl);
+    const client = createPublicClient({ chain: hardhat, transport });
+    const holder = createWalletClient({ account: privateKeyToAccount(embedded.chain.accounts[3] as Hex), chain: hardhat, transport });
+    const hash = await holder.writeContract({ address: embedded.deployment.contracts.TengeStablecoin.address, abi: tengeStablecoinAbi, functionName: "redeem", args: [40_000n, kase] });
+    const receipt = await client.waitForTransactionReceipt({ hash });
+    // The redemption needs 2 confirmations; only the chain's own blocks can give them here.
+    const paid = await eventually(async () => {
+      const reply = await app.inject({ method: "GET", url: "/stablecoin/redemptions", headers: { authorization: `Bearer ${exchangeApiKey}` } });
+      if (reply.statusCode === 429) return undefined; // the exchange's rate limit, polled faster than it allows
+      return (reply.json().redemptions as Array<{ txHash: string; state: string }>).find((redemption) => redemption.txHash === hash && redemption.state === "paid");
+    }, "the redemption's payout");
+    expect(paid).toBeDefined();
+    expect(await client.getBlockNumber()).toBeGreaterThan(receipt.blockNumber);
+    expect((await halyk.balance(kase)).available).toBe(before + 40_000n);
   });
 });

@@ -23,6 +23,7 @@ function legError(error: unknown): unknown {
   if (error.code === "NOT_YET_EXPIRED") return new LegError("NOT_YET_EXPIRED", error.message);
   if (error.code === "HOLD_EXPIRED" || error.code === "ALREADY_REFUNDED") return new LegError("EXPIRED", error.message, { permanent: true });
   if (error.code === "WRONG_PREIMAGE") return new LegError("WRONG_PREIMAGE", error.message, { permanent: true });
+  if (error.code === "UNKNOWN_ACCOUNT" || error.code === "ACCOUNT_CLOSED") return new LegError(error.code, error.message);
   if (REFUSALS.has(error.code)) return new LegError("REJECTED", `${error.code}: ${error.message}`, { permanent: true });
   return new LegError("UNAVAILABLE", `${error.code}: ${error.message}`);
 }

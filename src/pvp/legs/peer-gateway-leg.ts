@@ -3,6 +3,7 @@ import type { PeerTransport } from "../engine.ts";
 import { pvpStore } from "../store.ts";
 import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
 import { cancellationRequestMessage, instructionMessage, messageIdOf, settledMessage, type MessageParties } from "../protocol/pvp-messages.ts";
+import { PVP_REASON_CODES } from "../reason-codes.ts";
 import type { StatusRequestWatch } from "../status-requests.ts";
 
 export interface PeerGatewayLegOptions {
@@ -62,7 +63,7 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       if (reported === "refunded" || reported === "rejected" || reported === "claimed") return;
       if (early) {
         const instruction = leg.pvp.instruction!;
-        const xml = cancellationRequestMessage(parties(leg, clock()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, "CUST");
+        const xml = cancellationRequestMessage(parties(leg, clock()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, PVP_REASON_CODES.cancelled.code);
         await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "C056"), messageType: "camt.056.001.08" });
       }
       // The peer refunds on its own at expiry; until it says so (camt.029, RJCT) or the expiry passes, wait.
@@ -79,7 +80,7 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
         case "refunded":
           return { status: "refunded", reportedByPeer: true };
         case "rejected":
-          return { status: "absent", refusal: { reason: leg.reported.reason ?? "NARR" }, reportedByPeer: true };
+          return { status: "absent", refusal: { reason: leg.reported.reason ?? PVP_REASON_CODES.narrative.code }, reportedByPeer: true };
         default:
           return { status: "absent", reportedByPeer: true };
       }

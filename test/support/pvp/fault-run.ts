@@ -147,7 +147,9 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
     if (created.length < options.pvps && openNow < 150) {
       for (let index = 0; index < batch && created.length < options.pvps; index++) {
         const payer = created.length % 8;
-        const now = clock.ms;
+        // The policy judges the foreign expiry by the foreign ledger's own (skewed) clock, so a bank's
+        // expiries start from the later of its clock and that one.
+        const now = Math.max(clock.ms, clock.ms + (network ? 0 : foreign.skewMs));
         const foreignExpiry = now + faultPolicy.lockWindowMs + Math.floor(random() * 60_000);
         const gap = 2 * faultPolicy.clockDriftMs + faultPolicy.timeToActMs;
         const pvp = await initiators[0]!.create({
