@@ -25,6 +25,7 @@ export const commands: CommandEntry[] = [
   { words: ["redemptions", "reroute"], summary: "pay a refused redemption to a corrected DT account (operator)", load: () => import("../stablecoin/cli.ts").then((m) => m.reroute) },
   { words: ["collateral", "verify"], summary: "verify the proof of collateral against the chain", load: () => import("../proof-of-collateral/cli.ts").then((m) => m.verify) },
   { words: ["dt-ledger", "serve"], summary: "run the embedded DT ledger as its own HTTP service", load: () => import("../dt-ledger/cli.ts").then((m) => m.serve) },
+  { words: ["dt-ledger", "pay"], summary: "pay from your participant's account over the DT ledger service (signed)", load: () => import("../dt-ledger/cli.ts").then((m) => m.pay) },
   { words: ["dt-ledger", "participants", "add"], summary: "register a DT ledger participant and its signing key", load: () => import("../dt-ledger/cli.ts").then((m) => m.addParticipant) },
   { words: ["dt-ledger", "participants", "revoke"], summary: "revoke a DT ledger participant's signing key", load: () => import("../dt-ledger/cli.ts").then((m) => m.revokeParticipantCommand) },
   { words: ["dt-ledger", "participants", "list"], summary: "list the DT ledger's participants", load: () => import("../dt-ledger/cli.ts").then((m) => m.listParticipantsCommand) },

@@ -2,7 +2,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "n
 import { join, resolve } from "node:path";
 import { generatePrivateKey } from "viem/accounts";
 import type { Hex } from "viem";
-import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { randomUUID } from "node:crypto";
+import { CommandFailure, UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { bytes32Hex, readSecret } from "../config/secret.ts";
+import { ed25519PrivateKey } from "../identity/http-signature.ts";
+import { formatKzt, parseKzt } from "../stablecoin/kzt.ts";
+import { httpDtLedger } from "./http/client-adapter.ts";
 import { ConfigError } from "../config/config.ts";
 import type { Database } from "../persistence/database.ts";
 import { DtLedgerError } from "../ledger/dt-ledger-port.ts";
@@ -219,3 +224,60 @@ ${ENVIRONMENT}`,
   },
 };
 
+
+export const pay: CommandModule = {
+  help: `Usage: npx tenge-gateway dt-ledger pay --from ACCOUNT --to ACCOUNT --amount 2500.00 [--reference TEXT]
+         [--idempotency-key KEY] [--url URL] [--participant ID]
+
+Pays from one of your participant's accounts over the DT ledger service's API, signed with the participant's
+Ed25519 key (RFC 9421). An exchange pays its mint this way: --to the segregated wallet, --reference the mint's
+reference. Prints the receipt as JSON (amount in KZT). Run it again with the same --idempotency-key after a
+failure: the ledger never applies one payment twice.
+
+Environment:
+  DT_LEDGER_URL              the DT ledger service (or --url)
+  DT_LEDGER_PARTICIPANT      your participant id (or --participant)
+  DT_LEDGER_SIGNING_KEY      your participant's 32-byte Ed25519 seed, hex; or DT_LEDGER_SIGNING_KEY_FILE
+                             (a file of mode 0600 or stricter). Never printed.`,
+  async run(args: string[], io: CommandIo): Promise<number> {
+    const flags = parseFlags(args, ["from", "to", "amount", "reference", "idempotency-key", "url", "participant"]);
+    const text = (name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
+    const from = text("from");
+    const to = text("to");
+    const amountText = text("amount");
+    if (!from || !to || !amountText) throw new UsageError("--from, --to and --amount are required");
+    let amount: bigint;
+    try {
+      amount = parseKzt(amountText);
+    } catch (error) {
+      throw new UsageError(`--amount: ${(error as Error).message}`);
+    }
+    if (amount <= 0n) throw new UsageError("--amount must be positive");
+    const baseUrl = text("url") ?? io.env["DT_LEDGER_URL"];
+    if (!baseUrl) throw new UsageError("the DT ledger's URL is needed: --url or DT_LEDGER_URL");
+    const participantId = text("participant") ?? io.env["DT_LEDGER_PARTICIPANT"];
+    if (!participantId) throw new UsageError("your participant id is needed: --participant or DT_LEDGER_PARTICIPANT");
+    const seed = readSecret(io.env, "DT_LEDGER_SIGNING_KEY", bytes32Hex);
+    if (!seed) throw new ConfigError("DT_LEDGER_SIGNING_KEY", "must hold your participant's Ed25519 seed (or DT_LEDGER_SIGNING_KEY_FILE)");
+    const ledger = httpDtLedger({ baseUrl, participantId, signingKey: ed25519PrivateKey(seed) });
+    try {
+      const receipt = await ledger.transfer({ idempotencyKey: text("idempotency-key") ?? randomUUID(), from, to, amount, reference: text("reference") ?? "" });
+      io.out(
+        JSON.stringify({
+          transactionId: receipt.transactionId,
+          height: receipt.height.toString(),
+          from: receipt.from,
+          to: receipt.to,
+          amount: formatKzt(receipt.amount),
+          currency: "KZT",
+          reference: receipt.reference,
+          bookedAt: receipt.bookedAt.toISOString(),
+        }),
+      );
+      return 0;
+    } catch (error) {
+      if (error instanceof DtLedgerError) throw new CommandFailure(error.code, error.message);
+      throw error;
+    }
+  },
+};

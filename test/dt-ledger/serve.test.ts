@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,5 +62,43 @@ describe("tenge-gateway dt-ledger serve --demo", () => {
     expect(await recoverCollateralStatementSigner(signed.statement, domain, signed.signature)).toBe(signed.signer);
     const { events } = await gateway.events({ limit: 1000 });
     expect(events.some((event) => event.type === "payment" && event.reference === "MINT-SERVE")).toBe(true);
+  });
+
+  /** `tenge-gateway dt-ledger pay` as a participant runs it: its own process, its key from a 0600 file. */
+  const pay = (args: string[], env: Record<string, string>) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const run = spawn(process.execPath, ["bin/tenge-gateway.js", "dt-ledger", "pay", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      run.stdout!.on("data", (chunk: Buffer) => void (stdout += chunk.toString()));
+      run.stderr!.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
+      run.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it("dt-ledger pay: a participant pays its mint from its own account, signed with its key; others' accounts are refused", async () => {
+    const halyk = demo.participants["halyk"]!;
+    const keyFile = join(dataDir, "halyk-seed");
+    writeFileSync(keyFile, halyk.signingSeed, { mode: 0o600 });
+    const kase = demo.accounts["kase"]!.id;
+    const wallet = demo.accounts["segregatedWallet"]!.id;
+    const env = { DT_LEDGER_URL: baseUrl, DT_LEDGER_PARTICIPANT: halyk.id, DT_LEDGER_SIGNING_KEY_FILE: keyFile };
+    const before = (await portFor("halyk").balance(kase)).available;
+    const paid = await pay(["--from", kase, "--to", wallet, "--amount", "2500.00", "--reference", "MINT-CLI", "--idempotency-key", "cli-pay-1"], env);
+    expect(paid.code, paid.stderr).toBe(0);
+    expect(JSON.parse(paid.stdout)).toMatchObject({ from: kase, to: wallet, amount: "2500.00", currency: "KZT", reference: "MINT-CLI" });
+    // The same idempotency key again: the same payment, not a second one.
+    const again = await pay(["--from", kase, "--to", wallet, "--amount", "2500.00", "--reference", "MINT-CLI", "--idempotency-key", "cli-pay-1"], env);
+    expect(JSON.parse(again.stdout).transactionId).toBe(JSON.parse(paid.stdout).transactionId);
+    expect((await portFor("halyk").balance(kase)).available).toBe(before - 250_000n);
+    expect(paid.stdout + paid.stderr).not.toContain(halyk.signingSeed);
+    // Another bank's customer cannot be paid from by Halyk's key: one line with the ledger's code, exit 1.
+    const refused = await pay(["--from", demo.accounts["daniyar"]!.id, "--to", wallet, "--amount", "1.00"], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/FORBIDDEN_ACCOUNT: /);
+    expect(refused.stderr).not.toContain("    at ");
+    // A bad amount is a usage error (exit 2), and nothing is paid.
+    const bad = await pay(["--from", kase, "--to", wallet, "--amount", "1.001"], env);
+    expect(bad.code).toBe(2);
+    expect((await portFor("halyk").balance(kase)).available).toBe(before - 250_000n);
   });
 });

@@ -73,7 +73,7 @@ describe("PvP engine with the initiator driving both legs", () => {
 
   it("refuses a PvP on a ledger it has no adapter for, writing nothing", async () => {
     await expect(engine.create({ ...request(), foreignLeg: { ...request().foreignLeg, ledger: "peer:FCBKAEAD" } })).rejects.toSatisfy(
-      (error: unknown) => error instanceof PvpError && error.code === "PVP_UNKNOWN_LEDGER" && error.message.includes("peer:FCBKAEAD"),
+      (error: unknown) => error instanceof PvpError && error.code === "UNKNOWN_LEDGER" && error.message.includes("peer:FCBKAEAD"),
     );
     expect((await testDb.db.query(`SELECT count(*)::int8 AS n FROM pvp`)).rows).toEqual([{ n: 0n }]);
   });
