@@ -17,6 +17,10 @@ export interface GatewayConfig {
   /** Where the embedded chain's JSON-RPC listens (the public page's browser reads it too). */
   embeddedChainHost: string;
   embeddedChainPort: number;
+  /** Port of the embedded foreign central bank's gateway (on HOST). */
+  embeddedPeerPort: number;
+  /** Port of the embedded DT ledger's HTTP service (on HOST). */
+  embeddedDtLedgerPort: number;
   /** Public base URL used in printed links and documents. */
   publicUrl: string | undefined;
   /** Allowed clock skew for signed requests. */
@@ -52,6 +56,8 @@ const specs = {
   embedded: setting<boolean>("EMBEDDED", boolean),
   embeddedChainHost: setting("EMBEDDED_CHAIN_HOST", text, "127.0.0.1"),
   embeddedChainPort: setting("EMBEDDED_CHAIN_PORT", integer(0, 65535), 8545),
+  embeddedPeerPort: setting("EMBEDDED_PEER_PORT", integer(0, 65535), 8081),
+  embeddedDtLedgerPort: setting("EMBEDDED_DT_LEDGER_PORT", integer(0, 65535), 8090),
   publicUrl: setting<string | undefined>("PUBLIC_URL", url("http:", "https:")),
   signatureMaxSkewSeconds: setting("SIGNATURE_MAX_SKEW_SECONDS", integer(1, 3600), 300),
 } satisfies { [K in keyof GatewayConfig]: Spec<GatewayConfig[K]> };

@@ -39,7 +39,7 @@ describe("stablecoin on the embedded stack", () => {
     testDb = await createTestDatabase();
     const db = testDb.db;
     await migrate(db, gatewayMigrations());
-    embedded = await startEmbeddedStack({ db, directory: join(dataDir, "embedded"), chainHost: "127.0.0.1", chainPort: 0 });
+    embedded = await startEmbeddedStack({ db, directory: join(dataDir, "embedded"), chainHost: "127.0.0.1", chainPort: 0, dtLedgerHost: "127.0.0.1", dtLedgerPort: 0 });
     const logger = createLogger("warn");
     const metrics = createMetricsRegistry();
     const environment = loadStablecoinEnvironment({ STABLECOIN_POLL_MS: "50" });
