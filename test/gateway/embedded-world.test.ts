@@ -1,6 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { createPublicClient, http, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
@@ -39,6 +41,7 @@ describe("the embedded world: NBK gateway, foreign central bank's gateway, DT le
   const env = { DATA_DIR: dataDir, PORT: "0", EMBEDDED_CHAIN_PORT: "0", EMBEDDED_PEER_PORT: "0", EMBEDDED_DT_LEDGER_PORT: "0", LOG_LEVEL: "silent", PVP_POLL_INTERVAL_MS: "100" };
   let gateway: RunningGateway;
   let credentials: Credentials;
+  let pvpId = "";
   const readCredentials = () => JSON.parse(readFileSync(join(dataDir, "demo-credentials.json"), "utf8")) as Credentials;
 
   beforeAll(async () => {
@@ -99,6 +102,21 @@ describe("the embedded world: NBK gateway, foreign central bank's gateway, DT le
     expect(received).toEqual(expect.arrayContaining(["ACSP", "ACSC"]));
     const foreignRows = await gateway.peer!.db.query<{ state: string; role: string }>("SELECT state, role FROM pvp");
     expect(foreignRows.rows).toEqual([{ state: "SETTLED", role: "responder" }]);
+    pvpId = id;
+  });
+
+  it("lets a newcomer post a message signed as the foreign central bank (examples/post-signed-message.ts, docs/pvp.md)", async () => {
+    // As docs/pvp.md shows: the foreign gateway's ACSP, fetched from the PvP, posted again by hand.
+    const xml = await fetch(`${gateway.url}/pvp/${pvpId}/messages/${pvpId}-ACSP`, { headers: { authorization: `Bearer ${credentials.operator.apiKey}` } });
+    expect(xml.status).toBe(200);
+    const file = join(dataDir, "acsp.xml");
+    writeFileSync(file, await xml.text());
+    const script = join(import.meta.dirname, "../../examples/post-signed-message.ts");
+    const { stdout } = await promisify(execFile)(process.execPath, [script, file, dataDir], { timeout: 30_000 });
+    expect(stdout).toMatch(/^202 \{"status":"duplicate"/);
+    // Unsigned, the same bytes are refused.
+    const unsigned = await fetch(credentials.peerPvp.nbkGatewayUrl + "/iso20022/inbound", { method: "POST", headers: { "content-type": "application/xml" }, body: readFileSync(file) });
+    expect(unsigned.status).toBe(401);
   });
 
   it("serves the DT ledger over HTTP: the exchange's bank pays with the participant key from the credentials file", async () => {
