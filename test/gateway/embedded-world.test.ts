@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createPublicClient, http, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/config.ts";
+import { ConfigError, loadConfig } from "../../src/config/config.ts";
+import { listenOn } from "../../src/gateway/serve.ts";
 import { demoForeignCbdcAbi } from "../../src/evm/generated/contracts.ts";
 import { startGateway, type RunningGateway } from "../../src/gateway/run.ts";
 import { httpDtLedger } from "../../src/dt-ledger/http/client-adapter.ts";
@@ -154,4 +155,22 @@ describe("the embedded world: NBK gateway, foreign central bank's gateway, DT le
     // Fresh state: the PvP of the previous run is gone with the in-memory chain.
     expect((await api("/pvp")).json()["items"]).toEqual([]);
   }, 180_000);
+});
+
+describe("a port of the embedded world already taken", () => {
+  it("is one line naming the setting, with the code EADDRINUSE, never a stack trace", async () => {
+    const { createServer } = await import("node:net");
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    const app = (await import("fastify")).default();
+    try {
+      await expect(listenOn(app, "127.0.0.1", port, "EMBEDDED_PEER_PORT")).rejects.toThrow(
+        new ConfigError("EMBEDDED_PEER_PORT", `127.0.0.1:${port} is in use (EADDRINUSE): stop what listens there or choose another port (0 picks a free one)`),
+      );
+    } finally {
+      await app.close();
+      taken.close();
+    }
+  });
 });
