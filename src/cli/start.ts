@@ -14,8 +14,10 @@ Environment (see README "Configuration" and docs/deploy.md for every setting):
   DATA_DIR (./.data), LOG_LEVEL (info), BODY_LIMIT_BYTES (1048576), SHUTDOWN_TIMEOUT_MS (10000),
   DATABASE_POOL_SIZE (10), SIGNATURE_MAX_SKEW_SECONDS (300), EMBEDDED (true without DATABASE_URL), PUBLIC_URL,
   TENGE_CONFIG_FILE (JSON file of the same variables)
-  Embedded chain: EMBEDDED_CHAIN_HOST (127.0.0.1), EMBEDDED_CHAIN_PORT (8545; 0 picks a free port),
-               EMBEDDED_CHAIN_BLOCK_INTERVAL_MS (1000; a block this often, 0 = only for transactions)
+  Embedded:    EMBEDDED_CHAIN_HOST (127.0.0.1), EMBEDDED_CHAIN_PORT (8545; 0 picks a free port),
+               EMBEDDED_CHAIN_BLOCK_INTERVAL_MS (1000; a block this often, 0 = only for transactions),
+               EMBEDDED_PEER_PORT (8081: the foreign central bank's gateway), EMBEDDED_DT_LEDGER_PORT
+               (8090: the DT ledger over HTTP); 0 picks a free port
   DT ledger:   DT_LEDGER_URL + DT_LEDGER_PARTICIPANT + DT_LEDGER_SIGNING_KEY[_FILE], or
                DT_LEDGER_IN_PROCESS=true + DT_LEDGER_PARTICIPANT + DT_LEDGER_OPERATOR_KEY[_FILE],
                DT_LEDGER_SWEEP_INTERVAL_MS (1000)
@@ -39,6 +41,7 @@ async function run(args: string[], io: CommandIo): Promise<number> {
   const settings = loadDeploymentSettings(config, io.env);
   const gateway = await startGateway(config, { env: io.env, settings });
   io.out(`tenge-gateway listening on ${gateway.url}`);
+  if (gateway.restart) io.out(`  ${gateway.restart}`);
   for (const feature of gateway.features) io.out(`  feature ${feature.name}: ${feature.on ? "on" : "off"} (${feature.detail})`);
   for (const [name, link] of Object.entries(gateway.links)) io.out(`  ${name.padEnd(18)} ${link}`);
   io.out("Press Ctrl+C to stop.");

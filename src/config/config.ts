@@ -19,6 +19,10 @@ export interface GatewayConfig {
   embeddedChainPort: number;
   /** The embedded chain makes a block this often, so confirmations and expiries progress (0: only on demand). */
   embeddedChainBlockIntervalMs: number;
+  /** Port of the embedded foreign central bank's gateway (on HOST). */
+  embeddedPeerPort: number;
+  /** Port of the embedded DT ledger's HTTP service (on HOST). */
+  embeddedDtLedgerPort: number;
   /** Public base URL used in printed links and documents. */
   publicUrl: string | undefined;
   /** Allowed clock skew for signed requests. */
@@ -55,6 +59,8 @@ const specs = {
   embeddedChainHost: setting("EMBEDDED_CHAIN_HOST", text, "127.0.0.1"),
   embeddedChainPort: setting("EMBEDDED_CHAIN_PORT", integer(0, 65535), 8545),
   embeddedChainBlockIntervalMs: setting("EMBEDDED_CHAIN_BLOCK_INTERVAL_MS", integer(0, 3_600_000), 1000),
+  embeddedPeerPort: setting("EMBEDDED_PEER_PORT", integer(0, 65535), 8081),
+  embeddedDtLedgerPort: setting("EMBEDDED_DT_LEDGER_PORT", integer(0, 65535), 8090),
   publicUrl: setting<string | undefined>("PUBLIC_URL", url("http:", "https:")),
   signatureMaxSkewSeconds: setting("SIGNATURE_MAX_SKEW_SECONDS", integer(1, 3600), 300),
 } satisfies { [K in keyof GatewayConfig]: Spec<GatewayConfig[K]> };

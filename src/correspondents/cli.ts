@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
 import { loadConfig } from "../config/config.ts";
-import { openGatewayDatabase } from "../gateway/database.ts";
+import { openGatewayDatabase, refuseEmbeddedDirectory } from "../gateway/database.ts";
 import type { Database } from "../persistence/database.ts";
 import { CorrespondentError, correspondentStore, correspondentToJson, decimalToMinor, VALIDATION_PROFILES, type ValidationProfile } from "./store.ts";
 
@@ -21,7 +21,9 @@ interface Connection {
 }
 
 async function viaDatabase<T>(io: CommandIo, work: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openGatewayDatabase(loadConfig(io.env));
+  const config = loadConfig(io.env);
+  refuseEmbeddedDirectory(config);
+  const db = await openGatewayDatabase(config);
   try {
     return await work(db);
   } catch (error) {

@@ -39,3 +39,15 @@ export async function openGatewayDatabase(config: GatewayConfig): Promise<Databa
   }
   return db;
 }
+
+/**
+ * Commands that write lasting records (keys, correspondents) refuse the embedded demo's directory: it
+ * starts fresh at every `start`, so what they wrote would be gone at the next start without a word.
+ */
+export function refuseEmbeddedDirectory(config: GatewayConfig): void {
+  if (!config.embedded) return;
+  throw new ConfigError(
+    "EMBEDDED",
+    "is on (EMBEDDED_STATE_NOT_KEPT): the embedded demo starts fresh at every start, so records written to DATA_DIR would be gone; use the running gateway's operator API (the operator key is in DATA_DIR/demo-credentials.json), or EMBEDDED=false or DATABASE_URL for a database that lasts",
+  );
+}

@@ -4,6 +4,7 @@ import { generatePrivateKey, privateKeyToAccount, privateKeyToAddress } from "vi
 import { ConfigError } from "../config/config.ts";
 import { seedDemoLedger, type DemoLedger } from "../dt-ledger/demo.ts";
 import { startEmbeddedDtLedger } from "../dt-ledger/embedded.ts";
+import { buildDtLedgerApp } from "../dt-ledger/http/service.ts";
 import { inProcessDtLedger } from "../dt-ledger/in-process-adapter.ts";
 import type { DtLedger } from "../dt-ledger/ledger.ts";
 import { deployContracts } from "../evm/deploy-contracts.ts";
@@ -15,6 +16,7 @@ import type { Database } from "../persistence/database.ts";
 import { EvmHtlcLeg } from "../pvp/legs/evm-htlc-leg.ts";
 import type { ReadinessCheck } from "../server/health.ts";
 import type { GatewayPorts } from "./ports.ts";
+import { listenOn } from "./serve.ts";
 
 /** Seconds a collateral statement backs mints on the embedded chain. */
 const EMBEDDED_MAX_STATEMENT_AGE = 3600n;
@@ -31,6 +33,11 @@ export interface EmbeddedStackOptions {
   chainPort: number;
   /** The chain also makes a block every this many milliseconds (0 or absent: only for transactions). */
   chainBlockIntervalMs?: number;
+  /** Where the embedded DT ledger is also served over HTTP (EMBEDDED_DT_LEDGER_PORT; 0 picks a free port). */
+  dtLedgerHost: string;
+  dtLedgerPort: number;
+  /** DT participant seeds (hex, by participant id) of an earlier start, so their keys stay the same. */
+  participantSeeds?: Partial<Record<string, string>>;
 }
 
 /**
@@ -44,6 +51,8 @@ export interface EmbeddedStack {
   gatewayLedger: DtLedgerPort;
   demo: DemoLedger;
   chain: EmbeddedChain;
+  /** The DT ledger service (signed by participants, RFC 9421) serving the same ledger. */
+  dtLedgerUrl: string;
   deployment: Deployment;
   keys: {
     /** The DT ledger operator's statement key. */
@@ -69,7 +78,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   const embeddedLedger = await startEmbeddedDtLedger({ db: options.db, operatorKey: ledgerOperator });
   const stops: Array<() => Promise<void>> = [() => embeddedLedger.stop()];
   try {
-    const demo = await seedDemoLedger(embeddedLedger.ledger);
+    const demo = await seedDemoLedger(embeddedLedger.ledger, options.participantSeeds);
+    // The same ledger over HTTP, as participants reach the real DT platform: the exchange pays its mints here.
+    const dtLedgerApp = await buildDtLedgerApp({ ledger: embeddedLedger.ledger });
+    stops.push(() => dtLedgerApp.close());
+    const dtLedgerUrl = (await listenOn(dtLedgerApp, options.dtLedgerHost, options.dtLedgerPort, "EMBEDDED_DT_LEDGER_PORT")).replace("://[::1]", "://localhost");
     const chain = await startEmbeddedChain({ host: options.chainHost, port: options.chainPort, blockIntervalMs: options.chainBlockIntervalMs ?? 0 }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
       throw new ConfigError(
@@ -117,6 +130,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       gatewayLedger,
       demo,
       chain,
+      dtLedgerUrl,
       deployment,
       keys: { ledgerOperator, deployer, minter, htlcOperator },
       ports: {
@@ -137,6 +151,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       foreignPayer: foreign.foreignPayer,
       readiness,
       links: {
+        "DT ledger (HTTP)": dtLedgerUrl,
         "EVM JSON-RPC": chain.rpcUrl,
         stablecoin: deployment.contracts.TengeStablecoin.address,
         "HTLC contract": deployment.contracts.HashTimeLock.address,

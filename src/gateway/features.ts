@@ -91,17 +91,20 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
 
   let pvp: PvpComponent | undefined;
   const pvpSettings = settings.pvp;
-  if (ports.dtLedger && pvpSettings && options.pvpSecretKey) {
+  // Without a DT ledger a gateway can still answer instructions on a foreign ledger of its own (the
+  // embedded foreign central bank): PvP is on as responder only.
+  const respondsOnForeignLedger = pvpSettings !== undefined && ports.foreignLegs.some((leg) => leg.ledger === pvpSettings.responderLedger);
+  if (pvpSettings && options.pvpSecretKey && (ports.dtLedger || respondsOnForeignLedger)) {
     const onDelivery = registerPvpMetrics(metrics, db, pvpSettings.agent);
     const correspondents = directoryLookup(directory);
     pvp = pvpComponent({
       db,
       ourAgent: pvpSettings.agent,
-      legs: [dtLedgerLeg({ port: ports.dtLedger.port, currency: pvpSettings.homeCurrency }), ...ports.foreignLegs],
+      legs: [...(ports.dtLedger ? [dtLedgerLeg({ port: ports.dtLedger.port, currency: pvpSettings.homeCurrency })] : []), ...ports.foreignLegs],
       correspondents,
       ...(pvpSettings.signing ? { signing: { keyId: pvpSettings.signing.keyId, privateKey: ed25519PrivateKey(pvpSettings.signing.seed) } } : {}),
       responder: responderFromDirectory(directory, pvpSettings.responderLedger),
-      dtLedger: ports.dtLedger.port,
+      ...(ports.dtLedger ? { dtLedger: ports.dtLedger.port } : {}),
       preimageKey: options.pvpSecretKey,
       policy: { ...defaultTimelockPolicy, maxLockMs: pvpSettings.maxLockSeconds * 1000 },
       pollIntervalMs: pvpSettings.pollIntervalMs,
@@ -111,8 +114,9 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
       ...options.pvp,
     });
     features.push({ ...pvp, routes: [pvp.routes] });
-    const ledgers = ["dt", ...ports.foreignLegs.map((leg) => leg.ledger), pvpSettings.signing ? "peer:<BIC> from the directory" : "no peers (PVP_SIGNING_KEY unset)"];
-    status.push({ name: "pvp", on: true, detail: `agent ${pvpSettings.agent}, ledgers ${ledgers.join(", ")}` });
+    const ledgers = [...(ports.dtLedger ? ["dt"] : []), ...ports.foreignLegs.map((leg) => leg.ledger), pvpSettings.signing ? "peer:<BIC> from the directory" : "no peers (PVP_SIGNING_KEY unset)"];
+    const role = ports.dtLedger ? "" : `, responder only on ${pvpSettings.responderLedger} (no DT ledger)`;
+    status.push({ name: "pvp", on: true, detail: `agent ${pvpSettings.agent}, ledgers ${ledgers.join(", ")}${role}` });
   } else {
     status.push({ name: "pvp", on: false, detail: !pvpSettings ? "PVP_AGENT_BIC unset" : !ports.dtLedger ? "no DT ledger" : "no PVP_SECRET_KEY" });
   }

@@ -1,28 +1,28 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { ConfigError, type GatewayConfig } from "../config/config.ts";
-import { identityRoutes } from "../identity/routes.ts";
-import { IdentityStore } from "../identity/store.ts";
-import { iso20022Routes } from "../iso20022/routes.ts";
+import { correspondentStore } from "../correspondents/store.ts";
+import { ed25519PrivateKey, ed25519RawPublicKey, generateEd25519 } from "../identity/http-signature.ts";
+import type { IdentityStore } from "../identity/store.ts";
 import type { Database } from "../persistence/database.ts";
 import { ensurePrivateDirectory } from "../persistence/data-directory.ts";
 import { DataDirectoryInUseError, lockDirectory } from "../persistence/pglite.ts";
-import { buildGatewayApp } from "../server/app.ts";
 import type { FeatureStatus } from "../server/health.ts";
 import { createLogger, type Logger } from "../server/logger.ts";
-import { createMetricsRegistry } from "../server/metrics.ts";
 import { ensureDemoExchange } from "../stablecoin/exchanges.ts";
 import { requestMint } from "../stablecoin/mint-flow.ts";
 import { attestationKey } from "../stablecoin/stablecoin-config.ts";
-import { gatewayMigrations } from "./components.ts";
 import { openGatewayDatabase } from "./database.ts";
+import { previousDemoCredentials, writeDemoCredentials, type PreviousDemoCredentials } from "./demo-credentials.ts";
 import { startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
-import { composeGateway, type ComposedGateway } from "./features.ts";
+import { peerChainAccounts, startEmbeddedPeer, type DemoCorrespondent, type EmbeddedPeer } from "./embedded-peer.ts";
+import type { ComposedGateway } from "./features.ts";
 import { connectPorts, type GatewayPorts } from "./ports.ts";
+import { composeServer } from "./serve.ts";
 import { loadDeploymentSettings, type DeploymentSettings } from "./settings.ts";
 
 export interface RunningGateway {
@@ -30,6 +30,10 @@ export interface RunningGateway {
   db: Database;
   /** The embedded DT ledger, chain and demo parties, when EMBEDDED is on. */
   embedded: EmbeddedStack | undefined;
+  /** The embedded foreign central bank's gateway, when EMBEDDED is on. */
+  peer: EmbeddedPeer | undefined;
+  /** What a restart keeps and what it does not (embedded stack), said once at start. */
+  restart: string | undefined;
   /** The features as composed (components, directory of correspondents, which feature is on). */
   composed: ComposedGateway;
   logger: Logger;
@@ -53,23 +57,28 @@ export interface StartOptions {
 
 const DEMO_MINT_TIYN = 100_000_000n;
 
+/** Said at every embedded start and written to the credentials file: what a restart keeps. */
+export const EMBEDDED_RESTART_NOTICE =
+  "restart: the embedded demo starts fresh (the chain lives in memory): PvPs, mints and principals added while it ran are gone; the keys in demo-credentials.json stay valid for this DATA_DIR";
+
 /**
  * Starts the whole gateway from its configuration: settings checked first, then the database, the ports
  * (external systems, or the embedded stack), the features composed on them, and the HTTP server.
  */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
-  const settings = options.settings ?? loadDeploymentSettings(config, options.env ?? process.env);
+  let settings = options.settings ?? loadDeploymentSettings(config, options.env ?? process.env);
   const logger = options.logger ?? createLogger(config.logLevel);
   if (config.embedded) resetEmbeddedState(config.dataDir);
   ensurePrivateDirectory(config.dataDir);
   const db = await openGatewayDatabase(config);
   const stops: Array<() => Promise<void>> = [];
   try {
-    const identity = new IdentityStore(db);
-    const metrics = createMetricsRegistry();
     const links: Record<string, string> = {};
     const baseUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
     let embedded: EmbeddedStack | undefined;
+    let peer: EmbeddedPeer | undefined;
+    let nbkSigning: { keyId: string; seed: Uint8Array } | undefined;
+    const previous = config.embedded ? previousDemoCredentials(config.dataDir) : undefined;
     let ports: GatewayPorts;
     if (config.embedded) {
       embedded = await startEmbeddedStack({
@@ -78,50 +87,84 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         chainHost: config.embeddedChainHost,
         chainPort: config.embeddedChainPort,
         chainBlockIntervalMs: config.embeddedChainBlockIntervalMs,
+        dtLedgerHost: config.host,
+        dtLedgerPort: config.embeddedDtLedgerPort,
+        participantSeeds: previous!.participantSeeds,
       });
       stops.push(() => embedded!.stop());
       ports = embeddedPorts(embedded, settings);
+      if (settings.pvp) {
+        peer = await startEmbeddedPeer({
+          directory: join(config.dataDir, "embedded"),
+          host: config.host,
+          port: config.embeddedPeerPort,
+          logger,
+          bodyLimitBytes: config.bodyLimitBytes,
+          signatureMaxSkewSeconds: config.signatureMaxSkewSeconds,
+          chain: {
+            rpcUrl: embedded.chain.rpcUrl,
+            chainId: embedded.chain.chainId,
+            hashTimeLock: embedded.deployment.contracts.HashTimeLock.address,
+            foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
+          },
+          issuerKey: embedded.keys.deployer,
+          ...peerChainAccounts(embedded.chain.accounts),
+          signingSeed: previous!.foreignSigningSeed ?? generateEd25519().seed,
+          secretKey: new Uint8Array(randomBytes(32)),
+        });
+        stops.push(() => peer!.close());
+        // Our side of the pair: a signing key for our messages (unless PVP_SIGNING_KEY gives one) and the
+        // foreign central bank in our directory, so `peer:FCBKAEAD` legs settle over signed ISO 20022.
+        nbkSigning = settings.pvp.signing ?? { keyId: `${settings.pvp.agent}-demo-1`, seed: generateEd25519().seed };
+        settings = { ...settings, pvp: { ...settings.pvp, signing: nbkSigning } };
+        const foreign = peer.correspondent;
+        await correspondentStore.add(db, { bic: foreign.bic, name: foreign.name, baseUrl: foreign.url, signingKeys: [{ keyId: foreign.keyId, publicKey: foreign.publicKey }] });
+      }
     } else {
       ports = await connectPorts(settings, db, logger);
       stops.push(() => ports.stop());
     }
-    const composed = await composeGateway({
+    const server = await composeServer({
       db,
       logger,
-      metrics,
       ports,
       settings,
       // The embedded stack keeps its demo keys under DATA_DIR; a deployment must give them (checked in the settings).
       attestationKey: settings.stablecoin.attestationSecret ?? (config.embedded ? attestationKey(settings.stablecoin, config.dataDir) : undefined),
       pvpSecretKey: settings.pvp?.secretKey ?? (config.embedded ? embeddedPvpSecretKey(config.dataDir) : undefined),
       publicUrl: baseUrl,
-    });
-    const features = composed.features;
-    stops.push(async () => {
-      for (const feature of features) await feature.stop();
-    });
-    for (const feature of composed.status) {
-      logger.info({ event: "feature", feature: feature.name, on: feature.on, detail: feature.detail }, `feature ${feature.name}: ${feature.on ? "on" : "off"} (${feature.detail})`);
-    }
-    const demoMint = embedded ? await seedEmbeddedDemo(db, embedded, composed, identity, config.dataDir, links) : undefined;
-
-    const app = await buildGatewayApp({
-      db,
-      logger,
-      metrics,
-      migrationSets: gatewayMigrations(),
+      host: config.host,
+      port: config.port,
+      portVariable: "PORT",
       bodyLimitBytes: config.bodyLimitBytes,
       signatureMaxSkewSeconds: config.signatureMaxSkewSeconds,
       // With a public URL, a request signed for another service that shares the signer's key is refused.
       ...(config.publicUrl ? { signatureAuthorities: [new URL(config.publicUrl).host] } : {}),
-      readiness: [...ports.readiness, ...features.flatMap((feature) => feature.readiness)],
-      features: [identityRoutes(identity), iso20022Routes, ...features.flatMap((feature) => feature.routes)],
-      featureStatus: composed.status,
     });
-    const address = await app.listen({ host: config.host, port: config.port });
-    const url = config.publicUrl ?? address.replace("://[::1]", "://localhost");
-    for (const feature of features) feature.start();
-    if (demoMint) await demoMint();
+    const composed = server.composed;
+    stops.push(() => server.close());
+    for (const feature of composed.status) {
+      logger.info({ event: "feature", feature: feature.name, on: feature.on, detail: feature.detail }, `feature ${feature.name}: ${feature.on ? "on" : "off"} (${feature.detail})`);
+    }
+    const demo = embedded ? await seedEmbeddedDemo(db, embedded, composed, server.identity, previous!) : undefined;
+
+    const address = await server.listen();
+    const url = config.publicUrl ?? address;
+    if (peer && nbkSigning) {
+      const nbk: DemoCorrespondent = {
+        bic: settings.pvp!.agent,
+        name: "National Bank of Kazakhstan",
+        url,
+        keyId: nbkSigning.keyId,
+        publicKey: Buffer.from(ed25519RawPublicKey(ed25519PrivateKey(nbkSigning.seed))).toString("hex"),
+      };
+      await peer.registerCorrespondent(nbk);
+    }
+    if (demo) {
+      links["demo credentials"] = writeDemoCredentials(config.dataDir, { restart: EMBEDDED_RESTART_NOTICE, ...demo.credentials, ...peerCredentials(embedded!, peer, settings.pvp?.agent ?? "", url), dtLedger: dtLedgerCredentials(embedded!) });
+      Object.assign(links, embedded!.links, peer ? { "foreign CB gateway": `${peer.correspondent.url} (${peer.correspondent.bic})` } : {});
+      await demo.mint?.();
+    }
     Object.assign(links, {
       ...(composed.stablecoin ? { "collateral page": `${url}/collateral` } : {}),
       health: `${url}/healthz`,
@@ -132,9 +175,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     });
     let closing: Promise<void> | undefined;
     return {
-      app,
+      app: server.app,
       db,
       embedded,
+      peer,
+      restart: embedded ? EMBEDDED_RESTART_NOTICE : undefined,
       composed,
       logger,
       url,
@@ -142,7 +187,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       features: composed.status,
       close() {
         closing ??= (async () => {
-          await app.close();
           for (const stop of stops.reverse()) await stop();
           await db.close();
         })();
@@ -171,18 +215,18 @@ function embeddedPorts(embedded: EmbeddedStack, settings: DeploymentSettings): G
 
 /**
  * The demo parties of the embedded stack: an operator, an exchange with a first mint, the PvP demo
- * accounts, all written to DATA_DIR/demo-credentials.json. Returns the first mint, run once workers run.
+ * accounts. Their API keys are the ones of the previous start when there was one, so they keep working.
+ * Returns the credentials and the first mint, run once the workers run.
  */
 async function seedEmbeddedDemo(
   db: Database,
   embedded: EmbeddedStack,
   composed: ComposedGateway,
   identity: IdentityStore,
-  dataDir: string,
-  links: Record<string, string>,
-): Promise<(() => Promise<void>) | undefined> {
-  const credentials: Record<string, unknown> = { operator: await createDemoOperator(identity) };
-  let demoMint: (() => Promise<void>) | undefined;
+  previous: PreviousDemoCredentials,
+): Promise<{ credentials: Record<string, unknown>; mint: (() => Promise<void>) | undefined }> {
+  const credentials: Record<string, unknown> = { operator: await createDemoOperator(identity, previous.operatorApiKey) };
+  let mint: (() => Promise<void>) | undefined;
   const stablecoin = composed.stablecoin;
   if (stablecoin) {
     const exchangeKey = embedded.chain.accounts[3] as Hex;
@@ -190,30 +234,41 @@ async function seedEmbeddedDemo(
       dtAccount: embedded.demo.accounts.kase.id,
       evmAddress: privateKeyToAddress(exchangeKey),
     });
+    let apiKey = demoExchange.apiKey;
+    if (apiKey && previous.exchangeApiKey) {
+      await identity.revokeCredential(credentialIdOf(apiKey));
+      await identity.importApiKey(demoExchange.exchange.principalId, previous.exchangeApiKey, "demo exchange, kept per DATA_DIR");
+      apiKey = previous.exchangeApiKey;
+    }
+    const participant = Object.values(embedded.demo.participants).find((candidate) => candidate.id === embedded.demo.accounts.kase.participantId)!;
     credentials["exchange"] = {
       id: demoExchange.exchange.id,
-      apiKey: demoExchange.apiKey,
+      apiKey,
       dtAccount: embedded.demo.accounts.kase.id,
+      // The exchange's bank on the DT ledger signs its payments (dt-ledger service, RFC 9421).
+      dtParticipant: participant.id,
+      dtParticipantSeed: participant.signingSeed,
       evmPrivateKey: exchangeKey,
     };
     // The demo starts with one mint: the exchange asks, pays 1,000,000.00 DT into the segregated wallet,
     // and the gateway's workers mint it, so the collateral page has something to verify.
-    demoMint = async () => {
-      const mint = await requestMint(db, demoExchange.exchange, DEMO_MINT_TIYN);
+    mint = async () => {
+      const request = await requestMint(db, demoExchange.exchange, DEMO_MINT_TIYN);
       await embedded.dtLedger.transfer(embedded.demo.accounts.kase.participantId, {
-        idempotencyKey: `demo:mint:${mint.id}`,
+        idempotencyKey: `demo:mint:${request.id}`,
         from: embedded.demo.accounts.kase.id,
         to: embedded.demo.accounts.segregatedWallet.id,
         amount: DEMO_MINT_TIYN,
-        reference: mint.reference,
+        reference: request.reference,
       });
     };
   }
   if (composed.pvp) {
     const foreignBeneficiary = privateKeyToAddress(embedded.chain.accounts[4] as Hex);
-    credentials["bank"] = await createDemoBank(identity, embedded.demo.participants.halyk, { foreignPayer: embedded.foreignPayer, foreignBeneficiary });
+    credentials["bank"] = await createDemoBank(identity, embedded.demo.participants.halyk, { foreignPayer: embedded.foreignPayer, foreignBeneficiary }, previous.bankApiKey);
     credentials["pvp"] = {
       counterparty: DEMO_COUNTERPARTY,
+      foreignLedger: "evm",
       foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
       foreignPayer: embedded.foreignPayer,
       foreignBeneficiary,
@@ -221,11 +276,44 @@ async function seedEmbeddedDemo(
       dtBeneficiary: embedded.demo.accounts.coffeeShop.id,
     };
   }
-  credentials["dtLedger"] = { participants: embedded.demo.participants, accounts: embedded.demo.accounts };
-  links["demo credentials"] = writeDemoCredentials(dataDir, credentials);
-  Object.assign(links, embedded.links);
-  return demoMint;
+  return { credentials, mint };
 }
+
+/** What a newcomer needs for a PvP with the foreign central bank's gateway, and to sign a message as it. */
+function peerCredentials(embedded: EmbeddedStack, peer: EmbeddedPeer | undefined, ourAgent: string, nbkUrl: string): Record<string, unknown> {
+  if (!peer) return {};
+  const foreign = peer.correspondent;
+  return {
+    peerPvp: {
+      counterparty: foreign.bic,
+      foreignLedger: `peer:${foreign.bic}`,
+      // On a peer leg the parties are BICs: the foreign central bank pays, the NBK is paid on its account there.
+      foreignPayer: foreign.bic,
+      foreignBeneficiary: ourAgent,
+      foreignCurrency: "AED",
+      dtPayer: embedded.demo.accounts.aigerim.id,
+      dtBeneficiary: embedded.demo.accounts.coffeeShop.id,
+      foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
+      nbkGatewayUrl: nbkUrl,
+      nbkInboundUrl: `${nbkUrl}/iso20022/inbound`,
+      nbkAccountOnForeignLedger: peer.nbkAccount,
+      foreignCentralBank: {
+        bic: foreign.bic,
+        gatewayUrl: foreign.url,
+        keyId: foreign.keyId,
+        signingSeed: peer.signingSeed,
+        publicKey: foreign.publicKey,
+        accountOnForeignLedger: peer.payer,
+      },
+    },
+  };
+}
+
+function dtLedgerCredentials(embedded: EmbeddedStack): Record<string, unknown> {
+  return { url: embedded.dtLedgerUrl, participants: embedded.demo.participants, accounts: embedded.demo.accounts };
+}
+
+const credentialIdOf = (apiKey: string) => apiKey.split("_").slice(0, 2).join("_");
 
 /** The embedded stack's preimage encryption key: generated once into DATA_DIR (owner-only). */
 function embeddedPvpSecretKey(dataDir: string): Uint8Array {
@@ -255,21 +343,15 @@ function resetEmbeddedState(dataDir: string): void {
   rmSync(directory, { recursive: true, force: true });
 }
 
-/** The embedded stack gets one operator so a newcomer can use the operator API at once. */
-async function createDemoOperator(identity: IdentityStore) {
+/** The embedded stack gets one operator so a newcomer can use the operator API at once; its key is kept per DATA_DIR. */
+async function createDemoOperator(identity: IdentityStore, previousApiKey: string | undefined) {
   const id = await identity.createPrincipal("operator", "Demo operator", "demo-operator");
+  if (previousApiKey) {
+    const { credentialId } = await identity.importApiKey(id, previousApiKey, "demo operator, kept per DATA_DIR");
+    return { principal: id, credentialId, apiKey: previousApiKey };
+  }
   const { apiKey, credentialId } = await identity.issueApiKey(id, "created by the embedded start");
   return { principal: id, credentialId, apiKey };
-}
-
-/** Demo secrets go to a file only the owner can read, never to the log. */
-function writeDemoCredentials(dataDir: string, credentials: Record<string, unknown>): string {
-  mkdirSync(dataDir, { recursive: true });
-  const file = resolve(join(dataDir, "demo-credentials.json"));
-  const text = JSON.stringify(credentials, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value), 2);
-  writeFileSync(file, `${text}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return file;
 }
 
 /** The counterparty of the demo PvPs on the embedded chain (the foreign CBDC's central bank). */
@@ -277,11 +359,19 @@ const DEMO_COUNTERPARTY = "FCBKAEAD";
 
 /**
  * The embedded stack's demo bank: Halyk Bank, whose participant services the demo payers' DAs, with the demo
- * foreign payer registered for the counterparty and the demo foreign beneficiary for Halyk.
+ * foreign payer registered for the counterparty and the demo foreign beneficiary for Halyk. Its API key is the
+ * one of the previous start when there was one, so it keeps working.
  */
-async function createDemoBank(identity: IdentityStore, halyk: { id: string; name: string }, evm: { foreignPayer: string; foreignBeneficiary: string }) {
+async function createDemoBank(
+  identity: IdentityStore,
+  halyk: { id: string; name: string },
+  evm: { foreignPayer: string; foreignBeneficiary: string },
+  previousApiKey: string | undefined,
+) {
   const principal = await identity.createPrincipal("bank", halyk.name, "demo-bank-halyk", { bic: halyk.id, dtParticipant: halyk.id });
-  const { apiKey } = await identity.issueApiKey(principal, "created by the embedded start");
+  const apiKey = previousApiKey
+    ? (await identity.importApiKey(principal, previousApiKey, "demo bank, kept per DATA_DIR"), previousApiKey)
+    : (await identity.issueApiKey(principal, "created by the embedded start")).apiKey;
   await identity.registerLedgerAccount(DEMO_COUNTERPARTY, "evm", evm.foreignPayer);
   await identity.registerLedgerAccount(halyk.id, "evm", evm.foreignBeneficiary);
   return { principal, apiKey, bic: halyk.id };

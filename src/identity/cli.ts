@@ -1,12 +1,14 @@
 import { parseArgs } from "node:util";
 import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
 import { loadConfig } from "../config/config.ts";
-import { openGatewayDatabase } from "../gateway/database.ts";
+import { openGatewayDatabase, refuseEmbeddedDirectory } from "../gateway/database.ts";
 import { isRole, ROLES, type Role } from "./principal.ts";
 import { IdentityError, IdentityStore, institutionFor } from "./store.ts";
 
 async function withIdentity<T>(io: CommandIo, work: (identity: IdentityStore) => Promise<T>): Promise<T> {
-  const db = await openGatewayDatabase(loadConfig(io.env));
+  const config = loadConfig(io.env);
+  refuseEmbeddedDirectory(config);
+  const db = await openGatewayDatabase(config);
   try {
     return await work(new IdentityStore(db));
   } catch (error) {

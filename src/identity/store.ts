@@ -115,6 +115,22 @@ export class IdentityStore {
     return { credentialId, apiKey: `${credentialId}_${secret}` };
   }
 
+  /**
+   * Registers an API key issued earlier (stored as its hash, as issued keys are). The embedded demo keeps
+   * its keys per data directory and registers them again in each fresh database, so they keep working.
+   */
+  async importApiKey(principalId: string, apiKey: string, label?: string): Promise<{ credentialId: string }> {
+    await this.#requirePrincipal(principalId);
+    const match = API_KEY_PATTERN.exec(apiKey);
+    if (!match) throw new IdentityError("CREDENTIAL_NOT_FOUND", "not an API key of this gateway (tgk_<16 hex>_<43 base64url>)");
+    const credentialId = `tgk_${match[1]}`;
+    await this.#db.query(
+      "INSERT INTO identity.credentials (id, principal_id, kind, secret_hash, label) VALUES ($1, $2, 'api_key', $3, $4)",
+      [credentialId, principalId, sha256(match[2]!), label ?? null],
+    );
+    return { credentialId };
+  }
+
   /** Registers an Ed25519 public key (32 raw bytes, hex or base64) under a key id the caller signs with. */
   async registerSigningKey(principalId: string, publicKey: string, keyId?: string, label?: string): Promise<string> {
     await this.#requirePrincipal(principalId);

@@ -168,7 +168,7 @@ describe("the directory of correspondents: operator API, authorization, key rota
 
   it("the CLI adds, lists, re-keys and suspends correspondents in the database and through the operator API", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "tg-corr-"));
-    const env = testDb.url ? { DATABASE_URL: testDb.url } : { DATA_DIR: dataDir };
+    const env = testDb.url ? { DATABASE_URL: testDb.url } : { DATA_DIR: dataDir, EMBEDDED: "false" };
     const run = async (...argv: string[]) => {
       const out: string[] = [];
       const err: string[] = [];

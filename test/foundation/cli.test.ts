@@ -132,8 +132,15 @@ describe("tenge-gateway CLI", () => {
     expect(await main(["keys", "create", "--colour", "red"], option.io)).toBe(2);
   });
 
-  it("migrates, issues, lists and revokes keys against the embedded database", async () => {
-    const env = { DATA_DIR: mkdtempSync(join(tmpdir(), "tg-cli-")) };
+  it("refuses keys on the embedded demo's directory with one line saying why: it starts fresh at every start", async () => {
+    const refused = await cli(["keys", "create", "--role", "exchange", "--name", "KASE Digital"], { DATA_DIR: mkdtempSync(join(tmpdir(), "tg-cli-")) });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^tenge-gateway keys create: EMBEDDED is on \(EMBEDDED_STATE_NOT_KEPT\): the embedded demo starts fresh at every start/);
+  });
+
+  it("migrates, issues, lists and revokes keys against a lasting PGlite database (EMBEDDED=false)", async () => {
+    const env = { DATA_DIR: mkdtempSync(join(tmpdir(), "tg-cli-")), EMBEDDED: "false" };
     const migrated = await cli(["migrate"], env);
     expect(migrated.code).toBe(0);
     expect(migrated.stdout).toContain("applied identity 0001_identity");
@@ -162,7 +169,7 @@ describe("tenge-gateway start", () => {
   it("runs the embedded stack, serves readiness and OpenAPI until SIGTERM, then exits 0", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "tg-start-"));
     const child = spawn(process.execPath, [bin, "start"], {
-      env: { PATH: process.env["PATH"], PORT: "0", EMBEDDED_CHAIN_PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "warn" },
+      env: { PATH: process.env["PATH"], PORT: "0", EMBEDDED_CHAIN_PORT: "0", EMBEDDED_PEER_PORT: "0", EMBEDDED_DT_LEDGER_PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "warn" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

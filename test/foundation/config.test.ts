@@ -17,7 +17,7 @@ function problem(env: NodeJS.ProcessEnv): string {
 describe("configuration", () => {
   it("defaults to the embedded stack on 127.0.0.1:8080 with PGlite under ./.data", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ host: "127.0.0.1", port: 8080, databaseUrl: undefined, dataDir: "./.data", embedded: true });
+    expect(config).toMatchObject({ host: "127.0.0.1", port: 8080, databaseUrl: undefined, dataDir: "./.data", embedded: true, embeddedPeerPort: 8081, embeddedDtLedgerPort: 8090 });
   });
 
   it("names the variable and the problem for bad values", () => {
@@ -27,6 +27,8 @@ describe("configuration", () => {
     expect(problem({ DATABASE_URL: "not a url" })).toMatch(/^DATABASE_URL must be a URL/);
     expect(problem({ LOG_LEVEL: "loud" })).toMatch(/^LOG_LEVEL must be one of fatal, error/);
     expect(problem({ EMBEDDED: "maybe" })).toBe('EMBEDDED must be true or false, got "maybe"');
+    expect(problem({ EMBEDDED_PEER_PORT: "80a81" })).toBe('EMBEDDED_PEER_PORT must be an integer from 0 to 65535, got "80a81"');
+    expect(problem({ EMBEDDED_DT_LEDGER_PORT: "-1" })).toMatch(/^EMBEDDED_DT_LEDGER_PORT must be an integer from 0 to 65535/);
   });
 
   it("never echoes a database password in an error", () => {

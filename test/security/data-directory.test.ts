@@ -48,7 +48,7 @@ describe("secrets at rest: DATA_DIR is owner-only", () => {
     // State from an older version: a world-readable directory and file.
     mkdirSync(join(dataDir, "old"), { mode: 0o755 });
     writeFileSync(join(dataDir, "old", "notes.json"), "{}", { mode: 0o644 });
-    const env = { DATA_DIR: dataDir, PORT: "0", EMBEDDED_CHAIN_PORT: "0" };
+    const env = { DATA_DIR: dataDir, PORT: "0", EMBEDDED_CHAIN_PORT: "0", EMBEDDED_PEER_PORT: "0", EMBEDDED_DT_LEDGER_PORT: "0" };
     await whileRunning(["start"], env, /listening on http/, () => {
       expect(readdirSync(dataDir)).toEqual(expect.arrayContaining(["embedded", "demo-credentials.json", "attestation-key.json"]));
       expect(notOwnerOnly(dataDir)).toEqual([]);

@@ -42,7 +42,7 @@ describe("stablecoin on the embedded stack", () => {
     const db = testDb.db;
     await migrate(db, gatewayMigrations());
     // As `npm start` runs it: the chain makes blocks on its own (EMBEDDED_CHAIN_BLOCK_INTERVAL_MS), here every 200 ms.
-    embedded = await startEmbeddedStack({ db, directory: join(dataDir, "embedded"), chainHost: "127.0.0.1", chainPort: 0, chainBlockIntervalMs: 200 });
+    embedded = await startEmbeddedStack({ db, directory: join(dataDir, "embedded"), chainHost: "127.0.0.1", chainPort: 0, chainBlockIntervalMs: 200, dtLedgerHost: "127.0.0.1", dtLedgerPort: 0 });
     const logger = createLogger("warn");
     const metrics = createMetricsRegistry();
     const environment = loadStablecoinEnvironment({ STABLECOIN_POLL_MS: "50" });

@@ -193,6 +193,16 @@ export function resolutionMessage(parties: MessageParties, original: Instruction
   return renderValidated(buildPvpResolution(resolution));
 }
 
+/**
+ * Acct/Id/Othr/Id holds at most 34 characters: an EVM address (42) goes there losslessly as
+ * `evm:` + base64url of its 20 bytes (31); ledger account ids that fit are kept as they are.
+ */
+export function accountIdOf(account: string): string {
+  if (account.length <= 34) return account;
+  if (/^0x[0-9a-fA-F]{40}$/.test(account)) return `evm:${Buffer.from(account.slice(2), "hex").toString("base64url")}`;
+  throw new Error(`account ${account.slice(0, 40)}... does not fit an ISO 20022 account id (34 characters)`);
+}
+
 export function notificationMessage(
   parties: MessageParties,
   original: InstructionReference,
@@ -203,7 +213,7 @@ export function notificationMessage(
     buildPvpNotification({
       ...base,
       notificationId: base.messageId,
-      account: { otherId: entry.account },
+      account: { otherId: accountIdOf(entry.account) },
       amount: entry.amount,
       creditDebit: entry.creditDebit,
       bookingDate: base.createdAt.slice(0, 10),

@@ -1,0 +1,89 @@
+import type { FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
+import { ConfigError } from "../config/config.ts";
+import { identityRoutes } from "../identity/routes.ts";
+import { IdentityStore } from "../identity/store.ts";
+import { iso20022Routes } from "../iso20022/routes.ts";
+import { buildGatewayApp } from "../server/app.ts";
+import { createMetricsRegistry } from "../server/metrics.ts";
+import { gatewayMigrations } from "./components.ts";
+import { composeGateway, type ComposedGateway, type ComposeOptions } from "./features.ts";
+
+export interface ServeGatewayOptions extends Omit<ComposeOptions, "metrics"> {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** The setting that names the port, for the one line said when it is taken. */
+  portVariable: string;
+  bodyLimitBytes: number;
+  signatureMaxSkewSeconds: number;
+  /** Authorities signed requests must be addressed to (PUBLIC_URL's host); unset: the Host received. */
+  signatureAuthorities?: readonly string[];
+}
+
+/** A gateway composed and its HTTP app built, not yet listening. */
+export interface ComposedServer {
+  app: FastifyInstance;
+  composed: ComposedGateway;
+  identity: IdentityStore;
+  metrics: Registry;
+  /** Listens and starts the features' workers; returns the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting requests, lets in-flight ones finish, stops the workers (the database stays open). */
+  close(): Promise<void>;
+}
+
+/**
+ * One gateway process from its ports and settings: the features composed by `composeGateway`, the HTTP
+ * app with every feature's routes and readiness checks. The main gateway and the embedded foreign central
+ * bank's gateway are both built here, so they differ only in what they are given.
+ */
+export async function composeServer(options: ServeGatewayOptions): Promise<ComposedServer> {
+  const metrics = createMetricsRegistry();
+  const composed = await composeGateway({ ...options, metrics });
+  const identity = new IdentityStore(options.db);
+  try {
+    const app = await buildGatewayApp({
+      db: options.db,
+      logger: options.logger,
+      metrics,
+      migrationSets: gatewayMigrations(),
+      bodyLimitBytes: options.bodyLimitBytes,
+      signatureMaxSkewSeconds: options.signatureMaxSkewSeconds,
+      ...(options.signatureAuthorities ? { signatureAuthorities: options.signatureAuthorities } : {}),
+      readiness: [...options.ports.readiness, ...composed.features.flatMap((feature) => feature.readiness)],
+      features: [identityRoutes(identity), iso20022Routes, ...composed.features.flatMap((feature) => feature.routes)],
+      featureStatus: composed.status,
+    });
+    return {
+      app,
+      composed,
+      identity,
+      metrics,
+      async listen() {
+        const address = await listenOn(app, options.host, options.port, options.portVariable);
+        for (const feature of composed.features) feature.start();
+        return address.replace("://[::1]", "://localhost");
+      },
+      async close() {
+        await app.close();
+        for (const feature of composed.features) await feature.stop();
+      },
+    };
+  } catch (error) {
+    for (const feature of composed.features) await feature.stop().catch(() => {});
+    throw error;
+  }
+}
+
+/** Listens; a port already taken is one line naming the setting, never a stack trace. */
+export async function listenOn(app: FastifyInstance, host: string, port: number, variable: string): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new ConfigError(variable, `${host}:${port} is in use (EADDRINUSE): stop what listens there or choose another port (0 picks a free one)`);
+    }
+    throw error;
+  }
+}
