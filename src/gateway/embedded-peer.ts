@@ -94,7 +94,9 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
           secretKey: options.secretKey,
           foreignLedgers: [],
           responderLedger: leg.ledger,
-          agentAccount: foreignPayer,
+          maxLockSeconds: 86_400,
+          homeCurrency: "AED",
+          statusRequestAfterSeconds: 30,
           pollIntervalMs: 500,
         },
       },
@@ -127,7 +129,9 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
           name: nbk.name,
           baseUrl: nbk.url,
           signingKeys: [{ keyId: nbk.keyId, publicKey: nbk.publicKey }],
-          liquidityAccounts: [options.nbkAccount],
+          // Legs the NBK instructs are paid from our payer's chain account to the NBK's account on the chain.
+          liquidityAccounts: [foreignPayer],
+          settlementAccount: options.nbkAccount,
         });
         await running.composed.directory.refresh();
       },

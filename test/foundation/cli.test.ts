@@ -219,8 +219,8 @@ describe("tenge-gateway start", () => {
     expect(created.code).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ state: "INITIATED", createdBy: "demo-bank-halyk" });
     const treasury = await pvpCreate(demo.dtLedger.accounts.ministry.id);
-    expect(treasury.code).toBe(2);
-    expect(treasury.stderr).toContain("403 DT_PAYER_NOT_SERVICED");
+    expect(treasury.code).toBe(1);
+    expect(treasury.stderr).toContain("DT_PAYER_NOT_SERVICED");
     const openapi = (await (await fetch(`${url}/docs/json`)).json()) as { openapi: string };
     expect(openapi.openapi).toMatch(/^3\./);
     expect(stdout).toContain(`${url}/docs`);
