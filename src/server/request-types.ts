@@ -11,8 +11,8 @@ export const STRICT_AJV = { customOptions: { removeAdditional: false, coerceType
 const QUERY_INTEGER = /^-?(0|[1-9][0-9]{0,14})$/;
 
 /**
- * A query string is text, so an `integer` query parameter is read from its canonical decimal digits and
- * nothing else (`limit=0x10`, `limit=1e2`, `limit= 5` and a repeated `limit` stay strings and fail validation).
+ * A query string is text, so an `integer` query parameter is read from its canonical decimal digits (and a
+ * `boolean` one from `true` or `false`) and nothing else (`limit=0x10`, `limit=1e2`, `limit= 5` and a repeated `limit` stay strings and fail validation).
  */
 export function installQueryIntegers(app: FastifyInstance): void {
   app.addHook("preValidation", async (request) => {
@@ -22,6 +22,8 @@ export function installQueryIntegers(app: FastifyInstance): void {
     for (const [name, property] of Object.entries(schema.properties)) {
       const value = query[name];
       if (property.type === "integer" && typeof value === "string" && QUERY_INTEGER.test(value)) query[name] = Number(value);
+      // A boolean query parameter is exactly `true` or `false`; anything else stays text and fails validation.
+      if (property.type === "boolean" && (value === "true" || value === "false")) query[name] = value === "true";
     }
   });
 }
