@@ -67,8 +67,9 @@ export function gatewayApi(baseUrl: () => string, apiKey: string) {
         const text = await response.text();
         return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
       } catch (error) {
-        if (method !== "GET" || attempt >= 5) throw new Error(`${method} ${path}: ${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? "")}`, { cause: error });
-        await sleep(300);
+        // A loaded machine may take a few seconds to bring a process back: up to ~20 s in all.
+        if (method !== "GET" || attempt >= 20) throw new Error(`${method} ${path}: ${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? "")}`, { cause: error });
+        await sleep(Math.min(250 * attempt, 2_000));
       }
     }
   };
