@@ -1,16 +1,16 @@
 import type { FastifyError, FastifyInstance } from "fastify";
+import { CodedError } from "../errors.ts";
+import { httpStatusOf } from "./http-status.ts";
 
-/** An error a route returns on purpose: a stable code, an HTTP status and a message safe to show. */
-export class ApiError extends Error {
-  override name = "ApiError";
-  readonly code: string;
+/**
+ * An error a route returns on purpose with an explicit HTTP status. Prefer throwing the feature's
+ * `CodedError` and listing its code in `http-status.ts`; this remains for statuses no code decides.
+ */
+export class ApiError extends CodedError {
   readonly statusCode: number;
-  readonly details: unknown;
   constructor(statusCode: number, code: string, message: string, details?: unknown) {
-    super(message);
+    super(code, message, details);
     this.statusCode = statusCode;
-    this.code = code;
-    this.details = details;
   }
 }
 
@@ -34,9 +34,10 @@ const FRAMEWORK_CODES: Record<string, [number, string]> = {
 
 /** One place that turns every failure into `{ code, message }`; unexpected errors never leak internals. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
-    if (error instanceof ApiError) {
-      return reply.status(error.statusCode).send({ code: error.code, message: error.message, details: error.details });
+  app.setErrorHandler((error: FastifyError | CodedError, request, reply) => {
+    if (error instanceof CodedError) {
+      const status = error instanceof ApiError ? error.statusCode : httpStatusOf(error.code);
+      return reply.status(status).send({ code: error.code, message: error.message, details: error.details });
     }
     if (error.validation) {
       return reply.status(400).send({
