@@ -9,7 +9,8 @@
  * created and dropped. Last line: JSON with pvpPerSecond, ceilingPerSecond, ratio (at the highest level).
  */
 import { randomBytes } from "node:crypto";
-import { sha256, type Hex } from "viem";
+import type { Hex } from "viem";
+import { hashLockOf } from "../src/evm/hash-time-lock.ts";
 import { PvpEngine } from "../src/pvp/engine.ts";
 import { legDirectory, type LegInstruction } from "../src/pvp/leg-port.ts";
 import { dtLedgerLeg } from "../src/pvp/legs/dt-ledger-leg.ts";
@@ -69,7 +70,7 @@ try {
     const payer = payers[worker]!;
     const started = performance.now();
     const preimage = `0x${randomBytes(32).toString("hex")}` as Hex;
-    const hashLock = sha256(preimage);
+    const hashLock = hashLockOf(preimage);
     const key = `direct${directCount++}-${randomBytes(4).toString("hex")}`;
     const now = Date.now();
     const pvp = { id: key, uetr: "", role: "initiator" as const, dtLeg: undefined, foreignLeg: undefined as never, instruction: undefined, ourAgent: NBK, counterpartyAgent: FOREIGN_CB };

@@ -21,7 +21,9 @@ import {
   tengeStablecoinAbi,
   tengeStablecoinBytecode,
 } from "./generated/contracts.ts";
-import { evmChain } from "./evm-chain.ts";
+import { CodedError } from "../errors.ts";
+import { TransactionRevertedError } from "./errors.ts";
+import { chainAt } from "./evm-chain.ts";
 import { deploymentPath, readDeployment, writeDeployment, type DeployedContract, type Deployment } from "./deployments.ts";
 
 export interface StablecoinMinter {
@@ -82,8 +84,8 @@ export const DEFAULT_TOKEN_SYMBOL = "KZTD";
 export async function deployContracts(parameters: DeployContractsParameters): Promise<DeployContractsReturnType> {
   const directory = parameters.deploymentsDir ?? "deployments";
   const transport = http(parameters.rpcUrl);
-  const chainId = await createPublicClient({ transport }).getChainId();
-  const chain = evmChain(chainId, parameters.rpcUrl);
+  const chain = await chainAt(parameters.rpcUrl);
+  const chainId = chain.id;
   const publicClient = createPublicClient({ chain, transport });
 
   const existing = await readDeployment(directory, chainId);
@@ -107,7 +109,7 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   };
   const minters = parameters.minters ?? [];
   if (minters.length > 0 && roles.masterMinter !== account.address) {
-    throw new Error("minters can only be configured while the deployer is the master minter");
+    throw new CodedError("DEPLOYMENT_ROLES_INVALID", "minters can only be configured while the deployer is the master minter");
   }
   const name = parameters.tokenName ?? DEFAULT_TOKEN_NAME;
   const symbol = parameters.tokenSymbol ?? DEFAULT_TOKEN_SYMBOL;
@@ -197,12 +199,12 @@ async function deploy(
 ): Promise<DeployedContract> {
   const transactionHash = await wallet.deployContract({ abi, bytecode, args });
   const receipt = await expectSuccess(client, transactionHash, confirmations, "deployment");
-  if (!receipt.contractAddress) throw new Error(`deployment ${transactionHash} created no contract`);
+  if (!receipt.contractAddress) throw new CodedError("DEPLOYMENT_CREATED_NO_CONTRACT", `deployment ${transactionHash} created no contract`, { transactionHash });
   return { address: getAddress(receipt.contractAddress), transactionHash, blockNumber: receipt.blockNumber };
 }
 
 async function expectSuccess(client: PublicClient, hash: Hex, confirmations: number, what: string) {
   const receipt = await client.waitForTransactionReceipt({ hash, confirmations });
-  if (receipt.status !== "success") throw new Error(`${what} transaction ${hash} reverted`);
+  if (receipt.status !== "success") throw new TransactionRevertedError(hash, what);
   return receipt;
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
+import { CodedError } from "../errors.ts";
 
 /** One deployed contract: where it lives and the transaction that created it. */
 export interface DeployedContract {
@@ -34,11 +35,9 @@ export interface Deployment {
 }
 
 /** The deployments file is missing required fields or holds bad values. */
-export class DeploymentFileError extends Error {
-  readonly code = "DEPLOYMENT_FILE_INVALID";
+export class DeploymentFileError extends CodedError<"DEPLOYMENT_FILE_INVALID"> {
   constructor(path: string, problem: string) {
-    super(`${path}: ${problem}`);
-    this.name = "DeploymentFileError";
+    super("DEPLOYMENT_FILE_INVALID", `${path}: ${problem}`, { path });
   }
 }
 

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
 import { ConfigError } from "../config/config.ts";
 import { seedDemoLedger, type DemoLedger } from "../dt-ledger/demo.ts";
@@ -10,6 +10,7 @@ import type { DtLedger } from "../dt-ledger/ledger.ts";
 import { deployContracts } from "../evm/deploy-contracts.ts";
 import type { Deployment } from "../evm/deployments.ts";
 import { startEmbeddedChain, type EmbeddedChain } from "../evm/embedded-chain.ts";
+import { evmChain } from "../evm/evm-chain.ts";
 import { demoForeignCbdcAbi } from "../evm/generated/contracts.ts";
 import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
@@ -183,7 +184,7 @@ export interface EmbeddedForeignLegOptions {
  * its payer given a float once.
  */
 export async function embeddedForeignLeg(options: EmbeddedForeignLegOptions): Promise<{ leg: EvmHtlcLeg; foreignPayer: Address }> {
-  const chain = defineChain({ id: options.chainId, name: "embedded", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [options.rpcUrl] } } });
+  const chain = evmChain(options.chainId, options.rpcUrl);
   const transport = http(options.rpcUrl);
   const client = createPublicClient({ chain, transport });
   const foreignPayer = privateKeyToAccount(options.foreignPayerKey).address;

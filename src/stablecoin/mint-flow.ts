@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { getAddress, isAddress, parseTransaction, type Address, type Hex } from "viem";
+import { getAddress, isAddress, type Address, type Hex } from "viem";
 import type { LedgerEvent, SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { CollateralStatement } from "../proof-of-collateral/collateral-statement.ts";
@@ -7,7 +7,7 @@ import { mintedToday, requestedToday, type Exchange } from "./exchanges.ts";
 import { formatKzt } from "./kzt.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
 import { applyTransition, mintTransitions, type MintState } from "./state-machines.ts";
-import type { Fees, TokenChain } from "./token-chain.ts";
+import type { TokenChain } from "./token-chain.ts";
 
 export interface MintRequest {
   id: string;
@@ -440,11 +440,11 @@ export class MintWorker {
     }
     const newest = recorded[recorded.length - 1]!;
     if (Date.now() - newest.created_at.getTime() > settings.stuckAfterMs) {
-      const fees = await chain.fees();
+      const fees = await chain.replacementFees(newest.raw);
       const replacement = await chain.signMint({
         ...(await this.#mintCall(tx, row)),
         nonce: BigInt(newest.nonce),
-        fees: bumpedFees(fees, newest.raw),
+        fees,
       });
       await tx.query("INSERT INTO stablecoin.mint_transactions (hash, mint_id, minter, nonce, raw) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", [
         replacement.hash,
@@ -505,18 +505,5 @@ function statementJson(statement: CollateralStatement, signature: Hex, carried: 
     timestamp: statement.timestamp.toString(),
     signature,
     carried,
-  };
-}
-
-const max = (a: bigint, b: bigint) => (a > b ? a : b);
-// Nodes accept a replacement only with fees at least 10% higher; 25% leaves room.
-const bump = (fee: bigint) => (fee * 125n) / 100n + 1n;
-
-/** Fees of a replacement: the current market, but at least 25% above the stuck transaction's. */
-function bumpedFees(current: Fees, stuckRaw: Hex): Fees {
-  const stuck = parseTransaction(stuckRaw);
-  return {
-    maxFeePerGas: max(current.maxFeePerGas, bump(stuck.maxFeePerGas ?? 0n)),
-    maxPriorityFeePerGas: max(current.maxPriorityFeePerGas, bump(stuck.maxPriorityFeePerGas ?? 0n)),
   };
 }

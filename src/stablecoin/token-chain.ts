@@ -1,18 +1,9 @@
-import {
-  createPublicClient,
-  defineChain,
-  encodeFunctionData,
-  getAddress,
-  http,
-  keccak256,
-  TransactionReceiptNotFoundError,
-  type Address,
-  type Hex,
-  type PublicClient,
-  type TransactionReceipt,
-} from "viem";
+import { createPublicClient, encodeFunctionData, getAddress, http, type Address, type Hex, type PublicClient, type TransactionReceipt } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { chainAt } from "../evm/evm-chain.ts";
+import { feesOfSigned, marketFees, replacementFees, type Fees } from "../evm/fees.ts";
 import { tengeStablecoinAbi } from "../evm/generated/contracts.ts";
+import { broadcastSigned, receiptOf, signCall, type SignedTransaction } from "../evm/signed-transaction.ts";
 import type { CollateralStatement } from "./../proof-of-collateral/collateral-statement.ts";
 
 export interface TokenChainOptions {
@@ -24,18 +15,6 @@ export interface TokenChainOptions {
   mintGasLimit?: bigint;
   /** Poll interval of the RPC client. */
   pollingIntervalMs?: number;
-}
-
-export interface Fees {
-  maxFeePerGas: bigint;
-  maxPriorityFeePerGas: bigint;
-}
-
-export interface SignedMint {
-  hash: Hex;
-  raw: Hex;
-  nonce: bigint;
-  fees: Fees;
 }
 
 /** A Redeemed log as the chain reported it. */
@@ -69,17 +48,10 @@ export class TokenChain {
   }
 
   static async connect(options: TokenChainOptions): Promise<TokenChain> {
-    const probe = createPublicClient({ transport: http(options.rpcUrl) });
-    const chainId = await probe.getChainId();
-    const chain = defineChain({
-      id: chainId,
-      name: `chain ${chainId}`,
-      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [options.rpcUrl] } },
-    });
+    const chain = await chainAt(options.rpcUrl);
     const client = createPublicClient({ chain, transport: http(options.rpcUrl), pollingInterval: options.pollingIntervalMs ?? 250 });
     const minter = options.minterKey ? privateKeyToAccount(options.minterKey) : undefined;
-    return new TokenChain(client as PublicClient, getAddress(options.token), chainId, minter, options.mintGasLimit ?? 400_000n);
+    return new TokenChain(client as PublicClient, getAddress(options.token), chain.id, minter, options.mintGasLimit ?? 400_000n);
   }
 
   get minterAddress(): Address {
@@ -118,9 +90,13 @@ export class TokenChain {
     return this.client.getTransactionCount({ address: this.minterAddress, blockTag });
   }
 
-  async fees(): Promise<Fees> {
-    const estimate = await this.client.estimateFeesPerGas();
-    return { maxFeePerGas: estimate.maxFeePerGas, maxPriorityFeePerGas: estimate.maxPriorityFeePerGas };
+  fees(): Promise<Fees> {
+    return marketFees(this.client);
+  }
+
+  /** Fees for a transaction that replaces the stuck one under the same nonce (the one fee-bump policy). */
+  async replacementFees(stuckRaw: Hex): Promise<Fees> {
+    return replacementFees(await this.fees(), feesOfSigned(stuckRaw));
   }
 
   /**
@@ -134,7 +110,7 @@ export class TokenChain {
     nonce: bigint;
     fees: Fees;
     statement?: { statement: CollateralStatement; signature: Hex };
-  }): Promise<SignedMint> {
+  }): Promise<SignedTransaction> {
     if (!this.#minter) throw new Error("no minter key configured (STABLECOIN_MINTER_KEY)");
     const data = parameters.statement
       ? encodeFunctionData({
@@ -143,43 +119,16 @@ export class TokenChain {
           args: [parameters.statement.statement, parameters.statement.signature, parameters.to, parameters.amount],
         })
       : encodeFunctionData({ abi: tengeStablecoinAbi, functionName: "mint", args: [parameters.to, parameters.amount] });
-    const raw = await this.#minter.signTransaction({
-      type: "eip1559",
-      chainId: this.chainId,
-      to: this.token,
-      data,
-      nonce: Number(parameters.nonce),
-      gas: this.#gasLimit,
-      maxFeePerGas: parameters.fees.maxFeePerGas,
-      maxPriorityFeePerGas: parameters.fees.maxPriorityFeePerGas,
-      value: 0n,
-    });
-    return { hash: keccak256(raw), raw, nonce: parameters.nonce, fees: parameters.fees };
+    return signCall(this.#minter, { chainId: this.chainId, call: { to: this.token, data, gas: this.#gasLimit }, nonce: parameters.nonce, fees: parameters.fees });
   }
 
-  /**
-   * Sends a signed transaction. Sending the same bytes again is harmless: "already known" and "nonce too
-   * low" only mean the chain has it (or its nonce is used), which reconciliation by receipt sorts out.
-   */
-  async broadcast(raw: Hex): Promise<void> {
-    try {
-      await this.client.sendRawTransaction({ serializedTransaction: raw });
-    } catch (error) {
-      const text = String((error as Error).message).toLowerCase();
-      if (text.includes("already known") || text.includes("nonce too low") || text.includes("already imported") || text.includes("known transaction")) {
-        return;
-      }
-      throw error;
-    }
+  /** Sends a signed transaction; sending the same bytes again is harmless. */
+  broadcast(raw: Hex): Promise<void> {
+    return broadcastSigned(this.client, raw);
   }
 
-  async receipt(hash: Hex): Promise<TransactionReceipt | undefined> {
-    try {
-      return await this.client.getTransactionReceipt({ hash });
-    } catch (error) {
-      if (error instanceof TransactionReceiptNotFoundError) return undefined;
-      throw error;
-    }
+  receipt(hash: Hex): Promise<TransactionReceipt | undefined> {
+    return receiptOf(this.client, hash);
   }
 
   async blockHash(blockNumber: bigint): Promise<Hex | undefined> {

@@ -1,7 +1,7 @@
 import { sha256, toHex } from "viem";
 import { describe, expect, it } from "vitest";
 import { DeploymentFileError, parseDeployment } from "../../src/evm/deployments.ts";
-import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
+import { hashLockOf, PreimageLengthError } from "../../src/evm/hash-time-lock.ts";
 
 describe("hashLockOf", () => {
   it("is SHA-256 of a 32-byte preimage", () => {
@@ -10,8 +10,8 @@ describe("hashLockOf", () => {
   });
 
   it("refuses 31- and 33-byte preimages, as the contract and the DT ledger do", () => {
-    expect(() => hashLockOf(toHex(1n, { size: 31 }))).toThrow(RangeError);
-    expect(() => hashLockOf(toHex(1n, { size: 33 }))).toThrow(RangeError);
+    expect(() => hashLockOf(toHex(1n, { size: 31 }))).toThrow(PreimageLengthError);
+    expect(() => hashLockOf(toHex(1n, { size: 33 }))).toThrow(PreimageLengthError);
   });
 });
 

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hashLockOf as evmHashLockOf } from "../../evm/hash-time-lock.ts";
 import { hasExplicitOffset } from "../validation/identifiers.ts";
 
 /**
@@ -51,7 +51,7 @@ export function assertExpiry(expiry: string): void {
 /** The hash-lock of a preimage; the preimage must be exactly 32 bytes given as 64 lowercase hex characters. */
 export function hashLockOf(preimage: string): string {
   if (!hexPattern.test(preimage)) throw new PvpProfileError("PVP_PREIMAGE_INVALID", "a preimage is 32 bytes written as 64 lowercase hex characters");
-  return createHash("sha256").update(Buffer.from(preimage, "hex")).digest("hex");
+  return evmHashLockOf(`0x${preimage}`).slice(2);
 }
 
 /** `[["PVP","abc"],["HLCK","..."]]` -> `/PVP/abc/HLCK/...`. */

@@ -1,19 +1,10 @@
-import {
-  BaseError,
-  ContractFunctionRevertedError,
-  encodeFunctionData,
-  getAddress,
-  keccak256,
-  maxUint256,
-  parseEventLogs,
-  toHex,
-  type Address,
-  type Hex,
-} from "viem";
-import { demoForeignCbdcAbi, hashTimeLockAbi } from "../../evm/generated/contracts.ts";
-import { hashTimeLockSwapId } from "../../evm/hash-time-lock.ts";
+import { BaseError, encodeFunctionData, erc20Abi, getAddress, keccak256, maxUint256, toHex, type Address, type Hex } from "viem";
+import { contractRevertName } from "../../evm/contract-revert.ts";
+import { HashTimeLockContract } from "../../evm/hash-time-lock-contract.ts";
+import { hashTimeLockSwapId, type HashTimeLockTerms } from "../../evm/hash-time-lock.ts";
+import type { EvmCall } from "../../evm/signed-transaction.ts";
+import { EvmTransactionSender, type EvmTransactionSenderOptions } from "../../evm/transaction-sender.ts";
 import { LegError, type HashLockedLegPort, type LedgerAsset, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
-import { EvmTransactionSender, type EvmTransactionSenderOptions } from "./evm-transaction-sender.ts";
 
 export interface EvmHtlcLegOptions {
   /** Ledger name in PvP legs (default `evm`). */
@@ -36,24 +27,6 @@ export interface EvmHtlcLegOptions {
   sender?: Omit<EvmTransactionSenderOptions, "rpcUrl" | "privateKey" | "confirmations">;
 }
 
-const SWAP_STATES = ["absent", "locked", "claimed", "refunded"] as const;
-
-interface Terms {
-  sender: Address;
-  receiver: Address;
-  token: Address;
-  amount: bigint;
-  hashLock: Hex;
-  expiry: bigint;
-}
-
-/** The HTLC's custom error, if a call reverted with one. */
-function revertName(error: unknown): string | undefined {
-  if (!(error instanceof BaseError)) return undefined;
-  const reverted = error.walk((cause) => cause instanceof ContractFunctionRevertedError);
-  return reverted instanceof ContractFunctionRevertedError ? reverted.data?.errorName : undefined;
-}
-
 /**
  * A PvP leg on an EVM chain: the foreign CBDC as an ERC-20 locked in the HashTimeLock contract. The swap
  * id comes from a salt derived from the leg key (keccak256(abi.encode(payer, salt))), so a retried lock
@@ -64,6 +37,7 @@ export class EvmHtlcLeg implements HashLockedLegPort {
   private readonly options: EvmHtlcLegOptions;
   private readonly senders: Map<Address, EvmTransactionSender>;
   private readonly submitter: EvmTransactionSender;
+  private readonly htlc: HashTimeLockContract;
   private readonly approved = new Set<Address>();
   /** The currencies this ledger carries; legs in any other currency, or with other decimals, are refused. */
   readonly assets: readonly LedgerAsset[];
@@ -74,6 +48,7 @@ export class EvmHtlcLeg implements HashLockedLegPort {
     this.ledger = options.ledger ?? "evm";
     this.senders = new Map(senders.map((sender) => [sender.account.address, sender]));
     this.submitter = senders[0]!;
+    this.htlc = new HashTimeLockContract(this.submitter.publicClient, options.hashTimeLock);
   }
 
   static async connect(options: EvmHtlcLegOptions): Promise<EvmHtlcLeg> {
@@ -86,7 +61,7 @@ export class EvmHtlcLeg implements HashLockedLegPort {
     const assets = await Promise.all(
       Object.entries(tokensOf(options)).map(async ([currency, token]) => {
         // The leg's minor unit is unitsPerMinor token base units: its decimals are the token's less those.
-        const tokenDecimals = await senders[0]!.publicClient.readContract({ address: token.address, abi: demoForeignCbdcAbi, functionName: "decimals" });
+        const tokenDecimals = await senders[0]!.publicClient.readContract({ address: token.address, abi: erc20Abi, functionName: "decimals" });
         const scale = token.unitsPerMinor.toString();
         if (!/^10*$/.test(scale)) throw new Error(`unitsPerMinor of ${currency} must be a power of ten`);
         return { currency, decimals: Number(tokenDecimals) - (scale.length - 1) };
@@ -109,7 +84,7 @@ export class EvmHtlcLeg implements HashLockedLegPort {
     throw new LegError("REJECTED", `no token for ${currency} on ${this.ledger}`, { permanent: true });
   }
 
-  private termsOf(leg: LegInstruction): Terms {
+  private termsOf(leg: LegInstruction): HashTimeLockTerms {
     const token = this.tokenOf(leg.terms.currency);
     return {
       sender: getAddress(leg.terms.payer),
@@ -133,39 +108,29 @@ export class EvmHtlcLeg implements HashLockedLegPort {
     return head > depth ? head - depth : 0n;
   }
 
-  private async swapState(id: Hex, blockNumber?: bigint): Promise<(typeof SWAP_STATES)[number]> {
-    const state = await this.client.readContract({ address: this.options.hashTimeLock, abi: hashTimeLockAbi, functionName: "swapState", args: [id], ...(blockNumber === undefined ? {} : { blockNumber }) });
-    return SWAP_STATES[Number(state)] ?? "absent";
-  }
-
-  private async run(sender: EvmTransactionSender, data: Hex, to: Address = this.options.hashTimeLock): Promise<void> {
+  private async run(sender: EvmTransactionSender, call: EvmCall): Promise<void> {
     // Simulate first: a revert is a clean refusal with the contract's error name, not a mined failure.
-    await this.client.call({ account: sender.account, to, data });
-    await sender.send({ to, data });
+    await this.client.call({ account: sender.account, to: call.to, data: call.data });
+    await sender.send(call);
   }
 
   async lock(leg: LegInstruction): Promise<LegLockReceipt> {
     const id = this.referenceOf(leg) as Hex;
     try {
-      if ((await this.swapState(id)) !== "absent") return { reference: id };
+      if ((await this.htlc.swapState(id)) !== "absent") return { reference: id };
       const terms = this.termsOf(leg);
       const sender = this.senders.get(terms.sender);
       if (!sender) throw new LegError("REJECTED", `no signer for payer ${terms.sender}`, { permanent: true });
-      const balance = await this.client.readContract({ address: terms.token, abi: demoForeignCbdcAbi, functionName: "balanceOf", args: [terms.sender] });
+      const balance = await this.client.readContract({ address: terms.token, abi: erc20Abi, functionName: "balanceOf", args: [terms.sender] });
       if (balance < terms.amount) throw new LegError("INSUFFICIENT_FUNDS", `payer holds ${balance} < ${terms.amount}`);
       if (!this.approved.has(terms.sender)) {
-        const allowance = await this.client.readContract({ address: terms.token, abi: demoForeignCbdcAbi, functionName: "allowance", args: [terms.sender, this.options.hashTimeLock] });
+        const allowance = await this.client.readContract({ address: terms.token, abi: erc20Abi, functionName: "allowance", args: [terms.sender, this.options.hashTimeLock] });
         if (allowance < terms.amount) {
-          await sender.send({ to: terms.token, data: encodeFunctionData({ abi: demoForeignCbdcAbi, functionName: "approve", args: [this.options.hashTimeLock, maxUint256] }) });
+          await sender.send({ to: terms.token, data: encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [this.options.hashTimeLock, maxUint256] }) });
         }
         this.approved.add(terms.sender);
       }
-      const data = encodeFunctionData({
-        abi: hashTimeLockAbi,
-        functionName: "lock",
-        args: [this.saltOf(leg), terms.receiver, terms.token, terms.amount, terms.hashLock, terms.expiry],
-      });
-      await this.run(sender, data);
+      await this.run(sender, this.htlc.lockCall(this.saltOf(leg), terms));
       return { reference: id };
     } catch (error) {
       throw this.legError(error);
@@ -175,11 +140,11 @@ export class EvmHtlcLeg implements HashLockedLegPort {
   async claim(leg: LegInstruction, preimage: Hex): Promise<void> {
     const id = this.referenceOf(leg) as Hex;
     try {
-      const state = await this.swapState(id);
+      const state = await this.htlc.swapState(id);
       if (state === "claimed") return;
       if (state === "refunded") throw new LegError("EXPIRED", "the swap was refunded", { permanent: true });
       if (state === "absent") throw new LegError("UNAVAILABLE", "the swap is not locked yet");
-      await this.run(this.submitter, encodeFunctionData({ abi: hashTimeLockAbi, functionName: "claim", args: [id, this.termsOf(leg), preimage] }));
+      await this.run(this.submitter, this.htlc.claimCall(id, this.termsOf(leg), preimage));
     } catch (error) {
       throw this.legError(error);
     }
@@ -188,14 +153,14 @@ export class EvmHtlcLeg implements HashLockedLegPort {
   async refund(leg: LegInstruction, _options?: { early: boolean }): Promise<void> {
     const id = this.referenceOf(leg) as Hex;
     try {
-      const state = await this.swapState(id);
+      const state = await this.htlc.swapState(id);
       if (state === "claimed" || state === "refunded") return;
       if (state === "absent") {
         // Nothing locked: done once chain time passed the expiry (no lock can land after it).
         if ((await this.now()).getTime() >= leg.terms.expiresAt.getTime()) return;
         throw new LegError("NOT_YET_EXPIRED", "nothing is locked yet and the expiry has not passed");
       }
-      await this.run(this.submitter, encodeFunctionData({ abi: hashTimeLockAbi, functionName: "refund", args: [id, this.termsOf(leg)] }));
+      await this.run(this.submitter, this.htlc.refundCall(id, this.termsOf(leg)));
     } catch (error) {
       throw this.legError(error);
     }
@@ -205,23 +170,16 @@ export class EvmHtlcLeg implements HashLockedLegPort {
     const id = this.referenceOf(leg) as Hex;
     try {
       const blockNumber = await this.confirmedBlock();
-      const status = await this.swapState(id, blockNumber);
+      const status = await this.htlc.swapState(id, blockNumber);
       const observation: LegObservation = { status };
       if (status === "locked") {
-        const matches = await this.client.readContract({ address: this.options.hashTimeLock, abi: hashTimeLockAbi, functionName: "matchesLockedTerms", args: [id, this.termsOf(leg)], blockNumber });
+        const matches = await this.htlc.matchesLockedTerms(id, this.termsOf(leg), blockNumber);
         if (!matches) observation.termsMismatch = true;
       }
       // The initiator holds the secret; only a responder needs it read back from the Claimed event.
       if (status === "claimed" && leg.pvp.role === "responder") {
-        const logs = await this.client.getLogs({
-          address: this.options.hashTimeLock,
-          event: hashTimeLockAbi.find((item) => item.type === "event" && item.name === "Claimed") as Extract<(typeof hashTimeLockAbi)[number], { type: "event"; name: "Claimed" }>,
-          args: { id },
-          fromBlock: this.options.fromBlock ?? 0n,
-          toBlock: blockNumber,
-        });
-        const claimed = parseEventLogs({ abi: hashTimeLockAbi, logs, eventName: "Claimed" })[0];
-        if (claimed) observation.preimage = claimed.args.preimage;
+        const preimage = await this.htlc.claimedPreimage(id, { fromBlock: this.options.fromBlock ?? 0n, toBlock: blockNumber });
+        if (preimage) observation.preimage = preimage;
       }
       return observation;
     } catch (error) {
@@ -240,7 +198,7 @@ export class EvmHtlcLeg implements HashLockedLegPort {
 
   private legError(error: unknown): unknown {
     if (error instanceof LegError) return error;
-    const name = revertName(error);
+    const name = contractRevertName(error);
     switch (name) {
       case "SwapExpired":
         return new LegError("EXPIRED", "the swap expired", { permanent: true });

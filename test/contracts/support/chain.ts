@@ -6,7 +6,6 @@ import {
   createTestClient,
   createWalletClient,
   custom,
-  defineChain,
   type Account,
   type Chain,
   type Hex,
@@ -19,6 +18,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { expect } from "vitest";
 import { DEVELOPMENT_MNEMONIC } from "../../../src/evm/embedded-chain.ts";
+import { evmChain } from "../../../src/evm/evm-chain.ts";
 import { mnemonicToAccount } from "viem/accounts";
 
 export type Wallet = WalletClient<Transport, Chain, PrivateKeyAccount>;
@@ -50,12 +50,7 @@ export async function createTestChain(): Promise<TestChain> {
   // No retries: a revert is an answer, and viem would otherwise back off on it for a second.
   const transport = custom(connection.provider, { retryCount: 0 });
   const chainId = Number(await connection.provider.request({ method: "eth_chainId" }));
-  const chain = defineChain({
-    id: chainId,
-    name: "edr",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [] } },
-  });
+  const chain = evmChain(chainId);
   const publicClient = createPublicClient({ chain, transport, pollingInterval: 1 });
   const testClient = createTestClient({ chain, mode: "hardhat", transport });
   return {

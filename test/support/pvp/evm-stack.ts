@@ -1,10 +1,11 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deployContracts } from "../../../src/evm/deploy-contracts.ts";
 import { startEmbeddedChain, type EmbeddedChain } from "../../../src/evm/embedded-chain.ts";
+import { evmChain } from "../../../src/evm/evm-chain.ts";
 import { demoForeignCbdcAbi } from "../../../src/evm/generated/contracts.ts";
 
 export interface EvmStack {
@@ -39,8 +40,7 @@ export async function startEvmStack(fundPayer = 10_000_000n): Promise<EvmStack> 
   const token = deployment.contracts.DemoForeignCbdc!.address;
   const transport = http(chain.rpcUrl);
   const publicClient = createPublicClient({ transport });
-  const chainDefinition = defineChain({ id: chain.chainId, name: "embedded", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [chain.rpcUrl] } } });
-  const wallet = createWalletClient({ account: deployer, transport, chain: chainDefinition });
+  const wallet = createWalletClient({ account: deployer, transport, chain: evmChain(chain.chainId, chain.rpcUrl) });
   const payer = privateKeyToAccount(payerKey).address;
   if (fundPayer > 0n) {
     const hash = await wallet.writeContract({ address: token, abi: demoForeignCbdcAbi, functionName: "issue", args: [payer, fundPayer] });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPublicClient, encodeFunctionData, http } from "viem";
 import { demoForeignCbdcAbi } from "../../src/evm/generated/contracts.ts";
-import { EvmTransactionSender } from "../../src/pvp/legs/evm-transaction-sender.ts";
+import { EvmTransactionSender } from "../../src/evm/transaction-sender.ts";
 import { startEvmStack, type EvmStack } from "../support/pvp/evm-stack.ts";
 
 describe("EVM transaction sender", () => {

@@ -1,17 +1,9 @@
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  type Account,
-  type Chain,
-  type Hex,
-  type PublicClient,
-  type TransactionReceipt,
-  type Transport,
-  type WalletClient,
-} from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { createPublicClient, http, type Chain, type Hex, type PublicClient, type TransactionReceipt } from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { TransactionRevertedError } from "./errors.ts";
+import { chainAt } from "./evm-chain.ts";
+import { DEFAULT_FEE_BUMP_PERCENT, marketFees, replacementFees, type Fees } from "./fees.ts";
+import { signCall, type EvmCall } from "./signed-transaction.ts";
 
 export interface EvmTransactionSenderOptions {
   rpcUrl: string;
@@ -27,21 +19,19 @@ export interface EvmTransactionSenderOptions {
   maxReplacements?: number;
 }
 
-export interface EvmCall {
-  to: Hex;
-  data: Hex;
-  gas?: bigint;
-}
-
 /**
  * Sends one account's transactions in order with nonces it manages itself, so concurrent PvPs never
  * collide on a nonce, waits for the configured confirmation depth, and replaces a transaction that sits
- * unmined (same nonce, fees raised) rather than waiting on it forever.
+ * unmined (same nonce, fees raised by `replacementFees`) rather than waiting on it forever.
+ *
+ * @example
+ * const sender = await EvmTransactionSender.connect({ rpcUrl, privateKey });
+ * const receipt = await sender.send({ to: token, data });
  */
 export class EvmTransactionSender {
-  readonly account: Account;
+  readonly account: PrivateKeyAccount;
   readonly publicClient: PublicClient;
-  private readonly wallet: WalletClient<Transport, Chain, Account>;
+  private readonly chainId: number;
   private readonly options: EvmTransactionSenderOptions;
   private nextNonce: number | undefined;
   /** Transactions replaced because they sat unmined (for metrics and tests). */
@@ -50,21 +40,14 @@ export class EvmTransactionSender {
 
   private constructor(options: EvmTransactionSenderOptions, chain: Chain) {
     this.options = options;
+    this.chainId = chain.id;
     this.account = privateKeyToAccount(options.privateKey);
     const transport = http(options.rpcUrl, { batch: false });
     this.publicClient = createPublicClient({ chain, transport, pollingInterval: options.pollingIntervalMs ?? 250 }) as PublicClient;
-    this.wallet = createWalletClient({ account: this.account, chain, transport });
   }
 
   static async connect(options: EvmTransactionSenderOptions): Promise<EvmTransactionSender> {
-    const chainId = await createPublicClient({ transport: http(options.rpcUrl) }).getChainId();
-    const chain = defineChain({
-      id: chainId,
-      name: `chain ${chainId}`,
-      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: [options.rpcUrl] } },
-    });
-    return new EvmTransactionSender(options, chain);
+    return new EvmTransactionSender(options, await chainAt(options.rpcUrl));
   }
 
   /** Sends a call and resolves with its receipt once confirmed; reverts reject. */
@@ -75,20 +58,21 @@ export class EvmTransactionSender {
     return sent.then(({ hash, nonce, fees }) => this.confirm(call, hash, nonce, fees));
   }
 
-  private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
-    const estimate = await this.publicClient.estimateFeesPerGas();
-    return { maxFeePerGas: estimate.maxFeePerGas, maxPriorityFeePerGas: estimate.maxPriorityFeePerGas };
+  /** Signs the call under `nonce` with a gas limit 20% above the estimate, and hands it to the node. */
+  private async sendSigned(call: EvmCall, nonce: number, fees: Fees): Promise<Hex> {
+    const gas = call.gas ?? (await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data }));
+    const signed = await signCall(this.account, { chainId: this.chainId, call: { to: call.to, data: call.data, gas: (gas * 12n) / 10n }, nonce: BigInt(nonce), fees });
+    return this.publicClient.sendRawTransaction({ serializedTransaction: signed.raw });
   }
 
-  private async submit(call: EvmCall): Promise<{ hash: Hex; nonce: number; fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } }> {
+  private async submit(call: EvmCall): Promise<{ hash: Hex; nonce: number; fees: Fees }> {
     if (this.nextNonce === undefined) {
       this.nextNonce = await this.publicClient.getTransactionCount({ address: this.account.address, blockTag: "pending" });
     }
     const nonce = this.nextNonce;
-    const fees = await this.fees();
-    const gas = call.gas ?? (await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data }));
+    const fees = await marketFees(this.publicClient);
     try {
-      const hash = await this.wallet.sendTransaction({ to: call.to, data: call.data, nonce, gas: (gas * 12n) / 10n, ...fees });
+      const hash = await this.sendSigned(call, nonce, fees);
       this.nextNonce = nonce + 1;
       return { hash, nonce, fees };
     } catch (error) {
@@ -98,9 +82,8 @@ export class EvmTransactionSender {
     }
   }
 
-  private async confirm(call: EvmCall, firstHash: Hex, nonce: number, firstFees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }): Promise<TransactionReceipt> {
+  private async confirm(call: EvmCall, firstHash: Hex, nonce: number, firstFees: Fees): Promise<TransactionReceipt> {
     const stuckAfter = this.options.stuckAfterMs ?? 30_000;
-    const bump = BigInt(100 + (this.options.feeBumpPercent ?? 25));
     const hashes = [firstHash];
     let fees = firstFees;
     for (let replacement = 0; ; replacement++) {
@@ -111,7 +94,7 @@ export class EvmTransactionSender {
           timeout: stuckAfter,
           onReplaced: () => undefined,
         });
-        if (receipt.status !== "success") throw new Error(`transaction ${receipt.transactionHash} reverted`);
+        if (receipt.status !== "success") throw new TransactionRevertedError(receipt.transactionHash);
         return receipt;
       } catch (error) {
         if (!(error instanceof Error) || error.name !== "WaitForTransactionReceiptTimeoutError" || replacement >= (this.options.maxReplacements ?? 3)) throw error;
@@ -119,14 +102,13 @@ export class EvmTransactionSender {
         for (const hash of hashes) {
           const mined = await this.publicClient.getTransactionReceipt({ hash }).catch(() => undefined);
           if (mined) {
-            if (mined.status !== "success") throw new Error(`transaction ${mined.transactionHash} reverted`, { cause: error });
+            if (mined.status !== "success") throw new TransactionRevertedError(mined.transactionHash);
             return mined;
           }
         }
         // Stuck: the same call again under the same nonce with higher fees replaces it in the mempool.
-        fees = { maxFeePerGas: (fees.maxFeePerGas * bump) / 100n, maxPriorityFeePerGas: (fees.maxPriorityFeePerGas * bump) / 100n };
-        const gas = call.gas ?? (await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data }));
-        hashes.push(await this.wallet.sendTransaction({ to: call.to, data: call.data, nonce, gas: (gas * 12n) / 10n, ...fees }));
+        fees = replacementFees(await marketFees(this.publicClient), fees, this.options.feeBumpPercent ?? DEFAULT_FEE_BUMP_PERCENT);
+        hashes.push(await this.sendSigned(call, nonce, fees));
         this.replacements++;
       }
     }

@@ -1,0 +1,9 @@
+import type { Hex } from "viem";
+import { CodedError } from "../errors.ts";
+
+/** A transaction was mined but reverted; `what` names the step (e.g. `deployment`). */
+export class TransactionRevertedError extends CodedError<"TRANSACTION_REVERTED"> {
+  constructor(hash: Hex, what?: string) {
+    super("TRANSACTION_REVERTED", `${what ? `${what} ` : ""}transaction ${hash} reverted`, { hash });
+  }
+}
