@@ -22,6 +22,9 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // -- dt ledger --
 
   // -- proof of collateral --
+
+  // -- evm --
+  PREIMAGE_LENGTH_INVALID: 400,
 };
 
 export function httpStatusOf(code: string): number {
