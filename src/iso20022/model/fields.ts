@@ -1,4 +1,5 @@
 import { amountFromDecimal, amountToDecimal, type Amount } from "../amount.ts";
+import { MessageStructureError } from "../message-structure-error.ts";
 import { childType, type SchemaModel } from "../schema-model.ts";
 import { hasLocalName, localName, prefixOf, type XmlElement } from "../xml/tree.ts";
 
@@ -18,14 +19,8 @@ export interface Field<T> {
 }
 
 /** A field the schema makes mandatory is absent: the message (or its JSON) is refused rather than read as "". */
-export class MissingFieldError extends Error {
-  override name = "MissingFieldError";
-  readonly code = "MESSAGE_FIELD_MISSING";
-  readonly path: string;
-  constructor(path: string) {
-    super(`mandatory element ${path} is missing`);
-    this.path = path;
-  }
+function missingField(path: string): MessageStructureError {
+  return new MessageStructureError("MESSAGE_FIELD_MISSING", `mandatory element ${path} is missing`, path);
 }
 
 /** An element being written, with its schema type so children can be placed in sequence order. */
@@ -197,19 +192,19 @@ export function optionalText(path: string): Field<string | undefined> {
   };
 }
 
-/** Mandatory text at a path: a message without it is refused with {@link MissingFieldError}. */
+/** Mandatory text at a path: a message without it is refused with {@link MessageStructureError} MESSAGE_FIELD_MISSING. */
 export function text(path: string): Field<string> {
   const optional = optionalText(path);
   return {
     read(parent) {
       const value = optional.read(parent);
-      if (value === undefined) throw new MissingFieldError(path);
+      if (value === undefined) throw missingField(path);
       return value;
     },
     write: (target, value) => optional.write(target, value),
     fromJson(value) {
       const read = textFromJson(value);
-      if (read === undefined) throw new MissingFieldError(path);
+      if (read === undefined) throw missingField(path);
       return read;
     },
     mandatory: path,
@@ -273,19 +268,19 @@ export function optionalAmount(path: string): Field<Amount | undefined> {
   };
 }
 
-/** A mandatory amount: a message without it is refused with {@link MissingFieldError}. */
+/** A mandatory amount: a message without it is refused with {@link MessageStructureError} MESSAGE_FIELD_MISSING. */
 export function amount(path: string): Field<Amount> {
   const optional = optionalAmount(path);
   return {
     read(parent) {
       const value = optional.read(parent);
-      if (value === undefined) throw new MissingFieldError(path);
+      if (value === undefined) throw missingField(path);
       return value;
     },
     write: (target, value) => optional.write(target, value),
     fromJson(value) {
       const read = amountFromJson(value);
-      if (read === undefined) throw new MissingFieldError(path);
+      if (read === undefined) throw missingField(path);
       return read;
     },
     mandatory: path,
@@ -318,7 +313,7 @@ function shapeFromJson<S extends Shape>(shape: S, value: unknown): ShapeValue<S>
   for (const key in shape) {
     const field = shape[key]!;
     if (record[key] === undefined || record[key] === null) {
-      if (field.mandatory !== undefined) throw new MissingFieldError(field.mandatory);
+      if (field.mandatory !== undefined) throw missingField(field.mandatory);
       continue;
     }
     result[key] = field.fromJson(record[key]);
