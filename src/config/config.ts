@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { CodedError } from "../errors.ts";
 import { boolean, integer, oneOf, SettingError, text, url, type SettingReader } from "./settings.ts";
 
 /** Everything the gateway reads from its environment, validated once at start. */
@@ -30,11 +31,10 @@ export interface GatewayConfig {
 }
 
 /** A configuration problem: names the variable and says what is wrong, never the secret value. */
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<"CONFIG_INVALID"> {
   readonly variable: string;
   constructor(variable: string, problem: string) {
-    super(`${variable} ${problem}`);
-    this.name = "ConfigError";
+    super("CONFIG_INVALID", `${variable} ${problem}`);
     this.variable = variable;
   }
 }

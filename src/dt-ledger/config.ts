@@ -19,14 +19,6 @@ export interface DtLedgerServiceConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
-/** How the gateway reaches a DT ledger over HTTP (the embedded one served apart, or the DT platform). */
-export interface DtLedgerClientConfig {
-  url: string;
-  participantId: string;
-  /** 32-byte Ed25519 seed of the participant's signing key. */
-  signingSeed: Uint8Array;
-}
-
 function read<T>(env: NodeJS.ProcessEnv, variable: string, reader: SettingReader<T>, fallback: T): T {
   const raw = env[variable];
   if (raw === undefined || raw === "") return fallback;
@@ -37,11 +29,6 @@ function read<T>(env: NodeJS.ProcessEnv, variable: string, reader: SettingReader
     throw error;
   }
 }
-
-const seedHex: SettingReader<Uint8Array> = (raw) => {
-  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(raw)) throw new SettingError("must be a 32-byte hex Ed25519 seed");
-  return new Uint8Array(Buffer.from(raw.replace(/^0x/, ""), "hex"));
-};
 
 export function loadDtLedgerServiceConfig(env: NodeJS.ProcessEnv): DtLedgerServiceConfig {
   const databaseUrl =
@@ -59,15 +46,4 @@ export function loadDtLedgerServiceConfig(env: NodeJS.ProcessEnv): DtLedgerServi
     publicUrl: read<string | undefined>(env, "DT_LEDGER_PUBLIC_URL", url("http:", "https:"), undefined),
     logLevel: read(env, "LOG_LEVEL", oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent"), "info"),
   };
-}
-
-/** The client settings, or undefined when DT_LEDGER_URL is unset (then the gateway embeds the ledger). */
-export function loadDtLedgerClientConfig(env: NodeJS.ProcessEnv): DtLedgerClientConfig | undefined {
-  const ledgerUrl = read<string | undefined>(env, "DT_LEDGER_URL", url("http:", "https:"), undefined);
-  if (!ledgerUrl) return undefined;
-  const participantId = read<string | undefined>(env, "DT_LEDGER_PARTICIPANT", text, undefined);
-  if (!participantId) throw new ConfigError("DT_LEDGER_PARTICIPANT", "must name the gateway's participant id when DT_LEDGER_URL is set");
-  const signingSeed = read<Uint8Array | undefined>(env, "DT_LEDGER_SIGNING_KEY", seedHex, undefined);
-  if (!signingSeed) throw new ConfigError("DT_LEDGER_SIGNING_KEY", "must hold the participant's Ed25519 seed when DT_LEDGER_URL is set");
-  return { url: ledgerUrl, participantId, signingSeed };
 }

@@ -67,6 +67,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNAVAILABLE: 503,
 
   // -- proof of collateral --
+  NO_ATTESTATION_YET: 503,
 };
 
 export function httpStatusOf(code: string): number {
