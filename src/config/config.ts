@@ -39,6 +39,22 @@ export class ConfigError extends CodedError<"CONFIG_INVALID"> {
   }
 }
 
+/** One variable's value through its reader: a value the reader refuses is a ConfigError naming the variable. */
+export function parseSetting<T>(variable: string, raw: string, reader: SettingReader<T>): T {
+  try {
+    return reader(raw);
+  } catch (error) {
+    if (error instanceof SettingError) throw new ConfigError(variable, error.message);
+    throw error;
+  }
+}
+
+/** A variable of `source` read with its reader; unset or empty is undefined. */
+export function readSetting<T>(source: Record<string, string | undefined>, variable: string, reader: SettingReader<T>): T | undefined {
+  const raw = source[variable];
+  return raw === undefined || raw === "" ? undefined : parseSetting(variable, raw, reader);
+}
+
 type Spec<T> = { variable: string; read: SettingReader<T>; fallback?: T };
 
 function setting<T>(variable: string, read: SettingReader<T>, fallback?: T): Spec<T> {
@@ -83,12 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       config[key] = spec.fallback;
       continue;
     }
-    try {
-      config[key] = spec.read(raw);
-    } catch (error) {
-      if (error instanceof SettingError) throw new ConfigError(spec.variable, error.message);
-      throw error;
-    }
+    config[key] = parseSetting(spec.variable, raw, spec.read);
   }
   config["embedded"] ??= config["databaseUrl"] === undefined;
   if (config["embedded"] && config["databaseUrl"]) {

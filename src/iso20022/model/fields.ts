@@ -194,21 +194,7 @@ export function optionalText(path: string): Field<string | undefined> {
 
 /** Mandatory text at a path: a message without it is refused with {@link MessageStructureError} MESSAGE_FIELD_MISSING. */
 export function text(path: string): Field<string> {
-  const optional = optionalText(path);
-  return {
-    read(parent) {
-      const value = optional.read(parent);
-      if (value === undefined) throw missingField(path);
-      return value;
-    },
-    write: (target, value) => optional.write(target, value),
-    fromJson(value) {
-      const read = textFromJson(value);
-      if (read === undefined) throw missingField(path);
-      return read;
-    },
-    mandatory: path,
-  };
+  return mandatory(path, optionalText(path));
 }
 
 /** A repeated text element (for example `RmtInf/Ustrd`, `AddtlInf`). */
@@ -270,19 +256,19 @@ export function optionalAmount(path: string): Field<Amount | undefined> {
 
 /** A mandatory amount: a message without it is refused with {@link MessageStructureError} MESSAGE_FIELD_MISSING. */
 export function amount(path: string): Field<Amount> {
-  const optional = optionalAmount(path);
+  return mandatory(path, optionalAmount(path));
+}
+
+/** An optional field made mandatory: absent when read (or in JSON), the message is refused, never read as "". */
+function mandatory<T>(path: string, optional: Field<T | undefined>): Field<T> {
+  const present = (value: T | undefined): T => {
+    if (value === undefined) throw missingField(path);
+    return value;
+  };
   return {
-    read(parent) {
-      const value = optional.read(parent);
-      if (value === undefined) throw missingField(path);
-      return value;
-    },
+    read: (parent) => present(optional.read(parent)),
     write: (target, value) => optional.write(target, value),
-    fromJson(value) {
-      const read = amountFromJson(value);
-      if (read === undefined) throw missingField(path);
-      return read;
-    },
+    fromJson: (value) => present(optional.fromJson(value)),
     mandatory: path,
   };
 }
