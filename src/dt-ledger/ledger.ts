@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Address, Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import type { Database, Queryable } from "../persistence/database.ts";
-import { signCollateralStatement } from "../proof-of-collateral/collateral-statement.ts";
+import { signCollateralStatement } from "../ledger/collateral-statement.ts";
 import {
   ACCOUNT_KINDS,
   ACTIVITY_PAGE_MAX,

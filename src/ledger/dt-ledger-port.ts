@@ -1,6 +1,6 @@
 import type { Address, Hex } from "viem";
 import { CodedError } from "../errors.ts";
-import type { CollateralStatement, CollateralStatementDomain } from "../proof-of-collateral/collateral-statement.ts";
+import type { CollateralStatement, CollateralStatementDomain } from "./collateral-statement.ts";
 
 /**
  * The Digital Tenge ledger as the gateway's features (PvP engine, stablecoin flows) see it. Adapters: the

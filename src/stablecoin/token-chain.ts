@@ -13,7 +13,7 @@ import {
 } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { tengeStablecoinAbi } from "../evm/generated/contracts.ts";
-import type { CollateralStatement } from "./../proof-of-collateral/collateral-statement.ts";
+import type { CollateralStatement } from "./../ledger/collateral-statement.ts";
 
 export interface TokenChainOptions {
   rpcUrl: string;
