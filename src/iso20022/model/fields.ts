@@ -197,19 +197,18 @@ export function text(path: string): Field<string> {
   return mandatory(path, optionalText(path));
 }
 
+/** The items of a repeated element, in document order: the children named `last` of the element at `parentSteps`. */
+function items(parent: XmlElement, parentSteps: string[], last: string): XmlElement[] {
+  return find(parent, parentSteps)?.children.filter((child) => hasLocalName(child.name, last)) ?? [];
+}
+
 /** A repeated text element (for example `RmtInf/Ustrd`, `AddtlInf`). */
 export function textList(path: string): Field<string[]> {
   const steps = split(path);
   const parentSteps = steps.slice(0, -1);
   const last = steps[steps.length - 1]!;
   return {
-    read(parent) {
-      const container = find(parent, parentSteps);
-      if (!container) return [];
-      const values: string[] = [];
-      for (const child of container.children) if (hasLocalName(child.name, last)) values.push(child.text ?? "");
-      return values;
-    },
+    read: (parent) => items(parent, parentSteps, last).map((item) => item.text ?? ""),
     write(target, values) {
       const current = this.read(target.element);
       if (current.length === values.length && current.every((value, index) => value === values[index])) return;
@@ -351,13 +350,7 @@ export function list<S extends Shape>(path: string, shape: S): Field<ShapeValue<
   const parentSteps = steps.slice(0, -1);
   const last = steps[steps.length - 1]!;
   return {
-    read(parent) {
-      const container = find(parent, parentSteps);
-      if (!container) return [];
-      const values: ShapeValue<S>[] = [];
-      for (const child of container.children) if (hasLocalName(child.name, last)) values.push(readShape(shape, child));
-      return values;
-    },
+    read: (parent) => items(parent, parentSteps, last).map((item) => readShape(shape, item)),
     write(target, values) {
       if (values.length === 0) {
         while (find(target.element, steps)) remove(target, steps);
