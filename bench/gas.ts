@@ -10,7 +10,7 @@ import { startEmbeddedChain } from "../src/evm/embedded-chain.ts";
 import { evmChain } from "../src/evm/evm-chain.ts";
 import { demoForeignCbdcAbi, hashTimeLockAbi, tengeStablecoinAbi } from "../src/evm/generated/contracts.ts";
 import { hashLockOf, hashTimeLockSwapId } from "../src/evm/hash-time-lock.ts";
-import { signCollateralStatement } from "../src/proof-of-collateral/collateral-statement.ts";
+import { signCollateralStatement } from "../src/ledger/collateral-statement.ts";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

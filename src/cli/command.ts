@@ -1,3 +1,5 @@
+import { CodedError } from "../errors.ts";
+
 /** What a CLI command does once selected: `tenge-gateway <words...> [options]`. */
 export interface CommandModule {
   /** Full help printed by `--help`: usage line, options, environment, examples. */
@@ -20,21 +22,17 @@ export interface CommandIo {
 }
 
 /** Wrong usage of a command: printed as one line, exit code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
+export class UsageError extends CodedError<"USAGE"> {
+  constructor(message: string) {
+    super("USAGE", message);
+  }
 }
 
 /**
  * A failure the user can cause and fix outside the command line itself (a gateway not running, a port in
  * use): printed as one line `CODE: message`, exit code 1.
  */
-export class CommandFailure extends Error {
-  override name = "CommandFailure";
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
+export class CommandFailure extends CodedError {
 
   /** A request that never got an answer (`fetch failed`), with the network's reason (ECONNREFUSED, ...). */
   static unreachable(what: string, url: URL | string, error: unknown): CommandFailure {

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { CodedError } from "../errors.ts";
 import { boolean, integer, oneOf, SettingError, text, url, type SettingReader } from "./settings.ts";
 
 /** Everything the gateway reads from its environment, validated once at start. */
@@ -30,13 +31,28 @@ export interface GatewayConfig {
 }
 
 /** A configuration problem: names the variable and says what is wrong, never the secret value. */
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<"CONFIG_INVALID"> {
   readonly variable: string;
   constructor(variable: string, problem: string) {
-    super(`${variable} ${problem}`);
-    this.name = "ConfigError";
+    super("CONFIG_INVALID", `${variable} ${problem}`);
     this.variable = variable;
   }
+}
+
+/** One variable's value through its reader: a value the reader refuses is a ConfigError naming the variable. */
+export function parseSetting<T>(variable: string, raw: string, reader: SettingReader<T>): T {
+  try {
+    return reader(raw);
+  } catch (error) {
+    if (error instanceof SettingError) throw new ConfigError(variable, error.message);
+    throw error;
+  }
+}
+
+/** A variable of `source` read with its reader; unset or empty is undefined. */
+export function readSetting<T>(source: Record<string, string | undefined>, variable: string, reader: SettingReader<T>): T | undefined {
+  const raw = source[variable];
+  return raw === undefined || raw === "" ? undefined : parseSetting(variable, raw, reader);
 }
 
 type Spec<T> = { variable: string; read: SettingReader<T>; fallback?: T };
@@ -83,12 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       config[key] = spec.fallback;
       continue;
     }
-    try {
-      config[key] = spec.read(raw);
-    } catch (error) {
-      if (error instanceof SettingError) throw new ConfigError(spec.variable, error.message);
-      throw error;
-    }
+    config[key] = parseSetting(spec.variable, raw, spec.read);
   }
   config["embedded"] ??= config["databaseUrl"] === undefined;
   if (config["embedded"] && config["databaseUrl"]) {

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { ConfigError } from "./config.ts";
+import { ConfigError, parseSetting } from "./config.ts";
 import { SettingError, type SettingReader } from "./settings.ts";
 
 /**
@@ -11,8 +11,8 @@ export function readSecret<T>(env: Record<string, string | undefined>, name: str
   const inline = env[name];
   const path = env[`${name}_FILE`];
   if (inline && path) throw new ConfigError(name, `and ${name}_FILE are both set; give one`);
-  if (path) return parse(`${name}_FILE`, readSecretFile(`${name}_FILE`, path), reader);
-  if (inline) return parse(name, inline.trim(), reader);
+  if (path) return parseSetting(`${name}_FILE`, readSecretFile(`${name}_FILE`, path), reader);
+  if (inline) return parseSetting(name, inline.trim(), reader);
   return undefined;
 }
 
@@ -31,15 +31,6 @@ export function readSecretFile(variable: string, path: string): string {
     return readFileSync(path, "utf8").trim();
   } catch (error) {
     throw new ConfigError(variable, `must name a readable file (${(error as NodeJS.ErrnoException).code ?? "unreadable"}: ${path})`);
-  }
-}
-
-function parse<T>(variable: string, raw: string, reader: SettingReader<T>): T {
-  try {
-    return reader(raw);
-  } catch (error) {
-    if (error instanceof SettingError) throw new ConfigError(variable, error.message);
-    throw error;
   }
 }
 

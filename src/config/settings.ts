@@ -1,8 +1,14 @@
+import { CodedError } from "../errors.ts";
+
 /**
  * Typed readers for configuration values. Each reader gets the raw string and either returns the value
  * or throws a SettingError whose message finishes the sentence "VARIABLE must be ...".
  */
-export class SettingError extends Error {}
+export class SettingError extends CodedError<"SETTING_INVALID"> {
+  constructor(problem: string) {
+    super("SETTING_INVALID", problem);
+  }
+}
 
 export type SettingReader<T> = (raw: string) => T;
 

@@ -1,15 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { Database } from "../persistence/database.ts";
-import { ApiError, errorSchema } from "../server/errors.ts";
-import {
-  CORRESPONDENT_STATUSES,
-  CorrespondentError,
-  correspondentStore,
-  correspondentToJson,
-  decimalToMinor,
-  VALIDATION_PROFILES,
-  type ValidationProfile,
-} from "./store.ts";
+import { typedRoutes } from "../server/app.ts";
+import { errorSchema } from "../server/errors.ts";
+import { CORRESPONDENT_STATUSES, correspondentStore, correspondentToJson, decimalToMinor, VALIDATION_PROFILES } from "./store.ts";
 
 const operatorOnly = { access: ["operator"] as const };
 const tags = ["correspondents"];
@@ -61,24 +54,6 @@ const correspondentSchema = {
 
 const bicParams = { type: "object", additionalProperties: false, required: ["bic"], properties: { bic: { type: "string", pattern: bicPattern } } } as const;
 
-interface Editable {
-  name?: string;
-  baseUrl?: string;
-  liquidityAccounts?: string[];
-  settlementAccount?: string | null;
-  maxAmount?: string | null;
-  validationProfile?: ValidationProfile;
-}
-
-function failure(error: unknown): never {
-  if (error instanceof CorrespondentError) {
-    const status =
-      error.code === "CORRESPONDENT_NOT_FOUND" || error.code === "SIGNING_KEY_NOT_FOUND" ? 404 : error.code === "CORRESPONDENT_EXISTS" || error.code === "DUPLICATE_KEY_ID" ? 409 : 400;
-    throw new ApiError(status, error.code, error.message);
-  }
-  throw error;
-}
-
 const maxAmountOf = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : decimalToMinor(value));
 
 /**
@@ -87,16 +62,13 @@ const maxAmountOf = (value: string | null | undefined) => (value === undefined ?
  */
 export function correspondentRoutes(db: Database, onChange: () => Promise<void> | void = () => {}) {
   const respond = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      const result = await work();
-      await onChange();
-      return result;
-    } catch (error) {
-      return failure(error);
-    }
+    const result = await work();
+    await onChange();
+    return result;
   };
-  return async function routes(app: FastifyInstance): Promise<void> {
-    app.post<{ Body: Editable & { bic: string; name: string; baseUrl: string; signingKeys?: Array<{ keyId: string; publicKey: string }> } }>(
+  return async function routes(fastify: FastifyInstance): Promise<void> {
+    const app = typedRoutes(fastify);
+    app.post(
       "/operator/correspondents",
       {
         config: operatorOnly,
@@ -140,13 +112,13 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
       async () => ({ items: (await correspondentStore.list(db)).map(correspondentToJson) }),
     );
 
-    app.get<{ Params: { bic: string } }>(
+    app.get(
       "/operator/correspondents/:bic",
       { config: operatorOnly, schema: { tags, summary: "One correspondent", params: bicParams, response: { 200: correspondentSchema, 404: errorSchema } } },
       async (request) => correspondentToJson(await respond(() => correspondentStore.require(db, request.params.bic))),
     );
 
-    app.patch<{ Params: { bic: string }; Body: Editable }>(
+    app.patch(
       "/operator/correspondents/:bic",
       {
         config: operatorOnly,
@@ -176,7 +148,7 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
       },
     );
 
-    app.post<{ Params: { bic: string }; Body: { keyId: string; publicKey: string } }>(
+    app.post(
       "/operator/correspondents/:bic/keys",
       {
         config: operatorOnly,
@@ -185,7 +157,7 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
       async (request, reply) => reply.status(201).send(correspondentToJson(await respond(() => correspondentStore.addKey(db, request.params.bic, request.body)))),
     );
 
-    app.post<{ Params: { bic: string; keyId: string } }>(
+    app.post(
       "/operator/correspondents/:bic/keys/:keyId/revoke",
       {
         config: operatorOnly,
@@ -203,7 +175,7 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
       ["suspend", "suspended"],
       ["activate", "active"],
     ] as const) {
-      app.post<{ Params: { bic: string } }>(
+      app.post(
         `/operator/correspondents/:bic/${action}`,
         {
           config: operatorOnly,

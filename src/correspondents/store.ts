@@ -1,3 +1,4 @@
+import { CodedError } from "../errors.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { IdentityError, IdentityStore } from "../identity/store.ts";
 
@@ -64,14 +65,7 @@ export type CorrespondentErrorCode =
   | "INVALID_PUBLIC_KEY"
   | "DUPLICATE_KEY_ID";
 
-export class CorrespondentError extends Error {
-  override name = "CorrespondentError";
-  readonly code: CorrespondentErrorCode;
-  constructor(code: CorrespondentErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export class CorrespondentError extends CodedError<CorrespondentErrorCode> {}
 
 const BIC = /^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/;
 

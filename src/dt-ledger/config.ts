@@ -1,6 +1,6 @@
 import type { Hex } from "viem";
-import { ConfigError } from "../config/config.ts";
-import { integer, oneOf, privateKeyHex, SettingError, text, url, type SettingReader } from "../config/settings.ts";
+import { readSetting } from "../config/config.ts";
+import { integer, oneOf, privateKeyHex, text, url } from "../config/settings.ts";
 
 /** The DT ledger service's settings (`tenge-gateway dt-ledger serve`). */
 export interface DtLedgerServiceConfig {
@@ -19,55 +19,20 @@ export interface DtLedgerServiceConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
-/** How the gateway reaches a DT ledger over HTTP (the embedded one served apart, or the DT platform). */
-export interface DtLedgerClientConfig {
-  url: string;
-  participantId: string;
-  /** 32-byte Ed25519 seed of the participant's signing key. */
-  signingSeed: Uint8Array;
-}
-
-function read<T>(env: NodeJS.ProcessEnv, variable: string, reader: SettingReader<T>, fallback: T): T {
-  const raw = env[variable];
-  if (raw === undefined || raw === "") return fallback;
-  try {
-    return reader(raw);
-  } catch (error) {
-    if (error instanceof SettingError) throw new ConfigError(variable, error.message);
-    throw error;
-  }
-}
-
-const seedHex: SettingReader<Uint8Array> = (raw) => {
-  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(raw)) throw new SettingError("must be a 32-byte hex Ed25519 seed");
-  return new Uint8Array(Buffer.from(raw.replace(/^0x/, ""), "hex"));
-};
-
 export function loadDtLedgerServiceConfig(env: NodeJS.ProcessEnv): DtLedgerServiceConfig {
   const databaseUrl =
-    read<string | undefined>(env, "DT_LEDGER_DATABASE_URL", url("postgres:", "postgresql:"), undefined) ??
-    read<string | undefined>(env, "DATABASE_URL", url("postgres:", "postgresql:"), undefined);
+    readSetting(env, "DT_LEDGER_DATABASE_URL", url("postgres:", "postgresql:")) ??
+    readSetting(env, "DATABASE_URL", url("postgres:", "postgresql:"));
   return {
-    host: read(env, "DT_LEDGER_HOST", text, "127.0.0.1"),
-    port: read(env, "DT_LEDGER_PORT", integer(0, 65535), 8090),
+    host: readSetting(env, "DT_LEDGER_HOST", text) ?? "127.0.0.1",
+    port: readSetting(env, "DT_LEDGER_PORT", integer(0, 65535)) ?? 8090,
     databaseUrl,
-    dataDir: read(env, "DATA_DIR", text, "./.data"),
-    databasePoolSize: read(env, "DATABASE_POOL_SIZE", integer(1, 1000), 10),
-    operatorKey: read<Hex | undefined>(env, "DT_LEDGER_OPERATOR_KEY", privateKeyHex, undefined),
-    sweepIntervalMs: read(env, "DT_LEDGER_SWEEP_INTERVAL_MS", integer(50, 3_600_000), 1000),
-    signatureMaxSkewSeconds: read(env, "SIGNATURE_MAX_SKEW_SECONDS", integer(1, 3600), 300),
-    publicUrl: read<string | undefined>(env, "DT_LEDGER_PUBLIC_URL", url("http:", "https:"), undefined),
-    logLevel: read(env, "LOG_LEVEL", oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent"), "info"),
+    dataDir: readSetting(env, "DATA_DIR", text) ?? "./.data",
+    databasePoolSize: readSetting(env, "DATABASE_POOL_SIZE", integer(1, 1000)) ?? 10,
+    operatorKey: readSetting(env, "DT_LEDGER_OPERATOR_KEY", privateKeyHex),
+    sweepIntervalMs: readSetting(env, "DT_LEDGER_SWEEP_INTERVAL_MS", integer(50, 3_600_000)) ?? 1000,
+    signatureMaxSkewSeconds: readSetting(env, "SIGNATURE_MAX_SKEW_SECONDS", integer(1, 3600)) ?? 300,
+    publicUrl: readSetting(env, "DT_LEDGER_PUBLIC_URL", url("http:", "https:")),
+    logLevel: readSetting(env, "LOG_LEVEL", oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent")) ?? "info",
   };
-}
-
-/** The client settings, or undefined when DT_LEDGER_URL is unset (then the gateway embeds the ledger). */
-export function loadDtLedgerClientConfig(env: NodeJS.ProcessEnv): DtLedgerClientConfig | undefined {
-  const ledgerUrl = read<string | undefined>(env, "DT_LEDGER_URL", url("http:", "https:"), undefined);
-  if (!ledgerUrl) return undefined;
-  const participantId = read<string | undefined>(env, "DT_LEDGER_PARTICIPANT", text, undefined);
-  if (!participantId) throw new ConfigError("DT_LEDGER_PARTICIPANT", "must name the gateway's participant id when DT_LEDGER_URL is set");
-  const signingSeed = read<Uint8Array | undefined>(env, "DT_LEDGER_SIGNING_KEY", seedHex, undefined);
-  if (!signingSeed) throw new ConfigError("DT_LEDGER_SIGNING_KEY", "must hold the participant's Ed25519 seed when DT_LEDGER_URL is set");
-  return { url: ledgerUrl, participantId, signingSeed };
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Address, Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import type { Database, Queryable } from "../persistence/database.ts";
-import { signCollateralStatement } from "../proof-of-collateral/collateral-statement.ts";
+import { signCollateralStatement } from "../ledger/collateral-statement.ts";
 import {
   ACCOUNT_KINDS,
   ACTIVITY_PAGE_MAX,
@@ -21,7 +21,6 @@ import {
   type OpenAccountRequest,
   type PaymentType,
   type RefundRequest,
-  type ReleaseRequest,
   type SignedCollateralStatement,
   type TransferReceipt,
   type TransferRequest,
@@ -43,6 +42,16 @@ import {
   type ParticipantRole,
 } from "./participants.ts";
 import { accountToJson, holdToJson } from "./wire.ts";
+
+/**
+ * Requests as a participant may send them (over HTTP, as JSON): the ledger checks the account kind, the
+ * hold's one condition and the release's one proof itself, so a caller gets the ledger's own refusal.
+ */
+export type OpenAccountInput = Omit<OpenAccountRequest, "kind"> & { kind: string };
+export type HoldInput = Omit<HoldRequest, "condition"> & { condition: { hashLock?: string; eventId?: string } };
+export type ReleaseInput = { idempotencyKey: string; holdId: string; preimage?: string; eventId?: string };
+
+const isAccountKind = (kind: string): kind is AccountKind => (ACCOUNT_KINDS as readonly string[]).includes(kind);
 
 export interface DtLedgerOptions {
   db: Database;
@@ -230,14 +239,13 @@ export class DtLedger {
 
   // ---- accounts -------------------------------------------------------------------------------------
 
-  async openAccount(participantId: string, request: OpenAccountRequest): Promise<DigitalAccount> {
-    if (!(ACCOUNT_KINDS as readonly string[]).includes(request.kind)) {
-      throw new DtLedgerError("INVALID_REQUEST", `kind must be one of ${ACCOUNT_KINDS.join(", ")}`);
-    }
+  async openAccount(participantId: string, request: OpenAccountInput): Promise<DigitalAccount> {
+    const kind = request.kind;
+    if (!isAccountKind(kind)) throw new DtLedgerError("INVALID_REQUEST", `kind must be one of ${ACCOUNT_KINDS.join(", ")}`);
     const holderName = requireText(request.holderName, "holderName", 140);
     const accountId = `DA-${participantId}-${randomBytes(6).toString("hex").toUpperCase()}`;
     return this.mutation(participantId, "open_account", request, accountId, (tx, id) => this.loadAccount(tx, id), async (tx, caller) => {
-      if (!mayOpen(caller.role, request.kind)) {
+      if (!mayOpen(caller.role, kind)) {
         throw new DtLedgerError("FORBIDDEN_OPERATION", `a ${caller.role} participant does not open ${request.kind} accounts`);
       }
       const bookedAt = this.now();
@@ -439,12 +447,10 @@ export class DtLedger {
   // ---- holds -----------------------------------------------------------------------------------------
 
   /** Locks `amount` of the owner's tokens for a beneficiary until the condition is met or the expiry. */
-  async hold(participantId: string, request: HoldRequest): Promise<Hold> {
+  async hold(participantId: string, request: HoldInput): Promise<Hold> {
     const amount = requireAmount(request.amount);
     const reference = requireText(request.reference, "reference", 140, true);
-    const condition = request.condition as Record<string, unknown>;
-    const hashLock = typeof condition["hashLock"] === "string" ? condition["hashLock"] : undefined;
-    const eventId = typeof condition["eventId"] === "string" ? condition["eventId"] : undefined;
+    const { hashLock, eventId } = request.condition;
     if ((hashLock === undefined) === (eventId === undefined)) {
       throw new DtLedgerError("INVALID_REQUEST", "a hold has exactly one condition: hashLock or eventId");
     }
@@ -523,10 +529,8 @@ export class DtLedger {
    * go to the named beneficiary only) or, for an event hold, the event id confirmed by the participant
    * that placed the hold or the NBK. Refused at or after the expiry.
    */
-  async release(participantId: string, request: ReleaseRequest): Promise<Hold> {
-    const offered = request as Record<string, unknown>;
-    const preimage = typeof offered["preimage"] === "string" ? offered["preimage"] : undefined;
-    const eventId = typeof offered["eventId"] === "string" ? offered["eventId"] : undefined;
+  async release(participantId: string, request: ReleaseInput): Promise<Hold> {
+    const { preimage, eventId } = request;
     if ((preimage === undefined) === (eventId === undefined)) {
       throw new DtLedgerError("INVALID_REQUEST", "a release carries exactly one of preimage or eventId");
     }

@@ -235,8 +235,8 @@ async function seedEmbeddedDemo(
       evmAddress: privateKeyToAddress(exchangeKey),
     });
     let apiKey = demoExchange.apiKey;
-    if (apiKey && previous.exchangeApiKey) {
-      await identity.revokeCredential(credentialIdOf(apiKey));
+    if (demoExchange.credentialId && previous.exchangeApiKey) {
+      await identity.revokeCredential(demoExchange.credentialId);
       await identity.importApiKey(demoExchange.exchange.principalId, previous.exchangeApiKey, "demo exchange, kept per DATA_DIR");
       apiKey = previous.exchangeApiKey;
     }
@@ -312,8 +312,6 @@ function peerCredentials(embedded: EmbeddedStack, peer: EmbeddedPeer | undefined
 function dtLedgerCredentials(embedded: EmbeddedStack): Record<string, unknown> {
   return { url: embedded.dtLedgerUrl, participants: embedded.demo.participants, accounts: embedded.demo.accounts };
 }
-
-const credentialIdOf = (apiKey: string) => apiKey.split("_").slice(0, 2).join("_");
 
 /** The embedded stack's preimage encryption key: generated once into DATA_DIR (owner-only). */
 function embeddedPvpSecretKey(dataDir: string): Uint8Array {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { ConfigError, settingsSource, type GatewayConfig } from "../config/config.ts";
+import { ConfigError, readSetting, settingsSource, type GatewayConfig } from "../config/config.ts";
 import { bytes32Hex, readSecret, readSecretFile } from "../config/secret.ts";
 import { boolean, integer, privateKeyHex, SettingError, text, url, type SettingReader } from "../config/settings.ts";
 import { parseDeployment, type Deployment } from "../evm/deployments.ts";
@@ -58,17 +58,6 @@ export interface DeploymentSettings {
 
 type Source = Record<string, string | undefined>;
 
-function read<T>(source: Source, variable: string, reader: SettingReader<T>): T | undefined {
-  const raw = source[variable];
-  if (raw === undefined || raw === "") return undefined;
-  try {
-    return reader(raw);
-  } catch (error) {
-    if (error instanceof SettingError) throw new ConfigError(variable, error.message);
-    throw error;
-  }
-}
-
 const present = (source: Source, variable: string) => Boolean(source[variable]) || Boolean(source[`${variable}_FILE`]);
 
 const bic: SettingReader<string> = (raw) => {
@@ -114,8 +103,8 @@ export function loadDeploymentSettings(config: GatewayConfig, env: NodeJS.Proces
 }
 
 function loadDtLedger(source: Source): DtLedgerSettings | undefined {
-  const ledgerUrl = read(source, "DT_LEDGER_URL", url("http:", "https:"));
-  const inProcess = read(source, "DT_LEDGER_IN_PROCESS", boolean) ?? false;
+  const ledgerUrl = readSetting(source, "DT_LEDGER_URL", url("http:", "https:"));
+  const inProcess = readSetting(source, "DT_LEDGER_IN_PROCESS", boolean) ?? false;
   if (ledgerUrl && inProcess) throw new ConfigError("DT_LEDGER_IN_PROCESS", "must not be true with DT_LEDGER_URL set: choose the DT ledger over HTTP or in-process");
   if (!ledgerUrl && !inProcess) {
     for (const variable of ["DT_LEDGER_PARTICIPANT", "DT_LEDGER_SIGNING_KEY", "DT_LEDGER_OPERATOR_KEY"]) {
@@ -123,7 +112,7 @@ function loadDtLedger(source: Source): DtLedgerSettings | undefined {
     }
     return undefined;
   }
-  const participantId = read(source, "DT_LEDGER_PARTICIPANT", text);
+  const participantId = readSetting(source, "DT_LEDGER_PARTICIPANT", text);
   if (!participantId) throw new ConfigError("DT_LEDGER_PARTICIPANT", "must name the gateway's participant id on the DT ledger");
   if (ledgerUrl) {
     if (present(source, "DT_LEDGER_OPERATOR_KEY")) throw new ConfigError("DT_LEDGER_OPERATOR_KEY", "belongs to the DT ledger service, not to a gateway that reaches it over DT_LEDGER_URL");
@@ -133,12 +122,12 @@ function loadDtLedger(source: Source): DtLedgerSettings | undefined {
   }
   const operatorKey = readSecret(source, "DT_LEDGER_OPERATOR_KEY", privateKeyHex);
   if (!operatorKey) throw new ConfigError("DT_LEDGER_OPERATOR_KEY", "must hold the statement signing key (or DT_LEDGER_OPERATOR_KEY_FILE) with DT_LEDGER_IN_PROCESS=true");
-  return { mode: "in-process", participantId, operatorKey, sweepIntervalMs: read(source, "DT_LEDGER_SWEEP_INTERVAL_MS", integer(50, 3_600_000)) ?? 1000 };
+  return { mode: "in-process", participantId, operatorKey, sweepIntervalMs: readSetting(source, "DT_LEDGER_SWEEP_INTERVAL_MS", integer(50, 3_600_000)) ?? 1000 };
 }
 
 function loadStablecoinChain(source: Source): StablecoinChainSettings | undefined {
-  const file = read(source, "STABLECOIN_DEPLOYMENTS_FILE", text);
-  const rpcUrl = read(source, "STABLECOIN_RPC_URL", url("http:", "https:"));
+  const file = readSetting(source, "STABLECOIN_DEPLOYMENTS_FILE", text);
+  const rpcUrl = readSetting(source, "STABLECOIN_RPC_URL", url("http:", "https:"));
   if (!file) {
     if (rpcUrl) throw new ConfigError("STABLECOIN_RPC_URL", "is set but STABLECOIN_DEPLOYMENTS_FILE is not: name the deployments file `contracts deploy` wrote");
     return undefined;
@@ -168,7 +157,7 @@ const twoDecimalCurrency: SettingReader<string> = (raw) => {
 };
 
 function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
-  const agent = read(source, "PVP_AGENT_BIC", bic) ?? (embedded ? "NBRKKZKX" : undefined);
+  const agent = readSetting(source, "PVP_AGENT_BIC", bic) ?? (embedded ? "NBRKKZKX" : undefined);
   if (!agent) {
     for (const variable of ["PVP_SIGNING_KEY", "PVP_SIGNING_KEY_ID", "PVP_SECRET_KEY", "PVP_FOREIGN_LEDGERS_FILE"]) {
       if (present(source, variable)) throw new ConfigError(variable, "is set but PVP_AGENT_BIC is not: PvP is on only with our BIC");
@@ -176,22 +165,22 @@ function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
     return undefined;
   }
   const seed = readSecret(source, "PVP_SIGNING_KEY", bytes32Hex);
-  const keyId = read(source, "PVP_SIGNING_KEY_ID", text);
+  const keyId = readSetting(source, "PVP_SIGNING_KEY_ID", text);
   if (seed && !keyId) throw new ConfigError("PVP_SIGNING_KEY_ID", "must name the key id correspondents registered for PVP_SIGNING_KEY");
   if (keyId && !seed) throw new ConfigError("PVP_SIGNING_KEY", "must hold the Ed25519 seed (or PVP_SIGNING_KEY_FILE) of PVP_SIGNING_KEY_ID");
   const secretKey = readSecret(source, "PVP_SECRET_KEY", bytes32Hex);
   if (!secretKey && !embedded) throw new ConfigError("PVP_SECRET_KEY", "must hold 32 bytes of hex (or PVP_SECRET_KEY_FILE): it encrypts unrevealed preimages at rest");
-  const ledgersFile = read(source, "PVP_FOREIGN_LEDGERS_FILE", text);
+  const ledgersFile = readSetting(source, "PVP_FOREIGN_LEDGERS_FILE", text);
   return {
     agent,
     signing: seed && keyId ? { keyId, seed } : undefined,
     secretKey,
     foreignLedgers: ledgersFile ? readForeignLedgers(ledgersFile, source) : [],
-    responderLedger: read(source, "PVP_RESPONDER_LEDGER", text) ?? "dt",
-    maxLockSeconds: read(source, "PVP_MAX_LOCK_SECONDS", integer(60, 30 * 86_400)) ?? 86_400,
-    homeCurrency: read(source, "PVP_HOME_CURRENCY", twoDecimalCurrency) ?? "KZT",
-    statusRequestAfterSeconds: read(source, "PVP_STATUS_REQUEST_AFTER_SECONDS", integer(1, 999_999)) ?? 30,
-    pollIntervalMs: read(source, "PVP_POLL_INTERVAL_MS", integer(10, 60_000)) ?? 1000,
+    responderLedger: readSetting(source, "PVP_RESPONDER_LEDGER", text) ?? "dt",
+    maxLockSeconds: readSetting(source, "PVP_MAX_LOCK_SECONDS", integer(60, 30 * 86_400)) ?? 86_400,
+    homeCurrency: readSetting(source, "PVP_HOME_CURRENCY", twoDecimalCurrency) ?? "KZT",
+    statusRequestAfterSeconds: readSetting(source, "PVP_STATUS_REQUEST_AFTER_SECONDS", integer(1, 999_999)) ?? 30,
+    pollIntervalMs: readSetting(source, "PVP_POLL_INTERVAL_MS", integer(10, 60_000)) ?? 1000,
   };
 }
 

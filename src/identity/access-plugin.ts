@@ -1,6 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { ApiError } from "../server/errors.ts";
-import { SignatureError, verifySignatureHeaders, verifySignedBody, type AcceptedSignature, type SignedMessage } from "./http-signature.ts";
+import { CodedError } from "../errors.ts";
+import {
+  SignatureError,
+  verifySignatureHeaders,
+  verifySignedBody,
+  type AcceptedSignature,
+  type SignatureFailure,
+  type SignedMessage,
+} from "./http-signature.ts";
 import type { Access, Principal } from "./principal.ts";
 import type { IdentityStore } from "./store.ts";
 
@@ -25,6 +32,9 @@ export interface AccessOptions {
   /** The authorities (host[:port]) this gateway answers to; unset: the Host header as received. */
   authorities?: readonly string[];
 }
+
+/** A caller refused before its request is handled: not authenticated (401) or its role not allowed (403). */
+export class AccessError extends CodedError<SignatureFailure | "SIGNATURE_REQUIRED" | "UNAUTHENTICATED" | "INVALID_API_KEY" | "FORBIDDEN"> {}
 
 /** The request line and headers as a signature covers them. */
 export function signedMessageOf(request: FastifyRequest): SignedMessage {
@@ -56,7 +66,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessOption
     const principal = await authenticate(request, options);
     if (!access.includes(principal.role)) {
       request.log.warn({ event: "access.forbidden", principal: principal.id, role: principal.role, credential: principal.credentialId }, "role not allowed");
-      throw new ApiError(403, "FORBIDDEN", `role ${principal.role} may not call this route`);
+      throw new AccessError("FORBIDDEN", `role ${principal.role} may not call this route`);
     }
     request.principal = principal;
   });
@@ -71,7 +81,6 @@ export function installAccessControl(app: FastifyInstance, options: AccessOption
       request.principal = null;
       if (error instanceof SignatureError) {
         request.log.warn({ event: "access.unauthenticated", code: error.code, keyId: pending.keyId }, "authentication failed");
-        throw new ApiError(401, error.code, error.message);
       }
       throw error;
     }
@@ -79,9 +88,9 @@ export function installAccessControl(app: FastifyInstance, options: AccessOption
 }
 
 async function authenticate(request: FastifyRequest, options: AccessOptions): Promise<Principal> {
-  const deny = (code: string, message: string, keyId?: string): never => {
+  const deny = (code: AccessError["code"], message: string, keyId?: string): never => {
     request.log.warn({ event: "access.unauthenticated", code, keyId }, "authentication failed");
-    throw new ApiError(401, code, message);
+    throw new AccessError(code, message);
   };
   if (request.headers["signature-input"] !== undefined || request.headers["signature"] !== undefined) {
     const principals = new Map<string, Principal>();

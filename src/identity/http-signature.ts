@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from "node:crypto";
 import { parseDictionary, serializeInnerList, type BareItem, type Dictionary, type InnerList } from "structured-headers";
+import { CodedError } from "../errors.ts";
 import { checkContentDigest, contentDigest } from "./content-digest.ts";
 import { ComponentError, normalizeAuthority, signatureBase, type RequestHeaders, type SignedMessage } from "./signature-base.ts";
 
@@ -60,14 +61,7 @@ export type SignatureFailure =
   | "SIGNATURE_INVALID"
   | "SIGNATURE_REPLAYED";
 
-export class SignatureError extends Error {
-  override name = "SignatureError";
-  readonly code: SignatureFailure;
-  constructor(code: SignatureFailure, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export class SignatureError extends CodedError<SignatureFailure> {}
 
 /** Headers to add to a request so that a tenge-gateway service accepts it. */
 export function signRequest(request: SignableRequest, options: SignOptions): SignatureHeaders {

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import { ApiError, errorSchema } from "../server/errors.ts";
-import { BIC_PATTERN, ROLES, type Role } from "./principal.ts";
-import { IdentityError, institutionFor, type IdentityStore } from "./store.ts";
+import { typedRoutes } from "../server/app.ts";
+import { errorSchema } from "../server/errors.ts";
+import { BIC_PATTERN, ROLES } from "./principal.ts";
+import { institutionFor, type IdentityStore } from "./store.ts";
 
 const operatorOnly = { access: ["operator"] as const };
 const tags = ["identity"];
@@ -42,20 +43,11 @@ const idParams = {
   properties: { id: { type: "string", minLength: 1, maxLength: 128 } },
 } as const;
 
-function asApiError(error: unknown): never {
-  if (error instanceof IdentityError) {
-    const status =
-      error.code === "PRINCIPAL_NOT_FOUND" || error.code === "CREDENTIAL_NOT_FOUND" ? 404 : error.code === "DUPLICATE_KEY_ID" || error.code === "LEDGER_ACCOUNT_TAKEN" ? 409 : 400;
-    throw new ApiError(status, error.code, error.message);
-  }
-  if ((error as { code?: string }).code === "23505") throw new ApiError(409, "DUPLICATE_ID", "that id is taken");
-  throw error;
-}
-
 /** The operator API that registers and revokes principals and their credentials. */
 export function identityRoutes(identity: IdentityStore) {
-  return async function routes(app: FastifyInstance): Promise<void> {
-    app.post<{ Body: { role: Role; name: string; id?: string; bic?: string; dtParticipant?: string } }>(
+  return async function routes(fastify: FastifyInstance): Promise<void> {
+    const app = typedRoutes(fastify);
+    app.post(
       "/operator/principals",
       {
         config: operatorOnly,
@@ -80,19 +72,14 @@ export function identityRoutes(identity: IdentityStore) {
       },
       async (request, reply) => {
         const { role, name, id: wanted, bic, dtParticipant } = request.body;
-        let institution;
-        try {
-          institution = institutionFor(role, bic, dtParticipant);
-        } catch (error) {
-          asApiError(error);
-        }
-        const id = await identity.createPrincipal(role, name, wanted, institution).catch(asApiError);
+        const institution = institutionFor(role, bic, dtParticipant);
+        const id = await identity.createPrincipal(role, name, wanted, institution);
         request.log.info({ event: "identity.principal_created", principal: id, bic, by: request.principal?.id }, "principal registered");
         return reply.status(201).send({ id, role, name, institution: institution ?? null, credentials: [] });
       },
     );
 
-    app.post<{ Params: { bic: string }; Body: { ledger: string; account: string } }>(
+    app.post(
       "/operator/institutions/:bic/ledger-accounts",
       {
         config: operatorOnly,
@@ -112,13 +99,13 @@ export function identityRoutes(identity: IdentityStore) {
       },
       async (request, reply) => {
         const { ledger, account } = request.body;
-        await identity.registerLedgerAccount(request.params.bic, ledger, account).catch(asApiError);
+        await identity.registerLedgerAccount(request.params.bic, ledger, account);
         request.log.info({ event: "identity.ledger_account_registered", bic: request.params.bic, ledger, account, by: request.principal?.id }, "ledger account registered");
         return reply.status(201).send({ bic: request.params.bic, ledger, account });
       },
     );
 
-    app.get<{ Params: { bic: string } }>(
+    app.get(
       "/operator/institutions/:bic/ledger-accounts",
       {
         config: operatorOnly,
@@ -147,7 +134,7 @@ export function identityRoutes(identity: IdentityStore) {
       async () => identity.list(),
     );
 
-    app.post<{ Params: { id: string }; Body: { label?: string } | undefined }>(
+    app.post(
       "/operator/principals/:id/api-keys",
       {
         config: operatorOnly,
@@ -168,13 +155,13 @@ export function identityRoutes(identity: IdentityStore) {
         },
       },
       async (request, reply) => {
-        const issued = await identity.issueApiKey(request.params.id, request.body?.label).catch(asApiError);
+        const issued = await identity.issueApiKey(request.params.id, request.body?.label);
         request.log.info({ event: "identity.api_key_issued", principal: request.params.id, credential: issued.credentialId }, "API key issued");
         return reply.status(201).send(issued);
       },
     );
 
-    app.post<{ Params: { id: string }; Body: { publicKey: string; keyId?: string; label?: string } }>(
+    app.post(
       "/operator/principals/:id/signing-keys",
       {
         config: operatorOnly,
@@ -203,7 +190,7 @@ export function identityRoutes(identity: IdentityStore) {
       },
       async (request, reply) => {
         const { publicKey, keyId, label } = request.body;
-        const id = await identity.registerSigningKey(request.params.id, publicKey, keyId, label).catch(asApiError);
+        const id = await identity.registerSigningKey(request.params.id, publicKey, keyId, label);
         request.log.info({ event: "identity.signing_key_registered", principal: request.params.id, keyId: id }, "signing key registered");
         return reply.status(201).send({ keyId: id });
       },
@@ -211,7 +198,7 @@ export function identityRoutes(identity: IdentityStore) {
 
     // Principals and credentials are revoked by separate routes, so an id can never hit the wrong kind.
     for (const kind of ["principals", "credentials"] as const) {
-      app.post<{ Params: { id: string } }>(
+      app.post(
         `/operator/${kind}/:id/revoke`,
         {
           config: operatorOnly,
@@ -228,8 +215,8 @@ export function identityRoutes(identity: IdentityStore) {
         },
         async (request) => {
           const id = request.params.id;
-          if (kind === "principals") await identity.revokePrincipal(id).catch(asApiError);
-          else await identity.revokeCredential(id).catch(asApiError);
+          if (kind === "principals") await identity.revokePrincipal(id);
+          else await identity.revokeCredential(id);
           const revoked = kind === "principals" ? "principal" : "credential";
           request.log.info({ event: "identity.revoked", id, kind: revoked, by: request.principal?.id }, "revoked");
           return { revoked, id };

@@ -1,4 +1,5 @@
 import { serializeInnerList, serializeItem, type InnerList, type Item } from "structured-headers";
+import { CodedError } from "../errors.ts";
 
 /** Request headers, lower-case names (Node's IncomingHttpHeaders or a plain object). */
 export type RequestHeaders = { [name: string]: string | string[] | undefined };
@@ -16,8 +17,10 @@ export interface SignedMessage {
 }
 
 /** A component identifier this service cannot derive, or a covered header that is absent. */
-export class ComponentError extends Error {
-  override name = "ComponentError";
+export class ComponentError extends CodedError<"SIGNATURE_COMPONENTS"> {
+  constructor(message: string) {
+    super("SIGNATURE_COMPONENTS", message);
+  }
 }
 
 /** RFC 9421 §2.2.3: the authority in lower case, without the scheme's default port. */

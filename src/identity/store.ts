@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
-import type { Queryable } from "../persistence/database.ts";
+import { CodedError } from "../errors.ts";
+import { sqlState, type Queryable } from "../persistence/database.ts";
 import { ed25519PublicKey } from "./http-signature.ts";
 import { BIC_PATTERN, type Institution, type Principal, type Role } from "./principal.ts";
 
@@ -23,21 +24,17 @@ export interface CredentialRecord {
   revokedAt: Date | null;
 }
 
-export class IdentityError extends Error {
-  override name = "IdentityError";
-  readonly code:
-    | "PRINCIPAL_NOT_FOUND"
-    | "CREDENTIAL_NOT_FOUND"
-    | "INVALID_PUBLIC_KEY"
-    | "DUPLICATE_KEY_ID"
-    | "INSTITUTION_REQUIRED"
-    | "INSTITUTION_NOT_ALLOWED"
-    | "LEDGER_ACCOUNT_TAKEN";
-  constructor(code: IdentityError["code"], message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export type IdentityErrorCode =
+  | "PRINCIPAL_NOT_FOUND"
+  | "CREDENTIAL_NOT_FOUND"
+  | "INVALID_PUBLIC_KEY"
+  | "DUPLICATE_ID"
+  | "DUPLICATE_KEY_ID"
+  | "INSTITUTION_REQUIRED"
+  | "INSTITUTION_NOT_ALLOWED"
+  | "LEDGER_ACCOUNT_TAKEN";
+
+export class IdentityError extends CodedError<IdentityErrorCode> {}
 
 const API_KEY_PATTERN = /^tgk_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$/;
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest();
@@ -60,13 +57,18 @@ export class IdentityStore {
    */
   async createPrincipal(role: Role, name: string, id: string = newId(role), institution?: Institution): Promise<string> {
     checkInstitution(role, institution);
-    await this.#db.query("INSERT INTO identity.principals (id, role, name, institution_bic, dt_participant) VALUES ($1, $2, $3, $4, $5)", [
-      id,
-      role,
-      name,
-      institution?.bic ?? null,
-      institution?.dtParticipant ?? null,
-    ]);
+    try {
+      await this.#db.query("INSERT INTO identity.principals (id, role, name, institution_bic, dt_participant) VALUES ($1, $2, $3, $4, $5)", [
+        id,
+        role,
+        name,
+        institution?.bic ?? null,
+        institution?.dtParticipant ?? null,
+      ]);
+    } catch (error) {
+      if (sqlState(error) === "23505") throw new IdentityError("DUPLICATE_ID", "that id is taken");
+      throw error;
+    }
     return id;
   }
 

@@ -1,5 +1,6 @@
 import { headerType, messageRootElement, namespaceOfSchema, schemaOfNamespace, type DocumentType } from "./catalog.ts";
-import { MissingFieldError, readRoot, rootFromJson, writeRoot, type Shape, type ShapeValue, type Target } from "./model/fields.ts";
+import { MessageStructureError } from "./message-structure-error.ts";
+import { readRoot, rootFromJson, writeRoot, type Shape, type ShapeValue, type Target } from "./model/fields.ts";
 import { camt029Shape } from "./messages/camt029.ts";
 import { camt053Shape } from "./messages/camt053.ts";
 import { camt054Shape } from "./messages/camt054.ts";
@@ -55,20 +56,6 @@ export type Iso20022Message<T extends DocumentType = DocumentType> = {
     trees?: MessageTrees;
   };
 }[T];
-
-export type MessageStructureCode = "MESSAGE_DOCUMENT_MISSING" | "MESSAGE_NAMESPACE_UNKNOWN" | "MESSAGE_STRUCTURE" | "MESSAGE_FIELD_MISSING";
-
-/** The XML is well formed but is not an AppHdr + Document of a message version the gateway speaks. */
-export class MessageStructureError extends Error {
-  override name = "MessageStructureError";
-  readonly code: MessageStructureCode;
-  readonly path: string;
-  constructor(code: MessageStructureCode, message: string, path = "/") {
-    super(message);
-    this.code = code;
-    this.path = path;
-  }
-}
 
 /** Where the two parts of a message sit in a tree, and which message version the Document is. */
 export interface LocatedParts {
@@ -143,15 +130,6 @@ function messageRootOf(document: XmlElement, messageType: DocumentType): XmlElem
  * MessageStructureError MESSAGE_FIELD_MISSING for a mandatory element that is absent (never read as "").
  */
 export function typedMessage(parts: LocatedParts): Iso20022Message {
-  try {
-    return readTyped(parts);
-  } catch (error) {
-    if (error instanceof MissingFieldError) throw new MessageStructureError("MESSAGE_FIELD_MISSING", error.message, error.path);
-    throw error;
-  }
-}
-
-function readTyped(parts: LocatedParts): Iso20022Message {
   const shape: Shape = documentShapes[parts.messageType];
   const root = messageRootOf(parts.document, parts.messageType) ?? { name: "", attributes: {}, children: [] };
   const trees: MessageTrees = { document: parts.document };
@@ -241,13 +219,8 @@ export function messageFromJson(value: unknown): Iso20022Message {
     throw new MessageStructureError("MESSAGE_NAMESPACE_UNKNOWN", `messageType ${messageType} is not a message version the gateway speaks`);
   }
   const shape: Shape = documentShapes[messageType as DocumentType];
-  try {
-    const message = { messageType, document: rootFromJson(shape, record.document) } as Iso20022Message;
-    if (record.header !== undefined) message.header = rootFromJson(headerShape, record.header);
-    if (record.trees !== undefined) message.trees = record.trees;
-    return message;
-  } catch (error) {
-    if (error instanceof MissingFieldError) throw new MessageStructureError("MESSAGE_FIELD_MISSING", error.message, error.path);
-    throw error;
-  }
+  const message = { messageType, document: rootFromJson(shape, record.document) } as Iso20022Message;
+  if (record.header !== undefined) message.header = rootFromJson(headerShape, record.header);
+  if (record.trees !== undefined) message.trees = record.trees;
+  return message;
 }

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from "fastify";
-import { ApiError, errorSchema } from "../server/errors.ts";
+import { CodedError } from "../errors.ts";
+import { typedRoutes } from "../server/app.ts";
+import { errorSchema } from "../server/errors.ts";
 import { ruleCodes } from "./validation/findings.ts";
 import { isValidationProfile, UnknownProfileError, validationProfile, validationProfiles } from "./validation/profiles.ts";
 import { validateMessage } from "./validation/validate.ts";
-import { defaultLimits } from "./xml/safe-reader.ts";
+import { defaultLimits, XmlRefusedError } from "./xml/safe-reader.ts";
 
 const findingSchema = {
   type: "object",
@@ -36,7 +38,7 @@ export const validationReportSchema = {
  * Register it among the gateway's features (`src/gateway/run.ts`).
  */
 export async function iso20022Routes(app: FastifyInstance): Promise<void> {
-  app.post(
+  typedRoutes(app).post(
     "/iso20022/validate",
     {
       // A few bytes over the XML limit so the safe reader, not fastify, reports XML_TOO_LARGE.
@@ -52,22 +54,17 @@ export async function iso20022Routes(app: FastifyInstance): Promise<void> {
         response: { 200: validationReportSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema },
       },
       // fastify stops reading an oversized body; answer with the same code the safe reader uses.
-      errorHandler(error, _request, reply) {
-        if ((error as { code?: string }).code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-          return reply.code(413).send({ code: "XML_TOO_LARGE", message: `message is larger than ${defaultLimits.maxBytes} bytes` });
-        }
+      errorHandler(error) {
+        if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") throw new XmlRefusedError("XML_TOO_LARGE", `message is larger than ${defaultLimits.maxBytes} bytes`);
         throw error;
       },
     },
     async (request) => {
-      const query = request.query as { profile?: string; strict?: boolean };
+      const { profile, strict } = request.query;
       // An unknown profile is refused, not silently replaced by the default.
-      if (query.profile !== undefined && !isValidationProfile(query.profile)) {
-        const error = new UnknownProfileError(query.profile);
-        throw new ApiError(400, error.code, error.message);
-      }
-      if (typeof request.body !== "string") throw new ApiError(415, "ISO20022_XML_REQUIRED", "send the message as application/xml or text/xml");
-      return validateMessage(request.body, { profile: validationProfile(query.profile), strict: query.strict === true });
+      if (profile !== undefined && !isValidationProfile(profile)) throw new UnknownProfileError(profile);
+      if (typeof request.body !== "string") throw new CodedError("ISO20022_XML_REQUIRED", "send the message as application/xml or text/xml");
+      return validateMessage(request.body, { profile: validationProfile(profile), strict });
     },
   );
 }

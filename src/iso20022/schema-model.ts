@@ -1,3 +1,4 @@
+import { CodedError } from "../errors.ts";
 import { schemaText, type SchemaId } from "./catalog.ts";
 import { readXml } from "./xml/safe-reader.ts";
 import { localName, type XmlElement } from "./xml/tree.ts";
@@ -58,8 +59,11 @@ export interface SchemaModel {
   simpleTypes: Map<string, SimpleTypeModel>;
 }
 
-class UnsupportedSchemaError extends Error {
-  override name = "UnsupportedSchemaError";
+/** A bundled XSD uses a construct the schema model does not compile: a fault of the build, never of a message. */
+class UnsupportedSchemaError extends CodedError<"ISO20022_SCHEMA_UNSUPPORTED"> {
+  constructor(message: string) {
+    super("ISO20022_SCHEMA_UNSUPPORTED", message);
+  }
 }
 
 function occurs(value: string | undefined, fallback: number): number {

@@ -1,5 +1,6 @@
 import type { Address, Hex } from "viem";
-import type { CollateralStatement, CollateralStatementDomain } from "../proof-of-collateral/collateral-statement.ts";
+import { CodedError } from "../errors.ts";
+import type { CollateralStatement, CollateralStatementDomain } from "./collateral-statement.ts";
 
 /**
  * The Digital Tenge ledger as the gateway's features (PvP engine, stablecoin flows) see it. Adapters: the
@@ -20,7 +21,7 @@ export interface DtLedgerPort {
   hold(request: HoldRequest): Promise<Hold>;
   /** Moves held funds to the hold's beneficiary, whoever submits the condition. */
   release(request: ReleaseRequest): Promise<Hold>;
-  /** Returns held funds to the owner: at or after expiry, or earlier when the beneficiary's bank asks. */
+  /** Returns held funds to the owner, at or after the hold's expiry only (NOT_YET_EXPIRED before). */
   refund(request: RefundRequest): Promise<Hold>;
   getHold(holdId: string): Promise<Hold>;
   /** The ledger operator's EIP-712 signature over the account's available balance at a fresh height. */
@@ -262,14 +263,7 @@ export const DT_LEDGER_ERROR_CODES = [
 export type DtLedgerErrorCode = (typeof DT_LEDGER_ERROR_CODES)[number];
 
 /** A refusal of the DT ledger, with a stable code. Never carries a preimage or a key. */
-export class DtLedgerError extends Error {
-  override name = "DtLedgerError";
-  readonly code: DtLedgerErrorCode;
-  constructor(code: DtLedgerErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export class DtLedgerError extends CodedError<DtLedgerErrorCode> {}
 
 export function isDtLedgerError(error: unknown, code?: DtLedgerErrorCode): error is DtLedgerError {
   return error instanceof DtLedgerError && (code === undefined || error.code === code);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { CodedError } from "../errors.ts";
 import type { Database, Queryable } from "./database.ts";
 
 /** One versioned SQL file: `NNNN_what_it_does.sql`. */
@@ -16,8 +17,11 @@ export interface MigrationSet {
   migrations: Migration[];
 }
 
-export class MigrationError extends Error {
-  override name = "MigrationError";
+/** Migration files that cannot be applied as they are: misnamed, misnumbered, or changed after they ran. */
+export class MigrationError extends CodedError<"MIGRATION_INVALID"> {
+  constructor(message: string) {
+    super("MIGRATION_INVALID", message);
+  }
 }
 
 /** Reads `NNNN_name.sql` files from a directory (a `file:` URL beside the component's code). */

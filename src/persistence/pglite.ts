@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite, types } from "@electric-sql/pglite";
+import { CodedError } from "../errors.ts";
 import { restrictToOwner } from "./data-directory.ts";
 import { beginStatement, withRetries, type Database, type Queryable, type TransactionOptions } from "./database.ts";
 
@@ -63,8 +64,10 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
   };
 }
 
-export class DataDirectoryInUseError extends Error {
-  override name = "DataDirectoryInUseError";
+export class DataDirectoryInUseError extends CodedError<"DATA_DIR_IN_USE"> {
+  constructor(message: string) {
+    super("DATA_DIR_IN_USE", message);
+  }
 }
 
 /**

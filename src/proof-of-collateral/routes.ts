@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
-import { ApiError, errorSchema } from "../server/errors.ts";
+import { CodedError } from "../errors.ts";
+import { typedRoutes } from "../server/app.ts";
+import { errorSchema } from "../server/errors.ts";
 import type { AttestationService } from "./attestation-service.ts";
 
 export interface ProofOfCollateralRouteOptions {
@@ -79,7 +81,8 @@ const attestationDocumentSchema = {
  */
 export function proofOfCollateralRoutes(options: ProofOfCollateralRouteOptions) {
   const html = readFileSync(join(pageDirectory, "index.html"), "utf8").replace("__RPC_URL__", escapeAttribute(options.publicRpcUrl ?? ""));
-  return async function routes(app: FastifyInstance): Promise<void> {
+  return async function routes(fastify: FastifyInstance): Promise<void> {
+    const app = typedRoutes(fastify);
     app.get(
       "/proof-of-collateral",
       {
@@ -96,7 +99,7 @@ export function proofOfCollateralRoutes(options: ProofOfCollateralRouteOptions) 
         // The hot path: bytes prepared once per attestation, no serialization per request.
         let bytes = options.attestations.cachedBytes;
         if (bytes === undefined && (await options.attestations.latestJson()) !== undefined) bytes = options.attestations.cachedBytes;
-        if (bytes === undefined) throw new ApiError(503, "NO_ATTESTATION_YET", "no attestation has been issued yet; try again in a few seconds");
+        if (bytes === undefined) throw new CodedError("NO_ATTESTATION_YET", "no attestation has been issued yet; try again in a few seconds");
         return reply.headers(ATTESTATION_HEADERS).send(bytes);
       },
     );
@@ -118,10 +121,7 @@ export function proofOfCollateralRoutes(options: ProofOfCollateralRouteOptions) 
           },
         },
       },
-      async (request) => {
-        const query = request.query as { limit: number; before?: string };
-        return options.attestations.history(query.limit, query.before);
-      },
+      async (request) => options.attestations.history(request.query.limit, request.query.before),
     );
 
     for (const path of ["/", "/collateral"]) {
@@ -144,9 +144,9 @@ export function proofOfCollateralRoutes(options: ProofOfCollateralRouteOptions) 
         },
       },
       async (request, reply) => {
-        const file = (request.params as { file: string }).file;
+        const file = request.params.file;
         const type = PAGE_ASSETS[file];
-        if (!type) throw new ApiError(404, "NOT_FOUND", `no page asset ${file}`);
+        if (!type) throw new CodedError("NOT_FOUND", `no page asset ${file}`);
         return reply.type(type).header("cache-control", "no-cache").send(readCached(join(pageDirectory, file)));
       },
     );
@@ -163,17 +163,17 @@ export function proofOfCollateralRoutes(options: ProofOfCollateralRouteOptions) 
         },
       },
       async (request, reply) => {
-        const params = request.params as { package: string; "*": string };
+        const params = request.params;
         const root = VENDORED[params.package];
         const relative = normalize(params["*"]);
         if (!root || !/^[\w./-]+\.js$/.test(relative) || relative.startsWith("..") || relative.includes("/../")) {
-          throw new ApiError(404, "NOT_FOUND", "no such module");
+          throw new CodedError("NOT_FOUND", "no such module");
         }
         let content: Buffer;
         try {
           content = readCached(join(root, relative));
         } catch {
-          throw new ApiError(404, "NOT_FOUND", "no such module");
+          throw new CodedError("NOT_FOUND", "no such module");
         }
         return reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=3600").send(content);
       },

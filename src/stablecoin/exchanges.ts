@@ -194,15 +194,16 @@ export async function requestedToday(db: Queryable, exchangeId: string, at: Date
 
 /**
  * The embedded stack's demo exchange: onboarded once under a fixed id; later starts find it and issue
- * nothing. The API key is returned only when the exchange is created (it cannot be shown again).
+ * nothing. The API key and its credential id are returned only when the exchange is created (the key
+ * cannot be shown again).
  */
 export async function ensureDemoExchange(
   store: ExchangeStore,
   demo: { dtAccount: string; evmAddress: string; id?: string; name?: string },
-): Promise<{ exchange: Exchange; apiKey: string | undefined }> {
+): Promise<{ exchange: Exchange; apiKey: string | undefined; credentialId: string | undefined }> {
   const id = demo.id ?? "demo-exchange";
   try {
-    return { exchange: await store.get(id), apiKey: undefined };
+    return { exchange: await store.get(id), apiKey: undefined, credentialId: undefined };
   } catch (error) {
     if (!(error instanceof ExchangeError) || error.code !== "EXCHANGE_NOT_FOUND") throw error;
   }
@@ -215,5 +216,5 @@ export async function ensureDemoExchange(
     perMintLimit: 100_000_000n,
     dailyLimit: 1_000_000_000n,
   });
-  return { exchange: onboarded.exchange, apiKey: onboarded.apiKey };
+  return onboarded;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
 import type { LedgerEvent, SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
-import type { CollateralStatement } from "../proof-of-collateral/collateral-statement.ts";
+import type { CollateralStatement } from "../ledger/collateral-statement.ts";
 import { mintedToday, requestedToday, type Exchange } from "./exchanges.ts";
 import { formatKzt } from "./kzt.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";

@@ -4,7 +4,7 @@ import { chainAt } from "../evm/evm-chain.ts";
 import { feesOfSigned, marketFees, replacementFees, type Fees } from "../evm/fees.ts";
 import { tengeStablecoinAbi } from "../evm/generated/contracts.ts";
 import { broadcastSigned, receiptOf, signCall, type SignedTransaction } from "../evm/signed-transaction.ts";
-import type { CollateralStatement } from "./../proof-of-collateral/collateral-statement.ts";
+import type { CollateralStatement } from "../ledger/collateral-statement.ts";
 
 export interface TokenChainOptions {
   rpcUrl: string;

@@ -1,6 +1,6 @@
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { collateralStatementDigest } from "../../src/proof-of-collateral/collateral-statement.ts";
+import { collateralStatementDigest } from "../../src/ledger/collateral-statement.ts";
 import { confirmed, createTestChain, expectRevert, type TestChain } from "./support/chain.ts";
 import { deployStablecoin, MAX_STATEMENT_AGE, SEGREGATED_ACCOUNT, type StablecoinFixture } from "./support/stablecoin.ts";
 import { parseEventLogs } from "viem";

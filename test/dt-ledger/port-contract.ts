@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DtLedgerError, type DtLedgerErrorCode, type DtLedgerPort } from "../../src/ledger/dt-ledger-port.ts";
 import type { DtLedger } from "../../src/dt-ledger/ledger.ts";
-import { recoverCollateralStatementSigner } from "../../src/proof-of-collateral/collateral-statement.ts";
+import { recoverCollateralStatementSigner } from "../../src/ledger/collateral-statement.ts";
 import { BANK_A, BANK_B, GATEWAY, key, NBK, newSecret, type TestClock } from "./support.ts";
 
 /** What a contract run needs: the ledger behind the port (for setup) and a port per participant. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpDtLedger } from "../../src/dt-ledger/http/client-adapter.ts";
 import { ed25519PrivateKey } from "../../src/identity/http-signature.ts";
-import { recoverCollateralStatementSigner } from "../../src/proof-of-collateral/collateral-statement.ts";
+import { recoverCollateralStatementSigner } from "../../src/ledger/collateral-statement.ts";
 
 interface DemoFile {
   participants: Record<string, { id: string; signingSeed: string }>;

@@ -19,7 +19,7 @@ import { startEmbeddedChain } from "../../src/evm/embedded-chain.ts";
 import { evmChain } from "../../src/evm/evm-chain.ts";
 import { hashTimeLockAbi, tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
 import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
-import { signCollateralStatement } from "../../src/proof-of-collateral/collateral-statement.ts";
+import { signCollateralStatement } from "../../src/ledger/collateral-statement.ts";
 
 // vitest's bin script, found next to its package.json (the file is not in its exports map).
 const vitest = join(dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { iso20022Routes } from "../../src/iso20022/routes.ts";
+import { installErrorHandler } from "../../src/server/errors.ts";
 import { clearingDeclaredAsCbpr, pacs008Sample, sample } from "./fixtures.ts";
 
 describe("POST /iso20022/validate", () => {
@@ -9,6 +10,8 @@ describe("POST /iso20022/validate", () => {
 
   beforeAll(async () => {
     app = Fastify();
+    // Routes throw coded errors; the gateway's one handler gives them their status.
+    installErrorHandler(app);
     app.addContentTypeParser(["application/xml", "text/xml"], { parseAs: "string" }, (_request, body, done) => done(null, body));
     app.addHook("onRoute", (route) => {
       routeConfigs.set(`${String(route.method)} ${route.url}`, route.config);

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { BaseError, ContractFunctionRevertedError, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CollateralStatement } from "../../src/proof-of-collateral/collateral-statement.ts";
+import type { CollateralStatement } from "../../src/ledger/collateral-statement.ts";
 import { confirmed, createTestChain, expectRevert, type TestChain } from "../contracts/support/chain.ts";
 import { deployStablecoin, MAX_STATEMENT_AGE, type StablecoinFixture } from "../contracts/support/stablecoin.ts";
 

@@ -3,7 +3,7 @@ import { createWalletClient, http, type Hex } from "viem";
 import { privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
-import { signCollateralStatement } from "../../src/proof-of-collateral/collateral-statement.ts";
+import { signCollateralStatement } from "../../src/ledger/collateral-statement.ts";
 import { requestMint } from "../../src/stablecoin/mint-flow.ts";
 import type { FaultPoint } from "../../src/stablecoin/stablecoin-ledger.ts";
 import { crashOnceAt, createStablecoinWorld, surviving, type StablecoinWorld } from "./support.ts";

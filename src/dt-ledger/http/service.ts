@@ -1,7 +1,7 @@
 import swagger from "@fastify/swagger";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import Fastify, { type FastifyBaseLogger } from "fastify";
-import type { Hex } from "viem";
+import { isAddress } from "viem";
 import type { KeyObject } from "node:crypto";
 import { signedMessageOf } from "../../identity/access-plugin.ts";
 import {
@@ -11,10 +11,10 @@ import {
   verifySignedBody,
   type AcceptedSignature,
 } from "../../identity/http-signature.ts";
-import { DtLedgerError, type ActivityRequest, type DtLedgerErrorCode, type ReleaseRequest } from "../../ledger/dt-ledger-port.ts";
+import { DtLedgerError, type ActivityRequest } from "../../ledger/dt-ledger-port.ts";
 import type { Queryable } from "../../persistence/database.ts";
-import { ApiError, errorSchema, installErrorHandler } from "../../server/errors.ts";
-import { installJsonBodyParser } from "../../server/app.ts";
+import { errorSchema, installErrorHandler } from "../../server/errors.ts";
+import { installJsonBodyParser, typedRoutes } from "../../server/app.ts";
 import { installQueryIntegers, STRICT_AJV } from "../../server/request-types.ts";
 import type { Logger } from "../../server/logger.ts";
 import type { DtLedger } from "../ledger.ts";
@@ -43,31 +43,6 @@ declare module "fastify" {
     dtSignature?: AcceptedSignature;
   }
 }
-
-/** HTTP status of each refusal: validation 400, authentication 401, authorisation 403, unknown 404,
- *  state conflicts 409, business rules 422. */
-export const DT_LEDGER_HTTP_STATUS: Record<DtLedgerErrorCode, number> = {
-  INVALID_AMOUNT: 400,
-  INVALID_REQUEST: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN_ACCOUNT: 403,
-  FORBIDDEN_OPERATION: 403,
-  UNKNOWN_ACCOUNT: 404,
-  UNKNOWN_HOLD: 404,
-  ALREADY_RELEASED: 409,
-  ALREADY_REFUNDED: 409,
-  IDEMPOTENCY_CONFLICT: 409,
-  INSUFFICIENT_FUNDS: 422,
-  ACCOUNT_CLOSED: 422,
-  ACCOUNT_NOT_EMPTY: 422,
-  SAME_ACCOUNT: 422,
-  HOLD_EXPIRED: 422,
-  WRONG_PREIMAGE: 422,
-  WRONG_CONDITION: 422,
-  NOT_YET_EXPIRED: 422,
-  DOUBLE_SPEND: 409,
-  UNAVAILABLE: 503,
-};
 
 export interface DtLedgerServiceOptions {
   ledger: DtLedger;
@@ -123,9 +98,13 @@ export interface DtLedgerRoutesOptions {
   authorities?: readonly string[];
 }
 
-/** The DT ledger service's routes, under /v1. */
-export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRoutesOptions): Promise<void> {
+/**
+ * The DT ledger service's routes, under /v1. Refusals of the ledger are thrown as they are: the same error
+ * handler as the gateway's gives each code its status (`src/server/http-status.ts`).
+ */
+export async function dtLedgerRoutes(fastify: FastifyInstance, options: DtLedgerRoutesOptions): Promise<void> {
   const { ledger } = options;
+  const app = typedRoutes(fastify);
   app.addHook("onRoute", (route) => {
     if (route.config?.dtLedgerAccess === undefined) throw new Error(`DT ledger route ${route.url} declares no dtLedgerAccess`);
   });
@@ -145,15 +124,6 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
       verifySignedBody(pending, { headers: request.headers, body: request.rawBody }, { rememberNonce: (keyId, nonce, keepUntil) => rememberNonce(ledger.db, keyId, nonce, keepUntil) }),
     );
   });
-  // Refusals of the ledger become `{ code, message }` with their status; the rest goes to the app's handler.
-  const call = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof DtLedgerError) throw new ApiError(DT_LEDGER_HTTP_STATUS[error.code], error.code, error.message);
-      throw error;
-    }
-  };
   const who = (request: FastifyRequest): string => request.dtParticipant!;
   const participant = { dtLedgerAccess: "participant" } as const;
   const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 422: errorSchema, 503: errorSchema };
@@ -167,70 +137,72 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
     return { status: "ok", height: head.rows[0]!.height.toString() };
   });
 
-  app.post<{ Body: { idempotencyKey: string; kind: string; holderName: string } }>("/v1/accounts", {
+  app.post("/v1/accounts", {
     config: participant,
     schema: { body: schema.openAccountBody, response: { 201: schema.accountSchema, ...errors } },
   }, async (request, reply) => {
     const body = request.body;
-    const account = await call(() => ledger.openAccount(who(request), { ...body, kind: body.kind as never }));
+    const account = await ledger.openAccount(who(request), body);
     return reply.status(201).send(accountToJson(account));
   });
 
-  app.get<{ Params: { accountId: string } }>("/v1/accounts/:accountId", {
+  app.get("/v1/accounts/:accountId", {
     config: participant,
     schema: { params: schema.accountParams, response: { 200: schema.accountSchema, ...errors } },
-  }, async (request) => accountToJson(await call(() => ledger.account(who(request), request.params.accountId))));
+  }, async (request) => accountToJson(await ledger.account(who(request), request.params.accountId)));
 
-  app.post<{ Params: { accountId: string }; Body: { idempotencyKey: string } }>("/v1/accounts/:accountId/close", {
+  app.post("/v1/accounts/:accountId/close", {
     config: participant,
     schema: { params: schema.accountParams, body: schema.keyOnlyBody, response: { 200: schema.accountSchema, ...errors } },
   }, async (request) =>
-    accountToJson(await call(() => ledger.closeAccount(who(request), { idempotencyKey: request.body.idempotencyKey, accountId: request.params.accountId }))));
+    accountToJson(await ledger.closeAccount(who(request), { idempotencyKey: request.body.idempotencyKey, accountId: request.params.accountId })));
 
-  app.get<{ Params: { accountId: string } }>("/v1/accounts/:accountId/balance", {
+  app.get("/v1/accounts/:accountId/balance", {
     config: participant,
     schema: { params: schema.accountParams, response: { 200: schema.balanceSchema, ...errors } },
-  }, async (request) => balanceToJson(await call(() => ledger.balance(who(request), request.params.accountId))));
+  }, async (request) => balanceToJson(await ledger.balance(who(request), request.params.accountId)));
 
-  app.get<{ Params: { accountId: string }; Querystring: ActivityQuery }>("/v1/accounts/:accountId/activity", {
+  app.get("/v1/accounts/:accountId/activity", {
     config: participant,
     schema: { params: schema.accountParams, querystring: schema.activityQuery, response: { 200: schema.activitySchema, ...errors } },
   }, async (request) => {
-    const activity = await call(() => ledger.activity(who(request), activityRequest(request.params.accountId, request.query)));
+    const activity = await ledger.activity(who(request), activityRequest(request.params.accountId, request.query));
     return activityToJson(activity);
   });
 
   // The same activity as ISO 20022 reports: camt.053 statement, camt.054 notification (application/xml).
   for (const [path, render] of [["camt053", camt053Statement], ["camt054", camt054Notification]] as const) {
-    app.get<{ Params: { accountId: string }; Querystring: ActivityQuery }>(`/v1/accounts/:accountId/${path}`, {
+    app.get(`/v1/accounts/:accountId/${path}`, {
       config: participant,
       schema: { params: schema.accountParams, querystring: schema.activityQuery, response: { 200: { type: "string" }, ...errors } },
     }, async (request, reply) => {
-      const activity = await call(() => ledger.activity(who(request), activityRequest(request.params.accountId, request.query)));
+      const activity = await ledger.activity(who(request), activityRequest(request.params.accountId, request.query));
       const operatorBic = options.operatorBic ?? "NBRKKZKX";
       const message = render(activity, { from: operatorBic, to: reportReceiver(activity, operatorBic), createdAt: new Date() });
       return reply.type("application/xml").send(buildMessage(message));
     });
   }
 
-  app.get<{ Params: { accountId: string }; Querystring: { chainId: number; verifyingContract: string } }>(
+  app.get(
     "/v1/accounts/:accountId/collateral-statement",
     {
       config: participant,
       schema: { params: schema.accountParams, querystring: schema.statementQuery, response: { 200: schema.statementSchema, ...errors } },
     },
     async (request) => {
-      const domain = { chainId: request.query.chainId, verifyingContract: request.query.verifyingContract as Hex };
-      return statementToJson(await call(() => ledger.collateralStatement(who(request), { accountId: request.params.accountId, domain })));
+      const { chainId, verifyingContract } = request.query;
+      if (!isAddress(verifyingContract, { strict: false })) throw new DtLedgerError("INVALID_REQUEST", "verifyingContract must be a 0x address");
+      const domain = { chainId, verifyingContract };
+      return statementToJson(await ledger.collateralStatement(who(request), { accountId: request.params.accountId, domain }));
     },
   );
 
   for (const [path, operation] of [["/v1/issuances", "issue"], ["/v1/redemptions", "redeem"]] as const) {
-    app.post<{ Body: { idempotencyKey: string; accountId: string; amount: string; reference: string } }>(path, {
+    app.post(path, {
       config: participant,
       schema: { body: schema.conversionBody, response: { 201: schema.conversionSchema, ...errors } },
     }, async (request, reply) => {
-      const receipt = await call(() => ledger[operation](who(request), { ...request.body, amount: big(request.body.amount) }));
+      const receipt = await ledger[operation](who(request), { ...request.body, amount: big(request.body.amount) });
       return reply.status(201).send({
         ...receipt,
         height: receipt.height.toString(),
@@ -240,56 +212,47 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
     });
   }
 
-  app.post<{ Body: { idempotencyKey: string; from: string; to: string; amount: string; reference: string; returnOf?: string } }>("/v1/transfers", {
+  app.post("/v1/transfers", {
     config: participant,
     schema: { body: schema.transferBody, response: { 201: schema.receiptSchema, ...errors } },
   }, async (request, reply) => {
-    const receipt = await call(() => ledger.transfer(who(request), { ...request.body, amount: big(request.body.amount) }));
+    const receipt = await ledger.transfer(who(request), { ...request.body, amount: big(request.body.amount) });
     return reply.status(201).send(receiptToJson(receipt));
   });
 
-  app.post<{
-    Body: { idempotencyKey: string; from: string; beneficiary: string; amount: string; condition: { hashLock?: string; eventId?: string }; expiresAt: string; reference: string };
-  }>("/v1/holds", {
+  app.post("/v1/holds", {
     config: participant,
     schema: { body: schema.holdBody, response: { 201: schema.holdSchema, ...errors } },
   }, async (request, reply) => {
     const body = request.body;
-    const hold = await call(() =>
-      ledger.hold(who(request), {
-        ...body,
-        amount: big(body.amount),
-        condition: body.condition as { hashLock: Hex },
-        expiresAt: new Date(body.expiresAt),
-      }),
-    );
+    const hold = await ledger.hold(who(request), { ...body, amount: big(body.amount), expiresAt: new Date(body.expiresAt) });
     return reply.status(201).send(holdToJson(hold));
   });
 
-  app.get<{ Params: { holdId: string } }>("/v1/holds/:holdId", {
+  app.get("/v1/holds/:holdId", {
     config: participant,
     schema: { params: schema.holdParams, response: { 200: schema.holdSchema, ...errors } },
-  }, async (request) => holdToJson(await call(() => ledger.getHold(who(request), request.params.holdId))));
+  }, async (request) => holdToJson(await ledger.getHold(who(request), request.params.holdId)));
 
-  app.post<{ Params: { holdId: string }; Body: { idempotencyKey: string; preimage?: string; eventId?: string } }>("/v1/holds/:holdId/release", {
+  app.post("/v1/holds/:holdId/release", {
     config: participant,
     schema: { params: schema.holdParams, body: schema.releaseBody, response: { 200: schema.holdSchema, ...errors } },
   }, async (request) => {
-    const release = { ...request.body, holdId: request.params.holdId } as ReleaseRequest;
-    return holdToJson(await call(() => ledger.release(who(request), release)));
+    const release = { ...request.body, holdId: request.params.holdId };
+    return holdToJson(await ledger.release(who(request), release));
   });
 
-  app.post<{ Params: { holdId: string }; Body: { idempotencyKey: string } }>("/v1/holds/:holdId/refund", {
+  app.post("/v1/holds/:holdId/refund", {
     config: participant,
     schema: { params: schema.holdParams, body: schema.keyOnlyBody, response: { 200: schema.holdSchema, ...errors } },
   }, async (request) =>
-    holdToJson(await call(() => ledger.refund(who(request), { idempotencyKey: request.body.idempotencyKey, holdId: request.params.holdId }))));
+    holdToJson(await ledger.refund(who(request), { idempotencyKey: request.body.idempotencyKey, holdId: request.params.holdId })));
 
-  app.get<{ Querystring: { after?: string; limit?: number; waitMs?: number } }>("/v1/events", {
+  app.get("/v1/events", {
     config: participant,
     schema: { querystring: schema.eventsQuery, response: { 200: schema.eventPageSchema, ...errors } },
   }, async (request) => {
-    const page = await call(() => ledger.events(who(request), request.query));
+    const page = await ledger.events(who(request), request.query);
     return { events: page.events.map(eventToJson), cursor: page.cursor };
   });
 
@@ -297,7 +260,7 @@ export async function dtLedgerRoutes(app: FastifyInstance, options: DtLedgerRout
     config: participant,
     schema: { response: { 200: schema.monitoringSchema, ...errors } },
   }, async (request) => {
-    const view = await call(() => ledger.monitoring(who(request)));
+    const view = await ledger.monitoring(who(request));
     return Object.fromEntries(Object.entries(view).map(([name, value]) => [name, value.toString()]));
   });
 }
@@ -337,15 +300,12 @@ async function rememberNonce(db: Queryable, keyId: string, nonce: string, keepUn
   return inserted.rowCount === 1;
 }
 
-/** A signature refusal is 401 with its code; the participant's id is logged, never a key. */
+/** A signature refusal (401 with its code) is logged with its code, never a key. */
 async function refusing<T>(request: FastifyRequest, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof SignatureError) {
-      request.log.warn({ event: "dt_ledger.unauthenticated", code: error.code }, "signature refused");
-      throw new ApiError(401, error.code, error.message);
-    }
+    if (error instanceof SignatureError) request.log.warn({ event: "dt_ledger.unauthenticated", code: error.code }, "signature refused");
     throw error;
   }
 }

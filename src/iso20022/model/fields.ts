@@ -1,4 +1,5 @@
 import { amountFromDecimal, amountToDecimal, type Amount } from "../amount.ts";
+import { MessageStructureError } from "../message-structure-error.ts";
 import { childType, type SchemaModel } from "../schema-model.ts";
 import { hasLocalName, localName, prefixOf, type XmlElement } from "../xml/tree.ts";
 
@@ -18,14 +19,8 @@ export interface Field<T> {
 }
 
 /** A field the schema makes mandatory is absent: the message (or its JSON) is refused rather than read as "". */
-export class MissingFieldError extends Error {
-  override name = "MissingFieldError";
-  readonly code = "MESSAGE_FIELD_MISSING";
-  readonly path: string;
-  constructor(path: string) {
-    super(`mandatory element ${path} is missing`);
-    this.path = path;
-  }
+function missingField(path: string): MessageStructureError {
+  return new MessageStructureError("MESSAGE_FIELD_MISSING", `mandatory element ${path} is missing`, path);
 }
 
 /** An element being written, with its schema type so children can be placed in sequence order. */
@@ -197,23 +192,14 @@ export function optionalText(path: string): Field<string | undefined> {
   };
 }
 
-/** Mandatory text at a path: a message without it is refused with {@link MissingFieldError}. */
+/** Mandatory text at a path: a message without it is refused with {@link MessageStructureError} MESSAGE_FIELD_MISSING. */
 export function text(path: string): Field<string> {
-  const optional = optionalText(path);
-  return {
-    read(parent) {
-      const value = optional.read(parent);
-      if (value === undefined) throw new MissingFieldError(path);
-      return value;
-    },
-    write: (target, value) => optional.write(target, value),
-    fromJson(value) {
-      const read = textFromJson(value);
-      if (read === undefined) throw new MissingFieldError(path);
-      return read;
-    },
-    mandatory: path,
-  };
+  return mandatory(path, optionalText(path));
+}
+
+/** The items of a repeated element, in document order: the children named `last` of the element at `parentSteps`. */
+function items(parent: XmlElement, parentSteps: string[], last: string): XmlElement[] {
+  return find(parent, parentSteps)?.children.filter((child) => hasLocalName(child.name, last)) ?? [];
 }
 
 /** A repeated text element (for example `RmtInf/Ustrd`, `AddtlInf`). */
@@ -222,13 +208,7 @@ export function textList(path: string): Field<string[]> {
   const parentSteps = steps.slice(0, -1);
   const last = steps[steps.length - 1]!;
   return {
-    read(parent) {
-      const container = find(parent, parentSteps);
-      if (!container) return [];
-      const values: string[] = [];
-      for (const child of container.children) if (hasLocalName(child.name, last)) values.push(child.text ?? "");
-      return values;
-    },
+    read: (parent) => items(parent, parentSteps, last).map((item) => item.text ?? ""),
     write(target, values) {
       const current = this.read(target.element);
       if (current.length === values.length && current.every((value, index) => value === values[index])) return;
@@ -273,21 +253,21 @@ export function optionalAmount(path: string): Field<Amount | undefined> {
   };
 }
 
-/** A mandatory amount: a message without it is refused with {@link MissingFieldError}. */
+/** A mandatory amount: a message without it is refused with {@link MessageStructureError} MESSAGE_FIELD_MISSING. */
 export function amount(path: string): Field<Amount> {
-  const optional = optionalAmount(path);
+  return mandatory(path, optionalAmount(path));
+}
+
+/** An optional field made mandatory: absent when read (or in JSON), the message is refused, never read as "". */
+function mandatory<T>(path: string, optional: Field<T | undefined>): Field<T> {
+  const present = (value: T | undefined): T => {
+    if (value === undefined) throw missingField(path);
+    return value;
+  };
   return {
-    read(parent) {
-      const value = optional.read(parent);
-      if (value === undefined) throw new MissingFieldError(path);
-      return value;
-    },
+    read: (parent) => present(optional.read(parent)),
     write: (target, value) => optional.write(target, value),
-    fromJson(value) {
-      const read = amountFromJson(value);
-      if (read === undefined) throw new MissingFieldError(path);
-      return read;
-    },
+    fromJson: (value) => present(optional.fromJson(value)),
     mandatory: path,
   };
 }
@@ -318,7 +298,7 @@ function shapeFromJson<S extends Shape>(shape: S, value: unknown): ShapeValue<S>
   for (const key in shape) {
     const field = shape[key]!;
     if (record[key] === undefined || record[key] === null) {
-      if (field.mandatory !== undefined) throw new MissingFieldError(field.mandatory);
+      if (field.mandatory !== undefined) throw missingField(field.mandatory);
       continue;
     }
     result[key] = field.fromJson(record[key]);
@@ -370,13 +350,7 @@ export function list<S extends Shape>(path: string, shape: S): Field<ShapeValue<
   const parentSteps = steps.slice(0, -1);
   const last = steps[steps.length - 1]!;
   return {
-    read(parent) {
-      const container = find(parent, parentSteps);
-      if (!container) return [];
-      const values: ShapeValue<S>[] = [];
-      for (const child of container.children) if (hasLocalName(child.name, last)) values.push(readShape(shape, child));
-      return values;
-    },
+    read: (parent) => items(parent, parentSteps, last).map((item) => readShape(shape, item)),
     write(target, values) {
       if (values.length === 0) {
         while (find(target.element, steps)) remove(target, steps);

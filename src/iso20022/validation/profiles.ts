@@ -1,3 +1,5 @@
+import { CodedError } from "../../errors.ts";
+
 /**
  * Which rules a message is held to:
  * - `cbpr+` (default): safe XML, the XSDs and the CBPR+ usage rules; a message whose AppHdr declares an
@@ -16,11 +18,9 @@ export function isValidationProfile(name: unknown): name is ValidationProfile {
 }
 
 /** A profile name that is not one of {@link validationProfiles}. */
-export class UnknownProfileError extends Error {
-  override name = "UnknownProfileError";
-  readonly code = "ISO20022_PROFILE_UNKNOWN";
+export class UnknownProfileError extends CodedError<"ISO20022_PROFILE_UNKNOWN"> {
   constructor(profile: string) {
-    super(`profile ${profile} is not one of ${validationProfiles.join(", ")}`);
+    super("ISO20022_PROFILE_UNKNOWN", `profile ${profile} is not one of ${validationProfiles.join(", ")}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { CodedError } from "../../errors.ts";
 import type { XmlElement } from "./tree.ts";
 
 /**
@@ -26,14 +27,11 @@ export type SafeXmlCode =
   | "XML_MALFORMED";
 
 /** The input was refused before or while reading it; nothing of it is kept. */
-export class XmlRefusedError extends Error {
-  override name = "XmlRefusedError";
-  readonly code: SafeXmlCode;
+export class XmlRefusedError extends CodedError<SafeXmlCode> {
   /** Location as `line:column` of the offending markup, when known. */
   readonly location: string;
   constructor(code: SafeXmlCode, message: string, location = "") {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.location = location;
   }
 }

@@ -4,7 +4,7 @@ import { tengeStablecoinAbi, tengeStablecoinBytecode } from "../../../src/evm/ge
 import {
   signCollateralStatement,
   type CollateralStatement,
-} from "../../../src/proof-of-collateral/collateral-statement.ts";
+} from "../../../src/ledger/collateral-statement.ts";
 import { confirmed, type TestChain } from "./chain.ts";
 
 export const SEGREGATED_ACCOUNT = "KZ-DA-SEGREGATED-0001";
