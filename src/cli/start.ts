@@ -40,13 +40,8 @@ async function run(args: string[], io: CommandIo): Promise<number> {
   // Every setting is checked before anything starts: a bad one exits 2 with one line naming it.
   const settings = loadDeploymentSettings(config, io.env);
   const gateway = await startGateway(config, { env: io.env, settings });
-  io.out(`tenge-gateway listening on ${gateway.url}`);
-  if (gateway.restart) io.out(`  ${gateway.restart}`);
-  for (const feature of gateway.features) io.out(`  feature ${feature.name}: ${feature.on ? "on" : "off"} (${feature.detail})`);
-  for (const [name, link] of Object.entries(gateway.links)) io.out(`  ${name.padEnd(18)} ${link}`);
-  io.out("Press Ctrl+C to stop.");
-
-  return new Promise<number>((resolve) => {
+  // The signal handlers are in place before "listening" is printed: whoever waits for that line may stop us at once.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;
@@ -71,6 +66,12 @@ async function run(args: string[], io: CommandIo): Promise<number> {
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
+  io.out(`tenge-gateway listening on ${gateway.url}`);
+  if (gateway.restart) io.out(`  ${gateway.restart}`);
+  for (const feature of gateway.features) io.out(`  feature ${feature.name}: ${feature.on ? "on" : "off"} (${feature.detail})`);
+  for (const [name, link] of Object.entries(gateway.links)) io.out(`  ${name.padEnd(18)} ${link}`);
+  io.out("Press Ctrl+C to stop.");
+  return stopped;
 }
 
 export default { help, run } satisfies CommandModule;

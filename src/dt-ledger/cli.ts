@@ -114,10 +114,8 @@ ${ENVIRONMENT}`,
       ...(config.publicUrl ? { authorities: [new URL(config.publicUrl).host] } : {}),
     });
     const address = await app.listen({ host: config.host, port: config.port });
-    io.out(`DT ledger listening on ${address}`);
-    if (embedded.ledger.operatorAddress) io.out(`  statement signer   ${embedded.ledger.operatorAddress}`);
-    io.out(`  health             ${address}/v1/health`);
-    return new Promise<number>((resolveExit) => {
+    // The signal handlers are in place before "listening" is printed: whoever waits for that line may stop us at once.
+    const stopped = new Promise<number>((resolveExit) => {
       const stop = () => {
         app
           .close()
@@ -134,6 +132,10 @@ ${ENVIRONMENT}`,
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });
+    io.out(`DT ledger listening on ${address}`);
+    if (embedded.ledger.operatorAddress) io.out(`  statement signer   ${embedded.ledger.operatorAddress}`);
+    io.out(`  health             ${address}/v1/health`);
+    return stopped;
   },
 };
 
