@@ -13,7 +13,7 @@ import {
   readPvpStatusRequest,
   type PvpInstruction,
 } from "../../src/iso20022/pvp/messages.ts";
-import { hashLockOf } from "../../src/iso20022/pvp/tags.ts";
+import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
 import { validateMessage } from "../../src/iso20022/validation/validate.ts";
 import { hashLock, nbk, pboc, preimage, pvpExample, pvpId } from "./pvp-example.ts";
 
@@ -57,7 +57,7 @@ describe("PvP profile", () => {
   });
 
   it("an ACSC whose preimage does not open the hash-lock is refused", () => {
-    const otherLock = hashLockOf("00".repeat(32));
+    const otherLock = hashLockOf(`0x${"00".repeat(32)}`).slice(2);
     expect(() => readPvpStatus(settled!, otherLock)).toThrow(expect.objectContaining({ code: "PVP_PREIMAGE_MISMATCH" }));
   });
 

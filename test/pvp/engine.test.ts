@@ -68,7 +68,7 @@ describe("PvP engine with the initiator driving both legs", () => {
     const bad = request();
     await expect(
       engine.create({ ...bad, dtLeg: { ...bad.dtLeg, expiresAt: new Date(now + 120_000) }, foreignLeg: { ...bad.foreignLeg, expiresAt: new Date(now + 130_000) } }),
-    ).rejects.toSatisfy((error: unknown) => error instanceof PvpError && error.code === "TIMELOCK_POLICY" && error.detail === "EXPIRY_ORDER");
+    ).rejects.toSatisfy((error: unknown) => error instanceof PvpError && error.code === "TIMELOCK_POLICY" && error.details === "EXPIRY_ORDER");
   });
 
   it("refuses a PvP on a ledger it has no adapter for, writing nothing", async () => {
