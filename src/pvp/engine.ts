@@ -15,7 +15,7 @@ import { PvpError } from "./pvp-error.ts";
 import { applyInbound } from "./receive.ts";
 import { answerStatusRequest, isStatusRequest } from "./status-requests.ts";
 import { pvpStore, type MessageRecord, type PvpListFilter, type TimelineEntry } from "./store.ts";
-import { checkExpiries, defaultExpiries, withinMaxLock, type TimelockPolicy } from "./timelock-policy.ts";
+import { checkExpiries, DEFAULT_MAX_LOCK_MS, defaultExpiries, withinMaxLock, type TimelockPolicy } from "./timelock-policy.ts";
 import { PvpWorker } from "./worker.ts";
 
 export { InjectedCrash, type CrashPoint, type EngineLogger, type FaultHooks } from "./engine-context.ts";
@@ -146,7 +146,7 @@ export class PvpEngine {
     const violation = checkExpiries(policy, later, expiries);
     if (violation) throw new PvpError("TIMELOCK_POLICY", violation.message, violation.code);
     if (!withinMaxLock(policy, now, expiries.dt) || !withinMaxLock(policy, foreignNow, expiries.foreign)) {
-      throw new PvpError("LOCK_TOO_LONG", `no leg may stay locked longer than ${(policy.maxLockMs ?? 86_400_000) / 1000}s`);
+      throw new PvpError("LOCK_TOO_LONG", `no leg may stay locked longer than ${(policy.maxLockMs ?? DEFAULT_MAX_LOCK_MS) / 1000}s`);
     }
     // The secret: 32 random bytes, stored with the PvP and never logged before it is revealed.
     const preimage = `0x${randomBytes(32).toString("hex")}` as Hex;

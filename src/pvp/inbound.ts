@@ -100,7 +100,7 @@ export function carriesPreimage(message: InboundPvpMessage): boolean {
 }
 
 /** What the timeline shows of a message; never the preimage. */
-export function summaryOf(message: InboundPvpMessage): Record<string, unknown> {
+export function messageSummaryOf(message: InboundPvpMessage): Record<string, unknown> {
   switch (message.kind) {
     case "instruction":
       return { amount: amountToDecimal(message.instruction.amount), currency: message.instruction.amount.currency, expiry: message.instruction.expiry };

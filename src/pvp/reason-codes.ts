@@ -31,8 +31,6 @@ export const PVP_REASON_CODES = {
   narrative: { code: "NARR", when: "a correspondent rejected without a reason code" },
 } as const;
 
-export type PvpReason = keyof typeof PVP_REASON_CODES;
-
 /** The reason recorded when a leg's ledger refuses its lock for good. */
 export function lockRefusalReason(code: LegErrorCode): string {
   switch (code) {

@@ -7,7 +7,7 @@ import {
   InboundRefusal,
   messageTypeOf,
   rolesAddressed,
-  summaryOf,
+  messageSummaryOf,
   uetrOf,
   type InboundOutcome,
   type InboundRead,
@@ -41,7 +41,7 @@ export async function applyInbound(
       messageType: messageTypeOf(message),
       counterparty: sender,
       at: now,
-      summary: summaryOf(message),
+      summary: messageSummaryOf(message),
       xml,
       carriesPreimage: carriesPreimage(message),
       ...(uetr ? { uetr } : {}),
@@ -67,7 +67,7 @@ export async function applyInbound(
         pvpId = change.pvpId;
         break;
     }
-    await pvpStore.addTimeline(tx, pvpId, { at: now, kind: "message_in", fromState: null, toState: null, event: messageTypeOf(message), detail: { businessMessageId, from: sender, ...summaryOf(message) } });
+    await pvpStore.addTimeline(tx, pvpId, { at: now, kind: "message_in", fromState: null, toState: null, event: messageTypeOf(message), detail: { businessMessageId, from: sender, ...messageSummaryOf(message) } });
     return { status: "accepted" as const, pvpId, businessMessageId };
   });
   if (outcome.status === "conflict") {

@@ -108,7 +108,7 @@ function optional<T>(value: unknown): T | undefined {
   return value === null || value === undefined ? undefined : (value as T);
 }
 
-export function pvpFromRow(row: Row): PvpRecord {
+function pvpFromRow(row: Row): PvpRecord {
   return {
     id: String(row["id"]),
     pvpRef: String(row["pvp_ref"]),
