@@ -12,7 +12,8 @@ import {
 import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
 
 /**
- * One PvP, message by message, as docs/iso20022-pvp-profile.md shows it: the National Bank of Kazakhstan
+ * One PvP, message by message (docs/iso20022-pvp-profile.md shows the ones the two gateways exchange,
+ * all but the camt.054 to a bank and the pacs.004): the National Bank of Kazakhstan
  * (NBRKKZKX) initiates; leg A pays 1,000,000.00 KZT on the DT ledger, leg B pays 15,000.00 CNY on the
  * People's Bank of China's ledger (PBOCCNBJ). Illustrative BICs and ids only.
  */
