@@ -1,3 +1,4 @@
+import { CodedError } from "../errors.ts";
 import { isDtLedgerError, type DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Principal } from "../identity/principal.ts";
 
@@ -18,14 +19,7 @@ export const PVP_FORBIDDEN_CODES = [
 export type PvpForbiddenCode = (typeof PVP_FORBIDDEN_CODES)[number];
 
 /** The caller may not move the money a PvP names (HTTP 403). */
-export class PvpForbidden extends Error {
-  override name = "PvpForbidden";
-  readonly code: PvpForbiddenCode;
-  constructor(code: PvpForbiddenCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export class PvpForbidden extends CodedError<PvpForbiddenCode> {}
 
 export interface PvpPartiesRequest {
   counterpartyAgent: string;

@@ -9,7 +9,8 @@ import { PvpEngine, type EngineLogger } from "./engine.ts";
 import type { ResponderSettings } from "./inbound.ts";
 import { LegError, type HashLockedLegPort, type LegDirectory } from "./leg-port.ts";
 import { fixedCorrespondents, httpPeerTransport, type Correspondent, type CorrespondentLookup } from "./legs/http-peer-transport.ts";
-import { peerGatewayLeg, recordSentMessages } from "./legs/peer-gateway-leg.ts";
+import { peerGatewayLeg } from "./legs/peer-gateway-leg.ts";
+import { recordSentMessages } from "./message-log.ts";
 import { PreimageSeal } from "./preimage-seal.ts";
 import { pvpRoutes } from "./routes.ts";
 import { defaultStatusRequestAfterSeconds, statusRequestWatch } from "./status-requests.ts";
@@ -113,7 +114,6 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
     engine,
     routes: pvpRoutes({
       engine,
-      db: options.db,
       ...(options.responder ? { responder: options.responder } : {}),
       authority: { dtLedger: options.dtLedger, ledgerAccountOwner: (ledger, account) => identity.ledgerAccountOwner(ledger, account) },
       agentOfPrincipal: (principalId) => correspondents?.byPrincipal(principalId)?.agent,

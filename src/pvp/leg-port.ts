@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { CodedError } from "../errors.ts";
 
 /**
  * One hash-locked leg of a PvP as the engine sees it, whatever ledger carries it: the DT ledger (a hold),
@@ -122,15 +123,27 @@ export type LegErrorCode = (typeof LEG_ERROR_CODES)[number];
  * A refusal by a leg's ledger. `permanent` refusals (insufficient funds, rejected terms) end the step;
  * the others (ledger down, not yet expired) are retried with backoff. Never carries a preimage or a key.
  */
-export class LegError extends Error {
-  override name = "LegError";
-  readonly code: LegErrorCode;
+export class LegError extends CodedError<LegErrorCode> {
   readonly permanent: boolean;
   constructor(code: LegErrorCode, message: string, options: { permanent?: boolean } = {}) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.permanent = options.permanent ?? ["INSUFFICIENT_FUNDS", "UNKNOWN_ACCOUNT", "ACCOUNT_CLOSED", "REJECTED"].includes(code);
   }
+}
+
+/** An ISO 20022 message for a correspondent, with what its log entry needs. */
+export interface PeerMessage {
+  xml: string;
+  businessMessageId: string;
+  messageType: string;
+}
+
+/**
+ * Delivers a signed ISO 20022 message to a correspondent's gateway; resolves on its acknowledgement. Peer
+ * legs send through it, and so does the outbox for the messages the state machine writes.
+ */
+export interface PeerTransport {
+  send(to: string, message: PeerMessage): Promise<void>;
 }
 
 /** The leg adapters of one gateway, by ledger name. */

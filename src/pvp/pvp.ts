@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { hashLockOf } from "../evm/hash-time-lock.ts";
 import { amountToDecimal } from "../iso20022/amount.ts";
 import type { InstructionReference } from "./protocol/pvp-messages.ts";
 import type { LegInstruction, LegSide, LegTerms, PvpSummary } from "./leg-port.ts";
@@ -26,6 +27,8 @@ export interface PvpRecord {
   ourAgent: string;
   counterpartyAgent: string;
   createdBy: string;
+  /** BIC of the bank whose principal created the PvP (the addressee of its notices); undefined for operators and responders. */
+  bankAgent: string | undefined;
   peerStatus: PeerLegStatus | undefined;
   peerReason: string | undefined;
   cancelRequested: boolean;
@@ -45,6 +48,62 @@ export interface PvpRecord {
 /** What a correspondent last reported about the leg on its ledger. */
 export type PeerLegStatus = "locked" | "claimed" | "rejected" | "refunded";
 
+/** What a new PvP is made of; everything else starts the same for both roles. */
+export interface NewPvp {
+  id: string;
+  pvpRef: string;
+  role: PvpRole;
+  uetr: string;
+  hashLock: Hex;
+  /** The initiator's secret, in clear and as stored; a responder learns it later. */
+  preimage?: { clear: Hex; sealed: string };
+  dtLeg: LegTerms | undefined;
+  foreignLeg: LegTerms;
+  ourAgent: string;
+  counterpartyAgent: string;
+  createdBy: string;
+  bankAgent?: string | undefined;
+  instruction: InstructionReference;
+  /** A responder's instruction refused by our terms or policy: the ISO reason, and nothing is locked. */
+  refusedFor?: string | undefined;
+  now: Date;
+}
+
+/** A PvP as created, by the initiator (INITIATED) or by the responder on a pacs.009 (RECEIVED). */
+export function newPvpRecord(fields: NewPvp): PvpRecord {
+  return {
+    id: fields.id,
+    pvpRef: fields.pvpRef,
+    role: fields.role,
+    state: fields.role === "initiator" ? "INITIATED" : "RECEIVED",
+    version: 0,
+    uetr: fields.uetr,
+    hashLock: fields.hashLock,
+    preimage: fields.preimage?.clear,
+    sealedPreimage: fields.preimage?.sealed,
+    dtLeg: fields.dtLeg,
+    foreignLeg: fields.foreignLeg,
+    dtReference: undefined,
+    foreignReference: undefined,
+    ourAgent: fields.ourAgent,
+    counterpartyAgent: fields.counterpartyAgent,
+    createdBy: fields.createdBy,
+    bankAgent: fields.bankAgent,
+    peerStatus: undefined,
+    peerReason: undefined,
+    cancelRequested: false,
+    dtLockRefused: false,
+    foreignLockRefused: fields.refusedFor !== undefined,
+    dtLockIssued: false,
+    foreignLockIssued: false,
+    reasonCode: fields.refusedFor,
+    instruction: fields.instruction,
+    createdAt: fields.now,
+    updatedAt: fields.now,
+    nextRunAt: fields.now,
+  };
+}
+
 export function summaryOf(pvp: PvpRecord): PvpSummary {
   return {
     id: pvp.pvpRef,
@@ -56,6 +115,15 @@ export function summaryOf(pvp: PvpRecord): PvpSummary {
     ourAgent: pvp.ourAgent,
     counterpartyAgent: pvp.counterpartyAgent,
   };
+}
+
+/** Whether a preimage opens a hash-lock (SHA-256 of exactly 32 bytes; any other value opens nothing). */
+export function opensHashLock(hashLock: Hex, preimage: Hex): boolean {
+  try {
+    return hashLockOf(preimage) === hashLock.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 export function legOf(pvp: PvpRecord, side: LegSide): LegInstruction {

@@ -25,11 +25,11 @@ export const PVP_REASON_CODES = {
   invalidDate: { code: "DT01", when: "an instructed expiry is beyond PVP_MAX_LOCK_SECONDS" },
   /** ExternalStatusReason1Code / ExternalCancellationReason1Code RequestedByCustomer. */
   cancelled: { code: "CUST", when: "the bank cancelled before the reveal (camt.056 to the correspondent)" },
+  /** ExternalPaymentCancellationRejection1Code AlreadyReturned (camt.029 RJCR). */
+  alreadySettling: { code: "ARDT", when: "a cancellation arrives after the reveal: the leg is settled or being settled" },
   /** ExternalStatusReason1Code Narrative. */
   narrative: { code: "NARR", when: "a correspondent rejected without a reason code" },
 } as const;
-
-export type PvpReason = keyof typeof PVP_REASON_CODES;
 
 /** The reason recorded when a leg's ledger refuses its lock for good. */
 export function lockRefusalReason(code: LegErrorCode): string {

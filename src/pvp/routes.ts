@@ -1,18 +1,17 @@
-import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
+import { CodedError } from "../errors.ts";
 import { AmountError, amountFromDecimal } from "../iso20022/amount.ts";
-import type { Database } from "../persistence/database.ts";
+import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
+import { typedRoutes } from "../server/app.ts";
 import { ApiError, errorSchema } from "../server/errors.ts";
 import { authorizePvpCreation, mayAccess, PvpForbidden, type PvpAuthority } from "./authorization.ts";
 import { PvpError, type PvpEngine } from "./engine.ts";
-import { InboundRefusal, receivePvpMessage, type ResponderSettings } from "./inbound.ts";
-import { pvpToJson, type PvpRecord } from "./pvp.ts";
+import type { ResponderSettings } from "./inbound.ts";
+import { pvpToJson } from "./pvp.ts";
 import { PVP_STATES } from "./state-machine.ts";
-import { pvpStore } from "./store.ts";
 
 export interface PvpRouteDependencies {
   engine: PvpEngine;
-  db: Database;
   responder?: ResponderSettings;
   /** Decides whose money a bank may move in a new PvP. */
   authority: PvpAuthority;
@@ -25,20 +24,27 @@ export interface PvpRouteDependencies {
 const bicPattern = "^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$";
 const decimalPattern = "^\\d{1,15}(\\.\\d{1,5})?$";
 
-const legInput = (withLedger: boolean) =>
-  ({
-    type: "object",
-    additionalProperties: false,
-    required: [...(withLedger ? ["ledger"] : []), "payer", "beneficiary", "amount", "currency"],
-    properties: {
-      ...(withLedger ? { ledger: { type: "string", minLength: 1, maxLength: 64, description: "leg adapter: evm, peer:<BIC>, ..." } } : {}),
-      payer: { type: "string", minLength: 1, maxLength: 128 },
-      beneficiary: { type: "string", minLength: 1, maxLength: 128 },
-      amount: { type: "string", pattern: decimalPattern, description: "decimal amount in the currency, e.g. 15000.00" },
-      currency: { type: "string", pattern: "^[A-Z]{3}$" },
-      expiresAt: { type: "string", format: "date-time" },
-    },
-  }) as const;
+const legProperties = {
+  payer: { type: "string", minLength: 1, maxLength: 128 },
+  beneficiary: { type: "string", minLength: 1, maxLength: 128 },
+  amount: { type: "string", pattern: decimalPattern, description: "decimal amount in the currency, e.g. 15000.00" },
+  currency: { type: "string", pattern: "^[A-Z]{3}$" },
+  expiresAt: { type: "string", format: "date-time" },
+} as const;
+
+const dtLegInput = {
+  type: "object",
+  additionalProperties: false,
+  required: ["payer", "beneficiary", "amount", "currency"],
+  properties: legProperties,
+} as const;
+
+const foreignLegInput = {
+  type: "object",
+  additionalProperties: false,
+  required: ["ledger", "payer", "beneficiary", "amount", "currency"],
+  properties: { ledger: { type: "string", minLength: 1, maxLength: 64, description: "leg adapter: evm, peer:<BIC>, ..." }, ...legProperties },
+} as const;
 
 const legOutput = {
   type: ["object", "null"],
@@ -116,12 +122,6 @@ const detailSchema = {
   },
 } as const;
 
-interface CreateBody {
-  counterpartyAgent: string;
-  dtLeg: { payer: string; beneficiary: string; amount: string; currency: string; expiresAt?: string };
-  foreignLeg: { ledger: string; payer: string; beneficiary: string; amount: string; currency: string; expiresAt?: string };
-}
-
 function minorUnits(amount: string, currency: string): bigint {
   try {
     return amountFromDecimal(amount, currency).minorUnits;
@@ -131,27 +131,18 @@ function minorUnits(amount: string, currency: string): bigint {
   }
 }
 
-function pvpFailure(error: unknown): never {
-  if (error instanceof PvpError) {
-    const status = error.code === "PVP_NOT_FOUND" ? 404 : error.code === "PVP_NOT_CANCELLABLE" ? 409 : error.code === "PVP_INVALID" ? 400 : 422;
-    throw new ApiError(status, error.code, error.message, error.detail);
-  }
-  throw error;
-}
-
-/** Banks see their own PvPs; operators see all. */
-function visible(request: FastifyRequest, pvp: PvpRecord): boolean {
-  return mayAccess(request.principal, pvp);
-}
+const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 64 } } } as const;
 
 /**
  * PvP HTTP API: banks create, read and cancel PvPs (JSON); correspondent central banks post ISO 20022
  * messages (signed XML) to `/iso20022/inbound`.
  */
 export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) => Promise<void> {
-  const { engine, db } = deps;
-  return async (app) => {
-    app.post<{ Body: CreateBody }>(
+  const { engine } = deps;
+  return async (fastify) => {
+    const app = typedRoutes(fastify);
+
+    app.post(
       "/pvp",
       {
         config: { access: ["bank", "operator"] },
@@ -162,43 +153,40 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
             type: "object",
             additionalProperties: false,
             required: ["counterpartyAgent", "dtLeg", "foreignLeg"],
-            properties: { counterpartyAgent: { type: "string", pattern: bicPattern }, dtLeg: legInput(false), foreignLeg: legInput(true) },
+            properties: { counterpartyAgent: { type: "string", pattern: bicPattern }, dtLeg: dtLegInput, foreignLeg: foreignLegInput },
           },
           response: { 201: pvpSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema },
         },
       },
       async (request, reply) => {
         const body = request.body;
+        const principal = request.principal!;
         const expires = (value: string | undefined) => (value === undefined ? {} : { expiresAt: new Date(value) });
         try {
-          await authorizePvpCreation(request.principal!, body, deps.authority);
+          await authorizePvpCreation(principal, body, deps.authority);
         } catch (error) {
-          if (!(error instanceof PvpForbidden)) throw error;
-          request.log.warn({ event: "pvp.forbidden", principal: request.principal!.id, code: error.code }, "PvP refused: not the caller's money");
-          throw new ApiError(403, error.code, error.message);
+          if (error instanceof PvpForbidden) request.log.warn({ event: "pvp.forbidden", principal: principal.id, code: error.code }, "PvP refused: not the caller's money");
+          throw error;
         }
-        try {
-          const pvp = await engine.create({
-            createdBy: request.principal!.id,
-            counterpartyAgent: body.counterpartyAgent,
-            dtLeg: { ledger: "dt", payer: body.dtLeg.payer, beneficiary: body.dtLeg.beneficiary, currency: body.dtLeg.currency, amount: minorUnits(body.dtLeg.amount, body.dtLeg.currency), ...expires(body.dtLeg.expiresAt) },
-            foreignLeg: {
-              ledger: body.foreignLeg.ledger,
-              payer: body.foreignLeg.payer,
-              beneficiary: body.foreignLeg.beneficiary,
-              currency: body.foreignLeg.currency,
-              amount: minorUnits(body.foreignLeg.amount, body.foreignLeg.currency),
-              ...expires(body.foreignLeg.expiresAt),
-            },
-          });
-          return reply.status(201).send(pvpToJson(pvp));
-        } catch (error) {
-          return pvpFailure(error);
-        }
+        const pvp = await engine.create({
+          createdBy: principal.id,
+          bankAgent: principal.institution?.bic,
+          counterpartyAgent: body.counterpartyAgent,
+          dtLeg: { ledger: "dt", payer: body.dtLeg.payer, beneficiary: body.dtLeg.beneficiary, currency: body.dtLeg.currency, amount: minorUnits(body.dtLeg.amount, body.dtLeg.currency), ...expires(body.dtLeg.expiresAt) },
+          foreignLeg: {
+            ledger: body.foreignLeg.ledger,
+            payer: body.foreignLeg.payer,
+            beneficiary: body.foreignLeg.beneficiary,
+            currency: body.foreignLeg.currency,
+            amount: minorUnits(body.foreignLeg.amount, body.foreignLeg.currency),
+            ...expires(body.foreignLeg.expiresAt),
+          },
+        });
+        return reply.status(201).send(pvpToJson(pvp));
       },
     );
 
-    app.get<{ Querystring: { state?: string; role?: "initiator" | "responder"; counterparty?: string; limit?: number; before?: string; pastExpiry?: boolean } }>(
+    app.get(
       "/pvp",
       {
         config: { access: ["bank", "operator"] },
@@ -209,7 +197,7 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
             type: "object",
             additionalProperties: false,
             properties: {
-              state: { type: "string", enum: [...PVP_STATES] },
+              state: { type: "string", enum: PVP_STATES },
               role: { type: "string", enum: ["initiator", "responder"] },
               counterparty: { type: "string", pattern: bicPattern },
               limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
@@ -222,8 +210,8 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
       },
       async (request) => {
         const query = request.query;
-        const items = await pvpStore.list(db, engine.ourAgent, {
-          ...(query.state ? { state: query.state as PvpRecord["state"] } : {}),
+        const items = await engine.list({
+          ...(query.state ? { state: query.state } : {}),
           ...(query.role ? { role: query.role } : {}),
           ...(query.counterparty ? { counterpartyAgent: query.counterparty } : {}),
           ...(query.before ? { before: new Date(query.before) } : {}),
@@ -235,30 +223,36 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
       },
     );
 
-    app.get<{ Params: { id: string } }>(
+    /** A PvP the caller may see (banks their own, operators all); anything else is not found. */
+    const visiblePvp = async (principal: Parameters<typeof mayAccess>[0], id: string) => {
+      const pvp = await engine.get(id);
+      if (!pvp || !mayAccess(principal, pvp)) throw new PvpError("PVP_NOT_FOUND", `no PvP ${id}`);
+      return pvp;
+    };
+
+    app.get(
       "/pvp/:id",
       {
         config: { access: ["bank", "operator"] },
         schema: {
           summary: "A PvP: state, both legs, and the timeline of every transition, command and message",
           tags: ["pvp"],
-          params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 64 } } },
+          params: idParams,
           response: { 200: detailSchema, 404: errorSchema },
         },
       },
       async (request) => {
-        const pvp = await engine.get(request.params.id);
-        if (!pvp || !visible(request, pvp)) throw new ApiError(404, "PVP_NOT_FOUND", `no PvP ${request.params.id}`);
-        const [timeline, messages] = await Promise.all([pvpStore.timeline(db, pvp.id), pvpStore.messages(db, pvp.id)]);
+        const pvp = await visiblePvp(request.principal, request.params.id);
+        const [timeline, messages] = await Promise.all([engine.timeline(pvp), engine.messages(pvp)]);
         return {
           ...pvpToJson(pvp),
           timeline: timeline.map((entry) => ({ ...entry, at: entry.at.toISOString() })),
-          messages: messages.map(({ xml: _xml, ...message }) => ({ ...message, at: message.at.toISOString() })),
+          messages: messages.map(({ xml: _xml, carriesPreimage: _carriesPreimage, ...message }) => ({ ...message, at: message.at.toISOString() })),
         };
       },
     );
 
-    app.get<{ Params: { id: string; messageId: string } }>(
+    app.get(
       "/pvp/:id/messages/:messageId",
       {
         config: { access: ["bank", "operator"] },
@@ -270,39 +264,33 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
         },
       },
       async (request, reply) => {
-        const pvp = await engine.get(request.params.id);
-        if (!pvp || !visible(request, pvp)) throw new ApiError(404, "PVP_NOT_FOUND", `no PvP ${request.params.id}`);
-        const message = (await pvpStore.messages(db, pvp.id)).find((candidate) => candidate.businessMessageId === request.params.messageId);
-        if (!message) throw new ApiError(404, "MESSAGE_NOT_FOUND", `no message ${request.params.messageId} in PvP ${pvp.id}`);
+        const pvp = await visiblePvp(request.principal, request.params.id);
+        const message = (await engine.messages(pvp)).find((candidate) => candidate.businessMessageId === request.params.messageId);
+        if (!message) throw new CodedError("MESSAGE_NOT_FOUND", `no message ${request.params.messageId} in PvP ${pvp.id}`);
         // Messages that carry the preimage are shown only once the PvP is settled (the secret is public then).
-        if (pvp.state !== "SETTLED" && /\/PRIM\//.test(message.xml)) throw new ApiError(404, "MESSAGE_NOT_FOUND", "this message is not shown before the PvP settles");
+        if (message.carriesPreimage && pvp.state !== "SETTLED") throw new CodedError("MESSAGE_NOT_FOUND", "this message is not shown before the PvP settles");
         return reply.type("application/xml").send(message.xml);
       },
     );
 
-    app.post<{ Params: { id: string } }>(
+    app.post(
       "/pvp/:id/cancel",
       {
         config: { access: ["bank", "operator"] },
         schema: {
           summary: "Cancel a PvP before the secret is revealed (camt.056 to a peer); both legs are refunded",
           tags: ["pvp"],
-          params: { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 64 } } },
+          params: idParams,
           response: { 202: pvpSchema, 404: errorSchema, 409: errorSchema },
         },
       },
       async (request, reply) => {
-        const existing = await engine.get(request.params.id);
-        if (!existing || !visible(request, existing)) throw new ApiError(404, "PVP_NOT_FOUND", `no PvP ${request.params.id}`);
-        try {
-          return reply.status(202).send(pvpToJson(await engine.cancel(existing.id)));
-        } catch (error) {
-          return pvpFailure(error);
-        }
+        const existing = await visiblePvp(request.principal, request.params.id);
+        return reply.status(202).send(pvpToJson(await engine.cancel(existing.id)));
       },
     );
 
-    app.post<{ Body: string }>(
+    app.post(
       "/iso20022/inbound",
       {
         config: { access: ["correspondent"], credentials: "signature" },
@@ -323,14 +311,9 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
       },
       async (request, reply) => {
         const agent = deps.agentOfPrincipal(request.principal!.id);
-        if (!agent) throw new ApiError(403, "NOT_A_CORRESPONDENT", "the caller is not in the directory of correspondents");
-        try {
-          const outcome = await receivePvpMessage(engine, db, request.body, agent, deps.responder, deps.profileOf?.(agent));
-          return reply.status(202).send({ ...outcome, pvpId: outcome.pvpId ?? null });
-        } catch (error) {
-          if (error instanceof InboundRefusal) throw new ApiError(error.statusCode, error.code, error.message, error.findings);
-          throw error;
-        }
+        if (!agent) throw new CodedError("NOT_A_CORRESPONDENT", "the caller is not in the directory of correspondents");
+        const outcome = await engine.receive(request.body, agent, deps.responder, deps.profileOf?.(agent));
+        return reply.status(202).send({ ...outcome, pvpId: outcome.pvpId ?? null });
       },
     );
   };

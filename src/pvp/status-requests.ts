@@ -1,12 +1,11 @@
-import type { Database, Queryable } from "../persistence/database.ts";
+import type { Queryable } from "../persistence/database.ts";
 import { readValidatedMessage } from "../iso20022/validation/validate.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
 import { readPvpStatusRequest } from "../iso20022/pvp/messages.ts";
 import { PvpProfileError } from "../iso20022/pvp/tags.ts";
-import type { PvpEngine } from "./engine.ts";
-import type { InboundOutcome } from "./inbound.ts";
-import { InboundRefusal } from "./inbound.ts";
-import type { LegInstruction } from "./leg-port.ts";
+import type { EngineContext } from "./engine-context.ts";
+import { InboundRefusal, type InboundOutcome } from "./inbound.ts";
+import type { LegInstruction, PeerMessage } from "./leg-port.ts";
 import { isoDateTime, statusRequestMessage } from "./protocol/pvp-messages.ts";
 import { pvpStore } from "./store.ts";
 
@@ -23,15 +22,7 @@ export const statusRequestType = "pacs.028.001.03";
 /** Default silence before asking: long enough for a peer that is simply slow, short beside the expiries. */
 export const defaultStatusRequestAfterSeconds = 30;
 
-/** Reads PVP_STATUS_REQUEST_AFTER_SECONDS: a whole number of seconds, at least 1; absent means the default. */
-export function statusRequestAfterSeconds(env: Record<string, string | undefined>): number {
-  const raw = env["PVP_STATUS_REQUEST_AFTER_SECONDS"];
-  if (raw === undefined || raw === "") return defaultStatusRequestAfterSeconds;
-  if (!/^[1-9]\d{0,5}$/.test(raw)) throw new Error(`PVP_STATUS_REQUEST_AFTER_SECONDS must be a whole number of seconds from 1 to 999999; got ${raw}`);
-  return Number(raw);
-}
-
-type Send = (message: { xml: string; businessMessageId: string; messageType: string }) => Promise<void>;
+type Send = (message: PeerMessage) => Promise<void>;
 
 /** What a peer leg asks when it looks at a leg: whether to chase the peer, and how. */
 export interface StatusRequestWatch {
@@ -79,28 +70,28 @@ export function isStatusRequest(xml: string): boolean {
  * message). A PvP it never heard of, or one it has not reported on yet, gets no answer: the asker resends
  * its own last message beside the request, which is what is missing then.
  */
-export async function answerStatusRequest(engine: PvpEngine, db: Pick<Database, "transaction">, xml: string, sender: string, profile: ValidationProfile = "cbpr+"): Promise<InboundOutcome> {
+export async function answerStatusRequest(context: EngineContext, xml: string, sender: string, profile: ValidationProfile): Promise<InboundOutcome> {
   const report = readValidatedMessage(xml, { profile });
   if (!report.valid || report.message === undefined) {
-    throw new InboundRefusal(400, "MESSAGE_INVALID", `message fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
+    throw new InboundRefusal("MESSAGE_INVALID", `message fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
   }
   let request;
   try {
     request = readPvpStatusRequest(report.message);
   } catch (error) {
-    if (error instanceof PvpProfileError) throw new InboundRefusal(400, "MESSAGE_NOT_PVP", error.message, [{ code: error.code, path: "/", message: error.message }]);
+    if (error instanceof PvpProfileError) throw new InboundRefusal("MESSAGE_NOT_PVP", error.message, [{ code: error.code, path: "/", message: error.message }]);
     throw error;
   }
-  if (request.from !== sender) throw new InboundRefusal(403, "SENDER_MISMATCH", `AppHdr/Fr ${request.from} is not the authenticated correspondent ${sender}`);
-  if (request.to !== engine.ourAgent) throw new InboundRefusal(400, "NOT_FOR_US", `AppHdr/To ${request.to} is not this gateway (${engine.ourAgent})`);
-  const now = engine.now();
-  const outcome = await db.transaction(async (tx) => {
+  const { ourAgent } = context;
+  if (request.from !== sender) throw new InboundRefusal("SENDER_MISMATCH", `AppHdr/Fr ${request.from} is not the authenticated correspondent ${sender}`);
+  if (request.to !== ourAgent) throw new InboundRefusal("NOT_FOR_US", `AppHdr/To ${request.to} is not this gateway (${ourAgent})`);
+  const now = context.clock();
+  return context.db.transaction(async (tx) => {
     // Only the PvP this correspondent is party to; about any other nothing is written or answered, and
     // the reply is the same, so a request tells nothing about which UETRs exist.
-    const pvp = (await pvpStore.byUetr(tx, engine.ourAgent, "responder", request.original.uetr)) ?? (await pvpStore.byUetr(tx, engine.ourAgent, "initiator", request.original.uetr));
+    const pvp = (await pvpStore.byUetr(tx, ourAgent, "responder", request.original.uetr)) ?? (await pvpStore.byUetr(tx, ourAgent, "initiator", request.original.uetr));
     if (pvp === undefined || pvp.counterpartyAgent !== sender) return { status: "accepted", pvpId: undefined, businessMessageId: request.messageId } as const;
-    const mine = pvp;
-    const fresh = await pvpStore.recordMessage(tx, mine.id, {
+    const fresh = await pvpStore.recordMessage(tx, pvp.id, {
       businessMessageId: request.messageId,
       direction: "in",
       messageType: statusRequestType,
@@ -108,18 +99,18 @@ export async function answerStatusRequest(engine: PvpEngine, db: Pick<Database, 
       at: now,
       summary: {},
       xml,
+      carriesPreimage: false,
       uetr: request.original.uetr,
     });
-    const log = await pvpStore.messages(tx, mine.id);
+    const log = await pvpStore.messages(tx, pvp.id);
     const lastStatus = log.findLast((message) => message.direction === "out" && message.messageType === "pacs.002.001.10" && message.counterparty === sender);
     if (lastStatus !== undefined) {
-      await pvpStore.enqueue(tx, mine.id, "send", null, { xml: lastStatus.xml, to: sender, messageId: lastStatus.businessMessageId, messageType: lastStatus.messageType }, `${mine.id}:status-answer:${request.messageId}`, now);
+      const answer = { to: sender, xml: lastStatus.xml, businessMessageId: lastStatus.businessMessageId, messageType: lastStatus.messageType };
+      await pvpStore.enqueue(tx, pvp.id, { command: "send", message: answer }, `${pvp.id}:status-answer:${request.messageId}`, now);
       // A final PvP is no longer polled: wake it for the answer.
-      await pvpStore.update(tx, mine.id, { active: true }, now);
+      await pvpStore.update(tx, pvp.id, { active: true }, now);
     }
-    await pvpStore.addTimeline(tx, mine.id, { at: now, kind: "message_in", fromState: null, toState: null, event: statusRequestType, detail: { businessMessageId: request.messageId, from: sender, answered: lastStatus?.businessMessageId ?? null, at: isoDateTime(now) } });
-    return { status: fresh ? "accepted" : "duplicate", pvpId: mine.id, businessMessageId: request.messageId } as const;
+    await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "message_in", fromState: null, toState: null, event: statusRequestType, detail: { businessMessageId: request.messageId, from: sender, answered: lastStatus?.businessMessageId ?? null, at: isoDateTime(now) } });
+    return { status: fresh ? "accepted" : "duplicate", pvpId: pvp.id, businessMessageId: request.messageId } as const;
   });
-  engine.wake();
-  return outcome;
 }

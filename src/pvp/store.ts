@@ -1,21 +1,64 @@
 import type { Hex } from "viem";
 import type { Database, Queryable } from "../persistence/database.ts";
-import type { LegSide } from "./leg-port.ts";
+import type { LegSide, PeerMessage } from "./leg-port.ts";
 import { legFromJson, legToJson, type PeerLegStatus, type PvpRecord } from "./pvp.ts";
 import type { InstructionReference } from "./protocol/pvp-messages.ts";
 import { TERMINAL_STATES, type PvpState } from "./state-machine.ts";
 
+/** What one outbox row does: a ledger command on one leg, or a message to a correspondent. */
+export type OutboxCommandSpec =
+  | { command: "lock"; side: LegSide }
+  | { command: "claim"; side: LegSide }
+  | { command: "refund"; side: LegSide; early: boolean }
+  | { command: "send"; message: PeerDelivery };
+
+/** A message for a correspondent, as the outbox hands it to the transport. */
+export interface PeerDelivery extends PeerMessage {
+  /** The correspondent's BIC. */
+  to: string;
+}
+
 /** A row of the outbox: a ledger command or a message to a correspondent, executed idempotently. */
-export interface OutboxCommand {
+export type OutboxCommand = OutboxCommandSpec & {
   id: bigint;
   pvpId: string;
-  command: "lock" | "claim" | "refund" | "send";
-  side: LegSide | undefined;
-  payload: { early?: boolean; xml?: string; to?: string; messageId?: string; messageType?: string };
   idempotencyKey: string;
   attempts: number;
   nextAttemptAt: Date;
+};
+
+/** What a step may change on a stored PvP; state and version move only through `moveState`. */
+export interface PvpPatch {
+  /** The preimage as stored (sealed). */
+  preimage?: string;
+  dtReference?: string;
+  foreignReference?: string;
+  peerStatus?: PeerLegStatus;
+  peerReason?: string;
+  cancelRequested?: true;
+  dtLockRefused?: true;
+  foreignLockRefused?: true;
+  dtLockIssued?: true;
+  foreignLockIssued?: true;
+  reasonCode?: string;
+  /** Makes a final PvP looked at again (to send an answer queued after it finished). */
+  active?: true;
 }
+
+const PATCH_COLUMNS: { readonly [Field in keyof PvpPatch]-?: string } = {
+  preimage: "preimage",
+  dtReference: "dt_reference",
+  foreignReference: "foreign_reference",
+  peerStatus: "peer_status",
+  peerReason: "peer_reason",
+  cancelRequested: "cancel_requested",
+  dtLockRefused: "dt_lock_refused",
+  foreignLockRefused: "foreign_lock_refused",
+  dtLockIssued: "dt_lock_issued",
+  foreignLockIssued: "foreign_lock_issued",
+  reasonCode: "reason_code",
+  active: "active",
+};
 
 export interface TimelineEntry {
   at: Date;
@@ -34,6 +77,8 @@ export interface MessageRecord {
   at: Date;
   summary: Record<string, unknown>;
   xml: string;
+  /** The message holds the preimage (an ACSC): shown only once the PvP is settled. */
+  carriesPreimage: boolean;
 }
 
 export interface PvpListFilter {
@@ -50,7 +95,8 @@ export interface PvpListFilter {
 
 const PVP_COLUMNS = `id, pvp_ref, role, state, version, uetr::text AS uetr, hash_lock, preimage, dt_leg, foreign_leg, dt_reference,
   foreign_reference, our_agent, counterparty_agent, created_by, peer_status, peer_reason, cancel_requested, dt_lock_refused,
-  foreign_lock_refused, dt_lock_issued, foreign_lock_issued, reason_code, instruction, created_at, updated_at, next_run_at, last_error, last_error_at`;
+  foreign_lock_refused, dt_lock_issued, foreign_lock_issued, reason_code, instruction, created_at, updated_at, next_run_at, last_error, last_error_at,
+  bank_agent`;
 
 type Row = Record<string, unknown>;
 
@@ -62,7 +108,7 @@ function optional<T>(value: unknown): T | undefined {
   return value === null || value === undefined ? undefined : (value as T);
 }
 
-export function pvpFromRow(row: Row): PvpRecord {
+function pvpFromRow(row: Row): PvpRecord {
   return {
     id: String(row["id"]),
     pvpRef: String(row["pvp_ref"]),
@@ -81,6 +127,7 @@ export function pvpFromRow(row: Row): PvpRecord {
     ourAgent: String(row["our_agent"]),
     counterpartyAgent: String(row["counterparty_agent"]),
     createdBy: String(row["created_by"]),
+    bankAgent: optional(row["bank_agent"]),
     peerStatus: optional<PeerLegStatus>(row["peer_status"]),
     peerReason: optional(row["peer_reason"]),
     cancelRequested: Boolean(row["cancel_requested"]),
@@ -98,16 +145,36 @@ export function pvpFromRow(row: Row): PvpRecord {
 }
 
 function commandFromRow(row: Row): OutboxCommand {
-  return {
+  const common = {
     id: BigInt(row["id"] as bigint),
     pvpId: String(row["pvp_id"]),
-    command: row["command"] as OutboxCommand["command"],
-    side: optional<LegSide>(row["side"]),
-    payload: json(row["payload"]) as OutboxCommand["payload"],
     idempotencyKey: String(row["idempotency_key"]),
     attempts: Number(row["attempts"]),
     nextAttemptAt: row["next_attempt_at"] as Date,
   };
+  const payload = json(row["payload"]) as Record<string, unknown>;
+  const command = String(row["command"]);
+  if (command === "send") {
+    const message = { to: String(payload["to"]), xml: String(payload["xml"]), businessMessageId: String(payload["messageId"]), messageType: String(payload["messageType"]) };
+    return { ...common, command, message };
+  }
+  const side = row["side"] as LegSide;
+  if (command === "refund") return { ...common, command, side, early: payload["early"] === true };
+  if (command === "lock" || command === "claim") return { ...common, command, side };
+  throw new Error(`outbox row ${common.id} has an unknown command ${command}`);
+}
+
+/** The stored form of a command: its side column and its payload (the names kept since the first release). */
+function commandColumns(spec: OutboxCommandSpec): { side: LegSide | null; payload: Record<string, unknown> } {
+  switch (spec.command) {
+    case "lock":
+    case "claim":
+      return { side: spec.side, payload: {} };
+    case "refund":
+      return { side: spec.side, payload: { early: spec.early } };
+    case "send":
+      return { side: null, payload: { xml: spec.message.xml, to: spec.message.to, messageId: spec.message.businessMessageId, messageType: spec.message.messageType } };
+  }
 }
 
 const terminalList = TERMINAL_STATES.map((state) => `'${state}'`).join(", ");
@@ -117,8 +184,8 @@ export const pvpStore = {
   async insert(tx: Queryable, pvp: PvpRecord): Promise<void> {
     await tx.query(
       `INSERT INTO pvp (id, pvp_ref, role, state, version, uetr, hash_lock, preimage, dt_leg, foreign_leg, our_agent, counterparty_agent,
-         created_by, instruction, created_at, updated_at, next_run_at)
-       VALUES ($1, $2, $3, $4, 0, $5::uuid, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $14, $14)`,
+         created_by, instruction, created_at, updated_at, next_run_at, bank_agent, reason_code, foreign_lock_refused)
+       VALUES ($1, $2, $3, $4, 0, $5::uuid, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $14, $14, $15, $16, $17)`,
       [
         pvp.id,
         pvp.pvpRef,
@@ -134,6 +201,9 @@ export const pvpStore = {
         pvp.createdBy,
         pvp.instruction ? JSON.stringify(pvp.instruction) : null,
         pvp.createdAt,
+        pvp.bankAgent ?? null,
+        pvp.reasonCode ?? null,
+        pvp.foreignLockRefused,
       ],
     );
   },
@@ -225,13 +295,14 @@ export const pvpStore = {
     return result.rowCount === 1;
   },
 
-  async update(tx: Queryable, id: string, set: Record<string, unknown>, now: Date): Promise<void> {
-    const columns = Object.keys(set);
-    const assignments = columns.map((column, index) => `${column} = $${index + 3}`);
+  /** Writes a patch; each field goes to its own column, named in one table above. */
+  async update(tx: Queryable, id: string, patch: PvpPatch, now: Date): Promise<void> {
+    const fields = (Object.keys(patch) as Array<keyof PvpPatch>).filter((field) => patch[field] !== undefined);
+    const assignments = fields.map((field, index) => `${PATCH_COLUMNS[field]} = $${index + 3}`);
     await tx.query(`UPDATE pvp SET ${[...assignments, "updated_at = $2", "next_run_at = LEAST(next_run_at, $2)"].join(", ")} WHERE id = $1`, [
       id,
       now,
-      ...columns.map((column) => set[column]),
+      ...fields.map((field) => patch[field]),
     ]);
   },
 
@@ -257,8 +328,8 @@ export const pvpStore = {
   /** Records a message; false when this BizMsgIdr was already recorded in that direction (a replay). */
   async recordMessage(tx: Queryable, pvpId: string | null, message: MessageRecord & { uetr?: string }): Promise<boolean> {
     const result = await tx.query(
-      `INSERT INTO pvp_message (business_message_id, direction, pvp_id, message_type, uetr, counterparty, summary, xml, at)
-       VALUES ($1, $2, $3, $4, $5::uuid, $6, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING`,
+      `INSERT INTO pvp_message (business_message_id, direction, pvp_id, message_type, uetr, counterparty, summary, xml, at, carries_preimage)
+       VALUES ($1, $2, $3, $4, $5::uuid, $6, $7::jsonb, $8, $9, $10) ON CONFLICT DO NOTHING`,
       [
         message.businessMessageId,
         message.direction,
@@ -269,9 +340,15 @@ export const pvpStore = {
         JSON.stringify(message.summary),
         message.xml,
         message.at,
+        message.carriesPreimage,
       ],
     );
     return result.rowCount === 1;
+  },
+
+  /** Files an inbound message recorded before its PvP existed (the pacs.009 that opened it) under that PvP. */
+  async attachInbound(tx: Queryable, pvpId: string, counterparty: string, businessMessageId: string): Promise<void> {
+    await tx.query(`UPDATE pvp_message SET pvp_id = $1 WHERE direction = 'in' AND counterparty = $2 AND business_message_id = $3`, [pvpId, counterparty, businessMessageId]);
   },
 
   /** The XML first recorded under a correspondent's inbound BizMsgIdr. */
@@ -295,7 +372,7 @@ export const pvpStore = {
 
   async messages(db: Queryable, pvpId: string): Promise<MessageRecord[]> {
     const result = await db.query(
-      `SELECT business_message_id, direction, message_type, counterparty, at, summary, xml FROM pvp_message WHERE pvp_id = $1 ORDER BY at, business_message_id`,
+      `SELECT business_message_id, direction, message_type, counterparty, at, summary, xml, carries_preimage FROM pvp_message WHERE pvp_id = $1 ORDER BY at, business_message_id`,
       [pvpId],
     );
     return result.rows.map((row) => ({
@@ -306,22 +383,16 @@ export const pvpStore = {
       at: row["at"] as Date,
       summary: json(row["summary"]) as Record<string, unknown>,
       xml: String(row["xml"]),
+      carriesPreimage: Boolean(row["carries_preimage"]),
     }));
   },
 
-  async enqueue(
-    tx: Queryable,
-    pvpId: string,
-    command: OutboxCommand["command"],
-    side: LegSide | null,
-    payload: OutboxCommand["payload"],
-    idempotencyKey: string,
-    now: Date,
-  ): Promise<void> {
+  async enqueue(tx: Queryable, pvpId: string, spec: OutboxCommandSpec, idempotencyKey: string, now: Date): Promise<void> {
+    const { side, payload } = commandColumns(spec);
     await tx.query(
       `INSERT INTO pvp_outbox (pvp_id, command, side, payload, idempotency_key, next_attempt_at, created_at)
        VALUES ($1, $2, $3, $4::jsonb, $5, $6, $6) ON CONFLICT (idempotency_key) DO NOTHING`,
-      [pvpId, command, side, JSON.stringify(payload), idempotencyKey, now],
+      [pvpId, spec.command, side, JSON.stringify(payload), idempotencyKey, now],
     );
   },
 

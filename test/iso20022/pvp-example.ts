@@ -9,10 +9,11 @@ import {
   buildPvpStatusRequest,
   type PvpOriginal,
 } from "../../src/iso20022/pvp/messages.ts";
-import { hashLockOf } from "../../src/iso20022/pvp/tags.ts";
+import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
 
 /**
- * One PvP, message by message, as docs/iso20022-pvp-profile.md shows it: the National Bank of Kazakhstan
+ * One PvP, message by message (docs/iso20022-pvp-profile.md shows the ones the two gateways exchange,
+ * all but the camt.054 to a bank and the pacs.004): the National Bank of Kazakhstan
  * (NBRKKZKX) initiates; leg A pays 1,000,000.00 KZT on the DT ledger, leg B pays 15,000.00 CNY on the
  * People's Bank of China's ledger (PBOCCNBJ). Illustrative BICs and ids only.
  */
@@ -20,7 +21,7 @@ export const nbk = "NBRKKZKX";
 export const pboc = "PBOCCNBJ";
 export const pvpId = "7f3c2a9e41d84b6a9c0e5d1f2a3b4c5d";
 export const preimage = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-export const hashLock = hashLockOf(preimage);
+export const hashLock = hashLockOf(`0x${preimage}`).slice(2);
 const uetr = "3f2b7c1e-8d4a-4e6f-9a1b-2c3d4e5f6a7b";
 
 const original: PvpOriginal = {

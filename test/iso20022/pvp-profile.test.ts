@@ -13,7 +13,7 @@ import {
   readPvpStatusRequest,
   type PvpInstruction,
 } from "../../src/iso20022/pvp/messages.ts";
-import { hashLockOf } from "../../src/iso20022/pvp/tags.ts";
+import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
 import { validateMessage } from "../../src/iso20022/validation/validate.ts";
 import { hashLock, nbk, pboc, preimage, pvpExample, pvpId } from "./pvp-example.ts";
 
@@ -57,7 +57,7 @@ describe("PvP profile", () => {
   });
 
   it("an ACSC whose preimage does not open the hash-lock is refused", () => {
-    const otherLock = hashLockOf("00".repeat(32));
+    const otherLock = hashLockOf(`0x${"00".repeat(32)}`).slice(2);
     expect(() => readPvpStatus(settled!, otherLock)).toThrow(expect.objectContaining({ code: "PVP_PREIMAGE_MISMATCH" }));
   });
 
@@ -99,7 +99,9 @@ describe("PvP profile", () => {
   it("docs/iso20022-pvp-profile.md shows exactly what the builders produce, and every example validates", () => {
     const doc = readFileSync(new URL("../../docs/iso20022-pvp-profile.md", import.meta.url), "utf8");
     const examples = [...doc.matchAll(/```xml\n([\s\S]*?)```/g)].map((match) => match[1]!);
-    expect(examples).toEqual(pvpExample.map(({ message }) => `${buildMessage(message)}\n`));
+    // The page shows what goes between the two gateways: not the notices to banks (camt.054) nor pacs.004.
+    const exchanged = pvpExample.filter(({ message }) => !["camt.054.001.08", "pacs.004.001.09"].includes(message.messageType));
+    expect(examples).toEqual(exchanged.map(({ message }) => `${buildMessage(message)}\n`));
     for (const xml of examples) expect(validateMessage(xml)).toMatchObject({ profile: "cbpr+", valid: true, errors: [], warnings: [] });
   });
 });

@@ -48,6 +48,22 @@ describe("PvP engine with the initiator driving both legs", () => {
     expect(messages.map((message) => message.messageType).sort()).toEqual(["camt.054.001.08", "camt.054.001.08"]);
   });
 
+  it("addresses the payer's camt.054 debit notice to the bank that created the PvP, by its BIC", async () => {
+    const pvp = await engine.create({ ...request(), bankAgent: "HSBKKZKX" });
+    await settle([engine], clock, { until: async () => (await engine.get(pvp.id))?.state === "SETTLED" });
+    const notices = (await engine.messages(pvp)).filter((message) => message.messageType === "camt.054.001.08");
+    const debit = notices.find((message) => message.summary["creditDebit"] === "DBIT")!;
+    expect(debit.counterparty).toBe("HSBKKZKX");
+    expect(debit.xml).toMatch(/<To>\s*<FIId>\s*<FinInstnId>\s*<BICFI>HSBKKZKX<\/BICFI>/);
+    expect(debit.xml).toMatch(/<Fr>\s*<FIId>\s*<FinInstnId>\s*<BICFI>NBRKKZKX<\/BICFI>/);
+    // Without a bank behind the PvP (an operator's), the notice stays with this gateway as before.
+    const byOperator = await engine.create(request());
+    await settle([engine], clock, { until: async () => (await engine.get(byOperator.id))?.state === "SETTLED" });
+    const operatorDebit = (await engine.messages(byOperator)).find((message) => message.summary["creditDebit"] === "DBIT")!;
+    expect(operatorDebit.counterparty).toBe("bank:bank-a");
+    expect(operatorDebit.xml).toMatch(/<To>\s*<FIId>\s*<FinInstnId>\s*<BICFI>NBRKKZKX<\/BICFI>/);
+  });
+
   it("refunds both legs with RJCT AB03 when the foreign leg is not locked in time", async () => {
     foreign.down = true;
     const pvp = await engine.create(request());
@@ -68,7 +84,7 @@ describe("PvP engine with the initiator driving both legs", () => {
     const bad = request();
     await expect(
       engine.create({ ...bad, dtLeg: { ...bad.dtLeg, expiresAt: new Date(now + 120_000) }, foreignLeg: { ...bad.foreignLeg, expiresAt: new Date(now + 130_000) } }),
-    ).rejects.toSatisfy((error: unknown) => error instanceof PvpError && error.code === "TIMELOCK_POLICY" && error.detail === "EXPIRY_ORDER");
+    ).rejects.toSatisfy((error: unknown) => error instanceof PvpError && error.code === "TIMELOCK_POLICY" && error.details === "EXPIRY_ORDER");
   });
 
   it("refuses a PvP on a ledger it has no adapter for, writing nothing", async () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PvpEngine } from "../../src/pvp/engine.ts";
-import { receivePvpMessage } from "../../src/pvp/inbound.ts";
 import { legDirectory } from "../../src/pvp/leg-port.ts";
 import { dtLedgerLeg } from "../../src/pvp/legs/dt-ledger-leg.ts";
-import { peerGatewayLeg, recordSentMessages } from "../../src/pvp/legs/peer-gateway-leg.ts";
+import { peerGatewayLeg } from "../../src/pvp/legs/peer-gateway-leg.ts";
+import { recordSentMessages } from "../../src/pvp/message-log.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { startDtStack, type DtStack } from "../support/pvp/dt-stack.ts";
@@ -45,8 +45,8 @@ describe("a responder whose ledger is an EVM chain (PVP_RESPONDER_LEDGER=evm:<na
     responder = new PvpEngine({ db: testDb.db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreignLedger]) });
     // The NBK's legs on the foreign ledger are paid from the foreign payer to the NBK's account there.
     const terms = { liquidityAccounts: [FCB_PAYER], settlementAccount: NBK_ON_FCB, maxAmount: 10n ** 15n };
-    network.attach(NBK, (xml, from) => receivePvpMessage(initiator, testDb.db, xml, from, undefined));
-    network.attach(FOREIGN_CB, (xml, from) => receivePvpMessage(responder, testDb.db, xml, from, { ledger: "evm:fcb", termsOf: (bic) => (bic === NBK ? terms : undefined) }));
+    network.attach(NBK, (xml, from) => initiator.receive(xml, from, undefined));
+    network.attach(FOREIGN_CB, (xml, from) => responder.receive(xml, from, { ledger: "evm:fcb", termsOf: (bic) => (bic === NBK ? terms : undefined) }));
   }, 60_000);
 
   afterAll(async () => {

@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildMessage } from "../../src/iso20022/message.ts";
 import { buildPvpStatusRequest } from "../../src/iso20022/pvp/messages.ts";
 import { PvpEngine } from "../../src/pvp/engine.ts";
-import { receivePvpMessage } from "../../src/pvp/inbound.ts";
 import { legDirectory } from "../../src/pvp/leg-port.ts";
-import { peerGatewayLeg, recordSentMessages } from "../../src/pvp/legs/peer-gateway-leg.ts";
-import { statusRequestAfterSeconds, statusRequestWatch } from "../../src/pvp/status-requests.ts";
+import { peerGatewayLeg } from "../../src/pvp/legs/peer-gateway-leg.ts";
+import { recordSentMessages } from "../../src/pvp/message-log.ts";
+import { statusRequestWatch } from "../../src/pvp/status-requests.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { FOREIGN_CB, migratePvp, NBK, settle, testPolicy, VirtualClock } from "../support/pvp/harness.ts";
@@ -64,8 +64,8 @@ describe("PvP recovery by status request (pacs.028)", () => {
       }
       return receive(xml, from);
     };
-    network.attach(NBK, lossy(NBK, (xml, from) => receivePvpMessage(initiator, testDb.db, xml, from, undefined)));
-    network.attach(FOREIGN_CB, lossy(FOREIGN_CB, (xml, from) => receivePvpMessage(responder, testDb.db, xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? { liquidityAccounts: ["FX-PAYER"], settlementAccount: "FX-NOSTRO-NBK", maxAmount: 10n ** 15n } : undefined) })));
+    network.attach(NBK, lossy(NBK, (xml, from) => initiator.receive(xml, from, undefined)));
+    network.attach(FOREIGN_CB, lossy(FOREIGN_CB, (xml, from) => responder.receive(xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? { liquidityAccounts: ["FX-PAYER"], settlementAccount: "FX-NOSTRO-NBK", maxAmount: 10n ** 15n } : undefined) })));
   }, 60_000);
 
   afterEach(async () => {
@@ -121,22 +121,15 @@ describe("PvP recovery by status request (pacs.028)", () => {
     const before = await testDb.db.query(`SELECT count(*)::int AS n FROM pvp_outbox`);
     const messagesBefore = await testDb.db.query(`SELECT count(*)::int AS n FROM pvp_message`);
     // A stranger asking in its own name about a PvP it is not party to.
-    await expect(receivePvpMessage(responder, testDb.db, asked(OTHER_CB), OTHER_CB, undefined)).resolves.toMatchObject({ pvpId: undefined });
+    await expect(responder.receive(asked(OTHER_CB), OTHER_CB, undefined)).resolves.toMatchObject({ pvpId: undefined });
     // A stranger claiming to be the initiator in the AppHdr.
-    await expect(receivePvpMessage(responder, testDb.db, asked(NBK), OTHER_CB, undefined)).rejects.toMatchObject({ code: "SENDER_MISMATCH", statusCode: 403 });
+    await expect(responder.receive(asked(NBK), OTHER_CB, undefined)).rejects.toMatchObject({ code: "SENDER_MISMATCH" });
     expect((await testDb.db.query(`SELECT count(*)::int AS n FROM pvp_outbox`)).rows).toEqual(before.rows);
     expect((await testDb.db.query(`SELECT count(*)::int AS n FROM pvp_message`)).rows).toEqual(messagesBefore.rows);
     // The party itself gets the last pacs.002 again, queued in the outbox.
-    await expect(receivePvpMessage(responder, testDb.db, asked(NBK), NBK, undefined)).resolves.toMatchObject({ status: "accepted" });
+    await expect(responder.receive(asked(NBK), NBK, undefined)).resolves.toMatchObject({ status: "accepted" });
     const answers = await testDb.db.query(`SELECT payload FROM pvp_outbox WHERE idempotency_key LIKE '%:status-answer:Q-${NBK}'`);
     expect(answers.rows).toHaveLength(1);
     expect(String((answers.rows[0] as { payload: { messageType: string } }).payload.messageType)).toBe("pacs.002.001.10");
-  });
-
-  it("reads PVP_STATUS_REQUEST_AFTER_SECONDS strictly", () => {
-    expect(statusRequestAfterSeconds({})).toBe(30);
-    expect(statusRequestAfterSeconds({ PVP_STATUS_REQUEST_AFTER_SECONDS: "12" })).toBe(12);
-    expect(() => statusRequestAfterSeconds({ PVP_STATUS_REQUEST_AFTER_SECONDS: "0" })).toThrow(/whole number/);
-    expect(() => statusRequestAfterSeconds({ PVP_STATUS_REQUEST_AFTER_SECONDS: "1.5" })).toThrow(/whole number/);
   });
 });

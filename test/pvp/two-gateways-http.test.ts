@@ -153,10 +153,14 @@ describe("two tenge-gateway instances settle a PvP over HTTP (ISO 20022 PvP prof
     const timeline = view["timeline"] as Array<{ kind: string; toState: string | null }>;
     expect(timeline.filter((entry) => entry.kind === "transition").map((entry) => entry.toState)).toEqual(["INITIATED", "DT_LOCKED", "REVEALING", "CLAIMING_DT", "SETTLED"]);
     // The banks' camt.054 notifications are there as XML.
-    const notice = (view["messages"] as Array<{ businessMessageId: string; messageType: string; summary: Record<string, unknown> }>).find((message) => message.summary["creditDebit"] === "DBIT");
+    const notice = (view["messages"] as Array<{ businessMessageId: string; messageType: string; counterparty: string; summary: Record<string, unknown> }>).find((message) => message.summary["creditDebit"] === "DBIT");
+    // The debit goes to the bank that created the PvP: its institution's BIC, in the log and the AppHdr.
+    expect(notice!.counterparty).toBe("HSBKKZKX");
     const xml = await fetch(`${nbk.url}/pvp/${id}/messages/${notice!.businessMessageId}`, { headers: { authorization: `Bearer ${bankKey}` } });
     expect(xml.headers.get("content-type")).toContain("application/xml");
-    expect(await xml.text()).toContain("<CdtDbtInd>DBIT</CdtDbtInd>");
+    const debit = await xml.text();
+    expect(debit).toContain("<CdtDbtInd>DBIT</CdtDbtInd>");
+    expect(debit).toMatch(/<To>\s*<FIId>\s*<FinInstnId>\s*<BICFI>HSBKKZKX<\/BICFI>/);
     // The preimage never appears in the API's view of the PvP.
     const hold = await nbk.ledger.port.getHold(String((view["dtLeg"] as Record<string, unknown>)["reference"]));
     expect(JSON.stringify(view)).not.toContain(hold.preimage!.slice(2));

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bareHex, type PvpEngine } from "../../src/pvp/engine.ts";
-import { receivePvpMessage } from "../../src/pvp/inbound.ts";
+import type { PvpEngine } from "../../src/pvp/engine.ts";
 import { dtLedgerLeg } from "../../src/pvp/legs/dt-ledger-leg.ts";
 import { peerGatewayLeg } from "../../src/pvp/legs/peer-gateway-leg.ts";
-import { lockedMessage } from "../../src/pvp/protocol/pvp-messages.ts";
+import { bareHex, lockedMessage } from "../../src/pvp/protocol/pvp-messages.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { startDtStack, type DtStack } from "../support/pvp/dt-stack.ts";
 import { engineWith, FOREIGN_CB, migratePvp, NBK } from "../support/pvp/harness.ts";
@@ -43,7 +42,7 @@ describe("PvP initiator: a peer's lock report is checked against what was instru
     expect((await engine.get(pvp.id))!.state).toBe("DT_LOCKED");
     // Refused reports are rolled back whole, so the accepted one may reuse the BizMsgIdr.
     const report = (hashLock: string, expiry: Date) => lockedMessage({ pvpRef: pvp.pvpRef, from: FOREIGN_CB, to: NBK, createdAt: new Date() }, pvp.instruction!, hashLock, expiry);
-    const receive = (xml: string) => receivePvpMessage(engine, testDb.db, xml, FOREIGN_CB, undefined);
+    const receive = (xml: string) => engine.receive(xml, FOREIGN_CB, undefined);
     const ours = bareHex(pvp.hashLock);
     const expiry = pvp.foreignLeg.expiresAt;
     await expect(receive(report(randomBytes(32).toString("hex"), expiry))).rejects.toMatchObject({ code: "PEER_TERMS_MISMATCH" });

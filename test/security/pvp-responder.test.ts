@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PvpEngine } from "../../src/pvp/engine.ts";
-import { receivePvpMessage, type CorrespondentTerms, type ResponderSettings } from "../../src/pvp/inbound.ts";
+import type { CorrespondentTerms, ResponderSettings } from "../../src/pvp/inbound.ts";
 import { cancellationRequestMessage, instructionMessage } from "../../src/pvp/protocol/pvp-messages.ts";
+import { httpStatusOf } from "../../src/server/http-status.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { engineWith, FOREIGN_CB, migratePvp, NBK } from "../support/pvp/harness.ts";
 import { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
@@ -53,7 +54,7 @@ describe("PvP responder: a correspondent makes us pay only what is configured fo
     );
   }
 
-  const receive = (xml: string, from: string) => receivePvpMessage(engine, testDb.db, xml, from, responder);
+  const receive = (xml: string, from: string) => engine.receive(xml, from, responder);
 
   /** Drives the responder PvP and returns its state, reason and what the ledger locked for it. */
   async function outcome(pvpId: string) {
@@ -109,7 +110,8 @@ describe("PvP responder: a correspondent makes us pay only what is configured fo
     const accepted = await receive(first.xml, NBK);
     expect((await receive(first.xml, NBK)).status).toBe("duplicate");
     const altered = instruction(NBK, { pvpRef, uetr, minorUnits: 20_000n });
-    await expect(receive(altered.xml, NBK)).rejects.toMatchObject({ statusCode: 409, code: "BUSINESS_MESSAGE_ID_REUSED" });
+    await expect(receive(altered.xml, NBK)).rejects.toMatchObject({ code: "BUSINESS_MESSAGE_ID_REUSED" });
+    expect(httpStatusOf("BUSINESS_MESSAGE_ID_REUSED")).toBe(409);
     const conflicts = await testDb.db.query<{ xml: string }>("SELECT xml FROM pvp_message_conflict WHERE counterparty = $1 AND business_message_id = $2", [NBK, first.reference.messageId]);
     expect(conflicts.rows.map((row) => row.xml)).toEqual([altered.xml]);
     // The first message is the one acted on.
@@ -124,7 +126,8 @@ describe("PvP responder: a correspondent makes us pay only what is configured fo
     const timelineBefore = (await testDb.db.query("SELECT seq FROM pvp_timeline WHERE pvp_id = $1", [nbkPvp])).rowCount;
     // A cancellation naming NBK's UETR from the second correspondent finds nothing of NBK's.
     const cancel = cancellationRequestMessage({ pvpRef: `pvp${randomBytes(12).toString("hex")}`, from: SECOND_CB, to: FOREIGN_CB, createdAt: new Date() }, nbk.reference, { currency: "AED", minorUnits: 10_000n }, "CUST");
-    await expect(receive(cancel, SECOND_CB)).rejects.toMatchObject({ statusCode: 404, code: "UNKNOWN_PVP" });
+    await expect(receive(cancel, SECOND_CB)).rejects.toMatchObject({ code: "UNKNOWN_PVP" });
+    expect(httpStatusOf("UNKNOWN_PVP")).toBe(404);
     // Its own instruction under the same UETR becomes its own PvP, paid from its own liquidity.
     const second = await receive(instruction(SECOND_CB, { uetr }).xml, SECOND_CB);
     expect(second.status).toBe("accepted");

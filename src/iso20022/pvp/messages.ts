@@ -1,7 +1,8 @@
 import type { Amount } from "../amount.ts";
 import type { DocumentType } from "../catalog.ts";
 import type { BusinessApplicationHeader, Iso20022Message } from "../message.ts";
-import { assertExpiry, assertHashLock, assertPvpId, formatTags, hashLockOf, parseTags, PvpProfileError, requireTag } from "./tags.ts";
+import { hashLockOf } from "../../evm/hash-time-lock.ts";
+import { assertExpiry, assertHashLock, assertPreimage, assertPvpId, formatTags, parseTags, PvpProfileError, requireTag } from "./tags.ts";
 
 /**
  * Builders and readers of the PvP profile (docs/iso20022-pvp-profile.md): each builder returns a typed
@@ -177,7 +178,7 @@ export function buildPvpStatus(status: PvpStatus): Iso20022Message<"pacs.002.001
     assertExpiry(status.expiry);
     reason = { additionalInformation: [formatTags([["PVP", status.pvpId], ["EXPY", status.expiry]]), formatTags([["HLCK", status.hashLock]])] };
   } else if (status.status === "ACSC") {
-    hashLockOf(status.preimage);
+    assertPreimage(status.preimage);
     reason = { additionalInformation: [formatTags([["PVP", status.pvpId]]), formatTags([["PRIM", status.preimage]])] };
   } else {
     assertReason(status.reason);
@@ -231,7 +232,8 @@ export function readPvpStatus(message: Iso20022Message, expectedHashLock?: strin
     }
     case "ACSC": {
       const preimage = requireTag(tags, "PRIM");
-      const hashLock = hashLockOf(preimage);
+      assertPreimage(preimage);
+      const hashLock = hashLockOf(`0x${preimage}`).slice(2);
       if (expectedHashLock !== undefined && hashLock !== expectedHashLock) {
         throw new PvpProfileError("PVP_PREIMAGE_MISMATCH", "the revealed preimage does not hash to the leg's hash-lock");
       }

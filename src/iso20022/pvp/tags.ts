@@ -1,4 +1,4 @@
-import { hashLockOf as evmHashLockOf } from "../../evm/hash-time-lock.ts";
+import { CodedError } from "../../errors.ts";
 import { hasExplicitOffset } from "../validation/identifiers.ts";
 
 /**
@@ -20,14 +20,7 @@ export type PvpProfileCode =
   | "PVP_REASON_INVALID";
 
 /** A message does not follow the PvP profile. Never carries a preimage in its text. */
-export class PvpProfileError extends Error {
-  override name = "PvpProfileError";
-  readonly code: PvpProfileCode;
-  constructor(code: PvpProfileCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export class PvpProfileError extends CodedError<PvpProfileCode> {}
 
 /** PvP id: 1-32 of A-Z a-z 0-9 '-' (a UUID goes without its hyphens) so the pacs.009 line fits 140 characters. */
 const pvpIdPattern = /^[A-Za-z0-9-]{1,32}$/;
@@ -48,10 +41,9 @@ export function assertExpiry(expiry: string): void {
   }
 }
 
-/** The hash-lock of a preimage; the preimage must be exactly 32 bytes given as 64 lowercase hex characters. */
-export function hashLockOf(preimage: string): string {
+/** Preimage: exactly 32 bytes written as 64 lowercase hex characters. */
+export function assertPreimage(preimage: string): void {
   if (!hexPattern.test(preimage)) throw new PvpProfileError("PVP_PREIMAGE_INVALID", "a preimage is 32 bytes written as 64 lowercase hex characters");
-  return evmHashLockOf(`0x${preimage}`).slice(2);
 }
 
 /** `[["PVP","abc"],["HLCK","..."]]` -> `/PVP/abc/HLCK/...`. */
@@ -60,8 +52,8 @@ export function formatTags(tags: ReadonlyArray<readonly [string, string]>): stri
 }
 
 /**
- * Reads tag/value pairs from one or more lines. Values never contain '/', except date-times, which contain
- * none either; so the text splits cleanly on '/'.
+ * Reads the tag/value pairs of the lines that start with a PvP tag (other free text is skipped). No value
+ * contains '/' (ids, hex, ISO date-times), so a line splits cleanly on '/'.
  */
 export function parseTags(lines: readonly string[]): Map<string, string> {
   const tags = new Map<string, string>();

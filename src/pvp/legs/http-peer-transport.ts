@@ -1,7 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { signRequest } from "../../identity/http-signature.ts";
-import type { PeerTransport } from "../engine.ts";
-import { LegError } from "../leg-port.ts";
+import { LegError, type PeerTransport } from "../leg-port.ts";
 
 /** One correspondent central bank in the directory: its BIC, its gateway's URL, its principal here. */
 export interface Correspondent {

@@ -1,8 +1,5 @@
-import type { Database } from "../../persistence/database.ts";
-import type { PeerTransport } from "../engine.ts";
-import { pvpStore } from "../store.ts";
-import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
-import { cancellationRequestMessage, instructionMessage, messageIdOf, settledMessage, type MessageParties } from "../protocol/pvp-messages.ts";
+import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation, type PeerMessage, type PeerTransport } from "../leg-port.ts";
+import { bareHex, cancellationRequestMessage, instructionMessage, messageIdOf, settledMessage, type MessageParties } from "../protocol/pvp-messages.ts";
 import { PVP_REASON_CODES } from "../reason-codes.ts";
 import type { StatusRequestWatch } from "../status-requests.ts";
 
@@ -14,13 +11,14 @@ export interface PeerGatewayLegOptions {
   transport: PeerTransport;
   /** The gateway's clock: a peer's ledger clock is not visible, so expiries get the drift margin. */
   clock?: () => Date;
-  /** Records each message sent, by local PvP id (for the PvP's timeline); see `recordSentMessages`. */
-  onSent?: (pvpId: string, message: { businessMessageId: string; messageType: string; xml: string }) => Promise<void>;
+  /** Records each message sent, by local PvP id, in the PvP's log (`recordSentMessages` in message-log.ts). */
+  onSent?: (pvpId: string, message: SentMessage) => Promise<void>;
   /** Chases a silent peer with a status request (pacs.028); see status-requests.ts. */
   statusRequests?: StatusRequestWatch;
 }
 
-const bare = (hex: string) => hex.replace(/^0x/, "").toLowerCase();
+/** A message a peer leg sent; one that holds the preimage (the reveal) is shown only once the PvP settles. */
+export type SentMessage = PeerMessage & { carriesPreimage: boolean };
 
 /**
  * A PvP leg held on another central bank's ledger, reached through its gateway with the ISO 20022 PvP
@@ -31,9 +29,9 @@ const bare = (hex: string) => hex.replace(/^0x/, "").toLowerCase();
 export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPort {
   const clock = options.clock ?? (() => new Date());
   const parties = (leg: LegInstruction, createdAt: Date): MessageParties => ({ pvpRef: leg.pvp.id, from: options.ourAgent, to: options.agent, createdAt });
-  const send = async (leg: LegInstruction, message: { xml: string; businessMessageId: string; messageType: string }) => {
+  const send = async (leg: LegInstruction, message: PeerMessage, carriesPreimage = false) => {
     await options.transport.send(options.agent, message);
-    await options.onSent?.(leg.key.slice(0, leg.key.lastIndexOf(":")), message);
+    await options.onSent?.(leg.key.slice(0, leg.key.lastIndexOf(":")), { ...message, carriesPreimage });
   };
   return {
     ledger: `peer:${options.agent}`,
@@ -44,7 +42,7 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       const { xml } = instructionMessage(parties(leg, new Date(instruction.createdAt)), {
         uetr: leg.pvp.uetr,
         amount: { currency: leg.terms.currency, minorUnits: leg.terms.amount },
-        hashLock: bare(leg.terms.hashLock),
+        hashLock: bareHex(leg.terms.hashLock),
         expiry: leg.terms.expiresAt,
         debtor: leg.terms.payer,
         creditor: leg.terms.beneficiary,
@@ -55,8 +53,8 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
     async claim(leg, preimage) {
       if (leg.reported?.status === "claimed") return;
       const instruction = leg.pvp.instruction!;
-      const xml = settledMessage(parties(leg, clock()), instruction, bare(preimage), "REVEAL");
-      await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "REVEAL"), messageType: "pacs.002.001.10" });
+      const xml = settledMessage(parties(leg, clock()), instruction, bareHex(preimage), "REVEAL");
+      await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "REVEAL"), messageType: "pacs.002.001.10" }, true);
     },
     async refund(leg, { early }) {
       const reported = leg.reported?.status;
@@ -88,18 +86,5 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
     async now() {
       return clock();
     },
-  };
-}
-
-/** An `onSent` that keeps every message a peer leg sends in the PvP's message log and timeline. */
-export function recordSentMessages(db: Database, agent: string, clock: () => Date = () => new Date()): NonNullable<PeerGatewayLegOptions["onSent"]> {
-  return async (pvpId, message) => {
-    const at = clock();
-    await db.transaction(async (tx) => {
-      const fresh = await pvpStore.recordMessage(tx, pvpId, { businessMessageId: message.businessMessageId, direction: "out", messageType: message.messageType, counterparty: agent, at, summary: {}, xml: message.xml });
-      if (fresh) {
-        await pvpStore.addTimeline(tx, pvpId, { at, kind: "message_out", fromState: null, toState: null, event: message.messageType, detail: { businessMessageId: message.businessMessageId, to: agent } });
-      }
-    });
   };
 }

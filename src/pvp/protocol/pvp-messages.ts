@@ -1,3 +1,4 @@
+import { CodedError } from "../../errors.ts";
 import type { Amount } from "../../iso20022/amount.ts";
 import { buildMessage, type Iso20022Message } from "../../iso20022/message.ts";
 import {
@@ -41,15 +42,18 @@ export type InboundPvpMessage =
   | { kind: "resolution"; resolution: PvpResolution };
 
 /** A message failed the ISO 20022 layer or the PvP profile; `findings` lists the rule codes. */
-export class PvpMessageError extends Error {
-  override name = "PvpMessageError";
-  readonly code: "MESSAGE_INVALID" | "MESSAGE_NOT_PVP";
-  readonly findings: Array<{ code: string; path: string; message: string }>;
-  constructor(code: PvpMessageError["code"], message: string, findings: PvpMessageError["findings"] = []) {
-    super(message);
-    this.code = code;
-    this.findings = findings;
+export class PvpMessageError extends CodedError<"MESSAGE_INVALID" | "MESSAGE_NOT_PVP"> {
+  declare readonly details: MessageFinding[];
+  constructor(code: "MESSAGE_INVALID" | "MESSAGE_NOT_PVP", message: string, findings: MessageFinding[] = []) {
+    super(code, message, findings);
   }
+}
+
+/** One rule a message broke: its code, where, and what. */
+export interface MessageFinding {
+  code: string;
+  path: string;
+  message: string;
 }
 
 /**
@@ -71,7 +75,6 @@ export function renderValidated(message: Iso20022Message): string {
  */
 export function readInbound(
   xml: string,
-  expectedHashLock?: (pvpRef: string) => string | undefined,
   profile: ValidationProfile = "cbpr+",
 ): { message: InboundPvpMessage; businessMessageId: string; from: string; to: string } {
   const report = readValidatedMessage(xml, { profile });
@@ -89,11 +92,9 @@ export function readInbound(
       case "pacs.009.001.08":
         read = { kind: "instruction", instruction: readPvpInstruction(message) };
         break;
-      case "pacs.002.001.10": {
-        const first = readPvpStatus(message);
-        read = { kind: "status", status: first.status === "ACSC" ? readPvpStatus(message, expectedHashLock?.(first.pvpId)) : first };
+      case "pacs.002.001.10":
+        read = { kind: "status", status: readPvpStatus(message) };
         break;
-      }
       case "camt.056.001.08":
         read = { kind: "cancellation_request", request: readPvpCancellationRequest(message) };
         break;
@@ -123,6 +124,11 @@ export interface MessageParties {
 /** ISO date-time with an explicit offset, second precision (CBPR+ wants the offset). */
 export function isoDateTime(at: Date): string {
   return `${at.toISOString().slice(0, 19)}+00:00`;
+}
+
+/** A hash-lock or preimage as the profile writes it: 64 lowercase hex characters without 0x. */
+export function bareHex(value: string): string {
+  return value.replace(/^0x/, "").toLowerCase();
 }
 
 /** Deterministic BizMsgIdr: the same message of the same PvP always has the same id (max 35 characters). */
@@ -222,7 +228,7 @@ export function notificationMessage(
   );
 }
 
-export function statusToBankMessage(parties: MessageParties, original: InstructionReference, status: { status: "RJCT"; reason: string } | { status: "ACSC"; preimage: string }): string {
-  if (status.status === "RJCT") return renderValidated(buildPvpStatus({ ...envelope(parties, "BRJCT"), status: "RJCT", original, reason: status.reason }));
-  return renderValidated(buildPvpStatus({ ...envelope(parties, "BACSC"), status: "ACSC", original, preimage: status.preimage }));
+/** pacs.002 RJCT to the PvP's own bank: the PvP was rejected or unwound, with its ISO reason code. */
+export function rejectionToBankMessage(parties: MessageParties, original: InstructionReference, reason: string): string {
+  return renderValidated(buildPvpStatus({ ...envelope(parties, "BRJCT"), status: "RJCT", original, reason }));
 }

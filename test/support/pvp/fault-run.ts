@@ -1,8 +1,8 @@
 import type { Database } from "../../../src/persistence/database.ts";
 import { InjectedCrash, PvpEngine, type CrashPoint, type FaultHooks } from "../../../src/pvp/engine.ts";
-import { receivePvpMessage } from "../../../src/pvp/inbound.ts";
 import { legDirectory } from "../../../src/pvp/leg-port.ts";
-import { peerGatewayLeg, recordSentMessages } from "../../../src/pvp/legs/peer-gateway-leg.ts";
+import { peerGatewayLeg } from "../../../src/pvp/legs/peer-gateway-leg.ts";
+import { recordSentMessages } from "../../../src/pvp/message-log.ts";
 import { statusRequestWatch } from "../../../src/pvp/status-requests.ts";
 import { isTerminal } from "../../../src/pvp/state-machine.ts";
 import { pvpStore } from "../../../src/pvp/store.ts";
@@ -128,10 +128,10 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
   if (network) {
     // The payer is our liquidity set aside for NBK (one of several, by amount, to spread the locks); NBK is paid on its nostro.
     const termsFor = (index: string) => ({ liquidityAccounts: [`FX-PAYER-${index}`], settlementAccount: "FX-NOSTRO-NBK", maxAmount: 10n ** 15n });
-    network.attach(NBK, (xml, from) => receivePvpMessage(initiators[0]!, options.db, xml, from, undefined));
+    network.attach(NBK, (xml, from) => initiators[0]!.receive(xml, from, undefined));
     network.attach(FOREIGN_CB, async (xml, from) => {
       const index = /<IntrBkSttlmAmt[^>]*>\d*?(\d)\./.exec(xml)?.[1] ?? "0";
-      return receivePvpMessage(responders[0]!, options.db, xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? termsFor(index) : undefined) });
+      return responders[0]!.receive(xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? termsFor(index) : undefined) });
     });
   }
 

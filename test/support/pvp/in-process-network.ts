@@ -1,4 +1,4 @@
-import type { PeerTransport } from "../../../src/pvp/engine.ts";
+import type { PeerTransport } from "../../../src/pvp/leg-port.ts";
 import { LegError } from "../../../src/pvp/leg-port.ts";
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same faults. */

@@ -1,0 +1,143 @@
+import type { Queryable } from "../persistence/database.ts";
+import type { EngineContext } from "./engine-context.ts";
+import {
+  bareHex,
+  lockedMessage,
+  messageIdOf,
+  notificationMessage,
+  rejectedMessage,
+  resolutionMessage,
+  settledMessage,
+  rejectionToBankMessage,
+  type MessageParties,
+} from "./protocol/pvp-messages.ts";
+import type { PvpRecord } from "./pvp.ts";
+import { PVP_REASON_CODES } from "./reason-codes.ts";
+import type { BankNoticeKind, Effect, PeerMessageKind } from "./state-machine.ts";
+import { pvpStore } from "./store.ts";
+
+/** A message a transition sends or records, with the id, type and summary its log entry shows. */
+interface OutboundMessage {
+  id: string;
+  type: string;
+  summary: Record<string, unknown>;
+  xml: string;
+  /** Holds the preimage (ACSC): the API shows it only once the PvP is settled. */
+  carriesPreimage: boolean;
+}
+
+/**
+ * Writes a transition's effects in its transaction: ledger commands and messages to the outbox, messages
+ * to the PvP's log. Commands are keyed by the PvP's version: one command per transition, however often
+ * the transition's transaction is retried. Ledger-side idempotency keys come from the leg key, not from these.
+ */
+export async function writeEffects(context: EngineContext, tx: Queryable, pvp: PvpRecord, effects: readonly Effect[], now: Date): Promise<void> {
+  for (const effect of effects) {
+    switch (effect.kind) {
+      case "lock":
+      case "claim":
+        await pvpStore.enqueue(tx, pvp.id, { command: effect.kind, side: effect.side }, `${pvp.id}:${pvp.version}:${effect.side}:${effect.kind}`, now);
+        break;
+      case "refund":
+        await pvpStore.enqueue(tx, pvp.id, { command: "refund", side: effect.side, early: effect.early }, `${pvp.id}:${pvp.version}:${effect.side}:refund`, now);
+        break;
+      case "cancel_commands":
+        await pvpStore.cancelCommands(tx, pvp.id, effect.command, now);
+        break;
+      case "peer_message":
+        for (const message of peerMessages(context, pvp, effect.message, now)) {
+          const delivery = { to: pvp.counterpartyAgent, xml: message.xml, businessMessageId: message.id, messageType: message.type };
+          await pvpStore.enqueue(tx, pvp.id, { command: "send", message: delivery }, `${pvp.id}:send:${message.id}`, now);
+          await recordOutbound(tx, pvp, message, pvp.counterpartyAgent, now);
+        }
+        break;
+      case "bank_notice":
+        for (const message of bankNotices(context, pvp, effect.notice, now)) await recordOutbound(tx, pvp, message, message.to, now);
+        break;
+    }
+  }
+}
+
+async function recordOutbound(tx: Queryable, pvp: PvpRecord, message: OutboundMessage, to: string, now: Date): Promise<void> {
+  await pvpStore.recordMessage(tx, pvp.id, {
+    businessMessageId: message.id,
+    direction: "out",
+    messageType: message.type,
+    counterparty: to,
+    at: now,
+    summary: message.summary,
+    xml: message.xml,
+    carriesPreimage: message.carriesPreimage,
+    uetr: pvp.uetr,
+  });
+  await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "message_out", fromState: null, toState: null, event: message.type, detail: { businessMessageId: message.id, to, ...message.summary } });
+}
+
+function parties(context: EngineContext, pvp: PvpRecord, now: Date, to: string): MessageParties {
+  return { pvpRef: pvp.pvpRef, from: context.ourAgent, to, createdAt: now };
+}
+
+/** What the responder tells the initiator's gateway. */
+function peerMessages(context: EngineContext, pvp: PvpRecord, kind: PeerMessageKind, now: Date): OutboundMessage[] {
+  const original = pvp.instruction!;
+  const to = parties(context, pvp, now, pvp.counterpartyAgent);
+  const id = (what: string) => messageIdOf(pvp.pvpRef, what);
+  const resolution = (outcome: "CNCL" | "RJCR"): OutboundMessage => {
+    if (outcome === "CNCL") return { id: id("C029CNCL"), type: "camt.029.001.09", summary: { outcome }, xml: resolutionMessage(to, original, outcome), carriesPreimage: false };
+    const reason = PVP_REASON_CODES.alreadySettling.code;
+    return { id: id("C029RJCR"), type: "camt.029.001.09", summary: { outcome, reason }, xml: resolutionMessage(to, original, outcome, reason), carriesPreimage: false };
+  };
+  switch (kind) {
+    case "locked":
+      return [{ id: id("ACSP"), type: "pacs.002.001.10", summary: { status: "ACSP" }, xml: lockedMessage(to, original, bareHex(pvp.hashLock), pvp.foreignLeg.expiresAt), carriesPreimage: false }];
+    case "settled":
+      return [{ id: id("ACSC"), type: "pacs.002.001.10", summary: { status: "ACSC" }, xml: settledMessage(to, original, bareHex(pvp.preimage!), "ACSC"), carriesPreimage: true }];
+    case "rejected": {
+      const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
+      const rejection: OutboundMessage = { id: id("RJCT"), type: "pacs.002.001.10", summary: { status: "RJCT", reason }, xml: rejectedMessage(to, original, reason), carriesPreimage: false };
+      return pvp.cancelRequested ? [resolution("CNCL"), rejection] : [rejection];
+    }
+    case "cancellation_accepted":
+      return [resolution("CNCL")];
+    case "cancellation_refused":
+      // The funds already moved on (the leg is settled or being settled with the revealed preimage).
+      return [resolution("RJCR")];
+  }
+}
+
+/** What the PvP's own banks are told: camt.054 debit and credit on settlement, pacs.002 RJCT otherwise. */
+function bankNotices(context: EngineContext, pvp: PvpRecord, kind: BankNoticeKind, now: Date): Array<OutboundMessage & { to: string }> {
+  const original = pvp.instruction!;
+  const ourLeg = pvp.role === "initiator" ? pvp.dtLeg! : pvp.foreignLeg;
+  const bank = `bank:${pvp.createdBy}`;
+  const ours = parties(context, pvp, now, context.ourAgent);
+  const amount = { currency: ourLeg.currency, minorUnits: ourLeg.amount };
+  // camt.054 notifies the digital accounts of the DT ledger; an EVM address (42 characters) is no ISO
+  // account id (Max34Text) and has no servicing bank, so a leg settled on an EVM ledger has nobody to notify.
+  if (kind === "settled" && ourLeg.ledger !== "dt") return [];
+  if (kind === "settled") {
+    // The debit goes to the bank that created the PvP (its institution's BIC); without one (an operator's
+    // PvP, a responder's), to this gateway itself.
+    const payerBank = pvp.bankAgent ?? context.ourAgent;
+    return [
+      {
+        id: messageIdOf(pvp.pvpRef, "N054D"),
+        type: "camt.054.001.08",
+        to: pvp.bankAgent ?? bank,
+        summary: { account: ourLeg.payer, creditDebit: "DBIT" },
+        xml: notificationMessage(parties(context, pvp, now, payerBank), original, { account: ourLeg.payer, amount, creditDebit: "DBIT", what: "N054D" }),
+        carriesPreimage: false,
+      },
+      {
+        id: messageIdOf(pvp.pvpRef, "N054C"),
+        type: "camt.054.001.08",
+        to: `beneficiary:${ourLeg.beneficiary}`,
+        summary: { account: ourLeg.beneficiary, creditDebit: "CRDT" },
+        xml: notificationMessage(ours, original, { account: ourLeg.beneficiary, amount, creditDebit: "CRDT", what: "N054C" }),
+        carriesPreimage: false,
+      },
+    ];
+  }
+  const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
+  return [{ id: messageIdOf(pvp.pvpRef, "BRJCT"), type: "pacs.002.001.10", to: bank, summary: { status: "RJCT", reason }, xml: rejectionToBankMessage(ours, original, reason), carriesPreimage: false }];
+}
