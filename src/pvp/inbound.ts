@@ -256,7 +256,9 @@ async function apply(
         if (!sameLock || Date.parse(status.expiry) > pvp.foreignLeg.expiresAt.getTime()) {
           throw new InboundRefusal(422, "PEER_TERMS_MISMATCH", "the reported lock does not carry the instructed hash-lock and expiry");
         }
-        await pvpStore.update(tx, pvp.id, { peer_status: "locked" }, now);
+        // Only a first report: an ACSP overtaken on the way by the peer's final report (RJCT, CNCL, ACSC)
+        // is stale, and taking it would wait for ever on a lock the peer already released or paid.
+        if (pvp.peerStatus === undefined) await pvpStore.update(tx, pvp.id, { peer_status: "locked" }, now);
       }
       if (status.status === "ACSC") {
         if (!engineMatches(pvp.hashLock, hex0x(status.preimage))) throw new InboundRefusal(400, "PVP_PREIMAGE_MISMATCH", "the preimage does not hash to the leg's hash-lock");
