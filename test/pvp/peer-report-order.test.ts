@@ -1,14 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PvpEngine } from "../../src/pvp/engine.ts";
+import type { PvpEngine } from "../../src/pvp/engine.ts";
 import { receivePvpMessage } from "../../src/pvp/inbound.ts";
-import { legDirectory } from "../../src/pvp/leg-port.ts";
-import { peerGatewayLeg, recordSentMessages } from "../../src/pvp/legs/peer-gateway-leg.ts";
-import { statusRequestWatch } from "../../src/pvp/status-requests.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { FOREIGN_CB, migratePvp, NBK, settle, testPolicy, VirtualClock } from "../support/pvp/harness.ts";
+import { FOREIGN_CB, migratePvp, NBK, settle, VirtualClock } from "../support/pvp/harness.ts";
 import { InProcessNetwork } from "../support/pvp/in-process-network.ts";
-import { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
+import { peerGateways } from "../support/pvp/peer-gateways.ts";
+import type { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
 
 /**
  * Reports from the correspondent may arrive in another order than it sent them (a retried or delayed
@@ -29,41 +27,17 @@ describe("PvP with a peer gateway: reports that arrive out of order", () => {
     testDb = await createTestDatabase();
     await migratePvp(testDb.db);
     clock = new VirtualClock();
-    dt = new SimulatedLedger("dt", () => clock.ms, { allowsEarlyRefund: false });
-    foreign = new SimulatedLedger("local", () => clock.ms, { allowsEarlyRefund: true });
-    dt.fund("DA-PAYER", 1_000_000n);
-    foreign.fund("FX-PAYER", 1_000_000n);
-    const network = new InProcessNetwork({ seed: 3, clock: () => clock.ms });
-    initiator = new PvpEngine({
-      db: testDb.db,
-      ourAgent: NBK,
-      policy: testPolicy,
-      clock: clock.now,
-      transport: network.transportFor(NBK),
-      legs: legDirectory([
-        dt,
-        peerGatewayLeg({
-          agent: FOREIGN_CB,
-          ourAgent: NBK,
-          transport: network.transportFor(NBK),
-          clock: clock.now,
-          onSent: recordSentMessages(testDb.db, FOREIGN_CB, clock.now),
-          statusRequests: statusRequestWatch(testDb.db, { afterMs: 5_000, ourAgent: NBK, peer: FOREIGN_CB, clock: clock.now }),
-        }),
-      ]),
-    });
-    responder = new PvpEngine({ db: testDb.db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreign]) });
     heldLockReports = [];
-    network.attach(NBK, async (xml, from) => {
-      // The ACSP is the only pacs.002 that carries the hash-lock (/HLCK/).
-      if (xml.includes("tech:xsd:pacs.002") && xml.includes("/HLCK/")) {
+    // The ACSP is the only pacs.002 that carries the hash-lock (/HLCK/); it is acknowledged and held back.
+    const holdLockReports = (to: string, receive: (xml: string, from: string) => Promise<unknown>) => async (xml: string, from: string) => {
+      if (to === NBK && xml.includes("tech:xsd:pacs.002") && xml.includes("/HLCK/")) {
         heldLockReports.push({ xml, from });
         return;
       }
-      return receivePvpMessage(initiator, testDb.db, xml, from, undefined);
-    });
-    const terms = { liquidityAccounts: ["FX-PAYER"], settlementAccount: "FX-NOSTRO-NBK", maxAmount: 10n ** 15n };
-    network.attach(FOREIGN_CB, (xml, from) => receivePvpMessage(responder, testDb.db, xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? terms : undefined) }));
+      return receive(xml, from);
+    };
+    const network = new InProcessNetwork({ seed: 3, clock: () => clock.ms });
+    ({ initiator, responder, dt, foreign } = peerGateways({ db: testDb.db, clock, network, inbound: holdLockReports }));
   }, 60_000);
 
   afterEach(async () => {
