@@ -177,7 +177,9 @@ export function inboundChange(
         if (!sameLock || Date.parse(status.expiry) > pvp.foreignLeg.expiresAt.getTime()) {
           throw new InboundRefusal("PEER_TERMS_MISMATCH", "the reported lock does not carry the instructed hash-lock and expiry");
         }
-        return update({ peerStatus: "locked" });
+        // Only a first report: an ACSP overtaken on the way by the peer's final report (RJCT, CNCL, ACSC)
+        // is stale, and taking it would wait for ever on a lock the peer already released or paid.
+        return pvp.peerStatus === undefined ? update({ peerStatus: "locked" }) : none;
       }
       if (status.status === "ACSC") {
         if (!opensHashLock(pvp.hashLock, hex0x(status.preimage))) throw new InboundRefusal("PVP_PREIMAGE_MISMATCH", "the preimage does not hash to the leg's hash-lock");

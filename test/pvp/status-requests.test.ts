@@ -1,16 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildMessage } from "../../src/iso20022/message.ts";
 import { buildPvpStatusRequest } from "../../src/iso20022/pvp/messages.ts";
-import { PvpEngine } from "../../src/pvp/engine.ts";
-import { legDirectory } from "../../src/pvp/leg-port.ts";
-import { peerGatewayLeg } from "../../src/pvp/legs/peer-gateway-leg.ts";
-import { recordSentMessages } from "../../src/pvp/message-log.ts";
-import { statusRequestWatch } from "../../src/pvp/status-requests.ts";
+import type { PvpEngine } from "../../src/pvp/engine.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { FOREIGN_CB, migratePvp, NBK, settle, testPolicy, VirtualClock } from "../support/pvp/harness.ts";
+import { FOREIGN_CB, migratePvp, NBK, settle, VirtualClock } from "../support/pvp/harness.ts";
 import { InProcessNetwork } from "../support/pvp/in-process-network.ts";
-import { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
+import { peerGateways } from "../support/pvp/peer-gateways.ts";
+import type { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
 
 const OTHER_CB = "OTHRGB2L";
 
@@ -30,30 +27,7 @@ describe("PvP recovery by status request (pacs.028)", () => {
     testDb = await createTestDatabase();
     await migratePvp(testDb.db);
     clock = new VirtualClock();
-    dt = new SimulatedLedger("dt", () => clock.ms, { allowsEarlyRefund: false });
-    foreign = new SimulatedLedger("local", () => clock.ms, { allowsEarlyRefund: true });
-    dt.fund("DA-PAYER", 1_000_000n);
-    foreign.fund("FX-PAYER", 1_000_000n);
     network = new InProcessNetwork({ seed: 7, clock: () => clock.ms });
-    initiator = new PvpEngine({
-      db: testDb.db,
-      ourAgent: NBK,
-      policy: testPolicy,
-      clock: clock.now,
-      transport: network.transportFor(NBK),
-      legs: legDirectory([
-        dt,
-        peerGatewayLeg({
-          agent: FOREIGN_CB,
-          ourAgent: NBK,
-          transport: network.transportFor(NBK),
-          clock: clock.now,
-          onSent: recordSentMessages(testDb.db, FOREIGN_CB, clock.now),
-          statusRequests: statusRequestWatch(testDb.db, { afterMs: 5_000, ourAgent: NBK, peer: FOREIGN_CB, clock: clock.now }),
-        }),
-      ]),
-    });
-    responder = new PvpEngine({ db: testDb.db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreign]) });
     lose = [];
     lost.length = 0;
     const lossy = (to: string, receive: (xml: string, from: string) => Promise<unknown>) => async (xml: string, from: string) => {
@@ -64,8 +38,7 @@ describe("PvP recovery by status request (pacs.028)", () => {
       }
       return receive(xml, from);
     };
-    network.attach(NBK, lossy(NBK, (xml, from) => initiator.receive(xml, from, undefined)));
-    network.attach(FOREIGN_CB, lossy(FOREIGN_CB, (xml, from) => responder.receive(xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? { liquidityAccounts: ["FX-PAYER"], settlementAccount: "FX-NOSTRO-NBK", maxAmount: 10n ** 15n } : undefined) })));
+    ({ initiator, responder, dt, foreign } = peerGateways({ db: testDb.db, clock, network, inbound: lossy }));
   }, 60_000);
 
   afterEach(async () => {

@@ -1,0 +1,54 @@
+import type { Database } from "../../../src/persistence/database.ts";
+import { PvpEngine } from "../../../src/pvp/engine.ts";
+import { legDirectory } from "../../../src/pvp/leg-port.ts";
+import { peerGatewayLeg } from "../../../src/pvp/legs/peer-gateway-leg.ts";
+import { recordSentMessages } from "../../../src/pvp/message-log.ts";
+import { statusRequestWatch } from "../../../src/pvp/status-requests.ts";
+import { FOREIGN_CB, NBK, testPolicy, type VirtualClock } from "./harness.ts";
+import type { InProcessNetwork } from "./in-process-network.ts";
+import { SimulatedLedger } from "./simulated-ledger.ts";
+
+type Receiver = (xml: string, from: string) => Promise<unknown>;
+
+/**
+ * Two gateways sharing one database over an in-process network: the initiator NBK (ledger `dt`, payer
+ * DA-PAYER, and a peer leg to FOREIGN_CB that chases a silent peer after 5 s) and the responder FOREIGN_CB,
+ * which locks on its ledger `local` from FX-PAYER for FX-NOSTRO-NBK; both payers hold 1,000,000.
+ * `inbound` wraps each gateway's receiver, so a test can lose or hold back messages on their way in.
+ */
+export function peerGateways(options: {
+  db: Database;
+  clock: VirtualClock;
+  network: InProcessNetwork;
+  inbound?: (to: string, receive: Receiver) => Receiver;
+}): { initiator: PvpEngine; responder: PvpEngine; dt: SimulatedLedger; foreign: SimulatedLedger } {
+  const { db, clock, network } = options;
+  const dt = new SimulatedLedger("dt", () => clock.ms, { allowsEarlyRefund: false });
+  const foreign = new SimulatedLedger("local", () => clock.ms, { allowsEarlyRefund: true });
+  dt.fund("DA-PAYER", 1_000_000n);
+  foreign.fund("FX-PAYER", 1_000_000n);
+  const initiator = new PvpEngine({
+    db,
+    ourAgent: NBK,
+    policy: testPolicy,
+    clock: clock.now,
+    transport: network.transportFor(NBK),
+    legs: legDirectory([
+      dt,
+      peerGatewayLeg({
+        agent: FOREIGN_CB,
+        ourAgent: NBK,
+        transport: network.transportFor(NBK),
+        clock: clock.now,
+        onSent: recordSentMessages(db, FOREIGN_CB, clock.now),
+        statusRequests: statusRequestWatch(db, { afterMs: 5_000, ourAgent: NBK, peer: FOREIGN_CB, clock: clock.now }),
+      }),
+    ]),
+  });
+  const responder = new PvpEngine({ db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreign]) });
+  const inbound = options.inbound ?? ((_to: string, receive: Receiver) => receive);
+  const terms = { liquidityAccounts: ["FX-PAYER"], settlementAccount: "FX-NOSTRO-NBK", maxAmount: 10n ** 15n };
+  network.attach(NBK, inbound(NBK, (xml, from) => initiator.receive(xml, from, undefined)));
+  network.attach(FOREIGN_CB, inbound(FOREIGN_CB, (xml, from) => responder.receive(xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? terms : undefined) })));
+  return { initiator, responder, dt, foreign };
+}
