@@ -13,6 +13,7 @@ import { RateLimiter } from "./rate-limit.ts";
 import { RedeemWorker, type RedeemSettings } from "./redeem-flow.ts";
 import { stablecoinRoutes } from "./routes.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
+import { depositRows, redemptionRows } from "./store.ts";
 import { TokenChain } from "./token-chain.ts";
 import type { Address, Hex } from "viem";
 
@@ -102,8 +103,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     help: "Redemptions whose DT payout failed and waits for an operator",
     registers,
     async collect() {
-      const found = await db.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM stablecoin.redemptions WHERE state = 'failed'");
-      this.set(Number(found.rows[0]?.count ?? 0));
+      this.set(await redemptionRows.countFailed(db));
     },
   });
   new Gauge({
@@ -111,8 +111,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     help: "DT deposits held for an operator (no matching request, or over limits)",
     registers,
     async collect() {
-      const found = await db.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM stablecoin.deposits WHERE status = 'held'");
-      this.set(Number(found.rows[0]?.count ?? 0));
+      this.set(await depositRows.countHeld(db));
     },
   });
 

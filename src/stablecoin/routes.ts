@@ -2,13 +2,14 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
 import { ApiError, errorSchema } from "../server/errors.ts";
-import { ExchangeError, EXCHANGE_STATUSES, mintedToday, requestedToday, type Exchange, type ExchangeStore } from "./exchanges.ts";
+import { ExchangeError, EXCHANGE_STATUSES, type Exchange, type ExchangeStore } from "./exchanges.ts";
 import { CURRENCY, currencySchema, formatKzt, kztSchema, parseKzt } from "./kzt.ts";
-import { cancelMint, getMint, listMints, MintError, requestMint, type MintRequest } from "./mint-flow.ts";
+import { cancelMint, MintError, requestMint, type MintRequest } from "./mint-flow.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { listRedemptions, rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
+import { rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
 import { MINT_STATES, REDEMPTION_STATES } from "./state-machines.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
+import { DEPOSIT_STATUSES, depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type Deposit, type DepositStatus } from "./store.ts";
 
 export interface StablecoinRouteOptions {
   db: Database;
@@ -101,7 +102,7 @@ const depositSchema = {
     reference: { type: "string" },
     height: { type: "string" },
     bookedAt: { type: "string", format: "date-time" },
-    status: { type: "string", enum: ["matched", "held", "returned"] },
+    status: { type: "string", enum: [...DEPOSIT_STATUSES] },
     holdReason: { type: ["string", "null"] },
     mintId: { type: ["string", "null"] },
     exchangeId: { type: ["string", "null"] },
@@ -109,13 +110,13 @@ const depositSchema = {
   },
 } as const;
 
+const limitSchema = { type: "integer", minimum: 1, maximum: 500, default: 50 } as const;
+const beforeSchema = { type: "string", maxLength: 400, description: "the `next` of the previous page (opaque)" } as const;
+const nextSchema = { type: ["string", "null"], description: "pass as `before` for the next (older) page; null on the last page" } as const;
+
 const listQuery = {
   type: "object",
-  properties: {
-    limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
-    before: { type: "string", description: "id of the last item of the previous page" },
-    state: { type: "string" },
-  },
+  properties: { limit: limitSchema, before: beforeSchema, state: { type: "string" } },
   additionalProperties: false,
 } as const;
 
@@ -349,13 +350,18 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       "/stablecoin/mints",
       {
         config: { access: ["exchange", "operator"] },
-        schema: { tags: ["stablecoin"], summary: "Mint requests (an exchange sees its own)", querystring: listQuery, response: { 200: { type: "object", properties: { mints: { type: "array", items: mintSchema } } } } },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Mint requests, newest first (an exchange sees its own)",
+          querystring: listQuery,
+          response: { 200: { type: "object", properties: { mints: { type: "array", items: mintSchema }, next: nextSchema } }, 400: errorSchema },
+        },
       },
       async (request) => {
         const exchange = await callerExchange(request);
         const query = request.query as { limit: number; before?: string; state?: string };
-        const mints = await listMints(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
-        return { mints: mints.map((mint) => mintJson(mint, segregatedAccount)) };
+        const page = await mintRows.list(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
+        return { mints: page.items.map((mint) => mintJson(mint, segregatedAccount)), next: page.next };
       },
     );
 
@@ -364,7 +370,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       { config: { access: ["exchange", "operator"] }, schema: { tags: ["stablecoin"], summary: "One mint request", params: idParams, response: { 200: mintSchema, 404: errorSchema } } },
       async (request) => {
         const exchange = await callerExchange(request);
-        const mint = await getMint(db, (request.params as { id: string }).id);
+        const mint = await mintRows.get(db, (request.params as { id: string }).id);
         // Another exchange's request answers exactly like a missing one.
         if (!mint || (exchange && mint.exchangeId !== exchange.id)) throw new ApiError(404, "MINT_NOT_FOUND", "no such mint request");
         return mintJson(mint, segregatedAccount);
@@ -385,13 +391,18 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       "/stablecoin/redemptions",
       {
         config: { access: ["exchange", "operator"] },
-        schema: { tags: ["stablecoin"], summary: "Redemptions seen on chain and their DT payouts (an exchange sees its own)", querystring: listQuery, response: { 200: { type: "object", properties: { redemptions: { type: "array", items: redemptionSchema } } } } },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Redemptions seen on chain and their DT payouts, newest first (an exchange sees its own)",
+          querystring: listQuery,
+          response: { 200: { type: "object", properties: { redemptions: { type: "array", items: redemptionSchema }, next: nextSchema } }, 400: errorSchema },
+        },
       },
       async (request) => {
         const exchange = await callerExchange(request);
         const query = request.query as { limit: number; before?: string; state?: string };
-        const redemptions = await listRedemptions(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
-        return { redemptions: redemptions.map(redemptionJson) };
+        const page = await redemptionRows.list(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
+        return { redemptions: page.items.map(redemptionJson), next: page.next };
       },
     );
 
@@ -436,18 +447,19 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         config: { access: ["operator"] },
         schema: {
           tags: ["stablecoin"],
-          summary: "DT deposits into the segregated wallet (status=held: those waiting for an operator)",
-          querystring: { type: "object", properties: { status: { type: "string", enum: ["matched", "held", "returned"] }, limit: { type: "integer", minimum: 1, maximum: 500, default: 100 } }, additionalProperties: false },
-          response: { 200: { type: "object", properties: { deposits: { type: "array", items: depositSchema } } } },
+          summary: "DT deposits into the segregated wallet, newest first (status=held: those waiting for an operator)",
+          querystring: {
+            type: "object",
+            properties: { status: { type: "string", enum: [...DEPOSIT_STATUSES] }, limit: { ...limitSchema, default: 100 }, before: beforeSchema },
+            additionalProperties: false,
+          },
+          response: { 200: { type: "object", properties: { deposits: { type: "array", items: depositSchema }, next: nextSchema } }, 400: errorSchema },
         },
       },
       async (request) => {
-        const query = request.query as { status?: string; limit: number };
-        const rows = await db.query<Record<string, unknown>>(
-          "SELECT * FROM stablecoin.deposits WHERE ($1::text IS NULL OR status = $1) ORDER BY booked_at DESC, event_id LIMIT $2",
-          [query.status ?? null, query.limit],
-        );
-        return { deposits: rows.rows.map(depositJson) };
+        const query = request.query as { status?: DepositStatus; limit: number; before?: string };
+        const page = await depositRows.list(db, { ...(query.status ? { status: query.status } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}) });
+        return { deposits: page.items.map(depositJson), next: page.next };
       },
     );
 
@@ -459,9 +471,9 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request) => {
         const id = (request.params as { id: string }).id;
-        const row = (await db.query<Record<string, unknown>>("SELECT * FROM stablecoin.deposits WHERE event_id = $1", [id])).rows[0];
-        if (!row) throw new ApiError(404, "DEPOSIT_NOT_FOUND", `no deposit ${id}`);
-        if (row["status"] !== "held") throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} is ${String(row["status"])}`);
+        const deposit = await depositRows.get(db, id);
+        if (!deposit) throw new ApiError(404, "DEPOSIT_NOT_FOUND", `no deposit ${id}`);
+        if (deposit.status !== "held") throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} is ${deposit.status}`);
         // Outside any database transaction (the embedded ledger may share the gateway's PGlite). The event id
         // keys the return, so a repeated or concurrent request gets the same payment back, never a second.
         let receipt: { transactionId: string };
@@ -469,22 +481,18 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
           receipt = await options.ledger.transfer({
             idempotencyKey: `deposit-return:${id}`,
             from: segregatedAccount,
-            to: String(row["from_account"]),
-            amount: BigInt(row["amount"] as bigint),
-            reference: `RETURN ${String(row["reference"]).slice(0, 100)}`,
+            to: deposit.fromAccount,
+            amount: deposit.amount,
+            reference: `RETURN ${deposit.reference.slice(0, 100)}`,
             // A return, not a payout: the token matches payouts with redemptions (docs/contracts.md).
-            returnOf: String(row["ledger_transaction_id"]),
+            returnOf: deposit.ledgerTransactionId,
           });
         } catch (error) {
           if (isDtLedgerError(error)) throw new ApiError(502, `DT_${error.code}`, `the DT ledger refused the return: ${error.message}`);
           throw error;
         }
-        const updated = await db.query<Record<string, unknown>>(
-          "UPDATE stablecoin.deposits SET status = 'returned', return_transaction_id = $2, updated_at = now() WHERE event_id = $1 AND status = 'held' RETURNING *",
-          [id, receipt.transactionId],
-        );
-        if (!updated.rows[0]) throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} was returned by another request`);
-        const returned = updated.rows[0];
+        const returned = await depositRows.markReturned(db, id, receipt.transactionId);
+        if (!returned) throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} was returned by another request`);
         request.log.info({ event: "stablecoin.deposit_returned", deposit: id }, "held deposit returned");
         options.onChange?.();
         return depositJson(returned);
@@ -493,20 +501,12 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
   };
 }
 
-function depositJson(row: Record<string, unknown>) {
+function depositJson(deposit: Deposit) {
   return {
-    eventId: row["event_id"],
-    ledgerTransactionId: row["ledger_transaction_id"],
-    fromAccount: row["from_account"],
-    amount: formatKzt(BigInt(row["amount"] as bigint)),
+    ...deposit,
+    amount: formatKzt(deposit.amount),
     currency: CURRENCY,
-    reference: row["reference"],
-    height: String(row["height"]),
-    bookedAt: (row["booked_at"] as Date).toISOString(),
-    status: row["status"],
-    holdReason: row["hold_reason"] ?? null,
-    mintId: row["mint_id"] ?? null,
-    exchangeId: row["exchange_id"] ?? null,
-    returnTransactionId: row["return_transaction_id"] ?? null,
+    height: deposit.height.toString(),
+    bookedAt: deposit.bookedAt.toISOString(),
   };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requestMint, getMint } from "../../src/stablecoin/mint-flow.ts";
+import { requestMint } from "../../src/stablecoin/mint-flow.ts";
+import { mintRows } from "../../src/stablecoin/store.ts";
 import { createStablecoinWorld, type StablecoinWorld } from "./support.ts";
 
 describe("mint and redeem against the embedded DT ledger and a real EVM", () => {
@@ -14,9 +15,9 @@ describe("mint and redeem against the embedded DT ledger and a real EVM", () => 
     expect(request.state).toBe("awaiting_deposit");
     await world.deposit(request.reference, 150_000n);
     expect(await world.follower().step()).toBe(true);
-    expect((await getMint(world.db, request.id))?.state).toBe("deposited");
+    expect((await mintRows.get(world.db, request.id))?.state).toBe("deposited");
     await world.mintWorker().drain();
-    const done = await getMint(world.db, request.id);
+    const done = await mintRows.get(world.db, request.id);
     expect(done?.state).toBe("minted");
     expect(await world.supply()).toBe(150_000n);
     expect(await world.collateral()).toBe(150_000n);
