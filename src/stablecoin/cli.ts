@@ -4,7 +4,8 @@ import { UsageError, type CommandIo, type CommandModule } from "../cli/command.t
 import { loadConfig } from "../config/config.ts";
 import { openGatewayDatabase } from "../gateway/database.ts";
 import { IdentityError } from "../identity/store.ts";
-import { AmountError, CURRENCY, formatKzt, parseKzt } from "./kzt.ts";
+import { AmountError } from "../iso20022/amount.ts";
+import { CURRENCY, formatKzt, parseKzt } from "./kzt.ts";
 import { rerouteRedemption } from "./redeem-flow.ts";
 import { ExchangeError, ExchangeStore, EXCHANGE_STATUSES, type Exchange, type ExchangeStatus } from "./exchanges.ts";
 

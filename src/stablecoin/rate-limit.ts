@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { ApiError } from "../server/errors.ts";
+import { StablecoinError } from "./errors.ts";
 
 /**
  * A token bucket per principal: `burst` calls at once, refilled at `perSecond`. In memory, per process:
@@ -36,7 +36,7 @@ export class RateLimiter {
       const wait = this.take(principal.id);
       if (wait > 0) {
         reply.header("retry-after", String(Math.ceil(wait)));
-        throw new ApiError(429, "RATE_LIMITED", "too many requests; slow down and retry after the Retry-After seconds");
+        throw new StablecoinError("RATE_LIMITED", "too many requests; slow down and retry after the Retry-After seconds");
       }
     };
   }

@@ -1,15 +1,18 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
+import { AmountError } from "../iso20022/amount.ts";
 import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
+import { typedRoutes } from "../server/app.ts";
 import { ApiError, errorSchema } from "../server/errors.ts";
-import { ExchangeError, EXCHANGE_STATUSES, type Exchange, type ExchangeStore } from "./exchanges.ts";
+import { StablecoinError } from "./errors.ts";
+import { EXCHANGE_STATUSES, type Exchange, type ExchangeStore } from "./exchanges.ts";
 import { CURRENCY, currencySchema, formatKzt, kztSchema, parseKzt } from "./kzt.ts";
 import { cancelMint, MintError, requestMint, type MintRequest } from "./mint-flow.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import { rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
 import { MINT_STATES, REDEMPTION_STATES } from "./state-machines.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
-import { DEPOSIT_STATUSES, depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type Deposit, type DepositStatus } from "./store.ts";
+import { DEPOSIT_STATUSES, depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type Deposit } from "./store.ts";
 
 export interface StablecoinRouteOptions {
   db: Database;
@@ -155,41 +158,16 @@ const redemptionJson = (redemption: Redemption) => ({
   paidAt: iso(redemption.paidAt),
 });
 
-const MINT_ERROR_STATUS: Record<string, number> = {
-  EXCHANGE_SUSPENDED: 403,
-  OVER_PER_MINT_LIMIT: 422,
-  OVER_DAILY_LIMIT: 422,
-  ADDRESS_NOT_REGISTERED: 422,
-  MINT_NOT_FOUND: 404,
-  NOT_CANCELLABLE: 409,
-};
-const EXCHANGE_ERROR_STATUS: Record<string, number> = {
-  EXCHANGE_NOT_FOUND: 404,
-  INVALID_EVM_ADDRESS: 400,
-  INVALID_LIMITS: 400,
-  DT_ACCOUNT_TAKEN: 409,
-  EXCHANGE_ID_TAKEN: 409,
-};
-
 /** Request fields that hold KZT amounts: any schema refusal of one (missing, not a string, bad format) is INVALID_AMOUNT. */
 const AMOUNT_FIELDS = new Set(["amount", "perMintLimit", "dailyLimit"]);
 
-function amountRefusal(error: unknown): ApiError | undefined {
-  const validation = (error as { validation?: Array<{ instancePath?: string; params?: { missingProperty?: string } }> }).validation;
-  if (!Array.isArray(validation)) return undefined;
-  const bad = validation.find((item) => AMOUNT_FIELDS.has((item.instancePath ?? "").split("/").pop() ?? "") || AMOUNT_FIELDS.has(item.params?.missingProperty ?? ""));
-  if (!bad) return undefined;
-  const field = bad.params?.missingProperty ?? (bad.instancePath ?? "").split("/").pop();
-  return new ApiError(400, "INVALID_AMOUNT", `${field} must be a KZT amount as a string with up to 2 decimals, like "2500.00"`);
-}
-
-function asApiError(error: unknown): unknown {
-  const amount = amountRefusal(error);
-  if (amount) return amount;
-  if (error instanceof MintError) return new ApiError(MINT_ERROR_STATUS[error.code] ?? 400, error.code, error.message);
-  if (error instanceof ExchangeError) return new ApiError(EXCHANGE_ERROR_STATUS[error.code] ?? 400, error.code, error.message);
-  if (error instanceof Error && (error as { code?: string }).code === "INVALID_AMOUNT") return new ApiError(400, "INVALID_AMOUNT", error.message);
-  return error;
+/** The KZT amount field a schema validation failure is about, if it is about one. */
+function refusedAmountField(error: FastifyError): string | undefined {
+  for (const item of error.validation ?? []) {
+    const field = item.params["missingProperty"] ?? item.instancePath.split("/").pop();
+    if (typeof field === "string" && AMOUNT_FIELDS.has(field)) return field;
+  }
+  return undefined;
 }
 
 /**
@@ -203,19 +181,22 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
     const principal = request.principal!;
     if (principal.role !== "exchange") return undefined;
     const exchange = await exchanges.byPrincipal(principal.id);
-    if (!exchange) throw new ApiError(403, "NOT_AN_EXCHANGE", "this principal is not linked to an onboarded exchange");
+    if (!exchange) throw new StablecoinError("NOT_AN_EXCHANGE", "this principal is not linked to an onboarded exchange");
     return exchange;
   }
 
   return async function routes(app: FastifyInstance): Promise<void> {
     app.addHook("preHandler", options.rateLimiter.hook());
-    app.setErrorHandler((error, _request, reply) => {
-      throw asApiError(error);
+    app.setErrorHandler((error: FastifyError, _request, reply) => {
+      const field = refusedAmountField(error);
+      if (field) throw new AmountError("INVALID_AMOUNT", `${field} must be a KZT amount as a string with up to 2 decimals, like "2500.00"`);
+      throw error;
       return reply;
     });
+    const typed = typedRoutes(app);
 
     // ---- operator: exchanges --------------------------------------------------------------------------
-    app.post(
+    typed.post(
       "/stablecoin/exchanges",
       {
         config: { access: ["operator"] },
@@ -246,7 +227,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request, reply) => {
-        const body = request.body as { id?: string; name: string; dtAccount: string; evmAddresses: string[]; perMintLimit: string; dailyLimit: string };
+        const body = request.body;
         const onboarded = await exchanges.onboard({
           ...(body.id ? { id: body.id } : {}),
           name: body.name,
@@ -263,13 +244,13 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
     );
 
-    app.get(
+    typed.get(
       "/stablecoin/exchanges",
-      { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "List exchanges", response: { 200: { type: "object", properties: { exchanges: { type: "array", items: exchangeSchema } } } } } },
+      { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "List exchanges", response: { 200: { type: "object", properties: { exchanges: { type: "array", items: exchangeSchema } } } } } } as const,
       async () => ({ exchanges: (await exchanges.list()).map(exchangeJson) }),
     );
 
-    app.patch(
+    typed.patch(
       "/stablecoin/exchanges/:id",
       {
         config: { access: ["operator"] },
@@ -291,8 +272,8 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request) => {
-        const body = request.body as { status?: "active" | "suspended"; perMintLimit?: string; dailyLimit?: string; evmAddresses?: string[] };
-        const updated = await exchanges.update((request.params as { id: string }).id, {
+        const body = request.body;
+        const updated = await exchanges.update(request.params.id, {
           ...(body.status ? { status: body.status } : {}),
           ...(body.perMintLimit ? { perMintLimit: parseKzt(body.perMintLimit) } : {}),
           ...(body.dailyLimit ? { dailyLimit: parseKzt(body.dailyLimit) } : {}),
@@ -303,7 +284,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
     );
 
     // ---- exchange: its own profile -----------------------------------------------------------------------
-    app.get(
+    typed.get(
       "/stablecoin/exchange",
       {
         config: { access: ["exchange"] },
@@ -324,7 +305,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
     );
 
     // ---- mints ---------------------------------------------------------------------------------------------
-    app.post(
+    typed.post(
       "/stablecoin/mints",
       {
         config: { access: ["exchange"] },
@@ -337,16 +318,16 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request, reply) => {
         const exchange = (await callerExchange(request))!;
-        const body = request.body as { amount: string; toAddress?: string };
+        const body = request.body;
         const amount = parseKzt(body.amount);
-        if (amount <= 0n) throw new ApiError(400, "INVALID_AMOUNT", "the amount must be positive");
+        if (amount <= 0n) throw new AmountError("INVALID_AMOUNT", "the amount must be positive");
         const mint = await requestMint(db, exchange, amount, body.toAddress);
         request.log.info({ event: "stablecoin.mint_requested", mint: mint.id, exchange: exchange.id, amount: mint.amount.toString() }, "mint requested");
         return reply.status(201).send(mintJson(mint, segregatedAccount));
       },
     );
 
-    app.get(
+    typed.get(
       "/stablecoin/mints",
       {
         config: { access: ["exchange", "operator"] },
@@ -359,35 +340,35 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request) => {
         const exchange = await callerExchange(request);
-        const query = request.query as { limit: number; before?: string; state?: string };
+        const query = request.query;
         const page = await mintRows.list(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
         return { mints: page.items.map((mint) => mintJson(mint, segregatedAccount)), next: page.next };
       },
     );
 
-    app.get(
+    typed.get(
       "/stablecoin/mints/:id",
       { config: { access: ["exchange", "operator"] }, schema: { tags: ["stablecoin"], summary: "One mint request", params: idParams, response: { 200: mintSchema, 404: errorSchema } } },
       async (request) => {
         const exchange = await callerExchange(request);
-        const mint = await mintRows.get(db, (request.params as { id: string }).id);
+        const mint = await mintRows.get(db, request.params.id);
         // Another exchange's request answers exactly like a missing one.
-        if (!mint || (exchange && mint.exchangeId !== exchange.id)) throw new ApiError(404, "MINT_NOT_FOUND", "no such mint request");
+        if (!mint || (exchange && mint.exchangeId !== exchange.id)) throw new MintError("MINT_NOT_FOUND", "no such mint request");
         return mintJson(mint, segregatedAccount);
       },
     );
 
-    app.post(
+    typed.post(
       "/stablecoin/mints/:id/cancel",
       { config: { access: ["exchange"] }, schema: { tags: ["stablecoin"], summary: "Cancel a request that has not been paid", params: idParams, response: { 200: mintSchema, 404: errorSchema, 409: errorSchema } } },
       async (request) => {
         const exchange = (await callerExchange(request))!;
-        return mintJson(await cancelMint(db, exchange.id, (request.params as { id: string }).id), segregatedAccount);
+        return mintJson(await cancelMint(db, exchange.id, request.params.id), segregatedAccount);
       },
     );
 
     // ---- redemptions -------------------------------------------------------------------------------------
-    app.get(
+    typed.get(
       "/stablecoin/redemptions",
       {
         config: { access: ["exchange", "operator"] },
@@ -400,13 +381,13 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request) => {
         const exchange = await callerExchange(request);
-        const query = request.query as { limit: number; before?: string; state?: string };
+        const query = request.query;
         const page = await redemptionRows.list(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
         return { redemptions: page.items.map(redemptionJson), next: page.next };
       },
     );
 
-    app.post(
+    typed.post(
       "/stablecoin/redemptions/:id/reroute",
       {
         config: { access: ["operator"] },
@@ -419,29 +400,29 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request, reply) => {
-        const id = (request.params as { id: string }).id;
-        const { dtAccount } = request.body as { dtAccount: string };
+        const id = request.params.id;
+        const { dtAccount } = request.body;
         const rerouted = await rerouteRedemption(db, id, dtAccount, request.principal!.id);
-        if (!rerouted) throw new ApiError(409, "NOT_FAILED", `redemption ${id} is not in the failed state`);
+        if (!rerouted) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
         request.log.info({ event: "stablecoin.redemption_rerouted", redemption: id, by: request.principal!.id, dtAccount }, "redemption re-routed");
         options.onChange?.();
         return reply.status(202).send(redemptionJson(rerouted));
       },
     );
 
-    app.post(
+    typed.post(
       "/stablecoin/redemptions/:id/retry",
       { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "Try a failed DT payout again", params: idParams, response: { 202: { type: "object", properties: { id: { type: "string" }, state: { type: "string" } } }, 409: errorSchema } } },
       async (request, reply) => {
-        const id = (request.params as { id: string }).id;
-        if (!(await retryRedemption(db, id))) throw new ApiError(409, "NOT_FAILED", `redemption ${id} is not in the failed state`);
+        const id = request.params.id;
+        if (!(await retryRedemption(db, id))) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
         options.onChange?.();
         return reply.status(202).send({ id, state: "confirmed" });
       },
     );
 
     // ---- operator: deposits --------------------------------------------------------------------------------
-    app.get(
+    typed.get(
       "/stablecoin/deposits",
       {
         config: { access: ["operator"] },
@@ -457,23 +438,23 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request) => {
-        const query = request.query as { status?: DepositStatus; limit: number; before?: string };
+        const query = request.query;
         const page = await depositRows.list(db, { ...(query.status ? { status: query.status } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}) });
         return { deposits: page.items.map(depositJson), next: page.next };
       },
     );
 
-    app.post(
+    typed.post(
       "/stablecoin/deposits/:id/return",
       {
         config: { access: ["operator"] },
         schema: { tags: ["stablecoin"], summary: "Pay a held deposit back to its sender", params: idParams, response: { 200: depositSchema, 404: errorSchema, 409: errorSchema, 502: errorSchema } },
       },
       async (request) => {
-        const id = (request.params as { id: string }).id;
+        const id = request.params.id;
         const deposit = await depositRows.get(db, id);
-        if (!deposit) throw new ApiError(404, "DEPOSIT_NOT_FOUND", `no deposit ${id}`);
-        if (deposit.status !== "held") throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} is ${deposit.status}`);
+        if (!deposit) throw new StablecoinError("DEPOSIT_NOT_FOUND", `no deposit ${id}`);
+        if (deposit.status !== "held") throw new StablecoinError("DEPOSIT_NOT_HELD", `deposit ${id} is ${deposit.status}`);
         // Outside any database transaction (the embedded ledger may share the gateway's PGlite). The event id
         // keys the return, so a repeated or concurrent request gets the same payment back, never a second.
         let receipt: { transactionId: string };
@@ -492,7 +473,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
           throw error;
         }
         const returned = await depositRows.markReturned(db, id, receipt.transactionId);
-        if (!returned) throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} was returned by another request`);
+        if (!returned) throw new StablecoinError("DEPOSIT_NOT_HELD", `deposit ${id} was returned by another request`);
         request.log.info({ event: "stablecoin.deposit_returned", deposit: id }, "held deposit returned");
         options.onChange?.();
         return depositJson(returned);

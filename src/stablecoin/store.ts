@@ -1,7 +1,7 @@
 import { getAddress, type Address, type Hex } from "viem";
-import { CodedError } from "../errors.ts";
 import type { LedgerEvent } from "../ledger/dt-ledger-port.ts";
 import type { Queryable } from "../persistence/database.ts";
+import { StablecoinError } from "./errors.ts";
 import type { Exchange, ExchangeStatus } from "./exchanges.ts";
 import type { HoldReason, MintRequest } from "./mint-flow.ts";
 import type { Redemption } from "./redeem-flow.ts";
@@ -183,8 +183,6 @@ export interface ListFilter {
   before?: string;
 }
 
-export class CursorError extends CodedError<"INVALID_CURSOR"> {}
-
 // The cursor carries the sort key with the database's full (microsecond) precision, as text.
 const PAGE_KEY = `to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS page_at`;
 
@@ -202,7 +200,7 @@ function decodeCursor(cursor: string): [string, string] {
   } catch {
     // Falls through to the refusal below.
   }
-  throw new CursorError("INVALID_CURSOR", "before must be the `next` value of a previous page");
+  throw new StablecoinError("INVALID_CURSOR", "before must be the `next` value of a previous page");
 }
 
 /**
@@ -670,7 +668,6 @@ export const redemptionActionRows = {
       action.toDtAccount,
     ]);
   },
-
 };
 
 // ---- follower cursors ------------------------------------------------------------------------------------
