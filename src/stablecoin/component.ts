@@ -37,6 +37,8 @@ export interface StablecoinComponentOptions {
   settings?: Partial<StablecoinSettings>;
   publicRpcUrl?: string;
   publicUrl?: string;
+  /** Time in milliseconds for the exchange rate limit (default Date.now; tests control it). */
+  clock?: () => number;
 }
 
 export interface StablecoinSettings {
@@ -193,7 +195,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   });
 
   const onError = (name: string, error: unknown) => logger.error({ err: error, event: "stablecoin.worker_error", worker: name }, `${name} step failed; retrying`);
-  const rateLimiter = new RateLimiter(settings.exchangeRatePerSecond, settings.exchangeRatePerSecond * 10);
+  const rateLimiter = new RateLimiter(settings.exchangeRatePerSecond, settings.exchangeRatePerSecond * 10, options.clock);
   let started = false;
   return {
     routes: [
