@@ -7,6 +7,7 @@ import type { CollateralStatement } from "../proof-of-collateral/collateral-stat
 import type { Exchange } from "./exchanges.ts";
 import { formatKzt } from "./kzt.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
+import { onChainRedemptionId } from "./redemption-id.ts";
 import { moveMint, type MintState } from "./state-machines.ts";
 import { depositRows, exchangeRows, mintedToday, mintFromRow, mintRows, minterNonceRows, mintTransactionRows, requestedToday, type MintRow } from "./store.ts";
 import type { Fees, TokenChain } from "./token-chain.ts";
@@ -28,6 +29,8 @@ export interface MintRequest {
   updatedAt: Date;
   depositedAt: Date | null;
   mintedAt: Date | null;
+  /** Set on a re-mint: the refused redemption whose tokens it mints back (no deposit behind it). */
+  reversesRedemption: string | null;
 }
 
 export type MintErrorCode = "EXCHANGE_SUSPENDED" | "OVER_PER_MINT_LIMIT" | "OVER_DAILY_LIMIT" | "ADDRESS_NOT_REGISTERED" | "MINT_NOT_FOUND" | "NOT_CANCELLABLE";
@@ -230,16 +233,25 @@ export class MintWorker {
     const accepted = await chain.acceptedStatement();
     const known = nonces.statementHeight > accepted.height ? nonces.statementHeight : accepted.height;
     // The token refuses a height it already accepted; an earlier nonce carrying this statement runs first.
-    const carry = signed.statement.height > known;
+    // A re-mint always carries one: only a statement accepted after the reversal counts its DT again. At the
+    // accepted height the token takes it only with a newer timestamp (and none pending): else wait a second.
+    const remint = row.reverses_redemption !== null;
+    const refreshes = nonces.statementHeight <= accepted.height && signed.statement.height === accepted.height && signed.statement.timestamp > accepted.timestamp;
+    if (remint && signed.statement.height <= known && !refreshes) {
+      await mintRows.checkAgainIn(tx, row.id, 1000);
+      return "waiting";
+    }
+    const carry = remint || signed.statement.height > known;
     const transaction = await chain.signMint({
       to: getAddress(row.to_address),
       amount: BigInt(row.amount),
       nonce,
       fees: await chain.fees(),
       ...(carry ? { statement: { statement: signed.statement, signature: signed.signature } } : {}),
+      ...reversalOf(row),
     });
     await mintTransactionRows.insert(tx, { hash: transaction.hash, mintId: row.id, minter, nonce, raw: transaction.raw });
-    await minterNonceRows.set(tx, minter, nonce + 1n, carry ? signed.statement.height : nonces.statementHeight);
+    await minterNonceRows.set(tx, minter, nonce + 1n, carry && signed.statement.height > nonces.statementHeight ? signed.statement.height : nonces.statementHeight);
     await moveMint(tx, row.id, "signed", {
       statement: JSON.stringify(statementJson(signed.statement, signed.signature, carry)),
       attempts: row.attempts + 1,
@@ -330,10 +342,10 @@ export class MintWorker {
   }
 
   /** The same call as the recorded attempt (statement or not), for a replacement. */
-  async #mintCall(tx: Queryable, row: MintRow): Promise<{ to: Address; amount: bigint; statement?: { statement: CollateralStatement; signature: Hex } }> {
+  async #mintCall(tx: Queryable, row: MintRow): Promise<{ to: Address; amount: bigint; statement?: { statement: CollateralStatement; signature: Hex }; reversal?: { redemptionId: Hex } }> {
     const stored = await mintRows.statement(tx, row.id);
     const parsed = (typeof stored === "string" ? JSON.parse(stored) : stored) as StatementJson | null;
-    const base = { to: getAddress(row.to_address), amount: BigInt(row.amount) };
+    const base = { to: getAddress(row.to_address), amount: BigInt(row.amount), ...reversalOf(row) };
     if (!parsed?.carried) return base;
     return {
       ...base,
@@ -343,6 +355,11 @@ export class MintWorker {
       },
     };
   }
+}
+
+/** The on-chain reversal a re-mint request's transaction makes, if it is one. */
+function reversalOf(row: MintRow): { reversal?: { redemptionId: Hex } } {
+  return row.reverses_redemption === null ? {} : { reversal: { redemptionId: onChainRedemptionId(row.reverses_redemption) } };
 }
 
 interface StatementJson {

@@ -1,9 +1,13 @@
-import type { Address, Hex } from "viem";
+import { randomBytes } from "node:crypto";
+import { getAddress, type Address, type Hex } from "viem";
 import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
+import { StablecoinError } from "./errors.ts";
+import type { MintRequest } from "./mint-flow.ts";
+import { redemptionId } from "./redemption-id.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
 import { moveRedemption, type RedemptionState } from "./state-machines.ts";
-import { cursorRows, exchangeRows, redemptionActionRows, redemptionFromRow, redemptionRows, type RedemptionRow } from "./store.ts";
+import { cursorRows, exchangeRows, mintRows, redemptionActionRows, redemptionFromRow, redemptionRows, type RedemptionRow } from "./store.ts";
 import type { TokenChain } from "./token-chain.ts";
 
 export interface Redemption {
@@ -24,11 +28,6 @@ export interface Redemption {
   attempts: number;
   createdAt: Date;
   paidAt: Date | null;
-}
-
-/** The idempotency key of a redemption: the chain's own name for the log. */
-export function redemptionId(chainId: number, txHash: Hex, logIndex: number): string {
-  return `${chainId}:${txHash.toLowerCase()}:${logIndex}`;
 }
 
 export interface RedeemSettings {
@@ -274,6 +273,35 @@ export async function rerouteRedemption(db: Database, id: string, toDtAccount: s
     if (!(await moveRedemption(tx, id, "rerouted", { dt_account: toDtAccount, next_check_at: new Date() }))) return undefined;
     await redemptionActionRows.insert(tx, id, { action: "rerouted", principalId, fromDtAccount: current.dt_account, toDtAccount });
     return redemptionRows.get(tx, id);
+  });
+}
+
+/**
+ * An operator has a refused payout's tokens minted back to the redeemer instead of paid in DT: the
+ * redemption moves from `failed` to `reminted` (terminal, so it is never paid), a re-mint request is
+ * opened for the mint worker, and the audit record is written, all in one transaction; a second or
+ * concurrent call finds nothing failed. On chain the re-mint reverses the redemption
+ * (`reverseRedemption`, once per redemption id), so its DT, still in the segregated wallet, backs the
+ * tokens again instead of being counted as owed.
+ */
+export async function remintRedemption(db: Database, id: string, principalId: string): Promise<{ redemption: Redemption; mint: MintRequest }> {
+  return db.transaction(async (tx) => {
+    const current = await redemptionRows.lockInState(tx, id, "failed");
+    if (!current) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
+    // The ledger holds a different payment under this payout's key: DT may have left, so nothing comes back.
+    if (current.failure_code === "IDEMPOTENCY_CONFLICT") throw new StablecoinError("NOT_REMINTABLE", `redemption ${id} may have been paid under its key; re-route or investigate`);
+    if (!current.exchange_id) throw new StablecoinError("NOT_REMINTABLE", `redemption ${id} was burned by ${current.holder}, no onboarded exchange; onboard it first`);
+    await moveRedemption(tx, id, "reminted");
+    const mint = await mintRows.insertRemint(tx, {
+      id: `mint_${randomBytes(8).toString("hex")}`,
+      reference: `REMINT-${randomBytes(8).toString("hex").toUpperCase()}`,
+      exchangeId: current.exchange_id,
+      amount: BigInt(current.amount),
+      toAddress: getAddress(current.holder),
+      redemptionId: id,
+    });
+    await redemptionActionRows.insert(tx, id, { action: "reminted", principalId, fromDtAccount: current.dt_account, mintId: mint.id });
+    return { redemption: (await redemptionRows.get(tx, id))!, mint };
   });
 }
 

@@ -9,7 +9,7 @@ import { EXCHANGE_STATUSES, type Exchange, type ExchangeStore } from "./exchange
 import { CURRENCY, currencySchema, formatKzt, kztSchema, parseKzt } from "./kzt.ts";
 import { cancelMint, MintError, requestMint, type MintRequest } from "./mint-flow.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
+import { remintRedemption, rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
 import { MINT_STATES, REDEMPTION_STATES } from "./state-machines.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
 import { DEPOSIT_STATUSES, depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type Deposit } from "./store.ts";
@@ -61,9 +61,10 @@ const mintSchema = {
     updatedAt: { type: "string", format: "date-time" },
     depositedAt: { type: ["string", "null"], format: "date-time" },
     mintedAt: { type: ["string", "null"], format: "date-time" },
+    reversesRedemption: { type: ["string", "null"], description: "on a re-mint: the refused redemption whose tokens it mints back" },
     payment: {
       type: "object",
-      description: "How to fund the request: pay exactly this amount to this DT account with this reference",
+      description: "How to fund the request: pay exactly this amount to this DT account with this reference (not on a re-mint)",
       properties: { toAccount: { type: "string" }, amount: kztSchema, currency: currencySchema, reference: { type: "string" } },
     },
   },
@@ -145,7 +146,7 @@ function mintJson(mint: MintRequest, segregatedAccount: string) {
     updatedAt: mint.updatedAt.toISOString(),
     depositedAt: iso(mint.depositedAt),
     mintedAt: iso(mint.mintedAt),
-    payment: { toAccount: segregatedAccount, amount: formatKzt(mint.amount), currency: CURRENCY, reference: mint.reference },
+    ...(mint.reversesRedemption ? {} : { payment: { toAccount: segregatedAccount, amount: formatKzt(mint.amount), currency: CURRENCY, reference: mint.reference } }),
   };
 }
 
@@ -407,6 +408,26 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         request.log.info({ event: "stablecoin.redemption_rerouted", redemption: id, by: request.principal!.id, dtAccount }, "redemption re-routed");
         options.onChange?.();
         return reply.status(202).send(redemptionJson(rerouted));
+      },
+    );
+
+    typed.post(
+      "/stablecoin/redemptions/:id/remint",
+      {
+        config: { access: ["operator"] },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Mint a refused redemption's tokens back to the redeemer instead of paying DT (audited, once)",
+          params: idParams,
+          response: { 202: { type: "object", properties: { redemption: redemptionSchema, mint: mintSchema } }, 409: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const id = request.params.id;
+        const { redemption, mint } = await remintRedemption(db, id, request.principal!.id);
+        request.log.info({ event: "stablecoin.redemption_reminted", redemption: id, mint: mint.id, by: request.principal!.id }, "redemption re-minted");
+        options.onChange?.();
+        return reply.status(202).send({ redemption: redemptionJson(redemption), mint: mintJson(mint, segregatedAccount) });
       },
     );
 

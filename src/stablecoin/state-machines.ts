@@ -31,7 +31,7 @@ export const mintTransitions = {
   expired: { from: ["awaiting_deposit"], to: "expired" },
 } as const satisfies Record<string, { from: readonly MintState[]; to: MintState }>;
 
-export const REDEMPTION_STATES = ["seen", "confirmed", "paying", "paid", "failed", "removed"] as const;
+export const REDEMPTION_STATES = ["seen", "confirmed", "paying", "paid", "failed", "removed", "reminted"] as const;
 export type RedemptionState = (typeof REDEMPTION_STATES)[number];
 
 export const redemptionTransitions = {
@@ -51,6 +51,8 @@ export const redemptionTransitions = {
   retried: { from: ["failed"], to: "confirmed" },
   /** An operator named a corrected DT account for a refused payout; the payment is tried again to it. */
   rerouted: { from: ["failed"], to: "confirmed" },
+  /** An operator had a refused payout's tokens minted back to the redeemer instead; never paid in DT. */
+  reminted: { from: ["failed"], to: "reminted" },
 } as const satisfies Record<string, { from: readonly RedemptionState[]; to: RedemptionState }>;
 
 /**

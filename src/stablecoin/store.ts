@@ -45,6 +45,7 @@ export interface MintRow {
   deposited_at: Date | null;
   minted_at: Date | null;
   submitted_at: Date | null;
+  reverses_redemption: string | null;
 }
 
 export interface RedemptionRow {
@@ -130,6 +131,7 @@ export const mintFromRow = (row: MintRow): MintRequest => ({
   updatedAt: row.updated_at,
   depositedAt: row.deposited_at,
   mintedAt: row.minted_at,
+  reversesRedemption: row.reverses_redemption,
 });
 
 export const redemptionFromRow = (row: RedemptionRow): Redemption => ({
@@ -358,11 +360,11 @@ export async function mintedToday(db: Queryable, exchangeId: string, at: Date): 
   return BigInt(found.rows[0]?.total ?? 0n);
 }
 
-/** Tiyn of the exchange's open and completed mint requests created since the start of the UTC day. */
+/** Tiyn of the exchange's open and completed mint requests created since the start of the UTC day (re-mints aside). */
 export async function requestedToday(db: Queryable, exchangeId: string, at: Date): Promise<bigint> {
   const found = await db.query<{ total: bigint | null }>(
     `SELECT sum(amount)::int8 AS total FROM stablecoin.mint_requests
-      WHERE exchange_id = $1 AND created_at >= $2 AND state NOT IN ('cancelled', 'failed')`,
+      WHERE exchange_id = $1 AND created_at >= $2 AND state NOT IN ('cancelled', 'failed') AND reverses_redemption IS NULL`,
     [exchangeId, utcDayStart(at)],
   );
   return BigInt(found.rows[0]?.total ?? 0n);
@@ -379,6 +381,16 @@ export const mintRows = {
       `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state)
        VALUES ($1, $2, $3, $4, $5, 'awaiting_deposit') RETURNING *`,
       [request.id, request.reference, request.exchangeId, request.amount, request.toAddress],
+    );
+    return mintFromRow(inserted.rows[0]!);
+  },
+
+  /** A re-mint of a refused redemption: no deposit to wait for, so it starts deposited. */
+  async insertRemint(tx: Queryable, request: { id: string; reference: string; exchangeId: string; amount: bigint; toAddress: Address; redemptionId: string }): Promise<MintRequest> {
+    const inserted = await tx.query<MintRow>(
+      `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state, deposited_at, reverses_redemption)
+       VALUES ($1, $2, $3, $4, $5, 'deposited', now(), $6) RETURNING *`,
+      [request.id, request.reference, request.exchangeId, request.amount, request.toAddress, request.redemptionId],
     );
     return mintFromRow(inserted.rows[0]!);
   },
@@ -651,22 +663,23 @@ export const redemptionRows = {
   },
 };
 
-export interface RedemptionAction {
-  action: "rerouted";
-  principalId: string;
-  fromDtAccount: string;
-  toDtAccount: string;
-}
+export type RedemptionAction =
+  | { action: "rerouted"; principalId: string; fromDtAccount: string; toDtAccount: string }
+  | { action: "reminted"; principalId: string; fromDtAccount: string; mintId: string };
 
 export const redemptionActionRows = {
   async insert(tx: Queryable, redemptionId: string, action: RedemptionAction): Promise<void> {
-    await tx.query("INSERT INTO stablecoin.redemption_actions (redemption_id, action, principal_id, from_dt_account, to_dt_account) VALUES ($1, $2, $3, $4, $5)", [
-      redemptionId,
-      action.action,
-      action.principalId,
-      action.fromDtAccount,
-      action.toDtAccount,
-    ]);
+    await tx.query(
+      "INSERT INTO stablecoin.redemption_actions (redemption_id, action, principal_id, from_dt_account, to_dt_account, mint_id) VALUES ($1, $2, $3, $4, $5, $6)",
+      [
+        redemptionId,
+        action.action,
+        action.principalId,
+        action.fromDtAccount,
+        action.action === "rerouted" ? action.toDtAccount : null,
+        action.action === "reminted" ? action.mintId : null,
+      ],
+    );
   },
 };
 
