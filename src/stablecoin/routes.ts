@@ -12,7 +12,7 @@ import type { RateLimiter } from "./rate-limit.ts";
 import { remintRedemption, rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
 import { MINT_STATES, REDEMPTION_STATES } from "./state-machines.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
-import { DEPOSIT_STATUSES, depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type Deposit } from "./store.ts";
+import { DEPOSIT_STATUSES, depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type Deposit, type ListFilter } from "./store.ts";
 
 export interface StablecoinRouteOptions {
   db: Database;
@@ -123,6 +123,11 @@ const listQuery = {
   properties: { limit: limitSchema, before: beforeSchema, state: { type: "string" } },
   additionalProperties: false,
 } as const;
+
+/** The list filter of a query: an exchange sees its own items only. */
+function listFilter(exchange: Exchange | undefined, query: { limit: number; before?: string; state?: string }): ListFilter {
+  return { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) };
+}
 
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 200 } } } as const;
 
@@ -340,9 +345,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request) => {
-        const exchange = await callerExchange(request);
-        const query = request.query;
-        const page = await mintRows.list(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
+        const page = await mintRows.list(db, listFilter(await callerExchange(request), request.query));
         return { mints: page.items.map((mint) => mintJson(mint, segregatedAccount)), next: page.next };
       },
     );
@@ -381,9 +384,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request) => {
-        const exchange = await callerExchange(request);
-        const query = request.query;
-        const page = await redemptionRows.list(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
+        const page = await redemptionRows.list(db, listFilter(await callerExchange(request), request.query));
         return { redemptions: page.items.map(redemptionJson), next: page.next };
       },
     );
