@@ -56,6 +56,9 @@ abstract contract SecureMint {
     bytes32 private _segregatedAccountHash;
     string private _segregatedAccount;
 
+    // Redemptions whose payout was refused and which were reversed (re-minted), by redemption id.
+    mapping(bytes32 redemptionId => bool) private _reversedRedemptions;
+
     /// @notice The signature is not the configured collateral signer's.
     error CollateralSignatureInvalid();
     /// @notice The statement is about another DT account than the segregated one.
@@ -77,6 +80,10 @@ abstract contract SecureMint {
     error CollateralConfigurationInvalid();
     /// @notice All redemptions together would overflow the 88-bit counter.
     error RedeemedTotalTooLarge(uint256 totalRedeemed);
+    /// @notice This redemption was reversed already.
+    error RedemptionAlreadyReversed(bytes32 redemptionId);
+    /// @notice The statement shows less redeemed-and-unpaid DT than the reversal takes back.
+    error RedemptionReversalExceedsUnpaid(uint256 amount, uint256 unpaid);
 
     /// @notice `collateral` is `balance` less the redemptions the statement does not show as paid out.
     event CollateralStatementAccepted(
@@ -110,6 +117,12 @@ abstract contract SecureMint {
     /// @notice Tiyn redeemed since deployment or since the segregated account last changed.
     function totalRedeemed() external view returns (uint256) {
         return _totalRedeemed;
+    }
+
+    /// @notice Whether the redemption `redemptionId` was reversed (its amount minted back to the holder).
+    /// @param redemptionId keccak256(abi.encode(redeem transaction hash, log index)) of its Redeemed log.
+    function isRedemptionReversed(bytes32 redemptionId) external view returns (bool) {
+        return _reversedRedemptions[redemptionId];
     }
 
     /// @notice The address whose signatures the contract accepts on collateral statements.
@@ -176,6 +189,20 @@ abstract contract SecureMint {
         // The 96-bit collateral covers the supply that was burned, so amount fits when it is smaller.
         _collateral = amount >= collateral ? 0 : collateral - uint96(amount);
         _totalRedeemed = uint88(total);
+    }
+
+    /// @dev Takes a redemption whose DT was never paid (the payout was refused) out of `totalRedeemed`, once
+    /// per id, so it no longer counts as owed. The caller then accepts `statement`, which recomputes the
+    /// collateral without it, and mints `amount` back under the usual bound. The statement must show at least
+    /// `amount` redeemed and not paid out: DT that left the wallet can never be taken back.
+    function _reverseRedemption(bytes32 redemptionId, uint256 amount, CollateralStatement calldata statement) internal {
+        if (_reversedRedemptions[redemptionId]) revert RedemptionAlreadyReversed(redemptionId);
+        uint256 redeemed = _totalRedeemed;
+        uint256 unpaid = redeemed > statement.paidOut ? redeemed - statement.paidOut : 0;
+        if (amount > unpaid) revert RedemptionReversalExceedsUnpaid(amount, unpaid);
+        _reversedRedemptions[redemptionId] = true;
+        // amount <= unpaid <= redeemed < 2^88.
+        _totalRedeemed = uint88(redeemed - amount);
     }
 
     function _statementIsFresh() private view returns (bool) {

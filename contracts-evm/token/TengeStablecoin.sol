@@ -88,6 +88,8 @@ contract TengeStablecoin is
     event Burn(address indexed minter, uint256 amount);
     /// @notice A holder burned `amount` tiyn and asks for the same amount of DT paid to `dtAccount`.
     event Redeemed(address indexed holder, uint256 amount, string dtAccount);
+    /// @notice A redemption whose DT payout was refused was reversed: `amount` minted back to `holder`.
+    event RedemptionReversed(bytes32 indexed redemptionId, address indexed holder, uint256 amount);
     event Blocklisted(address indexed account);
     event UnBlocklisted(address indexed account);
     event Rescued(address indexed token, address indexed to, uint256 amount);
@@ -134,6 +136,29 @@ contract TengeStablecoin is
     ) external returns (bool) {
         _acceptStatement(statement, signature);
         _mintWithinLimits(to, amount);
+        return true;
+    }
+
+    /// @notice Minter only: reverses a redemption whose DT payout was refused, once: takes it out of
+    /// `totalRedeemed`, accepts `statement` (which then no longer counts it as owed) and mints `amount` back
+    /// to `holder` within the minter's allowance and the collateral, like any mint.
+    /// @param statement A fresh statement showing at least `amount` redeemed and not paid out.
+    /// @param signature The collateral signer's EIP-712 signature.
+    /// @param redemptionId keccak256(abi.encode(redeem transaction hash, log index)) of its Redeemed log.
+    /// @param holder The redeemer, who gets the tokens back.
+    /// @param amount The redeemed amount in tiyn.
+    /// @return Always true.
+    function reverseRedemption(
+        CollateralStatement calldata statement,
+        bytes calldata signature,
+        bytes32 redemptionId,
+        address holder,
+        uint256 amount
+    ) external returns (bool) {
+        _reverseRedemption(redemptionId, amount, statement);
+        _acceptStatement(statement, signature);
+        _mintWithinLimits(holder, amount);
+        emit RedemptionReversed(redemptionId, holder, amount);
         return true;
     }
 

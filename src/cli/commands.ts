@@ -23,6 +23,7 @@ export const commands: CommandEntry[] = [
   { words: ["exchanges", "list"], summary: "list stablecoin exchanges, limits and status", load: () => import("../stablecoin/cli.ts").then((m) => m.list) },
   { words: ["exchanges", "update"], summary: "change an exchange's status, limits or addresses", load: () => import("../stablecoin/cli.ts").then((m) => m.update) },
   { words: ["redemptions", "reroute"], summary: "pay a refused redemption to a corrected DT account (operator)", load: () => import("../stablecoin/cli.ts").then((m) => m.reroute) },
+  { words: ["redemptions", "remint"], summary: "mint a refused redemption's tokens back to the redeemer (operator)", load: () => import("../stablecoin/cli.ts").then((m) => m.remint) },
   { words: ["collateral", "verify"], summary: "verify the proof of collateral against the chain", load: () => import("../proof-of-collateral/cli.ts").then((m) => m.verify) },
   { words: ["dt-ledger", "serve"], summary: "run the embedded DT ledger as its own HTTP service", load: () => import("../dt-ledger/cli.ts").then((m) => m.serve) },
   { words: ["dt-ledger", "pay"], summary: "pay from your participant's account over the DT ledger service (signed)", load: () => import("../dt-ledger/cli.ts").then((m) => m.pay) },

@@ -1,3 +1,4 @@
+import { CodedError } from "../errors.ts";
 import { currencyMinorUnits } from "./reference/currencies.ts";
 
 /** Money as the gateway holds it: an integer count of the currency's minor unit (tiyn for KZT). */
@@ -6,15 +7,11 @@ export interface Amount {
   minorUnits: bigint;
 }
 
-/** An XML amount that has no exact value in minor units (unknown currency, too many decimals, bad syntax). */
-export class AmountError extends Error {
-  override name = "AmountError";
-  readonly code: "AMOUNT_CURRENCY_UNKNOWN" | "AMOUNT_TOO_MANY_DECIMALS" | "AMOUNT_SYNTAX";
-  constructor(code: AmountError["code"], message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+/**
+ * An XML amount that has no exact value in minor units (unknown currency, too many decimals, bad syntax), or
+ * an API amount that is not one (INVALID_AMOUNT, the stablecoin's KZT strings).
+ */
+export class AmountError extends CodedError<"AMOUNT_CURRENCY_UNKNOWN" | "AMOUNT_TOO_MANY_DECIMALS" | "AMOUNT_SYNTAX" | "INVALID_AMOUNT"> {}
 
 const decimalPattern = /^(\d+)(?:\.(\d*))?$/;
 

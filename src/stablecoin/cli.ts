@@ -4,8 +4,10 @@ import { UsageError, type CommandIo, type CommandModule } from "../cli/command.t
 import { loadConfig } from "../config/config.ts";
 import { openGatewayDatabase } from "../gateway/database.ts";
 import { IdentityError } from "../identity/store.ts";
-import { AmountError, CURRENCY, formatKzt, parseKzt } from "./kzt.ts";
-import { rerouteRedemption } from "./redeem-flow.ts";
+import { AmountError } from "../iso20022/amount.ts";
+import { CURRENCY, formatKzt, parseKzt } from "./kzt.ts";
+import { StablecoinError } from "./errors.ts";
+import { remintRedemption, rerouteRedemption } from "./redeem-flow.ts";
 import { ExchangeError, ExchangeStore, EXCHANGE_STATUSES, type Exchange, type ExchangeStatus } from "./exchanges.ts";
 
 async function withExchanges<T>(io: CommandIo, work: (exchanges: ExchangeStore) => Promise<T>): Promise<T> {
@@ -126,6 +128,31 @@ The running gateway pays it within its next poll.`,
       if (!rerouted) throw new UsageError(`NOT_FAILED: redemption ${positionals[0]} is not in the failed state`);
       io.out(JSON.stringify({ id: rerouted.id, state: rerouted.state, dtAccount: rerouted.dtAccount, amount: formatKzt(rerouted.amount), currency: CURRENCY }));
       return 0;
+    } finally {
+      await db.close();
+    }
+  },
+};
+
+export const remint: CommandModule = {
+  help: `Usage: npx tenge-gateway redemptions remint ID
+
+Mints the tokens of a redemption whose DT payout was refused (state failed) back to the address that
+burned them, instead of paying DT: the redemption becomes "reminted" and is never paid, and the running
+gateway's mint worker reverses it on chain (reverseRedemption, once per redemption) with a fresh collateral
+statement. Works on the gateway's database (DATABASE_URL or DATA_DIR); recorded with "cli:<os user>" as who.
+A redemption that is not failed, or cannot be re-minted, is left alone (exit 2).`,
+  async run(args, io) {
+    const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+    if (positionals.length !== 1) throw new UsageError("give exactly one redemption id");
+    const db = await openGatewayDatabase(loadConfig(io.env));
+    try {
+      const { redemption, mint } = await remintRedemption(db, positionals[0]!, `cli:${userInfo().username}`);
+      io.out(JSON.stringify({ id: redemption.id, state: redemption.state, mint: mint.id, to: mint.toAddress, amount: formatKzt(mint.amount), currency: CURRENCY }));
+      return 0;
+    } catch (error) {
+      if (error instanceof StablecoinError) throw new UsageError(`${error.code}: ${error.message}`);
+      throw error;
     } finally {
       await db.close();
     }

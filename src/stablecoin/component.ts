@@ -13,6 +13,7 @@ import { RateLimiter } from "./rate-limit.ts";
 import { RedeemWorker, type RedeemSettings } from "./redeem-flow.ts";
 import { stablecoinRoutes } from "./routes.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
+import { depositRows, redemptionRows } from "./store.ts";
 import { TokenChain } from "./token-chain.ts";
 import type { Address, Hex } from "viem";
 
@@ -36,6 +37,8 @@ export interface StablecoinComponentOptions {
   settings?: Partial<StablecoinSettings>;
   publicRpcUrl?: string;
   publicUrl?: string;
+  /** Time in milliseconds for the exchange rate limit (default Date.now; tests control it). */
+  clock?: () => number;
 }
 
 export interface StablecoinSettings {
@@ -102,8 +105,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     help: "Redemptions whose DT payout failed and waits for an operator",
     registers,
     async collect() {
-      const found = await db.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM stablecoin.redemptions WHERE state = 'failed'");
-      this.set(Number(found.rows[0]?.count ?? 0));
+      this.set(await redemptionRows.countFailed(db));
     },
   });
   new Gauge({
@@ -111,8 +113,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     help: "DT deposits held for an operator (no matching request, or over limits)",
     registers,
     async collect() {
-      const found = await db.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM stablecoin.deposits WHERE status = 'held'");
-      this.set(Number(found.rows[0]?.count ?? 0));
+      this.set(await depositRows.countHeld(db));
     },
   });
 
@@ -194,7 +195,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   });
 
   const onError = (name: string, error: unknown) => logger.error({ err: error, event: "stablecoin.worker_error", worker: name }, `${name} step failed; retrying`);
-  const rateLimiter = new RateLimiter(settings.exchangeRatePerSecond, settings.exchangeRatePerSecond * 10);
+  const rateLimiter = new RateLimiter(settings.exchangeRatePerSecond, settings.exchangeRatePerSecond * 10, options.clock);
   let started = false;
   return {
     routes: [

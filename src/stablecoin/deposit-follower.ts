@@ -1,6 +1,7 @@
 import type { Database } from "../persistence/database.ts";
 import { expireMintRequests, recordDeposit, type HoldReason } from "./mint-flow.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
+import { cursorRows } from "./store.ts";
 
 export const LEDGER_CURSOR = "dt-ledger-events";
 
@@ -33,7 +34,7 @@ export class DepositFollower {
   async step(waitMs = this.#options.waitMs): Promise<boolean> {
     const { db, ledger, segregatedAccount, faults, mintRequestTtlMs } = this.#options;
     if (mintRequestTtlMs !== undefined) await db.transaction((tx) => expireMintRequests(tx, mintRequestTtlMs));
-    const cursor = await readCursor(db, LEDGER_CURSOR);
+    const cursor = await cursorRows.read(db, LEDGER_CURSOR);
     const page = await ledger.events({ ...(cursor === undefined ? {} : { after: cursor }), limit: 200, waitMs });
     if (page.events.length === 0) return false;
     const matched: string[] = [];
@@ -41,26 +42,19 @@ export class DepositFollower {
     await db.transaction(async (tx) => {
       matched.length = 0;
       held.length = 0;
-      await tx.query("INSERT INTO stablecoin.cursors (name, position) VALUES ($1, '') ON CONFLICT DO NOTHING", [LEDGER_CURSOR]);
-      const current = (await tx.query<{ position: string }>("SELECT position FROM stablecoin.cursors WHERE name = $1 FOR UPDATE", [LEDGER_CURSOR])).rows[0];
       // Another process moved the cursor while we read: its transaction recorded these events already.
-      if ((current?.position || undefined) !== cursor) return;
+      if ((await cursorRows.lock(tx, LEDGER_CURSOR)) !== cursor) return;
       for (const event of page.events) {
         if (event.type !== "payment" || event.to !== segregatedAccount) continue;
         const outcome = await recordDeposit(tx, event, mintRequestTtlMs);
         if (outcome?.mintId) matched.push(outcome.mintId);
         if (outcome?.held) held.push([event.id, outcome.held]);
       }
-      await tx.query("UPDATE stablecoin.cursors SET position = $2, updated_at = now() WHERE name = $1", [LEDGER_CURSOR, page.cursor]);
+      await cursorRows.set(tx, LEDGER_CURSOR, page.cursor);
       faults?.("deposit.before-commit");
     });
     for (const id of matched) this.#options.onMatched?.(id);
     for (const [id, reason] of held) this.#options.onHeld?.(id, reason);
     return true;
   }
-}
-
-export async function readCursor(db: Database, name: string): Promise<string | undefined> {
-  const found = await db.query<{ position: string }>("SELECT position FROM stablecoin.cursors WHERE name = $1", [name]);
-  return found.rows[0]?.position || undefined;
 }

@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { getAddress, isAddress, type Address } from "viem";
 import { IdentityStore } from "../identity/store.ts";
+import { CodedError } from "../errors.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { sqlState } from "../persistence/database.ts";
+import { exchangeRows } from "./store.ts";
 
 export const EXCHANGE_STATUSES = ["active", "suspended"] as const;
 export type ExchangeStatus = (typeof EXCHANGE_STATUSES)[number];
@@ -44,38 +46,8 @@ export type ExchangeErrorCode =
   | "DT_ACCOUNT_TAKEN"
   | "EXCHANGE_ID_TAKEN";
 
-export class ExchangeError extends Error {
-  override name = "ExchangeError";
-  readonly code: ExchangeErrorCode;
-  constructor(code: ExchangeErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-interface ExchangeRow {
-  id: string;
-  principal_id: string;
-  name: string;
-  dt_account: string;
-  evm_addresses: string[];
-  per_mint_limit: bigint;
-  daily_limit: bigint;
-  status: ExchangeStatus;
-  created_at: Date;
-}
-
-const fromRow = (row: ExchangeRow): Exchange => ({
-  id: row.id,
-  principalId: row.principal_id,
-  name: row.name,
-  dtAccount: row.dt_account,
-  evmAddresses: row.evm_addresses.map((address) => getAddress(address)),
-  perMintLimit: BigInt(row.per_mint_limit),
-  dailyLimit: BigInt(row.daily_limit),
-  status: row.status,
-  createdAt: row.created_at,
-});
+/** A refused exchange change (onboarding, update, lookup); statuses in src/server/http-status.ts. */
+export class ExchangeError extends CodedError<ExchangeErrorCode> {}
 
 function checkedAddresses(addresses: string[]): Address[] {
   if (addresses.length === 0) throw new ExchangeError("INVALID_EVM_ADDRESS", "give at least one EVM address");
@@ -112,12 +84,16 @@ export class ExchangeStore {
         const identity = new IdentityStore(tx);
         const principalId = await identity.createPrincipal("exchange", request.name, id);
         const issued = await identity.issueApiKey(principalId, "exchange onboarding");
-        const inserted = await tx.query<ExchangeRow>(
-          `INSERT INTO stablecoin.exchanges (id, principal_id, name, dt_account, evm_addresses, per_mint_limit, daily_limit, status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'active') RETURNING *`,
-          [id, principalId, request.name, request.dtAccount, addresses, request.perMintLimit, request.dailyLimit],
-        );
-        return { exchange: fromRow(inserted.rows[0]!), ...issued };
+        const exchange = await exchangeRows.insert(tx, {
+          id,
+          principalId,
+          name: request.name,
+          dtAccount: request.dtAccount,
+          evmAddresses: addresses,
+          perMintLimit: request.perMintLimit,
+          dailyLimit: request.dailyLimit,
+        });
+        return { exchange, ...issued };
       });
     } catch (error) {
       if (sqlState(error) === "23505") {
@@ -136,60 +112,28 @@ export class ExchangeStore {
       const daily = update.dailyLimit ?? current.dailyLimit;
       checkLimits(perMint, daily);
       const addresses = update.evmAddresses ? checkedAddresses(update.evmAddresses) : current.evmAddresses;
-      const updated = await tx.query<ExchangeRow>(
-        `UPDATE stablecoin.exchanges SET status = $2, per_mint_limit = $3, daily_limit = $4, evm_addresses = $5, updated_at = now()
-          WHERE id = $1 RETURNING *`,
-        [id, update.status ?? current.status, perMint, daily, addresses],
-      );
-      return fromRow(updated.rows[0]!);
+      return exchangeRows.update(tx, id, { status: update.status ?? current.status, perMintLimit: perMint, dailyLimit: daily, evmAddresses: addresses });
     });
   }
 
   async get(id: string, db: Queryable = this.#db): Promise<Exchange> {
-    const found = await db.query<ExchangeRow>("SELECT * FROM stablecoin.exchanges WHERE id = $1", [id]);
-    if (!found.rows[0]) throw new ExchangeError("EXCHANGE_NOT_FOUND", `no exchange ${id}`);
-    return fromRow(found.rows[0]);
+    const found = await exchangeRows.get(db, id);
+    if (!found) throw new ExchangeError("EXCHANGE_NOT_FOUND", `no exchange ${id}`);
+    return found;
   }
 
-  async list(): Promise<Exchange[]> {
-    const found = await this.#db.query<ExchangeRow>("SELECT * FROM stablecoin.exchanges ORDER BY created_at, id");
-    return found.rows.map(fromRow);
+  list(): Promise<Exchange[]> {
+    return exchangeRows.list(this.#db);
   }
 
-  async byPrincipal(principalId: string): Promise<Exchange | undefined> {
-    const found = await this.#db.query<ExchangeRow>("SELECT * FROM stablecoin.exchanges WHERE principal_id = $1", [principalId]);
-    return found.rows[0] ? fromRow(found.rows[0]) : undefined;
+  byPrincipal(principalId: string): Promise<Exchange | undefined> {
+    return exchangeRows.byPrincipal(this.#db, principalId);
   }
 
   /** The exchange that owns an EVM address (addresses compare checksummed). */
-  async byAddress(address: string, db: Queryable = this.#db): Promise<Exchange | undefined> {
-    const found = await db.query<ExchangeRow>("SELECT * FROM stablecoin.exchanges WHERE $1 = ANY(evm_addresses)", [getAddress(address)]);
-    return found.rows[0] ? fromRow(found.rows[0]) : undefined;
+  byAddress(address: string, db: Queryable = this.#db): Promise<Exchange | undefined> {
+    return exchangeRows.byAddress(db, address);
   }
-}
-
-/** Start of the UTC day of `at`: daily limits reset at midnight UTC. */
-export function utcDayStart(at: Date): Date {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
-}
-
-/** Tiyn of the exchange's deposits matched to mints since the start of the UTC day. */
-export async function mintedToday(db: Queryable, exchangeId: string, at: Date): Promise<bigint> {
-  const found = await db.query<{ total: bigint | null }>(
-    "SELECT sum(amount)::int8 AS total FROM stablecoin.deposits WHERE exchange_id = $1 AND status = 'matched' AND booked_at >= $2",
-    [exchangeId, utcDayStart(at)],
-  );
-  return BigInt(found.rows[0]?.total ?? 0n);
-}
-
-/** Tiyn of the exchange's open and completed mint requests created since the start of the UTC day. */
-export async function requestedToday(db: Queryable, exchangeId: string, at: Date): Promise<bigint> {
-  const found = await db.query<{ total: bigint | null }>(
-    `SELECT sum(amount)::int8 AS total FROM stablecoin.mint_requests
-      WHERE exchange_id = $1 AND created_at >= $2 AND state NOT IN ('cancelled', 'failed')`,
-    [exchangeId, utcDayStart(at)],
-  );
-  return BigInt(found.rows[0]?.total ?? 0n);
 }
 
 /**

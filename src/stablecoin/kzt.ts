@@ -1,18 +1,15 @@
+import { AmountError } from "../iso20022/amount.ts";
+
 /**
  * Tenge amounts at the JSON edge: "1500.00" (KZT, up to 2 decimals) <-> bigint tiyn. Code inside works in
  * tiyn only; one stablecoin unit (2 decimals) is one tiyn.
  */
 const KZT_PATTERN = /^(\d{1,16})(?:\.(\d{1,2}))?$/;
 
-export class AmountError extends Error {
-  override name = "AmountError";
-  readonly code = "INVALID_AMOUNT";
-}
-
 /** Parses "1500", "1500.5" or "1500.50" into tiyn; refuses signs, exponents and more than 2 decimals. */
 export function parseKzt(text: string): bigint {
   const match = KZT_PATTERN.exec(text);
-  if (!match) throw new AmountError(`"${text}" is not a KZT amount like 1500.00`);
+  if (!match) throw new AmountError("INVALID_AMOUNT", `"${text}" is not a KZT amount like 1500.00`);
   return BigInt(match[1]!) * 100n + BigInt((match[2] ?? "0").padEnd(2, "0"));
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { ApiError } from "../server/errors.ts";
+import { StablecoinError } from "./errors.ts";
 
 /**
  * A token bucket per principal: `burst` calls at once, refilled at `perSecond`. In memory, per process:
@@ -9,14 +9,17 @@ export class RateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #perSecond: number;
   readonly #burst: number;
+  readonly #clock: () => number;
 
-  constructor(perSecond: number, burst: number) {
+  /** `clock` gives the time in milliseconds (tests pass their own, so refills do not depend on speed). */
+  constructor(perSecond: number, burst: number, clock: () => number = Date.now) {
     this.#perSecond = perSecond;
     this.#burst = burst;
+    this.#clock = clock;
   }
 
   /** Takes one token for `key`; returns the seconds to wait when there is none. */
-  take(key: string, now = Date.now()): number {
+  take(key: string, now = this.#clock()): number {
     const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
     bucket.tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#perSecond);
     bucket.at = now;
@@ -36,7 +39,7 @@ export class RateLimiter {
       const wait = this.take(principal.id);
       if (wait > 0) {
         reply.header("retry-after", String(Math.ceil(wait)));
-        throw new ApiError(429, "RATE_LIMITED", "too many requests; slow down and retry after the Retry-After seconds");
+        throw new StablecoinError("RATE_LIMITED", "too many requests; slow down and retry after the Retry-After seconds");
       }
     };
   }

@@ -1,8 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { getAddress, type Address, type Hex } from "viem";
 import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
+import { StablecoinError } from "./errors.ts";
+import type { MintRequest } from "./mint-flow.ts";
+import { redemptionId } from "./redemption-id.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
-import { applyTransition, redemptionTransitions, type RedemptionState } from "./state-machines.ts";
+import { moveRedemption, type RedemptionState } from "./state-machines.ts";
+import { cursorRows, exchangeRows, mintRows, redemptionActionRows, redemptionFromRow, redemptionRows, type RedemptionRow } from "./store.ts";
 import type { TokenChain } from "./token-chain.ts";
 
 export interface Redemption {
@@ -23,51 +28,6 @@ export interface Redemption {
   attempts: number;
   createdAt: Date;
   paidAt: Date | null;
-}
-
-interface RedemptionRow {
-  id: string;
-  chain_id: bigint;
-  tx_hash: string;
-  log_index: number;
-  block_number: bigint;
-  block_hash: string;
-  holder: string;
-  amount: bigint;
-  dt_account: string;
-  exchange_id: string | null;
-  state: RedemptionState;
-  payout_transaction_id: string | null;
-  failure_code: string | null;
-  failure_message: string | null;
-  attempts: number;
-  created_at: Date;
-  paid_at: Date | null;
-}
-
-export const redemptionFromRow = (row: RedemptionRow): Redemption => ({
-  id: row.id,
-  chainId: Number(row.chain_id),
-  txHash: row.tx_hash as Hex,
-  logIndex: row.log_index,
-  blockNumber: BigInt(row.block_number),
-  blockHash: row.block_hash as Hex,
-  holder: getAddress(row.holder),
-  amount: BigInt(row.amount),
-  dtAccount: row.dt_account,
-  exchangeId: row.exchange_id,
-  state: row.state,
-  payoutTransactionId: row.payout_transaction_id,
-  failureCode: row.failure_code,
-  failureMessage: row.failure_message,
-  attempts: row.attempts,
-  createdAt: row.created_at,
-  paidAt: row.paid_at,
-});
-
-/** The idempotency key of a redemption: the chain's own name for the log. */
-export function redemptionId(chainId: number, txHash: Hex, logIndex: number): string {
-  return `${chainId}:${txHash.toLowerCase()}:${logIndex}`;
 }
 
 export interface RedeemSettings {
@@ -145,8 +105,8 @@ export class RedeemWorker {
   async scan(): Promise<number> {
     const { db, chain, settings, faults } = this.#options;
     const head = await chain.head();
-    const scanned = (await db.query<{ position: string }>("SELECT position FROM stablecoin.cursors WHERE name = $1", [this.#cursorName])).rows[0];
-    const last = scanned ? BigInt(scanned.position) : settings.startBlock - 1n;
+    const scanned = await cursorRows.read(db, this.#cursorName);
+    const last = scanned ? BigInt(scanned) : settings.startBlock - 1n;
     let from = last - BigInt(settings.reorgWindow) + 1n;
     if (from < settings.startBlock) from = settings.startBlock;
     if (from > head) return 0;
@@ -156,32 +116,17 @@ export class RedeemWorker {
       let changed = 0;
       for (const log of logs) {
         const id = redemptionId(chain.chainId, log.txHash, log.logIndex);
-        const inserted = await tx.query(
-          `INSERT INTO stablecoin.redemptions (id, chain_id, tx_hash, log_index, block_number, block_hash, holder, amount, dt_account, exchange_id, state)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (SELECT id FROM stablecoin.exchanges WHERE $7 = ANY(evm_addresses)), 'seen')
-           ON CONFLICT (id) DO NOTHING`,
-          [id, chain.chainId, log.txHash.toLowerCase(), log.logIndex, log.blockNumber, log.blockHash, log.holder, log.amount, log.dtAccount],
-        );
-        if (inserted.rowCount === 1) {
+        if (await redemptionRows.insert(tx, { id, chainId: chain.chainId, ...log })) {
           changed++;
           continue;
         }
         // Known log now in another block (a reorganisation re-mined it): follow it; a paid one stays paid.
-        const moved = await tx.query(
-          `UPDATE stablecoin.redemptions SET block_number = $2, block_hash = $3, updated_at = now()
-            WHERE id = $1 AND block_hash <> $3 AND state IN ('seen', 'removed')`,
-          [id, log.blockNumber, log.blockHash],
-        );
-        if (moved.rowCount === 1) {
-          await applyTransition(tx, { table: "stablecoin.redemptions", id }, redemptionTransitions, "reappeared");
+        if (await redemptionRows.follow(tx, id, log.blockNumber, log.blockHash)) {
+          await moveRedemption(tx, id, "reappeared");
           changed++;
         }
       }
-      await tx.query(
-        `INSERT INTO stablecoin.cursors (name, position) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET position = GREATEST(stablecoin.cursors.position::numeric, excluded.position::numeric)::text, updated_at = now()`,
-        [this.#cursorName, to.toString()],
-      );
+      await cursorRows.advanceTo(tx, this.#cursorName, to);
       faults?.("redeem.scan.before-commit");
       return changed + (to > last ? 1 : 0);
     });
@@ -191,19 +136,17 @@ export class RedeemWorker {
   async confirm(): Promise<number> {
     const { db, chain, settings, faults } = this.#options;
     return db.transaction(async (tx) => {
-      const rows = (
-        await tx.query<RedemptionRow>("SELECT * FROM stablecoin.redemptions WHERE state = 'seen' ORDER BY block_number, log_index LIMIT 50 FOR UPDATE SKIP LOCKED")
-      ).rows;
+      const rows = await redemptionRows.lockSeen(tx, 50);
       if (rows.length === 0) return 0;
       const head = await chain.head();
       let changed = 0;
       for (const row of rows) {
         const canonical = await this.#isCanonical(row);
         if (!canonical) {
-          await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "removed");
+          await moveRedemption(tx, row.id, "removed");
           changed++;
         } else if (head - BigInt(row.block_number) + 1n >= BigInt(settings.confirmations)) {
-          await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "confirmed");
+          await moveRedemption(tx, row.id, "confirmed");
           changed++;
         }
       }
@@ -224,30 +167,25 @@ export class RedeemWorker {
     const notices: Array<() => void> = [];
     const claimed = await db.transaction(async (tx) => {
       notices.length = 0;
-      const row = (
-        await tx.query<RedemptionRow>(
-          `SELECT * FROM stablecoin.redemptions WHERE state IN ('confirmed', 'paying') AND next_check_at <= now()
-            ORDER BY block_number, log_index LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        )
-      ).rows[0];
+      const row = await redemptionRows.lockNextPayable(tx);
       if (!row) return "idle" as const;
       if (row.state === "confirmed") {
         // Checked again right before paying: a reorganisation deeper than the confirmations still wins.
         if (!(await this.#isCanonical(row))) {
-          await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "removed");
+          await moveRedemption(tx, row.id, "removed");
           return "removed" as const;
         }
         if (!row.exchange_id) {
-          const exchange = await exchangeOf(tx, row.holder);
+          const exchange = await exchangeRows.byAddress(tx, row.holder);
           if (!exchange) return this.#fail(tx, row, "HOLDER_NOT_ONBOARDED", `${row.holder} is not a registered exchange address`, (r) => notices.push(r));
-          await tx.query("UPDATE stablecoin.redemptions SET exchange_id = $2 WHERE id = $1", [row.id, exchange]);
+          await redemptionRows.setExchange(tx, row.id, exchange.id);
         }
       }
       const lease = { next_check_at: new Date(Date.now() + settings.payLeaseMs), attempts: row.attempts + 1 };
       if (row.state === "confirmed") {
-        await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "claimed", lease);
+        await moveRedemption(tx, row.id, "claimed", lease);
       } else {
-        await tx.query("UPDATE stablecoin.redemptions SET next_check_at = $2, attempts = $3, updated_at = now() WHERE id = $1", [row.id, lease.next_check_at, lease.attempts]);
+        await redemptionRows.renewLease(tx, row.id, lease.next_check_at, lease.attempts);
       }
       return row;
     });
@@ -273,7 +211,7 @@ export class RedeemWorker {
       notices.length = 0;
       if ("receipt" in outcome) {
         const paidAt = new Date();
-        const moved = await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "paid", {
+        const moved = await moveRedemption(tx, row.id, "paid", {
           payout_transaction_id: outcome.receipt.transactionId,
           paid_at: paidAt,
           failure_code: null,
@@ -289,9 +227,11 @@ export class RedeemWorker {
         return this.#fail(tx, { ...row, state: "paying" }, error.code, error.message, (r) => notices.push(r));
       }
       // Unavailable ledger or network trouble: the same idempotency key is used again later.
-      await tx.query(
-        "UPDATE stablecoin.redemptions SET failure_code = $2, failure_message = $3, next_check_at = now() + make_interval(secs => $4) WHERE id = $1 AND state = 'paying'",
-        [row.id, isDtLedgerError(error) ? error.code : "LEDGER_UNREACHABLE", String((error as Error).message).slice(0, 500), settings.retryMs / 1000],
+      await redemptionRows.retryLater(
+        tx,
+        row.id,
+        { code: isDtLedgerError(error) ? error.code : "LEDGER_UNREACHABLE", message: String((error as Error).message).slice(0, 500) },
+        settings.retryMs,
       );
       return "retry" as const;
     });
@@ -300,7 +240,7 @@ export class RedeemWorker {
   }
 
   async #fail(tx: Queryable, row: RedemptionRow, code: string, message: string, setNotice: (notice: () => void) => void): Promise<"failed"> {
-    await applyTransition(tx, { table: "stablecoin.redemptions", id: row.id }, redemptionTransitions, "failed", {
+    await moveRedemption(tx, row.id, "failed", {
       failure_code: code,
       failure_message: message.slice(0, 500),
     });
@@ -320,12 +260,6 @@ export class RedeemWorker {
   }
 }
 
-async function exchangeOf(tx: Queryable, holder: string): Promise<string | undefined> {
-  const found = await tx.query<{ id: string }>("SELECT id FROM stablecoin.exchanges WHERE $1 = ANY(evm_addresses)", [getAddress(holder)]);
-  return found.rows[0]?.id;
-}
-
-/** An operator asks to pay a failed redemption again (after the cause is fixed). */
 /**
  * An operator re-routes a failed payout to a corrected DT account: the state change and its audit record
  * commit together, and only from `failed`, so a second or concurrent re-route finds nothing to move. The
@@ -334,41 +268,44 @@ async function exchangeOf(tx: Queryable, holder: string): Promise<string | undef
  */
 export async function rerouteRedemption(db: Database, id: string, toDtAccount: string, principalId: string): Promise<Redemption | undefined> {
   return db.transaction(async (tx) => {
-    const current = (await tx.query<RedemptionRow>("SELECT * FROM stablecoin.redemptions WHERE id = $1 AND state = 'failed' FOR UPDATE", [id])).rows[0];
+    const current = await redemptionRows.lockInState(tx, id, "failed");
     if (!current) return undefined;
-    const moved = await applyTransition(tx, { table: "stablecoin.redemptions", id }, redemptionTransitions, "rerouted", {
-      dt_account: toDtAccount,
-      next_check_at: new Date(),
-    });
-    if (!moved) return undefined;
-    await tx.query(
-      "INSERT INTO stablecoin.redemption_actions (redemption_id, action, principal_id, from_dt_account, to_dt_account) VALUES ($1, 'rerouted', $2, $3, $4)",
-      [id, principalId, current.dt_account, toDtAccount],
-    );
-    const row = (await tx.query<RedemptionRow>("SELECT * FROM stablecoin.redemptions WHERE id = $1", [id])).rows[0]!;
-    return redemptionFromRow(row);
+    if (!(await moveRedemption(tx, id, "rerouted", { dt_account: toDtAccount, next_check_at: new Date() }))) return undefined;
+    await redemptionActionRows.insert(tx, id, { action: "rerouted", principalId, fromDtAccount: current.dt_account, toDtAccount });
+    return redemptionRows.get(tx, id);
   });
 }
 
-/** The operator actions recorded on a redemption, oldest first. */
-export async function redemptionActions(db: Queryable, id: string): Promise<Array<{ action: string; principalId: string; fromDtAccount: string; toDtAccount: string; at: Date }>> {
-  const rows = await db.query<{ action: string; principal_id: string; from_dt_account: string; to_dt_account: string; at: Date }>(
-    "SELECT action, principal_id, from_dt_account, to_dt_account, at FROM stablecoin.redemption_actions WHERE redemption_id = $1 ORDER BY id",
-    [id],
-  );
-  return rows.rows.map((row) => ({ action: row.action, principalId: row.principal_id, fromDtAccount: row.from_dt_account, toDtAccount: row.to_dt_account, at: row.at }));
+/**
+ * An operator has a refused payout's tokens minted back to the redeemer instead of paid in DT: the
+ * redemption moves from `failed` to `reminted` (terminal, so it is never paid), a re-mint request is
+ * opened for the mint worker, and the audit record is written, all in one transaction; a second or
+ * concurrent call finds nothing failed. On chain the re-mint reverses the redemption
+ * (`reverseRedemption`, once per redemption id), so its DT, still in the segregated wallet, backs the
+ * tokens again instead of being counted as owed.
+ */
+export async function remintRedemption(db: Database, id: string, principalId: string): Promise<{ redemption: Redemption; mint: MintRequest }> {
+  return db.transaction(async (tx) => {
+    const current = await redemptionRows.lockInState(tx, id, "failed");
+    if (!current) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
+    // The ledger holds a different payment under this payout's key: DT may have left, so nothing comes back.
+    if (current.failure_code === "IDEMPOTENCY_CONFLICT") throw new StablecoinError("NOT_REMINTABLE", `redemption ${id} may have been paid under its key; re-route or investigate`);
+    if (!current.exchange_id) throw new StablecoinError("NOT_REMINTABLE", `redemption ${id} was burned by ${current.holder}, no onboarded exchange; onboard it first`);
+    await moveRedemption(tx, id, "reminted");
+    const mint = await mintRows.insertRemint(tx, {
+      id: `mint_${randomBytes(8).toString("hex")}`,
+      reference: `REMINT-${randomBytes(8).toString("hex").toUpperCase()}`,
+      exchangeId: current.exchange_id,
+      amount: BigInt(current.amount),
+      toAddress: getAddress(current.holder),
+      redemptionId: id,
+    });
+    await redemptionActionRows.insert(tx, id, { action: "reminted", principalId, fromDtAccount: current.dt_account, mintId: mint.id });
+    return { redemption: (await redemptionRows.get(tx, id))!, mint };
+  });
 }
 
+/** An operator asks to pay a failed redemption again (after the cause is fixed). */
 export async function retryRedemption(db: Database, id: string): Promise<boolean> {
-  return db.transaction((tx) => applyTransition(tx, { table: "stablecoin.redemptions", id }, redemptionTransitions, "retried", { next_check_at: new Date() }));
-}
-
-export async function listRedemptions(db: Queryable, filter: { exchangeId?: string; state?: string; limit: number; before?: string }): Promise<Redemption[]> {
-  const found = await db.query<RedemptionRow>(
-    `SELECT * FROM stablecoin.redemptions
-      WHERE ($1::text IS NULL OR exchange_id = $1) AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR id < $3)
-      ORDER BY created_at DESC, id DESC LIMIT $4`,
-    [filter.exchangeId ?? null, filter.state ?? null, filter.before ?? null, filter.limit],
-  );
-  return found.rows.map(redemptionFromRow);
+  return db.transaction((tx) => moveRedemption(tx, id, "retried", { next_check_at: new Date() }));
 }

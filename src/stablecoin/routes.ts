@@ -1,14 +1,18 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
+import { AmountError } from "../iso20022/amount.ts";
 import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
+import { typedRoutes } from "../server/app.ts";
 import { ApiError, errorSchema } from "../server/errors.ts";
-import { ExchangeError, EXCHANGE_STATUSES, mintedToday, requestedToday, type Exchange, type ExchangeStore } from "./exchanges.ts";
+import { StablecoinError } from "./errors.ts";
+import { EXCHANGE_STATUSES, type Exchange, type ExchangeStore } from "./exchanges.ts";
 import { CURRENCY, currencySchema, formatKzt, kztSchema, parseKzt } from "./kzt.ts";
-import { cancelMint, getMint, listMints, MintError, requestMint, type MintRequest } from "./mint-flow.ts";
+import { cancelMint, MintError, requestMint, type MintRequest } from "./mint-flow.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { listRedemptions, rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
+import { remintRedemption, rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
 import { MINT_STATES, REDEMPTION_STATES } from "./state-machines.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
+import { DEPOSIT_STATUSES, depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type Deposit, type ListFilter } from "./store.ts";
 
 export interface StablecoinRouteOptions {
   db: Database;
@@ -57,9 +61,10 @@ const mintSchema = {
     updatedAt: { type: "string", format: "date-time" },
     depositedAt: { type: ["string", "null"], format: "date-time" },
     mintedAt: { type: ["string", "null"], format: "date-time" },
+    reversesRedemption: { type: ["string", "null"], description: "on a re-mint: the refused redemption whose tokens it mints back" },
     payment: {
       type: "object",
-      description: "How to fund the request: pay exactly this amount to this DT account with this reference",
+      description: "How to fund the request: pay exactly this amount to this DT account with this reference (not on a re-mint)",
       properties: { toAccount: { type: "string" }, amount: kztSchema, currency: currencySchema, reference: { type: "string" } },
     },
   },
@@ -101,7 +106,7 @@ const depositSchema = {
     reference: { type: "string" },
     height: { type: "string" },
     bookedAt: { type: "string", format: "date-time" },
-    status: { type: "string", enum: ["matched", "held", "returned"] },
+    status: { type: "string", enum: [...DEPOSIT_STATUSES] },
     holdReason: { type: ["string", "null"] },
     mintId: { type: ["string", "null"] },
     exchangeId: { type: ["string", "null"] },
@@ -109,15 +114,20 @@ const depositSchema = {
   },
 } as const;
 
+const limitSchema = { type: "integer", minimum: 1, maximum: 500, default: 50 } as const;
+const beforeSchema = { type: "string", maxLength: 400, description: "the `next` of the previous page (opaque)" } as const;
+const nextSchema = { type: ["string", "null"], description: "pass as `before` for the next (older) page; null on the last page" } as const;
+
 const listQuery = {
   type: "object",
-  properties: {
-    limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
-    before: { type: "string", description: "id of the last item of the previous page" },
-    state: { type: "string" },
-  },
+  properties: { limit: limitSchema, before: beforeSchema, state: { type: "string" } },
   additionalProperties: false,
 } as const;
+
+/** The list filter of a query: an exchange sees its own items only. */
+function listFilter(exchange: Exchange | undefined, query: { limit: number; before?: string; state?: string }): ListFilter {
+  return { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) };
+}
 
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 200 } } } as const;
 
@@ -141,7 +151,7 @@ function mintJson(mint: MintRequest, segregatedAccount: string) {
     updatedAt: mint.updatedAt.toISOString(),
     depositedAt: iso(mint.depositedAt),
     mintedAt: iso(mint.mintedAt),
-    payment: { toAccount: segregatedAccount, amount: formatKzt(mint.amount), currency: CURRENCY, reference: mint.reference },
+    ...(mint.reversesRedemption ? {} : { payment: { toAccount: segregatedAccount, amount: formatKzt(mint.amount), currency: CURRENCY, reference: mint.reference } }),
   };
 }
 
@@ -154,41 +164,16 @@ const redemptionJson = (redemption: Redemption) => ({
   paidAt: iso(redemption.paidAt),
 });
 
-const MINT_ERROR_STATUS: Record<string, number> = {
-  EXCHANGE_SUSPENDED: 403,
-  OVER_PER_MINT_LIMIT: 422,
-  OVER_DAILY_LIMIT: 422,
-  ADDRESS_NOT_REGISTERED: 422,
-  MINT_NOT_FOUND: 404,
-  NOT_CANCELLABLE: 409,
-};
-const EXCHANGE_ERROR_STATUS: Record<string, number> = {
-  EXCHANGE_NOT_FOUND: 404,
-  INVALID_EVM_ADDRESS: 400,
-  INVALID_LIMITS: 400,
-  DT_ACCOUNT_TAKEN: 409,
-  EXCHANGE_ID_TAKEN: 409,
-};
-
 /** Request fields that hold KZT amounts: any schema refusal of one (missing, not a string, bad format) is INVALID_AMOUNT. */
 const AMOUNT_FIELDS = new Set(["amount", "perMintLimit", "dailyLimit"]);
 
-function amountRefusal(error: unknown): ApiError | undefined {
-  const validation = (error as { validation?: Array<{ instancePath?: string; params?: { missingProperty?: string } }> }).validation;
-  if (!Array.isArray(validation)) return undefined;
-  const bad = validation.find((item) => AMOUNT_FIELDS.has((item.instancePath ?? "").split("/").pop() ?? "") || AMOUNT_FIELDS.has(item.params?.missingProperty ?? ""));
-  if (!bad) return undefined;
-  const field = bad.params?.missingProperty ?? (bad.instancePath ?? "").split("/").pop();
-  return new ApiError(400, "INVALID_AMOUNT", `${field} must be a KZT amount as a string with up to 2 decimals, like "2500.00"`);
-}
-
-function asApiError(error: unknown): unknown {
-  const amount = amountRefusal(error);
-  if (amount) return amount;
-  if (error instanceof MintError) return new ApiError(MINT_ERROR_STATUS[error.code] ?? 400, error.code, error.message);
-  if (error instanceof ExchangeError) return new ApiError(EXCHANGE_ERROR_STATUS[error.code] ?? 400, error.code, error.message);
-  if (error instanceof Error && (error as { code?: string }).code === "INVALID_AMOUNT") return new ApiError(400, "INVALID_AMOUNT", error.message);
-  return error;
+/** The KZT amount field a schema validation failure is about, if it is about one. */
+function refusedAmountField(error: FastifyError): string | undefined {
+  for (const item of error.validation ?? []) {
+    const field = item.params["missingProperty"] ?? item.instancePath.split("/").pop();
+    if (typeof field === "string" && AMOUNT_FIELDS.has(field)) return field;
+  }
+  return undefined;
 }
 
 /**
@@ -202,19 +187,22 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
     const principal = request.principal!;
     if (principal.role !== "exchange") return undefined;
     const exchange = await exchanges.byPrincipal(principal.id);
-    if (!exchange) throw new ApiError(403, "NOT_AN_EXCHANGE", "this principal is not linked to an onboarded exchange");
+    if (!exchange) throw new StablecoinError("NOT_AN_EXCHANGE", "this principal is not linked to an onboarded exchange");
     return exchange;
   }
 
   return async function routes(app: FastifyInstance): Promise<void> {
     app.addHook("preHandler", options.rateLimiter.hook());
-    app.setErrorHandler((error, _request, reply) => {
-      throw asApiError(error);
+    app.setErrorHandler((error: FastifyError, _request, reply) => {
+      const field = refusedAmountField(error);
+      if (field) throw new AmountError("INVALID_AMOUNT", `${field} must be a KZT amount as a string with up to 2 decimals, like "2500.00"`);
+      throw error;
       return reply;
     });
+    const typed = typedRoutes(app);
 
     // ---- operator: exchanges --------------------------------------------------------------------------
-    app.post(
+    typed.post(
       "/stablecoin/exchanges",
       {
         config: { access: ["operator"] },
@@ -245,7 +233,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request, reply) => {
-        const body = request.body as { id?: string; name: string; dtAccount: string; evmAddresses: string[]; perMintLimit: string; dailyLimit: string };
+        const body = request.body;
         const onboarded = await exchanges.onboard({
           ...(body.id ? { id: body.id } : {}),
           name: body.name,
@@ -262,13 +250,13 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
     );
 
-    app.get(
+    typed.get(
       "/stablecoin/exchanges",
-      { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "List exchanges", response: { 200: { type: "object", properties: { exchanges: { type: "array", items: exchangeSchema } } } } } },
+      { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "List exchanges", response: { 200: { type: "object", properties: { exchanges: { type: "array", items: exchangeSchema } } } } } } as const,
       async () => ({ exchanges: (await exchanges.list()).map(exchangeJson) }),
     );
 
-    app.patch(
+    typed.patch(
       "/stablecoin/exchanges/:id",
       {
         config: { access: ["operator"] },
@@ -290,8 +278,8 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request) => {
-        const body = request.body as { status?: "active" | "suspended"; perMintLimit?: string; dailyLimit?: string; evmAddresses?: string[] };
-        const updated = await exchanges.update((request.params as { id: string }).id, {
+        const body = request.body;
+        const updated = await exchanges.update(request.params.id, {
           ...(body.status ? { status: body.status } : {}),
           ...(body.perMintLimit ? { perMintLimit: parseKzt(body.perMintLimit) } : {}),
           ...(body.dailyLimit ? { dailyLimit: parseKzt(body.dailyLimit) } : {}),
@@ -302,7 +290,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
     );
 
     // ---- exchange: its own profile -----------------------------------------------------------------------
-    app.get(
+    typed.get(
       "/stablecoin/exchange",
       {
         config: { access: ["exchange"] },
@@ -323,7 +311,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
     );
 
     // ---- mints ---------------------------------------------------------------------------------------------
-    app.post(
+    typed.post(
       "/stablecoin/mints",
       {
         config: { access: ["exchange"] },
@@ -336,66 +324,72 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request, reply) => {
         const exchange = (await callerExchange(request))!;
-        const body = request.body as { amount: string; toAddress?: string };
+        const body = request.body;
         const amount = parseKzt(body.amount);
-        if (amount <= 0n) throw new ApiError(400, "INVALID_AMOUNT", "the amount must be positive");
+        if (amount <= 0n) throw new AmountError("INVALID_AMOUNT", "the amount must be positive");
         const mint = await requestMint(db, exchange, amount, body.toAddress);
         request.log.info({ event: "stablecoin.mint_requested", mint: mint.id, exchange: exchange.id, amount: mint.amount.toString() }, "mint requested");
         return reply.status(201).send(mintJson(mint, segregatedAccount));
       },
     );
 
-    app.get(
+    typed.get(
       "/stablecoin/mints",
       {
         config: { access: ["exchange", "operator"] },
-        schema: { tags: ["stablecoin"], summary: "Mint requests (an exchange sees its own)", querystring: listQuery, response: { 200: { type: "object", properties: { mints: { type: "array", items: mintSchema } } } } },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Mint requests, newest first (an exchange sees its own)",
+          querystring: listQuery,
+          response: { 200: { type: "object", properties: { mints: { type: "array", items: mintSchema }, next: nextSchema } }, 400: errorSchema },
+        },
       },
       async (request) => {
-        const exchange = await callerExchange(request);
-        const query = request.query as { limit: number; before?: string; state?: string };
-        const mints = await listMints(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
-        return { mints: mints.map((mint) => mintJson(mint, segregatedAccount)) };
+        const page = await mintRows.list(db, listFilter(await callerExchange(request), request.query));
+        return { mints: page.items.map((mint) => mintJson(mint, segregatedAccount)), next: page.next };
       },
     );
 
-    app.get(
+    typed.get(
       "/stablecoin/mints/:id",
       { config: { access: ["exchange", "operator"] }, schema: { tags: ["stablecoin"], summary: "One mint request", params: idParams, response: { 200: mintSchema, 404: errorSchema } } },
       async (request) => {
         const exchange = await callerExchange(request);
-        const mint = await getMint(db, (request.params as { id: string }).id);
+        const mint = await mintRows.get(db, request.params.id);
         // Another exchange's request answers exactly like a missing one.
-        if (!mint || (exchange && mint.exchangeId !== exchange.id)) throw new ApiError(404, "MINT_NOT_FOUND", "no such mint request");
+        if (!mint || (exchange && mint.exchangeId !== exchange.id)) throw new MintError("MINT_NOT_FOUND", "no such mint request");
         return mintJson(mint, segregatedAccount);
       },
     );
 
-    app.post(
+    typed.post(
       "/stablecoin/mints/:id/cancel",
       { config: { access: ["exchange"] }, schema: { tags: ["stablecoin"], summary: "Cancel a request that has not been paid", params: idParams, response: { 200: mintSchema, 404: errorSchema, 409: errorSchema } } },
       async (request) => {
         const exchange = (await callerExchange(request))!;
-        return mintJson(await cancelMint(db, exchange.id, (request.params as { id: string }).id), segregatedAccount);
+        return mintJson(await cancelMint(db, exchange.id, request.params.id), segregatedAccount);
       },
     );
 
     // ---- redemptions -------------------------------------------------------------------------------------
-    app.get(
+    typed.get(
       "/stablecoin/redemptions",
       {
         config: { access: ["exchange", "operator"] },
-        schema: { tags: ["stablecoin"], summary: "Redemptions seen on chain and their DT payouts (an exchange sees its own)", querystring: listQuery, response: { 200: { type: "object", properties: { redemptions: { type: "array", items: redemptionSchema } } } } },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Redemptions seen on chain and their DT payouts, newest first (an exchange sees its own)",
+          querystring: listQuery,
+          response: { 200: { type: "object", properties: { redemptions: { type: "array", items: redemptionSchema }, next: nextSchema } }, 400: errorSchema },
+        },
       },
       async (request) => {
-        const exchange = await callerExchange(request);
-        const query = request.query as { limit: number; before?: string; state?: string };
-        const redemptions = await listRedemptions(db, { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) });
-        return { redemptions: redemptions.map(redemptionJson) };
+        const page = await redemptionRows.list(db, listFilter(await callerExchange(request), request.query));
+        return { redemptions: page.items.map(redemptionJson), next: page.next };
       },
     );
 
-    app.post(
+    typed.post(
       "/stablecoin/redemptions/:id/reroute",
       {
         config: { access: ["operator"] },
@@ -408,60 +402,81 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request, reply) => {
-        const id = (request.params as { id: string }).id;
-        const { dtAccount } = request.body as { dtAccount: string };
+        const id = request.params.id;
+        const { dtAccount } = request.body;
         const rerouted = await rerouteRedemption(db, id, dtAccount, request.principal!.id);
-        if (!rerouted) throw new ApiError(409, "NOT_FAILED", `redemption ${id} is not in the failed state`);
+        if (!rerouted) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
         request.log.info({ event: "stablecoin.redemption_rerouted", redemption: id, by: request.principal!.id, dtAccount }, "redemption re-routed");
         options.onChange?.();
         return reply.status(202).send(redemptionJson(rerouted));
       },
     );
 
-    app.post(
+    typed.post(
+      "/stablecoin/redemptions/:id/remint",
+      {
+        config: { access: ["operator"] },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "Mint a refused redemption's tokens back to the redeemer instead of paying DT (audited, once)",
+          params: idParams,
+          response: { 202: { type: "object", properties: { redemption: redemptionSchema, mint: mintSchema } }, 409: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const id = request.params.id;
+        const { redemption, mint } = await remintRedemption(db, id, request.principal!.id);
+        request.log.info({ event: "stablecoin.redemption_reminted", redemption: id, mint: mint.id, by: request.principal!.id }, "redemption re-minted");
+        options.onChange?.();
+        return reply.status(202).send({ redemption: redemptionJson(redemption), mint: mintJson(mint, segregatedAccount) });
+      },
+    );
+
+    typed.post(
       "/stablecoin/redemptions/:id/retry",
       { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "Try a failed DT payout again", params: idParams, response: { 202: { type: "object", properties: { id: { type: "string" }, state: { type: "string" } } }, 409: errorSchema } } },
       async (request, reply) => {
-        const id = (request.params as { id: string }).id;
-        if (!(await retryRedemption(db, id))) throw new ApiError(409, "NOT_FAILED", `redemption ${id} is not in the failed state`);
+        const id = request.params.id;
+        if (!(await retryRedemption(db, id))) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
         options.onChange?.();
         return reply.status(202).send({ id, state: "confirmed" });
       },
     );
 
     // ---- operator: deposits --------------------------------------------------------------------------------
-    app.get(
+    typed.get(
       "/stablecoin/deposits",
       {
         config: { access: ["operator"] },
         schema: {
           tags: ["stablecoin"],
-          summary: "DT deposits into the segregated wallet (status=held: those waiting for an operator)",
-          querystring: { type: "object", properties: { status: { type: "string", enum: ["matched", "held", "returned"] }, limit: { type: "integer", minimum: 1, maximum: 500, default: 100 } }, additionalProperties: false },
-          response: { 200: { type: "object", properties: { deposits: { type: "array", items: depositSchema } } } },
+          summary: "DT deposits into the segregated wallet, newest first (status=held: those waiting for an operator)",
+          querystring: {
+            type: "object",
+            properties: { status: { type: "string", enum: [...DEPOSIT_STATUSES] }, limit: { ...limitSchema, default: 100 }, before: beforeSchema },
+            additionalProperties: false,
+          },
+          response: { 200: { type: "object", properties: { deposits: { type: "array", items: depositSchema }, next: nextSchema } }, 400: errorSchema },
         },
       },
       async (request) => {
-        const query = request.query as { status?: string; limit: number };
-        const rows = await db.query<Record<string, unknown>>(
-          "SELECT * FROM stablecoin.deposits WHERE ($1::text IS NULL OR status = $1) ORDER BY booked_at DESC, event_id LIMIT $2",
-          [query.status ?? null, query.limit],
-        );
-        return { deposits: rows.rows.map(depositJson) };
+        const query = request.query;
+        const page = await depositRows.list(db, { ...(query.status ? { status: query.status } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}) });
+        return { deposits: page.items.map(depositJson), next: page.next };
       },
     );
 
-    app.post(
+    typed.post(
       "/stablecoin/deposits/:id/return",
       {
         config: { access: ["operator"] },
         schema: { tags: ["stablecoin"], summary: "Pay a held deposit back to its sender", params: idParams, response: { 200: depositSchema, 404: errorSchema, 409: errorSchema, 502: errorSchema } },
       },
       async (request) => {
-        const id = (request.params as { id: string }).id;
-        const row = (await db.query<Record<string, unknown>>("SELECT * FROM stablecoin.deposits WHERE event_id = $1", [id])).rows[0];
-        if (!row) throw new ApiError(404, "DEPOSIT_NOT_FOUND", `no deposit ${id}`);
-        if (row["status"] !== "held") throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} is ${String(row["status"])}`);
+        const id = request.params.id;
+        const deposit = await depositRows.get(db, id);
+        if (!deposit) throw new StablecoinError("DEPOSIT_NOT_FOUND", `no deposit ${id}`);
+        if (deposit.status !== "held") throw new StablecoinError("DEPOSIT_NOT_HELD", `deposit ${id} is ${deposit.status}`);
         // Outside any database transaction (the embedded ledger may share the gateway's PGlite). The event id
         // keys the return, so a repeated or concurrent request gets the same payment back, never a second.
         let receipt: { transactionId: string };
@@ -469,22 +484,18 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
           receipt = await options.ledger.transfer({
             idempotencyKey: `deposit-return:${id}`,
             from: segregatedAccount,
-            to: String(row["from_account"]),
-            amount: BigInt(row["amount"] as bigint),
-            reference: `RETURN ${String(row["reference"]).slice(0, 100)}`,
+            to: deposit.fromAccount,
+            amount: deposit.amount,
+            reference: `RETURN ${deposit.reference.slice(0, 100)}`,
             // A return, not a payout: the token matches payouts with redemptions (docs/contracts.md).
-            returnOf: String(row["ledger_transaction_id"]),
+            returnOf: deposit.ledgerTransactionId,
           });
         } catch (error) {
           if (isDtLedgerError(error)) throw new ApiError(502, `DT_${error.code}`, `the DT ledger refused the return: ${error.message}`);
           throw error;
         }
-        const updated = await db.query<Record<string, unknown>>(
-          "UPDATE stablecoin.deposits SET status = 'returned', return_transaction_id = $2, updated_at = now() WHERE event_id = $1 AND status = 'held' RETURNING *",
-          [id, receipt.transactionId],
-        );
-        if (!updated.rows[0]) throw new ApiError(409, "DEPOSIT_NOT_HELD", `deposit ${id} was returned by another request`);
-        const returned = updated.rows[0];
+        const returned = await depositRows.markReturned(db, id, receipt.transactionId);
+        if (!returned) throw new StablecoinError("DEPOSIT_NOT_HELD", `deposit ${id} was returned by another request`);
         request.log.info({ event: "stablecoin.deposit_returned", deposit: id }, "held deposit returned");
         options.onChange?.();
         return depositJson(returned);
@@ -493,20 +504,12 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
   };
 }
 
-function depositJson(row: Record<string, unknown>) {
+function depositJson(deposit: Deposit) {
   return {
-    eventId: row["event_id"],
-    ledgerTransactionId: row["ledger_transaction_id"],
-    fromAccount: row["from_account"],
-    amount: formatKzt(BigInt(row["amount"] as bigint)),
+    ...deposit,
+    amount: formatKzt(deposit.amount),
     currency: CURRENCY,
-    reference: row["reference"],
-    height: String(row["height"]),
-    bookedAt: (row["booked_at"] as Date).toISOString(),
-    status: row["status"],
-    holdReason: row["hold_reason"] ?? null,
-    mintId: row["mint_id"] ?? null,
-    exchangeId: row["exchange_id"] ?? null,
-    returnTransactionId: row["return_transaction_id"] ?? null,
+    height: deposit.height.toString(),
+    bookedAt: deposit.bookedAt.toISOString(),
   };
 }

@@ -1,8 +1,9 @@
 import type { Queryable } from "../persistence/database.ts";
+import { moveState, type MintPatch, type RedemptionPatch } from "./store.ts";
 
 /**
- * The mint and redeem flows as explicit transition tables. Every transition is applied by
- * `applyTransition` inside the one database transaction that also records its effects, and only from the
+ * The mint and redeem flows as explicit transition tables. Every transition is applied by `moveMint` or
+ * `moveRedemption` inside the one database transaction that also records its effects, and only from the
  * states the table allows, so a stale worker (another process, or one resumed after a crash) cannot move a
  * request twice.
  */
@@ -30,7 +31,7 @@ export const mintTransitions = {
   expired: { from: ["awaiting_deposit"], to: "expired" },
 } as const satisfies Record<string, { from: readonly MintState[]; to: MintState }>;
 
-export const REDEMPTION_STATES = ["seen", "confirmed", "paying", "paid", "failed", "removed"] as const;
+export const REDEMPTION_STATES = ["seen", "confirmed", "paying", "paid", "failed", "removed", "reminted"] as const;
 export type RedemptionState = (typeof REDEMPTION_STATES)[number];
 
 export const redemptionTransitions = {
@@ -50,34 +51,21 @@ export const redemptionTransitions = {
   retried: { from: ["failed"], to: "confirmed" },
   /** An operator named a corrected DT account for a refused payout; the payment is tried again to it. */
   rerouted: { from: ["failed"], to: "confirmed" },
+  /** An operator had a refused payout's tokens minted back to the redeemer instead; never paid in DT. */
+  reminted: { from: ["failed"], to: "reminted" },
 } as const satisfies Record<string, { from: readonly RedemptionState[]; to: RedemptionState }>;
 
-export class TransitionError extends Error {
-  override name = "TransitionError";
-  readonly code = "INVALID_TRANSITION";
+/**
+ * Moves one mint request along `mintTransitions[name]`, setting `patch` too, if and only if it is in an
+ * allowed state. Returns false when it is not (another worker got there first).
+ */
+export function moveMint(tx: Queryable, id: string, name: keyof typeof mintTransitions, patch: MintPatch = {}): Promise<boolean> {
+  const transition = mintTransitions[name];
+  return moveState(tx, { table: "stablecoin.mint_requests", id, patch }, transition.from, transition.to);
 }
 
-type Table = Record<string, { from: readonly string[]; to: string }>;
-
-/**
- * Moves one row along `table[name]`, setting `fields` too, if and only if it is in an allowed state.
- * Returns false when it is not (another worker got there first).
- */
-export async function applyTransition<T extends Table>(
-  tx: Queryable,
-  target: { table: "stablecoin.mint_requests" | "stablecoin.redemptions"; id: string },
-  transitions: T,
-  name: keyof T & string,
-  fields: Record<string, unknown> = {},
-): Promise<boolean> {
-  const transition = transitions[name]!;
-  const columns = Object.keys(fields);
-  const assignments = columns.map((column, index) => `${column} = $${index + 4}`);
-  const result = await tx.query(
-    `UPDATE ${target.table}
-        SET state = $2, version = version + 1, updated_at = now()${assignments.map((a) => `, ${a}`).join("")}
-      WHERE id = $1 AND state = ANY($3::text[])`,
-    [target.id, transition.to, transition.from, ...columns.map((column) => fields[column])],
-  );
-  return result.rowCount === 1;
+/** Moves one redemption along `redemptionTransitions[name]`, as `moveMint` does. */
+export function moveRedemption(tx: Queryable, id: string, name: keyof typeof redemptionTransitions, patch: RedemptionPatch = {}): Promise<boolean> {
+  const transition = redemptionTransitions[name];
+  return moveState(tx, { table: "stablecoin.redemptions", id, patch }, transition.from, transition.to);
 }

@@ -110,9 +110,18 @@ export class TokenChain {
     nonce: bigint;
     fees: Fees;
     statement?: { statement: CollateralStatement; signature: Hex };
+    /** A re-mint: reverses this redemption (`reverseRedemption`, which needs the statement) instead of a plain mint. */
+    reversal?: { redemptionId: Hex };
   }): Promise<SignedTransaction> {
     if (!this.#minter) throw new Error("no minter key configured (STABLECOIN_MINTER_KEY)");
-    const data = parameters.statement
+    if (parameters.reversal && !parameters.statement) throw new Error("a reversal carries a collateral statement");
+    const data = parameters.reversal && parameters.statement
+      ? encodeFunctionData({
+          abi: tengeStablecoinAbi,
+          functionName: "reverseRedemption",
+          args: [parameters.statement.statement, parameters.statement.signature, parameters.reversal.redemptionId, parameters.to, parameters.amount],
+        })
+      : parameters.statement
       ? encodeFunctionData({
           abi: tengeStablecoinAbi,
           functionName: "mintWithCollateralStatement",

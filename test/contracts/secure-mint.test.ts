@@ -101,6 +101,35 @@ describe("collateral statements", () => {
     expect(await s.token.read.mintableAmount()).toBe(50n);
   });
 
+  it("reverse a refused redemption once, minting it back, and never DT that was paid out", async () => {
+    await s.fund(1_000n);
+    await s.mint(s.holders.alice.address, 1_000n);
+    await confirmed(chain, s.tokenAs(s.holders.alice).write.redeem([300n, "KZ-DA-CLOSED"]));
+    const id = `0x${"01".repeat(32)}` as const;
+    // The payout was refused: the 300 are still in the wallet and still counted as owed.
+    const refused = await s.statement(1_000n, { paidOut: 0n });
+    const reverse = (as = s.roles.minter, signed = refused, amount = 300n) =>
+      s.tokenAs(as).write.reverseRedemption([signed.message, signed.signature, id, s.holders.alice.address, amount]);
+    await expectRevert(reverse(s.holders.mallory), "CallerNotMinter", [s.holders.mallory.address]);
+    await expectRevert(reverse(s.roles.minter, refused, 301n), "RedemptionReversalExceedsUnpaid", [301n, 300n]);
+    const receipt = await confirmed(chain, reverse());
+    const [event] = parseEventLogs({ abi: tengeStablecoinAbi, logs: receipt.logs, eventName: "RedemptionReversed" });
+    expect(event?.args).toEqual({ redemptionId: id, holder: s.holders.alice.address, amount: 300n });
+    expect(await s.token.read.isRedemptionReversed([id])).toBe(true);
+    expect(await s.token.read.totalRedeemed()).toBe(0n);
+    expect(await s.token.read.totalSupply()).toBe(1_000n);
+    expect(await s.token.read.mintableAmount()).toBe(0n);
+    await expectRevert(reverse(s.roles.minter, await s.statement(1_000n, { paidOut: 0n })), "RedemptionAlreadyReversed", [id]);
+    // A redemption that was paid out cannot be reversed: the statement shows nothing owed.
+    await confirmed(chain, s.tokenAs(s.holders.alice).write.redeem([200n, "KZ-DA-EXCHANGE-1"]));
+    const paid = await s.statement(800n, { paidOut: 200n });
+    await expectRevert(
+      s.tokenAs(s.roles.minter).write.reverseRedemption([paid.message, paid.signature, `0x${"02".repeat(32)}`, s.holders.alice.address, 200n]),
+      "RedemptionReversalExceedsUnpaid",
+      [200n, 0n],
+    );
+  });
+
   it("accept a balance below the supply (mints then stop; the page shows it)", async () => {
     await s.fund(1_000n);
     await s.mint(s.holders.alice.address, 1_000n);

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { BaseError, ContractFunctionRevertedError, type Hex } from "viem";
+import { BaseError, ContractFunctionRevertedError, encodeAbiParameters, keccak256, toHex, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CollateralStatement } from "../../src/ledger/collateral-statement.ts";
 import { confirmed, createTestChain, expectRevert, type TestChain } from "../contracts/support/chain.ts";
@@ -18,7 +18,14 @@ interface SegregatedWallet {
   paidOut: bigint;
   height: bigint;
   /** Redemptions burned on chain and not yet paid out, oldest first. */
-  unpaid: bigint[];
+  unpaid: Redemption[];
+  /** Redemptions whose payout the DT ledger refused: never paid, until reversed still owed. */
+  refused: Redemption[];
+}
+
+interface Redemption {
+  id: Hex;
+  amount: bigint;
 }
 
 type Signed = { message: CollateralStatement; signature: Hex };
@@ -38,14 +45,14 @@ afterAll(() => chain.close());
 async function fresh() {
   await chain.revert(clean);
   clean = await chain.snapshot();
-  const wallet: SegregatedWallet = { balance: 0n, paidOut: 0n, height: 0n, unpaid: [] };
+  const wallet: SegregatedWallet = { balance: 0n, paidOut: 0n, height: 0n, unpaid: [], refused: [] };
   /** The ledger operator signs the wallet as it is now, at the next height. */
   const sign = async (): Promise<Signed> => {
     wallet.height += 1n;
     return s.statement(wallet.balance, { paidOut: wallet.paidOut, height: wallet.height });
   };
-  /** DT that stays in the wallet once every burned token is paid out. */
-  const backing = () => wallet.balance - wallet.unpaid.reduce((sum, amount) => sum + amount, 0n);
+  /** DT that stays in the wallet once every burned token is paid out (refused ones still owed). */
+  const backing = () => wallet.balance - [...wallet.unpaid, ...wallet.refused].reduce((sum, redemption) => sum + redemption.amount, 0n);
   return { wallet, sign, backing };
 }
 
@@ -121,6 +128,8 @@ type Step =
   | { kind: "mintWithStatement"; pick: number; amount: bigint }
   | { kind: "redeem"; amount: bigint }
   | { kind: "payout" }
+  | { kind: "refuse" }
+  | { kind: "reverse"; pick: number; fresh: boolean; twice: boolean }
   | { kind: "wait"; seconds: bigint };
 
 const amount = fc.bigInt({ min: 1n, max: 60_000n });
@@ -133,18 +142,36 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("mintWithStatement" as const), pick, amount }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("redeem" as const), amount }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("payout" as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("refuse" as const) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("reverse" as const), pick, fresh: fc.boolean(), twice: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("wait" as const), seconds: fc.bigInt({ min: 1n, max: MAX_STATEMENT_AGE / 2n }) }) },
 );
 
-describe("for any order of deposits, signed statements, relays, mints, redemptions and payouts", () => {
+const steps = fc.array(step, { minLength: 5, maxLength: 40, size: "max" });
+/** A start that leaves a refused payout to reverse (random steps alone seldom get there). */
+const REFUSED_PAYOUT: Step[] = [
+  { kind: "deposit", amount: 50_000n },
+  { kind: "sign" },
+  { kind: "relay", pick: 0 },
+  { kind: "mint", amount: 50_000n },
+  { kind: "redeem", amount: 20_000n },
+  { kind: "refuse" },
+];
+
+/** The on-chain id of the n-th Redeemed log (in the gateway: its transaction hash and log index). */
+const redemptionIdOf = (n: number): Hex => keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }], [toHex(n, { size: 32 }), 0n]));
+
+describe("for any order of deposits, signed statements, relays, mints, redemptions, payouts and reversals", () => {
   it("the supply never exceeds the DT that stays in the segregated wallet after the redemptions", async () => {
+    let reversals = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 40, size: "max" }), async (steps) => {
+      fc.asyncProperty(fc.oneof(steps, steps.map((rest) => [...REFUSED_PAYOUT, ...rest])), async (steps) => {
         const { wallet, sign, backing } = await fresh();
         // A stolen minter key mints to alice whenever the token lets it; alice redeems; anyone relays.
         const { alice, mallory } = s.holders;
         const signed: Signed[] = [];
         let holding = 0n;
+        let redemptions = 0;
         for (const action of steps) {
           const send = async (transaction: () => Promise<Hex>) => {
             try {
@@ -176,12 +203,32 @@ describe("for any order of deposits, signed statements, relays, mints, redemptio
             const redeemable = action.amount > holding ? holding : action.amount;
             if (redeemable > 0n && (await send(() => s.tokenAs(alice).write.redeem([redeemable, "KZ-DA-ALICE"])))) {
               holding -= redeemable;
-              wallet.unpaid.push(redeemable);
+              wallet.unpaid.push({ id: redemptionIdOf(redemptions++), amount: redeemable });
             }
           } else if (action.kind === "payout" && wallet.unpaid.length > 0) {
             const paid = wallet.unpaid.shift()!;
-            wallet.balance -= paid;
-            wallet.paidOut += paid;
+            wallet.balance -= paid.amount;
+            wallet.paidOut += paid.amount;
+          } else if (action.kind === "refuse" && wallet.unpaid.length > 0) {
+            // The DT ledger refused the payout (closed account): the DT stays in the wallet, still owed.
+            wallet.refused.push(wallet.unpaid.shift()!);
+          } else if (action.kind === "reverse" && wallet.refused.length > 0 && (action.fresh || signed.length > 0)) {
+            // The minter reverses a refused redemption with a statement signed now (as the gateway does) or
+            // with any signed earlier (stale, reordered).
+            const index = action.pick % wallet.refused.length;
+            const refused = wallet.refused[index]!;
+            if (action.fresh) signed.push(await sign());
+            const statement = action.fresh ? signed[signed.length - 1]! : signed[action.pick % signed.length]!;
+            const reverse = () => s.tokenAs(s.roles.minter).write.reverseRedemption([statement.message, statement.signature, refused.id, alice.address, refused.amount]);
+            // Nobody but a minter may reverse one.
+            expect(await send(() => s.tokenAs(mallory).write.reverseRedemption([statement.message, statement.signature, refused.id, mallory.address, refused.amount]))).toBe(false);
+            if (await send(reverse)) {
+              wallet.refused.splice(index, 1);
+              holding += refused.amount;
+              reversals++;
+              // Exactly once, whatever statement comes with the second try.
+              if (action.twice) expect(await send(() => s.tokenAs(s.roles.minter).write.reverseRedemption([statement.message, statement.signature, refused.id, alice.address, 1n]))).toBe(false);
+            }
           } else if (action.kind === "wait") {
             await chain.advance(Number(action.seconds));
           }
@@ -190,5 +237,7 @@ describe("for any order of deposits, signed statements, relays, mints, redemptio
       }),
       { numRuns: 100 },
     );
+    // The runs did reverse redemptions, not only try.
+    expect(reversals).toBeGreaterThan(0);
   });
 });

@@ -68,4 +68,30 @@ describe("tenge-gateway exchanges", () => {
     expect(actions.rows).toHaveLength(1);
     expect(actions.rows[0]).toMatchObject({ principal_id: expect.stringMatching(/^cli:/), from_dt_account: "DA-TYPO", to_dt_account: "DA-FIXED" });
   });
+
+  it("re-mints a failed redemption once, recording who did it; anything else exits 2 with one line", async () => {
+    const paid = capture();
+    const id = `31337:0x${"ab".repeat(32)}:1`;
+    let db = await openGatewayDatabase(loadConfig({ DATA_DIR: dataDir }));
+    await db.query(
+      `INSERT INTO stablecoin.redemptions (id, chain_id, tx_hash, log_index, block_number, block_hash, holder, amount, dt_account, exchange_id, state, failure_code)
+       SELECT $1, 31337, $2, 1, 6, '0xb10c', evm_addresses[1], 1000, 'DA-CLOSED', id, 'failed', 'ACCOUNT_CLOSED' FROM stablecoin.exchanges LIMIT 1`,
+      [id, `0x${"ab".repeat(32)}`],
+    );
+    await db.close();
+    expect(await main(["redemptions", "remint", "31337:0xfeed:0"], paid.io)).toBe(2);
+    expect(paid.err[0]).toContain("NOT_FAILED");
+    const done = capture();
+    expect(await main(["redemptions", "remint", id], done.io)).toBe(0);
+    expect(JSON.parse(done.out[0]!)).toMatchObject({ id, state: "reminted", amount: "10.00", currency: "KZT" });
+    const again = capture();
+    expect(await main(["redemptions", "remint", id], again.io)).toBe(2);
+    expect(again.err).toHaveLength(1);
+    db = await openGatewayDatabase(loadConfig({ DATA_DIR: dataDir }));
+    const actions = await db.query("SELECT * FROM stablecoin.redemption_actions WHERE redemption_id = $1", [id]);
+    const remints = await db.query("SELECT amount, state FROM stablecoin.mint_requests WHERE reverses_redemption = $1", [id]);
+    await db.close();
+    expect(actions.rows).toEqual([expect.objectContaining({ action: "reminted", principal_id: expect.stringMatching(/^cli:/), from_dt_account: "DA-CLOSED", to_dt_account: null })]);
+    expect(remints.rows).toEqual([{ amount: 1000n, state: "deposited" }]);
+  });
 });

@@ -2,9 +2,10 @@ import { createWalletClient, http } from "viem";
 import { privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
-import { getMint, requestMint } from "../../src/stablecoin/mint-flow.ts";
-import { listRedemptions, retryRedemption } from "../../src/stablecoin/redeem-flow.ts";
+import { requestMint } from "../../src/stablecoin/mint-flow.ts";
+import { retryRedemption } from "../../src/stablecoin/redeem-flow.ts";
 import type { FaultPoint } from "../../src/stablecoin/stablecoin-ledger.ts";
+import { mintRows, redemptionRows } from "../../src/stablecoin/store.ts";
 import { crashOnceAt, createStablecoinWorld, surviving, type StablecoinWorld } from "./support.ts";
 
 const MINT_POINTS: FaultPoint[] = [
@@ -47,7 +48,7 @@ describe("exactly once across crashes", () => {
       }
       await world.mintWorker().drain();
       expect(crash.fired).toBe(true);
-      expect((await getMint(world.db, request.id))?.state).toBe("minted");
+      expect((await mintRows.get(world.db, request.id))?.state).toBe("minted");
       expect(await world.supply()).toBe(supplyBefore + 7_000n);
       expect(await minedTransactions(request.id)).toBe(1);
       expect(await world.supply()).toBeLessThanOrEqual(await world.collateral());
@@ -64,7 +65,7 @@ describe("exactly once across crashes", () => {
       await world.redeemWorker().drain();
       await world.redeemWorker().drain();
       expect(crash.fired).toBe(true);
-      const redemption = (await listRedemptions(world.db, { limit: 50 })).find((item) => item.txHash === hash.toLowerCase());
+      const redemption = (await redemptionRows.list(world.db, { limit: 50 })).items.find((item) => item.txHash === hash.toLowerCase());
       expect(redemption?.state).toBe("paid");
       expect(await world.dtBalance(world.exchange.dtAccount)).toBe(balanceBefore + 3_000n);
       expect(await world.collateral()).toBe(collateralBefore - 3_000n);
@@ -91,7 +92,7 @@ describe("exactly once across crashes", () => {
       world.mintSettings.stuckAfterMs = 60_000;
       await world.rpc("evm_mine");
       await worker.drain();
-      expect((await getMint(world.db, request.id))?.state).toBe("minted");
+      expect((await mintRows.get(world.db, request.id))?.state).toBe("minted");
       expect(await world.supply()).toBe(supplyBefore + 4_000n);
       const outcomes = await world.db.query<{ outcome: string }>("SELECT outcome FROM stablecoin.mint_transactions WHERE mint_id = $1 ORDER BY outcome", [request.id]);
       expect(outcomes.rows.map((row) => row.outcome)).toEqual(["dropped", "mined"]);
@@ -118,7 +119,7 @@ describe("exactly once across crashes", () => {
       expect(await worker.step()).toBe("waiting");
       await world.rpc("evm_mine");
       await worker.drain();
-      expect((await getMint(world.db, request.id))?.state).toBe("minted");
+      expect((await mintRows.get(world.db, request.id))?.state).toBe("minted");
       expect(await world.supply()).toBe(supplyBefore + 2_500n);
     } finally {
       await world.rpc("evm_setAutomine", [true]);
@@ -128,7 +129,7 @@ describe("exactly once across crashes", () => {
   it("keeps a payout the DT ledger refuses as failed and visible, never dropped", async () => {
     const hash = await world.redeem(1_000n, "DA-NO-SUCH-ACCOUNT");
     await world.redeemWorker().drain();
-    const failed = (await listRedemptions(world.db, { limit: 50 })).find((item) => item.txHash === hash.toLowerCase());
+    const failed = (await redemptionRows.list(world.db, { limit: 50 })).items.find((item) => item.txHash === hash.toLowerCase());
     expect(failed?.state).toBe("failed");
     expect(failed?.failureCode).toBe("UNKNOWN_ACCOUNT");
     // Nothing left the segregated wallet for it, and nothing was dropped.
@@ -145,7 +146,7 @@ describe("exactly once across crashes", () => {
     const balanceBefore = await world.dtBalance(world.exchange.dtAccount);
     const hash = await world.redeem(1_500n, world.exchange.dtAccount, outsiderKey);
     await world.redeemWorker().drain();
-    const held = (await listRedemptions(world.db, { limit: 50 })).find((item) => item.txHash === hash.toLowerCase())!;
+    const held = (await redemptionRows.list(world.db, { limit: 50 })).items.find((item) => item.txHash === hash.toLowerCase())!;
     expect(held.state).toBe("failed");
     expect(held.failureCode).toBe("HOLDER_NOT_ONBOARDED");
     expect(await world.dtBalance(world.exchange.dtAccount)).toBe(balanceBefore);
@@ -153,7 +154,7 @@ describe("exactly once across crashes", () => {
     expect(await retryRedemption(world.db, held.id)).toBe(true);
     expect(await retryRedemption(world.db, held.id)).toBe(false);
     await world.redeemWorker().drain();
-    const paid = (await listRedemptions(world.db, { limit: 50 })).find((item) => item.txHash === hash.toLowerCase())!;
+    const paid = (await redemptionRows.list(world.db, { limit: 50 })).items.find((item) => item.txHash === hash.toLowerCase())!;
     expect(paid.state).toBe("paid");
     expect(await world.dtBalance(world.exchange.dtAccount)).toBe(balanceBefore + 1_500n);
   });

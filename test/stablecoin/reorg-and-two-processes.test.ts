@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/persistence/database.ts";
-import { listMints, requestMint } from "../../src/stablecoin/mint-flow.ts";
-import { listRedemptions } from "../../src/stablecoin/redeem-flow.ts";
+import { requestMint } from "../../src/stablecoin/mint-flow.ts";
+import { mintRows, redemptionRows } from "../../src/stablecoin/store.ts";
 import { testEngine } from "../support/database.ts";
 import { createStablecoinWorld, eventually, startGatewayOn, type StablecoinWorld } from "./support.ts";
 
@@ -22,7 +22,7 @@ describe("chain reorganisations", () => {
     const hash = await world.redeem(40_000n);
     const worker = world.redeemWorker();
     await worker.drain();
-    const seen = (await listRedemptions(world.db, { limit: 10 })).find((item) => item.txHash === hash.toLowerCase());
+    const seen = (await redemptionRows.list(world.db, { limit: 10 })).items.find((item) => item.txHash === hash.toLowerCase());
     expect(seen?.state).toBe("seen");
     // The block with the redeem is replaced by a longer chain without it.
     expect(await world.rpc<boolean>("evm_revert", [snapshot])).toBe(true);
@@ -30,7 +30,7 @@ describe("chain reorganisations", () => {
     await worker.drain();
     await world.mineBlocks(3);
     await worker.drain();
-    const removed = (await listRedemptions(world.db, { limit: 10 })).find((item) => item.txHash === hash.toLowerCase());
+    const removed = (await redemptionRows.list(world.db, { limit: 10 })).items.find((item) => item.txHash === hash.toLowerCase());
     expect(removed?.state).toBe("removed");
     expect(await world.dtBalance(world.exchange.dtAccount)).toBe(balanceBefore);
     // The burn was undone too: supply and collateral still match.
@@ -43,10 +43,10 @@ describe("chain reorganisations", () => {
     const hash = await world.redeem(10_000n);
     const worker = world.redeemWorker();
     await worker.drain();
-    expect((await listRedemptions(world.db, { limit: 10 })).find((item) => item.txHash === hash.toLowerCase())?.state).toBe("seen");
+    expect((await redemptionRows.list(world.db, { limit: 10 })).items.find((item) => item.txHash === hash.toLowerCase())?.state).toBe("seen");
     await world.mineBlocks(2);
     await worker.drain();
-    expect((await listRedemptions(world.db, { limit: 10 })).find((item) => item.txHash === hash.toLowerCase())?.state).toBe("paid");
+    expect((await redemptionRows.list(world.db, { limit: 10 })).items.find((item) => item.txHash === hash.toLowerCase())?.state).toBe("paid");
     expect(await world.dtBalance(world.exchange.dtAccount)).toBe(balanceBefore + 10_000n);
   });
 });
@@ -68,7 +68,7 @@ describe(`two gateway processes on one database (${testEngine === "postgres" ? "
       for (const amount of amounts) requests.push(await requestMint(world.db, world.exchange, amount));
       for (const request of requests) await world.deposit(request.reference, request.amount);
       const total = amounts.reduce((sum, amount) => sum + amount, 0n);
-      await eventually(async () => ((await listMints(world.db, { limit: 100, state: "minted" })).length === amounts.length ? true : undefined), "every mint");
+      await eventually(async () => ((await mintRows.list(world.db, { limit: 100, state: "minted" })).items.length === amounts.length ? true : undefined), "every mint");
       expect(await world.supply()).toBe(total);
       const mined = await world.db.query<{ mint_id: string; count: bigint }>(
         "SELECT mint_id, count(*)::int8 AS count FROM stablecoin.mint_transactions WHERE outcome = 'mined' GROUP BY mint_id",
@@ -80,7 +80,7 @@ describe(`two gateway processes on one database (${testEngine === "postgres" ? "
       const balanceBefore = await world.dtBalance(world.exchange.dtAccount);
       for (const amount of [500n, 700n, 900n]) await world.redeem(amount);
       await world.mineBlocks(1);
-      await eventually(async () => ((await listRedemptions(world.db, { limit: 100, state: "paid" })).length === 3 ? true : undefined), "every payout");
+      await eventually(async () => ((await redemptionRows.list(world.db, { limit: 100, state: "paid" })).items.length === 3 ? true : undefined), "every payout");
       // Both processes keep running for a while; nothing is paid twice.
       await world.mineBlocks(2);
       await new Promise((resolve) => setTimeout(resolve, 300));

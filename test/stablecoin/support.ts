@@ -218,7 +218,10 @@ export interface GatewayUnderTest {
 }
 
 /** The gateway app with the stablecoin component on the world's database, its log captured. */
-export async function startGatewayOn(world: StablecoinWorld, options: { db?: Database; settings?: Partial<StablecoinSettings>; start?: boolean; listen?: boolean } = {}): Promise<GatewayUnderTest> {
+export async function startGatewayOn(
+  world: StablecoinWorld,
+  options: { db?: Database; settings?: Partial<StablecoinSettings>; start?: boolean; listen?: boolean; clock?: () => number } = {},
+): Promise<GatewayUnderTest> {
   const db = options.db ?? world.db;
   const logLines: string[] = [];
   const sink = new Writable({
@@ -239,6 +242,7 @@ export async function startGatewayOn(world: StablecoinWorld, options: { db?: Dat
     attestationKey: ed25519.utils.randomSecretKey(),
     publicRpcUrl: world.chain.rpcUrl,
     settings: { pollMs: 50, attestationIntervalMs: 60_000, redeemConfirmations: world.redeemSettings.confirmations, ...options.settings },
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const identity = new IdentityStore(db);
   const app = await buildGatewayApp({
