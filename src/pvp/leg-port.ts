@@ -54,6 +54,11 @@ export interface LegInstruction {
   reference: string | undefined;
   /** What the correspondent last reported about this leg in messages (peer legs only). */
   reported?: { status: "locked" | "claimed" | "rejected" | "refunded"; reason: string | undefined } | undefined;
+  /**
+   * When the engine issued the claim or refund this call performs; retries keep it. A peer leg dates its
+   * message with it, so a resend is byte for byte the first send (the peer takes it as a duplicate).
+   */
+  issuedAt?: Date;
 }
 
 export type LegSide = "dt" | "foreign";

@@ -135,7 +135,7 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
     }
     case "claim": {
       if (pvp.preimage === undefined) throw new LegError("UNAVAILABLE", "the preimage is not known yet");
-      await port.claim(leg, pvp.preimage);
+      await port.claim({ ...leg, issuedAt: command.createdAt }, pvp.preimage);
       return {};
     }
     case "refund": {
@@ -144,7 +144,7 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
       // A lock may have reached the ledger before a crash without its reference being recorded: the
       // idempotent lock call returns it (or locks now, which the refund then undoes).
       if (reference === undefined) reference = (await port.lock(leg)).reference;
-      await port.refund({ ...leg, reference }, { early: command.early });
+      await port.refund({ ...leg, reference, issuedAt: command.createdAt }, { early: command.early });
       return { reference };
     }
   }

@@ -25,6 +25,8 @@ export type OutboxCommand = OutboxCommandSpec & {
   idempotencyKey: string;
   attempts: number;
   nextAttemptAt: Date;
+  /** When the engine issued the command; retries keep it. */
+  createdAt: Date;
 };
 
 /** What a step may change on a stored PvP; state and version move only through `moveState`. */
@@ -151,6 +153,7 @@ function commandFromRow(row: Row): OutboxCommand {
     idempotencyKey: String(row["idempotency_key"]),
     attempts: Number(row["attempts"]),
     nextAttemptAt: row["next_attempt_at"] as Date,
+    createdAt: row["created_at"] as Date,
   };
   const payload = json(row["payload"]) as Record<string, unknown>;
   const command = String(row["command"]);
@@ -398,7 +401,7 @@ export const pvpStore = {
 
   async pendingCommands(db: Queryable, pvpId: string): Promise<OutboxCommand[]> {
     const result = await db.query(
-      `SELECT id, pvp_id, command, side, payload, idempotency_key, attempts, next_attempt_at FROM pvp_outbox WHERE pvp_id = $1 AND status = 'pending' ORDER BY id`,
+      `SELECT id, pvp_id, command, side, payload, idempotency_key, attempts, next_attempt_at, created_at FROM pvp_outbox WHERE pvp_id = $1 AND status = 'pending' ORDER BY id`,
       [pvpId],
     );
     return result.rows.map(commandFromRow);
@@ -434,7 +437,7 @@ export const pvpStore = {
 
   async outbox(db: Queryable, pvpId: string): Promise<Array<OutboxCommand & { status: string; lastError: string | null }>> {
     const result = await db.query(
-      `SELECT id, pvp_id, command, side, payload, idempotency_key, attempts, next_attempt_at, status, last_error FROM pvp_outbox WHERE pvp_id = $1 ORDER BY id`,
+      `SELECT id, pvp_id, command, side, payload, idempotency_key, attempts, next_attempt_at, created_at, status, last_error FROM pvp_outbox WHERE pvp_id = $1 ORDER BY id`,
       [pvpId],
     );
     return result.rows.map((row) => ({ ...commandFromRow(row), status: String(row["status"]), lastError: optional<string>(row["last_error"]) ?? null }));

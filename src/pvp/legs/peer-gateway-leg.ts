@@ -53,7 +53,7 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
     async claim(leg, preimage) {
       if (leg.reported?.status === "claimed") return;
       const instruction = leg.pvp.instruction!;
-      const xml = settledMessage(parties(leg, clock()), instruction, bareHex(preimage), "REVEAL");
+      const xml = settledMessage(parties(leg, leg.issuedAt ?? clock()), instruction, bareHex(preimage), "REVEAL");
       await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "REVEAL"), messageType: "pacs.002.001.10" }, true);
     },
     async refund(leg, { early }) {
@@ -61,7 +61,7 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       if (reported === "refunded" || reported === "rejected" || reported === "claimed") return;
       if (early) {
         const instruction = leg.pvp.instruction!;
-        const xml = cancellationRequestMessage(parties(leg, clock()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, PVP_REASON_CODES.cancelled.code);
+        const xml = cancellationRequestMessage(parties(leg, leg.issuedAt ?? clock()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, PVP_REASON_CODES.cancelled.code);
         await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "C056"), messageType: "camt.056.001.08" });
       }
       // The peer refunds on its own at expiry; until it says so (camt.029, RJCT) or the expiry passes, wait.
