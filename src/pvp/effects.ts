@@ -109,21 +109,21 @@ function peerMessages(context: EngineContext, pvp: PvpRecord, kind: PeerMessageK
 function bankNotices(context: EngineContext, pvp: PvpRecord, kind: BankNoticeKind, now: Date): Array<OutboundMessage & { to: string }> {
   const original = pvp.instruction!;
   const ourLeg = pvp.role === "initiator" ? pvp.dtLeg! : pvp.foreignLeg;
-  const bank = `bank:${pvp.createdBy}`;
+  // The payer's bank hears of its debit or of the rejection: the bank that created the PvP (its
+  // institution's BIC); without one (an operator's PvP, a responder's), this gateway itself.
+  const payerBank = pvp.bankAgent ?? context.ourAgent;
+  const bank = pvp.bankAgent ?? `bank:${pvp.createdBy}`;
   const ours = parties(context, pvp, now, context.ourAgent);
   const amount = { currency: ourLeg.currency, minorUnits: ourLeg.amount };
   // camt.054 notifies the digital accounts of the DT ledger; an EVM address (42 characters) is no ISO
   // account id (Max34Text) and has no servicing bank, so a leg settled on an EVM ledger has nobody to notify.
   if (kind === "settled" && ourLeg.ledger !== "dt") return [];
   if (kind === "settled") {
-    // The debit goes to the bank that created the PvP (its institution's BIC); without one (an operator's
-    // PvP, a responder's), to this gateway itself.
-    const payerBank = pvp.bankAgent ?? context.ourAgent;
     return [
       {
         id: messageIdOf(pvp.pvpRef, "N054D"),
         type: "camt.054.001.08",
-        to: pvp.bankAgent ?? bank,
+        to: bank,
         summary: { account: ourLeg.payer, creditDebit: "DBIT" },
         xml: notificationMessage(parties(context, pvp, now, payerBank), original, { account: ourLeg.payer, amount, creditDebit: "DBIT", what: "N054D" }),
         carriesPreimage: false,
@@ -139,5 +139,5 @@ function bankNotices(context: EngineContext, pvp: PvpRecord, kind: BankNoticeKin
     ];
   }
   const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
-  return [{ id: messageIdOf(pvp.pvpRef, "BRJCT"), type: "pacs.002.001.10", to: bank, summary: { status: "RJCT", reason }, xml: rejectionToBankMessage(ours, original, reason), carriesPreimage: false }];
+  return [{ id: messageIdOf(pvp.pvpRef, "BRJCT"), type: "pacs.002.001.10", to: bank, summary: { status: "RJCT", reason }, xml: rejectionToBankMessage(parties(context, pvp, now, payerBank), original, reason), carriesPreimage: false }];
 }

@@ -64,6 +64,15 @@ describe("PvP engine with the initiator driving both legs", () => {
     expect(operatorDebit.xml).toMatch(/<To>\s*<FIId>\s*<FinInstnId>\s*<BICFI>NBRKKZKX<\/BICFI>/);
   });
 
+  it("addresses the bank's pacs.002 rejection to the bank that created the PvP, by its BIC", async () => {
+    const pvp = await engine.create({ ...request(), dtLeg: { ...request().dtLeg, amount: 5_000_000n }, bankAgent: "HSBKKZKX" });
+    await settle([engine], clock, { until: async () => (await engine.get(pvp.id))?.state === "REJECTED" });
+    const rejection = (await engine.messages(pvp)).find((message) => message.summary["status"] === "RJCT")!;
+    expect(rejection.counterparty).toBe("HSBKKZKX");
+    expect(rejection.xml).toMatch(/<To>\s*<FIId>\s*<FinInstnId>\s*<BICFI>HSBKKZKX<\/BICFI>/);
+    expect(rejection.xml).toMatch(/<Fr>\s*<FIId>\s*<FinInstnId>\s*<BICFI>NBRKKZKX<\/BICFI>/);
+  });
+
   it("refunds both legs with RJCT AB03 when the foreign leg is not locked in time", async () => {
     foreign.down = true;
     const pvp = await engine.create(request());
