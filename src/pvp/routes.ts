@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { CodedError } from "../errors.ts";
-import { AmountError, amountFromDecimal } from "../iso20022/amount.ts";
+import { amountFromDecimal } from "../iso20022/amount.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
 import { typedRoutes } from "../server/app.ts";
-import { ApiError, errorSchema } from "../server/errors.ts";
+import { errorSchema } from "../server/errors.ts";
 import { authorizePvpCreation, mayAccess, PvpForbidden, type PvpAuthority } from "./authorization.ts";
 import { PvpError, type PvpEngine } from "./engine.ts";
 import type { ResponderSettings } from "./inbound.ts";
@@ -122,13 +122,9 @@ const detailSchema = {
   },
 } as const;
 
+/** A bad amount is an `AmountError` (400 through the status table). */
 function minorUnits(amount: string, currency: string): bigint {
-  try {
-    return amountFromDecimal(amount, currency).minorUnits;
-  } catch (error) {
-    if (error instanceof AmountError) throw new ApiError(400, error.code, error.message);
-    throw error;
-  }
+  return amountFromDecimal(amount, currency).minorUnits;
 }
 
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 64 } } } as const;

@@ -167,6 +167,10 @@ describe("PvP authorization: whose money a caller may move", () => {
       await expectRefused("halyk", body({ dtPayer: payer(), foreignLeg: { currency: "USD" } }), 422, "LEG_ASSET_MISMATCH", payer());
     });
 
+    it("an amount with more decimals than its currency has (400, the ISO amount code)", async () => {
+      await expectRefused("halyk", body({ dtPayer: payer(), dtLeg: { amount: "15000.001" } }), 400, "AMOUNT_TOO_MANY_DECIMALS", payer());
+    });
+
     it("an expiry beyond the longest lock (24 h by default), on either leg", async () => {
       const far = "2099-01-01T00:00:00Z";
       await expectRefused("halyk", body({ dtPayer: payer(), dtLeg: { expiresAt: far } }), 422, "LOCK_TOO_LONG", payer());
