@@ -4,7 +4,7 @@ import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { FOREIGN_CB, migratePvp, NBK, settle, VirtualClock } from "../support/pvp/harness.ts";
 import { InProcessNetwork } from "../support/pvp/in-process-network.ts";
-import { peerGateways } from "../support/pvp/peer-gateways.ts";
+import { peerGateways, peerPvpRequest } from "../support/pvp/peer-gateways.ts";
 import type { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
 
 /**
@@ -44,12 +44,7 @@ describe("PvP with a peer gateway: reports that arrive out of order", () => {
   });
 
   it("a lock report (ACSP) that arrives after the correspondent reported its refund does not bring the leg back: the PvP ends REFUNDED", async () => {
-    const pvp = await initiator.create({
-      createdBy: "bank",
-      counterpartyAgent: FOREIGN_CB,
-      dtLeg: { ledger: "dt", payer: "DA-PAYER", beneficiary: "DA-NOSTRO-FCB", amount: 250_000n, currency: "KZT" },
-      foreignLeg: { ledger: `peer:${FOREIGN_CB}`, payer: FOREIGN_CB, beneficiary: NBK, amount: 9_000n, currency: "AED" },
-    });
+    const pvp = await initiator.create(peerPvpRequest);
     const responderPvp = async () => (await pvpStore.list(testDb.db, FOREIGN_CB, {}))[0];
     // The correspondent locks and reports it, but its ACSP is held back on the way.
     await settle([initiator, responder], clock, { until: async () => heldLockReports.length > 0 && (await responderPvp())?.state === "LOCKED" });

@@ -4,7 +4,7 @@ import { LegError } from "../../src/pvp/leg-port.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { FOREIGN_CB, migratePvp, NBK, settle, VirtualClock } from "../support/pvp/harness.ts";
 import { InProcessNetwork } from "../support/pvp/in-process-network.ts";
-import { peerGateways } from "../support/pvp/peer-gateways.ts";
+import { peerGateways, peerPvpRequest } from "../support/pvp/peer-gateways.ts";
 import type { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
 
 /**
@@ -74,13 +74,7 @@ describe("PvP with a peer gateway: resends after a lost acknowledgement", () => 
       },
     });
 
-  const create = () =>
-    initiator.create({
-      createdBy: "bank",
-      counterpartyAgent: FOREIGN_CB,
-      dtLeg: { ledger: "dt", payer: "DA-PAYER", beneficiary: "DA-NOSTRO-FCB", amount: 250_000n, currency: "KZT" },
-      foreignLeg: { ledger: `peer:${FOREIGN_CB}`, payer: FOREIGN_CB, beneficiary: NBK, amount: 9_000n, currency: "AED" },
-    });
+  const create = () => initiator.create(peerPvpRequest);
 
   it("the reveal (pacs.002 ACSC) is resent byte for byte and taken as a duplicate; the PvP settles", async () => {
     const pvp = await create();

@@ -6,7 +6,7 @@ import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { FOREIGN_CB, migratePvp, NBK, settle, VirtualClock } from "../support/pvp/harness.ts";
 import { InProcessNetwork } from "../support/pvp/in-process-network.ts";
-import { peerGateways } from "../support/pvp/peer-gateways.ts";
+import { peerGateways, peerPvpRequest } from "../support/pvp/peer-gateways.ts";
 import type { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
 
 const OTHER_CB = "OTHRGB2L";
@@ -45,13 +45,7 @@ describe("PvP recovery by status request (pacs.028)", () => {
     await testDb.drop();
   });
 
-  const create = () =>
-    initiator.create({
-      createdBy: "bank",
-      counterpartyAgent: FOREIGN_CB,
-      dtLeg: { ledger: "dt", payer: "DA-PAYER", beneficiary: "DA-NOSTRO-FCB", amount: 250_000n, currency: "KZT" },
-      foreignLeg: { ledger: `peer:${FOREIGN_CB}`, payer: FOREIGN_CB, beneficiary: NBK, amount: 9_000n, currency: "AED" },
-    });
+  const create = () => initiator.create(peerPvpRequest);
   const runUntilFinal = (id: string) => settle([initiator, responder], clock, { maxRounds: 600, until: async () => ["SETTLED", "REFUNDED", "REJECTED"].includes((await initiator.get(id))!.state) });
   const statusRequestsAt = async (agent: string) => (await testDb.db.query(`SELECT p.our_agent FROM pvp_message m JOIN pvp p ON p.id = m.pvp_id WHERE m.message_type = 'pacs.028.001.03' AND m.direction = 'in' AND p.our_agent = $1`, [agent])).rowCount;
 

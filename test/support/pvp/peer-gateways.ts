@@ -52,3 +52,11 @@ export function peerGateways(options: {
   network.attach(FOREIGN_CB, inbound(FOREIGN_CB, (xml, from) => responder.receive(xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? terms : undefined) })));
   return { initiator, responder, dt, foreign };
 }
+
+/** A PvP these two gateways are funded for: 250,000 KZT (minor units) from DA-PAYER against 9,000 AED from FX-PAYER. */
+export const peerPvpRequest = {
+  createdBy: "bank",
+  counterpartyAgent: FOREIGN_CB,
+  dtLeg: { ledger: "dt", payer: "DA-PAYER", beneficiary: "DA-NOSTRO-FCB", amount: 250_000n, currency: "KZT" },
+  foreignLeg: { ledger: `peer:${FOREIGN_CB}`, payer: FOREIGN_CB, beneficiary: NBK, amount: 9_000n, currency: "AED" },
+};
