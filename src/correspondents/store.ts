@@ -1,4 +1,4 @@
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { IdentityError, IdentityStore } from "../identity/store.ts";
 

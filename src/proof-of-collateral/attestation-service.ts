@@ -3,7 +3,7 @@ import type { Database } from "../persistence/database.ts";
 import type { Logger } from "../server/logger.ts";
 import type { StablecoinLedger } from "../stablecoin/stablecoin-ledger.ts";
 import type { TokenChain } from "../stablecoin/token-chain.ts";
-import { CURRENCY, formatKzt } from "../stablecoin/kzt.ts";
+import { formatKzt, KZT } from "../core/money.ts";
 import {
   buildAttestation,
   formatRatio,
@@ -237,7 +237,7 @@ export class AttestationService {
         issuedAt: row.issued_at.toISOString(),
         collateral: formatKzt(BigInt(row.collateral)),
         supply: formatKzt(BigInt(row.supply)),
-        currency: CURRENCY,
+        currency: KZT,
         ratio: formatRatio(BigInt(row.collateral), BigInt(row.supply)),
         ledgerHeight: String(row.ledger_height),
         blockNumber: String(row.block_number),

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { CommandFailure, UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { CommandFailure, UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 
 /**
  * `tenge-gateway pvp create|show|list`: the PvP API of a running gateway from the shell. The engine runs

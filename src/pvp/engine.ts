@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Hex } from "viem";
-import { hashLockOf } from "../evm/hash-time-lock.ts";
-import { currencyMinorUnits } from "../iso20022/reference/currencies.ts";
+import { hashLockOf } from "../core/hash-lock.ts";
+import { currencyMinorUnits } from "../core/money.ts";
 import { defaultValidationProfile, type ValidationProfile } from "../iso20022/validation/profiles.ts";
 import type { Database } from "../persistence/database.ts";
 import { writeEffects } from "./effects.ts";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Hex } from "viem";
-import { CodedError } from "../errors.ts";
-import { amountToDecimal } from "../iso20022/amount.ts";
+import { CodedError } from "../core/errors.ts";
+import { amountToDecimal } from "../core/money.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
 import { bareHex, PvpMessageError, readInbound, type InboundPvpMessage, type MessageFinding } from "./protocol/pvp-messages.ts";
 import { newPvpRecord, opensHashLock, type PvpRecord } from "./pvp.ts";

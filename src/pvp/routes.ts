@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { CodedError } from "../errors.ts";
-import { amountFromDecimal } from "../iso20022/amount.ts";
+import { CodedError } from "../core/errors.ts";
+import { amountFromDecimal } from "../core/money.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";

@@ -1,4 +1,4 @@
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 export type StablecoinErrorCode = "NOT_AN_EXCHANGE" | "DEPOSIT_NOT_FOUND" | "DEPOSIT_NOT_HELD" | "NOT_FAILED" | "NOT_REMINTABLE" | "RATE_LIMITED" | "INVALID_CURSOR";
 

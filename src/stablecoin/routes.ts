@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
-import { AmountError } from "../iso20022/amount.ts";
+import { AmountError } from "../core/money.ts";
 import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
 import { typedRoutes } from "../server/app.ts";
