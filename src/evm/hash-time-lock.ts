@@ -16,3 +16,6 @@ export interface HashTimeLockTerms {
 export function hashTimeLockSwapId(sender: Address, salt: Hex): Hex {
   return keccak256(encodeAbiParameters([{ type: "address" }, { type: "bytes32" }], [sender, salt]));
 }
+
+/** @deprecated the hash-lock lives in `src/core/hash-lock.ts`; this re-export stays for branches written before the move. */
+export { hashLockOf, PreimageLengthError } from "../core/hash-lock.ts";
