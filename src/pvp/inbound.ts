@@ -29,6 +29,8 @@ export interface CorrespondentTerms {
   settlementAccount: string;
   /** Largest leg one instruction may make us lock, in minor units of the ledger's currency. */
   maxAmount: bigint;
+  /** The currency of `maxAmount`; unset = whatever the instruction's currency is. */
+  maxAmountCurrency?: string;
 }
 
 export type InboundOutcome =
@@ -253,6 +255,8 @@ function refusalOf(
   if (!terms || terms.liquidityAccounts.length === 0 || terms.settlementAccount === "") return PVP_REASON_CODES.notAllowed.code;
   if (!checks.ledgerCarries(responder.ledger, instruction.amount.currency)) return PVP_REASON_CODES.notAllowedCurrency.code;
   if (instruction.amount.minorUnits <= 0n || instruction.amount.minorUnits > terms.maxAmount) return PVP_REASON_CODES.amountTooLarge.code;
+  // A limit in another currency says nothing about this amount: refused rather than compared across decimals.
+  if (terms.maxAmountCurrency !== undefined && terms.maxAmountCurrency !== instruction.amount.currency) return PVP_REASON_CODES.amountTooLarge.code;
   if (!withinMaxLock(checks.policy, now, expiresAt)) return PVP_REASON_CODES.invalidDate.code;
   if (!mayLock(checks.policy, now, expiresAt)) return PVP_REASON_CODES.timeout.code;
   return undefined;
