@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { pageSchema } from "../core/paging.ts";
 import type { Database } from "../persistence/database.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
@@ -108,9 +109,10 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
       "/operator/correspondents",
       {
         config: operatorOnly,
-        schema: { tags, summary: "The directory of correspondents (public keys only)", response: { 200: { type: "object", properties: { items: { type: "array", items: correspondentSchema } } } } },
+        schema: { tags, summary: "The directory of correspondents (public keys only)", response: { 200: pageSchema(correspondentSchema) } },
       },
-      async () => ({ items: (await correspondentStore.list(db)).map(correspondentToJson) }),
+      // The directory is small: one page, so `next` is always null.
+      async () => ({ items: (await correspondentStore.list(db)).map(correspondentToJson), next: null }),
     );
 
     app.get(
