@@ -268,3 +268,40 @@ export class DtLedgerError extends CodedError<DtLedgerErrorCode> {}
 export function isDtLedgerError(error: unknown, code?: DtLedgerErrorCode): error is DtLedgerError {
   return error instanceof DtLedgerError && (code === undefined || error.code === code);
 }
+
+/**
+ * Whether a refusal is permanent: asking again with the same request cannot succeed, so a flow ends the step
+ * (fails it for an operator) instead of retrying. One table for every feature; a new code without an entry
+ * fails typecheck.
+ */
+export const DT_REFUSAL_IS_PERMANENT: Readonly<Record<DtLedgerErrorCode, boolean>> = {
+  INVALID_AMOUNT: true,
+  INVALID_REQUEST: true,
+  INSUFFICIENT_FUNDS: true,
+  UNKNOWN_ACCOUNT: true,
+  ACCOUNT_CLOSED: true,
+  ACCOUNT_NOT_EMPTY: true,
+  SAME_ACCOUNT: true,
+  FORBIDDEN_ACCOUNT: true,
+  FORBIDDEN_OPERATION: true,
+  // A hold placed a moment ago may not be readable yet through a replica or a retried request: read again.
+  UNKNOWN_HOLD: false,
+  HOLD_EXPIRED: true,
+  WRONG_PREIMAGE: true,
+  WRONG_CONDITION: true,
+  ALREADY_RELEASED: true,
+  ALREADY_REFUNDED: true,
+  // The expiry comes: the same refund succeeds later.
+  NOT_YET_EXPIRED: false,
+  IDEMPOTENCY_CONFLICT: true,
+  // The notary refused a token a concurrent spend took; the ledger state decides what the retry finds.
+  DOUBLE_SPEND: false,
+  // Credentials the operator can fix without changing the request.
+  UNAUTHENTICATED: false,
+  UNAVAILABLE: false,
+};
+
+/** A DT ledger refusal that retrying will not fix; anything else (network trouble included) is retried. */
+export function isPermanentDtRefusal(error: unknown): error is DtLedgerError {
+  return error instanceof DtLedgerError && DT_REFUSAL_IS_PERMANENT[error.code];
+}

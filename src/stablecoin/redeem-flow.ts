@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { getAddress, type Address, type Hex } from "viem";
-import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
+import { isDtLedgerError, isPermanentDtRefusal } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { StablecoinError } from "./errors.ts";
 import type { MintRequest } from "./mint-flow.ts";
@@ -55,19 +55,6 @@ export interface RedeemWorkerOptions {
   onPaid?(redemption: Redemption): void;
   onFailed?(redemption: Redemption): void;
 }
-
-/** DT ledger refusals that retrying will not fix; kept as failed for an operator. */
-const PERMANENT_REFUSALS = new Set([
-  "UNKNOWN_ACCOUNT",
-  "ACCOUNT_CLOSED",
-  "FORBIDDEN_ACCOUNT",
-  "FORBIDDEN_OPERATION",
-  "INVALID_REQUEST",
-  "INVALID_AMOUNT",
-  "INSUFFICIENT_FUNDS",
-  "SAME_ACCOUNT",
-  "IDEMPOTENCY_CONFLICT",
-]);
 
 /**
  * Pays DT for burned stablecoin, exactly once per Redeemed log. Three steps, each one transaction:
@@ -223,7 +210,8 @@ export class RedeemWorker {
         return "paid" as const;
       }
       const error = outcome.error;
-      if (isDtLedgerError(error) && PERMANENT_REFUSALS.has(error.code)) {
+      // Refusals retrying will not fix (the port's one table) are kept as failed for an operator.
+      if (isPermanentDtRefusal(error)) {
         return this.#fail(tx, { ...row, state: "paying" }, error.code, error.message, (r) => notices.push(r));
       }
       // Unavailable ledger or network trouble: the same idempotency key is used again later.

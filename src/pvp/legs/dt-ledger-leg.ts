@@ -1,4 +1,4 @@
-import { DtLedgerError, type DtLedgerPort, type Hold } from "../../ledger/dt-ledger-port.ts";
+import { DT_REFUSAL_IS_PERMANENT, DtLedgerError, type DtLedgerPort, type Hold } from "../../ledger/dt-ledger-port.ts";
 import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
 
 export interface DtLedgerLegOptions {
@@ -14,18 +14,23 @@ export interface DtLedgerLegOptions {
   currency?: string;
 }
 
-/** Codes after which a retry cannot succeed: the terms or accounts are wrong, or the hold is gone. */
-const REFUSALS = new Set(["INVALID_AMOUNT", "INVALID_REQUEST", "UNKNOWN_ACCOUNT", "ACCOUNT_CLOSED", "SAME_ACCOUNT", "FORBIDDEN_ACCOUNT", "FORBIDDEN_OPERATION", "IDEMPOTENCY_CONFLICT", "WRONG_CONDITION"]);
-
+/** The DT refusal as a leg error: the code in the leg port's words, permanence from the port's one table. */
 function legError(error: unknown): unknown {
   if (!(error instanceof DtLedgerError)) return error;
-  if (error.code === "INSUFFICIENT_FUNDS") return new LegError("INSUFFICIENT_FUNDS", error.message);
-  if (error.code === "NOT_YET_EXPIRED") return new LegError("NOT_YET_EXPIRED", error.message);
-  if (error.code === "HOLD_EXPIRED" || error.code === "ALREADY_REFUNDED") return new LegError("EXPIRED", error.message, { permanent: true });
-  if (error.code === "WRONG_PREIMAGE") return new LegError("WRONG_PREIMAGE", error.message, { permanent: true });
-  if (error.code === "UNKNOWN_ACCOUNT" || error.code === "ACCOUNT_CLOSED") return new LegError(error.code, error.message);
-  if (REFUSALS.has(error.code)) return new LegError("REJECTED", `${error.code}: ${error.message}`, { permanent: true });
-  return new LegError("UNAVAILABLE", `${error.code}: ${error.message}`);
+  const permanent = { permanent: DT_REFUSAL_IS_PERMANENT[error.code] };
+  switch (error.code) {
+    case "INSUFFICIENT_FUNDS":
+    case "NOT_YET_EXPIRED":
+    case "WRONG_PREIMAGE":
+    case "UNKNOWN_ACCOUNT":
+    case "ACCOUNT_CLOSED":
+      return new LegError(error.code, error.message, permanent);
+    case "HOLD_EXPIRED":
+    case "ALREADY_REFUNDED":
+      return new LegError("EXPIRED", error.message, permanent);
+    default:
+      return new LegError(permanent.permanent ? "REJECTED" : "UNAVAILABLE", `${error.code}: ${error.message}`, permanent);
+  }
 }
 
 /**
