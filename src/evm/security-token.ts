@@ -113,6 +113,11 @@ export class SecurityTokenContract {
     return this.client.readContract({ address: this.address, abi: securityTokenAbi, functionName: "approvedDelivery", args: [seller, custodian] });
   }
 
+  /** Whether `party` was checked as seller or buyer of a delivery through `custodian` (releases to it are never refused). */
+  isDeliveryParty(custodian: Address, party: Address): Promise<boolean> {
+    return this.client.readContract({ address: this.address, abi: securityTokenAbi, functionName: "isDeliveryParty", args: [custodian, party] });
+  }
+
   /** The seller's approveDelivery: checks seller -> buyer on chain and lets the custodian take `amount`. */
   approveDeliveryCall(delivery: Pick<SecuritiesDelivery, "buyer" | "amount" | "custodian">): EvmCall {
     return { to: this.address, data: encodeFunctionData({ abi: securityTokenAbi, functionName: "approveDelivery", args: [delivery.custodian, delivery.buyer, delivery.amount] }) };
