@@ -174,7 +174,11 @@ contract SecurityToken is ERC20, Pausable, AccessControl {
     function _assess(address from, address to, uint256 amount) private view returns (Refusal, Route) {
         if (amount == 0) return (Refusal.AmountZero, Route.Transfer);
         // Out of escrow: the delivery was checked when it was approved; nothing may strand it now.
-        if (_deliveryParties[from][to]) return (Refusal.None, Route.Release);
+        if (_deliveryParties[from][to]) {
+            // Only the custodian's balance can stop a release (so canTransfer still answers exactly).
+            if (balanceOf(from) < amount) return (Refusal.InsufficientUnfrozenBalance, Route.Release);
+            return (Refusal.None, Route.Release);
+        }
         if (registry.isCustodian(from)) return (Refusal.ReleaseToNonParty, Route.Release);
         if (paused()) return (Refusal.TokenPaused, Route.Transfer);
         if (!registry.isInvestor(from)) return (Refusal.SenderNotEligible, Route.Transfer);

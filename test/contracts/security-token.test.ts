@@ -188,6 +188,14 @@ describe("delivery through the HTLC", () => {
     expect(await balance(seller.address)).toBe(1_000n);
   });
 
+  it("answers a release larger than the custodian holds as the transfer would: refused", async () => {
+    await confirmed(chain, tokenAs(seller).write.approveDelivery([htlc, buyer.address, 40n]));
+    await lock(buyer.address, 40n);
+    expect(await tokenAs(agent).read.canTransfer([htlc, buyer.address, 40n])).toBe(Refusal.none);
+    expect(await tokenAs(agent).read.canTransfer([htlc, buyer.address, 41n])).toBe(Refusal.insufficientUnfrozenBalance);
+    expect(await tokenAs(agent).read.canTransfer([htlc, outsider.address, 1n])).toBe(Refusal.releaseToNonParty);
+  });
+
   it("the HTLC cannot deliver to someone the seller's approved delivery did not name; the seller gets it back", async () => {
     await confirmed(chain, tokenAs(seller).write.approveDelivery([htlc, buyer.address, 40n]));
     const { id, terms } = await lock(outsider.address, 40n);
