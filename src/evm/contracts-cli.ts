@@ -1,11 +1,11 @@
 import { parseArgs } from "node:util";
 import { getAddress, isAddress, type Address } from "viem";
-import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 import { ConfigError } from "../config/config.ts";
 import { integer, privateKeyHex, SettingError, url, type SettingReader } from "../config/settings.ts";
 import { DEFAULT_TOKEN_NAME, DEFAULT_TOKEN_SYMBOL, deployContracts } from "./deploy-contracts.ts";
 import { DEMO_BOND } from "./deploy-security.ts";
-import { isIsin } from "../iso20022/reference/isin.ts";
+import { isIsin } from "../core/isin.ts";
 
 const help = `Usage: npx tenge-gateway contracts deploy [options]
 

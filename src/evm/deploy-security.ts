@@ -1,6 +1,6 @@
 import { getAddress, type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from "viem";
-import { CodedError } from "../errors.ts";
-import { parseIsin } from "../iso20022/reference/isin.ts";
+import { CodedError } from "../core/errors.ts";
+import { parseIsin } from "../core/isin.ts";
 import { TransactionRevertedError } from "./errors.ts";
 import { eligibilityRegistryAbi, eligibilityRegistryBytecode, securityTokenAbi, securityTokenBytecode } from "./generated/contracts.ts";
 import type { DeployedContract } from "./deployments.ts";

@@ -1,5 +1,5 @@
 import { encodeFunctionData, type Address, type PublicClient } from "viem";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { securityTokenAbi } from "./generated/contracts.ts";
 import type { EvmCall } from "./signed-transaction.ts";
 

@@ -2,7 +2,8 @@ import { getAddress, getContract, toHex, type Address, type Hex, type PrivateKey
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEMO_BOND, deploySecurity } from "../../src/evm/deploy-security.ts";
 import { eligibilityRegistryAbi, eligibilityRegistryBytecode, hashTimeLockAbi, hashTimeLockBytecode, securityTokenAbi, securityTokenBytecode } from "../../src/evm/generated/contracts.ts";
-import { hashLockOf, hashTimeLockSwapId, type HashTimeLockTerms } from "../../src/evm/hash-time-lock.ts";
+import { hashLockOf } from "../../src/core/hash-lock.ts";
+import { hashTimeLockSwapId, type HashTimeLockTerms } from "../../src/evm/hash-time-lock.ts";
 import { SECURITY_REFUSALS, SecurityTokenContract } from "../../src/evm/security-token.ts";
 import { confirmed, createTestChain, expectRevert, type TestChain } from "./support/chain.ts";
 

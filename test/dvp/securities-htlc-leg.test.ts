@@ -6,7 +6,7 @@ import { DEMO_BOND, deploySecurity } from "../../src/evm/deploy-security.ts";
 import { startEmbeddedChain, type EmbeddedChain } from "../../src/evm/embedded-chain.ts";
 import { evmChain } from "../../src/evm/evm-chain.ts";
 import { eligibilityRegistryAbi, hashTimeLockAbi, hashTimeLockBytecode, securityTokenAbi } from "../../src/evm/generated/contracts.ts";
-import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
+import { hashLockOf } from "../../src/core/hash-lock.ts";
 import { LegError, type LegInstruction } from "../../src/pvp/leg-port.ts";
 
 let chain: EmbeddedChain;

@@ -14,7 +14,7 @@ import {
 import { namespaceOfSchema, schemaOfNamespace } from "../../src/iso20022/catalog.ts";
 import { buildMessage, buildMessageParts, messageFromJson, messageToJson, parseMessage } from "../../src/iso20022/message.ts";
 import { DVP_REFERENCE_NAMESPACE } from "../../src/iso20022/messages/securities.ts";
-import { isIsin, parseIsin } from "../../src/iso20022/reference/isin.ts";
+import { isIsin, parseIsin } from "../../src/core/isin.ts";
 import { readValidatedMessage, validateMessage } from "../../src/iso20022/validation/validate.ts";
 
 const envelope = { messageId: "DVP-MSG-0001", createdAt: "2026-12-07T10:00:00+05:00", from: "HSBKKZKXXXX", to: "NBRKKZKAXXX" };

@@ -1,9 +1,9 @@
-import { CodedError } from "../../errors.ts";
+import { CodedError } from "../../core/errors.ts";
 import type { Amount } from "../amount.ts";
 import type { DocumentType } from "../catalog.ts";
 import type { BusinessApplicationHeader, Iso20022Message } from "../message.ts";
 import type { DvpReference } from "../messages/securities.ts";
-import { isIsin } from "../reference/isin.ts";
+import { isIsin } from "../../core/isin.ts";
 import { hasExplicitOffset, isValidBic } from "../validation/identifiers.ts";
 
 /**

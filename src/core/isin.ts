@@ -1,4 +1,4 @@
-import { CodedError } from "../../errors.ts";
+import { CodedError } from "./errors.ts";
 
 /** An ISIN (ISO 6166) whose shape or check digit is wrong. */
 export class IsinError extends CodedError<"ISIN_INVALID"> {
