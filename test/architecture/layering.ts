@@ -14,7 +14,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["iso20022", "evm", "ledger"], // messages; chains; the DT ledger port
   ["correspondents", "dt-ledger", "proof-of-collateral"], // features that need only the layers above
   ["pvp"],
-  ["stablecoin"],
+  ["dvp", "stablecoin"], // DvP's securities leg sits on the PvP leg port; the stablecoin is independent of it
   ["gateway"], // the composition root
   ["cli"], // the tenge-gateway command
 ];
