@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { CodedError } from "../core/errors.ts";
 import { boolean, integer, oneOf, SettingError, text, url, type SettingReader } from "./settings.ts";
 
@@ -120,8 +120,14 @@ function readConfigFile(path: string | undefined): Record<string, string> {
   if (!path) return {};
   let parsed: unknown;
   try {
+    // Checked before reading: the file may hold any secret setting (keys, API keys), so only its owner may read it.
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new ConfigError("TENGE_CONFIG_FILE", `must not be readable by group or others (${path} has mode ${mode.toString(8).padStart(4, "0")}); chmod 600 it`);
+    }
     parsed = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError("TENGE_CONFIG_FILE", `must name a readable JSON file (${(error as Error).message})`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {

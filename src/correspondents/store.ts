@@ -70,7 +70,8 @@ export type CorrespondentErrorCode =
   | "CORRESPONDENT_INVALID"
   | "SIGNING_KEY_NOT_FOUND"
   | "INVALID_PUBLIC_KEY"
-  | "DUPLICATE_KEY_ID";
+  | "DUPLICATE_KEY_ID"
+  | "PUBLIC_KEY_TAKEN";
 
 export class CorrespondentError extends CodedError<CorrespondentErrorCode> {}
 
@@ -124,7 +125,7 @@ function check(input: Partial<Omit<NewCorrespondent, "maxAmount" | "settlementAc
 
 function identityFailure(error: unknown): never {
   if (error instanceof IdentityError) {
-    if (error.code === "INVALID_PUBLIC_KEY" || error.code === "DUPLICATE_KEY_ID") throw new CorrespondentError(error.code, error.message);
+    if (error.code === "INVALID_PUBLIC_KEY" || error.code === "DUPLICATE_KEY_ID" || error.code === "PUBLIC_KEY_TAKEN") throw new CorrespondentError(error.code, error.message);
     throw new CorrespondentError("CORRESPONDENT_NOT_FOUND", error.message);
   }
   throw error;

@@ -5,7 +5,7 @@ import type { Hex } from "viem";
 import { randomUUID } from "node:crypto";
 import { CommandFailure, UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 import { bytes32Hex, readSecret } from "../config/secret.ts";
-import { ed25519PrivateKey } from "../identity/http-signature.ts";
+import { ed25519PrivateKey, listeningAuthorities } from "../identity/http-signature.ts";
 import { formatKzt, parseKzt } from "../core/money.ts";
 import { httpDtLedger } from "./http/client-adapter.ts";
 import { ConfigError } from "../config/config.ts";
@@ -107,13 +107,16 @@ ${ENVIRONMENT}`,
       chmodSync(demoFile, 0o600);
       io.out(`demo participants, accounts and keys: ${demoFile}`);
     }
+    // Requests are bound to this service: DT_LEDGER_PUBLIC_URL's host, else the address it listens on.
+    const authorities: string[] = config.publicUrl ? [new URL(config.publicUrl).host] : [];
     const app = await buildDtLedgerApp({
       ledger: embedded.ledger,
       logger,
       maxSkewSeconds: config.signatureMaxSkewSeconds,
-      ...(config.publicUrl ? { authorities: [new URL(config.publicUrl).host] } : {}),
+      authorities,
     });
     const address = await app.listen({ host: config.host, port: config.port });
+    if (!config.publicUrl) authorities.push(...listeningAuthorities(address));
     // The signal handlers are in place before "listening" is printed: whoever waits for that line may stop us at once.
     const stopped = new Promise<number>((resolveExit) => {
       const stop = () => {

@@ -6,6 +6,7 @@ export function inProcessDtLedger(ledger: DtLedger, participantId: string): DtLe
   return {
     openAccount: (request) => ledger.openAccount(participantId, request),
     account: (accountId) => ledger.account(participantId, accountId),
+    servicer: (accountId) => ledger.servicer(participantId, accountId),
     balance: (accountId) => ledger.balance(participantId, accountId),
     transfer: (request) => ledger.transfer(participantId, request),
     hold: (request) => ledger.hold(participantId, request),

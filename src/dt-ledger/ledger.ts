@@ -296,10 +296,23 @@ export class DtLedger {
     });
   }
 
-  /** An account's holder and serving participant: any participant may look it up to address a payment. */
+  /** An account's header (holder name, kind, status): only its servicing participant and the central bank read it. */
   async account(participantId: string, accountId: string): Promise<DigitalAccount> {
-    await this.caller(this.db, participantId);
-    return this.loadAccount(this.db, accountId);
+    const caller = await this.caller(this.db, participantId);
+    const account = await this.loadAccount(this.db, accountId);
+    this.mayRead(caller, account);
+    return account;
+  }
+
+  /**
+   * Which participant services an account, and nothing about its holder: for that participant, the central
+   * bank, and a gateway (it lets a bank pay only from accounts the bank's participant services).
+   */
+  async servicer(participantId: string, accountId: string): Promise<string> {
+    const caller = await this.caller(this.db, participantId);
+    const account = await this.loadAccount(this.db, accountId);
+    if (caller.role !== "gateway") this.mayRead(caller, account);
+    return account.participantId;
   }
 
   async balance(participantId: string, accountId: string): Promise<AccountBalance> {
@@ -652,15 +665,17 @@ export class DtLedger {
    * into it), which the token matches with its redemptions, at the current height. A statement is a read,
    * not a ledger transaction: asking for one writes nothing. Head, balance and payouts are read in one
    * snapshot, so they are exactly those at that height; two statements with nothing booked in between share
-   * the height (the token accepts such a one only to refresh its time). Anyone may ask for a segregated
-   * wallet's statement.
+   * the height (the token accepts such a one only to refresh its time). Only the account's servicing
+   * participant and the central bank may ask.
    */
   async collateralStatement(participantId: string, request: CollateralStatementRequest): Promise<SignedCollateralStatement> {
     const operatorKey = this.operatorKey;
     if (!operatorKey) throw new DtLedgerError("UNAVAILABLE", "this ledger has no operator key to sign statements");
     const caller = await this.caller(this.db, participantId);
     const account = await this.loadAccount(this.db, request.accountId);
-    if (account.kind !== "segregated_wallet") this.mayRead(caller, account);
+    // The gateway publishes the statements it relays; the ledger signs them only for the wallet's servicer
+    // and the central bank, so no one else can put a statement of its choosing on chain at a moment it picks.
+    this.mayRead(caller, account);
     const statement = await this.db.transaction(
       async (tx) => {
         const read = await tx.query<{ height: bigint; available: bigint; paid_out: bigint }>(

@@ -18,6 +18,7 @@ import type { Database } from "../persistence/database.ts";
 import { EvmHtlcLeg } from "../pvp/legs/evm-htlc-leg.ts";
 import type { ReadinessCheck } from "../server/health.ts";
 import type { GatewayPorts } from "./ports.ts";
+import { listeningAuthorities } from "../identity/http-signature.ts";
 import { listenOn } from "./serve.ts";
 
 /** Seconds a collateral statement backs mints on the embedded chain. */
@@ -82,9 +83,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   try {
     const demo = await seedDemoLedger(embeddedLedger.ledger, options.participantSeeds);
     // The same ledger over HTTP, as participants reach the real DT platform: the exchange pays its mints here.
-    const dtLedgerApp = await buildDtLedgerApp({ ledger: embeddedLedger.ledger });
+    // Signed for this service only: its authorities are filled in once it listens (the port may be 0).
+    const dtLedgerAuthorities: string[] = [];
+    const dtLedgerApp = await buildDtLedgerApp({ ledger: embeddedLedger.ledger, authorities: dtLedgerAuthorities });
     stops.push(() => dtLedgerApp.close());
     const dtLedgerUrl = (await listenOn(dtLedgerApp, options.dtLedgerHost, options.dtLedgerPort, "EMBEDDED_DT_LEDGER_PORT")).replace("://[::1]", "://localhost");
+    dtLedgerAuthorities.push(...listeningAuthorities(dtLedgerUrl));
     const chain = await startEmbeddedChain({ host: options.chainHost, port: options.chainPort, blockIntervalMs: options.chainBlockIntervalMs ?? 0 }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
       throw new ConfigError(

@@ -138,7 +138,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       portVariable: "PORT",
       bodyLimitBytes: config.bodyLimitBytes,
       signatureMaxSkewSeconds: config.signatureMaxSkewSeconds,
-      // With a public URL, a request signed for another service that shares the signer's key is refused.
+      // A request signed for another service that shares the signer's key is refused: PUBLIC_URL names our
+      // authority; without it, it is the address we listen on (composeServer).
       ...(config.publicUrl ? { signatureAuthorities: [new URL(config.publicUrl).host] } : {}),
     });
     const composed = server.composed;

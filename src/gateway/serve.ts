@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { ConfigError } from "../config/config.ts";
+import { listeningAuthorities } from "../identity/http-signature.ts";
 import { identityRoutes } from "../identity/routes.ts";
 import { IdentityStore } from "../identity/store.ts";
 import { iso20022Routes } from "../iso20022/routes.ts";
@@ -17,7 +18,7 @@ export interface ServeGatewayOptions extends Omit<ComposeOptions, "metrics"> {
   portVariable: string;
   bodyLimitBytes: number;
   signatureMaxSkewSeconds: number;
-  /** Authorities signed requests must be addressed to (PUBLIC_URL's host); unset: the Host received. */
+  /** Authorities signed requests must be addressed to (PUBLIC_URL's host); unset: the address listened on. */
   signatureAuthorities?: readonly string[];
 }
 
@@ -42,6 +43,9 @@ export async function composeServer(options: ServeGatewayOptions): Promise<Compo
   const metrics = createMetricsRegistry();
   const composed = await composeGateway({ ...options, metrics });
   const identity = new IdentityStore(options.db);
+  // Without given authorities, the address we listen on is ours (known once listening: PORT may be 0);
+  // until then nothing signed is accepted.
+  const authorities: string[] = options.signatureAuthorities ? [...options.signatureAuthorities] : [];
   try {
     const app = await buildGatewayApp({
       db: options.db,
@@ -50,7 +54,7 @@ export async function composeServer(options: ServeGatewayOptions): Promise<Compo
       migrationSets: gatewayMigrations(),
       bodyLimitBytes: options.bodyLimitBytes,
       signatureMaxSkewSeconds: options.signatureMaxSkewSeconds,
-      ...(options.signatureAuthorities ? { signatureAuthorities: options.signatureAuthorities } : {}),
+      signatureAuthorities: authorities,
       readiness: [...options.ports.readiness, ...composed.features.flatMap((feature) => feature.readiness)],
       features: [identityRoutes(identity), iso20022Routes, ...composed.features.flatMap((feature) => feature.routes)],
       featureStatus: composed.status,
@@ -61,9 +65,10 @@ export async function composeServer(options: ServeGatewayOptions): Promise<Compo
       identity,
       metrics,
       async listen() {
-        const address = await listenOn(app, options.host, options.port, options.portVariable);
+        const address = (await listenOn(app, options.host, options.port, options.portVariable)).replace("://[::1]", "://localhost");
+        if (!options.signatureAuthorities) authorities.push(...listeningAuthorities(address));
         for (const feature of composed.features) feature.start();
-        return address.replace("://[::1]", "://localhost");
+        return address;
       },
       async close() {
         await app.close();

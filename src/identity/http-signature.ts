@@ -264,3 +264,16 @@ export function generateEd25519(): { seed: Uint8Array; publicKey: Uint8Array } {
   const seed = new Uint8Array(randomBytes(32));
   return { seed, publicKey: ed25519RawPublicKey(ed25519PrivateKey(seed)) };
 }
+
+const LOOPBACK_HOSTS = ["127.0.0.1", "[::1]", "localhost"];
+
+/**
+ * The authorities a service reached at `address` (the URL it listens on) answers to, when no public URL
+ * names one: that host and port, and for a loopback address its other loopback names on the same port.
+ */
+export function listeningAuthorities(address: string): string[] {
+  const url = new URL(address);
+  if (!LOOPBACK_HOSTS.includes(url.hostname)) return [url.host];
+  const port = url.port === "" ? "" : `:${url.port}`;
+  return LOOPBACK_HOSTS.map((host) => `${host}${port}`);
+}

@@ -32,7 +32,8 @@ export type IdentityErrorCode =
   | "DUPLICATE_KEY_ID"
   | "INSTITUTION_REQUIRED"
   | "INSTITUTION_NOT_ALLOWED"
-  | "LEDGER_ACCOUNT_TAKEN";
+  | "LEDGER_ACCOUNT_TAKEN"
+  | "PUBLIC_KEY_TAKEN";
 
 export class IdentityError extends CodedError<IdentityErrorCode> {}
 
@@ -141,10 +142,20 @@ export class IdentityStore {
     const id = keyId ?? newId("key");
     const existing = await this.#db.query("SELECT 1 FROM identity.credentials WHERE id = $1", [id]);
     if (existing.rowCount > 0) throw new IdentityError("DUPLICATE_KEY_ID", `key id ${id} is taken`);
-    await this.#db.query(
-      "INSERT INTO identity.credentials (id, principal_id, kind, public_key, label) VALUES ($1, $2, 'ed25519', $3, $4)",
+    // A key belongs to one institution (a principal without one is its own): else a message signed for one
+    // would pass as the other's. The check and the insert are one statement; revoked keys count too.
+    const inserted = await this.#db.query(
+      `INSERT INTO identity.credentials (id, principal_id, kind, public_key, label)
+       SELECT $1, $2, 'ed25519', $3, $4
+        WHERE NOT EXISTS (
+          SELECT 1 FROM identity.credentials c
+            JOIN identity.principals holder ON holder.id = c.principal_id
+            JOIN identity.principals asker ON asker.id = $2
+           WHERE c.public_key = $3
+             AND COALESCE(holder.institution_bic, 'principal:' || holder.id) <> COALESCE(asker.institution_bic, 'principal:' || asker.id))`,
       [id, principalId, raw, label ?? null],
     );
+    if (inserted.rowCount === 0) throw new IdentityError("PUBLIC_KEY_TAKEN", "this public key is registered for another institution; each institution signs with its own keys");
     return id;
   }
 

@@ -12,10 +12,15 @@ import type { CollateralStatement, CollateralStatementDomain } from "./collatera
 export interface DtLedgerPort {
   openAccount(request: OpenAccountRequest): Promise<DigitalAccount>;
   /**
-   * Any participant may read an account's header: its `participantId` says which participant services it
-   * (the PvP API lets a bank pay only from accounts its participant services). UNKNOWN_ACCOUNT when none.
+   * An account's header (holder name, kind, status): only for the participant servicing it and the central
+   * bank (FORBIDDEN_ACCOUNT for others). UNKNOWN_ACCOUNT when none.
    */
   account(accountId: string): Promise<DigitalAccount>;
+  /**
+   * The participant servicing an account, nothing about its holder: for that participant, the central bank
+   * and a gateway (the PvP API lets a bank pay only from accounts its participant services).
+   */
+  servicer(accountId: string): Promise<string>;
   balance(accountId: string): Promise<AccountBalance>;
   transfer(request: TransferRequest): Promise<TransferReceipt>;
   hold(request: HoldRequest): Promise<Hold>;

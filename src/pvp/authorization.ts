@@ -5,7 +5,7 @@ import type { Principal } from "../identity/principal.ts";
 /** What the PvP API needs to know to decide whose money a caller may move. */
 export interface PvpAuthority {
   /** The DT ledger: `account(id).participantId` is the participant that services a digital account. */
-  dtLedger: Pick<DtLedgerPort, "account"> | undefined;
+  dtLedger: Pick<DtLedgerPort, "servicer"> | undefined;
   /** The institution (BIC) the operator registered an account on a foreign ledger for, if any. */
   ledgerAccountOwner(ledger: string, account: string): Promise<string | undefined>;
 }
@@ -59,7 +59,7 @@ export async function authorizePvpCreation(principal: Principal, request: PvpPar
 async function servicingParticipant(authority: PvpAuthority, accountId: string): Promise<string | undefined> {
   if (!authority.dtLedger) return undefined;
   try {
-    return (await authority.dtLedger.account(accountId)).participantId;
+    return await authority.dtLedger.servicer(accountId);
   } catch (error) {
     if (isDtLedgerError(error, "UNKNOWN_ACCOUNT") || isDtLedgerError(error, "INVALID_REQUEST")) return undefined;
     throw error;

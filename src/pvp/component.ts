@@ -34,7 +34,7 @@ export interface PvpComponentOptions {
    * The DT ledger, asked which participant services a PvP's DT payer: a bank may pay only from its own
    * participant's accounts. Without it banks cannot create PvPs (operators still can).
    */
-  dtLedger?: Pick<DtLedgerPort, "account">;
+  dtLedger?: Pick<DtLedgerPort, "servicer">;
   policy?: TimelockPolicy;
   logger?: EngineLogger;
   clock?: () => Date;

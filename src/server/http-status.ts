@@ -29,6 +29,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   CREDENTIAL_NOT_FOUND: 404,
   DUPLICATE_ID: 409,
   DUPLICATE_KEY_ID: 409,
+  PUBLIC_KEY_TAKEN: 409,
   LEDGER_ACCOUNT_TAKEN: 409,
 
   // -- correspondents --

@@ -66,14 +66,23 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         const again = await bankA.openAccount(request);
         expect(again.id).toBe(opened.id);
         expect(await bankA.balance(opened.id)).toMatchObject({ accountId: opened.id, available: 0n, held: 0n });
-        expect((await bankB.account(opened.id)).participantId).toBe(BANK_A);
+        expect(await bankA.account(opened.id)).toEqual(opened);
+        expect(await nbk.account(opened.id)).toEqual(opened);
       });
 
-      it("tells any participant which participant services an account (the PvP API's check of a bank's payer)", async () => {
+      it("shows an account's holder, kind and status only to its servicing participant and the central bank", async () => {
         const opened = await bankB.openAccount({ idempotencyKey: key(), kind: "legal_entity", holderName: "Serviced by B" });
-        expect((await gateway.account(opened.id)).participantId).toBe(BANK_B);
-        expect((await bankA.account(opened.id)).participantId).toBe(BANK_B);
-        expect(await refusal(gateway.account("00000000-0000-0000-0000-000000000000"))).toBe("UNKNOWN_ACCOUNT");
+        expect(await refusal(bankA.account(opened.id))).toBe("FORBIDDEN_ACCOUNT");
+        expect(await refusal(gateway.account(opened.id))).toBe("FORBIDDEN_ACCOUNT");
+      });
+
+      it("tells the servicer to a gateway (the PvP API's check of a bank's payer), never to another bank", async () => {
+        const opened = await bankB.openAccount({ idempotencyKey: key(), kind: "legal_entity", holderName: "Serviced by B" });
+        expect(await gateway.servicer(opened.id)).toBe(BANK_B);
+        expect(await bankB.servicer(opened.id)).toBe(BANK_B);
+        expect(await nbk.servicer(opened.id)).toBe(BANK_B);
+        expect(await refusal(bankA.servicer(opened.id))).toBe("FORBIDDEN_ACCOUNT");
+        expect(await refusal(gateway.servicer("00000000-0000-0000-0000-000000000000"))).toBe("UNKNOWN_ACCOUNT");
       });
 
       it("refuses an idempotency key reused for a different request", async () => {
@@ -371,8 +380,9 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         expect(signed.signer).toBe(harness.ledger.operatorAddress);
         const booked = await gateway.activity({ accountId: wallet.id, toHeight: signed.statement.height });
         expect(booked.closingBalance).toBe(signed.statement.balance);
-        // Anyone may ask for a segregated wallet's statement; another bank's customer stays private.
-        const next = await bankB.collateralStatement({ accountId: wallet.id, domain });
+        // Only the wallet's servicer (the gateway) and the central bank get a statement signed.
+        expect(await refusal(bankB.collateralStatement({ accountId: wallet.id, domain }))).toBe("FORBIDDEN_ACCOUNT");
+        const next = await nbk.collateralStatement({ accountId: wallet.id, domain });
         expect(next.statement.balance).toBe(7_000n);
         // Nothing moved: the same height (the token takes it only as a refresh of the time).
         expect(next.statement.height).toBe(signed.statement.height);

@@ -38,7 +38,7 @@ describe("configuration", () => {
   it("reads an optional JSON file under the environment", () => {
     const dir = mkdtempSync(join(tmpdir(), "tg-config-"));
     const file = join(dir, "gateway.json");
-    writeFileSync(file, JSON.stringify({ PORT: 9090, HOST: "0.0.0.0" }));
+    writeFileSync(file, JSON.stringify({ PORT: 9090, HOST: "0.0.0.0" }), { mode: 0o600 });
     expect(loadConfig({ TENGE_CONFIG_FILE: file, HOST: "127.0.0.2" })).toMatchObject({ port: 9090, host: "127.0.0.2" });
     expect(problem({ TENGE_CONFIG_FILE: join(dir, "missing.json") })).toMatch(/^TENGE_CONFIG_FILE must name a readable JSON file/);
   });

@@ -156,9 +156,46 @@ describe("DT ledger service: limits", () => {
     const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
     const [height, booked] = [await head(), await transactions()];
     const first = await gateway.collateralStatement({ accountId: wallet.id, domain });
-    const second = await port(BANK_B).collateralStatement({ accountId: wallet.id, domain });
+    const second = await port(NBK).collateralStatement({ accountId: wallet.id, domain });
     expect([await head(), await transactions()]).toEqual([height, booked]);
     expect(first.statement.height).toBe(height);
     expect(second.statement.height).toBe(height);
+  });
+});
+
+describe("DT ledger service: an account is read only by its servicing participant and the central bank", () => {
+  const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
+  const read = async (participantId: string, path: string) => {
+    const response = await fetch(`${baseUrl}${path}`, { headers: signedHeaders(participantId, "GET", path) });
+    return [response.status, ((await response.json()) as { code?: string }).code];
+  };
+
+  it("refuses another bank every read of a customer's account: header, balance, activity, camt reports", async () => {
+    const account = await port(BANK_A).openAccount({ idempotencyKey: key(), kind: "individual", holderName: "Aigerim Nurlanovna" });
+    for (const suffix of ["", "/balance", "/activity", "/camt053", "/camt054", "/servicer"]) {
+      expect(await read(BANK_B, `/v1/accounts/${account.id}${suffix}`)).toEqual([403, "FORBIDDEN_ACCOUNT"]);
+    }
+    // The servicer and the central bank read it; the gateway learns only who services it.
+    expect((await port(BANK_A).account(account.id)).holderName).toBe("Aigerim Nurlanovna");
+    expect((await port(NBK).account(account.id)).holderName).toBe("Aigerim Nurlanovna");
+    expect(await read(GATEWAY, `/v1/accounts/${account.id}`)).toEqual([403, "FORBIDDEN_ACCOUNT"]);
+    expect(await port(GATEWAY).servicer(account.id)).toBe(BANK_A);
+  });
+
+  it("signs a segregated wallet's statement for its servicer and the central bank only", async () => {
+    const wallet = await port(GATEWAY).openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
+    const path = `/v1/accounts/${wallet.id}/collateral-statement?chainId=${domain.chainId}&verifyingContract=${domain.verifyingContract}`;
+    expect(await read(BANK_B, path)).toEqual([403, "FORBIDDEN_ACCOUNT"]);
+    expect((await port(GATEWAY).collateralStatement({ accountId: wallet.id, domain })).statement.account).toBe(wallet.id);
+    expect((await port(NBK).collateralStatement({ accountId: wallet.id, domain })).statement.account).toBe(wallet.id);
+  });
+
+  it("shows a hold only to its parties", async () => {
+    const payer = await port(BANK_A).openAccount({ idempotencyKey: key(), kind: "individual", holderName: "Payer" });
+    await ledger.issue(NBK, { idempotencyKey: key(), accountId: payer.id, amount: 1_000n, reference: "issue" });
+    const payee = await port(BANK_A).openAccount({ idempotencyKey: key(), kind: "individual", holderName: "Payee" });
+    const hold = await port(BANK_A).hold({ idempotencyKey: key(), from: payer.id, beneficiary: payee.id, amount: 100n, condition: { hashLock: `0x${"11".repeat(32)}` }, expiresAt: new Date(Date.parse("2026-03-02T12:00:00Z")), reference: "r" });
+    expect(await read(BANK_B, `/v1/holds/${hold.id}`)).toEqual([403, "FORBIDDEN_ACCOUNT"]);
+    expect((await port(NBK).getHold(hold.id)).id).toBe(hold.id);
   });
 });

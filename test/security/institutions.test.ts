@@ -61,4 +61,23 @@ describe("institutions: principals are bound to a BIC, foreign accounts register
     const listed = await gateway.app.inject({ url: path, headers: operator });
     expect(listed.json().items).toEqual([{ ledger: "evm", account: account.toLowerCase() }]);
   });
+  it("a public key belongs to one institution: registering it for another is 409 with nothing written", async () => {
+    await gateway.identity.createPrincipal("correspondent", "First Central Bank", "fcb", { bic: "FCBKAEAD" });
+    await gateway.identity.createPrincipal("correspondent", "Evil Central Bank", "evil", { bic: "EVILAEAD" });
+    const publicKey = "11".repeat(32);
+    const signingKey = (principal: string, keyId: string) =>
+      gateway.app.inject({ method: "POST", url: `/operator/principals/${principal}/signing-keys`, headers: operator, payload: { publicKey, keyId } });
+    expect((await signingKey("fcb", "fcb-1")).statusCode).toBe(201);
+    const keys = async () => (await gateway.identity.list()).flatMap((principal) => principal.credentials.map((credential) => credential.id));
+    const before = await keys();
+    const taken = await signingKey("evil", "evil-1");
+    expect([taken.statusCode, taken.json().code]).toEqual([409, "PUBLIC_KEY_TAKEN"]);
+    // The same key in base64 is the same key.
+    const base64 = await gateway.app.inject({ method: "POST", url: "/operator/principals/evil/signing-keys", headers: operator, payload: { publicKey: Buffer.from(publicKey, "hex").toString("base64"), keyId: "evil-2" } });
+    expect([base64.statusCode, base64.json().code]).toEqual([409, "PUBLIC_KEY_TAKEN"]);
+    expect(await keys()).toEqual(before);
+    // Revoking it does not free it for another institution.
+    await gateway.identity.revokeCredential("fcb-1");
+    expect((await signingKey("evil", "evil-3")).statusCode).toBe(409);
+  });
 });

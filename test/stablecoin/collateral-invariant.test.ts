@@ -6,6 +6,7 @@ import { tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
 import { signCollateralStatement } from "../../src/ledger/collateral-statement.ts";
 import { requestMint } from "../../src/stablecoin/mint-flow.ts";
 import type { FaultPoint } from "../../src/stablecoin/stablecoin-ledger.ts";
+import { depositRows } from "../../src/stablecoin/store.ts";
 import { crashOnceAt, createStablecoinWorld, surviving, type StablecoinWorld } from "./support.ts";
 
 const FAULTS: Array<FaultPoint | undefined> = [
@@ -23,6 +24,8 @@ const FAULTS: Array<FaultPoint | undefined> = [
 type Action =
   | { kind: "mintDeposit"; amount: bigint }
   | { kind: "unknownDeposit"; amount: bigint }
+  | { kind: "junkDeposit"; amount: bigint }
+  | { kind: "returnHeld" }
   | { kind: "redeem"; share: number }
   | { kind: "transfer"; share: number }
   | { kind: "work"; fault: FaultPoint | undefined }
@@ -31,6 +34,9 @@ type Action =
 const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ kind: fc.constant("mintDeposit" as const), amount: fc.bigInt(1n, 500_000n) }),
   fc.record({ kind: fc.constant("unknownDeposit" as const), amount: fc.bigInt(1n, 50_000n) }),
+  // The red team's attack: a large deposit with a junk reference, held as owed back to its sender.
+  fc.record({ kind: fc.constant("junkDeposit" as const), amount: fc.bigInt(1_000_000n, 10_000_000n) }),
+  fc.record({ kind: fc.constant("returnHeld" as const) }),
   fc.record({ kind: fc.constant("redeem" as const), share: fc.double({ min: 0.01, max: 1, noNaN: true }) }),
   fc.record({ kind: fc.constant("transfer" as const), share: fc.double({ min: 0.01, max: 1, noNaN: true }) }),
   fc.record({ kind: fc.constant("work" as const), fault: fc.constantFrom(...FAULTS) }),
@@ -71,6 +77,23 @@ describe("supply never exceeds collateral", () => {
       }
       case "unknownDeposit":
         return world.deposit(`UNKNOWN-${Math.random()}`, step.amount);
+      case "junkDeposit":
+        return world.deposit(`junk ${Math.random()}`, step.amount);
+      case "returnHeld": {
+        // As POST /stablecoin/deposits/:id/return does: a ledger return of that payment, then marked returned.
+        const [held] = (await depositRows.list(world.db, { status: "held", limit: 1 })).items;
+        if (!held) return;
+        const receipt = await world.gatewayLedger.transfer({
+          idempotencyKey: `deposit-return:${held.eventId}`,
+          from: world.segregatedAccount,
+          to: held.fromAccount,
+          amount: held.amount,
+          reference: `RETURN ${held.reference.slice(0, 100)}`,
+          returnOf: held.ledgerTransactionId,
+        });
+        await depositRows.markReturned(world.db, held.eventId, receipt.transactionId);
+        return;
+      }
       case "redeem": {
         const balance = await balanceOf(holder());
         const amount = BigInt(Math.floor(Number(balance) * step.share));
@@ -103,7 +126,7 @@ describe("supply never exceeds collateral", () => {
     }
   }
 
-  it("holds after every block, for random deposits, mints, redeems, transfers and crashes", async () => {
+  it("holds after every block, for random deposits (junk ones too), returns, mints, redeems, transfers and crashes", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 3, maxLength: 14 }), async (random) => {
         // Every run mints and redeems at least once, whatever else it does.

@@ -75,6 +75,7 @@ export function httpDtLedger(options: HttpDtLedgerOptions): DtLedgerPort & { req
     request,
     openAccount: async (body) => accountFromJson(await request("POST", "/v1/accounts", body)),
     account: async (accountId) => accountFromJson(await request("GET", path("/v1/accounts/:id", accountId))),
+    servicer: async (accountId) => ((await request("GET", path("/v1/accounts/:id/servicer", accountId))) as { participantId: string }).participantId,
     balance: async (accountId) => balanceFromJson(await request("GET", path("/v1/accounts/:id/balance", accountId))),
     transfer: async (body) => receiptFromJson(await request("POST", "/v1/transfers", body)),
     hold: async (body) =>

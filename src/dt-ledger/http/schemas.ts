@@ -20,6 +20,12 @@ const paymentType = {
 } as const;
 const nullable = <T extends object>(schema: T) => ({ ...schema, nullable: true }) as const;
 
+export const servicerSchema = {
+  type: "object",
+  required: ["accountId", "participantId"],
+  properties: { accountId: { type: "string" }, participantId: { type: "string" } },
+} as const;
+
 export const accountSchema = {
   type: "object",
   required: ["id", "participantId", "kind", "holderName", "status", "openedAt"],

@@ -151,6 +151,11 @@ export async function dtLedgerRoutes(fastify: FastifyInstance, options: DtLedger
     schema: { params: schema.accountParams, response: { 200: schema.accountSchema, ...errors } },
   }, async (request) => accountToJson(await ledger.account(who(request), request.params.accountId)));
 
+  app.get("/v1/accounts/:accountId/servicer", {
+    config: participant,
+    schema: { params: schema.accountParams, response: { 200: schema.servicerSchema, ...errors } },
+  }, async (request) => ({ accountId: request.params.accountId, participantId: await ledger.servicer(who(request), request.params.accountId) }));
+
   app.post("/v1/accounts/:accountId/close", {
     config: participant,
     schema: { params: schema.accountParams, body: schema.keyOnlyBody, response: { 200: schema.accountSchema, ...errors } },
