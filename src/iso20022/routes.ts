@@ -67,6 +67,15 @@ function registerValidateRoute(app: FastifyInstance, pool: ValidationPool): void
         },
         response: { 200: validationReportSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema, 429: errorSchema, 503: errorSchema },
       },
+      // A full queue is refused before the body is read: a flood costs the flooder, not the server.
+      onRequest: async (_request, reply) => {
+        try {
+          pool.assertRoom();
+        } catch (error) {
+          if (error instanceof WorkQueueFullError) reply.header("retry-after", String(error.retryAfterSeconds));
+          throw error;
+        }
+      },
       // fastify stops reading an oversized body; answer with the same code the safe reader uses.
       errorHandler(error) {
         if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") throw new XmlRefusedError("XML_TOO_LARGE", `message is larger than ${defaultLimits.maxBytes} bytes`);

@@ -37,9 +37,14 @@ export class BoundedWork {
     return this.#waiting.length;
   }
 
+  /** Refuses now, as `run` would, when no slot and no queue place is free (to refuse before reading a body). */
+  assertRoom(): void {
+    if (this.#running >= this.limits.concurrency && this.#waiting.length >= this.limits.queue) throw new WorkQueueFullError(this.#running, this.#waiting.length);
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#running >= this.limits.concurrency) {
-      if (this.#waiting.length >= this.limits.queue) throw new WorkQueueFullError(this.#running, this.#waiting.length);
+      this.assertRoom();
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else {
       this.#running++;

@@ -39,6 +39,11 @@ export class ValidationPool {
     });
   }
 
+  /** Throws VALIDATION_QUEUE_FULL now if a validation asked for now would be refused. */
+  assertRoom(): void {
+    this.#work.assertRoom();
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.#all.splice(0).map((worker) => worker.terminate()));
     this.#idle.length = 0;
