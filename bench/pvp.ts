@@ -102,9 +102,17 @@ try {
   const client = createPublicClient({ transport: http(evm.chain.rpcUrl, { batch: false }), pollingInterval: 50 });
   const htlc = new HashTimeLockContract(client as never, evm.hashTimeLock);
   let rawNonce = await client.getTransactionCount({ address: rawAccount.address, blockTag: "pending" });
+  // Signing and handing over go one at a time in nonce order (a node that mines at once refuses a gap).
+  let rawQueue: Promise<unknown> = Promise.resolve();
   const sendRaw = async (call: EvmCall & { gas: bigint }, fees: Awaited<ReturnType<typeof marketFees>>) => {
-    const signed = await signCall(rawAccount, { chainId: evm.chain.chainId, call, nonce: BigInt(rawNonce++), fees });
-    const hash = await client.sendRawTransaction({ serializedTransaction: signed.raw });
+    const sent = rawQueue.then(async () => {
+      const signed = await signCall(rawAccount, { chainId: evm.chain.chainId, call, nonce: BigInt(rawNonce), fees });
+      const hash = await client.sendRawTransaction({ serializedTransaction: signed.raw });
+      rawNonce++;
+      return hash;
+    });
+    rawQueue = sent.catch(() => undefined);
+    const hash = await sent;
     for (;;) {
       const receipt = await client.getTransactionReceipt({ hash }).catch(() => undefined);
       if (receipt) {
