@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /** How many requests one principal may make: `burst` at once, refilled at `perSecond`. */
 export interface PrincipalRateLimit {

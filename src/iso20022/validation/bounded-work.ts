@@ -1,4 +1,4 @@
-import { CodedError } from "../../errors.ts";
+import { CodedError } from "../../core/errors.ts";
 
 /** The queue in front of CPU-heavy work is full: 503 with Retry-After, nothing done. */
 export class WorkQueueFullError extends CodedError<"VALIDATION_QUEUE_FULL"> {

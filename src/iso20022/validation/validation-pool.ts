@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { CodedError } from "../../errors.ts";
+import { CodedError } from "../../core/errors.ts";
 import { BoundedWork, type BoundedWorkLimits } from "./bounded-work.ts";
 import type { ValidationOptions, ValidationReport } from "./validate.ts";
 
