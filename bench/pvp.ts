@@ -3,14 +3,27 @@
  * several concurrency levels, with the DT leg on the embedded DT ledger over this machine's PostgreSQL
  * and the foreign leg on an in-process Hardhat (EDR) chain over JSON-RPC on loopback. Beside each level,
  * the ceiling: the same ledger operations (DT hold, HTLC lock, HTLC claim, DT release) issued directly
- * through the same adapters, without the gateway's state machine, outbox and timeline.
+ * through the same adapters, without the gateway's state machine, outbox and timeline. And the raw bound:
+ * what the two ledgers themselves allow for one PvP's operations, at the same concurrency with the same
+ * signer setup (one key sends every EVM transaction): DT hold and release on the DtLedger itself, HTLC
+ * lock and claim as raw signed transactions (nonces counted locally, gas and fees fixed once) each waited
+ * for by its receipt. The raw runs use their own funded key, so their nonces never cross the adapter's.
+ * Rounds (PVP_BENCH_ROUNDS, default 2) alternate the order of raw, ceiling and gateway at each level.
  *
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) names the server; a fresh database is
- * created and dropped. Last line: JSON with pvpPerSecond, ceilingPerSecond, ratio (at the highest level).
+ * created and dropped. Last line: JSON with pvpPerSecond, ceilingPerSecond, ratio, rawBoundPerSecond and
+ * ratioToRaw (at the highest level), and the machine's load average.
  */
 import { randomBytes } from "node:crypto";
-import type { Hex } from "viem";
+import { loadavg } from "node:os";
+import { createPublicClient, encodeFunctionData, erc20Abi, http, maxUint256, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { marketFees } from "../src/evm/fees.ts";
+import { demoForeignCbdcAbi } from "../src/evm/generated/contracts.ts";
+import { HashTimeLockContract } from "../src/evm/hash-time-lock-contract.ts";
 import { hashLockOf } from "../src/core/hash-lock.ts";
+import { hashTimeLockSwapId } from "../src/evm/hash-time-lock.ts";
+import { signCall, type EvmCall } from "../src/evm/signed-transaction.ts";
 import { PvpEngine } from "../src/pvp/engine.ts";
 import { legDirectory, type LegInstruction } from "../src/pvp/leg-port.ts";
 import { dtLedgerLeg } from "../src/pvp/legs/dt-ledger-leg.ts";
@@ -24,6 +37,7 @@ import { FOREIGN_CB, migratePvp, NBK } from "../test/support/pvp/harness.ts";
 process.env["DATABASE_URL"] ??= "postgres://postgres@127.0.0.1:5432/test";
 const levels = (process.env["PVP_BENCH_LEVELS"] ?? "1,4,16").split(",").map(Number);
 const perLevel = Number(process.env["PVP_BENCH_PVPS"] ?? 60);
+const rounds = Number(process.env["PVP_BENCH_ROUNDS"] ?? 2);
 
 const testDb = await createTestDatabase();
 const evm = await startEvmStack(10n ** 15n);
@@ -83,6 +97,68 @@ try {
     return performance.now() - started;
   };
 
+  // The raw bound: the same four operations on the ledgers themselves, no adapter in between.
+  const rawKey = evm.chain.accounts[3]!;
+  const rawAccount = privateKeyToAccount(rawKey);
+  const client = createPublicClient({ transport: http(evm.chain.rpcUrl, { batch: false }), pollingInterval: 50 });
+  const htlc = new HashTimeLockContract(client as never, evm.hashTimeLock);
+  let rawNonce = await client.getTransactionCount({ address: rawAccount.address, blockTag: "pending" });
+  // Signing and handing over go one at a time in nonce order (a node that mines at once refuses a gap).
+  let rawQueue: Promise<unknown> = Promise.resolve();
+  const sendRaw = async (call: EvmCall & { gas: bigint }, fees: Awaited<ReturnType<typeof marketFees>>) => {
+    const sent = rawQueue.then(async () => {
+      const signed = await signCall(rawAccount, { chainId: evm.chain.chainId, call, nonce: BigInt(rawNonce), fees });
+      const hash = await client.sendRawTransaction({ serializedTransaction: signed.raw });
+      rawNonce++;
+      return hash;
+    });
+    rawQueue = sent.catch(() => undefined);
+    const hash = await sent;
+    for (;;) {
+      const receipt = await client.getTransactionReceipt({ hash }).catch(() => undefined);
+      if (receipt) {
+        if (receipt.status !== "success") throw new Error(`raw transaction ${hash} reverted`);
+        return receipt;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  {
+    // Fund the raw key like the payer and let the HTLC take its tokens.
+    const deployer = privateKeyToAccount(evm.chain.accounts[0]!);
+    const fees = await marketFees(client as never);
+    const issue = { to: evm.token, data: encodeFunctionData({ abi: demoForeignCbdcAbi, functionName: "issue", args: [rawAccount.address, 10n ** 15n] }), gas: 200_000n };
+    const signed = await signCall(deployer, { chainId: evm.chain.chainId, call: issue, nonce: BigInt(await client.getTransactionCount({ address: deployer.address, blockTag: "pending" })), fees });
+    await client.waitForTransactionReceipt({ hash: await client.sendRawTransaction({ serializedTransaction: signed.raw }) });
+    await sendRaw({ to: evm.token, data: encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [evm.hashTimeLock, maxUint256] }), gas: 100_000n }, fees);
+  }
+  const gateway = dt.demo.participants.gateway.id;
+  let rawCount = 0;
+  let rawGas: { lock: bigint; claim: bigint } | undefined;
+  let rawFees: Awaited<ReturnType<typeof marketFees>> | undefined;
+  const raw = async (worker: number) => {
+    const payer = payers[worker]!;
+    const started = performance.now();
+    const preimage = `0x${randomBytes(32).toString("hex")}` as Hex;
+    const hashLock = hashLockOf(preimage);
+    const key = `raw${rawCount++}-${randomBytes(4).toString("hex")}`;
+    const now = Date.now();
+    const salt = `0x${randomBytes(32).toString("hex")}` as Hex;
+    const terms = { sender: rawAccount.address, receiver: evm.beneficiary, token: evm.token, amount: 10n, hashLock, expiry: BigInt(Math.floor(now / 1000) + 1800) };
+    const hold = await dt.ledger.hold(gateway, { idempotencyKey: `${key}:hold`, from: payer, beneficiary, amount: 100n, condition: { hashLock }, expiresAt: new Date(now + 3_600_000), reference: `PVP ${key}` });
+    const lock = htlc.lockCall(salt, terms);
+    const claim = htlc.claimCall(hashTimeLockSwapId(rawAccount.address, salt), terms, preimage);
+    rawFees ??= await marketFees(client as never);
+    // Gas measured once, on the first PvP, then fixed with the adapter's 20% margin.
+    const lockGas = rawGas?.lock ?? ((await client.estimateGas({ account: rawAccount.address, to: lock.to, data: lock.data })) * 12n) / 10n;
+    await sendRaw({ ...lock, gas: lockGas }, rawFees);
+    const claimGas = rawGas?.claim ?? ((await client.estimateGas({ account: rawAccount.address, to: claim.to, data: claim.data })) * 12n) / 10n;
+    rawGas ??= { lock: lockGas, claim: claimGas };
+    await sendRaw({ ...claim, gas: claimGas }, rawFees);
+    await dt.ledger.release(gateway, { idempotencyKey: `${key}:release`, holdId: hold.id, preimage });
+    return performance.now() - started;
+  };
+
   const settled = new Map<string, () => void>();
   let notSettled = 0;
   const engine = new PvpEngine({
@@ -126,17 +202,37 @@ try {
     return performance.now() - started;
   };
 
+  await pool(4, 2, raw);
   await pool(4, 2, direct);
   await pool(4, 2, viaGateway);
-  let last = { pvpPerSecond: 0, ceilingPerSecond: 0, ratio: 0 };
+  let last = { pvpPerSecond: 0, ceilingPerSecond: 0, ratio: 0, rawBoundPerSecond: 0, ratioToRaw: 0 };
+  type Figures = Awaited<ReturnType<typeof pool>>;
+  const merge = (runs: Figures[]) => ({
+    perSecond: runs.length / runs.reduce((sum, run) => sum + 1 / run.perSecond, 0),
+    p50: runs.reduce((sum, run) => sum + run.p50, 0) / runs.length,
+    p99: Math.max(...runs.map((run) => run.p99)),
+  });
   for (const concurrency of levels) {
-    const ceiling = await pool(perLevel, concurrency, direct);
-    const gateway = await pool(perLevel, concurrency, viaGateway);
-    last = { pvpPerSecond: round(gateway.perSecond), ceilingPerSecond: round(ceiling.perSecond), ratio: round(gateway.perSecond / ceiling.perSecond) };
+    const runs: Record<"raw" | "ceiling" | "gateway", Figures[]> = { raw: [], ceiling: [], gateway: [] };
+    const kinds = { raw, ceiling: direct, gateway: viaGateway };
+    for (let round = 0; round < rounds; round++) {
+      // Alternate the order so load that comes and goes touches each kind alike.
+      const order = (["raw", "ceiling", "gateway"] as const).slice();
+      if (round % 2 === 1) order.reverse();
+      for (const kind of order) runs[kind].push(await pool(perLevel, concurrency, kinds[kind]));
+    }
+    const [rawBound, ceiling, gateway] = [merge(runs.raw), merge(runs.ceiling), merge(runs.gateway)];
+    last = {
+      pvpPerSecond: round(gateway.perSecond),
+      ceilingPerSecond: round(ceiling.perSecond),
+      ratio: round(gateway.perSecond / ceiling.perSecond),
+      rawBoundPerSecond: round(rawBound.perSecond),
+      ratioToRaw: round(gateway.perSecond / rawBound.perSecond),
+    };
     console.log(
       JSON.stringify({
         concurrency,
-        pvps: perLevel,
+        pvps: perLevel * rounds,
         pvpPerSecond: last.pvpPerSecond,
         p50Ms: round(gateway.p50),
         p99Ms: round(gateway.p99),
@@ -144,12 +240,17 @@ try {
         ceilingP50Ms: round(ceiling.p50),
         ceilingP99Ms: round(ceiling.p99),
         ratio: last.ratio,
+        rawBoundPerSecond: last.rawBoundPerSecond,
+        rawP50Ms: round(rawBound.p50),
+        rawP99Ms: round(rawBound.p99),
+        ratioToRaw: last.ratioToRaw,
         notSettled,
+        load: loadavg().map(round),
       }),
     );
   }
   await worker.stop();
-  console.log(JSON.stringify({ ...last, concurrency: levels[levels.length - 1], notSettled, engine: "postgres", foreignLedger: "hardhat-edr-json-rpc" }));
+  console.log(JSON.stringify({ ...last, concurrency: levels[levels.length - 1], notSettled, engine: "postgres", foreignLedger: "hardhat-edr-json-rpc", load: loadavg().map(round) }));
 } finally {
   await evm.close();
   await testDb.drop();

@@ -28,6 +28,12 @@ export interface GatewayConfig {
   publicUrl: string | undefined;
   /** Allowed clock skew for signed requests. */
   signatureMaxSkewSeconds: number;
+  /** Requests per second each principal may make on authenticated routes, and how many at once. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  /** ISO 20022 validations run at once (worker threads), and how many may wait before 503. */
+  validationConcurrency: number;
+  validationQueue: number;
 }
 
 /** A configuration problem: names the variable and says what is wrong, never the secret value. */
@@ -79,6 +85,10 @@ const specs = {
   embeddedDtLedgerPort: setting("EMBEDDED_DT_LEDGER_PORT", integer(0, 65535), 8090),
   publicUrl: setting<string | undefined>("PUBLIC_URL", url("http:", "https:")),
   signatureMaxSkewSeconds: setting("SIGNATURE_MAX_SKEW_SECONDS", integer(1, 3600), 300),
+  rateLimitPerSecond: setting("RATE_LIMIT_PER_SECOND", integer(1, 100_000), 100),
+  rateLimitBurst: setting("RATE_LIMIT_BURST", integer(1, 100_000), 200),
+  validationConcurrency: setting("VALIDATION_CONCURRENCY", integer(1, 64), 1),
+  validationQueue: setting("VALIDATION_QUEUE", integer(0, 10_000), 8),
 } satisfies { [K in keyof GatewayConfig]: Spec<GatewayConfig[K]> };
 
 /** The environment variable behind each setting, for documentation and error messages. */

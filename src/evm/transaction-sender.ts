@@ -17,6 +17,11 @@ export interface EvmTransactionSenderOptions {
   /** Fee increase per replacement, in percent (nodes want >= 10). */
   feeBumpPercent?: number;
   maxReplacements?: number;
+  /**
+   * How long the market's fees, once read, are used for new transactions (default 1000 ms). A transaction
+   * priced under a sudden rise sits unmined and is replaced at the market's fees after `stuckAfterMs`.
+   */
+  feesCacheMs?: number;
 }
 
 /**
@@ -37,6 +42,7 @@ export class EvmTransactionSender {
   /** Transactions replaced because they sat unmined (for metrics and tests). */
   replacements = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  private fees: { value: Promise<Fees>; at: number } | undefined;
 
   private constructor(options: EvmTransactionSenderOptions, chain: Chain) {
     this.options = options;
@@ -50,27 +56,51 @@ export class EvmTransactionSender {
     return new EvmTransactionSender(options, await chainAt(options.rpcUrl));
   }
 
-  /** Sends a call and resolves with its receipt once confirmed; reverts reject. */
+  /**
+   * Sends a call and resolves with its receipt once confirmed; reverts reject. The gas estimate and the
+   * fees are read before the call takes its place in the queue, so the queue holds only signing and
+   * handing over under the next nonce: many transactions from one key are in flight at once, in order.
+   */
   send(call: EvmCall): Promise<TransactionReceipt> {
-    // Nonces are handed out one at a time; the wait for confirmation happens outside the queue.
-    const sent = this.queue.then(() => this.submit(call));
+    const prepared = Promise.all([this.gasOf(call), this.marketFeesNow()]);
+    const sent = this.queue.then(async () => {
+      const [gas, fees] = await prepared;
+      return this.submit({ ...call, gas }, fees);
+    });
     this.queue = sent.catch(() => undefined);
     return sent.then(({ hash, nonce, fees }) => this.confirm(call, hash, nonce, fees));
   }
 
-  /** Signs the call under `nonce` with a gas limit 20% above the estimate, and hands it to the node. */
-  private async sendSigned(call: EvmCall, nonce: number, fees: Fees): Promise<Hex> {
-    const gas = call.gas ?? (await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data }));
-    const signed = await signCall(this.account, { chainId: this.chainId, call: { to: call.to, data: call.data, gas: (gas * 12n) / 10n }, nonce: BigInt(nonce), fees });
+  /** The call's gas limit: its own, or 20% above the node's estimate. */
+  private async gasOf(call: EvmCall): Promise<bigint> {
+    if (call.gas !== undefined) return call.gas;
+    return ((await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data })) * 12n) / 10n;
+  }
+
+  /** The market's fees, read at most once per `feesCacheMs` (a failed read is not kept). */
+  private marketFeesNow(): Promise<Fees> {
+    const now = Date.now();
+    if (this.fees && now - this.fees.at < (this.options.feesCacheMs ?? 1000)) return this.fees.value;
+    const value = marketFees(this.publicClient);
+    const entry = { value, at: now };
+    this.fees = entry;
+    value.catch(() => {
+      if (this.fees === entry) this.fees = undefined;
+    });
+    return value;
+  }
+
+  /** Signs the call under `nonce` and hands it to the node. */
+  private async sendSigned(call: EvmCall & { gas: bigint }, nonce: number, fees: Fees): Promise<Hex> {
+    const signed = await signCall(this.account, { chainId: this.chainId, call, nonce: BigInt(nonce), fees });
     return this.publicClient.sendRawTransaction({ serializedTransaction: signed.raw });
   }
 
-  private async submit(call: EvmCall): Promise<{ hash: Hex; nonce: number; fees: Fees }> {
+  private async submit(call: EvmCall & { gas: bigint }, fees: Fees): Promise<{ hash: Hex; nonce: number; fees: Fees }> {
     if (this.nextNonce === undefined) {
       this.nextNonce = await this.publicClient.getTransactionCount({ address: this.account.address, blockTag: "pending" });
     }
     const nonce = this.nextNonce;
-    const fees = await marketFees(this.publicClient);
     try {
       const hash = await this.sendSigned(call, nonce, fees);
       this.nextNonce = nonce + 1;
@@ -108,7 +138,7 @@ export class EvmTransactionSender {
         }
         // Stuck: the same call again under the same nonce with higher fees replaces it in the mempool.
         fees = replacementFees(await marketFees(this.publicClient), fees, this.options.feeBumpPercent ?? DEFAULT_FEE_BUMP_PERCENT);
-        hashes.push(await this.sendSigned(call, nonce, fees));
+        hashes.push(await this.sendSigned({ ...call, gas: await this.gasOf(call) }, nonce, fees));
         this.replacements++;
       }
     }

@@ -138,6 +138,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       portVariable: "PORT",
       bodyLimitBytes: config.bodyLimitBytes,
       signatureMaxSkewSeconds: config.signatureMaxSkewSeconds,
+      principalRateLimit: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst },
+      validationLimits: { concurrency: config.validationConcurrency, queue: config.validationQueue },
       // A request signed for another service that shares the signer's key is refused: PUBLIC_URL names our
       // authority; without it, it is the address we listen on (composeServer).
       ...(config.publicUrl ? { signatureAuthorities: [new URL(config.publicUrl).host] } : {}),

@@ -4,9 +4,11 @@ import { ConfigError } from "../config/config.ts";
 import { listeningAuthorities } from "../identity/http-signature.ts";
 import { identityRoutes } from "../identity/routes.ts";
 import { IdentityStore } from "../identity/store.ts";
-import { iso20022Routes } from "../iso20022/routes.ts";
+import { iso20022RoutesWith } from "../iso20022/routes.ts";
+import type { BoundedWorkLimits } from "../iso20022/validation/bounded-work.ts";
 import { buildGatewayApp } from "../server/app.ts";
 import { createMetricsRegistry } from "../server/metrics.ts";
+import type { PrincipalRateLimit } from "../server/rate-limit.ts";
 import { gatewayMigrations } from "./components.ts";
 import { composeGateway, type ComposedGateway, type ComposeOptions } from "./features.ts";
 
@@ -20,6 +22,10 @@ export interface ServeGatewayOptions extends Omit<ComposeOptions, "metrics"> {
   signatureMaxSkewSeconds: number;
   /** Authorities signed requests must be addressed to (PUBLIC_URL's host); unset: the address listened on. */
   signatureAuthorities?: readonly string[];
+  /** Per-principal request rate (RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST); default 100/s, burst 200. */
+  principalRateLimit?: PrincipalRateLimit;
+  /** ISO 20022 validation workers and queue (VALIDATION_CONCURRENCY, VALIDATION_QUEUE); default 1 and 8. */
+  validationLimits?: BoundedWorkLimits;
 }
 
 /** A gateway composed and its HTTP app built, not yet listening. */
@@ -55,8 +61,9 @@ export async function composeServer(options: ServeGatewayOptions): Promise<Compo
       bodyLimitBytes: options.bodyLimitBytes,
       signatureMaxSkewSeconds: options.signatureMaxSkewSeconds,
       signatureAuthorities: authorities,
+      ...(options.principalRateLimit ? { principalRateLimit: options.principalRateLimit } : {}),
       readiness: [...options.ports.readiness, ...composed.features.flatMap((feature) => feature.readiness)],
-      features: [identityRoutes(identity), iso20022Routes, ...composed.features.flatMap((feature) => feature.routes)],
+      features: [identityRoutes(identity), iso20022RoutesWith(options.validationLimits), ...composed.features.flatMap((feature) => feature.routes)],
       featureStatus: composed.status,
     });
     return {

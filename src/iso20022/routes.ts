@@ -4,7 +4,8 @@ import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
 import { ruleCodes } from "./validation/findings.ts";
 import { isValidationProfile, UnknownProfileError, validationProfile, validationProfiles } from "./validation/profiles.ts";
-import { validateMessage } from "./validation/validate.ts";
+import { WorkQueueFullError, type BoundedWorkLimits } from "./validation/bounded-work.ts";
+import { DEFAULT_VALIDATION_LIMITS, ValidationPool } from "./validation/validation-pool.ts";
 import { defaultLimits, XmlRefusedError } from "./xml/safe-reader.ts";
 
 const findingSchema = {
@@ -35,9 +36,22 @@ export const validationReportSchema = {
  * server's content-type parser hands it over as a string) and answers the same report as the CLI: 200
  * whether or not the message is valid, since the report is the answer. `?profile=cbpr+|hvps+|iso` picks the
  * rules (default cbpr+; `+` is `%2B` in a query string), `?strict=true` turns warnings into errors.
- * Register it among the gateway's features (`src/gateway/run.ts`).
+ * Validation runs in a worker thread behind a bounded queue (`limits`): a full queue is 503
+ * VALIDATION_QUEUE_FULL with Retry-After, and the event loop stays free for everyone else.
+ * Register it among the gateway's features (`src/gateway/serve.ts`).
  */
-export async function iso20022Routes(app: FastifyInstance): Promise<void> {
+export function iso20022RoutesWith(limits: BoundedWorkLimits = DEFAULT_VALIDATION_LIMITS) {
+  return async function iso20022Routes(app: FastifyInstance): Promise<void> {
+    const pool = new ValidationPool(limits);
+    app.addHook("onClose", () => pool.close());
+    registerValidateRoute(app, pool);
+  };
+}
+
+/** The routes with the default validation limits. */
+export const iso20022Routes = iso20022RoutesWith();
+
+function registerValidateRoute(app: FastifyInstance, pool: ValidationPool): void {
   typedRoutes(app).post(
     "/iso20022/validate",
     {
@@ -51,7 +65,16 @@ export async function iso20022Routes(app: FastifyInstance): Promise<void> {
           type: "object",
           properties: { profile: { type: "string", description: validationProfiles.join(" | ") }, strict: { type: "boolean", default: false } },
         },
-        response: { 200: validationReportSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema },
+        response: { 200: validationReportSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema, 429: errorSchema, 503: errorSchema },
+      },
+      // A full queue is refused before the body is read: a flood costs the flooder, not the server.
+      onRequest: async (_request, reply) => {
+        try {
+          pool.assertRoom();
+        } catch (error) {
+          if (error instanceof WorkQueueFullError) reply.header("retry-after", String(error.retryAfterSeconds));
+          throw error;
+        }
       },
       // fastify stops reading an oversized body; answer with the same code the safe reader uses.
       errorHandler(error) {
@@ -59,12 +82,17 @@ export async function iso20022Routes(app: FastifyInstance): Promise<void> {
         throw error;
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { profile, strict } = request.query;
       // An unknown profile is refused, not silently replaced by the default.
       if (profile !== undefined && !isValidationProfile(profile)) throw new UnknownProfileError(profile);
       if (typeof request.body !== "string") throw new CodedError("ISO20022_XML_REQUIRED", "send the message as application/xml or text/xml");
-      return validateMessage(request.body, { profile: validationProfile(profile), strict });
+      try {
+        return await pool.validate(request.body, { profile: validationProfile(profile), strict });
+      } catch (error) {
+        if (error instanceof WorkQueueFullError) reply.header("retry-after", String(error.retryAfterSeconds));
+        throw error;
+      }
     },
   );
 }

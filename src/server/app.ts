@@ -11,6 +11,7 @@ import { installErrorHandler } from "./errors.ts";
 import { installHealth, type FeatureStatus, type ReadinessCheck } from "./health.ts";
 import type { Logger } from "./logger.ts";
 import { installMetrics } from "./metrics.ts";
+import { DEFAULT_PRINCIPAL_RATE_LIMIT, installPrincipalRateLimit, type PrincipalRateLimit } from "./rate-limit.ts";
 import { installQueryIntegers, STRICT_AJV } from "./request-types.ts";
 
 declare module "fastify" {
@@ -53,6 +54,10 @@ export interface GatewayAppOptions {
   /** Which features are on, listed by `/readyz`. */
   featureStatus?: FeatureStatus[];
   version?: string;
+  /** Requests per principal on authenticated routes (default DEFAULT_PRINCIPAL_RATE_LIMIT). */
+  principalRateLimit?: PrincipalRateLimit;
+  /** Milliseconds clock for the rate limit (tests). */
+  clock?: () => number;
 }
 
 export const XML_CONTENT_TYPES = ["application/xml", "text/xml"];
@@ -106,6 +111,8 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     maxSkewSeconds: options.signatureMaxSkewSeconds,
     ...(options.signatureAuthorities ? { authorities: options.signatureAuthorities } : {}),
   });
+  // After access control, so the principal is known; before the body is read, so a refusal costs nothing.
+  installPrincipalRateLimit(app, options.principalRateLimit ?? DEFAULT_PRINCIPAL_RATE_LIMIT, options.clock);
 
   await app.register(swagger, {
     openapi: {

@@ -84,6 +84,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // -- iso20022 --
   XML_TOO_LARGE: 413,
   ISO20022_XML_REQUIRED: 415,
+  VALIDATION_QUEUE_FULL: 503,
 
   // -- dt ledger --
   // Validation 400, authentication 401, authorisation 403, unknown 404, state conflicts 409, business rules 422.

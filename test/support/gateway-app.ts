@@ -8,6 +8,7 @@ import { buildGatewayApp, type FeatureRoutes } from "../../src/server/app.ts";
 import type { ReadinessCheck } from "../../src/server/health.ts";
 import { createLogger } from "../../src/server/logger.ts";
 import { createMetricsRegistry } from "../../src/server/metrics.ts";
+import type { PrincipalRateLimit } from "../../src/server/rate-limit.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export interface TestGateway {
@@ -20,7 +21,9 @@ export interface TestGateway {
 }
 
 /** A gateway app on a fresh, migrated database, with its log captured. */
-export async function createTestGateway(options: { features?: FeatureRoutes[]; readiness?: ReadinessCheck[]; bodyLimitBytes?: number } = {}): Promise<TestGateway> {
+export async function createTestGateway(
+  options: { features?: FeatureRoutes[]; readiness?: ReadinessCheck[]; bodyLimitBytes?: number; principalRateLimit?: PrincipalRateLimit; clock?: () => number } = {},
+): Promise<TestGateway> {
   const testDb = await createTestDatabase();
   await migrate(testDb.db, gatewayMigrations());
   const identity = new IdentityStore(testDb.db);
@@ -40,6 +43,8 @@ export async function createTestGateway(options: { features?: FeatureRoutes[]; r
     signatureMaxSkewSeconds: 300,
     readiness: options.readiness ?? [],
     features: [identityRoutes(identity), ...(options.features ?? [])],
+    ...(options.principalRateLimit ? { principalRateLimit: options.principalRateLimit } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   return {
     app,

@@ -40,9 +40,11 @@ function legError(error: unknown): unknown {
 export function dtLedgerLeg(options: DtLedgerLegOptions): HashLockedLegPort {
   const { port } = options;
   const clock = options.clock ?? (() => new Date());
-  const holdOf = async (leg: LegInstruction): Promise<Hold> => {
+  // The leg's reference is the hold id: release and refund name it directly, with no read before them
+  // (the ledger refuses an unknown hold itself).
+  const holdIdOf = (leg: LegInstruction): string => {
     if (leg.reference === undefined) throw new LegError("UNAVAILABLE", "the hold id is not known yet");
-    return port.getHold(leg.reference);
+    return leg.reference;
   };
   return {
     ledger: options.ledger ?? "dt",
@@ -66,7 +68,7 @@ export function dtLedgerLeg(options: DtLedgerLegOptions): HashLockedLegPort {
     },
     async claim(leg, preimage) {
       try {
-        await port.release({ idempotencyKey: `${leg.key}:release`, holdId: (await holdOf(leg)).id, preimage });
+        await port.release({ idempotencyKey: `${leg.key}:release`, holdId: holdIdOf(leg), preimage });
       } catch (error) {
         if (error instanceof DtLedgerError && error.code === "ALREADY_RELEASED") return;
         throw legError(error);
@@ -74,7 +76,7 @@ export function dtLedgerLeg(options: DtLedgerLegOptions): HashLockedLegPort {
     },
     async refund(leg) {
       try {
-        await port.refund({ idempotencyKey: `${leg.key}:refund`, holdId: (await holdOf(leg)).id });
+        await port.refund({ idempotencyKey: `${leg.key}:refund`, holdId: holdIdOf(leg) });
       } catch (error) {
         // Refunded already, or released with the preimage: either way there is nothing left to refund.
         if (error instanceof DtLedgerError && (error.code === "ALREADY_REFUNDED" || error.code === "ALREADY_RELEASED")) return;
