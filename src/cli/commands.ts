@@ -1,4 +1,4 @@
-import type { CommandEntry } from "./command.ts";
+import type { CommandEntry } from "../core/cli-command.ts";
 
 /** Every command of `tenge-gateway`. Features add their lines here; modules load lazily. */
 export const commands: CommandEntry[] = [
@@ -19,7 +19,7 @@ export const commands: CommandEntry[] = [
   { words: ["correspondents", "terms", "list"], summary: "list standing terms with today's use of the daily limits", load: () => import("../correspondents/terms-cli.ts").then((m) => m.listTerms) },
   { words: ["correspondents", "rates", "set"], summary: "set the reference rate of a currency (KZT per unit)", load: () => import("../correspondents/terms-cli.ts").then((m) => m.setRate) },
   { words: ["correspondents", "rates", "list"], summary: "list the reference rates", load: () => import("../correspondents/terms-cli.ts").then((m) => m.listRates) },
-  { words: ["correspondents", "quotes"], summary: "list the signed quotes PvPs consumed", load: () => import("../correspondents/terms-cli.ts").then((m) => m.listQuotes) },
+  { words: ["correspondents", "quotes"], summary: "list the signed quotes PvPs consumed", load: () => import("../pvp/quotes-cli.ts").then((m) => m.listQuotes) },
   { words: ["correspondents", "audit"], summary: "the audit trail of terms and reference rates", load: () => import("../correspondents/terms-cli.ts").then((m) => m.listAudit) },
   { words: ["keys", "ledger-account"], summary: "register a foreign-ledger account (EVM address) as an institution's", load: () => import("../identity/cli.ts").then((m) => m.ledgerAccount) },
   { words: ["iso", "validate"], summary: "validate ISO 20022 messages (safe XML, XSD, usage rules of a profile); one JSON line per file", load: () => import("../iso20022/cli.ts").then((m) => m.validate) },

@@ -1,8 +1,7 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { UsageError, type CommandModule } from "../cli/command.ts";
-import { amountFromDecimal, amountToDecimal } from "../iso20022/amount.ts";
-import { quoteStore } from "../pvp/quotes.ts";
+import { UsageError, type CommandModule } from "../core/cli-command.ts";
+import { amountFromDecimal, amountToDecimal } from "../core/money.ts";
 import { connection, viaApi, viaDatabase } from "./cli.ts";
 import { termsStore, type StandingTerms } from "./terms.ts";
 
@@ -126,7 +125,7 @@ ${where}`,
   },
 };
 
-function listing(help: string, path: string, read: (db: Parameters<Parameters<typeof viaDatabase>[1]>[0]) => Promise<unknown[]>): CommandModule {
+export function listing(help: string, path: string, read: (db: Parameters<Parameters<typeof viaDatabase>[1]>[0]) => Promise<unknown[]>): CommandModule {
   return {
     help,
     async run(args, io) {
@@ -139,18 +138,12 @@ function listing(help: string, path: string, read: (db: Parameters<Parameters<ty
   };
 }
 
-const iso = <T extends Record<string, unknown>>(row: T, field: keyof T) => ({ ...row, [field]: (row[field] as Date).toISOString() });
+export const iso = <T extends Record<string, unknown>>(row: T, field: keyof T) => ({ ...row, [field]: (row[field] as Date).toISOString() });
 
 export const listRates = listing(
   `Usage: npx tenge-gateway correspondents rates list [--gateway URL]\n\nPrints one JSON line per reference rate (KZT per unit), who set it and when.\n${where}`,
   "/operator/reference-rates",
   async (db) => (await termsStore.referenceRates(db)).map((rate) => iso({ ...rate }, "setAt")),
-);
-
-export const listQuotes = listing(
-  `Usage: npx tenge-gateway correspondents quotes [--gateway URL]\n\nPrints the signed quotes PvPs consumed (each once), newest first, with the signed bytes, signature and key id.\n${where}`,
-  "/operator/pvp-quotes",
-  async (db) => (await quoteStore.list(db)).map((quote) => iso({ ...quote }, "consumedAt")),
 );
 
 export const listAudit = listing(

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { amountFromDecimal, amountToDecimal } from "../iso20022/amount.ts";
+import { amountFromDecimal, amountToDecimal } from "../core/money.ts";
 import type { Database } from "../persistence/database.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
@@ -124,10 +124,11 @@ export function termsRoutes(db: Database) {
           tags,
           summary: "Every corridor's standing terms, with what today's PvPs used of the daily limit",
           querystring: { type: "object", additionalProperties: false, properties: { counterparty: bic } },
-          response: { 200: { type: "object", properties: { items: { type: "array", items: termsSchema } } } },
+          response: { 200: { type: "object", properties: { items: { type: "array", items: termsSchema }, next: { type: ["string", "null"] } } } },
         },
       },
-      async (request) => ({ items: (await termsStore.listTerms(db, new Date(), request.query.counterparty)).map(termsToJson) }),
+      // One row per corridor: the whole list is one page.
+      async (request) => ({ items: (await termsStore.listTerms(db, new Date(), request.query.counterparty)).map(termsToJson), next: null }),
     );
 
     app.put(
@@ -150,8 +151,8 @@ export function termsRoutes(db: Database) {
 
     app.get(
       "/operator/reference-rates",
-      { config: operatorOnly, schema: { tags, summary: "The reference rates", response: { 200: { type: "object", properties: { items: { type: "array", items: rateSchema } } } } } },
-      async () => ({ items: (await termsStore.referenceRates(db)).map((rate) => ({ ...rate, setAt: rate.setAt.toISOString() })) }),
+      { config: operatorOnly, schema: { tags, summary: "The reference rates", response: { 200: { type: "object", properties: { items: { type: "array", items: rateSchema }, next: { type: ["string", "null"] } } } } } },
+      async () => ({ items: (await termsStore.referenceRates(db)).map((rate) => ({ ...rate, setAt: rate.setAt.toISOString() })), next: null }),
     );
 
     app.get(
@@ -175,7 +176,7 @@ export function termsRoutes(db: Database) {
           },
         },
       },
-      async (request) => ({ items: (await termsStore.auditTrail(db, request.query.limit ?? 100)).map((entry) => ({ ...entry, at: entry.at.toISOString() })) }),
+      async (request) => ({ items: (await termsStore.auditTrail(db, request.query.limit ?? 100)).map((entry) => ({ ...entry, at: entry.at.toISOString() })), next: null }),
     );
   };
 }

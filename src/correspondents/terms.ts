@@ -1,5 +1,5 @@
-import { CodedError } from "../errors.ts";
-import { currencyMinorUnits } from "../iso20022/reference/currencies.ts";
+import { CodedError } from "../core/errors.ts";
+import { currencyMinorUnits } from "../core/money.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { getAddress, isAddress, type Address } from "viem";
-import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 import { ConfigError } from "../config/config.ts";
 import { integer, privateKeyHex, SettingError, url, type SettingReader } from "../config/settings.ts";
 import { DEFAULT_TOKEN_NAME, DEFAULT_TOKEN_SYMBOL, deployContracts } from "./deploy-contracts.ts";

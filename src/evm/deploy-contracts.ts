@@ -21,7 +21,7 @@ import {
   tengeStablecoinAbi,
   tengeStablecoinBytecode,
 } from "./generated/contracts.ts";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { TransactionRevertedError } from "./errors.ts";
 import { chainAt } from "./evm-chain.ts";
 import { deploymentPath, readDeployment, writeDeployment, type DeployedContract, type Deployment } from "./deployments.ts";

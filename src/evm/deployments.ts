@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /** One deployed contract: where it lives and the transaction that created it. */
 export interface DeployedContract {

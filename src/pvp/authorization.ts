@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { withinRateBand, type ReferenceRate, type StandingTerms } from "../correspondents/terms.ts";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { isDtLedgerError, type DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Principal } from "../identity/principal.ts";
 import type { Queryable } from "../persistence/database.ts";
@@ -12,8 +12,8 @@ export interface PvpAuthority {
   dtLedger: Pick<DtLedgerPort, "account"> | undefined;
   /** The institution (BIC) the operator registered an account on a foreign ledger for, if any. */
   ledgerAccountOwner(ledger: string, account: string): Promise<string | undefined>;
-  /** Where the counterparty's consent is read and recorded. */
-  consent: ConsentBook;
+  /** Where the counterparty's consent is read and recorded; without it no foreign leg on our keys is consented. */
+  consent?: ConsentBook | undefined;
 }
 
 /** The counterparty's consent as the directory and the database hold it. */
@@ -103,8 +103,12 @@ export async function authorizePvpCreation(principal: Principal, request: PvpPar
     }
   }
   if (peer) return undefined;
-  const quote = request.quote;
-  return () => (quote ? quoteConsent(principal, request, quote, authority.consent) : standingConsent(request, authority.consent));
+  const { quote } = request;
+  const consent = authority.consent;
+  return () => {
+    if (!consent) throw new PvpForbidden("NO_COUNTERPARTY_CONSENT", "this gateway keeps no counterparty terms");
+    return quote ? quoteConsent(principal, request, quote, consent) : standingConsent(request, consent);
+  };
 }
 
 /** Standing terms: the corridor's per-PvP and daily limits, the rate band, the counterparty's DT accounts. */

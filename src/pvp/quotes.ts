@@ -1,6 +1,6 @@
 import { verify, type KeyObject } from "node:crypto";
-import { CodedError } from "../errors.ts";
-import { amountFromDecimal } from "../iso20022/amount.ts";
+import { CodedError } from "../core/errors.ts";
+import { amountFromDecimal } from "../core/money.ts";
 import type { Queryable } from "../persistence/database.ts";
 
 /**

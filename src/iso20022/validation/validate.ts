@@ -1,7 +1,7 @@
 import { headerType, type DocumentType } from "../catalog.ts";
 import type { XmlElement } from "../xml/tree.ts";
 import { checkPartAgainstSchema } from "./schema-check.ts";
-import { AmountError } from "../amount.ts";
+import { AmountError } from "../../core/money.ts";
 import { readParts, typedMessage, type Iso20022Message, type LocatedParts, type MessageInput } from "../message.ts";
 import { MessageStructureError } from "../message-structure-error.ts";
 import { defaultLimits, XmlRefusedError, type SafeXmlLimits } from "../xml/safe-reader.ts";
