@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 import { loadConfig } from "../config/config.ts";
+import { CodedError } from "../core/errors.ts";
 import { openGatewayDatabase, refuseEmbeddedDirectory } from "../gateway/database.ts";
 import type { Database } from "../persistence/database.ts";
 import { CorrespondentError, correspondentStore, correspondentToJson, limitOf, VALIDATION_PROFILES, type NewCorrespondent, type ValidationProfile } from "./store.ts";
@@ -13,28 +14,28 @@ const where = `Writes to the database of DATABASE_URL (or the PGlite under DATA_
 with --gateway URL it calls the operator API of a running gateway with an operator key (--api-key or
 TENGE_API_KEY). Running gateways pick up every change within seconds, without a restart. Prints JSON.`;
 
-const connection = { gateway: { type: "string" }, "api-key": { type: "string" } } as const;
+export const connection = { gateway: { type: "string" }, "api-key": { type: "string" } } as const;
 
 interface Connection {
   gateway?: string | undefined;
   "api-key"?: string | undefined;
 }
 
-async function viaDatabase<T>(io: CommandIo, work: (db: Database) => Promise<T>): Promise<T> {
+export async function viaDatabase<T>(io: CommandIo, work: (db: Database) => Promise<T>): Promise<T> {
   const config = loadConfig(io.env);
   refuseEmbeddedDirectory(config);
   const db = await openGatewayDatabase(config);
   try {
     return await work(db);
   } catch (error) {
-    if (error instanceof CorrespondentError) throw new UsageError(`${error.code}: ${error.message}`);
+    if (error instanceof CorrespondentError || error instanceof CodedError) throw new UsageError(`${error.code}: ${error.message}`);
     throw error;
   } finally {
     await db.close();
   }
 }
 
-async function viaApi(io: CommandIo, values: Connection, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function viaApi(io: CommandIo, values: Connection, method: string, path: string, body?: unknown): Promise<unknown> {
   const apiKey = values["api-key"] ?? io.env["TENGE_API_KEY"];
   if (!apiKey) throw new UsageError("an operator API key is required with --gateway: --api-key or TENGE_API_KEY");
   const response = await fetch(new URL(path, values.gateway), {

@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from "prom-client";
 import { CorrespondentDirectory } from "../correspondents/directory.ts";
 import { correspondentRoutes } from "../correspondents/routes.ts";
+import { termsRoutes } from "../correspondents/terms-routes.ts";
 import type { CorrespondentRecord } from "../correspondents/store.ts";
 import { ed25519PrivateKey } from "../identity/http-signature.ts";
 import type { Database } from "../persistence/database.ts";
@@ -61,7 +62,7 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
   await directory.start();
   // This process sees its own changes at once; the others within the directory's refresh interval.
   const refresh = () => directory.refresh().catch((error: unknown) => logger.error({ err: error, event: "correspondents.refresh_failed" }, "reading the directory failed"));
-  features.push({ routes: [correspondentRoutes(db, refresh)], readiness: [], start() {}, stop: async () => directory.stop() });
+  features.push({ routes: [correspondentRoutes(db, refresh), termsRoutes(db)], readiness: [], start() {}, stop: async () => directory.stop() });
 
   status.push(ports.dtLedger ? { name: "dt-ledger", on: true, detail: ports.dtLedger.description } : { name: "dt-ledger", on: false, detail: "DT_LEDGER_URL unset and DT_LEDGER_IN_PROCESS not true" });
 

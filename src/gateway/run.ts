@@ -6,6 +6,7 @@ import type { Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { ConfigError, type GatewayConfig } from "../config/config.ts";
 import { correspondentStore } from "../correspondents/store.ts";
+import { termsStore } from "../correspondents/terms.ts";
 import { ed25519PrivateKey, ed25519RawPublicKey, generateEd25519 } from "../identity/http-signature.ts";
 import type { IdentityStore } from "../identity/store.ts";
 import type { Database } from "../persistence/database.ts";
@@ -276,7 +277,7 @@ async function seedEmbeddedDemo(
       foreignPayer: embedded.foreignPayer,
       foreignBeneficiary,
       dtPayer: embedded.demo.accounts.aigerim.id,
-      dtBeneficiary: embedded.demo.accounts.coffeeShop.id,
+      dtBeneficiary: await seedDemoCounterpartyTerms(db, embedded),
     };
   }
   return { credentials, mint };
@@ -357,6 +358,27 @@ async function createDemoOperator(identity: IdentityStore, previousApiKey: strin
 
 /** The counterparty of the demo PvPs on the embedded chain (the foreign CBDC's central bank). */
 const DEMO_COUNTERPARTY = "FCBKAEAD";
+
+/**
+ * The demo counterparty's consent for PvPs on the embedded chain: its KZT settlement account on DT (held at
+ * Halyk), standing terms for AED on `evm` (100,000.00 AED per PvP, 1,000,000.00 a day, 2% around the
+ * reference rate) and the reference rate 125.00 KZT per AED, so the README's 15,000.00 KZT for 120.00 AED
+ * passes and anything far from it is refused. Returns the settlement account (the demo's DT beneficiary).
+ */
+async function seedDemoCounterpartyTerms(db: Database, embedded: EmbeddedStack): Promise<string> {
+  const settlement = await embedded.dtLedger.openAccount(embedded.demo.participants.halyk.id, {
+    idempotencyKey: "demo:open:counterpartySettlement",
+    kind: "legal_entity",
+    holderName: "Demo foreign central bank (AED CBDC), KZT settlement account",
+  });
+  await termsStore.setReferenceRate(db, "AED", "125.00", "embedded-demo");
+  await termsStore.setTerms(
+    db,
+    { counterpartyAgent: DEMO_COUNTERPARTY, foreignLedger: "evm", foreignCurrency: "AED", maxForeignAmount: 10_000_000n, dailyForeignAmount: 100_000_000n, rateBandBps: 200, dtBeneficiaries: [settlement.id] },
+    "embedded-demo",
+  );
+  return settlement.id;
+}
 
 /**
  * The embedded stack's demo bank: Halyk Bank, whose participant services the demo payers' DAs, with the demo

@@ -1,5 +1,6 @@
 import { validationProfile } from "../iso20022/validation/profiles.ts";
 import type { KeyObject } from "node:crypto";
+import { termsStore } from "../correspondents/terms.ts";
 import { IdentityStore } from "../identity/store.ts";
 import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
@@ -12,6 +13,7 @@ import { fixedCorrespondents, httpPeerTransport, type Correspondent, type Corres
 import { peerGatewayLeg } from "./legs/peer-gateway-leg.ts";
 import { recordSentMessages } from "./message-log.ts";
 import { PreimageSeal } from "./preimage-seal.ts";
+import { quoteStore } from "./quotes.ts";
 import { pvpRoutes } from "./routes.ts";
 import { defaultStatusRequestAfterSeconds, statusRequestWatch } from "./status-requests.ts";
 import { defaultTimelockPolicy, type TimelockPolicy } from "./timelock-policy.ts";
@@ -115,9 +117,23 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
     routes: pvpRoutes({
       engine,
       ...(options.responder ? { responder: options.responder } : {}),
-      authority: { dtLedger: options.dtLedger, ledgerAccountOwner: (ledger, account) => identity.ledgerAccountOwner(ledger, account) },
+      authority: {
+        dtLedger: options.dtLedger,
+        ledgerAccountOwner: (ledger, account) => identity.ledgerAccountOwner(ledger, account),
+        consent: {
+          terms: (counterparty, ledger, currency) => termsStore.terms(options.db, counterparty, ledger, currency),
+          referenceRate: (currency) => termsStore.referenceRate(options.db, currency),
+          reserveDaily: (tx, terms, amount, at) => termsStore.reserveDaily(tx, terms, amount, at),
+          async signingKey(keyId) {
+            const found = await identity.signingKey(keyId);
+            return found && { key: found.key, bic: found.principal.institution?.bic, role: found.principal.role };
+          },
+          consumeQuote: (tx, quote, signed, pvpId, consumedBy) => quoteStore.consume(tx, quote, signed, pvpId, consumedBy),
+        },
+      },
       agentOfPrincipal: (principalId) => correspondents?.byPrincipal(principalId)?.agent,
       profileOf: (agent) => validationProfile(correspondents?.byAgent(agent)?.profile),
+      quotes: (limit) => quoteStore.list(options.db, limit),
     }),
     readiness: options.legs.map((leg) => ({ name: `pvp leg ${leg.ledger}`, check: async () => void (await leg.now()) })),
     start() {

@@ -4,7 +4,7 @@ import { hashLockOf } from "../core/hash-lock.ts";
 import { currencyMinorUnits } from "../core/money.ts";
 import type { Page } from "../core/paging.ts";
 import { defaultValidationProfile, type ValidationProfile } from "../iso20022/validation/profiles.ts";
-import type { Database } from "../persistence/database.ts";
+import type { Database, Queryable } from "../persistence/database.ts";
 import { writeEffects } from "./effects.ts";
 import type { EngineContext, EngineLogger, FaultHooks, PreimageStorage } from "./engine-context.ts";
 import { readInboundMessage, type InboundOutcome, type ResponderChecks, type ResponderSettings } from "./inbound.ts";
@@ -60,6 +60,12 @@ export interface CreatePvpRequest {
   dtLeg: Omit<LegTerms, "hashLock" | "expiresAt"> & { expiresAt?: Date };
   /** The correspondent's payment: claimed first (the reveal), expires first. */
   foreignLeg: Omit<LegTerms, "hashLock" | "expiresAt"> & { expiresAt?: Date };
+  /**
+   * The counterparty's consent, asked once the legs and expiries are valid; what it returns records the
+   * consent (a daily limit taken, a quote consumed) in the PvP's own transaction. When either throws,
+   * nothing of the PvP is written and nothing is held.
+   */
+  consent?: (() => Promise<(tx: Queryable, pvpId: string, now: Date) => Promise<void>>) | undefined;
 }
 
 const CANCELLABLE = ["INITIATED", "DT_LOCKED"];
@@ -149,6 +155,7 @@ export class PvpEngine {
     if (!withinMaxLock(policy, now, expiries.dt) || !withinMaxLock(policy, foreignNow, expiries.foreign)) {
       throw new PvpError("LOCK_TOO_LONG", `no leg may stay locked longer than ${(policy.maxLockMs ?? DEFAULT_MAX_LOCK_MS) / 1000}s`);
     }
+    const recordConsent = await request.consent?.();
     // The secret: 32 random bytes, stored with the PvP and never logged before it is revealed.
     const preimage = `0x${randomBytes(32).toString("hex")}` as Hex;
     const hashLock = hashLockOf(preimage);
@@ -171,6 +178,7 @@ export class PvpEngine {
       now,
     });
     await db.transaction(async (tx) => {
+      await recordConsent?.(tx, id, now);
       await pvpStore.insert(tx, pvp);
       await pvpStore.addTimeline(tx, id, { at: now, kind: "transition", fromState: null, toState: "INITIATED", event: "created", detail: { createdBy: request.createdBy } });
       await writeEffects(this.context, tx, pvp, [{ kind: "lock", side: "dt" }], now);

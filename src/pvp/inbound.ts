@@ -161,6 +161,11 @@ export function inboundChange(
   }
   if (!pvp) throw new InboundRefusal("UNKNOWN_PVP", "no PvP with this UETR here");
   if (pvp.counterpartyAgent !== sender) throw new InboundRefusal("SENDER_MISMATCH", "the PvP belongs to another correspondent");
+  // Reports on a peer leg come only from the gateway the instruction went to (PvPs written before creation
+  // bound `peer:<BIC>` to the counterparty could name another BIC).
+  if (pvp.role === "initiator" && pvp.foreignLeg.ledger.startsWith("peer:") && pvp.foreignLeg.ledger !== `peer:${sender}`) {
+    throw new InboundRefusal("SENDER_MISMATCH", `reports on this PvP are accepted only from ${pvp.foreignLeg.ledger.slice("peer:".length)}, the BIC it was instructed to`);
+  }
   const update = (patch: PvpPatch): InboundChange => ({ kind: "update", pvpId: pvp.id, patch });
   const none: InboundChange = { kind: "none", pvpId: pvp.id };
   switch (message.kind) {

@@ -5,7 +5,8 @@ import { pageQuerySchema, pageSchema } from "../core/paging.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
-import { authorizePvpCreation, mayAccess, PvpForbidden, type PvpAuthority } from "./authorization.ts";
+import { authorizePvpCreation, mayAccess, PvpForbidden, PvpOutsideTerms, type PvpAuthority } from "./authorization.ts";
+import { QuoteError, type ConsumedQuote } from "./quotes.ts";
 import { PvpError, type PvpEngine } from "./engine.ts";
 import type { ResponderSettings } from "./inbound.ts";
 import { pvpToJson } from "./pvp.ts";
@@ -20,6 +21,8 @@ export interface PvpRouteDependencies {
   agentOfPrincipal(principalId: string): string | undefined;
   /** The validation profile of a correspondent's messages (its directory entry; `cbpr+` by default). */
   profileOf?(agent: string): ValidationProfile;
+  /** The quotes PvPs consumed, newest first (operators). */
+  quotes?(limit: number): Promise<ConsumedQuote[]>;
 }
 
 const bicPattern = "^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$";
@@ -45,6 +48,18 @@ const foreignLegInput = {
   additionalProperties: false,
   required: ["ledger", "payer", "beneficiary", "amount", "currency"],
   properties: { ledger: { type: "string", minLength: 1, maxLength: 64, description: "leg adapter: evm, peer:<BIC>, ..." }, ...legProperties },
+} as const;
+
+const quoteInput = {
+  type: "object",
+  additionalProperties: false,
+  required: ["payload", "signature", "keyId"],
+  description: "a quote the counterparty signed (docs/pvp.md#consent); without one its standing terms apply",
+  properties: {
+    payload: { type: "string", minLength: 2, maxLength: 2048, description: "the signed JSON text of the quote" },
+    signature: { type: "string", pattern: "^[0-9a-fA-F]{128}$", description: "Ed25519 signature over the payload's UTF-8 bytes, hex" },
+    keyId: { type: "string", minLength: 1, maxLength: 128, description: "a signing key registered for the counterparty" },
+  },
 } as const;
 
 const legOutput = {
@@ -150,7 +165,7 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
             type: "object",
             additionalProperties: false,
             required: ["counterpartyAgent", "dtLeg", "foreignLeg"],
-            properties: { counterpartyAgent: { type: "string", pattern: bicPattern }, dtLeg: dtLegInput, foreignLeg: foreignLegInput },
+            properties: { counterpartyAgent: { type: "string", pattern: bicPattern }, dtLeg: dtLegInput, foreignLeg: foreignLegInput, quote: quoteInput },
           },
           response: { 201: pvpSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema },
         },
@@ -159,26 +174,38 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
         const body = request.body;
         const principal = request.principal!;
         const expires = (value: string | undefined) => (value === undefined ? {} : { expiresAt: new Date(value) });
+        const dtLeg = { ledger: "dt", payer: body.dtLeg.payer, beneficiary: body.dtLeg.beneficiary, currency: body.dtLeg.currency, amount: minorUnits(body.dtLeg.amount, body.dtLeg.currency) };
+        const foreignLeg = {
+          ledger: body.foreignLeg.ledger,
+          payer: body.foreignLeg.payer,
+          beneficiary: body.foreignLeg.beneficiary,
+          currency: body.foreignLeg.currency,
+          amount: minorUnits(body.foreignLeg.amount, body.foreignLeg.currency),
+        };
+        const refused = (error: unknown) => {
+          if (error instanceof PvpForbidden || error instanceof PvpOutsideTerms || error instanceof QuoteError) {
+            request.log.warn({ event: "pvp.refused", principal: principal.id, code: error.code }, "PvP refused: not the caller's money or not the counterparty's terms");
+          }
+          return error;
+        };
+        let consent: Awaited<ReturnType<typeof authorizePvpCreation>>;
         try {
-          await authorizePvpCreation(principal, body, deps.authority);
+          consent = await authorizePvpCreation(principal, { counterpartyAgent: body.counterpartyAgent, dtLeg, foreignLeg, quote: body.quote }, deps.authority);
         } catch (error) {
-          if (error instanceof PvpForbidden) request.log.warn({ event: "pvp.forbidden", principal: principal.id, code: error.code }, "PvP refused: not the caller's money");
-          throw error;
+          throw refused(error);
         }
-        const pvp = await engine.create({
-          createdBy: principal.id,
-          bankAgent: principal.institution?.bic,
-          counterpartyAgent: body.counterpartyAgent,
-          dtLeg: { ledger: "dt", payer: body.dtLeg.payer, beneficiary: body.dtLeg.beneficiary, currency: body.dtLeg.currency, amount: minorUnits(body.dtLeg.amount, body.dtLeg.currency), ...expires(body.dtLeg.expiresAt) },
-          foreignLeg: {
-            ledger: body.foreignLeg.ledger,
-            payer: body.foreignLeg.payer,
-            beneficiary: body.foreignLeg.beneficiary,
-            currency: body.foreignLeg.currency,
-            amount: minorUnits(body.foreignLeg.amount, body.foreignLeg.currency),
-            ...expires(body.foreignLeg.expiresAt),
-          },
-        });
+        const pvp = await engine
+          .create({
+            createdBy: principal.id,
+            bankAgent: principal.institution?.bic,
+            counterpartyAgent: body.counterpartyAgent,
+            dtLeg: { ...dtLeg, ...expires(body.dtLeg.expiresAt) },
+            foreignLeg: { ...foreignLeg, ...expires(body.foreignLeg.expiresAt) },
+            consent,
+          })
+          .catch((error: unknown) => {
+            throw refused(error);
+          });
         return reply.status(201).send(pvpToJson(pvp));
       },
     );
@@ -284,6 +311,42 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
         const existing = await visiblePvp(request.principal, request.params.id);
         return reply.status(202).send(pvpToJson(await engine.cancel(existing.id)));
       },
+    );
+
+    app.get(
+      "/operator/pvp-quotes",
+      {
+        config: { access: ["operator"] },
+        schema: {
+          summary: "The quotes counterparties signed that PvPs consumed (each once), with the signed bytes and signature to verify again",
+          tags: ["pvp"],
+          querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 1, maximum: 500, default: 100 } } },
+          response: {
+            200: {
+              type: "object",
+              properties: {
+                items: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      quoteId: { type: "string" },
+                      counterpartyAgent: { type: "string" },
+                      keyId: { type: "string" },
+                      payload: { type: "string" },
+                      signature: { type: "string" },
+                      pvpId: { type: "string" },
+                      consumedBy: { type: "string" },
+                      consumedAt: { type: "string" },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      async (request) => ({ items: ((await deps.quotes?.(request.query.limit ?? 100)) ?? []).map((quote) => ({ ...quote, consumedAt: quote.consumedAt.toISOString() })), next: null }),
     );
 
     app.post(

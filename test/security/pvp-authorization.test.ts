@@ -2,6 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { correspondentStore } from "../../src/correspondents/store.ts";
+import { termsStore } from "../../src/correspondents/terms.ts";
 import { gatewayMigrations } from "../../src/gateway/components.ts";
 import { identityRoutes } from "../../src/identity/routes.ts";
 import { IdentityStore } from "../../src/identity/store.ts";
@@ -65,6 +67,15 @@ describe("PvP authorization: whose money a caller may move", () => {
     await identity.registerLedgerAccount(FOREIGN_CB, "evm", FOREIGN_PAYER);
     await identity.registerLedgerAccount(halyk.id, "evm", HALYK_RECEIVES);
     await identity.registerLedgerAccount(centerCredit.id, "evm", CENTERCREDIT_RECEIVES);
+    // The counterparty's standing terms (test/security/pvp-consent.test.ts tries them): the PvPs here pay its
+    // DT settlement account, which is the Altyn exchange's account in this test, at 125 KZT per AED.
+    await correspondentStore.add(testDb.db, { bic: FOREIGN_CB, name: "Central Bank of the UAE", baseUrl: "https://fcb.example" });
+    await termsStore.setReferenceRate(testDb.db, "AED", "125", "test");
+    await termsStore.setTerms(
+      testDb.db,
+      { counterpartyAgent: FOREIGN_CB, foreignLedger: "evm", foreignCurrency: "AED", maxForeignAmount: 10_000_000n, dailyForeignAmount: 10n ** 12n, rateBandBps: 100, dtBeneficiaries: [dt.demo.accounts.altynExchange.id] },
+      "test",
+    );
   }, 60_000);
 
   afterAll(async () => {

@@ -13,6 +13,8 @@ import { engineWith, FOREIGN_CB, migratePvp, NBK } from "../support/pvp/harness.
  * believed only for the terms instructed: a report with another hash-lock, or with an expiry later than
  * instructed (which could outlive our DT hold), is refused and changes nothing.
  */
+const EVIL = "EVILAEAD";
+
 describe("PvP initiator: a peer's lock report is checked against what was instructed", () => {
   let testDb: TestDatabase;
   let dt: DtStack;
@@ -24,7 +26,11 @@ describe("PvP initiator: a peer's lock report is checked against what was instru
     await migratePvp(testDb.db);
     dt = await startDtStack(testDb.db, () => new Date());
     const transport = { send: async (_to: string, message: { messageType: string }) => void sent.push(message.messageType) };
-    engine = engineWith(testDb.db, [dtLedgerLeg({ port: dt.port }), peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport })], { clock: () => new Date(), transport });
+    engine = engineWith(
+      testDb.db,
+      [dtLedgerLeg({ port: dt.port }), peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport }), peerGatewayLeg({ agent: EVIL, ourAgent: NBK, transport })],
+      { clock: () => new Date(), transport },
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -52,5 +58,23 @@ describe("PvP initiator: a peer's lock report is checked against what was instru
     expect(sent).not.toContain("pacs.002.001.10");
     expect((await receive(report(ours, expiry))).status).toBe("accepted");
     expect((await engine.get(pvp.id))!.peerStatus).toBe("locked");
+  });
+
+  it("a report on a peer leg is accepted only from the BIC the instruction went to", async () => {
+    // A PvP as main wrote them before POST /pvp bound `peer:<BIC>` to the counterparty (now 422 PEER_NOT_COUNTERPARTY).
+    const pvp = await engine.create({
+      createdBy: "halyk",
+      counterpartyAgent: FOREIGN_CB,
+      dtLeg: { ledger: "dt", payer: dt.demo.accounts.aigerim.id, beneficiary: dt.demo.accounts.kase.id, amount: 1_000n, currency: "KZT" },
+      foreignLeg: { ledger: `peer:${EVIL}`, payer: EVIL, beneficiary: NBK, amount: 1_000n, currency: "AED" },
+    });
+    for (let round = 0; round < 5 && (await engine.get(pvp.id))!.state !== "DT_LOCKED"; round++) await engine.processNow(pvp.id);
+    expect((await engine.get(pvp.id))!.state).toBe("DT_LOCKED");
+    const report = (from: string) => lockedMessage({ pvpRef: pvp.pvpRef, from, to: NBK, createdAt: new Date() }, pvp.instruction!, bareHex(pvp.hashLock), pvp.foreignLeg.expiresAt);
+    // The counterparty was never instructed: its ACSP must not make us reveal the secret to EVILAEAD.
+    await expect(engine.receive(report(FOREIGN_CB), FOREIGN_CB, undefined)).rejects.toMatchObject({ code: "SENDER_MISMATCH" });
+    await expect(engine.receive(report(EVIL), EVIL, undefined)).rejects.toMatchObject({ code: "UNKNOWN_PVP" });
+    expect((await engine.get(pvp.id))!.peerStatus).toBeUndefined();
+    expect((await testDb.db.query("SELECT 1 FROM pvp_message WHERE pvp_id = $1 AND direction = 'in'", [pvp.id])).rowCount).toBe(0);
   });
 });
