@@ -6,7 +6,7 @@ import { PvpProfileError } from "../iso20022/pvp/tags.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { InboundRefusal, type InboundOutcome } from "./inbound.ts";
 import type { LegInstruction, PeerMessage } from "./leg-port.ts";
-import { isoDateTime, statusRequestMessage } from "./protocol/pvp-messages.ts";
+import { isoDateTime, maxStatusRequests, statusRequestIdOf, statusRequestMessage } from "./protocol/pvp-messages.ts";
 import { pvpStore } from "./store.ts";
 
 /**
@@ -29,11 +29,6 @@ export interface StatusRequestWatch {
   chase(leg: LegInstruction, send: Send): Promise<void>;
 }
 
-/** A status request's BizMsgIdr: distinct per request (time-based), within 35 characters. */
-function requestIdOf(pvpRef: string, at: Date): string {
-  return `${pvpRef.slice(0, 24)}-S${Math.floor(at.getTime() / 1000).toString(36)}`;
-}
-
 /**
  * The requester's side, for peer legs: reads the PvP's message log (what `recordSentMessages` and the
  * inbound path keep) and chases the peer when the last message is ours and older than `afterMs`.
@@ -52,9 +47,24 @@ export function statusRequestWatch(db: Queryable, options: { afterMs: number; ou
       if (last === undefined || last.direction === "in" || now.getTime() - last.at.getTime() < options.afterMs) return;
       const lastSaid = log.findLast((message) => message.direction === "out" && message.messageType !== statusRequestType);
       if (lastSaid) await send({ xml: lastSaid.xml, businessMessageId: lastSaid.businessMessageId, messageType: lastSaid.messageType });
-      const businessMessageId = requestIdOf(leg.pvp.id, now);
+      // Requests are numbered per PvP and recorded before they go out: a request whose send failed is never
+      // sent again under its id with other bytes, and two processes chasing at once send it once.
+      const sequence = log.filter((message) => message.direction === "out" && message.messageType === statusRequestType).length + 1;
+      if (sequence > maxStatusRequests) return;
+      const businessMessageId = statusRequestIdOf(leg.pvp.id, sequence);
       const xml = statusRequestMessage({ pvpRef: leg.pvp.id, from: options.ourAgent, to: options.peer, createdAt: now }, businessMessageId, leg.pvp.instruction);
-      await send({ xml, businessMessageId, messageType: statusRequestType });
+      const recorded = await pvpStore.recordMessage(db, pvpId, {
+        businessMessageId,
+        direction: "out",
+        messageType: statusRequestType,
+        counterparty: options.peer,
+        at: now,
+        summary: {},
+        xml,
+        carriesPreimage: false,
+        uetr: leg.pvp.uetr,
+      });
+      if (recorded) await send({ xml, businessMessageId, messageType: statusRequestType });
     },
   };
 }
