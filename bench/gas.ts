@@ -1,5 +1,5 @@
 /**
- * Gas of the stablecoin and HTLC operations, measured from receipts on the embedded EDR chain.
+ * Gas of the stablecoin, HTLC and security-token (DvP) operations, measured from receipts on the embedded EDR chain.
  * Prints one line per operation, then the budget check, then a JSON line with every figure.
  * Run: npm run bench:gas
  */
@@ -8,8 +8,10 @@ import { privateKeyToAccount } from "viem/accounts";
 import { deployContracts } from "../src/evm/deploy-contracts.ts";
 import { startEmbeddedChain } from "../src/evm/embedded-chain.ts";
 import { evmChain } from "../src/evm/evm-chain.ts";
-import { demoForeignCbdcAbi, hashTimeLockAbi, tengeStablecoinAbi } from "../src/evm/generated/contracts.ts";
-import { hashLockOf, hashTimeLockSwapId } from "../src/evm/hash-time-lock.ts";
+import { DEMO_BOND } from "../src/evm/deploy-security.ts";
+import { demoForeignCbdcAbi, hashTimeLockAbi, securityTokenAbi, tengeStablecoinAbi } from "../src/evm/generated/contracts.ts";
+import { hashLockOf } from "../src/core/hash-lock.ts";
+import { hashTimeLockSwapId } from "../src/evm/hash-time-lock.ts";
 import { signCollateralStatement } from "../src/ledger/collateral-statement.ts";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -39,6 +41,7 @@ try {
     maxStatementAge: 3600n,
     minters: [{ address: minter.address, allowance: 10n ** 15n }],
     demoForeignCbdc: { name: "Demo Foreign CBDC", symbol: "FCBDC", decimals: 2 },
+    security: { ...DEMO_BOND, holders: [{ address: alice.address, units: 10_000n }, { address: bob.address, units: 1n }, { address: carol.address, units: 0n }] },
     deploymentsDir: await mkdtemp(join(tmpdir(), "gas-")),
   });
   const token = deployment.contracts.TengeStablecoin.address;
@@ -160,10 +163,25 @@ try {
   await client.request({ method: "evm_mine" as never, params: [] as never });
   await measure("htlcRefund", wallet(carolKey).writeContract({ address: htlc, abi: hashTimeLockAbi, functionName: "refund", args: [expiring.id, expiring.terms] }));
 
+  // The security on the DvP leg: every transfer runs the compliance check (registry reads, freezes, pause).
+  const bond = deployment.contracts.SecurityToken!.address;
+  await measure("securityTransferToExistingHolder", asAlice.writeContract({ address: bond, abi: securityTokenAbi, functionName: "transfer", args: [bob.address, 5n] }));
+  await measure("securityApproveDelivery", asAlice.writeContract({ address: bond, abi: securityTokenAbi, functionName: "approveDelivery", args: [htlc, carol.address, 20n] }));
+  await measure("securityApproveDeliveryAgain", asAlice.writeContract({ address: bond, abi: securityTokenAbi, functionName: "approveDelivery", args: [htlc, carol.address, 10n] }));
+  const bondTerms = (amount: bigint, preimageNumber: number) => ({ sender: alice.address, receiver: carol.address, token: bond, amount, hashLock: hashLockOf(preimage(preimageNumber)), expiry: later });
+  for (const [label, salt, amount, secret] of [["htlcLockSecurityFirst", 201n, 20n, 20], ["htlcLockSecurity", 202n, 10n, 21]] as const) {
+    const terms = bondTerms(amount, secret);
+    await measure(label, asAlice.writeContract({ address: htlc, abi: hashTimeLockAbi, functionName: "lock", args: [toHex(salt, { size: 32 }), carol.address, bond, amount, terms.hashLock, later] }));
+    const claimLabel = label === "htlcLockSecurity" ? "htlcClaimSecurity" : "htlcClaimSecurityToNewHolder";
+    await measure(claimLabel, wallet(carolKey).writeContract({ address: htlc, abi: hashTimeLockAbi, functionName: "claim", args: [hashTimeLockSwapId(alice.address, toHex(salt, { size: 32 })), terms, preimage(secret)] }));
+  }
+
   const reported = [
     "mintToExistingHolder", "mintToNewHolder", "statementAndMint", "submitStatement", "transferToExistingHolder",
     "transferToNewHolder", "permit", "transferWithAuthorization", "redeem", "htlcLock", "htlcLockFirstEver",
     "htlcClaim", "htlcClaimToNewHolder", "htlcRefund", "htlcLockStablecoin", "htlcClaimStablecoin",
+    "securityTransferToExistingHolder", "securityApproveDelivery", "securityApproveDeliveryAgain", "htlcLockSecurityFirst",
+    "htlcLockSecurity", "htlcClaimSecurityToNewHolder", "htlcClaimSecurity",
   ];
   const width = Math.max(...reported.map((label) => label.length));
   for (const label of reported) {

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Hex } from "viem";
-import { hashLockOf } from "../src/evm/hash-time-lock.ts";
+import { hashLockOf } from "../src/core/hash-lock.ts";
 import { PvpEngine } from "../src/pvp/engine.ts";
 import { legDirectory, type LegInstruction } from "../src/pvp/leg-port.ts";
 import { dtLedgerLeg } from "../src/pvp/legs/dt-ledger-leg.ts";

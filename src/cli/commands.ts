@@ -1,4 +1,4 @@
-import type { CommandEntry } from "./command.ts";
+import type { CommandEntry } from "../core/cli-command.ts";
 
 /** Every command of `tenge-gateway`. Features add their lines here; modules load lazily. */
 export const commands: CommandEntry[] = [

@@ -1,6 +1,6 @@
 import { ConfigError } from "../config/config.ts";
 import { PRIVATE_UMASK } from "../persistence/data-directory.ts";
-import { CommandFailure, UsageError, type CommandIo } from "./command.ts";
+import { CommandFailure, UsageError, type CommandIo } from "../core/cli-command.ts";
 import { commands } from "./commands.ts";
 
 const processIo: CommandIo = {

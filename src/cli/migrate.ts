@@ -2,7 +2,7 @@ import { loadConfig } from "../config/config.ts";
 import { gatewayMigrations } from "../gateway/components.ts";
 import { connectGatewayDatabase } from "../gateway/database.ts";
 import { migrate } from "../persistence/migrations.ts";
-import type { CommandIo, CommandModule } from "./command.ts";
+import type { CommandIo, CommandModule } from "../core/cli-command.ts";
 
 const help = `Usage: npx tenge-gateway migrate
 

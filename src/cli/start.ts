@@ -1,7 +1,7 @@
 import { loadConfig } from "../config/config.ts";
 import { startGateway } from "../gateway/run.ts";
 import { loadDeploymentSettings } from "../gateway/settings.ts";
-import type { CommandIo, CommandModule } from "./command.ts";
+import type { CommandIo, CommandModule } from "../core/cli-command.ts";
 
 const help = `Usage: npx tenge-gateway start
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { boolean, integer, oneOf, SettingError, text, url, type SettingReader } from "./settings.ts";
 
 /** Everything the gateway reads from its environment, validated once at start. */

@@ -1,4 +1,4 @@
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /**
  * Typed readers for configuration values. Each reader gets the raw string and either returns the value

@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
-import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 import { loadConfig } from "../config/config.ts";
 import { openGatewayDatabase, refuseEmbeddedDirectory } from "../gateway/database.ts";
 import type { Database } from "../persistence/database.ts";
-import { CorrespondentError, correspondentStore, correspondentToJson, decimalToMinor, VALIDATION_PROFILES, type ValidationProfile } from "./store.ts";
+import { CorrespondentError, correspondentStore, correspondentToJson, limitOf, VALIDATION_PROFILES, type NewCorrespondent, type ValidationProfile } from "./store.ts";
 
 /**
  * `tenge-gateway correspondents ...`: the directory of correspondents, written to the database of
@@ -64,13 +64,14 @@ const editableOptions = {
   "liquidity-account": { type: "string", multiple: true },
   "settlement-account": { type: "string" },
   "max-amount": { type: "string" },
+  "max-amount-currency": { type: "string" },
   profile: { type: "string" },
 } as const;
 
 export const add: CommandModule = {
   help: `Usage: npx tenge-gateway correspondents add --bic BIC --name NAME --base-url URL
          [--public-key HEX --key-id ID] [--liquidity-account ACCOUNT]... [--settlement-account ACCOUNT]
-         [--max-amount 5000000.00] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
+         [--max-amount 5000000.00 [--max-amount-currency KZT]] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
 
 Adds a correspondent central bank: its BIC, name, the base URL of its gateway, optionally its first Ed25519
 signing key (raw public key, hex), the accounts on our ledger that may pay when it instructs us, its own
@@ -90,6 +91,7 @@ ${where}`,
       ...(values["liquidity-account"] ? { liquidityAccounts: values["liquidity-account"] } : {}),
       ...(values["settlement-account"] ? { settlementAccount: values["settlement-account"] } : {}),
       ...(values["max-amount"] ? { maxAmount: values["max-amount"] } : {}),
+      ...(values["max-amount-currency"] ? { maxAmountCurrency: values["max-amount-currency"] } : {}),
       ...(profile ? { validationProfile: profile } : {}),
       ...(keys.length > 0 ? { signingKeys: keys } : {}),
     };
@@ -98,8 +100,8 @@ ${where}`,
       return 0;
     }
     return viaDatabase(io, async (db) => {
-      const { maxAmount, ...rest } = body;
-      const record = await correspondentStore.add(db, { ...rest, ...(maxAmount ? { maxAmount: decimalToMinor(maxAmount) } : {}) });
+      const { maxAmount, maxAmountCurrency, ...rest } = body;
+      const record = await correspondentStore.add(db, { ...rest, ...limitOf(maxAmount, maxAmountCurrency) } as NewCorrespondent);
       io.out(JSON.stringify(correspondentToJson(record)));
       return 0;
     });
@@ -147,9 +149,10 @@ ${where}`,
 
 export const update: CommandModule = {
   help: `Usage: npx tenge-gateway correspondents update BIC [--name NAME] [--base-url URL] [--liquidity-account ACCOUNT]...
-         [--settlement-account ACCOUNT|none] [--max-amount 5000000.00|none] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
+         [--settlement-account ACCOUNT|none] [--max-amount 5000000.00|none [--max-amount-currency KZT]] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
 
-Changes a correspondent; --liquidity-account replaces the whole list; --max-amount none removes the limit.
+Changes a correspondent; --liquidity-account replaces the whole list; --max-amount none removes the limit;
+--max-amount-currency names the limit's currency (KZT by default; its ISO 4217 decimals apply).
 ${where}`,
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, options: { ...editableOptions, ...connection }, strict: true, allowPositionals: true });
@@ -162,6 +165,7 @@ ${where}`,
       ...(values["liquidity-account"] ? { liquidityAccounts: values["liquidity-account"] } : {}),
       ...(values["settlement-account"] ? { settlementAccount: values["settlement-account"] === "none" ? null : values["settlement-account"] } : {}),
       ...(maxAmount !== undefined ? { maxAmount } : {}),
+      ...(values["max-amount-currency"] ? { maxAmountCurrency: values["max-amount-currency"] } : {}),
       ...(profile ? { validationProfile: profile } : {}),
     };
     if (Object.keys(body).length === 0) throw new UsageError("nothing to change; see --help");
@@ -170,8 +174,8 @@ ${where}`,
       return 0;
     }
     return viaDatabase(io, async (db) => {
-      const { maxAmount: decimal, ...rest } = body;
-      const record = await correspondentStore.update(db, bic, { ...rest, ...(decimal === undefined ? {} : { maxAmount: decimal === null ? null : decimalToMinor(decimal) }) });
+      const { maxAmount: decimal, maxAmountCurrency, ...rest } = body;
+      const record = await correspondentStore.update(db, bic, { ...rest, ...limitOf(decimal, maxAmountCurrency) });
       io.out(JSON.stringify(correspondentToJson(record)));
       return 0;
     });

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from "fastify";
+import { pageSchema } from "../core/paging.ts";
 import type { Database } from "../persistence/database.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
-import { CORRESPONDENT_STATUSES, correspondentStore, correspondentToJson, decimalToMinor, VALIDATION_PROFILES } from "./store.ts";
+import { CORRESPONDENT_STATUSES, correspondentStore, correspondentToJson, limitOf, VALIDATION_PROFILES } from "./store.ts";
 
 const operatorOnly = { access: ["operator"] as const };
 const tags = ["correspondents"];
@@ -23,7 +24,8 @@ const editable = {
   baseUrl: { type: "string", minLength: 1, maxLength: 2048, description: "its gateway's base URL; messages go to <baseUrl>/iso20022/inbound" },
   liquidityAccounts: { type: "array", maxItems: 32, items: { type: "string", minLength: 1, maxLength: 128 }, description: "accounts on our ledger that may pay when it instructs us" },
   settlementAccount: { type: ["string", "null"], minLength: 1, maxLength: 128, description: "its own account on our ledger, paid by every leg it instructs us to lock; null = it may not instruct us" },
-  maxAmount: { type: ["string", "null"], pattern: "^\\d{1,15}(\\.\\d{1,2})?$", description: "largest PvP leg it may instruct, decimal (2 decimals); null = no limit" },
+  maxAmount: { type: ["string", "null"], pattern: "^\\d{1,18}(\\.\\d{1,4})?$", description: "largest PvP leg it may instruct, decimal with at most the currency's decimals (ISO 4217); null = no limit" },
+  maxAmountCurrency: { type: "string", pattern: "^[A-Z]{3}$", description: "the currency of maxAmount (default KZT); legs in another currency are refused while a limit is set" },
   validationProfile: { type: "string", enum: [...VALIDATION_PROFILES] },
 } as const;
 
@@ -39,6 +41,7 @@ const correspondentSchema = {
     liquidityAccounts: { type: "array", items: { type: "string" } },
     settlementAccount: { type: ["string", "null"] },
     maxAmount: { type: ["string", "null"] },
+    maxAmountCurrency: { type: ["string", "null"] },
     validationProfile: { type: "string" },
     signingKeys: {
       type: "array",
@@ -54,7 +57,6 @@ const correspondentSchema = {
 
 const bicParams = { type: "object", additionalProperties: false, required: ["bic"], properties: { bic: { type: "string", pattern: bicPattern } } } as const;
 
-const maxAmountOf = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : decimalToMinor(value));
 
 /**
  * The operator API of the directory of correspondents. Every change is read by every gateway process
@@ -87,14 +89,14 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
       async (request, reply) => {
         const body = request.body;
         const record = await respond(async () => {
-          const maxAmount = maxAmountOf(body.maxAmount);
+          const { maxAmount, maxAmountCurrency } = limitOf(body.maxAmount, body.maxAmountCurrency);
           return correspondentStore.add(db, {
             bic: body.bic,
             name: body.name,
             baseUrl: body.baseUrl,
             ...(body.liquidityAccounts ? { liquidityAccounts: body.liquidityAccounts } : {}),
             ...(body.settlementAccount ? { settlementAccount: body.settlementAccount } : {}),
-            ...(maxAmount ? { maxAmount } : {}),
+            ...(maxAmount ? { maxAmount, maxAmountCurrency } : {}),
             ...(body.validationProfile ? { validationProfile: body.validationProfile } : {}),
             ...(body.signingKeys ? { signingKeys: body.signingKeys } : {}),
           });
@@ -107,9 +109,10 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
       "/operator/correspondents",
       {
         config: operatorOnly,
-        schema: { tags, summary: "The directory of correspondents (public keys only)", response: { 200: { type: "object", properties: { items: { type: "array", items: correspondentSchema } } } } },
+        schema: { tags, summary: "The directory of correspondents (public keys only)", response: { 200: pageSchema(correspondentSchema) } },
       },
-      async () => ({ items: (await correspondentStore.list(db)).map(correspondentToJson) }),
+      // The directory is small: one page, so `next` is always null.
+      async () => ({ items: (await correspondentStore.list(db)).map(correspondentToJson), next: null }),
     );
 
     app.get(
@@ -134,13 +137,13 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
         const body = request.body;
         return correspondentToJson(
           await respond(async () => {
-            const maxAmount = maxAmountOf(body.maxAmount);
+            const limit = limitOf(body.maxAmount, body.maxAmountCurrency);
             return correspondentStore.update(db, request.params.bic, {
               ...(body.name !== undefined ? { name: body.name } : {}),
               ...(body.baseUrl !== undefined ? { baseUrl: body.baseUrl } : {}),
               ...(body.liquidityAccounts !== undefined ? { liquidityAccounts: body.liquidityAccounts } : {}),
               ...(body.settlementAccount !== undefined ? { settlementAccount: body.settlementAccount } : {}),
-              ...(maxAmount !== undefined ? { maxAmount } : {}),
+              ...limit,
               ...(body.validationProfile !== undefined ? { validationProfile: body.validationProfile } : {}),
             });
           }),

@@ -1,4 +1,5 @@
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
+import { AmountError, amountFromDecimal, amountToDecimal, currencyMinorUnits } from "../core/money.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { IdentityError, IdentityStore } from "../identity/store.ts";
 
@@ -31,8 +32,10 @@ export interface CorrespondentRecord {
   liquidityAccounts: string[];
   /** Its own account on our ledger, paid by every leg it instructs us to lock; undefined = it may not instruct us. */
   settlementAccount: string | undefined;
-  /** Largest leg it may instruct, in minor units; undefined = no limit. */
+  /** Largest leg it may instruct, in minor units of `maxAmountCurrency`; undefined = no limit. */
   maxAmount: bigint | undefined;
+  /** The currency of that limit; a leg in another currency is refused while a limit is set. */
+  maxAmountCurrency: string | undefined;
   validationProfile: ValidationProfile;
   signingKeys: CorrespondentSigningKey[];
   createdAt: Date;
@@ -46,6 +49,8 @@ export interface NewCorrespondent {
   liquidityAccounts?: string[];
   settlementAccount?: string;
   maxAmount?: bigint;
+  /** Required with `maxAmount`. */
+  maxAmountCurrency?: string;
   validationProfile?: ValidationProfile;
   signingKeys?: Array<{ keyId: string; publicKey: string }>;
 }
@@ -55,6 +60,8 @@ export type CorrespondentChange = Partial<Pick<CorrespondentRecord, "name" | "ba
   settlementAccount?: string | null;
   /** null removes the limit. */
   maxAmount?: bigint | null;
+  /** Required with a new `maxAmount`. */
+  maxAmountCurrency?: string;
 };
 
 export type CorrespondentErrorCode =
@@ -81,6 +88,7 @@ interface Row {
   liquidity_accounts: string[];
   settlement_account: string | null;
   max_amount: bigint | string | null;
+  max_amount_currency: string | null;
   validation_profile: ValidationProfile;
   created_at: Date;
   updated_at: Date;
@@ -99,6 +107,9 @@ function check(input: Partial<Omit<NewCorrespondent, "maxAmount" | "settlementAc
     if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw new CorrespondentError("CORRESPONDENT_INVALID", "baseUrl must be an http or https URL");
   }
   if (input.maxAmount !== undefined && input.maxAmount !== null && input.maxAmount <= 0n) throw new CorrespondentError("CORRESPONDENT_INVALID", "maxAmount must be positive");
+  if (input.maxAmount !== undefined && input.maxAmount !== null && (input.maxAmountCurrency === undefined || currencyMinorUnits(input.maxAmountCurrency) === undefined)) {
+    throw new CorrespondentError("CORRESPONDENT_INVALID", "maxAmount needs maxAmountCurrency, an ISO 4217 currency code");
+  }
   if (input.validationProfile !== undefined && !(VALIDATION_PROFILES as readonly string[]).includes(input.validationProfile)) {
     throw new CorrespondentError("CORRESPONDENT_INVALID", `validationProfile must be one of ${VALIDATION_PROFILES.join(", ")}`);
   }
@@ -135,9 +146,19 @@ export const correspondentStore = {
       if (principal.rowCount > 0) throw new CorrespondentError("CORRESPONDENT_EXISTS", `principal ${principalId} exists already`);
       await identity.createPrincipal("correspondent", input.name, principalId, { bic: input.bic });
       await tx.query(
-        `INSERT INTO pvp_correspondent (bic, name, base_url, principal_id, liquidity_accounts, settlement_account, max_amount, validation_profile)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [input.bic, input.name, input.baseUrl, principalId, input.liquidityAccounts ?? [], input.settlementAccount ?? null, input.maxAmount ?? null, input.validationProfile ?? "cbpr+"],
+        `INSERT INTO pvp_correspondent (bic, name, base_url, principal_id, liquidity_accounts, settlement_account, max_amount, max_amount_currency, validation_profile)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          input.bic,
+          input.name,
+          input.baseUrl,
+          principalId,
+          input.liquidityAccounts ?? [],
+          input.settlementAccount ?? null,
+          input.maxAmount ?? null,
+          input.maxAmount === undefined ? null : input.maxAmountCurrency,
+          input.validationProfile ?? "cbpr+",
+        ],
       );
       for (const key of input.signingKeys ?? []) {
         await identity.registerSigningKey(principalId, key.publicKey, key.keyId, `correspondent ${input.bic}`).catch(identityFailure);
@@ -176,6 +197,7 @@ export const correspondentStore = {
       liquidityAccounts: row.liquidity_accounts,
       settlementAccount: row.settlement_account ?? undefined,
       maxAmount: row.max_amount === null ? undefined : BigInt(row.max_amount),
+      maxAmountCurrency: row.max_amount_currency ?? undefined,
       validationProfile: row.validation_profile,
       signingKeys: keys
         .filter((key) => key.principal_id === row.principal_id)
@@ -190,7 +212,7 @@ export const correspondentStore = {
     await db.transaction(async (tx) => {
       const current = await this.require(tx, bic);
       await tx.query(
-        `UPDATE pvp_correspondent SET name = $2, base_url = $3, liquidity_accounts = $4, max_amount = $5, validation_profile = $6, settlement_account = $7, updated_at = now()
+        `UPDATE pvp_correspondent SET name = $2, base_url = $3, liquidity_accounts = $4, max_amount = $5, validation_profile = $6, settlement_account = $7, max_amount_currency = $8, updated_at = now()
           WHERE bic = $1`,
         [
           bic,
@@ -200,6 +222,7 @@ export const correspondentStore = {
           change.maxAmount === undefined ? (current.maxAmount ?? null) : change.maxAmount,
           change.validationProfile ?? current.validationProfile,
           change.settlementAccount === undefined ? (current.settlementAccount ?? null) : change.settlementAccount,
+          change.maxAmount === undefined ? (current.maxAmountCurrency ?? null) : change.maxAmount === null ? null : change.maxAmountCurrency,
         ],
       );
       if (change.name !== undefined) await tx.query("UPDATE identity.principals SET name = $2 WHERE id = $1", [current.principalId, change.name]);
@@ -238,7 +261,7 @@ export const correspondentStore = {
   },
 };
 
-/** The JSON shape of a correspondent at the edges (API, CLI): amounts as decimal strings, 2 decimals. */
+/** The JSON shape of a correspondent at the edges (API, CLI): the limit as a decimal in its currency's minor units. */
 export function correspondentToJson(record: CorrespondentRecord): Record<string, unknown> {
   return {
     bic: record.bic,
@@ -248,7 +271,8 @@ export function correspondentToJson(record: CorrespondentRecord): Record<string,
     principalId: record.principalId,
     liquidityAccounts: record.liquidityAccounts,
     settlementAccount: record.settlementAccount ?? null,
-    maxAmount: record.maxAmount === undefined ? null : minorToDecimal(record.maxAmount),
+    maxAmount: record.maxAmount === undefined ? null : amountToDecimal({ currency: record.maxAmountCurrency ?? "KZT", minorUnits: record.maxAmount }),
+    maxAmountCurrency: record.maxAmountCurrency ?? null,
     validationProfile: record.validationProfile,
     signingKeys: record.signingKeys.map((key) => ({ ...key, createdAt: key.createdAt.toISOString(), revokedAt: key.revokedAt?.toISOString() ?? null })),
     createdAt: record.createdAt.toISOString(),
@@ -256,13 +280,24 @@ export function correspondentToJson(record: CorrespondentRecord): Record<string,
   };
 }
 
-/** "5000000.00" -> 500000000n; at most 2 decimals. */
-export function decimalToMinor(text: string): bigint {
-  const match = /^(\d{1,15})(?:\.(\d{1,2}))?$/.exec(text);
-  if (!match) throw new CorrespondentError("CORRESPONDENT_INVALID", `maxAmount must be a decimal amount with at most 2 decimals, got ${JSON.stringify(text)}`);
-  return BigInt(match[1]!) * 100n + BigInt((match[2] ?? "").padEnd(2, "0"));
+/** "5000.125" BHD -> 5000125n: as many decimals as the currency has (ISO 4217), no more. */
+export function decimalToMinor(text: string, currency: string): bigint {
+  try {
+    if (!/^\d{1,18}(\.\d{1,4})?$/.test(text)) throw new AmountError("AMOUNT_SYNTAX", "not a decimal amount");
+    return amountFromDecimal(text, currency).minorUnits;
+  } catch (error) {
+    if (!(error instanceof AmountError)) throw error;
+    throw new CorrespondentError("CORRESPONDENT_INVALID", `maxAmount must be a decimal amount in ${currency} (${error.message}), got ${JSON.stringify(text)}`);
+  }
 }
 
-export function minorToDecimal(minor: bigint): string {
-  return `${minor / 100n}.${(minor % 100n).toString().padStart(2, "0")}`;
+/** The limit as the store takes it: minor units of its currency (KZT unless named), or null to remove it. */
+export function limitOf(value: string | null | undefined, currency: string | undefined): { maxAmount?: bigint | null; maxAmountCurrency?: string } {
+  if (value === undefined) {
+    if (currency !== undefined) throw new CorrespondentError("CORRESPONDENT_INVALID", "maxAmountCurrency goes with maxAmount");
+    return {};
+  }
+  if (value === null) return { maxAmount: null };
+  const limitCurrency = currency ?? "KZT";
+  return { maxAmount: decimalToMinor(value, limitCurrency), maxAmountCurrency: limitCurrency };
 }

@@ -21,6 +21,8 @@ export const bindingFiles = [
       { source: "token/TengeStablecoin.sol", name: "TengeStablecoin" },
       { source: "htlc/HashTimeLock.sol", name: "HashTimeLock" },
       { source: "demo/DemoForeignCbdc.sol", name: "DemoForeignCbdc" },
+      { source: "securities/EligibilityRegistry.sol", name: "EligibilityRegistry" },
+      { source: "securities/SecurityToken.sol", name: "SecurityToken" },
     ],
   },
   {

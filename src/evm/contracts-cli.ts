@@ -1,9 +1,11 @@
 import { parseArgs } from "node:util";
 import { getAddress, isAddress, type Address } from "viem";
-import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 import { ConfigError } from "../config/config.ts";
 import { integer, privateKeyHex, SettingError, url, type SettingReader } from "../config/settings.ts";
 import { DEFAULT_TOKEN_NAME, DEFAULT_TOKEN_SYMBOL, deployContracts } from "./deploy-contracts.ts";
+import { DEMO_BOND } from "./deploy-security.ts";
+import { isIsin } from "../core/isin.ts";
 
 const help = `Usage: npx tenge-gateway contracts deploy [options]
 
@@ -26,6 +28,12 @@ Options (each falls back to the environment variable named after it):
   --minter-allowance TIYN      its mint allowance in tiyn                         STABLECOIN_MINTER_ALLOWANCE
   --confirmations N            blocks to wait for on each transaction             EVM_CONFIRMATIONS (1)
   --demo-foreign-cbdc          also deploy a demo foreign-CBDC ERC-20 for PvP legs
+  --demo-bond                  also deploy the demo government bond (${DEMO_BOND.isin}, whole units)
+                               for DvP, with the HTLC as its custodian
+  --security-isin ISIN         deploy this security instead (name, symbol, decimals below)
+  --security-name NAME, --security-symbol SYMBOL, --security-decimals N (0)
+  --security-holder ADDRESS[:UNITS]
+                               an eligible holder, issued UNITS (default 0); repeat for several
   --json                       print the deployment record as JSON
 
 Environment only:
@@ -66,6 +74,12 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
         "minter-allowance": { type: "string" },
         confirmations: { type: "string" },
         "demo-foreign-cbdc": { type: "boolean" },
+        "demo-bond": { type: "boolean" },
+        "security-isin": { type: "string" },
+        "security-name": { type: "string" },
+        "security-symbol": { type: "string" },
+        "security-decimals": { type: "string" },
+        "security-holder": { type: "string", multiple: true },
         json: { type: "boolean" },
       },
       strict: true,
@@ -125,6 +139,29 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     if (holder) roles[role] = holder;
   }
 
+  const holders = (values["security-holder"] ?? []).map((entry) => {
+    const [holderAddress = "", units = "0"] = entry.split(":");
+    if (!isAddress(holderAddress, { strict: false }) || !/^\d+$/.test(units)) {
+      throw new ConfigError("--security-holder", `must be ADDRESS or ADDRESS:UNITS (whole smallest units), got "${entry}"`);
+    }
+    return { address: getAddress(holderAddress), units: BigInt(units) };
+  });
+  const isin = values["security-isin"];
+  if (isin !== undefined && !isIsin(isin)) throw new ConfigError("--security-isin", `must be an ISIN (2 letters, 9 letters or digits, a check digit), got "${isin.slice(0, 24)}"`);
+  if (values["demo-bond"] && isin) throw new UsageError("--demo-bond and --security-isin are alternatives");
+  if (!values["demo-bond"] && !isin && holders.length > 0) throw new UsageError("--security-holder needs --demo-bond or --security-isin");
+  const security = values["demo-bond"]
+    ? { ...DEMO_BOND, holders }
+    : isin
+      ? {
+          isin,
+          name: required(values["security-name"], "--security-name"),
+          symbol: required(values["security-symbol"], "--security-symbol"),
+          decimals: setting("security-decimals", undefined, integer(0, 18), 0),
+          holders,
+        }
+      : undefined;
+
   const result = await deployContracts({
     rpcUrl,
     deployerKey,
@@ -142,6 +179,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     roles,
     minters: minterAddress && minterAllowance !== undefined ? [{ address: minterAddress, allowance: minterAllowance }] : [],
     ...(values["demo-foreign-cbdc"] ? { demoForeignCbdc: { name: "Demo Foreign CBDC", symbol: "FCBDC", decimals: 2 } } : {}),
+    ...(security ? { security } : {}),
     deploymentsDir: setting("deployments-dir", "DEPLOYMENTS_DIR", text, "deployments"),
     confirmations: setting("confirmations", "EVM_CONFIRMATIONS", integer(1, 1000), 1),
   });
@@ -158,6 +196,9 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   );
   for (const [name, contract] of Object.entries(deployment.contracts)) {
     io.out(`  ${name.padEnd(16)} ${contract.address}  (block ${contract.blockNumber})`);
+  }
+  if (deployment.security) {
+    io.out(`  security ${deployment.security.isin} (${deployment.security.symbol}, ${deployment.security.decimals} decimals), ${deployment.security.holders.length} eligible holders`);
   }
   for (const difference of result.differences) {
     io.err(`warning: ${difference}; the owner changes it on chain, this command does not`);

@@ -21,9 +21,10 @@ import {
   tengeStablecoinAbi,
   tengeStablecoinBytecode,
 } from "./generated/contracts.ts";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { TransactionRevertedError } from "./errors.ts";
 import { chainAt } from "./evm-chain.ts";
+import { deploySecurity, validateSecurity, type SecurityParameters } from "./deploy-security.ts";
 import { deploymentPath, readDeployment, writeDeployment, type DeployedContract, type Deployment } from "./deployments.ts";
 
 export interface StablecoinMinter {
@@ -49,6 +50,8 @@ export interface DeployContractsParameters {
   minters?: StablecoinMinter[];
   /** Also deploy a demo foreign-CBDC ERC-20 (issuer: the deployer) for the foreign leg of PvP swaps. */
   demoForeignCbdc?: { name: string; symbol: string; decimals: number };
+  /** Also deploy a permissioned security (DvP's securities leg), with the HTLC registered as its custodian. */
+  security?: Omit<SecurityParameters, "custodians">;
   /** Where `<chainId>.json` goes (default `deployments`). */
   deploymentsDir?: string;
   /** Blocks to wait for on each transaction (default 1: the receipt). */
@@ -88,6 +91,7 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   const chainId = chain.id;
   const publicClient = createPublicClient({ chain, transport });
 
+  if (parameters.security) validateSecurity({ ...parameters.security, custodians: [] });
   const existing = await readDeployment(directory, chainId);
   if (existing && (await hasCodeAtEveryAddress(publicClient, existing))) {
     return {
@@ -135,6 +139,9 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
         account.address,
       ])
     : undefined;
+  const security = parameters.security
+    ? await deploySecurity(wallet, publicClient, confirmations, { ...parameters.security, custodians: [hashTimeLock.address] })
+    : undefined;
   for (const minter of minters) {
     const hash = await wallet.writeContract({
       address: stablecoin.address,
@@ -153,6 +160,7 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
       TengeStablecoin: stablecoin,
       HashTimeLock: hashTimeLock,
       ...(demoForeignCbdc ? { DemoForeignCbdc: demoForeignCbdc } : {}),
+      ...(security ? { EligibilityRegistry: security.EligibilityRegistry, SecurityToken: security.SecurityToken } : {}),
     },
     stablecoin: {
       name,
@@ -163,6 +171,9 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
       segregatedAccount: parameters.segregatedAccount,
       maxStatementAge: parameters.maxStatementAge,
     },
+    ...(security
+      ? { security: { name: security.name, symbol: security.symbol, isin: security.isin, decimals: security.decimals, agent: security.agent, holders: security.holders, custodians: security.custodians } }
+      : {}),
   };
   const path = await writeDeployment(directory, deployment);
   return { deployment, path, reused: false, differences: [] };
@@ -179,6 +190,9 @@ function settingDifferences(deployment: Deployment, parameters: DeployContractsP
   }
   if (parameters.maxStatementAge !== recorded.maxStatementAge) {
     differences.push(`max statement age: deployed ${recorded.maxStatementAge}, requested ${parameters.maxStatementAge}`);
+  }
+  if (parameters.security && parameters.security.isin !== deployment.security?.isin) {
+    differences.push(`security: deployed ${deployment.security?.isin ?? "none"}, requested ${parameters.security.isin} (deploy to a fresh deployments file)`);
   }
   return differences;
 }

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /** One deployed contract: where it lives and the transaction that created it. */
 export interface DeployedContract {
@@ -22,6 +22,9 @@ export interface Deployment {
     TengeStablecoin: DeployedContract;
     HashTimeLock: DeployedContract;
     DemoForeignCbdc?: DeployedContract;
+    /** DvP's securities leg: who may hold the security, and the security token. */
+    EligibilityRegistry?: DeployedContract;
+    SecurityToken?: DeployedContract;
   };
   stablecoin: {
     name: string;
@@ -31,6 +34,17 @@ export interface Deployment {
     collateralSigner: Address;
     segregatedAccount: string;
     maxStatementAge: bigint;
+  };
+  /** The security deployed with SecurityToken: what it is and the eligible holdings it started with. */
+  security?: {
+    name: string;
+    symbol: string;
+    isin: string;
+    decimals: number;
+    /** Admin and agent of the registry and the token. */
+    agent: Address;
+    holders: { address: Address; units: bigint }[];
+    custodians: Address[];
   };
 }
 
@@ -92,6 +106,12 @@ export function parseDeployment(path: string, text: string): Deployment {
   };
   if (typeof file["chainId"] !== "number") throw new DeploymentFileError(path, "has no numeric chainId");
   const demo = contract("DemoForeignCbdc", false);
+  const registry = contract("EligibilityRegistry", false);
+  const securityToken = contract("SecurityToken", false);
+  const security = file["security"] as Record<string, unknown> | undefined;
+  if ((registry === undefined) !== (securityToken === undefined) || (securityToken === undefined) !== (security === undefined)) {
+    throw new DeploymentFileError(path, "has only part of a security (EligibilityRegistry, SecurityToken and security go together)");
+  }
   return {
     chainId: file["chainId"],
     deployer: address(path, "deployer", file["deployer"]),
@@ -100,6 +120,7 @@ export function parseDeployment(path: string, text: string): Deployment {
       TengeStablecoin: contract("TengeStablecoin", true) as DeployedContract,
       HashTimeLock: contract("HashTimeLock", true) as DeployedContract,
       ...(demo ? { DemoForeignCbdc: demo } : {}),
+      ...(registry && securityToken ? { EligibilityRegistry: registry, SecurityToken: securityToken } : {}),
     },
     stablecoin: {
       name: String(stablecoin["name"]),
@@ -110,6 +131,22 @@ export function parseDeployment(path: string, text: string): Deployment {
       segregatedAccount: String(stablecoin["segregatedAccount"]),
       maxStatementAge: BigInt(String(stablecoin["maxStatementAge"])),
     },
+    ...(security ? { security: parseSecurity(path, security) } : {}),
+  };
+}
+
+function parseSecurity(path: string, security: Record<string, unknown>): NonNullable<Deployment["security"]> {
+  const holders = Array.isArray(security["holders"]) ? (security["holders"] as Record<string, unknown>[]) : [];
+  const custodians = Array.isArray(security["custodians"]) ? (security["custodians"] as unknown[]) : [];
+  if (typeof security["decimals"] !== "number") throw new DeploymentFileError(path, "security.decimals is not a number");
+  return {
+    name: String(security["name"]),
+    symbol: String(security["symbol"]),
+    isin: String(security["isin"]),
+    decimals: security["decimals"],
+    agent: address(path, "security.agent", security["agent"]),
+    holders: holders.map((holder, index) => ({ address: address(path, `security.holders[${index}].address`, holder["address"]), units: BigInt(String(holder["units"] ?? "0")) })),
+    custodians: custodians.map((custodian, index) => address(path, `security.custodians[${index}]`, custodian)),
   };
 }
 

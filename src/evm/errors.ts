@@ -1,5 +1,5 @@
 import type { Hex } from "viem";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /** A transaction was mined but reverted; `what` names the step (e.g. `deployment`). */
 export class TransactionRevertedError extends CodedError<"TRANSACTION_REVERTED"> {

@@ -8,6 +8,7 @@ import { buildDtLedgerApp } from "../dt-ledger/http/service.ts";
 import { inProcessDtLedger } from "../dt-ledger/in-process-adapter.ts";
 import type { DtLedger } from "../dt-ledger/ledger.ts";
 import { deployContracts } from "../evm/deploy-contracts.ts";
+import { DEMO_BOND } from "../evm/deploy-security.ts";
 import type { Deployment } from "../evm/deployments.ts";
 import { startEmbeddedChain, type EmbeddedChain } from "../evm/embedded-chain.ts";
 import { evmChain } from "../evm/evm-chain.ts";
@@ -101,6 +102,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       maxStatementAge: EMBEDDED_MAX_STATEMENT_AGE,
       minters: [{ address: privateKeyToAddress(minter), allowance: 10n ** 15n }],
       demoForeignCbdc: { name: "Demo Foreign CBDC", symbol: "FCBDC", decimals: 2 },
+      // DvP: the demo bond, the selling broker's holding issued 1,000 bonds, the buying broker's eligible.
+      security: { ...DEMO_BOND, holders: [{ address: privateKeyToAddress(chain.accounts[7]!), units: 1_000n }, { address: privateKeyToAddress(chain.accounts[8]!), units: 0n }] },
       deploymentsDir: join(options.directory, "deployments"),
     });
     const gatewayLedger = inProcessDtLedger(embeddedLedger.ledger, demo.participants.gateway.id);

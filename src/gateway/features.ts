@@ -162,7 +162,12 @@ export function responderFromDirectory(directory: CorrespondentDirectory, ledger
       const record = directory.byBic(bic);
       if (record?.status !== "active" || !record.settlementAccount) return undefined;
       // No limit configured: the liquidity account's balance is the limit.
-      return { liquidityAccounts: record.liquidityAccounts, settlementAccount: record.settlementAccount, maxAmount: record.maxAmount ?? 2n ** 63n - 1n };
+      return {
+        liquidityAccounts: record.liquidityAccounts,
+        settlementAccount: record.settlementAccount,
+        maxAmount: record.maxAmount ?? 2n ** 63n - 1n,
+        ...(record.maxAmountCurrency ? { maxAmountCurrency: record.maxAmountCurrency } : {}),
+      };
     },
   };
 }

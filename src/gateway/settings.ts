@@ -6,7 +6,7 @@ import { bytes32Hex, readSecret, readSecretFile } from "../config/secret.ts";
 import { defaultTimelockPolicy } from "../pvp/timelock-policy.ts";
 import { boolean, integer, privateKeyHex, SettingError, text, url, type SettingReader } from "../config/settings.ts";
 import { parseDeployment, type Deployment } from "../evm/deployments.ts";
-import { currencyMinorUnits } from "../iso20022/reference/currencies.ts";
+import { currencyMinorUnits } from "../core/money.ts";
 import { loadStablecoinEnvironment, type StablecoinEnvironment } from "../stablecoin/stablecoin-config.ts";
 
 /** How the gateway reaches the DT ledger. */

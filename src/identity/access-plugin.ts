@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import {
   SignatureError,
   verifySignatureHeaders,

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 import { loadConfig } from "../config/config.ts";
 import { openGatewayDatabase, refuseEmbeddedDirectory } from "../gateway/database.ts";
 import { isRole, ROLES, type Role } from "./principal.ts";

@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from "node:crypto";
 import { parseDictionary, serializeInnerList, type BareItem, type Dictionary, type InnerList } from "structured-headers";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { checkContentDigest, contentDigest } from "./content-digest.ts";
 import { ComponentError, normalizeAuthority, signatureBase, type RequestHeaders, type SignedMessage } from "./signature-base.ts";
 

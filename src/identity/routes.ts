@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { pageSchema } from "../core/paging.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
 import { BIC_PATTERN, ROLES } from "./principal.ts";
@@ -128,10 +129,11 @@ export function identityRoutes(identity: IdentityStore) {
           tags,
           summary: "List principals and their credentials (never secrets)",
           security: [{ apiKey: [] }],
-          response: { 200: { type: "array", items: principalSchema } },
+          response: { 200: pageSchema(principalSchema) },
         },
       },
-      async () => identity.list(),
+      // Principals are few: one page, so `next` is always null.
+      async () => ({ items: await identity.list(), next: null }),
     );
 
     app.post(

@@ -1,5 +1,5 @@
 import { serializeInnerList, serializeItem, type InnerList, type Item } from "structured-headers";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /** Request headers, lower-case names (Node's IncomingHttpHeaders or a plain object). */
 export type RequestHeaders = { [name: string]: string | string[] | undefined };

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { sqlState, type Queryable } from "../persistence/database.ts";
 import { ed25519PublicKey } from "./http-signature.ts";
 import { BIC_PATTERN, type Institution, type Principal, type Role } from "./principal.ts";

@@ -11,6 +11,9 @@ export const documentTypes = [
   "camt.053.001.08",
   "camt.054.001.08",
   "pacs.028.001.03",
+  "sese.023.001.11",
+  "sese.024.001.12",
+  "sese.025.001.11",
 ] as const;
 
 export type DocumentType = (typeof documentTypes)[number];
@@ -48,7 +51,15 @@ export const messageRootElement: Record<DocumentType, string> = {
   "camt.053.001.08": "BkToCstmrStmt",
   "camt.054.001.08": "BkToCstmrDbtCdtNtfctn",
   "pacs.028.001.03": "FIToFIPmtStsReq",
+  "sese.023.001.11": "SctiesSttlmTxInstr",
+  "sese.024.001.12": "SctiesSttlmTxStsAdvc",
+  "sese.025.001.11": "SctiesSttlmTxConf",
 };
+
+/** Securities settlement messages (DvP): the CBPR+ payment usage rules do not apply to them, the XSDs do. */
+export function isSecuritiesSettlementMessage(id: DocumentType): boolean {
+  return id.startsWith("sese.");
+}
 
 const xsdCache = new Map<SchemaId, string>();
 

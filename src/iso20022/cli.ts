@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { UsageError, type CommandModule } from "../cli/command.ts";
+import { UsageError, type CommandModule } from "../core/cli-command.ts";
 import { buildMessage, messageFromJson, messageToJson, parseMessage } from "./message.ts";
 import { isValidationProfile, validationProfiles, type ValidationProfile } from "./validation/profiles.ts";
 import { validateMessage } from "./validation/validate.ts";

@@ -1,4 +1,4 @@
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 export type MessageStructureCode = "MESSAGE_DOCUMENT_MISSING" | "MESSAGE_NAMESPACE_UNKNOWN" | "MESSAGE_STRUCTURE" | "MESSAGE_FIELD_MISSING";
 

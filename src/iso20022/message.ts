@@ -11,6 +11,9 @@ import { pacs004Shape } from "./messages/pacs004.ts";
 import { pacs008Shape } from "./messages/pacs008.ts";
 import { pacs009Shape } from "./messages/pacs009.ts";
 import { pacs028Shape } from "./messages/pacs028.ts";
+import { sese023Shape } from "./messages/sese023.ts";
+import { sese024Shape } from "./messages/sese024.ts";
+import { sese025Shape } from "./messages/sese025.ts";
 import { childType, schemaModel } from "./schema-model.ts";
 import { defaultLimits, readXml, type SafeXmlLimits } from "./xml/safe-reader.ts";
 import { cloneElement, localName, namespaceOf, serializeElement, type XmlElement } from "./xml/tree.ts";
@@ -25,6 +28,9 @@ export const documentShapes = {
   "camt.053.001.08": camt053Shape,
   "camt.054.001.08": camt054Shape,
   "pacs.028.001.03": pacs028Shape,
+  "sese.023.001.11": sese023Shape,
+  "sese.024.001.12": sese024Shape,
+  "sese.025.001.11": sese025Shape,
 } satisfies Record<DocumentType, Shape>;
 
 export type DocumentModels = { [K in DocumentType]: ShapeValue<(typeof documentShapes)[K]> };
@@ -38,6 +44,9 @@ export type Camt029 = DocumentModels["camt.029.001.09"];
 export type Camt053 = DocumentModels["camt.053.001.08"];
 export type Camt054 = DocumentModels["camt.054.001.08"];
 export type Pacs028 = DocumentModels["pacs.028.001.03"];
+export type Sese023 = DocumentModels["sese.023.001.11"];
+export type Sese024 = DocumentModels["sese.024.001.12"];
+export type Sese025 = DocumentModels["sese.025.001.11"];
 
 /** The XML as received, kept beside the typed view so that elements the model does not cover survive. */
 export interface MessageTrees {

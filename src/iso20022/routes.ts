@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
 import { ruleCodes } from "./validation/findings.ts";

@@ -1,4 +1,4 @@
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { schemaText, type SchemaId } from "./catalog.ts";
 import { readXml } from "./xml/safe-reader.ts";
 import { localName, type XmlElement } from "./xml/tree.ts";

@@ -1,5 +1,5 @@
 import type { Address, Hex } from "viem";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import type { CollateralStatement, CollateralStatementDomain } from "./collateral-statement.ts";
 
 /**

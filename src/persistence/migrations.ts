@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import type { Database, Queryable } from "./database.ts";
 
 /** One versioned SQL file: `NNNN_what_it_does.sql`. */

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite, types } from "@electric-sql/pglite";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { restrictToOwner } from "./data-directory.ts";
 import { beginStatement, withRetries, type Database, type Queryable, type TransactionOptions } from "./database.ts";
 

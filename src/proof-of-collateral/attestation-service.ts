@@ -1,9 +1,10 @@
 import { Gauge, type Registry } from "prom-client";
+import { type Page } from "../core/paging.ts";
 import type { Database } from "../persistence/database.ts";
 import type { Logger } from "../server/logger.ts";
 import type { StablecoinLedger } from "../stablecoin/stablecoin-ledger.ts";
 import type { TokenChain } from "../stablecoin/token-chain.ts";
-import { CURRENCY, formatKzt } from "../stablecoin/kzt.ts";
+import { formatKzt, KZT } from "../core/money.ts";
 import {
   buildAttestation,
   formatRatio,
@@ -213,7 +214,7 @@ export class AttestationService {
   }
 
   /** Attestations newest first; `before` is the id of the last entry of the previous page. */
-  async history(limit: number, before?: string): Promise<{ entries: HistoryEntry[]; next: string | null }> {
+  async history(limit: number, before?: string): Promise<Page<HistoryEntry>> {
     const rows = (
       await this.#options.db.query<{
         id: bigint;
@@ -232,12 +233,12 @@ export class AttestationService {
     ).rows;
     const page = rows.slice(0, limit);
     return {
-      entries: page.map((row) => ({
+      items: page.map((row) => ({
         id: String(row.id),
         issuedAt: row.issued_at.toISOString(),
         collateral: formatKzt(BigInt(row.collateral)),
         supply: formatKzt(BigInt(row.supply)),
-        currency: CURRENCY,
+        currency: KZT,
         ratio: formatRatio(BigInt(row.collateral), BigInt(row.supply)),
         ledgerHeight: String(row.ledger_height),
         blockNumber: String(row.block_number),

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
-import { CommandFailure, UsageError, type CommandModule } from "../cli/command.ts";
+import { CommandFailure, UsageError, type CommandModule } from "../core/cli-command.ts";
 import { verifyAttestation } from "./page/verify-attestation.js";
-import { formatKzt } from "../stablecoin/kzt.ts";
+import { formatKzt } from "../core/money.ts";
 
 export const verify: CommandModule = {
   help: `Usage: npx tenge-gateway collateral verify --url GATEWAY_URL --rpc RPC_URL [--gateway-key HEX] [--json]

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
-import { CodedError } from "../errors.ts";
+import { pageSchema } from "../core/paging.ts";
+import { CodedError } from "../core/errors.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
 import type { AttestationService } from "./attestation-service.ts";
@@ -117,7 +118,7 @@ export function proofOfCollateralRoutes(options: ProofOfCollateralRouteOptions) 
             additionalProperties: false,
           },
           response: {
-            200: { type: "object", required: ["entries", "next"], properties: { entries: { type: "array", items: historyEntrySchema }, next: { type: ["string", "null"] } } },
+            200: pageSchema(historyEntrySchema),
           },
         },
       },

@@ -1,4 +1,4 @@
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { isDtLedgerError, type DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Principal } from "../identity/principal.ts";
 

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { CommandFailure, UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { CommandFailure, UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 
 /**
  * `tenge-gateway pvp create|show|list`: the PvP API of a running gateway from the shell. The engine runs
@@ -114,23 +114,25 @@ ${connection}`,
 };
 
 export const list: CommandModule = {
-  help: `Usage: npx tenge-gateway pvp list [--state STATE] [--role initiator|responder] [--counterparty BIC] [--limit N] [--past-expiry]
+  help: `Usage: npx tenge-gateway pvp list [--state STATE] [--role initiator|responder] [--counterparty BIC] [--limit N] [--before CURSOR] [--past-expiry]
 
-Lists PvPs, newest first, one line each. --past-expiry: only PvPs not yet final with a leg past its expiry
-(stuck ones; \`pvp show ID\` gives the last error).
+Lists one page of PvPs, newest first, one line each; when more follow, a last line "next: CURSOR" gives the
+--before of the next page. --past-expiry: only PvPs not yet final with a leg past its expiry (stuck ones;
+\`pvp show ID\` gives the last error).
 ${connection}`,
   async run(args, io) {
     const { values } = parseArgs({
       args,
-      options: { ...connectionOptions, state: { type: "string" }, role: { type: "string" }, counterparty: { type: "string" }, limit: { type: "string" }, "past-expiry": { type: "boolean" } },
+      options: { ...connectionOptions, state: { type: "string" }, role: { type: "string" }, counterparty: { type: "string" }, limit: { type: "string" }, before: { type: "string" }, "past-expiry": { type: "boolean" } },
     });
     const query = new URLSearchParams();
-    for (const name of ["state", "role", "counterparty", "limit"] as const) if (values[name]) query.set(name, values[name]!);
+    for (const name of ["state", "role", "counterparty", "limit", "before"] as const) if (values[name]) query.set(name, values[name]!);
     if (values["past-expiry"]) query.set("pastExpiry", "true");
     const answer = await call(io, values, "GET", `/pvp${query.size > 0 ? `?${query}` : ""}`);
     for (const pvp of answer["items"] as Array<Record<string, unknown>>) {
       io.out(`${String(pvp["id"])}  ${String(pvp["state"]).padEnd(11)}  ${String(pvp["role"]).padEnd(9)}  ${String(pvp["counterpartyAgent"])}  ${String(pvp["createdAt"])}`);
     }
+    if (typeof answer["next"] === "string") io.out(`next: ${answer["next"]}`);
     return 0;
   },
 };

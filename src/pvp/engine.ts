@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Hex } from "viem";
-import { hashLockOf } from "../evm/hash-time-lock.ts";
-import { currencyMinorUnits } from "../iso20022/reference/currencies.ts";
+import { hashLockOf } from "../core/hash-lock.ts";
+import { currencyMinorUnits } from "../core/money.ts";
+import type { Page } from "../core/paging.ts";
 import { defaultValidationProfile, type ValidationProfile } from "../iso20022/validation/profiles.ts";
 import type { Database } from "../persistence/database.ts";
 import { writeEffects } from "./effects.ts";
@@ -265,6 +266,11 @@ export class PvpEngine {
   /** This gateway's PvPs, newest first. */
   list(filter: PvpListFilter): Promise<PvpRecord[]> {
     return pvpStore.list(this.context.db, this.ourAgent, filter);
+  }
+
+  /** One page of this gateway's PvPs, newest first; `next` continues where it ends. */
+  page(filter: PvpListFilter): Promise<Page<PvpRecord>> {
+    return pvpStore.page(this.context.db, this.ourAgent, filter);
   }
 
   /** Every transition, command and message of a PvP, in order. */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Hex } from "viem";
-import { CodedError } from "../errors.ts";
-import { amountToDecimal } from "../iso20022/amount.ts";
+import { CodedError } from "../core/errors.ts";
+import { amountToDecimal } from "../core/money.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
 import { bareHex, PvpMessageError, readInbound, type InboundPvpMessage, type MessageFinding } from "./protocol/pvp-messages.ts";
 import { newPvpRecord, opensHashLock, type PvpRecord } from "./pvp.ts";
@@ -29,6 +29,8 @@ export interface CorrespondentTerms {
   settlementAccount: string;
   /** Largest leg one instruction may make us lock, in minor units of the ledger's currency. */
   maxAmount: bigint;
+  /** The currency of `maxAmount`; unset = whatever the instruction's currency is. */
+  maxAmountCurrency?: string;
 }
 
 export type InboundOutcome =
@@ -254,6 +256,8 @@ function refusalOf(
   if (!terms || terms.liquidityAccounts.length === 0 || terms.settlementAccount === "") return PVP_REASON_CODES.notAllowed.code;
   if (!checks.ledgerCarries(responder.ledger, instruction.amount.currency)) return PVP_REASON_CODES.notAllowedCurrency.code;
   if (instruction.amount.minorUnits <= 0n || instruction.amount.minorUnits > terms.maxAmount) return PVP_REASON_CODES.amountTooLarge.code;
+  // A limit in another currency says nothing about this amount: refused rather than compared across decimals.
+  if (terms.maxAmountCurrency !== undefined && terms.maxAmountCurrency !== instruction.amount.currency) return PVP_REASON_CODES.amountTooLarge.code;
   if (!withinMaxLock(checks.policy, now, expiresAt)) return PVP_REASON_CODES.invalidDate.code;
   if (!mayLock(checks.policy, now, expiresAt)) return PVP_REASON_CODES.timeout.code;
   return undefined;

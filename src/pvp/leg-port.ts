@@ -1,5 +1,5 @@
 import type { Hex } from "viem";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /**
  * One hash-locked leg of a PvP as the engine sees it, whatever ledger carries it: the DT ledger (a hold),

@@ -1,4 +1,4 @@
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 export type PvpErrorCode =
   | "TIMELOCK_POLICY"

@@ -1,6 +1,6 @@
 import type { Hex } from "viem";
-import { hashLockOf } from "../evm/hash-time-lock.ts";
-import { amountToDecimal } from "../iso20022/amount.ts";
+import { hashLockOf } from "../core/hash-lock.ts";
+import { amountToDecimal } from "../core/money.ts";
 import type { InstructionReference } from "./protocol/pvp-messages.ts";
 import type { LegInstruction, LegSide, LegTerms, PvpSummary } from "./leg-port.ts";
 import type { PvpRole, PvpState } from "./state-machine.ts";

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import { CodedError } from "../errors.ts";
-import { amountFromDecimal } from "../iso20022/amount.ts";
+import { CodedError } from "../core/errors.ts";
+import { amountFromDecimal } from "../core/money.ts";
+import { pageQuerySchema, pageSchema } from "../core/paging.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
@@ -196,26 +197,25 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
               state: { type: "string", enum: PVP_STATES },
               role: { type: "string", enum: ["initiator", "responder"] },
               counterparty: { type: "string", pattern: bicPattern },
-              limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
-              before: { type: "string", format: "date-time" },
+              ...pageQuerySchema,
               pastExpiry: { type: "boolean", description: "only PvPs not yet final with a leg past its expiry (stuck: look at lastError)" },
             },
           },
-          response: { 200: { type: "object", properties: { items: { type: "array", items: pvpSchema } } } },
+          response: { 200: pageSchema(pvpSchema), 400: errorSchema },
         },
       },
       async (request) => {
         const query = request.query;
-        const items = await engine.list({
+        const page = await engine.page({
           ...(query.state ? { state: query.state } : {}),
           ...(query.role ? { role: query.role } : {}),
           ...(query.counterparty ? { counterpartyAgent: query.counterparty } : {}),
-          ...(query.before ? { before: new Date(query.before) } : {}),
+          ...(query.before !== undefined ? { before: query.before } : {}),
           ...(query.pastExpiry ? { pastExpiryAt: engine.now() } : {}),
           ...(request.principal?.role === "operator" ? {} : { createdBy: request.principal!.id }),
           limit: query.limit ?? 50,
         });
-        return { items: items.map(pvpToJson) };
+        return { items: page.items.map(pvpToJson), next: page.next };
       },
     );
 

@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { decodeCursor, pageAtColumn, pageOf, type Page } from "../core/paging.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { LegSide, PeerMessage } from "./leg-port.ts";
 import { legFromJson, legToJson, type PeerLegStatus, type PvpRecord } from "./pvp.ts";
@@ -89,8 +90,8 @@ export interface PvpListFilter {
   counterpartyAgent?: string;
   createdBy?: string;
   limit?: number;
-  /** Creation time strictly before this (paging backwards). */
-  before?: Date;
+  /** The `next` cursor of the previous page: PvPs older than its last one, by (creation time, id). */
+  before?: string;
   /** Only PvPs not yet final with a leg whose expiry is before this time (operators acting on stuck PvPs). */
   pastExpiryAt?: Date;
 }
@@ -226,6 +227,11 @@ export const pvpStore = {
   },
 
   async list(db: Queryable, ourAgent: string, filter: PvpListFilter): Promise<PvpRecord[]> {
+    return (await this.page(db, ourAgent, filter)).items;
+  },
+
+  /** One page newest first, keyset by (created_at, id): PvPs created in the same microsecond are neither skipped nor repeated. */
+  async page(db: Queryable, ourAgent: string, filter: PvpListFilter): Promise<Page<PvpRecord>> {
     const where = ["our_agent = $1"];
     const params: unknown[] = [ourAgent];
     const add = (clause: string, value: unknown) => {
@@ -236,18 +242,23 @@ export const pvpStore = {
     if (filter.role) add("role = ?", filter.role);
     if (filter.counterpartyAgent) add("counterparty_agent = ?", filter.counterpartyAgent);
     if (filter.createdBy) add("created_by = ?", filter.createdBy);
-    if (filter.before) add("created_at < ?", filter.before);
+    if (filter.before !== undefined) {
+      const key = decodeCursor(filter.before);
+      params.push(key.at, key.id);
+      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
     if (filter.pastExpiryAt) {
       params.push(filter.pastExpiryAt);
       const at = `$${params.length}`;
       where.push(`state NOT IN (${terminalList}) AND ((foreign_leg->>'expiresAt')::timestamptz < ${at} OR (dt_leg->>'expiresAt')::timestamptz < ${at})`);
     }
-    params.push(Math.min(filter.limit ?? 50, 500));
-    const result = await db.query(
-      `SELECT ${PVP_COLUMNS} FROM pvp WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    const limit = Math.min(filter.limit ?? 50, 500);
+    params.push(limit + 1);
+    const result = await db.query<Row & { page_at: string }>(
+      `SELECT ${PVP_COLUMNS}, ${pageAtColumn("created_at")} FROM pvp WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    return result.rows.map(pvpFromRow);
+    return pageOf(result.rows, limit, (row) => String(row["id"]), pvpFromRow);
   },
 
   /**

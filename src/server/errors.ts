@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from "fastify";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { httpStatusOf } from "./http-status.ts";
 
 /**

@@ -58,6 +58,9 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   NOT_A_RESPONDER: 422,
   PEER_TERMS_MISMATCH: 422,
 
+  // -- dvp --
+  DELIVERY_REFUSED: 422,
+
   // -- stablecoin --
   EXCHANGE_NOT_FOUND: 404,
   INVALID_EVM_ADDRESS: 400,

@@ -1,10 +1,10 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { UsageError, type CommandIo, type CommandModule } from "../cli/command.ts";
+import { UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 import { loadConfig } from "../config/config.ts";
 import { openGatewayDatabase } from "../gateway/database.ts";
 import { IdentityError } from "../identity/store.ts";
-import { AmountError } from "../iso20022/amount.ts";
+import { AmountError } from "../core/money.ts";
 import { CURRENCY, formatKzt, parseKzt } from "./kzt.ts";
 import { StablecoinError } from "./errors.ts";
 import { remintRedemption, rerouteRedemption } from "./redeem-flow.ts";

@@ -1,6 +1,6 @@
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 
-export type StablecoinErrorCode = "NOT_AN_EXCHANGE" | "DEPOSIT_NOT_FOUND" | "DEPOSIT_NOT_HELD" | "NOT_FAILED" | "NOT_REMINTABLE" | "RATE_LIMITED" | "INVALID_CURSOR";
+export type StablecoinErrorCode = "NOT_AN_EXCHANGE" | "DEPOSIT_NOT_FOUND" | "DEPOSIT_NOT_HELD" | "NOT_FAILED" | "NOT_REMINTABLE" | "RATE_LIMITED";
 
 /**
  * A refused stablecoin API call outside the mint and exchange rules (those are MintError and ExchangeError):

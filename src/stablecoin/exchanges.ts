@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { getAddress, isAddress, type Address } from "viem";
 import { IdentityStore } from "../identity/store.ts";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { sqlState } from "../persistence/database.ts";
 import { exchangeRows } from "./store.ts";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { CodedError } from "../errors.ts";
+import { CodedError } from "../core/errors.ts";
 import type { LedgerEvent, SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { CollateralStatement } from "../ledger/collateral-statement.ts";

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
-import { AmountError } from "../iso20022/amount.ts";
+import { pageSchema } from "../core/paging.ts";
+import { AmountError } from "../core/money.ts";
 import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
 import { typedRoutes } from "../server/app.ts";
@@ -116,7 +117,6 @@ const depositSchema = {
 
 const limitSchema = { type: "integer", minimum: 1, maximum: 500, default: 50 } as const;
 const beforeSchema = { type: "string", maxLength: 400, description: "the `next` of the previous page (opaque)" } as const;
-const nextSchema = { type: ["string", "null"], description: "pass as `before` for the next (older) page; null on the last page" } as const;
 
 const listQuery = {
   type: "object",
@@ -252,8 +252,9 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
 
     typed.get(
       "/stablecoin/exchanges",
-      { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "List exchanges", response: { 200: { type: "object", properties: { exchanges: { type: "array", items: exchangeSchema } } } } } } as const,
-      async () => ({ exchanges: (await exchanges.list()).map(exchangeJson) }),
+      { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "List exchanges", response: { 200: pageSchema(exchangeSchema) } } } as const,
+      // Exchanges are few: one page, so `next` is always null.
+      async () => ({ items: (await exchanges.list()).map(exchangeJson), next: null }),
     );
 
     typed.patch(
@@ -341,12 +342,12 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
           tags: ["stablecoin"],
           summary: "Mint requests, newest first (an exchange sees its own)",
           querystring: listQuery,
-          response: { 200: { type: "object", properties: { mints: { type: "array", items: mintSchema }, next: nextSchema } }, 400: errorSchema },
+          response: { 200: pageSchema(mintSchema), 400: errorSchema },
         },
       },
       async (request) => {
         const page = await mintRows.list(db, listFilter(await callerExchange(request), request.query));
-        return { mints: page.items.map((mint) => mintJson(mint, segregatedAccount)), next: page.next };
+        return { items: page.items.map((mint) => mintJson(mint, segregatedAccount)), next: page.next };
       },
     );
 
@@ -380,12 +381,12 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
           tags: ["stablecoin"],
           summary: "Redemptions seen on chain and their DT payouts, newest first (an exchange sees its own)",
           querystring: listQuery,
-          response: { 200: { type: "object", properties: { redemptions: { type: "array", items: redemptionSchema }, next: nextSchema } }, 400: errorSchema },
+          response: { 200: pageSchema(redemptionSchema), 400: errorSchema },
         },
       },
       async (request) => {
         const page = await redemptionRows.list(db, listFilter(await callerExchange(request), request.query));
-        return { redemptions: page.items.map(redemptionJson), next: page.next };
+        return { items: page.items.map(redemptionJson), next: page.next };
       },
     );
 
@@ -456,13 +457,13 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
             properties: { status: { type: "string", enum: [...DEPOSIT_STATUSES] }, limit: { ...limitSchema, default: 100 }, before: beforeSchema },
             additionalProperties: false,
           },
-          response: { 200: { type: "object", properties: { deposits: { type: "array", items: depositSchema }, next: nextSchema } }, 400: errorSchema },
+          response: { 200: pageSchema(depositSchema), 400: errorSchema },
         },
       },
       async (request) => {
         const query = request.query;
         const page = await depositRows.list(db, { ...(query.status ? { status: query.status } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}) });
-        return { deposits: page.items.map(depositJson), next: page.next };
+        return { items: page.items.map(depositJson), next: page.next };
       },
     );
 

@@ -1,7 +1,7 @@
 import { getAddress, type Address, type Hex } from "viem";
+import { decodeCursor, pageAtColumn, pageOf, type Page } from "../core/paging.ts";
 import type { LedgerEvent } from "../ledger/dt-ledger-port.ts";
 import type { Queryable } from "../persistence/database.ts";
-import { StablecoinError } from "./errors.ts";
 import type { Exchange, ExchangeStatus } from "./exchanges.ts";
 import type { HoldReason, MintRequest } from "./mint-flow.ts";
 import type { Redemption } from "./redeem-flow.ts";
@@ -171,11 +171,7 @@ const depositFromRow = (row: DepositRow): Deposit => ({
 
 // ---- paging ----------------------------------------------------------------------------------------------
 
-/** One page of a list, newest first; `next` is the cursor of the following page (null on the last). */
-export interface Page<T> {
-  items: T[];
-  next: string | null;
-}
+export type { Page } from "../core/paging.ts";
 
 export interface ListFilter {
   exchangeId?: string;
@@ -185,31 +181,11 @@ export interface ListFilter {
   before?: string;
 }
 
-// The cursor carries the sort key with the database's full (microsecond) precision, as text.
-const PAGE_KEY = `to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS page_at`;
-
-function encodeCursor(at: string, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString("base64url");
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(decoded) && decoded.length === 2) {
-      const [at, id] = decoded as unknown[];
-      if (typeof at === "string" && typeof id === "string" && !Number.isNaN(Date.parse(at))) return [at, id];
-    }
-  } catch {
-    // Falls through to the refusal below.
-  }
-  throw new StablecoinError("INVALID_CURSOR", "before must be the `next` value of a previous page");
-}
-
 /**
  * Runs a keyset-paged query over `table`, newest first by (`timeColumn`, `idColumn`). `where` holds the
  * filters as SQL with `$n` placeholders for `params`.
  */
-async function pageOf<Row extends { page_at: string }, T>(
+async function keysetPage<Row extends { page_at: string }, T>(
   db: Queryable,
   query: { table: string; timeColumn: string; idColumn: string; where: string[]; params: unknown[]; limit: number; before: string | undefined },
   fromRow: (row: Row) => T,
@@ -218,20 +194,18 @@ async function pageOf<Row extends { page_at: string }, T>(
   const where = [...query.where];
   const params = [...query.params];
   if (query.before !== undefined) {
-    const [at, id] = decodeCursor(query.before);
+    const { at, id } = decodeCursor(query.before);
     params.push(at, id);
     where.push(`(${query.timeColumn}, ${query.idColumn}) < ($${params.length - 1}::timestamptz, $${params.length})`);
   }
   params.push(query.limit + 1);
   const found = await db.query<Row>(
-    `SELECT *, ${PAGE_KEY.replace("%s", query.timeColumn)} FROM ${query.table}
+    `SELECT *, ${pageAtColumn(query.timeColumn)} FROM ${query.table}
       ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY ${query.timeColumn} DESC, ${query.idColumn} DESC LIMIT $${params.length}`,
     params,
   );
-  const rows = found.rows.slice(0, query.limit);
-  const last = rows[rows.length - 1];
-  return { items: rows.map(fromRow), next: found.rows.length > query.limit && last ? encodeCursor(last.page_at, idOf(last)) : null };
+  return pageOf(found.rows, query.limit, idOf, fromRow);
 }
 
 /** `column = value` for each pair whose value is given, as SQL with placeholders and their params. */
@@ -401,7 +375,7 @@ export const mintRows = {
   },
 
   list(db: Queryable, filter: ListFilter): Promise<Page<MintRequest>> {
-    return pageOf<MintRow & { page_at: string }, MintRequest>(
+    return keysetPage<MintRow & { page_at: string }, MintRequest>(
       db,
       { table: "stablecoin.mint_requests", timeColumn: "created_at", idColumn: "id", ...filters([["exchange_id", filter.exchangeId], ["state", filter.state]]), limit: filter.limit, before: filter.before },
       mintFromRow,
@@ -559,7 +533,7 @@ export const depositRows = {
 
   /** Newest booked first. */
   list(db: Queryable, filter: { status?: DepositStatus; limit: number; before?: string }): Promise<Page<Deposit>> {
-    return pageOf<DepositRow & { page_at: string }, Deposit>(
+    return keysetPage<DepositRow & { page_at: string }, Deposit>(
       db,
       { table: "stablecoin.deposits", timeColumn: "booked_at", idColumn: "event_id", ...filters([["status", filter.status]]), limit: filter.limit, before: filter.before },
       depositFromRow,
@@ -649,7 +623,7 @@ export const redemptionRows = {
   },
 
   list(db: Queryable, filter: ListFilter): Promise<Page<Redemption>> {
-    return pageOf<RedemptionRow & { page_at: string }, Redemption>(
+    return keysetPage<RedemptionRow & { page_at: string }, Redemption>(
       db,
       { table: "stablecoin.redemptions", timeColumn: "created_at", idColumn: "id", ...filters([["exchange_id", filter.exchangeId], ["state", filter.state]]), limit: filter.limit, before: filter.before },
       redemptionFromRow,

@@ -1,7 +1,7 @@
 import { sha256, toHex } from "viem";
 import { describe, expect, it } from "vitest";
 import { DeploymentFileError, parseDeployment } from "../../src/evm/deployments.ts";
-import { hashLockOf, PreimageLengthError } from "../../src/evm/hash-time-lock.ts";
+import { hashLockOf, PreimageLengthError } from "../../src/core/hash-lock.ts";
 
 describe("hashLockOf", () => {
   it("is SHA-256 of a 32-byte preimage", () => {

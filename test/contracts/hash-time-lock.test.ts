@@ -7,7 +7,8 @@ import {
   hashTimeLockBytecode,
 } from "../../src/evm/generated/contracts.ts";
 import { reentrantTokenAbi, reentrantTokenBytecode } from "./generated/fixtures.ts";
-import { hashLockOf, hashTimeLockSwapId, type HashTimeLockTerms } from "../../src/evm/hash-time-lock.ts";
+import { hashLockOf } from "../../src/core/hash-lock.ts";
+import { hashTimeLockSwapId, type HashTimeLockTerms } from "../../src/evm/hash-time-lock.ts";
 import { confirmed, createTestChain, expectRevert, type TestChain } from "./support/chain.ts";
 
 let chain: TestChain;

@@ -96,13 +96,40 @@ describe("the directory of correspondents: operator API, authorization, key rota
     expect(composed.directory.byBic("FCBKAEAD")?.liquidityAccounts).toEqual(["DA-FCB-LIQ-1"]);
   });
 
+  it("a limit takes its currency's decimals from ISO 4217: 3 for BHD and KWD, 0 for JPY, 2 for KZT", async () => {
+    for (const [bic, maxAmount, maxAmountCurrency, minorUnits] of [
+      ["BHDCBHBM", "5000.125", "BHD", 5_000_125n],
+      ["KWDCKWKW", "12.5", "KWD", 12_500n],
+      ["JPYCJPJT", "1000000", "JPY", 1_000_000n],
+      ["KZTCKZKA", "100.5", "KZT", 10_050n],
+    ] as const) {
+      const created = await call(operatorKey, "POST", "/operator/correspondents", { bic, name: bic, baseUrl: "https://gw.example", maxAmount, maxAmountCurrency });
+      expect(created.statusCode, bic).toBe(201);
+      const decimals = { BHD: 3, KWD: 3, JPY: 0, KZT: 2 }[maxAmountCurrency];
+      expect(created.json()).toMatchObject({ maxAmountCurrency, maxAmount: decimals === 0 ? maxAmount : Number(maxAmount).toFixed(decimals) });
+      expect(composed.directory.byBic(bic)).toMatchObject({ maxAmount: minorUnits, maxAmountCurrency });
+    }
+    // Changing the limit names its currency again; removing it removes both.
+    const changed = await call(operatorKey, "PATCH", "/operator/correspondents/JPYCJPJT", { maxAmount: "2.5", maxAmountCurrency: "KWD" });
+    expect(changed.json()).toMatchObject({ maxAmount: "2.500", maxAmountCurrency: "KWD" });
+    const lone = await call(operatorKey, "PATCH", "/operator/correspondents/JPYCJPJT", { maxAmountCurrency: "JPY" });
+    expect([lone.statusCode, lone.json().code]).toEqual([400, "CORRESPONDENT_INVALID"]);
+    const removed = await call(operatorKey, "PATCH", "/operator/correspondents/JPYCJPJT", { maxAmount: null });
+    expect(removed.json()).toMatchObject({ maxAmount: null, maxAmountCurrency: null });
+    for (const bic of ["BHDCBHBM", "KWDCKWKW", "JPYCJPJT", "KZTCKZKA"]) await testDb.db.query("DELETE FROM pvp_correspondent WHERE bic = $1", [bic]);
+  });
+
   it("refuses bad input with a code and writes nothing", async () => {
     const before = (await call(operatorKey, "GET", "/operator/correspondents")).json();
     for (const [payload, code] of [
       [{ ...fcb, bic: "NOTABIC" }, "FST_ERR_VALIDATION"],
       [{ ...fcb, bic: "ABCDKZKX", baseUrl: "ftp://x" }, "CORRESPONDENT_INVALID"],
       [{ ...fcb, bic: "ABCDKZKX", validationProfile: "swift" }, "FST_ERR_VALIDATION"],
-      [{ ...fcb, bic: "ABCDKZKX", maxAmount: "1.234" }, "FST_ERR_VALIDATION"],
+      [{ ...fcb, bic: "ABCDKZKX", maxAmount: "1.234" }, "CORRESPONDENT_INVALID"],
+      [{ ...fcb, bic: "ABCDKZKX", maxAmount: "1.5", maxAmountCurrency: "JPY" }, "CORRESPONDENT_INVALID"],
+      [{ ...fcb, bic: "ABCDKZKX", maxAmount: "1.0005", maxAmountCurrency: "BHD" }, "CORRESPONDENT_INVALID"],
+      [{ ...fcb, bic: "ABCDKZKX", maxAmount: "1", maxAmountCurrency: "XXQ" }, "CORRESPONDENT_INVALID"],
+      [{ ...fcb, bic: "ABCDKZKX", maxAmount: "1.12345" }, "FST_ERR_VALIDATION"],
       [{ ...fcb, bic: "ABCDKZKX", signingKeys: [{ keyId: "k-1", publicKey: "00".repeat(31) + "zz" }] }, "INVALID_PUBLIC_KEY"],
       [{ ...fcb, bic: "ABCDKZKX", signingKeys: [{ keyId: "FCBKAEAD-1", publicKey: hex(generateEd25519().publicKey) }] }, "DUPLICATE_KEY_ID"],
     ] as const) {
@@ -180,7 +207,7 @@ describe("the directory of correspondents: operator API, authorization, key rota
       const added = await run("correspondents", "add", "--bic", "KZTESTXX", "--name", "Test CB", "--base-url", "http://127.0.0.1:9", "--public-key", hex(key.publicKey), "--key-id", "KZTESTXX-1", "--liquidity-account", "DA-1", "--liquidity-account", "DA-2", "--max-amount", "100.50");
       expect(added.err).toEqual([]);
       expect(added.code).toBe(0);
-      expect(JSON.parse(added.out[0]!)).toMatchObject({ bic: "KZTESTXX", liquidityAccounts: ["DA-1", "DA-2"], maxAmount: "100.50" });
+      expect(JSON.parse(added.out[0]!)).toMatchObject({ bic: "KZTESTXX", liquidityAccounts: ["DA-1", "DA-2"], maxAmount: "100.50", maxAmountCurrency: "KZT" });
       expect((await run("correspondents", "keys", "add", "KZTESTXX", "--public-key", hex(generateEd25519().publicKey), "--key-id", "KZTESTXX-2")).code).toBe(0);
       expect((await run("correspondents", "keys", "revoke", "KZTESTXX", "KZTESTXX-1")).code).toBe(0);
       expect(JSON.parse((await run("correspondents", "suspend", "KZTESTXX")).out[0]!).status).toBe("suspended");

@@ -18,7 +18,7 @@ import { deployContracts } from "../../src/evm/deploy-contracts.ts";
 import { startEmbeddedChain } from "../../src/evm/embedded-chain.ts";
 import { evmChain } from "../../src/evm/evm-chain.ts";
 import { hashTimeLockAbi, tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
-import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
+import { hashLockOf } from "../../src/core/hash-lock.ts";
 import { signCollateralStatement } from "../../src/ledger/collateral-statement.ts";
 
 // vitest's bin script, found next to its package.json (the file is not in its exports map).

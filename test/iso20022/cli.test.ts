@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { CommandIo } from "../../src/cli/command.ts";
+import type { CommandIo } from "../../src/core/cli-command.ts";
 import { main } from "../../src/cli/main.ts";
 import { buildMessage, parseMessage } from "../../src/iso20022/message.ts";
 import { clearingDeclaredAsCbpr, fixturesDirectory, pacs008Sample, pacs009Sample, sample } from "./fixtures.ts";

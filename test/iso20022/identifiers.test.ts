@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { amountFromDecimal, amountToDecimal } from "../../src/iso20022/amount.ts";
+import { amountFromDecimal, amountToDecimal } from "../../src/core/money.ts";
 import { hasExplicitOffset, isValidBic, isValidIban, isValidLei, isValidUetr, sameInstitution } from "../../src/iso20022/validation/identifiers.ts";
 
 describe("identifiers", () => {

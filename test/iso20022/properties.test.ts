@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { parseStringPromise } from "xml2js";
 import { describe, expect, it } from "vitest";
-import { amountFromDecimal, amountToDecimal } from "../../src/iso20022/amount.ts";
+import { amountFromDecimal, amountToDecimal } from "../../src/core/money.ts";
 import { readXml } from "../../src/iso20022/xml/safe-reader.ts";
 import { serializeElement, type XmlElement } from "../../src/iso20022/xml/tree.ts";
 

@@ -9,7 +9,7 @@ import {
   buildPvpStatusRequest,
   type PvpOriginal,
 } from "../../src/iso20022/pvp/messages.ts";
-import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
+import { hashLockOf } from "../../src/core/hash-lock.ts";
 
 /**
  * One PvP, message by message (docs/iso20022-pvp-profile.md shows the ones the two gateways exchange,

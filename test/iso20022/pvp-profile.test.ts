@@ -13,7 +13,7 @@ import {
   readPvpStatusRequest,
   type PvpInstruction,
 } from "../../src/iso20022/pvp/messages.ts";
-import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
+import { hashLockOf } from "../../src/core/hash-lock.ts";
 import { validateMessage } from "../../src/iso20022/validation/validate.ts";
 import { hashLock, nbk, pboc, preimage, pvpExample, pvpId } from "./pvp-example.ts";
 

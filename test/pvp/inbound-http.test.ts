@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { correspondentStore } from "../../src/correspondents/store.ts";
-import { hashLockOf } from "../../src/evm/hash-time-lock.ts";
+import { hashLockOf } from "../../src/core/hash-lock.ts";
 import { gatewayMigrations } from "../../src/gateway/components.ts";
 import { composeGateway, type ComposedGateway } from "../../src/gateway/features.ts";
 import { ed25519PrivateKey, generateEd25519, signRequest } from "../../src/identity/http-signature.ts";

@@ -15,10 +15,13 @@ import { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
  */
 const SECOND_CB = "SECNGB2L";
 const STRANGER = "THRDUS33";
+/** Its limit was set in KZT: it says nothing about an AED leg, so such a leg is refused, not compared. */
+const LIMIT_IN_KZT = "LIMTKZKA";
 
 const TERMS: Record<string, CorrespondentTerms> = {
   [NBK]: { liquidityAccounts: ["LIQ-FOR-NBK"], settlementAccount: "NOSTRO-NBK", maxAmount: 1_000_000n },
   [SECOND_CB]: { liquidityAccounts: ["LIQ-FOR-SECN"], settlementAccount: "NOSTRO-SECN", maxAmount: 1_000_000n },
+  [LIMIT_IN_KZT]: { liquidityAccounts: ["LIQ-FOR-NBK"], settlementAccount: "NOSTRO-LIMT", maxAmount: 1_000_000n, maxAmountCurrency: "KZT" },
 };
 
 describe("PvP responder: a correspondent makes us pay only what is configured for it", () => {
@@ -88,6 +91,7 @@ describe("PvP responder: a correspondent makes us pay only what is configured fo
 
   it.each([
     ["above its limit per PvP", NBK, { minorUnits: 1_000_001n }, "AM02"],
+    ["under a limit set in another currency", LIMIT_IN_KZT, { minorUnits: 1n }, "AM02"],
     ["from a correspondent with no terms here", STRANGER, {}, "AG01"],
     ["in another currency than our ledger's", NBK, { currency: "USD" }, "AM03"],
     ["with an expiry beyond the longest lock (2099)", NBK, { expiry: new Date("2099-01-01T00:00:00Z") }, "DT01"],

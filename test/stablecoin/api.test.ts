@@ -69,9 +69,9 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
 
   it("shows an exchange only its own requests", async () => {
     const mine = await gateway.app.inject({ method: "GET", url: "/stablecoin/mints", headers: bearer(world.exchangeApiKey) });
-    const mintId = mine.json().mints[0].id;
+    const mintId = mine.json().items[0].id;
     const theirs = await gateway.app.inject({ method: "GET", url: "/stablecoin/mints", headers: bearer(otherExchangeKey) });
-    expect(theirs.json().mints).toEqual([]);
+    expect(theirs.json().items).toEqual([]);
     const peek = await gateway.app.inject({ method: "GET", url: `/stablecoin/mints/${mintId}`, headers: bearer(otherExchangeKey) });
     expect(peek.statusCode).toBe(404);
     const operator = await gateway.app.inject({ method: "GET", url: `/stablecoin/mints/${mintId}`, headers: bearer(gateway.operatorKey) });
@@ -79,7 +79,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
   });
 
   it("refuses every bad amount with INVALID_AMOUNT and writes nothing", async () => {
-    const before = (await gateway.app.inject({ method: "GET", url: "/stablecoin/mints", headers: bearer(otherExchangeKey) })).json().mints.length;
+    const before = (await gateway.app.inject({ method: "GET", url: "/stablecoin/mints", headers: bearer(otherExchangeKey) })).json().items.length;
     // Numbers and arrays (5, ["5"]) are refused too once request bodies are no longer type-coerced (issue 11 item 4).
     for (const amount of ["12345678901234567", "1.001", "-1", "1e3", "0", "0.00", "", null]) {
       const reply = await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(otherExchangeKey), payload: { amount } });
@@ -90,7 +90,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     expect(missing.json().code).toBe("INVALID_AMOUNT");
     const badLimit = await gateway.app.inject({ method: "PATCH", url: `/stablecoin/exchanges/${world.exchange.id}`, headers: bearer(gateway.operatorKey), payload: { perMintLimit: "10.001" } });
     expect(badLimit.json().code).toBe("INVALID_AMOUNT");
-    const after = (await gateway.app.inject({ method: "GET", url: "/stablecoin/mints", headers: bearer(otherExchangeKey) })).json().mints.length;
+    const after = (await gateway.app.inject({ method: "GET", url: "/stablecoin/mints", headers: bearer(otherExchangeKey) })).json().items.length;
     expect(after).toBe(before);
   });
 
@@ -112,7 +112,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     await world.deposit("NO-SUCH-REFERENCE", 12_345n);
     const held = await eventually(async () => {
       const reply = await gateway.app.inject({ method: "GET", url: "/stablecoin/deposits?status=held", headers: bearer(gateway.operatorKey) });
-      return reply.json().deposits.find((deposit: { reference: string }) => deposit.reference === "NO-SUCH-REFERENCE");
+      return reply.json().items.find((deposit: { reference: string }) => deposit.reference === "NO-SUCH-REFERENCE");
     }, "the held deposit");
     expect(held.holdReason).toBe("UNKNOWN_REFERENCE");
     expect(held).toMatchObject({ amount: "123.45", currency: "KZT" });
@@ -133,7 +133,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     await world.deposit(created.json().reference, 999n);
     const held = await eventually(async () => {
       const reply = await gateway.app.inject({ method: "GET", url: "/stablecoin/deposits?status=held", headers: bearer(gateway.operatorKey) });
-      return reply.json().deposits.find((deposit: { reference: string }) => deposit.reference === created.json().reference);
+      return reply.json().items.find((deposit: { reference: string }) => deposit.reference === created.json().reference);
     }, "the held deposit");
     expect(held.holdReason).toBe("AMOUNT_MISMATCH");
     const mint = await gateway.app.inject({ method: "GET", url: `/stablecoin/mints/${created.json().id}`, headers: bearer(world.exchangeApiKey) });
@@ -144,7 +144,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     const heldReason = async (reference: string) =>
       eventually(async () => {
         const reply = await gateway.app.inject({ method: "GET", url: "/stablecoin/deposits?status=held", headers: bearer(gateway.operatorKey) });
-        return reply.json().deposits.find((deposit: { reference: string }) => deposit.reference === reference)?.holdReason as string | undefined;
+        return reply.json().items.find((deposit: { reference: string }) => deposit.reference === reference)?.holdReason as string | undefined;
       }, `the held deposit ${reference}`);
     const patch = (payload: object) => gateway.app.inject({ method: "PATCH", url: `/stablecoin/exchanges/${world.exchange.id}`, headers: bearer(gateway.operatorKey), payload });
     const overLimit = (await gateway.app.inject({ method: "POST", url: "/stablecoin/mints", headers: bearer(world.exchangeApiKey), payload: { amount: "500.00" } })).json();
@@ -167,11 +167,11 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     await gateway.component.attestations.renew();
     const first = await gateway.app.inject({ method: "GET", url: "/proof-of-collateral/history?limit=2" });
     expect(first.statusCode).toBe(200);
-    expect(first.json().entries).toHaveLength(2);
-    expect(first.json().entries[0]).toMatchObject({ collateral: expect.stringMatching(/^\d+\.\d{2}$/), supply: expect.stringMatching(/^\d+\.\d{2}$/), currency: "KZT" });
+    expect(first.json().items).toHaveLength(2);
+    expect(first.json().items[0]).toMatchObject({ collateral: expect.stringMatching(/^\d+\.\d{2}$/), supply: expect.stringMatching(/^\d+\.\d{2}$/), currency: "KZT" });
     expect(first.json().next).not.toBeNull();
     const second = await gateway.app.inject({ method: "GET", url: `/proof-of-collateral/history?limit=2&before=${first.json().next}` });
-    expect(Number(second.json().entries[0].id)).toBeLessThan(Number(first.json().entries[1].id));
+    expect(Number(second.json().items[0].id)).toBeLessThan(Number(first.json().items[1].id));
   });
 
   it("detects a tampered attestation: a changed supply breaks the gateway signature and the chain check", async () => {
@@ -248,7 +248,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     const hash = await world.redeem(1_000n, "DA-NO-SUCH-ACCOUNT");
     const list = (key: string) => gateway.app.inject({ method: "GET", url: "/stablecoin/redemptions", headers: bearer(key) });
     const failed = await eventually(async () => {
-      const found = (await list(gateway.operatorKey)).json().redemptions.find((item: { txHash: string }) => item.txHash === hash.toLowerCase());
+      const found = (await list(gateway.operatorKey)).json().items.find((item: { txHash: string }) => item.txHash === hash.toLowerCase());
       return found?.state === "failed" ? found : undefined;
     }, "the refused payout");
     expect(failed).toMatchObject({ amount: "10.00", currency: "KZT", failureCode: "UNKNOWN_ACCOUNT" });
@@ -259,7 +259,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     const refused = await reroute(world.exchangeApiKey, world.exchange.dtAccount);
     expect(refused.statusCode).toBe(403);
     expect((await actions()).rows).toEqual([]);
-    expect((await list(gateway.operatorKey)).json().redemptions.find((item: { id: string }) => item.id === failed.id)).toMatchObject({ state: "failed", dtAccount: "DA-NO-SUCH-ACCOUNT" });
+    expect((await list(gateway.operatorKey)).json().items.find((item: { id: string }) => item.id === failed.id)).toMatchObject({ state: "failed", dtAccount: "DA-NO-SUCH-ACCOUNT" });
     const before = await world.dtBalance(world.exchange.dtAccount);
     const accepted = await reroute(gateway.operatorKey, world.exchange.dtAccount);
     expect(accepted.statusCode).toBe(202);
@@ -269,7 +269,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe("NOT_FAILED");
     const paid = await eventually(async () => {
-      const found = (await list(gateway.operatorKey)).json().redemptions.find((item: { id: string }) => item.id === failed.id);
+      const found = (await list(gateway.operatorKey)).json().items.find((item: { id: string }) => item.id === failed.id);
       return found?.state === "paid" ? found : undefined;
     }, "the re-routed payout");
     expect(paid.dtAccount).toBe(world.exchange.dtAccount);
@@ -290,7 +290,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     await world.deposit(late.reference, 100n);
     const held = await eventually(async () => {
       const reply = await gateway.app.inject({ method: "GET", url: "/stablecoin/deposits?status=held", headers: bearer(gateway.operatorKey) });
-      return reply.json().deposits.find((deposit: { reference: string }) => deposit.reference === late.reference);
+      return reply.json().items.find((deposit: { reference: string }) => deposit.reference === late.reference);
     }, "the late deposit held");
     expect(held).toMatchObject({ holdReason: "REQUEST_EXPIRED", amount: "1.00", currency: "KZT" });
     expect(await state(late.id)).toBe("expired");

@@ -116,7 +116,7 @@ describe("stablecoin on the embedded stack", () => {
     const paid = await eventually(async () => {
       const reply = await app.inject({ method: "GET", url: "/stablecoin/redemptions", headers: { authorization: `Bearer ${exchangeApiKey}` } });
       if (reply.statusCode === 429) return undefined; // the exchange's rate limit, polled faster than it allows
-      return (reply.json().redemptions as Array<{ txHash: string; state: string }>).find((redemption) => redemption.txHash === hash && redemption.state === "paid");
+      return (reply.json().items as Array<{ txHash: string; state: string }>).find((redemption) => redemption.txHash === hash && redemption.state === "paid");
     }, "the redemption's payout");
     expect(paid).toBeDefined();
     expect(await client.getBlockNumber()).toBeGreaterThan(receipt.blockNumber);

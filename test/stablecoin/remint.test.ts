@@ -26,7 +26,7 @@ describe("re-minting a redemption whose DT payout was refused", () => {
     const [supply, holding, dt] = [await world.supply(), await world.tokenChain.client.readContract({ address: world.token, abi: tengeStablecoinAbi, functionName: "balanceOf", args: [holder] }), await world.dtBalance(world.exchange.dtAccount)];
     const paidHash = await world.redeem(100n);
     const hash = await world.redeem(2_000n, "DA-CLOSED-FOR-GOOD");
-    const list = async () => (await gateway.app.inject({ method: "GET", url: "/stablecoin/redemptions?limit=500", headers: bearer(gateway.operatorKey) })).json().redemptions as Array<{ id: string; txHash: string; state: string }>;
+    const list = async () => (await gateway.app.inject({ method: "GET", url: "/stablecoin/redemptions?limit=500", headers: bearer(gateway.operatorKey) })).json().items as Array<{ id: string; txHash: string; state: string }>;
     const failed = await eventually(async () => {
       const found = (await list()).find((item) => item.txHash === hash.toLowerCase());
       return found?.state === "failed" ? found : undefined;

@@ -308,7 +308,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     }
     const redeemedTotal = redeemAmounts.reduce((sum, amount) => sum + amount, 0n);
     await until(async () => (await nbkDt.bank.ledger.balance(nbkDt.accounts.exchange)).available - dtBefore === redeemedTotal, 120_000, "the redemptions paid in DT");
-    const redemptions = (await exchange<{ redemptions: Array<{ state: string }> }>("GET", "/stablecoin/redemptions")).body.redemptions;
+    const redemptions = (await exchange<{ items: Array<{ state: string }> }>("GET", "/stablecoin/redemptions")).body.items;
     const redemptionsPaid = redemptions.filter((redemption) => redemption.state === "paid").length;
     log(`${redemptionsPaid} redemptions paid in DT, ${redeemedTotal} tiyn`);
 
@@ -331,8 +331,8 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     const snapshot = async () => ({
       nbkPvps: (await nbk<{ items: Array<{ id: string; state: string }> }>("GET", "/pvp?limit=500")).body.items.map((pvp) => `${pvp.id}:${pvp.state}`).sort(),
       fcbPvps: (await fcbApi<{ items: Array<{ id: string; state: string }> }>("GET", "/pvp?limit=500")).body.items.map((pvp) => `${pvp.id}:${pvp.state}`).sort(),
-      mints: (await exchange<{ mints: Array<{ id: string; state: string }> }>("GET", "/stablecoin/mints")).body.mints.map((mint) => `${mint.id}:${mint.state}`).sort(),
-      redemptions: (await exchange<{ redemptions: Array<{ id: string; state: string }> }>("GET", "/stablecoin/redemptions")).body.redemptions.map((redemption) => `${redemption.id}:${redemption.state}`).sort(),
+      mints: (await exchange<{ items: Array<{ id: string; state: string }> }>("GET", "/stablecoin/mints")).body.items.map((mint) => `${mint.id}:${mint.state}`).sort(),
+      redemptions: (await exchange<{ items: Array<{ id: string; state: string }> }>("GET", "/stablecoin/redemptions")).body.items.map((redemption) => `${redemption.id}:${redemption.state}`).sort(),
       nbkCorrespondents: (await nbk<{ items: Array<{ bic: string }> }>("GET", "/operator/correspondents")).body.items.map((each) => each.bic).sort(),
       fcbCorrespondents: (await fcbApi<{ items: Array<{ bic: string }> }>("GET", "/operator/correspondents")).body.items.map((each) => each.bic).sort(),
     });

@@ -3425,3 +3425,1574 @@ export const demoForeignCbdcAbi = [
 ] as const;
 
 export const demoForeignCbdcBytecode = "0x60a060405234801561000f575f5ffd5b50604051610f5b380380610f5b83398101604081905261002e91610181565b808484600361003d838261029f565b50600461004a828261029f565b5050506001600160a01b03811661007a57604051631e4fbdf760e01b81525f600482015260240160405180910390fd5b61008381610093565b505060ff16608052506103599050565b600580546001600160a01b038381166001600160a01b0319831681179093556040519116919082907f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0905f90a35050565b634e487b7160e01b5f52604160045260245ffd5b5f82601f830112610107575f5ffd5b81516001600160401b03811115610120576101206100e4565b604051601f8201601f19908116603f011681016001600160401b038111828210171561014e5761014e6100e4565b604052818152838201602001851015610165575f5ffd5b8160208501602083015e5f918101602001919091529392505050565b5f5f5f5f60808587031215610194575f5ffd5b84516001600160401b038111156101a9575f5ffd5b6101b5878288016100f8565b602087015190955090506001600160401b038111156101d2575f5ffd5b6101de878288016100f8565b935050604085015160ff811681146101f4575f5ffd5b60608601519092506001600160a01b0381168114610210575f5ffd5b939692955090935050565b600181811c9082168061022f57607f821691505b60208210810361024d57634e487b7160e01b5f52602260045260245ffd5b50919050565b601f82111561029a57805f5260205f20601f840160051c810160208510156102785750805b601f840160051c820191505b81811015610297575f8155600101610284565b50505b505050565b81516001600160401b038111156102b8576102b86100e4565b6102cc816102c6845461021b565b84610253565b6020601f8211600181146102fe575f83156102e75750848201515b5f19600385901b1c1916600184901b178455610297565b5f84815260208120601f198516915b8281101561032d578785015182556020948501946001909201910161030d565b508482101561034a57868401515f19600387901b60f8161c191681555b50505050600190811b01905550565b608051610bea6103715f395f6101560152610bea5ff3fe608060405234801561000f575f5ffd5b50600436106100e5575f3560e01c8063867904b411610088578063a9059cbb11610063578063a9059cbb14610202578063dd62ed3e14610215578063f2fde38b1461025a578063f3fef3a31461026d575f5ffd5b8063867904b4146101bf5780638da5cb5b146101d257806395d89b41146101fa575f5ffd5b806323b872dd116100c357806323b872dd1461013c578063313ce5671461014f57806370a0823114610180578063715018a6146101b5575f5ffd5b806306fdde03146100e9578063095ea7b31461010757806318160ddd1461012a575b5f5ffd5b6100f1610280565b6040516100fe91906109fd565b60405180910390f35b61011a610115366004610a78565b610310565b60405190151581526020016100fe565b6002545b6040519081526020016100fe565b61011a61014a366004610aa0565b610329565b60405160ff7f00000000000000000000000000000000000000000000000000000000000000001681526020016100fe565b61012e61018e366004610ada565b73ffffffffffffffffffffffffffffffffffffffff165f9081526020819052604090205490565b6101bd61034c565b005b6101bd6101cd366004610a78565b61035f565b60055460405173ffffffffffffffffffffffffffffffffffffffff90911681526020016100fe565b6100f1610375565b61011a610210366004610a78565b610384565b61012e610223366004610afa565b73ffffffffffffffffffffffffffffffffffffffff9182165f90815260016020908152604080832093909416825291909152205490565b6101bd610268366004610ada565b610391565b6101bd61027b366004610a78565b6103f9565b60606003805461028f90610b2b565b80601f01602080910402602001604051908101604052809291908181526020018280546102bb90610b2b565b80156103065780601f106102dd57610100808354040283529160200191610306565b820191905f5260205f20905b8154815290600101906020018083116102e957829003601f168201915b5050505050905090565b5f3361031d81858561040b565b60019150505b92915050565b5f3361033685828561041d565b6103418585856104eb565b506001949350505050565b610354610594565b61035d5f6105e7565b565b610367610594565b610371828261065d565b5050565b60606004805461028f90610b2b565b5f3361031d8185856104eb565b610399610594565b73ffffffffffffffffffffffffffffffffffffffff81166103ed576040517f1e4fbdf70000000000000000000000000000000000000000000000000000000081525f60048201526024015b60405180910390fd5b6103f6816105e7565b50565b610401610594565b61037182826106b7565b6104188383836001610711565b505050565b73ffffffffffffffffffffffffffffffffffffffff8381165f908152600160209081526040808320938616835292905220547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff8110156104e557818110156104d7576040517ffb8f41b200000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff8416600482015260248101829052604481018390526064016103e4565b6104e584848484035f610711565b50505050565b73ffffffffffffffffffffffffffffffffffffffff831661053a576040517f96c6fd1e0000000000000000000000000000000000000000000000000000000081525f60048201526024016103e4565b73ffffffffffffffffffffffffffffffffffffffff8216610589576040517fec442f050000000000000000000000000000000000000000000000000000000081525f60048201526024016103e4565b610418838383610856565b60055473ffffffffffffffffffffffffffffffffffffffff16331461035d576040517f118cdaa70000000000000000000000000000000000000000000000000000000081523360048201526024016103e4565b6005805473ffffffffffffffffffffffffffffffffffffffff8381167fffffffffffffffffffffffff0000000000000000000000000000000000000000831681179093556040519116919082907f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0905f90a35050565b73ffffffffffffffffffffffffffffffffffffffff82166106ac576040517fec442f050000000000000000000000000000000000000000000000000000000081525f60048201526024016103e4565b6103715f8383610856565b73ffffffffffffffffffffffffffffffffffffffff8216610706576040517f96c6fd1e0000000000000000000000000000000000000000000000000000000081525f60048201526024016103e4565b610371825f83610856565b73ffffffffffffffffffffffffffffffffffffffff8416610760576040517fe602df050000000000000000000000000000000000000000000000000000000081525f60048201526024016103e4565b73ffffffffffffffffffffffffffffffffffffffff83166107af576040517f94280d620000000000000000000000000000000000000000000000000000000081525f60048201526024016103e4565b73ffffffffffffffffffffffffffffffffffffffff8085165f90815260016020908152604080832093871683529290522082905580156104e5578273ffffffffffffffffffffffffffffffffffffffff168473ffffffffffffffffffffffffffffffffffffffff167f8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b9258460405161084891815260200190565b60405180910390a350505050565b73ffffffffffffffffffffffffffffffffffffffff831661088d578060025f8282546108829190610b7c565b9091555061093d9050565b73ffffffffffffffffffffffffffffffffffffffff83165f9081526020819052604090205481811015610912576040517fe450d38c00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff8516600482015260248101829052604481018390526064016103e4565b73ffffffffffffffffffffffffffffffffffffffff84165f9081526020819052604090209082900390555b73ffffffffffffffffffffffffffffffffffffffff821661096657600280548290039055610991565b73ffffffffffffffffffffffffffffffffffffffff82165f9081526020819052604090208054820190555b8173ffffffffffffffffffffffffffffffffffffffff168373ffffffffffffffffffffffffffffffffffffffff167fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef836040516109f091815260200190565b60405180910390a3505050565b602081525f82518060208401528060208501604085015e5f6040828501015260407fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011684010191505092915050565b803573ffffffffffffffffffffffffffffffffffffffff81168114610a73575f5ffd5b919050565b5f5f60408385031215610a89575f5ffd5b610a9283610a50565b946020939093013593505050565b5f5f5f60608486031215610ab2575f5ffd5b610abb84610a50565b9250610ac960208501610a50565b929592945050506040919091013590565b5f60208284031215610aea575f5ffd5b610af382610a50565b9392505050565b5f5f60408385031215610b0b575f5ffd5b610b1483610a50565b9150610b2260208401610a50565b90509250929050565b600181811c90821680610b3f57607f821691505b602082108103610b76577f4e487b71000000000000000000000000000000000000000000000000000000005f52602260045260245ffd5b50919050565b80820180821115610323577f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffdfea2646970667358221220beb37ad9cedfa6cdc1b4d30375f72514e9f8c01a418a6673a6c894a6fb91438964736f6c634300081e0033" as const;
+
+export const eligibilityRegistryAbi = [
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "admin",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "agent",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
+  },
+  {
+    "inputs": [],
+    "name": "AccessControlBadConfirmation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "neededRole",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AccessControlUnauthorizedAccount",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "custodian",
+        "type": "address"
+      }
+    ],
+    "name": "CustodianNotContract",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "HolderAddressZero",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "HolderKindInvalid",
+    "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum EligibilityRegistry.HolderKind",
+        "name": "kind",
+        "type": "uint8"
+      }
+    ],
+    "name": "HolderRegistered",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      }
+    ],
+    "name": "HolderRemoved",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "previousAdminRole",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "newAdminRole",
+        "type": "bytes32"
+      }
+    ],
+    "name": "RoleAdminChanged",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      }
+    ],
+    "name": "RoleGranted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      }
+    ],
+    "name": "RoleRevoked",
+    "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "AGENT_ROLE",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_ADMIN_ROLE",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      }
+    ],
+    "name": "getRoleAdmin",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "grantRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "hasRole",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      }
+    ],
+    "name": "isCustodian",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      }
+    ],
+    "name": "isInvestor",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      }
+    ],
+    "name": "kindOf",
+    "outputs": [
+      {
+        "internalType": "enum EligibilityRegistry.HolderKind",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      },
+      {
+        "internalType": "enum EligibilityRegistry.HolderKind",
+        "name": "kind",
+        "type": "uint8"
+      }
+    ],
+    "name": "register",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      }
+    ],
+    "name": "remove",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "callerConfirmation",
+        "type": "address"
+      }
+    ],
+    "name": "renounceRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "revokeRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes4",
+        "name": "interfaceId",
+        "type": "bytes4"
+      }
+    ],
+    "name": "supportsInterface",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  }
+] as const;
+
+export const eligibilityRegistryBytecode = "0x608060405234801561000f575f5ffd5b50604051610bfd380380610bfd83398101604081905261002e9161012f565b6100385f8361006b565b506100637fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb42769509677098261006b565b505050610160565b5f828152602081815260408083206001600160a01b038516845290915281205460ff1661010b575f838152602081815260408083206001600160a01b03861684529091529020805460ff191660011790556100c33390565b6001600160a01b0316826001600160a01b0316847f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d60405160405180910390a450600161010e565b505f5b92915050565b80516001600160a01b038116811461012a575f5ffd5b919050565b5f5f60408385031215610140575f5ffd5b61014983610114565b915061015760208401610114565b90509250929050565b610a908061016d5f395ff3fe608060405234801561000f575f5ffd5b50600436106100da575f3560e01c806335c80c8c11610088578063a217fddf11610063578063a217fddf14610201578063cee2a9cf14610208578063d3b441a81461021b578063d547741f14610260575f5ffd5b806335c80c8c1461019857806336568abe146101ab57806391d14854146101be575f5ffd5b8063248a9ca3116100b8578063248a9ca31461015057806329092d0e146101725780632f2ff15d14610185575f5ffd5b806301ffc9a7146100de57806307e495981461010657806322459e181461011b575b5f5ffd5b6100f16100ec3660046108ee565b610273565b60405190151581526020015b60405180910390f35b61011961011436600461095c565b61030b565b005b6101427fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb427695096770981565b6040519081526020016100fd565b61014261015e366004610994565b5f9081526020819052604090206001015490565b6101196101803660046109ab565b610510565b6101196101933660046109c4565b6105ae565b6100f16101a63660046109ab565b6105d8565b6101196101b93660046109c4565b61061c565b6100f16101cc3660046109c4565b5f9182526020828152604080842073ffffffffffffffffffffffffffffffffffffffff93909316845291905290205460ff1690565b6101425f81565b6100f16102163660046109ab565b61067a565b6102536102293660046109ab565b73ffffffffffffffffffffffffffffffffffffffff165f9081526001602052604090205460ff1690565b6040516100fd9190610a1b565b61011961026e3660046109c4565b610682565b5f7fffffffff0000000000000000000000000000000000000000000000000000000082167f7965db0b00000000000000000000000000000000000000000000000000000000148061030557507f01ffc9a7000000000000000000000000000000000000000000000000000000007fffffffff000000000000000000000000000000000000000000000000000000008316145b92915050565b7fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709610335816106a6565b73ffffffffffffffffffffffffffffffffffffffff8316610382576040517fe168d1c900000000000000000000000000000000000000000000000000000000815260040160405180910390fd5b5f826002811115610395576103956109ee565b036103cc576040517f758a638c00000000000000000000000000000000000000000000000000000000815260040160405180910390fd5b60028260028111156103e0576103e06109ee565b148015610402575073ffffffffffffffffffffffffffffffffffffffff83163b155b15610456576040517f3e04958b00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff841660048201526024015b60405180910390fd5b73ffffffffffffffffffffffffffffffffffffffff83165f908152600160208190526040909120805484927fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00909116908360028111156104b8576104b86109ee565b02179055508273ffffffffffffffffffffffffffffffffffffffff167feebbf21deda5048400784c52f68fe8f1dcccb05dfbd62778cf01b8bfae82afe7836040516105039190610a1b565b60405180910390a2505050565b7fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb427695096770961053a816106a6565b73ffffffffffffffffffffffffffffffffffffffff82165f8181526001602052604080822080547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00169055517fd9bc583d1445615d8b795b7374f03ff79efa83b6359a91331efd95e4cf023ab69190a25050565b5f828152602081905260409020600101546105c8816106a6565b6105d283836106b3565b50505050565b5f60025b73ffffffffffffffffffffffffffffffffffffffff83165f9081526001602052604090205460ff166002811115610615576106156109ee565b1492915050565b73ffffffffffffffffffffffffffffffffffffffff8116331461066b576040517f6697b23200000000000000000000000000000000000000000000000000000000815260040160405180910390fd5b61067582826107ac565b505050565b5f60016105dc565b5f8281526020819052604090206001015461069c816106a6565b6105d283836107ac565b6106b08133610865565b50565b5f8281526020818152604080832073ffffffffffffffffffffffffffffffffffffffff8516845290915281205460ff166107a5575f8381526020818152604080832073ffffffffffffffffffffffffffffffffffffffff86168452909152902080547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff001660011790556107433390565b73ffffffffffffffffffffffffffffffffffffffff168273ffffffffffffffffffffffffffffffffffffffff16847f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d60405160405180910390a4506001610305565b505f610305565b5f8281526020818152604080832073ffffffffffffffffffffffffffffffffffffffff8516845290915281205460ff16156107a5575f8381526020818152604080832073ffffffffffffffffffffffffffffffffffffffff8616808552925280832080547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0016905551339286917ff6391f5c32d9c69d2a47ea670b442974b53935d1edc7fd64eb21e047a839171b9190a4506001610305565b5f8281526020818152604080832073ffffffffffffffffffffffffffffffffffffffff8516845290915290205460ff166108ea576040517fe2517d3f00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff821660048201526024810183905260440161044d565b5050565b5f602082840312156108fe575f5ffd5b81357fffffffff000000000000000000000000000000000000000000000000000000008116811461092d575f5ffd5b9392505050565b803573ffffffffffffffffffffffffffffffffffffffff81168114610957575f5ffd5b919050565b5f5f6040838503121561096d575f5ffd5b61097683610934565b9150602083013560038110610989575f5ffd5b809150509250929050565b5f602082840312156109a4575f5ffd5b5035919050565b5f602082840312156109bb575f5ffd5b61092d82610934565b5f5f604083850312156109d5575f5ffd5b823591506109e560208401610934565b90509250929050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52602160045260245ffd5b6020810160038310610a54577f4e487b71000000000000000000000000000000000000000000000000000000005f52602160045260245ffd5b9190529056fea2646970667358221220053200800b0b673d7612be04e4e137192d857ff50bd1c620ee3a52ae7ea80aa264736f6c634300081e0033" as const;
+
+export const securityTokenAbi = [
+  {
+    "inputs": [
+      {
+        "internalType": "string",
+        "name": "name_",
+        "type": "string"
+      },
+      {
+        "internalType": "string",
+        "name": "symbol_",
+        "type": "string"
+      },
+      {
+        "internalType": "string",
+        "name": "isin_",
+        "type": "string"
+      },
+      {
+        "internalType": "uint8",
+        "name": "decimals_",
+        "type": "uint8"
+      },
+      {
+        "internalType": "contract EligibilityRegistry",
+        "name": "registry_",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "admin",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "agent",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
+  },
+  {
+    "inputs": [],
+    "name": "AccessControlBadConfirmation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "neededRole",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AccessControlUnauthorizedAccount",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "custodian",
+        "type": "address"
+      }
+    ],
+    "name": "CustodianBalanceUntouchable",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint8",
+        "name": "decimals",
+        "type": "uint8"
+      }
+    ],
+    "name": "DecimalsInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "spender",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "allowance",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "needed",
+        "type": "uint256"
+      }
+    ],
+    "name": "ERC20InsufficientAllowance",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "balance",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "needed",
+        "type": "uint256"
+      }
+    ],
+    "name": "ERC20InsufficientBalance",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "approver",
+        "type": "address"
+      }
+    ],
+    "name": "ERC20InvalidApprover",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "receiver",
+        "type": "address"
+      }
+    ],
+    "name": "ERC20InvalidReceiver",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      }
+    ],
+    "name": "ERC20InvalidSender",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "spender",
+        "type": "address"
+      }
+    ],
+    "name": "ERC20InvalidSpender",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "EnforcedPause",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ExpectedPause",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "frozen",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "balance",
+        "type": "uint256"
+      }
+    ],
+    "name": "FrozenAmountInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "string",
+        "name": "isin",
+        "type": "string"
+      }
+    ],
+    "name": "IsinInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "name": "IssueToNonInvestor",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "enum SecurityToken.Refusal",
+        "name": "reason",
+        "type": "uint8"
+      }
+    ],
+    "name": "TransferRefused",
+    "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bool",
+        "name": "frozen",
+        "type": "bool"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "agent",
+        "type": "address"
+      }
+    ],
+    "name": "AddressFrozen",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "owner",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "spender",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "Approval",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "seller",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "custodian",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "buyer",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "DeliveryApproved",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "Issued",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "Paused",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "Redeemed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "previousAdminRole",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "newAdminRole",
+        "type": "bytes32"
+      }
+    ],
+    "name": "RoleAdminChanged",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      }
+    ],
+    "name": "RoleGranted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      }
+    ],
+    "name": "RoleRevoked",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "TokensFrozen",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "TokensUnfrozen",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "Transfer",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "Unpaused",
+    "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "AGENT_ROLE",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DEFAULT_ADMIN_ROLE",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "owner",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "spender",
+        "type": "address"
+      }
+    ],
+    "name": "allowance",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "spender",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "approve",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "custodian",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "buyer",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "approveDelivery",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "custodian",
+        "type": "address"
+      }
+    ],
+    "name": "approvedDelivery",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "balanceOf",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "canTransfer",
+    "outputs": [
+      {
+        "internalType": "enum SecurityToken.Refusal",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "decimals",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "seller",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "custodian",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "buyer",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "deliveryRefusal",
+    "outputs": [
+      {
+        "internalType": "enum SecurityToken.Refusal",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "freezePartialTokens",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      }
+    ],
+    "name": "frozenTokens",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      }
+    ],
+    "name": "getRoleAdmin",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "grantRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "hasRole",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "custodian",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "party",
+        "type": "address"
+      }
+    ],
+    "name": "isDeliveryParty",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      }
+    ],
+    "name": "isFrozen",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "isin",
+    "outputs": [
+      {
+        "internalType": "string",
+        "name": "",
+        "type": "string"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "issue",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "name",
+    "outputs": [
+      {
+        "internalType": "string",
+        "name": "",
+        "type": "string"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pause",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "paused",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "redeem",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "registry",
+    "outputs": [
+      {
+        "internalType": "contract EligibilityRegistry",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "callerConfirmation",
+        "type": "address"
+      }
+    ],
+    "name": "renounceRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "revokeRole",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      },
+      {
+        "internalType": "bool",
+        "name": "frozen",
+        "type": "bool"
+      }
+    ],
+    "name": "setAddressFrozen",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes4",
+        "name": "interfaceId",
+        "type": "bytes4"
+      }
+    ],
+    "name": "supportsInterface",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "symbol",
+    "outputs": [
+      {
+        "internalType": "string",
+        "name": "",
+        "type": "string"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "totalSupply",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "transfer",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "transferFrom",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "holder",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "unfreezePartialTokens",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "unpause",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  }
+] as const;
+
+export const securityTokenBytecode = "0x60c060405234801561000f575f5ffd5b5060405161279f38038061279f83398101604081905261002e9161026b565b8686600361003c83826103c6565b50600461004982826103c6565b5050508451600c146100795784604051631094ac5160e01b81526004016100709190610480565b60405180910390fd5b60128460ff1611156100a357604051632a4488a560e01b815260ff85166004820152602401610070565b60076100af86826103c6565b5060ff841660a0526001600160a01b0383166080526100ce5f83610106565b506100f97fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb427695096770982610106565b50505050505050506104b5565b5f8281526006602090815260408083206001600160a01b038516845290915281205460ff166101aa575f8381526006602090815260408083206001600160a01b03861684529091529020805460ff191660011790556101623390565b6001600160a01b0316826001600160a01b0316847f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d60405160405180910390a45060016101ad565b505f5b92915050565b634e487b7160e01b5f52604160045260245ffd5b5f82601f8301126101d6575f5ffd5b81516001600160401b038111156101ef576101ef6101b3565b604051601f8201601f19908116603f011681016001600160401b038111828210171561021d5761021d6101b3565b604052818152838201602001851015610234575f5ffd5b8160208501602083015e5f918101602001919091529392505050565b80516001600160a01b0381168114610266575f5ffd5b919050565b5f5f5f5f5f5f5f60e0888a031215610281575f5ffd5b87516001600160401b03811115610296575f5ffd5b6102a28a828b016101c7565b60208a015190985090506001600160401b038111156102bf575f5ffd5b6102cb8a828b016101c7565b60408a015190975090506001600160401b038111156102e8575f5ffd5b6102f48a828b016101c7565b955050606088015160ff8116811461030a575f5ffd5b935061031860808901610250565b925061032660a08901610250565b915061033460c08901610250565b905092959891949750929550565b600181811c9082168061035657607f821691505b60208210810361037457634e487b7160e01b5f52602260045260245ffd5b50919050565b601f8211156103c157805f5260205f20601f840160051c8101602085101561039f5750805b601f840160051c820191505b818110156103be575f81556001016103ab565b50505b505050565b81516001600160401b038111156103df576103df6101b3565b6103f3816103ed8454610342565b8461037a565b6020601f821160018114610425575f831561040e5750848201515b5f19600385901b1c1916600184901b1784556103be565b5f84815260208120601f198516915b828110156104545787850151825560209485019460019092019101610434565b508482101561047157868401515f19600387901b60f8161c191681555b50505050600190811b01905550565b602081525f82518060208401528060208501604085015e5f604082850101526040601f19601f83011684010191505092915050565b60805160a05161228361051c5f395f6103a501525f8181610422015281816107710152818161099f01528181610cb401528181610d6301528181610e9c015281816110160152818161169f015281816117670152818161185d015261194601526122835ff3fe608060405234801561000f575f5ffd5b506004361061021b575f3560e01c806370a0823111610123578063a217fddf116100b8578063d547741f11610088578063e46638e61161006e578063e46638e61461057f578063e583983614610592578063f0b1ce09146105bd575f5ffd5b8063d547741f14610534578063dd62ed3e14610547575f5ffd5b8063a217fddf146104df578063a9059cbb146104e6578063bfd85808146104f9578063c69c09cf14610521575f5ffd5b80638456cb59116100f35780638456cb5914610484578063867904b41461048c57806391d148541461049f57806395d89b41146104d7575f5ffd5b806370a08231146103f55780637b1039991461041d5780637ccaf5571461045c57806382d5a60d1461047c575f5ffd5b806322459e18116101b35780632f2ff15d1161018357806336568abe1161016957806336568abe146103cf5780633f4ba83a146103e25780635c975abb146103ea575f5ffd5b80632f2ff15d1461038b578063313ce5671461039e575f5ffd5b806322459e18146102f757806323b872dd1461031e578063248a9ca3146103315780632924664914610353575f5ffd5b806318160ddd116101ee57806318160ddd146102845780631e9a6950146102965780631fe56f7d146102a95780632104c5bc146102bc575f5ffd5b806301ffc9a71461021f57806306fdde0314610247578063095ea7b31461025c578063125c4a331461026f575b5f5ffd5b61023261022d366004611ec3565b6105d0565b60405190151581526020015b60405180910390f35b61024f610668565b60405161023e9190611f09565b61023261026a366004611f77565b6106f8565b61028261027d366004611f77565b61070f565b005b6002545b60405190815260200161023e565b6102826102a4366004611f77565b61093d565b6102826102b7366004611f77565b610ae4565b6102326102ca366004611f9f565b6001600160a01b039182165f908152600b6020908152604080832093909416825291909152205460ff1690565b6102887fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb427695096770981565b61023261032c366004611fd0565b610ba7565b61028861033f36600461200a565b5f9081526006602052604090206001015490565b610288610361366004611f9f565b6001600160a01b039182165f908152600a6020908152604080832093909416825291909152205490565b610282610399366004612021565b610bca565b60405160ff7f000000000000000000000000000000000000000000000000000000000000000016815260200161023e565b6102826103dd366004612021565b610bf4565b610282610c45565b60055460ff16610232565b610288610403366004612042565b6001600160a01b03165f9081526020819052604090205490565b6104447f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b03909116815260200161023e565b61046f61046a36600461205b565b610c7a565b60405161023e9190612109565b61024f610df1565b610282610e00565b61028261049a366004611f77565b610e32565b6102326104ad366004612021565b5f9182526006602090815260408084206001600160a01b0393909316845291905290205460ff1690565b61024f610f98565b6102885f81565b6102326104f4366004611f77565b610fa7565b610288610507366004612042565b6001600160a01b03165f9081526009602052604090205490565b61028261052f366004612124565b610fb4565b610282610542366004612021565b611124565b610288610555366004611f9f565b6001600160a01b039182165f90815260016020908152604080832093909416825291909152205490565b61046f61058d366004611fd0565b611148565b6102326105a0366004612042565b6001600160a01b03165f9081526008602052604090205460ff1690565b6102826105cb366004611fd0565b61115f565b5f7fffffffff0000000000000000000000000000000000000000000000000000000082167f7965db0b00000000000000000000000000000000000000000000000000000000148061066257507f01ffc9a7000000000000000000000000000000000000000000000000000000007fffffffff000000000000000000000000000000000000000000000000000000008316145b92915050565b60606003805461067790612159565b80601f01602080910402602001604051908101604052809291908181526020018280546106a390612159565b80156106ee5780601f106106c5576101008083540402835291602001916106ee565b820191905f5260205f20905b8154815290600101906020018083116106d157829003601f168201915b5050505050905090565b5f336107058185856112c3565b5060019392505050565b7fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709610739816112d0565b6040517f35c80c8c0000000000000000000000000000000000000000000000000000000081526001600160a01b0384811660048301527f000000000000000000000000000000000000000000000000000000000000000016906335c80c8c90602401602060405180830381865afa1580156107b6573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906107da91906121aa565b15610821576040517fe2e707920000000000000000000000000000000000000000000000000000000081526001600160a01b03841660048201526024015b60405180910390fd5b6001600160a01b0383165f908152600960205260408120546108449084906121f2565b9050610864846001600160a01b03165f9081526020819052604090205490565b8111156108e3576001600160a01b0384165f908152600960209081526040808320549183905290912054859185915b6040517f107517740000000000000000000000000000000000000000000000000000000081526001600160a01b039094166004850152602484019290925260448301526064820152608401610818565b6001600160a01b0384165f8181526009602052604090819020839055517fa065e63c631c86f1b9f66a4a2f63f2093bf1c2168d23290259dbd969e0222a459061092f9086815260200190565b60405180910390a250505050565b7fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709610967816112d0565b6040517f35c80c8c0000000000000000000000000000000000000000000000000000000081526001600160a01b0384811660048301527f000000000000000000000000000000000000000000000000000000000000000016906335c80c8c90602401602060405180830381865afa1580156109e4573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610a0891906121aa565b15610a4a576040517fe2e707920000000000000000000000000000000000000000000000000000000081526001600160a01b0384166004820152602401610818565b610a5483836112da565b6001600160a01b0383165f90815260096020908152604080832054918390529091205480821115610a9a576001600160a01b0385165f9081526009602052604090208190555b846001600160a01b03167f4896181ff8f4543cc00db9fe9b6fb7e6f032b7eb772c72ab1ec1b4d2e03b936985604051610ad591815260200190565b60405180910390a25050505050565b7fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709610b0e816112d0565b6001600160a01b0383165f9081526009602052604090205480831115610b4f57838382610893876001600160a01b03165f9081526020819052604090205490565b610b598382612205565b6001600160a01b0385165f81815260096020526040908190209290925590517f9bed35cb62ad0dba04f9d5bfee4b5bc91443e77da8a65c4c84834c51bb08b0d69061092f9086815260200190565b5f33610bb485828561132b565b610bbf8585856113d9565b506001949350505050565b5f82815260066020526040902060010154610be4816112d0565b610bee8383611468565b50505050565b6001600160a01b0381163314610c36576040517f6697b23200000000000000000000000000000000000000000000000000000000815260040160405180910390fd5b610c408282611513565b505050565b7fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709610c6f816112d0565b610c77611598565b50565b6040517f35c80c8c0000000000000000000000000000000000000000000000000000000081526001600160a01b0384811660048301525f917f0000000000000000000000000000000000000000000000000000000000000000909116906335c80c8c90602401602060405180830381865afa158015610cfb573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610d1f91906121aa565b610d2b5750600a610de9565b6040517fcee2a9cf0000000000000000000000000000000000000000000000000000000081526001600160a01b0384811660048301527f0000000000000000000000000000000000000000000000000000000000000000169063cee2a9cf90602401602060405180830381865afa158015610da8573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610dcc91906121aa565b610dd857506004610de9565b5f610de48685856115ea565b509150505b949350505050565b60606007805461067790612159565b7fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709610e2a816112d0565b610c776119f7565b7fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709610e5c816112d0565b610e64611a34565b6040517fcee2a9cf0000000000000000000000000000000000000000000000000000000081526001600160a01b0384811660048301527f0000000000000000000000000000000000000000000000000000000000000000169063cee2a9cf90602401602060405180830381865afa158015610ee1573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610f0591906121aa565b610f46576040517f37dbc5b50000000000000000000000000000000000000000000000000000000081526001600160a01b0384166004820152602401610818565b610f508383611a73565b826001600160a01b03167fa59f12e354e8cd10bb74c559844c2dd69a5458e31fe56c7594c62ca57480509a83604051610f8b91815260200190565b60405180910390a2505050565b60606004805461067790612159565b5f336107058185856113d9565b7fcab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709610fde816112d0565b6040517f35c80c8c0000000000000000000000000000000000000000000000000000000081526001600160a01b0384811660048301527f000000000000000000000000000000000000000000000000000000000000000016906335c80c8c90602401602060405180830381865afa15801561105b573d5f5f3e3d5ffd5b505050506040513d601f19601f8201168201806040525081019061107f91906121aa565b156110c1576040517fe2e707920000000000000000000000000000000000000000000000000000000081526001600160a01b0384166004820152602401610818565b6001600160a01b0383165f81815260086020908152604091829020805460ff191686151590811790915591519182523392917f7fa523c84ab8d7fc5b72f08b9e46dbbf10c39e119a075b3e317002d14bc9f43691015b60405180910390a3505050565b5f8281526006602052604090206001015461113e816112d0565b610bee8383611513565b5f5f6111558585856115ea565b5095945050505050565b5f61116c33858585610c7a565b90505f81600a811115611181576111816120a3565b146111c057338383836040517f31b9672a0000000000000000000000000000000000000000000000000000000081526004016108189493929190612218565b335f908152600a602090815260408083206001600160a01b0388168452909152812080548492906111f29084906121f2565b90915550506001600160a01b038481165f818152600b60209081526040808320338085529083528184208054600160ff199182168117909255968a16855282852080549097168117909655808452948252808320938352929052205461126691908690859061126191906121f2565b6112c3565b826001600160a01b0316846001600160a01b0316336001600160a01b03167fe66a1ba8fbfa899f17a4721b729ee0072db0a8ecb1e5d8fdde62f374de2d808b856040516112b591815260200190565b60405180910390a450505050565b610c408383836001611ac0565b610c778133611bc4565b6001600160a01b03821661131c576040517f96c6fd1e0000000000000000000000000000000000000000000000000000000081525f6004820152602401610818565b611327825f83611c31565b5050565b6001600160a01b038381165f908152600160209081526040808320938616835292905220547fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff811015610bee57818110156113cb576040517ffb8f41b20000000000000000000000000000000000000000000000000000000081526001600160a01b03841660048201526024810182905260448101839052606401610818565b610bee84848484035f611ac0565b6001600160a01b03831661141b576040517f96c6fd1e0000000000000000000000000000000000000000000000000000000081525f6004820152602401610818565b6001600160a01b03821661145d576040517fec442f050000000000000000000000000000000000000000000000000000000081525f6004820152602401610818565b610c40838383611c31565b5f8281526006602090815260408083206001600160a01b038516845290915281205460ff1661150c575f8381526006602090815260408083206001600160a01b03861684529091529020805460ff191660011790556114c43390565b6001600160a01b0316826001600160a01b0316847f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d60405160405180910390a4506001610662565b505f610662565b5f8281526006602090815260408083206001600160a01b038516845290915281205460ff161561150c575f8381526006602090815260408083206001600160a01b0386168085529252808320805460ff1916905551339286917ff6391f5c32d9c69d2a47ea670b442974b53935d1edc7fd64eb21e047a839171b9190a4506001610662565b6115a0611d1d565b6005805460ff191690557f5db9ee0a495bf2e6ff9c91a7834c1ba4fdd244a5e8aa4e537bd38aeae4b073aa335b6040516001600160a01b03909116815260200160405180910390a1565b5f5f825f036115fe5750600290505f6119ef565b6001600160a01b038086165f908152600b602090815260408083209388168352929052205460ff1615611667578261164a866001600160a01b03165f9081526020819052604090205490565b101561165c57506007905060026119ef565b505f905060026119ef565b6040517f35c80c8c0000000000000000000000000000000000000000000000000000000081526001600160a01b0386811660048301527f000000000000000000000000000000000000000000000000000000000000000016906335c80c8c90602401602060405180830381865afa1580156116e4573d5f5f3e3d5ffd5b505050506040513d601f19601f8201168201806040525081019061170891906121aa565b1561171957506009905060026119ef565b60055460ff161561172f5750600190505f6119ef565b6040517fcee2a9cf0000000000000000000000000000000000000000000000000000000081526001600160a01b0386811660048301527f0000000000000000000000000000000000000000000000000000000000000000169063cee2a9cf90602401602060405180830381865afa1580156117ac573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906117d091906121aa565b6117df5750600390505f6119ef565b6001600160a01b0385165f9081526008602052604090205460ff161561180a5750600590505f6119ef565b8261181486611d59565b10156118255750600790505f6119ef565b6040517f35c80c8c0000000000000000000000000000000000000000000000000000000081526001600160a01b0385811660048301527f000000000000000000000000000000000000000000000000000000000000000016906335c80c8c90602401602060405180830381865afa1580156118a2573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906118c691906121aa565b1561190e576001600160a01b038086165f908152600a602090815260408083209388168352929052205483111561190357506008905060016119ef565b505f905060016119ef565b6040517fcee2a9cf0000000000000000000000000000000000000000000000000000000081526001600160a01b0385811660048301527f0000000000000000000000000000000000000000000000000000000000000000169063cee2a9cf90602401602060405180830381865afa15801561198b573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906119af91906121aa565b6119be5750600490505f6119ef565b6001600160a01b0384165f9081526008602052604090205460ff16156119e95750600690505f6119ef565b505f9050805b935093915050565b6119ff611a34565b6005805460ff191660011790557f62e78cea01bee320cd4e420270b5ea74000d11b0c9f74754ebdbfc544b05a2586115cd3390565b60055460ff1615611a71576040517fd93c066500000000000000000000000000000000000000000000000000000000815260040160405180910390fd5b565b6001600160a01b038216611ab5576040517fec442f050000000000000000000000000000000000000000000000000000000081525f6004820152602401610818565b6113275f8383611c31565b6001600160a01b038416611b02576040517fe602df050000000000000000000000000000000000000000000000000000000081525f6004820152602401610818565b6001600160a01b038316611b44576040517f94280d620000000000000000000000000000000000000000000000000000000081525f6004820152602401610818565b6001600160a01b038085165f9081526001602090815260408083209387168352929052208290558015610bee57826001600160a01b0316846001600160a01b03167f8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b92584604051611bb691815260200190565b60405180910390a350505050565b5f8281526006602090815260408083206001600160a01b038516845290915290205460ff16611327576040517fe2517d3f0000000000000000000000000000000000000000000000000000000081526001600160a01b038216600482015260248101839052604401610818565b6001600160a01b03831615801590611c5157506001600160a01b03821615155b15611d12575f5f611c638585856115ea565b90925090505f82600a811115611c7b57611c7b6120a3565b14611cba57848484846040517f31b9672a0000000000000000000000000000000000000000000000000000000081526004016108189493929190612218565b6001816002811115611cce57611cce6120a3565b03611d0f576001600160a01b038086165f908152600a6020908152604080832093881683529290529081208054859290611d09908490612205565b90915550505b50505b610c40838383611d91565b60055460ff16611a71576040517f8dfc202b00000000000000000000000000000000000000000000000000000000815260040160405180910390fd5b6001600160a01b0381165f90815260208181526040808320546009909252822054808211611d87575f610de9565b610de98183612205565b6001600160a01b038316611dbb578060025f828254611db091906121f2565b90915550611e449050565b6001600160a01b0383165f9081526020819052604090205481811015611e26576040517fe450d38c0000000000000000000000000000000000000000000000000000000081526001600160a01b03851660048201526024810182905260448101839052606401610818565b6001600160a01b0384165f9081526020819052604090209082900390555b6001600160a01b038216611e6057600280548290039055611e7e565b6001600160a01b0382165f9081526020819052604090208054820190555b816001600160a01b0316836001600160a01b03167fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef8360405161111791815260200190565b5f60208284031215611ed3575f5ffd5b81357fffffffff0000000000000000000000000000000000000000000000000000000081168114611f02575f5ffd5b9392505050565b602081525f82518060208401528060208501604085015e5f6040828501015260407fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f83011684010191505092915050565b80356001600160a01b0381168114611f72575f5ffd5b919050565b5f5f60408385031215611f88575f5ffd5b611f9183611f5c565b946020939093013593505050565b5f5f60408385031215611fb0575f5ffd5b611fb983611f5c565b9150611fc760208401611f5c565b90509250929050565b5f5f5f60608486031215611fe2575f5ffd5b611feb84611f5c565b9250611ff960208501611f5c565b929592945050506040919091013590565b5f6020828403121561201a575f5ffd5b5035919050565b5f5f60408385031215612032575f5ffd5b82359150611fc760208401611f5c565b5f60208284031215612052575f5ffd5b611f0282611f5c565b5f5f5f5f6080858703121561206e575f5ffd5b61207785611f5c565b935061208560208601611f5c565b925061209360408601611f5c565b9396929550929360600135925050565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52602160045260245ffd5b600b8110612105577f4e487b71000000000000000000000000000000000000000000000000000000005f52602160045260245ffd5b9052565b6020810161066282846120d0565b8015158114610c77575f5ffd5b5f5f60408385031215612135575f5ffd5b61213e83611f5c565b9150602083013561214e81612117565b809150509250929050565b600181811c9082168061216d57607f821691505b6020821081036121a4577f4e487b71000000000000000000000000000000000000000000000000000000005f52602260045260245ffd5b50919050565b5f602082840312156121ba575f5ffd5b8151611f0281612117565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b80820180821115610662576106626121c5565b81810381811115610662576106626121c5565b6001600160a01b03858116825284166020820152604081018390526080810161224460608301846120d0565b9594505050505056fea2646970667358221220876d2b98d0e1858b86e5276493fd62ff5a5aacfdfa83af06f05afdc4c76e22ad64736f6c634300081e0033" as const;

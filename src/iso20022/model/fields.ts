@@ -1,4 +1,4 @@
-import { amountFromDecimal, amountToDecimal, type Amount } from "../amount.ts";
+import { amountFromDecimal, amountToDecimal, type Amount } from "../../core/money.ts";
 import { MessageStructureError } from "../message-structure-error.ts";
 import { childType, type SchemaModel } from "../schema-model.ts";
 import { hasLocalName, localName, prefixOf, type XmlElement } from "../xml/tree.ts";

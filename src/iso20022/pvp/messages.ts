@@ -1,7 +1,7 @@
-import type { Amount } from "../amount.ts";
+import type { Amount } from "../../core/money.ts";
 import type { DocumentType } from "../catalog.ts";
 import type { BusinessApplicationHeader, Iso20022Message } from "../message.ts";
-import { hashLockOf } from "../../evm/hash-time-lock.ts";
+import { hashLockOf } from "../../core/hash-lock.ts";
 import { assertExpiry, assertHashLock, assertPreimage, assertPvpId, formatTags, parseTags, PvpProfileError, requireTag } from "./tags.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { CodedError } from "../../errors.ts";
+import { CodedError } from "../../core/errors.ts";
 import { hasExplicitOffset } from "../validation/identifiers.ts";
 
 /**

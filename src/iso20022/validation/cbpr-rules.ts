@@ -1,6 +1,6 @@
 import { headerType, messageRootElement, type DocumentType } from "../catalog.ts";
 import type { LocatedParts } from "../message.ts";
-import { currencyMinorUnits } from "../reference/currencies.ts";
+import { currencyMinorUnits } from "../../core/money.ts";
 import { isCountryCode } from "../reference/countries.ts";
 import { schemaModel, type SchemaModel } from "../schema-model.ts";
 import { childElement, childElements, elementAt, localName, textAt, type XmlElement } from "../xml/tree.ts";

@@ -1,4 +1,4 @@
-import { CodedError } from "../../errors.ts";
+import { CodedError } from "../../core/errors.ts";
 
 /**
  * Which rules a message is held to:

@@ -1,7 +1,7 @@
-import { headerType, type DocumentType } from "../catalog.ts";
+import { headerType, isSecuritiesSettlementMessage, type DocumentType } from "../catalog.ts";
 import type { XmlElement } from "../xml/tree.ts";
 import { checkPartAgainstSchema } from "./schema-check.ts";
-import { AmountError } from "../amount.ts";
+import { AmountError } from "../../core/money.ts";
 import { readParts, typedMessage, type Iso20022Message, type LocatedParts, type MessageInput } from "../message.ts";
 import { MessageStructureError } from "../message-structure-error.ts";
 import { defaultLimits, XmlRefusedError, type SafeXmlLimits } from "../xml/safe-reader.ts";
@@ -75,7 +75,8 @@ export function readValidatedMessage(input: MessageInput, options: ValidationOpt
   }
   const errors = options.xsdEngine === "libxml2" ? schemaFindings(input, parts) : treeSchemaFindings(parts);
   const warnings: Finding[] = [];
-  if (profile !== "iso") {
+  // CBPR+ and HVPS+ are payment guidelines: a securities settlement message is held to its XSD alone.
+  if (profile !== "iso" && !isSecuritiesSettlementMessage(parts.messageType)) {
     for (const found of cbprFindings(parts, profile)) {
       if (found.severity === "error") errors.push(found);
       else if (options.strict) errors.push({ ...found, severity: "error" });

@@ -1,4 +1,4 @@
-import { CodedError } from "../../errors.ts";
+import { CodedError } from "../../core/errors.ts";
 import type { XmlElement } from "./tree.ts";
 
 /**

@@ -132,7 +132,7 @@ async function main() {
   $("verify-again").addEventListener("click", () => void verify());
   const history = fetch("/proof-of-collateral/history?limit=200", { cache: "no-store" })
     .then((reply) => reply.json())
-    .then((page) => drawHistory(page.entries))
+    .then((page) => drawHistory(page.items))
     .catch(() => ($("chart").textContent = "History unavailable."));
   await Promise.all([verify(), history]);
 }

@@ -1,5 +1,5 @@
-import { CodedError } from "../../errors.ts";
-import type { Amount } from "../../iso20022/amount.ts";
+import { CodedError } from "../../core/errors.ts";
+import type { Amount } from "../../core/money.ts";
 import { buildMessage, type Iso20022Message } from "../../iso20022/message.ts";
 import {
   buildPvpCancellationRequest,

@@ -1,4 +1,4 @@
-import { CodedError } from "../errors.ts";
+import { CodedError } from "./errors.ts";
 
 /** What a CLI command does once selected: `tenge-gateway <words...> [options]`. */
 export interface CommandModule {
