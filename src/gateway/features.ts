@@ -107,7 +107,13 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
       responder: responderFromDirectory(directory, pvpSettings.responderLedger),
       ...(ports.dtLedger ? { dtLedger: ports.dtLedger.port } : {}),
       preimageKey: options.pvpSecretKey,
-      policy: { ...defaultTimelockPolicy, maxLockMs: pvpSettings.maxLockSeconds * 1000 },
+      policy: {
+        ...defaultTimelockPolicy,
+        ...(pvpSettings.timelock
+          ? { lockWindowMs: pvpSettings.timelock.lockWindowSeconds * 1000, clockDriftMs: pvpSettings.timelock.clockDriftSeconds * 1000, timeToActMs: pvpSettings.timelock.timeToActSeconds * 1000 }
+          : {}),
+        maxLockMs: pvpSettings.maxLockSeconds * 1000,
+      },
       pollIntervalMs: pvpSettings.pollIntervalMs,
       statusRequestAfterSeconds: pvpSettings.statusRequestAfterSeconds,
       onDelivery,

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { ConfigError, readSetting, settingsSource, type GatewayConfig } from "../config/config.ts";
 import { bytes32Hex, readSecret, readSecretFile } from "../config/secret.ts";
+import { defaultTimelockPolicy } from "../pvp/timelock-policy.ts";
 import { boolean, integer, privateKeyHex, SettingError, text, url, type SettingReader } from "../config/settings.ts";
 import { parseDeployment, type Deployment } from "../evm/deployments.ts";
 import { currencyMinorUnits } from "../core/money.ts";
@@ -44,6 +45,8 @@ export interface PvpSettings {
   homeCurrency: string;
   /** PVP_STATUS_REQUEST_AFTER_SECONDS: silence after which a peer is asked for a PvP's status (pacs.028). */
   statusRequestAfterSeconds: number;
+  /** PVP_LOCK_WINDOW_SECONDS, PVP_CLOCK_DRIFT_SECONDS, PVP_TIME_TO_ACT_SECONDS: the timelock policy (docs/pvp.md; default when absent). */
+  timelock?: { lockWindowSeconds: number; clockDriftSeconds: number; timeToActSeconds: number };
   pollIntervalMs: number;
 }
 
@@ -171,17 +174,45 @@ function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
   const secretKey = readSecret(source, "PVP_SECRET_KEY", bytes32Hex);
   if (!secretKey && !embedded) throw new ConfigError("PVP_SECRET_KEY", "must hold 32 bytes of hex (or PVP_SECRET_KEY_FILE): it encrypts unrevealed preimages at rest");
   const ledgersFile = readSetting(source, "PVP_FOREIGN_LEDGERS_FILE", text);
+  const maxLockSeconds = readSetting(source, "PVP_MAX_LOCK_SECONDS", integer(60, 30 * 86_400)) ?? 86_400;
+  const statusRequestAfterSeconds = readSetting(source, "PVP_STATUS_REQUEST_AFTER_SECONDS", integer(1, 999_999)) ?? 30;
+  const timelock = {
+    lockWindowSeconds: readSetting(source, "PVP_LOCK_WINDOW_SECONDS", integer(10, 7 * 86_400)) ?? defaultTimelockPolicy.lockWindowMs / 1000,
+    clockDriftSeconds: readSetting(source, "PVP_CLOCK_DRIFT_SECONDS", integer(1, 3_600)) ?? defaultTimelockPolicy.clockDriftMs / 1000,
+    timeToActSeconds: readSetting(source, "PVP_TIME_TO_ACT_SECONDS", integer(2, 86_400)) ?? defaultTimelockPolicy.timeToActMs / 1000,
+  };
+  checkTimelockSettings(timelock, maxLockSeconds, statusRequestAfterSeconds);
   return {
     agent,
     signing: seed && keyId ? { keyId, seed } : undefined,
     secretKey,
     foreignLedgers: ledgersFile ? readForeignLedgers(ledgersFile, source) : [],
     responderLedger: readSetting(source, "PVP_RESPONDER_LEDGER", text) ?? "dt",
-    maxLockSeconds: readSetting(source, "PVP_MAX_LOCK_SECONDS", integer(60, 30 * 86_400)) ?? 86_400,
+    maxLockSeconds,
     homeCurrency: readSetting(source, "PVP_HOME_CURRENCY", twoDecimalCurrency) ?? "KZT",
-    statusRequestAfterSeconds: readSetting(source, "PVP_STATUS_REQUEST_AFTER_SECONDS", integer(1, 999_999)) ?? 30,
+    statusRequestAfterSeconds,
+    timelock,
     pollIntervalMs: readSetting(source, "PVP_POLL_INTERVAL_MS", integer(10, 60_000)) ?? 1000,
   };
+}
+
+/**
+ * The safety rules of docs/pvp.md ("Timelock policy") a policy must keep to start: a responder can still
+ * lock inside the lock window, a lost reveal is chased at least once before the claim deadline, and the
+ * default expiries stay within the longest lock allowed.
+ */
+function checkTimelockSettings(timelock: NonNullable<PvpSettings["timelock"]>, maxLockSeconds: number, statusRequestAfterSeconds: number): void {
+  const { lockWindowSeconds, clockDriftSeconds, timeToActSeconds } = timelock;
+  if (lockWindowSeconds <= clockDriftSeconds + timeToActSeconds) {
+    throw new ConfigError("PVP_LOCK_WINDOW_SECONDS", `must exceed PVP_CLOCK_DRIFT_SECONDS + PVP_TIME_TO_ACT_SECONDS (${clockDriftSeconds + timeToActSeconds}), or no responder can lock in time`);
+  }
+  if (statusRequestAfterSeconds * 2 > timeToActSeconds) {
+    throw new ConfigError("PVP_STATUS_REQUEST_AFTER_SECONDS", `must be at most half of PVP_TIME_TO_ACT_SECONDS (${timeToActSeconds}), so a lost reveal is chased before the claim deadline`);
+  }
+  const longestDefault = 2 * lockWindowSeconds + 2 * (2 * clockDriftSeconds + timeToActSeconds);
+  if (longestDefault > maxLockSeconds) {
+    throw new ConfigError("PVP_MAX_LOCK_SECONDS", `must be at least ${longestDefault} (the DT leg's default expiry under the timelock policy)`);
+  }
 }
 
 const LEDGERS = "PVP_FOREIGN_LEDGERS_FILE";

@@ -10,6 +10,7 @@ import {
   settledMessage,
   rejectionToBankMessage,
   type MessageParties,
+  type PvpMessageKind,
 } from "./protocol/pvp-messages.ts";
 import type { PvpRecord } from "./pvp.ts";
 import { PVP_REASON_CODES } from "./reason-codes.ts";
@@ -81,20 +82,20 @@ function parties(context: EngineContext, pvp: PvpRecord, now: Date, to: string):
 function peerMessages(context: EngineContext, pvp: PvpRecord, kind: PeerMessageKind, now: Date): OutboundMessage[] {
   const original = pvp.instruction!;
   const to = parties(context, pvp, now, pvp.counterpartyAgent);
-  const id = (what: string) => messageIdOf(pvp.pvpRef, what);
+  const id = (kind: PvpMessageKind) => messageIdOf(pvp.pvpRef, kind);
   const resolution = (outcome: "CNCL" | "RJCR"): OutboundMessage => {
-    if (outcome === "CNCL") return { id: id("C029CNCL"), type: "camt.029.001.09", summary: { outcome }, xml: resolutionMessage(to, original, outcome), carriesPreimage: false };
+    if (outcome === "CNCL") return { id: id("cancelled"), type: "camt.029.001.09", summary: { outcome }, xml: resolutionMessage(to, original, outcome), carriesPreimage: false };
     const reason = PVP_REASON_CODES.alreadySettling.code;
-    return { id: id("C029RJCR"), type: "camt.029.001.09", summary: { outcome, reason }, xml: resolutionMessage(to, original, outcome, reason), carriesPreimage: false };
+    return { id: id("cancellationRefused"), type: "camt.029.001.09", summary: { outcome, reason }, xml: resolutionMessage(to, original, outcome, reason), carriesPreimage: false };
   };
   switch (kind) {
     case "locked":
-      return [{ id: id("ACSP"), type: "pacs.002.001.10", summary: { status: "ACSP" }, xml: lockedMessage(to, original, bareHex(pvp.hashLock), pvp.foreignLeg.expiresAt), carriesPreimage: false }];
+      return [{ id: id("locked"), type: "pacs.002.001.10", summary: { status: "ACSP" }, xml: lockedMessage(to, original, bareHex(pvp.hashLock), pvp.foreignLeg.expiresAt), carriesPreimage: false }];
     case "settled":
-      return [{ id: id("ACSC"), type: "pacs.002.001.10", summary: { status: "ACSC" }, xml: settledMessage(to, original, bareHex(pvp.preimage!), "ACSC"), carriesPreimage: true }];
+      return [{ id: id("settled"), type: "pacs.002.001.10", summary: { status: "ACSC" }, xml: settledMessage(to, original, bareHex(pvp.preimage!), "settled"), carriesPreimage: true }];
     case "rejected": {
       const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
-      const rejection: OutboundMessage = { id: id("RJCT"), type: "pacs.002.001.10", summary: { status: "RJCT", reason }, xml: rejectedMessage(to, original, reason), carriesPreimage: false };
+      const rejection: OutboundMessage = { id: id("rejected"), type: "pacs.002.001.10", summary: { status: "RJCT", reason }, xml: rejectedMessage(to, original, reason), carriesPreimage: false };
       return pvp.cancelRequested ? [resolution("CNCL"), rejection] : [rejection];
     }
     case "cancellation_accepted":
@@ -113,7 +114,9 @@ function bankNotices(context: EngineContext, pvp: PvpRecord, kind: BankNoticeKin
   // institution's BIC); without one (an operator's PvP, a responder's), this gateway itself.
   const payerBank = pvp.bankAgent ?? context.ourAgent;
   const bank = pvp.bankAgent ?? `bank:${pvp.createdBy}`;
-  const ours = parties(context, pvp, now, context.ourAgent);
+  // Named by our local PvP id: unique among all our PvPs, whichever `/PVP/` id a peer chose.
+  const notice = (to: string): MessageParties => ({ ...parties(context, pvp, now, to), messageRef: pvp.id });
+  const ours = notice(context.ourAgent);
   const amount = { currency: ourLeg.currency, minorUnits: ourLeg.amount };
   // camt.054 notifies the digital accounts of the DT ledger; an EVM address (42 characters) is no ISO
   // account id (Max34Text) and has no servicing bank, so a leg settled on an EVM ledger has nobody to notify.
@@ -121,23 +124,23 @@ function bankNotices(context: EngineContext, pvp: PvpRecord, kind: BankNoticeKin
   if (kind === "settled") {
     return [
       {
-        id: messageIdOf(pvp.pvpRef, "N054D"),
+        id: messageIdOf(pvp.id, "debitNotice"),
         type: "camt.054.001.08",
         to: bank,
         summary: { account: ourLeg.payer, creditDebit: "DBIT" },
-        xml: notificationMessage(parties(context, pvp, now, payerBank), original, { account: ourLeg.payer, amount, creditDebit: "DBIT", what: "N054D" }),
+        xml: notificationMessage(notice(payerBank), original, { account: ourLeg.payer, amount, creditDebit: "DBIT" }),
         carriesPreimage: false,
       },
       {
-        id: messageIdOf(pvp.pvpRef, "N054C"),
+        id: messageIdOf(pvp.id, "creditNotice"),
         type: "camt.054.001.08",
         to: `beneficiary:${ourLeg.beneficiary}`,
         summary: { account: ourLeg.beneficiary, creditDebit: "CRDT" },
-        xml: notificationMessage(ours, original, { account: ourLeg.beneficiary, amount, creditDebit: "CRDT", what: "N054C" }),
+        xml: notificationMessage(ours, original, { account: ourLeg.beneficiary, amount, creditDebit: "CRDT" }),
         carriesPreimage: false,
       },
     ];
   }
   const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
-  return [{ id: messageIdOf(pvp.pvpRef, "BRJCT"), type: "pacs.002.001.10", to: bank, summary: { status: "RJCT", reason }, xml: rejectionToBankMessage(parties(context, pvp, now, payerBank), original, reason), carriesPreimage: false }];
+  return [{ id: messageIdOf(pvp.id, "bankRejection"), type: "pacs.002.001.10", to: bank, summary: { status: "RJCT", reason }, xml: rejectionToBankMessage(notice(payerBank), original, reason), carriesPreimage: false }];
 }

@@ -174,7 +174,7 @@ export class PvpEngine {
       counterpartyAgent: request.counterpartyAgent,
       createdBy: request.createdBy,
       bankAgent: request.bankAgent,
-      instruction: { messageId: messageIdOf(id, "I"), createdAt: isoDateTime(now), instructionId: messageIdOf(id, "I"), endToEndId: id, uetr },
+      instruction: { messageId: messageIdOf(id, "instruction"), createdAt: isoDateTime(now), instructionId: messageIdOf(id, "instruction"), endToEndId: id, uetr },
       now,
     });
     await db.transaction(async (tx) => {

@@ -6,7 +6,7 @@ import { PvpProfileError } from "../iso20022/pvp/tags.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { InboundRefusal, type InboundOutcome } from "./inbound.ts";
 import type { LegInstruction, PeerMessage } from "./leg-port.ts";
-import { isoDateTime, statusRequestMessage } from "./protocol/pvp-messages.ts";
+import { isoDateTime, maxStatusRequests, statusRequestIdOf, statusRequestMessage } from "./protocol/pvp-messages.ts";
 import { pvpStore } from "./store.ts";
 
 /**
@@ -29,11 +29,6 @@ export interface StatusRequestWatch {
   chase(leg: LegInstruction, send: Send): Promise<void>;
 }
 
-/** A status request's BizMsgIdr: distinct per request (time-based), within 35 characters. */
-function requestIdOf(pvpRef: string, at: Date): string {
-  return `${pvpRef.slice(0, 24)}-S${Math.floor(at.getTime() / 1000).toString(36)}`;
-}
-
 /**
  * The requester's side, for peer legs: reads the PvP's message log (what `recordSentMessages` and the
  * inbound path keep) and chases the peer when the last message is ours and older than `afterMs`.
@@ -52,12 +47,30 @@ export function statusRequestWatch(db: Queryable, options: { afterMs: number; ou
       if (last === undefined || last.direction === "in" || now.getTime() - last.at.getTime() < options.afterMs) return;
       const lastSaid = log.findLast((message) => message.direction === "out" && message.messageType !== statusRequestType);
       if (lastSaid) await send({ xml: lastSaid.xml, businessMessageId: lastSaid.businessMessageId, messageType: lastSaid.messageType });
-      const businessMessageId = requestIdOf(leg.pvp.id, now);
+      // Requests are numbered per PvP and recorded before they go out: a request whose send failed is never
+      // sent again under its id with other bytes, and two processes chasing at once send it once.
+      const sequence = log.filter((message) => message.direction === "out" && message.messageType === statusRequestType).length + 1;
+      if (sequence > maxStatusRequests) return;
+      const businessMessageId = statusRequestIdOf(leg.pvp.id, sequence);
       const xml = statusRequestMessage({ pvpRef: leg.pvp.id, from: options.ourAgent, to: options.peer, createdAt: now }, businessMessageId, leg.pvp.instruction);
-      await send({ xml, businessMessageId, messageType: statusRequestType });
+      const recorded = await pvpStore.recordMessage(db, pvpId, {
+        businessMessageId,
+        direction: "out",
+        messageType: statusRequestType,
+        counterparty: options.peer,
+        at: now,
+        summary: {},
+        xml,
+        carriesPreimage: false,
+        uetr: leg.pvp.uetr,
+      });
+      if (recorded) await send({ xml, businessMessageId, messageType: statusRequestType });
     },
   };
 }
+
+/** The shortest time between two answers (resends) to one correspondent's status requests about one PvP. */
+export const statusAnswerIntervalMs = 5_000;
 
 /** Whether an inbound text is a status request (cheap look before the full validation). */
 export function isStatusRequest(xml: string): boolean {
@@ -86,12 +99,22 @@ export async function answerStatusRequest(context: EngineContext, xml: string, s
   if (request.from !== sender) throw new InboundRefusal("SENDER_MISMATCH", `AppHdr/Fr ${request.from} is not the authenticated correspondent ${sender}`);
   if (request.to !== ourAgent) throw new InboundRefusal("NOT_FOR_US", `AppHdr/To ${request.to} is not this gateway (${ourAgent})`);
   const now = context.clock();
-  return context.db.transaction(async (tx) => {
+  const outcome = await context.db.transaction(async (tx) => {
     // Only the PvP this correspondent is party to; about any other nothing is written or answered, and
     // the reply is the same, so a request tells nothing about which UETRs exist.
     const pvp = (await pvpStore.byUetr(tx, ourAgent, "responder", request.original.uetr)) ?? (await pvpStore.byUetr(tx, ourAgent, "initiator", request.original.uetr));
     if (pvp === undefined || pvp.counterpartyAgent !== sender) return { status: "accepted", pvpId: undefined, businessMessageId: request.messageId } as const;
-    const fresh = await pvpStore.recordMessage(tx, pvp.id, {
+    // Like any message: the same BizMsgIdr with the same bytes is a duplicate, with other bytes refused.
+    const earlier = await pvpStore.inboundXml(tx, sender, request.messageId);
+    if (earlier !== undefined) {
+      if (earlier === xml) return { status: "duplicate", pvpId: pvp.id, businessMessageId: request.messageId } as const;
+      return { status: "conflict" } as const;
+    }
+    const log = await pvpStore.messages(tx, pvp.id);
+    // Each answer is a resend: a correspondent asking under ever new ids gets one per interval, no more.
+    const lastAsked = log.findLast((message) => message.direction === "in" && message.messageType === statusRequestType && message.counterparty === sender);
+    if (lastAsked !== undefined && now.getTime() - lastAsked.at.getTime() < statusAnswerIntervalMs) return { status: "too_soon" } as const;
+    await pvpStore.recordMessage(tx, pvp.id, {
       businessMessageId: request.messageId,
       direction: "in",
       messageType: statusRequestType,
@@ -102,7 +125,6 @@ export async function answerStatusRequest(context: EngineContext, xml: string, s
       carriesPreimage: false,
       uetr: request.original.uetr,
     });
-    const log = await pvpStore.messages(tx, pvp.id);
     const lastStatus = log.findLast((message) => message.direction === "out" && message.messageType === "pacs.002.001.10" && message.counterparty === sender);
     if (lastStatus !== undefined) {
       const answer = { to: sender, xml: lastStatus.xml, businessMessageId: lastStatus.businessMessageId, messageType: lastStatus.messageType };
@@ -111,6 +133,14 @@ export async function answerStatusRequest(context: EngineContext, xml: string, s
       await pvpStore.update(tx, pvp.id, { active: true }, now);
     }
     await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "message_in", fromState: null, toState: null, event: statusRequestType, detail: { businessMessageId: request.messageId, from: sender, answered: lastStatus?.businessMessageId ?? null, at: isoDateTime(now) } });
-    return { status: fresh ? "accepted" : "duplicate", pvpId: pvp.id, businessMessageId: request.messageId } as const;
+    return { status: "accepted", pvpId: pvp.id, businessMessageId: request.messageId } as const;
   });
+  if (outcome.status === "conflict") {
+    await pvpStore.recordConflict(context.db, { counterparty: sender, businessMessageId: request.messageId, xml, at: now });
+    throw new InboundRefusal("BUSINESS_MESSAGE_ID_REUSED", `BizMsgIdr ${request.messageId} was already used for a different message; it is recorded, not acted on`);
+  }
+  if (outcome.status === "too_soon") {
+    throw new InboundRefusal("STATUS_REQUEST_TOO_SOON", `a status request about this PvP was answered less than ${statusAnswerIntervalMs / 1000} s ago; ask again later`);
+  }
+  return outcome;
 }

@@ -108,7 +108,7 @@ describe("the embedded world: NBK gateway, foreign central bank's gateway, DT le
 
   it("lets a newcomer post a message signed as the foreign central bank (examples/post-signed-message.ts, docs/pvp.md)", async () => {
     // As docs/pvp.md shows: the foreign gateway's ACSP, fetched from the PvP, posted again by hand.
-    const xml = await fetch(`${gateway.url}/pvp/${pvpId}/messages/${pvpId}-ACSP`, { headers: { authorization: `Bearer ${credentials.operator.apiKey}` } });
+    const xml = await fetch(`${gateway.url}/pvp/${pvpId}/messages/${pvpId}-AP`, { headers: { authorization: `Bearer ${credentials.operator.apiKey}` } });
     expect(xml.status).toBe(200);
     const file = join(dataDir, "acsp.xml");
     writeFileSync(file, await xml.text());

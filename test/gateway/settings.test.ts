@@ -168,4 +168,20 @@ describe("deployment settings: every feature from its settings, each problem one
     expect(out).toEqual([]);
     expect(err).toEqual([expect.stringMatching(/^tenge-gateway start: PVP_SECRET_KEY must hold 32 bytes/)]);
   });
+  it("the timelock policy: defaults, short test values, and a policy that breaks the safety rules refused with one line", async () => {
+    expect(load(production()).pvp?.timelock).toEqual({ lockWindowSeconds: 300, clockDriftSeconds: 30, timeToActSeconds: 120 });
+    const short = { PVP_LOCK_WINDOW_SECONDS: "60", PVP_CLOCK_DRIFT_SECONDS: "5", PVP_TIME_TO_ACT_SECONDS: "20", PVP_STATUS_REQUEST_AFTER_SECONDS: "5" };
+    expect(load({ ...production(), ...short }).pvp).toMatchObject({ timelock: { lockWindowSeconds: 60, clockDriftSeconds: 5, timeToActSeconds: 20 }, statusRequestAfterSeconds: 5 });
+    // No responder could lock: the window is shorter than drift + time to act.
+    expect(() => load({ ...production(), ...short, PVP_LOCK_WINDOW_SECONDS: "25" })).toThrow(/PVP_LOCK_WINDOW_SECONDS must exceed/);
+    // A lost reveal would not be chased before the claim deadline.
+    expect(() => load({ ...production(), ...short, PVP_STATUS_REQUEST_AFTER_SECONDS: "15" })).toThrow(/PVP_STATUS_REQUEST_AFTER_SECONDS must be at most half/);
+    // The default expiries would outlive the longest lock allowed.
+    expect(() => load({ ...production(), PVP_MAX_LOCK_SECONDS: "900" })).toThrow(/PVP_MAX_LOCK_SECONDS must be at least 960/);
+    expect(() => load({ ...production(), PVP_CLOCK_DRIFT_SECONDS: "0" })).toThrow(/PVP_CLOCK_DRIFT_SECONDS/);
+    const err: string[] = [];
+    const env = { ...production(), ...short, PVP_LOCK_WINDOW_SECONDS: "25", PORT: "0", DATA_DIR: join(dir, "never-created-2") };
+    expect(await main(["start"], { out: () => undefined, err: (line) => err.push(line), env })).toBe(2);
+    expect(err).toEqual([expect.stringMatching(/^tenge-gateway start: PVP_LOCK_WINDOW_SECONDS must exceed/)]);
+  });
 });

@@ -33,7 +33,7 @@ describe("PvP with a peer gateway: resends after a lost acknowledgement", () => 
     clock = new VirtualClock();
     delivered = [];
     heldAnswers = [];
-    const kindOf = (xml: string) => (xml.includes("-REVEAL<") ? "reveal" : xml.includes("-C056<") ? "camt.056" : "other");
+    const kindOf = (xml: string) => (xml.includes("-RV</BizMsgIdr>") ? "reveal" : xml.includes("-CR</BizMsgIdr>") ? "camt.056" : "other");
     const ackLostOnce = new Set<string>();
     // Every reveal and camt.056 is delivered, but the first acknowledgement of each is lost: the sender retries.
     const loseFirstAck = (to: string, receive: (xml: string, from: string) => Promise<unknown>) => async (xml: string, from: string) => {

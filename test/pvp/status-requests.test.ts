@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildMessage } from "../../src/iso20022/message.ts";
 import { buildPvpStatusRequest } from "../../src/iso20022/pvp/messages.ts";
+import { messageIdOf } from "../../src/pvp/protocol/pvp-messages.ts";
 import type { PvpEngine } from "../../src/pvp/engine.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -57,7 +58,7 @@ describe("PvP recovery by status request (pacs.028)", () => {
     expect((await initiator.get(pvp.id))!.state).toBe("SETTLED");
     expect(await statusRequestsAt(FOREIGN_CB)).toBeGreaterThan(0);
     const received = (await pvpStore.messages(testDb.db, pvp.id)).filter((message) => message.direction === "in").map((message) => message.businessMessageId);
-    expect(received).toContain(`${pvp.id}-ACSP`.slice(0, 35));
+    expect(received).toContain(messageIdOf(pvp.id, "locked"));
     expect(foreign.balance("FX-NOSTRO-NBK")).toBe(9_000n);
   });
 

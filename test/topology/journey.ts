@@ -19,6 +19,9 @@ import { startLoadBalancer } from "./load-balancer.ts";
 import { FOREIGN_CB, hardhatKeys, issueForeignCbdc, NBK, startChain, startDtPlatform } from "./platform.ts";
 import { sleep, type ProcessGroup } from "./processes.ts";
 
+/** A short timelock policy (docs/pvp.md keeps it safe: 60 > 5 + 20, 5 <= 20 / 2), so the run takes minutes. */
+const SHORT_TIMELOCK = { PVP_LOCK_WINDOW_SECONDS: "60", PVP_CLOCK_DRIFT_SECONDS: "5", PVP_TIME_TO_ACT_SECONDS: "20", PVP_STATUS_REQUEST_AFTER_SECONDS: "5" };
+
 export interface JourneyContext {
   group: ProcessGroup;
   databases: DatabaseSet;
@@ -131,6 +134,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     PVP_SIGNING_KEY_ID: `${NBK}-topology-1`,
     PVP_SECRET_KEY_FILE: secretFile(directory, "nbk-preimage-key", hex32()),
     PVP_POLL_INTERVAL_MS: "250",
+    ...SHORT_TIMELOCK,
   };
   const ledgersFile = join(directory, "fcb-foreign-ledgers.json");
   writeFileSync(
@@ -161,6 +165,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     PVP_FOREIGN_LEDGERS_FILE: ledgersFile,
     PVP_RESPONDER_LEDGER: "evm:fcb",
     PVP_POLL_INTERVAL_MS: "250",
+    ...SHORT_TIMELOCK,
   };
   // Both NBK processes start at once on one database: migrations run once under the advisory lock.
   let [nbkA, nbkB, fcb] = await Promise.all([
@@ -233,10 +238,10 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
 
     // ---- PvPs the foreign side must refuse: more CBDC than its payer holds -----------------------------------
     // They are refunded only once the DT hold expires (the DT ledger refunds at expiry, never earlier), so
-    // they start first, with the shortest expiries the default timelock policy accepts.
+    // they start first, with the shortest expiries the short timelock policy accepts.
     const now = Date.now();
-    const foreignExpiry = new Date(now + 315_000);
-    const refundExpiries = { foreign: foreignExpiry, dt: new Date(foreignExpiry.getTime() + 190_000) };
+    const foreignExpiry = new Date(now + 75_000);
+    const refundExpiries = { foreign: foreignExpiry, dt: new Date(foreignExpiry.getTime() + 40_000) };
     for (let i = 0; i < EXPECTED.refunded; i++) await nbkInitiates(nbk, "refund", { foreignAmount: "5000000.00", expiries: refundExpiries });
     log(`${EXPECTED.refunded} PvPs the foreign side refuses; their DT holds expire at ${refundExpiries.dt.toISOString()}`);
 

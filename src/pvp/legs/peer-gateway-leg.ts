@@ -53,8 +53,8 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
     async claim(leg, preimage) {
       if (leg.reported?.status === "claimed") return;
       const instruction = leg.pvp.instruction!;
-      const xml = settledMessage(parties(leg, leg.issuedAt ?? clock()), instruction, bareHex(preimage), "REVEAL");
-      await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "REVEAL"), messageType: "pacs.002.001.10" }, true);
+      const xml = settledMessage(parties(leg, leg.issuedAt ?? clock()), instruction, bareHex(preimage), "reveal");
+      await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "reveal"), messageType: "pacs.002.001.10" }, true);
     },
     async refund(leg, { early }) {
       const reported = leg.reported?.status;
@@ -62,7 +62,7 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       if (early) {
         const instruction = leg.pvp.instruction!;
         const xml = cancellationRequestMessage(parties(leg, leg.issuedAt ?? clock()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, PVP_REASON_CODES.cancelled.code);
-        await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "C056"), messageType: "camt.056.001.08" });
+        await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "cancellationRequest"), messageType: "camt.056.001.08" });
       }
       // The peer refunds on its own at expiry; until it says so (camt.029, RJCT) or the expiry passes, wait.
       if (clock().getTime() < leg.terms.expiresAt.getTime()) throw new LegError("NOT_YET_EXPIRED", "waiting for the correspondent to confirm the refund");

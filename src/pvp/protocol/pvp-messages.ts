@@ -18,7 +18,7 @@ import {
   type PvpResolution,
   type PvpStatus,
 } from "../../iso20022/pvp/messages.ts";
-import { PvpProfileError } from "../../iso20022/pvp/tags.ts";
+import { assertPvpId, PvpProfileError } from "../../iso20022/pvp/tags.ts";
 import type { ValidationProfile } from "../../iso20022/validation/profiles.ts";
 import { readValidatedMessage } from "../../iso20022/validation/validate.ts";
 
@@ -115,7 +115,10 @@ export function readInbound(
 export type InstructionReference = PvpOriginal;
 
 export interface MessageParties {
+  /** The PvP id the instruction carries (`/PVP/`). */
   pvpRef: string;
+  /** The id the BizMsgIdr is built on when it is not `pvpRef` (our local PvP id, for notices to our banks). */
+  messageRef?: string;
   from: string;
   to: string;
   createdAt: Date;
@@ -131,14 +134,53 @@ export function bareHex(value: string): string {
   return value.replace(/^0x/, "").toLowerCase();
 }
 
-/** Deterministic BizMsgIdr: the same message of the same PvP always has the same id (max 35 characters). */
-export function messageIdOf(pvpRef: string, what: string): string {
-  return `${pvpRef}-${what}`.slice(0, 35);
+/**
+ * Every message the gateway sends about a PvP, with the two-letter code that ends its BizMsgIdr. Messages
+ * to the peer are named by the PvP id the instruction carries (`/PVP/`); notices to our own banks by our
+ * local PvP id, so two peers using the same `/PVP/` id never make two notices share an id.
+ */
+export const pvpMessageCodes = {
+  instruction: "IN",
+  locked: "AP",
+  settled: "AC",
+  reveal: "RV",
+  rejected: "RJ",
+  cancellationRequest: "CR",
+  cancellationCase: "CS",
+  cancelled: "CC",
+  cancellationRefused: "CJ",
+  debitNotice: "ND",
+  creditNotice: "NC",
+  bankRejection: "BR",
+} as const;
+
+export type PvpMessageKind = keyof typeof pvpMessageCodes;
+
+/**
+ * Deterministic BizMsgIdr: `<pvpId>-<code>`, at most 32 + 3 = 35 characters. The suffix has a fixed length,
+ * so the id gives back its PvP id and kind: two distinct messages never share one, and a resend keeps it.
+ */
+export function messageIdOf(pvpId: string, kind: PvpMessageKind): string {
+  assertPvpId(pvpId);
+  return `${pvpId}-${pvpMessageCodes[kind]}`;
 }
 
-function envelope(parties: MessageParties, what: string) {
+/** How many status requests one PvP can number (three base-36 digits). */
+export const maxStatusRequests = 36 ** 3 - 1;
+
+/**
+ * The BizMsgIdr of a PvP's n-th status request (pacs.028): `<pvpId>` + n in three base-36 digits. The last
+ * three characters never hold '-', so no status request shares an id with a message of `messageIdOf`.
+ */
+export function statusRequestIdOf(pvpId: string, sequence: number): string {
+  assertPvpId(pvpId);
+  if (!Number.isInteger(sequence) || sequence < 1 || sequence > maxStatusRequests) throw new RangeError(`status request number ${sequence} is outside 1..${maxStatusRequests}`);
+  return `${pvpId}${sequence.toString(36).toUpperCase().padStart(3, "0")}`;
+}
+
+function envelope(parties: MessageParties, kind: PvpMessageKind) {
   return {
-    messageId: messageIdOf(parties.pvpRef, what),
+    messageId: messageIdOf(parties.messageRef ?? parties.pvpRef, kind),
     createdAt: isoDateTime(parties.createdAt),
     from: parties.from,
     to: parties.to,
@@ -150,7 +192,7 @@ export function instructionMessage(
   parties: MessageParties,
   terms: { uetr: string; amount: Amount; hashLock: string; expiry: Date; debtor: string; creditor: string },
 ): { xml: string; reference: InstructionReference } {
-  const base = envelope(parties, "I");
+  const base = envelope(parties, "instruction");
   const message = buildPvpInstruction({
     ...base,
     uetr: terms.uetr,
@@ -169,12 +211,12 @@ export function instructionMessage(
 }
 
 export function lockedMessage(parties: MessageParties, original: InstructionReference, hashLock: string, expiry: Date): string {
-  return renderValidated(buildPvpStatus({ ...envelope(parties, "ACSP"), status: "ACSP", original, hashLock, expiry: isoDateTime(expiry) }));
+  return renderValidated(buildPvpStatus({ ...envelope(parties, "locked"), status: "ACSP", original, hashLock, expiry: isoDateTime(expiry) }));
 }
 
 /** ACSC with the preimage: from the initiator it is the reveal, from the responder the settlement report. */
-export function settledMessage(parties: MessageParties, original: InstructionReference, preimage: string, what: "REVEAL" | "ACSC"): string {
-  return renderValidated(buildPvpStatus({ ...envelope(parties, what), status: "ACSC", original, preimage }));
+export function settledMessage(parties: MessageParties, original: InstructionReference, preimage: string, kind: "reveal" | "settled"): string {
+  return renderValidated(buildPvpStatus({ ...envelope(parties, kind), status: "ACSC", original, preimage }));
 }
 
 /** pacs.028: asks the peer for the current status of the PvP the instruction opened (recovery). */
@@ -183,18 +225,18 @@ export function statusRequestMessage(parties: Omit<MessageParties, "pvpRef"> & {
 }
 
 export function rejectedMessage(parties: MessageParties, original: InstructionReference, reason: string): string {
-  return renderValidated(buildPvpStatus({ ...envelope(parties, "RJCT"), status: "RJCT", original, reason }));
+  return renderValidated(buildPvpStatus({ ...envelope(parties, "rejected"), status: "RJCT", original, reason }));
 }
 
 export function cancellationRequestMessage(parties: MessageParties, original: InstructionReference, amount: Amount, reason: string): string {
-  const base = envelope(parties, "C056");
+  const base = envelope(parties, "cancellationRequest");
   return renderValidated(
-    buildPvpCancellationRequest({ ...base, caseId: messageIdOf(parties.pvpRef, "CASE"), original, originalAmount: amount, originalSettlementDate: original.createdAt.slice(0, 10), reason }),
+    buildPvpCancellationRequest({ ...base, caseId: messageIdOf(parties.pvpRef, "cancellationCase"), original, originalAmount: amount, originalSettlementDate: original.createdAt.slice(0, 10), reason }),
   );
 }
 
 export function resolutionMessage(parties: MessageParties, original: InstructionReference, outcome: "CNCL" | "RJCR", reason?: string): string {
-  const resolution: PvpResolution = { ...envelope(parties, `C029${outcome}`), caseId: messageIdOf(parties.pvpRef, "CASE"), outcome, original };
+  const resolution: PvpResolution = { ...envelope(parties, outcome === "CNCL" ? "cancelled" : "cancellationRefused"), caseId: messageIdOf(parties.pvpRef, "cancellationCase"), outcome, original };
   if (reason !== undefined) resolution.reason = reason;
   return renderValidated(buildPvpResolution(resolution));
 }
@@ -212,9 +254,9 @@ export function accountIdOf(account: string): string {
 export function notificationMessage(
   parties: MessageParties,
   original: InstructionReference,
-  entry: { account: string; amount: Amount; creditDebit: "CRDT" | "DBIT"; what: string },
+  entry: { account: string; amount: Amount; creditDebit: "CRDT" | "DBIT" },
 ): string {
-  const base = envelope(parties, entry.what);
+  const base = envelope(parties, entry.creditDebit === "DBIT" ? "debitNotice" : "creditNotice");
   return renderValidated(
     buildPvpNotification({
       ...base,
@@ -230,5 +272,5 @@ export function notificationMessage(
 
 /** pacs.002 RJCT to the PvP's own bank: the PvP was rejected or unwound, with its ISO reason code. */
 export function rejectionToBankMessage(parties: MessageParties, original: InstructionReference, reason: string): string {
-  return renderValidated(buildPvpStatus({ ...envelope(parties, "BRJCT"), status: "RJCT", original, reason }));
+  return renderValidated(buildPvpStatus({ ...envelope(parties, "bankRejection"), status: "RJCT", original, reason }));
 }
