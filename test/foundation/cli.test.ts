@@ -58,7 +58,7 @@ describe("tenge-gateway CLI", () => {
     const unreachable = await cli(["start"], { DATABASE_URL: "postgres://postgres:s3cret@127.0.0.1:1/test" });
     expect(unreachable.code).toBe(2);
     expect(unreachable.stderr.trim().split("\n")).toEqual([
-      "tenge-gateway start: DATABASE_URL could not connect to PostgreSQL at 127.0.0.1:1/test (ECONNREFUSED)",
+      "tenge-gateway start: DATABASE_URL points at 127.0.0.1:1, where no PostgreSQL server answers (ECONNREFUSED): start the server (pg_isready -h 127.0.0.1 -p 1) or fix the host and port",
     ]);
     expect(unreachable.stderr).not.toContain("s3cret");
   });
