@@ -32,7 +32,7 @@ export const KNOWN_SETTINGS: readonly string[] = [
   // contracts deploy (src/evm/contracts-cli.ts) and the setup commands
   "EVM_RPC_URL", "EVM_DEPLOYER_KEY", "EVM_CONFIRMATIONS", "COLLATERAL_SIGNER_ADDRESS", "SEGREGATED_ACCOUNT",
   "MAX_STATEMENT_AGE_SECONDS", "DEPLOYMENTS_DIR", "STABLECOIN_NAME", "STABLECOIN_SYMBOL", "STABLECOIN_MINTER_ADDRESS",
-  "STABLECOIN_MINTER_ALLOWANCE", "EVM_PRIVATE_KEY", "EVM_PRIVATE_KEY_FILE",
+  "STABLECOIN_MINTER_ALLOWANCE", "EVM_PRIVATE_KEY", "EVM_PRIVATE_KEY_FILE", "EVM_DEPLOYER_KEY_FILE",
   // clients of a running gateway, and the launcher (bin/tenge-gateway.js, .ci/run)
   "TENGE_GATEWAY_URL", "TENGE_API_KEY", "TENGE_GATEWAY_NODE24", "TENGE_CI_REEXEC",
   ...SECRET_SETTINGS.flatMap((name) => [name, `${name}_FILE`]),
