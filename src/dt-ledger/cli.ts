@@ -16,7 +16,7 @@ import { describeConnectionProblem } from "../persistence/connection-problem.ts"
 import { migrate } from "../persistence/migrations.ts";
 import { openDatabase } from "../persistence/open.ts";
 import { createLogger } from "../server/logger.ts";
-import { loadDtLedgerServiceConfig, refuseIgnoredServiceSettings, type DtLedgerServiceConfig } from "./config.ts";
+import { loadDtLedgerDatabaseConfig, loadDtLedgerServiceConfig, refuseIgnoredServiceSettings, type DtLedgerServiceConfig } from "./config.ts";
 import { seedDemoLedger } from "./demo.ts";
 import { startEmbeddedDtLedger } from "./embedded.ts";
 import { buildDtLedgerApp } from "./http/service.ts";
@@ -59,7 +59,7 @@ function parseFlags(args: string[], allowed: string[], booleans: string[] = []):
   return flags;
 }
 
-async function openLedgerDatabase(config: DtLedgerServiceConfig): Promise<Database> {
+async function openLedgerDatabase(config: Pick<DtLedgerServiceConfig, "databaseUrl" | "databaseUrlVariable" | "dataDir" | "databasePoolSize">): Promise<Database> {
   try {
     return await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, name: "dt-ledger" });
   } catch (error) {
@@ -172,8 +172,7 @@ ${DATABASE_ENVIRONMENT}`,
     if (publicKey !== undefined && (typeof publicKey !== "string" || !/^[0-9a-fA-F]{64}$/.test(publicKey))) {
       throw new UsageError("--public-key must be 64 hex digits (a raw Ed25519 public key)");
     }
-    const config = loadDtLedgerServiceConfig(io.env);
-    const db = await openLedgerDatabase({ ...config, databasePoolSize: 2 });
+    const db = await openLedgerDatabase(loadDtLedgerDatabaseConfig(io.env));
     try {
       await migrate(db, [dtLedgerMigrations]);
       await registerParticipant(db, {
@@ -201,8 +200,7 @@ ${DATABASE_ENVIRONMENT}`,
     const flags = parseFlags(args, ["id"]);
     const id = flags["id"];
     if (typeof id !== "string") throw new UsageError("--id is required");
-    const config = loadDtLedgerServiceConfig(io.env);
-    const db = await openLedgerDatabase({ ...config, databasePoolSize: 2 });
+    const db = await openLedgerDatabase(loadDtLedgerDatabaseConfig(io.env));
     try {
       await migrate(db, [dtLedgerMigrations]);
       await revokeParticipant(db, id).catch((error: unknown) => {
@@ -224,8 +222,7 @@ Lists the DT ledger's participants: id, role, whether a signing key is registere
 ${DATABASE_ENVIRONMENT}`,
   async run(args: string[], io: CommandIo): Promise<number> {
     parseFlags(args, []);
-    const config = loadDtLedgerServiceConfig(io.env);
-    const db = await openLedgerDatabase({ ...config, databasePoolSize: 2 });
+    const db = await openLedgerDatabase(loadDtLedgerDatabaseConfig(io.env));
     try {
       await migrate(db, [dtLedgerMigrations]);
       for (const participant of await listParticipants(db)) {

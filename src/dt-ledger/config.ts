@@ -43,6 +43,13 @@ export function refuseIgnoredServiceSettings(env: NodeJS.ProcessEnv): void {
   checkSettingNames({ env });
 }
 
+/** Where the DT ledger's database is: all the participant commands read (`participants add|list|revoke`). */
+export function loadDtLedgerDatabaseConfig(env: NodeJS.ProcessEnv): Pick<DtLedgerServiceConfig, "databaseUrl" | "databaseUrlVariable" | "dataDir" | "databasePoolSize"> {
+  const ownUrl = readSetting(env, "DT_LEDGER_DATABASE_URL", url("postgres:", "postgresql:"));
+  const databaseUrl = ownUrl ?? readSetting(env, "DATABASE_URL", url("postgres:", "postgresql:"));
+  return { databaseUrl, databaseUrlVariable: ownUrl ? "DT_LEDGER_DATABASE_URL" : "DATABASE_URL", dataDir: readSetting(env, "DATA_DIR", text) ?? "./.data", databasePoolSize: 2 };
+}
+
 export function loadDtLedgerServiceConfig(env: NodeJS.ProcessEnv): DtLedgerServiceConfig {
   const ownUrl = readSetting(env, "DT_LEDGER_DATABASE_URL", url("postgres:", "postgresql:"));
   const databaseUrl = ownUrl ?? readSetting(env, "DATABASE_URL", url("postgres:", "postgresql:"));
