@@ -25,7 +25,8 @@ if (major > 22 || (major === 22 && minor >= 13)) {
   const env = { ...process.env, TENGE_GATEWAY_NODE24: "1" };
   delete env.npm_config_call;
   delete env.npm_config_package;
-  const child = spawn("npx", ["-y", "-p", "node@24", "node", fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  // --loglevel=error: npm's warnings (EBADENGINE for the old Node that runs this launcher) would repeat on every call.
+  const child = spawn("npx", ["--loglevel=error", "-y", "-p", "node@24", "node", fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: "inherit",
     env,
   });

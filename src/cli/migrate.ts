@@ -9,7 +9,9 @@ const help = `Usage: npx tenge-gateway migrate
 Applies every pending database migration and exits. Safe to run while other gateway processes start:
 an advisory lock makes one of them apply the migrations and the others wait.
 
-Environment: DATABASE_URL (PostgreSQL; unset = embedded PGlite under DATA_DIR), DATA_DIR (./.data).`;
+Environment: DATABASE_URL (PostgreSQL; unset = embedded PGlite under DATA_DIR), DATA_DIR (./.data),
+TENGE_CONFIG_FILE (JSON file of the same variables). Every other setting of \`start\` is checked too, so a
+misspelt one is found here first.`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {
   if (args.length > 0) {

@@ -1,5 +1,6 @@
 import { loadConfig } from "../config/config.ts";
 import { startGateway } from "../gateway/run.ts";
+import { checkPortsFree } from "../gateway/port-check.ts";
 import { loadDeploymentSettings } from "../gateway/settings.ts";
 import type { CommandIo, CommandModule } from "../core/cli-command.ts";
 
@@ -39,6 +40,7 @@ async function run(args: string[], io: CommandIo): Promise<number> {
   const config = loadConfig(io.env);
   // Every setting is checked before anything starts: a bad one exits 2 with one line naming it.
   const settings = loadDeploymentSettings(config, io.env);
+  await checkPortsFree(config);
   const gateway = await startGateway(config, { env: io.env, settings });
   // The signal handlers are in place before "listening" is printed: whoever waits for that line may stop us at once.
   const stopped = new Promise<number>((resolve) => {

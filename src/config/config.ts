@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
-import { CodedError } from "../core/errors.ts";
+import { ConfigError } from "./config-error.ts";
+import { checkSettingNames } from "./setting-names.ts";
 import { boolean, integer, oneOf, SettingError, text, url, type SettingReader } from "./settings.ts";
 
 /** Everything the gateway reads from its environment, validated once at start. */
@@ -36,14 +37,7 @@ export interface GatewayConfig {
   validationQueue: number;
 }
 
-/** A configuration problem: names the variable and says what is wrong, never the secret value. */
-export class ConfigError extends CodedError<"CONFIG_INVALID"> {
-  readonly variable: string;
-  constructor(variable: string, problem: string) {
-    super("CONFIG_INVALID", `${variable} ${problem}`);
-    this.variable = variable;
-  }
-}
+export { ConfigError } from "./config-error.ts";
 
 /** One variable's value through its reader: a value the reader refuses is a ConfigError naming the variable. */
 export function parseSetting<T>(variable: string, raw: string, reader: SettingReader<T>): T {
@@ -101,7 +95,10 @@ export const configVariables: Record<keyof GatewayConfig, string> = Object.fromE
  * (keys are the same variable names; the environment wins). Throws ConfigError on the first bad value.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const source = settingsSource(env);
+  const file = readConfigFile(env["TENGE_CONFIG_FILE"]);
+  const source = { ...file, ...env };
+  // A misspelt or unknown setting stops the start: ignored, it would leave a default running unnoticed.
+  checkSettingNames({ env, fileKeys: Object.keys(file), referenced: referencedVariables(source["PVP_FOREIGN_LEDGERS_FILE"]) });
   const config: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs) as [string, Spec<unknown>][]) {
     const raw = source[spec.variable];
@@ -124,6 +121,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
 /** The environment overlaid on the JSON file named by `TENGE_CONFIG_FILE`: where every setting is read from. */
 export function settingsSource(env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
   return { ...readConfigFile(env["TENGE_CONFIG_FILE"]), ...env };
+}
+
+/**
+ * The variables PVP_FOREIGN_LEDGERS_FILE names for its payer keys (`{ "env": "VAR" }`): read on purpose, whatever
+ * their names. A file that cannot be read yields none here; the feature settings report it properly.
+ */
+function referencedVariables(ledgersFile: string | undefined): string[] {
+  if (!ledgersFile) return [];
+  try {
+    const ledgers = JSON.parse(readFileSync(ledgersFile, "utf8")) as Record<string, { payerKeys?: Array<{ env?: unknown }> }>;
+    return Object.values(ledgers).flatMap((ledger) => (Array.isArray(ledger?.payerKeys) ? ledger.payerKeys : []))
+      .map((ref) => ref?.env)
+      .filter((name): name is string => typeof name === "string");
+  } catch {
+    return [];
+  }
 }
 
 function readConfigFile(path: string | undefined): Record<string, string> {

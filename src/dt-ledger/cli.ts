@@ -12,26 +12,35 @@ import { ConfigError } from "../config/config.ts";
 import type { Database } from "../persistence/database.ts";
 import { DtLedgerError } from "../ledger/dt-ledger-port.ts";
 import { ensurePrivateDirectory } from "../persistence/data-directory.ts";
+import { describeConnectionProblem } from "../persistence/connection-problem.ts";
 import { migrate } from "../persistence/migrations.ts";
 import { openDatabase } from "../persistence/open.ts";
 import { createLogger } from "../server/logger.ts";
-import { loadDtLedgerServiceConfig, type DtLedgerServiceConfig } from "./config.ts";
+import { loadDtLedgerDatabaseConfig, loadDtLedgerServiceConfig, refuseIgnoredServiceSettings, type DtLedgerServiceConfig } from "./config.ts";
 import { seedDemoLedger } from "./demo.ts";
 import { startEmbeddedDtLedger } from "./embedded.ts";
 import { buildDtLedgerApp } from "./http/service.ts";
 import { listParticipants, registerParticipant, revokeParticipant, type ParticipantRole } from "./participants.ts";
 import { dtLedgerMigrations } from "./schema.ts";
 
+/** What the participant commands read: only where the DT ledger's database is. */
+const DATABASE_ENVIRONMENT = `Environment:
+  DT_LEDGER_DATABASE_URL, else DATABASE_URL (PostgreSQL; neither = PGlite under DATA_DIR/dt-ledger)
+  DATA_DIR (./.data)`;
+
 const ENVIRONMENT = `Environment:
   DT_LEDGER_HOST (127.0.0.1), DT_LEDGER_PORT (8090)
   DT_LEDGER_DATABASE_URL, else DATABASE_URL (PostgreSQL; neither = PGlite under DATA_DIR/dt-ledger)
   DATA_DIR (./.data), DATABASE_POOL_SIZE (10), LOG_LEVEL (info)
-  DT_LEDGER_OPERATOR_KEY  0x secp256k1 key that signs collateral statements (unset: statements refused,
-                          except with --demo, which keeps a generated key in DATA_DIR/dt-ledger-demo.json)
+  DT_LEDGER_OPERATOR_KEY  0x secp256k1 key that signs collateral statements, or DT_LEDGER_OPERATOR_KEY_FILE
+                          (mode 0600); unset: statements are refused, except with --demo, which keeps a
+                          generated key in DATA_DIR/dt-ledger-demo.json
   DT_LEDGER_SWEEP_INTERVAL_MS (1000)  how often expired holds are refunded
   SIGNATURE_MAX_SKEW_SECONDS (300)    accepted clock skew of signed requests
   DT_LEDGER_PUBLIC_URL                the service's URL as participants reach it; when set, a request
-                                      signed for another host is refused (401 SIGNATURE_AUTHORITY)`;
+                                      signed for another host is refused (401 SIGNATURE_AUTHORITY)
+  A gateway setting it would ignore (PORT, HOST, PUBLIC_URL, TENGE_CONFIG_FILE, EMBEDDED) or a misspelt
+  one stops the start with one line naming the setting meant.`;
 
 function parseFlags(args: string[], allowed: string[], booleans: string[] = []): Record<string, string | true> {
   const flags: Record<string, string | true> = {};
@@ -50,13 +59,12 @@ function parseFlags(args: string[], allowed: string[], booleans: string[] = []):
   return flags;
 }
 
-async function openLedgerDatabase(config: DtLedgerServiceConfig): Promise<Database> {
+async function openLedgerDatabase(config: Pick<DtLedgerServiceConfig, "databaseUrl" | "databaseUrlVariable" | "dataDir" | "databasePoolSize">): Promise<Database> {
   try {
     return await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, name: "dt-ledger" });
   } catch (error) {
     if (config.databaseUrl) {
-      const url = new URL(config.databaseUrl);
-      throw new ConfigError("DT_LEDGER_DATABASE_URL", `could not reach PostgreSQL at ${url.hostname}:${url.port || 5432} (${(error as { code?: string }).code ?? (error as Error).message})`);
+      throw new ConfigError(config.databaseUrlVariable, describeConnectionProblem(config.databaseUrl, error));
     }
     throw error;
   }
@@ -87,6 +95,7 @@ Options:
 ${ENVIRONMENT}`,
   async run(args: string[], io: CommandIo): Promise<number> {
     const flags = parseFlags(args, [], ["demo"]);
+    refuseIgnoredServiceSettings(io.env);
     const config = loadDtLedgerServiceConfig(io.env);
     const logger = createLogger(config.logLevel);
     const demoFile = resolve(join(config.dataDir, "dt-ledger-demo.json"));
@@ -136,7 +145,11 @@ ${ENVIRONMENT}`,
       process.once("SIGINT", stop);
     });
     io.out(`DT ledger listening on ${address}`);
-    if (embedded.ledger.operatorAddress) io.out(`  statement signer   ${embedded.ledger.operatorAddress}`);
+    io.out(
+      embedded.ledger.operatorAddress
+        ? `  statement signer   ${embedded.ledger.operatorAddress}`
+        : "  statement signer   none: collateral statements are refused (STATEMENT_SIGNER_MISSING); set DT_LEDGER_OPERATOR_KEY_FILE",
+    );
     io.out(`  health             ${address}/v1/health`);
     return stopped;
   },
@@ -152,7 +165,7 @@ Registers a participant of the DT ledger, or replaces its name and signing key (
   --role        ${ROLES.join(" | ")}
   --public-key  raw Ed25519 public key, 64 hex digits; without it the participant cannot call over HTTP
 
-${ENVIRONMENT}`,
+${DATABASE_ENVIRONMENT}`,
   async run(args: string[], io: CommandIo): Promise<number> {
     const flags = parseFlags(args, ["id", "name", "role", "public-key"]);
     const [id, name, role] = [flags["id"], flags["name"], flags["role"]];
@@ -162,8 +175,7 @@ ${ENVIRONMENT}`,
     if (publicKey !== undefined && (typeof publicKey !== "string" || !/^[0-9a-fA-F]{64}$/.test(publicKey))) {
       throw new UsageError("--public-key must be 64 hex digits (a raw Ed25519 public key)");
     }
-    const config = loadDtLedgerServiceConfig(io.env);
-    const db = await openLedgerDatabase({ ...config, databasePoolSize: 2 });
+    const db = await openLedgerDatabase(loadDtLedgerDatabaseConfig(io.env));
     try {
       await migrate(db, [dtLedgerMigrations]);
       await registerParticipant(db, {
@@ -186,13 +198,12 @@ export const revokeParticipantCommand: CommandModule = {
 Revokes a participant: every signed request with its key is refused (401 UNKNOWN_KEY) from the next one on.
 Its accounts and history stay. \`participants add\` with a new key re-admits it.
 
-${ENVIRONMENT}`,
+${DATABASE_ENVIRONMENT}`,
   async run(args: string[], io: CommandIo): Promise<number> {
     const flags = parseFlags(args, ["id"]);
     const id = flags["id"];
     if (typeof id !== "string") throw new UsageError("--id is required");
-    const config = loadDtLedgerServiceConfig(io.env);
-    const db = await openLedgerDatabase({ ...config, databasePoolSize: 2 });
+    const db = await openLedgerDatabase(loadDtLedgerDatabaseConfig(io.env));
     try {
       await migrate(db, [dtLedgerMigrations]);
       await revokeParticipant(db, id).catch((error: unknown) => {
@@ -211,11 +222,10 @@ export const listParticipantsCommand: CommandModule = {
 
 Lists the DT ledger's participants: id, role, whether a signing key is registered (or revoked), name.
 
-${ENVIRONMENT}`,
+${DATABASE_ENVIRONMENT}`,
   async run(args: string[], io: CommandIo): Promise<number> {
     parseFlags(args, []);
-    const config = loadDtLedgerServiceConfig(io.env);
-    const db = await openLedgerDatabase({ ...config, databasePoolSize: 2 });
+    const db = await openLedgerDatabase(loadDtLedgerDatabaseConfig(io.env));
     try {
       await migrate(db, [dtLedgerMigrations]);
       for (const participant of await listParticipants(db)) {

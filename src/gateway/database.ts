@@ -1,5 +1,6 @@
 import { ConfigError, type GatewayConfig } from "../config/config.ts";
 import type { Database } from "../persistence/database.ts";
+import { describeConnectionProblem } from "../persistence/connection-problem.ts";
 import { migrate } from "../persistence/migrations.ts";
 import { openDatabase } from "../persistence/open.ts";
 import { DataDirectoryInUseError } from "../persistence/pglite.ts";
@@ -20,9 +21,7 @@ export async function connectGatewayDatabase(config: GatewayConfig, poolSize = c
   } catch (error) {
     if (error instanceof DataDirectoryInUseError) throw new ConfigError("DATA_DIR", `is in use (DATA_DIR_IN_USE): ${error.message}`);
     if (config.databaseUrl) {
-      const url = new URL(config.databaseUrl);
-      const reason = (error as { code?: string }).code ?? (error as Error).message;
-      throw new ConfigError("DATABASE_URL", `could not connect to PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname} (${reason})`);
+      throw new ConfigError("DATABASE_URL", describeConnectionProblem(config.databaseUrl, error));
     }
     throw error;
   }

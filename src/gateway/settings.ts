@@ -101,7 +101,13 @@ export function loadDeploymentSettings(config: GatewayConfig, env: NodeJS.Proces
     }
   }
   const pvp = loadPvp(source, false);
-  if (pvp && !dtLedger) throw new ConfigError("PVP_AGENT_BIC", "needs a DT ledger: set DT_LEDGER_URL or DT_LEDGER_IN_PROCESS=true");
+  // A foreign central bank's gateway has no DT ledger: it answers PvPs on a ledger of its own (PVP_RESPONDER_LEDGER).
+  if (pvp && !dtLedger && !pvp.foreignLedgers.some((ledger) => ledger.name === pvp.responderLedger)) {
+    throw new ConfigError(
+      "PVP_AGENT_BIC",
+      "needs a ledger of our own: DT_LEDGER_URL or DT_LEDGER_IN_PROCESS=true for the DT ledger, or (a central bank on its own ledger) PVP_RESPONDER_LEDGER=evm:<name> naming a ledger of PVP_FOREIGN_LEDGERS_FILE",
+    );
+  }
   return { dtLedger, stablecoinChain, stablecoin, pvp };
 }
 

@@ -302,7 +302,10 @@ export const pvpStore = {
   /** Moves a PvP from the state it was read in; false when someone else moved it first. */
   async moveState(tx: Queryable, pvp: PvpRecord, to: PvpState, now: Date, changes: { reasonCode?: string } = {}): Promise<boolean> {
     const result = await tx.query(
-      `UPDATE pvp SET state = $3, version = version + 1, updated_at = $4, next_run_at = $4, reason_code = COALESCE($5, reason_code)
+      // A settled PvP has no problem left: an error from a retry on the way there would only mislead.
+      `UPDATE pvp SET state = $3, version = version + 1, updated_at = $4, next_run_at = $4, reason_code = COALESCE($5, reason_code),
+              last_error = CASE WHEN $3::text = 'SETTLED' THEN NULL ELSE last_error END,
+              last_error_at = CASE WHEN $3::text = 'SETTLED' THEN NULL ELSE last_error_at END
        WHERE id = $1 AND version = $2`,
       [pvp.id, pvp.version, to, now, changes.reasonCode ?? null],
     );

@@ -47,6 +47,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       });
     }
     const known = error.code ? FRAMEWORK_CODES[error.code] : undefined;
+    if (known && error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      // Name the type to send: "Unsupported Media Type: undefined" leaves a newcomer guessing.
+      const got = request.headers["content-type"];
+      return reply.status(known[0]).send({ code: known[1], message: `${got ? `Content-Type ${got} is not accepted` : "the request has a body but no Content-Type"}: send Content-Type: application/json` });
+    }
     if (known) return reply.status(known[0]).send({ code: known[1], message: error.message });
     if (error.statusCode && error.statusCode < 500) {
       return reply.status(error.statusCode).send({ code: error.code ?? "BAD_REQUEST", message: error.message });

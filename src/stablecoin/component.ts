@@ -16,6 +16,8 @@ import type { StablecoinLedger } from "./stablecoin-ledger.ts";
 import { depositRows, redemptionRows } from "./store.ts";
 import { TokenChain } from "./token-chain.ts";
 import type { Address, Hex } from "viem";
+import { WorkerFaults } from "../server/worker-faults.ts";
+import { stablecoinFaultOf } from "./operator-faults.ts";
 
 export interface StablecoinComponentOptions {
   db: Database;
@@ -160,12 +162,17 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     },
     onHeld: (eventId, reason) => logger.warn({ event: "stablecoin.deposit_held", deposit: eventId, reason }, "deposit held for an operator"),
   });
+  // Operator-fixable faults (no gas, RPC down, no statement signer) show in /readyz and a metric, logged once per minute.
+  const workerFaults = new WorkerFaults({ logger, ...(options.metrics ? { metrics: options.metrics } : {}) });
+  const faultContext = { minter: options.chain.minterKey ? chain.minterAddress : undefined, rpcUrl: options.chain.rpcUrl };
   const mintWorker = options.chain.minterKey
     ? new MintWorker({
         db,
         ledger,
         chain,
         settings: mintSettings,
+        faultOf: (error) => stablecoinFaultOf(error, faultContext),
+        onFault: (fault) => (fault ? workerFaults.report("minter", fault) : workerFaults.clear("minter")),
         onMinted: (mint) => {
           mints.inc({ outcome: "minted" });
           if (mint.depositedAt && mint.mintedAt) turnaround.observe((mint.mintedAt.getTime() - mint.depositedAt.getTime()) / 1000);
@@ -194,7 +201,12 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     },
   });
 
-  const onError = (name: string, error: unknown) => logger.error({ err: error, event: "stablecoin.worker_error", worker: name }, `${name} step failed; retrying`);
+  const onError = (name: string, error: unknown) => {
+    const fault = stablecoinFaultOf(error, faultContext);
+    if (fault) workerFaults.report(name, fault);
+    else logger.error({ err: error, event: "stablecoin.worker_error", worker: name }, `${name} step failed; retrying`);
+  };
+  const onStep = (name: string) => workerFaults.clear(name);
   const rateLimiter = new RateLimiter(settings.exchangeRatePerSecond, settings.exchangeRatePerSecond * 10, options.clock);
   let started = false;
   return {
@@ -202,18 +214,18 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
       stablecoinRoutes({ db, exchanges, ledger, segregatedAccount: options.segregatedAccount, rateLimiter, onChange: wakeAll }),
       proofOfCollateralRoutes({ attestations, ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}) }),
     ],
-    readiness: [{ name: "stablecoin-chain", check: async () => void (await chain.head()) }],
+    readiness: [{ name: "stablecoin-chain", check: async () => void (await chain.head()) }, workerFaults.readiness("stablecoin-workers")],
     attestations,
     chain,
     exchanges,
     start() {
       if (started) return;
       started = true;
-      loops.push(startPollingLoop("deposit-follower", () => follower.step(), { idleMs: 50, onError }));
-      if (mintWorker) loops.push(startPollingLoop("mint-worker", async () => (await mintWorker.step()) !== "idle", { idleMs: settings.pollMs, onError }));
-      loops.push(startPollingLoop("redeem-worker", async () => (await redeemWorker.drain()) > 0, { idleMs: settings.pollMs, onError }));
+      loops.push(startPollingLoop("deposit-follower", () => follower.step(), { idleMs: 50, onError, onStep }));
+      if (mintWorker) loops.push(startPollingLoop("mint-worker", async () => (await mintWorker.step()) !== "idle", { idleMs: settings.pollMs, onError, onStep }));
+      loops.push(startPollingLoop("redeem-worker", async () => (await redeemWorker.drain()) > 0, { idleMs: settings.pollMs, onError, onStep }));
       // Checked four times per interval; the database slot makes it one attestation per interval across processes.
-      loops.push(startPollingLoop("attestation", async () => void (await attestations.renewForInterval(settings.attestationIntervalMs)), { idleMs: Math.max(1, Math.floor(settings.attestationIntervalMs / 4)), onError }));
+      loops.push(startPollingLoop("attestation", async () => void (await attestations.renewForInterval(settings.attestationIntervalMs)), { idleMs: Math.max(1, Math.floor(settings.attestationIntervalMs / 4)), onError, onStep }));
     },
     async stop() {
       await Promise.all(loops.splice(0).map((loop) => loop.stop()));

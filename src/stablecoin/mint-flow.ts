@@ -11,6 +11,7 @@ import { onChainRedemptionId } from "./redemption-id.ts";
 import { moveMint, type MintState } from "./state-machines.ts";
 import { depositRows, exchangeRows, mintedToday, mintFromRow, mintRows, minterNonceRows, mintTransactionRows, requestedToday, type MintRow } from "./store.ts";
 import type { TokenChain } from "./token-chain.ts";
+import type { WorkerFault } from "../server/worker-faults.ts";
 
 export interface MintRequest {
   id: string;
@@ -156,6 +157,13 @@ export interface MintWorkerOptions {
   /** Called after a mint is confirmed (renews the proof of collateral, records metrics). */
   onMinted?(mint: MintRequest): void;
   onFailed?(mint: MintRequest): void;
+  /**
+   * Why signed mints cannot be sent (no gas, ...): the code is set on the request and it is retried after
+   * `faultRetryMs`; called with undefined once a mint is sent again. Undefined: every send error is thrown.
+   */
+  faultOf?(error: unknown): WorkerFault | undefined;
+  onFault?(fault: WorkerFault | undefined): void;
+  faultRetryMs?: number;
 }
 
 /** What one worker step did, for logs and tests. */
@@ -264,12 +272,22 @@ export class MintWorker {
     const { chain, faults } = this.#options;
     const pending = await mintTransactionRows.pending(tx, row.id);
     const latest = pending[pending.length - 1];
-    if (latest) await chain.broadcast(latest.raw);
+    try {
+      if (latest) await chain.broadcast(latest.raw);
+    } catch (error) {
+      const fault = this.#options.faultOf?.(error);
+      if (!fault) throw error;
+      await mintRows.markStuck(tx, row.id, fault.code, fault.reason, this.#options.faultRetryMs ?? 5000);
+      this.#options.onFault?.(fault);
+      return "retry";
+    }
     faults?.("mint.broadcast.after-send");
     await moveMint(tx, row.id, "broadcast", {
       submitted_at: row.submitted_at ?? new Date(),
       next_check_at: new Date(),
+      ...(row.failure_code ? { failure_code: null, failure_message: null } : {}),
     });
+    if (row.failure_code) this.#options.onFault?.(undefined);
     return "broadcast";
   }
 

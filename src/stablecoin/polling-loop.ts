@@ -11,7 +11,7 @@ export interface PollingLoop {
 export function startPollingLoop(
   name: string,
   step: () => Promise<boolean | void>,
-  options: { idleMs: number; onError(name: string, error: unknown): void },
+  options: { idleMs: number; onError(name: string, error: unknown): void; onStep?(name: string): void },
 ): PollingLoop {
   let stopped = false;
   let wakeUp: (() => void) | undefined;
@@ -26,6 +26,7 @@ export function startPollingLoop(
       let more = false;
       try {
         more = (await step()) === true;
+        options.onStep?.(name);
       } catch (error) {
         if (!stopped) options.onError(name, error);
       }

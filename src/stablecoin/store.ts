@@ -233,8 +233,8 @@ export interface MintPatch {
   minted_tx_hash?: Hex;
   minted_block?: bigint;
   minted_at?: Date;
-  failure_code?: string;
-  failure_message?: string;
+  failure_code?: string | null;
+  failure_message?: string | null;
 }
 
 export interface RedemptionPatch {
@@ -417,6 +417,14 @@ export const mintRows = {
   async lockDeposited(tx: Queryable, id: string): Promise<MintRow | undefined> {
     const found = await tx.query<MintRow>("SELECT * FROM stablecoin.mint_requests WHERE id = $1 AND state = 'deposited' FOR UPDATE SKIP LOCKED", [id]);
     return found.rows[0];
+  },
+
+  /** A signed mint that cannot be sent for an operator-fixable reason: the code shows on the request, retried after `ms`. */
+  async markStuck(tx: Queryable, id: string, code: string, message: string, ms: number): Promise<void> {
+    await tx.query(
+      "UPDATE stablecoin.mint_requests SET failure_code = $2, failure_message = $3, next_check_at = now() + make_interval(secs => $4) WHERE id = $1 AND state = 'signed'",
+      [id, code, message, ms / 1000],
+    );
   },
 
   async checkAgainIn(tx: Queryable, id: string, ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { execFile, spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -58,7 +58,7 @@ describe("tenge-gateway CLI", () => {
     const unreachable = await cli(["start"], { DATABASE_URL: "postgres://postgres:s3cret@127.0.0.1:1/test" });
     expect(unreachable.code).toBe(2);
     expect(unreachable.stderr.trim().split("\n")).toEqual([
-      "tenge-gateway start: DATABASE_URL could not connect to PostgreSQL at 127.0.0.1:1/test (ECONNREFUSED)",
+      "tenge-gateway start: DATABASE_URL points at 127.0.0.1:1, where no PostgreSQL server answers (ECONNREFUSED): start the server (pg_isready -h 127.0.0.1 -p 1) or fix the host and port",
     ]);
     expect(unreachable.stderr).not.toContain("s3cret");
   });
@@ -88,6 +88,21 @@ describe("tenge-gateway CLI", () => {
     const { io, out } = capture();
     expect(await main(["start", "--help"], io)).toBe(0);
     for (const variable of Object.values(configVariables)) expect(out.join("\n")).toContain(variable);
+  });
+
+  it("stops before the embedded stack starts when PORT is taken, naming PORT", async () => {
+    const taken = await listen();
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const dataDir = mkdtempSync(join(tmpdir(), "tg-cli-"));
+      const result = await cli(["start"], { PORT: String(port), EMBEDDED_CHAIN_PORT: "0", EMBEDDED_PEER_PORT: "0", EMBEDDED_DT_LEDGER_PORT: "0", DATA_DIR: dataDir });
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split("\n")).toEqual([`tenge-gateway start: PORT ${port} on 127.0.0.1 is in use (EADDRINUSE): stop what listens there, or set PORT=0 for a free port`]);
+      // Nothing started: the embedded stack wrote nothing under DATA_DIR.
+      expect(readdirSync(dataDir)).toEqual([]);
+    } finally {
+      taken.close();
+    }
   });
 
   it("stops with one line and exit code 2 when the embedded chain's port is taken, naming EMBEDDED_CHAIN_PORT", async () => {
@@ -184,7 +199,7 @@ describe("tenge-gateway start", () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     const readiness = (await ready.json()) as { checks: { name: string; ok: boolean }[]; features: { name: string; on: boolean }[] };
-    expect(readiness.checks).toEqual(["database", "migrations", "dt-ledger (embedded)", "evm-chain (embedded, 31337)", "stablecoin-chain", "pvp leg dt", "pvp leg evm"].map((name) => ({ name, ok: true })));
+    expect(readiness.checks).toEqual(["database", "migrations", "dt-ledger (embedded)", "evm-chain (embedded, 31337)", "stablecoin-chain", "stablecoin-workers", "pvp leg dt", "pvp leg evm"].map((name) => ({ name, ok: true })));
     // The embedded stack is one configuration of the composition root: every feature on, and said so at start.
     expect(readiness.features.map((feature) => [feature.name, feature.on])).toEqual([
       ["dt-ledger", true],

@@ -145,6 +145,7 @@ describe("bad input", () => {
     expect([invalid.statusCode, invalid.json().code]).toEqual([400, "INVALID_REQUEST"]);
     const media = await gateway.app.inject({ method: "POST", url: "/echo", headers: { ...auth(), "content-type": "application/x-yaml" }, payload: "a: 1" });
     expect([media.statusCode, media.json().code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
+    expect(media.json().message).toBe("Content-Type application/x-yaml is not accepted: send Content-Type: application/json");
     const missing = await gateway.app.inject({ url: "/nowhere" });
     expect([missing.statusCode, missing.json().code]).toEqual([404, "NOT_FOUND"]);
   });

@@ -36,6 +36,8 @@ describe("a production gateway built from settings: external DT ledger over HTTP
   let gateway: RunningGateway;
   let foreignPayer: Address;
   let foreignCbdc: Address;
+  /** The foreign ledgers file and payer key the NBK gateway uses: a foreign central bank's gateway answers on the same ledger. */
+  let foreignLedger: { file: string; payerKey: Hex };
   let token: Address;
   let operatorKey: string;
   let bankKey: string;
@@ -88,6 +90,7 @@ describe("a production gateway built from settings: external DT ledger over HTTP
       }),
     );
 
+    foreignLedger = { file: ledgersFile, payerKey: payer };
     gatewayDb = await createTestDatabase();
     const env: NodeJS.ProcessEnv = {
       ...(gatewayDb.url ? { DATABASE_URL: gatewayDb.url } : { DATA_DIR: join(dir, "gateway"), EMBEDDED: "false" }),
@@ -164,6 +167,34 @@ describe("a production gateway built from settings: external DT ledger over HTTP
     expect(checks).toEqual(expect.arrayContaining([expect.stringMatching(/^dt-ledger \(http:\/\/127\.0\.0\.1:\d+\)$/), `stablecoin chain (${chain.chainId})`, `pvp ledger evm:fcb (${chain.chainId})`]));
     // No secret of the settings is shown anywhere.
     for (const secret of ["ab".repeat(32), "cd".repeat(32), "ef".repeat(32), demo.participants.gateway.signingSeed]) expect(ready.text).not.toContain(secret);
+  });
+
+  it("starts a foreign central bank's gateway without a DT ledger, answering PvPs on its own ledger", async () => {
+    const foreignDb = await createTestDatabase();
+    const env: NodeJS.ProcessEnv = {
+      ...(foreignDb.url ? { DATABASE_URL: foreignDb.url } : { DATA_DIR: join(dir, "foreign-gateway"), EMBEDDED: "false" }),
+      PORT: "0",
+      LOG_LEVEL: "silent",
+      PVP_AGENT_BIC: "FCBKAEAD",
+      PVP_RESPONDER_LEDGER: "evm:fcb",
+      PVP_HOME_CURRENCY: "AED",
+      PVP_SECRET_KEY: "12".repeat(32),
+      PVP_SIGNING_KEY: "34".repeat(32),
+      PVP_SIGNING_KEY_ID: "FCBKAEAD-1",
+      PVP_FOREIGN_LEDGERS_FILE: foreignLedger.file,
+      FCB_PAYER_KEY: foreignLedger.payerKey,
+    };
+    if (foreignDb.url) await foreignDb.db.close();
+    const foreign = await startGateway(loadConfig(env), { env });
+    try {
+      expect(foreign.features.map((feature) => [feature.name, feature.on])).toEqual([["dt-ledger", false], ["stablecoin", false], ["proof-of-collateral", false], ["pvp", true]]);
+      expect(foreign.features.find((feature) => feature.name === "pvp")!.detail).toContain("responder only on evm:fcb (no DT ledger)");
+      const ready = await fetch(`${foreign.url}/readyz`);
+      expect(ready.status).toBe(200);
+    } finally {
+      await foreign.close();
+      await foreignDb.drop().catch(() => {});
+    }
   });
 
   it("settles a PvP: the DT leg held on the external DT ledger, the foreign leg on the evm:fcb HTLC", async () => {

@@ -156,6 +156,18 @@ describe("deployment settings: every feature from its settings, each problem one
     expect(refused({ "evm:fcb": { ...entry, chainId: 1 } })).toThrow(/evm:fcb.deploymentsFile is for chain 31337, not 1/);
     chmodSync(payerFile, 0o644);
     expect(refused({ "evm:fcb": entry })).toThrow(/must not be readable by group or others/);
+    chmodSync(payerFile, 0o600);
+  });
+
+  it("a foreign central bank's gateway starts without a DT ledger when it answers on a ledger of its own", () => {
+    const ledgers = join(dir, "own-ledger.json");
+    const own = { rpcUrl: "http://127.0.0.1:8546", chainId: 31337, deploymentsFile: "31337.json", tokens: { AED: { address: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", decimals: 2 } }, payerKeys: [{ env: "FCB_PAYER_KEY" }] };
+    writeFileSync(ledgers, JSON.stringify({ "evm:fcb": own }));
+    const foreign = { DATABASE_URL: "postgres://postgres@127.0.0.1:1/none", PVP_AGENT_BIC: "FCBKAEAD", PVP_SECRET_KEY: SEED, PVP_SIGNING_KEY: SEED, PVP_SIGNING_KEY_ID: "FCBKAEAD-1", PVP_FOREIGN_LEDGERS_FILE: ledgers, FCB_PAYER_KEY: KEY, PVP_HOME_CURRENCY: "AED" };
+    const settings = load({ ...foreign, PVP_RESPONDER_LEDGER: "evm:fcb" });
+    expect(settings.dtLedger).toBeUndefined();
+    expect(settings.pvp).toMatchObject({ agent: "FCBKAEAD", responderLedger: "evm:fcb" });
+    expect(() => load(foreign)).toThrow(/^PVP_AGENT_BIC needs a ledger of our own: DT_LEDGER_URL or DT_LEDGER_IN_PROCESS=true for the DT ledger, or \(a central bank on its own ledger\) PVP_RESPONDER_LEDGER=evm:<name>/);
   });
 
   it("tenge-gateway start stops on a bad setting before anything starts: one line naming it, exit code 2", async () => {

@@ -117,6 +117,16 @@ describe("PvP engine with the initiator driving both legs", () => {
     expect(pvpToJson((await engine.get(settled.id))!)["lastError"]).toBeNull();
   });
 
+  it("clears the last error once the PvP settles after its ledger came back", async () => {
+    foreign.down = true;
+    const pvp = await engine.create(request());
+    await settle([engine], clock, { until: async () => (await engine.get(pvp.id))?.lastError !== undefined });
+    expect(pvpToJson((await engine.get(pvp.id))!)["lastError"]).toMatchObject({ message: expect.stringContaining("evm is down") });
+    foreign.down = false;
+    await settle([engine], clock, { until: async () => (await engine.get(pvp.id))?.state === "SETTLED" });
+    expect(pvpToJson((await engine.get(pvp.id))!)["lastError"]).toBeNull();
+  });
+
   it("rejects the PvP with AM04 when the DT payer cannot cover the hold", async () => {
     const pvp = await engine.create({ ...request(), dtLeg: { ...request().dtLeg, amount: 5_000_000n } });
     await settle([engine], clock, { until: async () => (await engine.get(pvp.id))?.state === "REJECTED" });
