@@ -14,7 +14,8 @@ Environment (see README "Configuration" and docs/deploy.md for every setting):
   HOST (127.0.0.1), PORT (8080), DATABASE_URL (PostgreSQL; unset = embedded PGlite under DATA_DIR),
   DATA_DIR (./.data), LOG_LEVEL (info), BODY_LIMIT_BYTES (1048576), SHUTDOWN_TIMEOUT_MS (10000),
   DATABASE_POOL_SIZE (10), SIGNATURE_MAX_SKEW_SECONDS (300), EMBEDDED (true without DATABASE_URL), PUBLIC_URL,
-  TENGE_CONFIG_FILE (JSON file of the same variables)
+  TENGE_CONFIG_FILE (JSON file of the same variables, mode 0600), RATE_LIMIT_PER_SECOND (100) + RATE_LIMIT_BURST
+  (200) per principal, VALIDATION_CONCURRENCY (1) + VALIDATION_QUEUE (8) for ISO 20022 validation
   Embedded:    EMBEDDED_CHAIN_HOST (127.0.0.1), EMBEDDED_CHAIN_PORT (8545; 0 picks a free port),
                EMBEDDED_CHAIN_BLOCK_INTERVAL_MS (1000; a block this often, 0 = only for transactions),
                EMBEDDED_PEER_PORT (8081: the foreign central bank's gateway), EMBEDDED_DT_LEDGER_PORT
@@ -29,7 +30,8 @@ Environment (see README "Configuration" and docs/deploy.md for every setting):
   Collateral:  COLLATERAL_ATTESTATION_KEY[_FILE], COLLATERAL_ATTESTATION_INTERVAL_SECONDS (30), COLLATERAL_PUBLIC_RPC_URL
   PvP:         PVP_AGENT_BIC, PVP_SECRET_KEY[_FILE], PVP_SIGNING_KEY[_FILE] + PVP_SIGNING_KEY_ID,
                PVP_FOREIGN_LEDGERS_FILE, PVP_RESPONDER_LEDGER (dt), PVP_HOME_CURRENCY (KZT), PVP_MAX_LOCK_SECONDS (86400),
-               PVP_STATUS_REQUEST_AFTER_SECONDS (30), PVP_POLL_INTERVAL_MS (1000)
+               PVP_STATUS_REQUEST_AFTER_SECONDS (30), PVP_POLL_INTERVAL_MS (1000), PVP_LOCK_WINDOW_SECONDS,
+               PVP_CLOCK_DRIFT_SECONDS, PVP_TIME_TO_ACT_SECONDS (the timelock policy; docs/pvp.md)
   Secrets (X) come from X or X_FILE (mode 0600 or stricter).`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {

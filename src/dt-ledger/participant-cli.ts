@@ -4,7 +4,7 @@ import { ConfigError } from "../config/config.ts";
 import { bytes32Hex, readSecret } from "../config/secret.ts";
 import { ed25519PrivateKey } from "../identity/http-signature.ts";
 import { ACCOUNT_KINDS, DtLedgerError } from "../ledger/dt-ledger-port.ts";
-import { formatKzt, parseKzt } from "../stablecoin/kzt.ts";
+import { formatKzt, parseKzt } from "../core/money.ts";
 import { httpDtLedger } from "./http/client-adapter.ts";
 
 /**

@@ -51,9 +51,9 @@ describe("a misspelt or unknown setting stops the start", () => {
 
   it("refuses any unknown key of TENGE_CONFIG_FILE, since every key there is meant for us", () => {
     const file = join(dir, "gateway.json");
-    writeFileSync(file, JSON.stringify({ PORT: 9090, LOG_LEVL: "debug" }));
+    writeFileSync(file, JSON.stringify({ PORT: 9090, LOG_LEVL: "debug" }), { mode: 0o600 });
     expect(problem({ TENGE_CONFIG_FILE: file })).toBe("TENGE_CONFIG_FILE has the key LOG_LEVL, which is not a setting (did you mean LOG_LEVEL?); rename or remove it");
-    writeFileSync(file, JSON.stringify({ PORT: 9090, WORKERS: 4 }));
+    writeFileSync(file, JSON.stringify({ PORT: 9090, WORKERS: 4 }), { mode: 0o600 });
     expect(problem({ TENGE_CONFIG_FILE: file })).toMatch(/^TENGE_CONFIG_FILE has the key WORKERS, which is not a setting/);
   });
 

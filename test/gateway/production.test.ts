@@ -199,6 +199,17 @@ describe("a production gateway built from settings: external DT ledger over HTTP
 
   it("settles a PvP: the DT leg held on the external DT ledger, the foreign leg on the evm:fcb HTLC", async () => {
     const payerBefore = (await ledger.balance(demo.participants.nbk.id, demo.accounts.aigerim.id)).available;
+    // The gateway locks FCBKAEAD's AED with a key it holds, so only on FCBKAEAD's standing terms: the operator sets
+    // the reference rate and the corridor's terms (limits, band, its DT settlement account) through the API.
+    const directory = await api(operatorKey, "/operator/correspondents", { method: "POST", body: { bic: "FCBKAEAD", name: "Foreign central bank", baseUrl: "https://fcb.example" } });
+    expect(directory.status, directory.text).toBe(201);
+    const rate = await api(operatorKey, "/operator/reference-rates/AED", { method: "PUT", body: { rate: "12.50" } });
+    expect(rate.status, rate.text).toBe(200);
+    const terms = await api(operatorKey, "/operator/correspondents/FCBKAEAD/terms/evm:fcb/AED", {
+      method: "PUT",
+      body: { maxAmount: "1000.00", dailyLimit: "10000.00", rateBandBps: 100, dtBeneficiaries: [demo.accounts.coffeeShop.id] },
+    });
+    expect(terms.status, terms.text).toBe(200);
     const created = await api(bankKey, "/pvp", {
       method: "POST",
       body: {

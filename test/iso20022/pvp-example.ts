@@ -154,7 +154,7 @@ export const pvpExample: Array<{ title: string; message: Iso20022Message }> = [
   {
     title: "9. pacs.028: no word from the peer within the setting; what is the status of this PvP? (NBK -> PBOC)",
     message: buildPvpStatusRequest({
-      messageId: "7f3c2a9e41d84b6a9c0e5d1f-Ssm2x4o",
+      messageId: "7f3c2a9e41d84b6a9c0e5d1f2a3b4c5d001",
       createdAt: "2026-11-23T10:01:00+05:00",
       from: nbk,
       to: pboc,

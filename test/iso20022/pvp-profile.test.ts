@@ -31,7 +31,7 @@ describe("PvP profile", () => {
   it("pacs.028 names the pacs.009 it asks about and reads back what was built", () => {
     const request = pvpExample.find((entry) => entry.message.messageType === "pacs.028.001.03")!.message;
     expect(readPvpStatusRequest(parseMessage(buildMessage(request)))).toEqual({
-      messageId: "7f3c2a9e41d84b6a9c0e5d1f-Ssm2x4o",
+      messageId: "7f3c2a9e41d84b6a9c0e5d1f2a3b4c5d001",
       createdAt: "2026-11-23T10:01:00+05:00",
       from: nbk,
       to: pboc,
