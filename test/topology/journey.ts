@@ -167,13 +167,17 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     PVP_POLL_INTERVAL_MS: "250",
     ...SHORT_TIMELOCK,
   };
+  // The NBK's processes sit behind one load balancer: signed requests are addressed to its authority, so that is
+  // their PUBLIC_URL (without it each would accept only its own listening address).
+  const balancer = await startLoadBalancer([]);
+  const nbkBehindBalancer = { ...nbkEnv, PUBLIC_URL: balancer.url };
   // Both NBK processes start at once on one database: migrations run once under the advisory lock.
   let [nbkA, nbkB, fcb] = await Promise.all([
-    startGateway(group, "nbk-gateway-a", nbkEnv),
-    startGateway(group, "nbk-gateway-b", nbkEnv),
+    startGateway(group, "nbk-gateway-a", nbkBehindBalancer),
+    startGateway(group, "nbk-gateway-b", nbkBehindBalancer),
     startGateway(group, "fcb-gateway", fcbEnv),
   ]);
-  const balancer = await startLoadBalancer([nbkA.port, nbkB.port]);
+  balancer.setUpstreams([nbkA.port, nbkB.port]);
   try {
     log(`NBK gateways ${nbkA.url} and ${nbkB.url} behind ${balancer.url}; foreign central bank's gateway ${fcb.url}`);
     const nbkOperator = await createOperatorKey(group, "nbk", nbkDatabase);
