@@ -1,9 +1,9 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { UsageError, type CommandModule } from "../core/cli-command.ts";
-import { amountFromDecimal, amountToDecimal } from "../core/money.ts";
+import { amountFromDecimal } from "../core/money.ts";
 import { connection, viaApi, viaDatabase } from "./cli.ts";
-import { termsStore, type StandingTerms } from "./terms.ts";
+import { standingTermsToJson, termsStore } from "./terms.ts";
 
 /**
  * `tenge-gateway correspondents terms|rates|quotes|audit ...`: the counterparties' consent (standing terms,
@@ -15,21 +15,6 @@ const where = `Writes to the database of DATABASE_URL, or with --gateway URL cal
 
 const actor = () => `cli:${userInfo().username}`;
 
-function termsJson(terms: StandingTerms & { usedToday?: bigint }): Record<string, unknown> {
-  const money = (minorUnits: bigint) => amountToDecimal({ currency: terms.foreignCurrency, minorUnits });
-  return {
-    counterpartyAgent: terms.counterpartyAgent,
-    foreignLedger: terms.foreignLedger,
-    foreignCurrency: terms.foreignCurrency,
-    maxAmount: money(terms.maxForeignAmount),
-    dailyLimit: money(terms.dailyForeignAmount),
-    ...(terms.usedToday === undefined ? {} : { usedToday: money(terms.usedToday) }),
-    rateBandBps: terms.rateBandBps,
-    dtBeneficiaries: terms.dtBeneficiaries,
-    updatedBy: terms.updatedBy,
-    updatedAt: terms.updatedAt.toISOString(),
-  };
-}
 
 export const setTerms: CommandModule = {
   help: `Usage: npx tenge-gateway correspondents terms set BIC --ledger LEDGER --currency CCY --max-amount 100000.00
@@ -78,7 +63,7 @@ ${where}`,
         },
         actor(),
       );
-      io.out(JSON.stringify(termsJson(terms)));
+      io.out(JSON.stringify(standingTermsToJson(terms)));
       return 0;
     });
   },
@@ -97,7 +82,7 @@ ${where}`,
       return 0;
     }
     return viaDatabase(io, async (db) => {
-      for (const terms of await termsStore.listTerms(db, new Date(), values.counterparty)) io.out(JSON.stringify(termsJson(terms)));
+      for (const terms of await termsStore.listTerms(db, new Date(), values.counterparty)) io.out(JSON.stringify(standingTermsToJson(terms)));
       return 0;
     });
   },

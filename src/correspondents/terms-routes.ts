@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import { amountFromDecimal, amountToDecimal } from "../core/money.ts";
+import { amountFromDecimal } from "../core/money.ts";
 import type { Database } from "../persistence/database.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
-import { termsStore, type StandingTerms } from "./terms.ts";
+import { standingTermsToJson, termsStore } from "./terms.ts";
 
 const operatorOnly = { access: ["operator"] as const };
 const tags = ["correspondents"];
@@ -32,21 +32,6 @@ const rateSchema = {
   properties: { foreignCurrency: { type: "string" }, rate: { type: "string", description: "KZT per one unit of the foreign currency" }, setBy: { type: "string" }, setAt: { type: "string" } },
 } as const;
 
-function termsToJson(terms: StandingTerms & { usedToday?: bigint }): Record<string, unknown> {
-  const money = (minorUnits: bigint) => amountToDecimal({ currency: terms.foreignCurrency, minorUnits });
-  return {
-    counterpartyAgent: terms.counterpartyAgent,
-    foreignLedger: terms.foreignLedger,
-    foreignCurrency: terms.foreignCurrency,
-    maxAmount: money(terms.maxForeignAmount),
-    dailyLimit: money(terms.dailyForeignAmount),
-    ...(terms.usedToday === undefined ? {} : { usedToday: money(terms.usedToday) }),
-    rateBandBps: terms.rateBandBps,
-    dtBeneficiaries: terms.dtBeneficiaries,
-    updatedBy: terms.updatedBy,
-    updatedAt: terms.updatedAt.toISOString(),
-  };
-}
 
 /**
  * The operator API of the counterparties' consent: standing terms per corridor and the reference rates
@@ -94,7 +79,7 @@ export function termsRoutes(db: Database) {
           },
           request.principal!.id,
         );
-        return termsToJson(terms);
+        return standingTermsToJson(terms);
       },
     );
 
@@ -128,7 +113,7 @@ export function termsRoutes(db: Database) {
         },
       },
       // One row per corridor: the whole list is one page.
-      async (request) => ({ items: (await termsStore.listTerms(db, new Date(), request.query.counterparty)).map(termsToJson), next: null }),
+      async (request) => ({ items: (await termsStore.listTerms(db, new Date(), request.query.counterparty)).map(standingTermsToJson), next: null }),
     );
 
     app.put(

@@ -1,5 +1,5 @@
 import { CodedError } from "../core/errors.ts";
-import { currencyMinorUnits } from "../core/money.ts";
+import { amountToDecimal, currencyMinorUnits } from "../core/money.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 
 /**
@@ -225,3 +225,20 @@ export const termsStore = {
     return rows.map((row) => ({ ...row, detail: typeof row.detail === "string" ? (JSON.parse(row.detail) as Record<string, unknown>) : row.detail }));
   },
 };
+
+/** Standing terms as the API and the CLI show them: amounts in the foreign currency's decimals. */
+export function standingTermsToJson(terms: StandingTerms & { usedToday?: bigint }): Record<string, unknown> {
+  const money = (minorUnits: bigint) => amountToDecimal({ currency: terms.foreignCurrency, minorUnits });
+  return {
+    counterpartyAgent: terms.counterpartyAgent,
+    foreignLedger: terms.foreignLedger,
+    foreignCurrency: terms.foreignCurrency,
+    maxAmount: money(terms.maxForeignAmount),
+    dailyLimit: money(terms.dailyForeignAmount),
+    ...(terms.usedToday === undefined ? {} : { usedToday: money(terms.usedToday) }),
+    rateBandBps: terms.rateBandBps,
+    dtBeneficiaries: terms.dtBeneficiaries,
+    updatedBy: terms.updatedBy,
+    updatedAt: terms.updatedAt.toISOString(),
+  };
+}
