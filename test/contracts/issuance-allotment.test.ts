@@ -203,11 +203,14 @@ describe("the ledger's rule for the next allotment", () => {
     const moved = nextIssuanceAllotment(credited, { kind: "move", from: BigInt(CHAIN_A), to: BigInt(CHAIN_B), amount: 200n }, at);
     expect(moved).toMatchObject({ sequence: 2n, credited: 500n, moved: 200n });
     expect(moved.chains.map((entry) => entry.issuanceLimit)).toEqual([500n, 200n]);
+    // A move that cannot complete is refunded on its source chain instead.
+    const refunded = nextIssuanceAllotment(credited, { kind: "move", from: BigInt(CHAIN_A), to: BigInt(CHAIN_A), amount: 200n }, at);
+    expect(refunded.chains.map((entry) => entry.issuanceLimit)).toEqual([700n, 0n]);
     const added = nextIssuanceAllotment(moved, { kind: "addChain", chainId: 56n, token: "0x00000000000000000000000000000000000000cc" }, at);
     expect(added.chains.map((entry) => entry.chainId)).toEqual([56n, BigInt(CHAIN_A), BigInt(CHAIN_B)]);
   });
 
-  it("refuses limits beyond the pool, unknown chains and moves to the same chain", () => {
+  it("refuses limits beyond the pool, unknown chains and empty moves", () => {
     const refused = (fn: () => unknown) => {
       try {
         fn();
@@ -219,7 +222,8 @@ describe("the ledger's rule for the next allotment", () => {
     };
     expect(refused(() => nextIssuanceAllotment(genesis, { kind: "credit", chainId: BigInt(CHAIN_A), amount: 501n, credited: 500n }, at))).toBe("ALLOTMENT_EXCEEDS_POOL");
     expect(refused(() => nextIssuanceAllotment(genesis, { kind: "credit", chainId: 56n, amount: 1n, credited: 1n }, at))).toBe("ALLOTMENT_UNKNOWN_CHAIN");
-    expect(refused(() => nextIssuanceAllotment(genesis, { kind: "move", from: BigInt(CHAIN_A), to: BigInt(CHAIN_A), amount: 1n }, at))).toBe("ALLOTMENT_INVALID");
+    expect(refused(() => nextIssuanceAllotment(genesis, { kind: "move", from: BigInt(CHAIN_A), to: BigInt(CHAIN_B), amount: 0n }, at))).toBe("ALLOTMENT_INVALID");
+    expect(refused(() => nextIssuanceAllotment(genesis, { kind: "move", from: BigInt(CHAIN_A), to: 56n, amount: 1n }, at))).toBe("ALLOTMENT_UNKNOWN_CHAIN");
     expect(refused(() => nextIssuanceAllotment(genesis, { kind: "addChain", chainId: BigInt(CHAIN_A), token: "0x00000000000000000000000000000000000000aa" }, at))).toBe("ALLOTMENT_INVALID");
   });
 });
