@@ -14,6 +14,8 @@ export const commands: CommandEntry[] = [
   { words: ["correspondents", "update"], summary: "change a correspondent's URL, accounts, limit or profile", load: () => import("../correspondents/cli.ts").then((m) => m.update) },
   { words: ["correspondents", "keys", "add"], summary: "register a correspondent's signing key (rotation, no restart)", load: () => import("../correspondents/cli.ts").then((m) => m.addKey) },
   { words: ["correspondents", "keys", "revoke"], summary: "revoke a correspondent's signing key", load: () => import("../correspondents/cli.ts").then((m) => m.revokeKey) },
+  { words: ["correspondents", "keys", "pin"], summary: "pin the signing keys a correspondent publishes (GET <baseUrl>/iso20022/keys)", load: () => import("../correspondents/cli.ts").then((m) => m.pinKeys) },
+  { words: ["correspondents", "keys", "ours"], summary: "print the signing keys our gateway publishes (GET /iso20022/keys)", load: () => import("../correspondents/cli.ts").then((m) => m.ourKeys) },
   { words: ["correspondents", "suspend"], summary: "suspend a correspondent (its messages are refused)", load: () => import("../correspondents/cli.ts").then((m) => m.suspend) },
   { words: ["correspondents", "activate"], summary: "make a suspended correspondent active again", load: () => import("../correspondents/cli.ts").then((m) => m.activate) },
   { words: ["correspondents", "terms", "set"], summary: "set a correspondent's standing terms for a corridor (limits, rate band, its DT accounts)", load: () => import("../correspondents/terms-cli.ts").then((m) => m.setTerms) },

@@ -225,8 +225,11 @@ export class PvpEngine {
         throw new PvpError("PVP_NOT_CANCELLABLE", `a PvP in state ${current.state} can no longer be cancelled (the secret may be revealed)`);
       }
       await pvpStore.update(tx, id, { cancelRequested: true }, now);
+      // The version moves too: a worker that read the PvP before the cancellation cannot move it on to
+      // the reveal, so a cancelled PvP never writes a claim (what an early refund of the DT hold relies on).
+      await pvpStore.moveState(tx, current, current.state, now);
       await pvpStore.addTimeline(tx, id, { at: now, kind: "notice", fromState: current.state, toState: null, event: "cancel_requested", detail: {} });
-      return { ...current, cancelRequested: true };
+      return { ...current, cancelRequested: true, version: current.version + 1 };
     });
     this.wake();
     return pvp;
