@@ -256,14 +256,14 @@ async function seedEmbeddedDemo(
       dtParticipantSeed: participant.signingSeed,
       evmPrivateKey: exchangeKey,
     };
-    // The demo starts with one mint: the exchange asks, pays 1,000,000.00 DT into the segregated wallet,
+    // The demo starts with one mint: the exchange asks, pays 1,000,000.00 DT into the collateral intake,
     // and the gateway's workers mint it, so the collateral page has something to verify.
     mint = async () => {
       const request = await requestMint(db, demoExchange.exchange, DEMO_MINT_TIYN);
       await embedded.dtLedger.transfer(embedded.demo.accounts.kase.participantId, {
         idempotencyKey: `demo:mint:${request.id}`,
         from: embedded.demo.accounts.kase.id,
-        to: embedded.demo.accounts.segregatedWallet.id,
+        to: stablecoin.intakeAccount,
         amount: DEMO_MINT_TIYN,
         reference: request.reference,
       });
