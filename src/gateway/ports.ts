@@ -7,6 +7,7 @@ import { findParticipant } from "../dt-ledger/participants.ts";
 import { ed25519PrivateKey } from "../identity/http-signature.ts";
 import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
+import type { SecuritiesLegPort } from "../dvp/securities-leg.ts";
 import type { HashLockedLegPort } from "../pvp/leg-port.ts";
 import { EvmHtlcLeg } from "../pvp/legs/evm-htlc-leg.ts";
 import type { ReadinessCheck } from "../server/health.ts";
@@ -26,6 +27,8 @@ export interface GatewayPorts {
     | undefined;
   /** Foreign ledgers for PvP legs (`evm:<name>`, or `evm` on the embedded stack). */
   foreignLegs: HashLockedLegPort[];
+  /** Securities ledgers for DvP (the demo bond on the embedded stack; DVP_SECURITIES_FILE in production). */
+  securitiesLegs?: SecuritiesLegPort[];
   /** A check per external system, for /readyz. */
   readiness: ReadinessCheck[];
   stop(): Promise<void>;
