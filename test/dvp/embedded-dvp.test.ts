@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createPublicClient, http, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
+import * as dvpCli from "../../src/dvp/cli.ts";
 import { DEMO_BOND } from "../../src/evm/deploy-security.ts";
 import { securityTokenAbi } from "../../src/evm/generated/contracts.ts";
 import { startGateway, type RunningGateway } from "../../src/gateway/run.ts";
@@ -147,6 +148,28 @@ describe("DvP on the embedded stack, through the API", () => {
     expect(await bonds(seller.holding)).toBe(sellerBonds);
     expect(await cash(buyer.cashAccount)).toBe(buyerCash);
   }, 60_000);
+
+  it("the CLI instructs, affirms, shows and lists a DvP through the API (tenge-gateway dvp create / affirm / show / list)", async () => {
+    const lines: string[] = [];
+    const io = (key: string) => ({ out: (line: string) => void lines.push(line), err: (line: string) => void lines.push(line), env: { TENGE_GATEWAY_URL: gateway.url, TENGE_API_KEY: key } });
+    const parties = ["--seller-bic", seller.bic, "--seller-holding", seller.holding, "--seller-account", seller.cashAccount, "--buyer-bic", buyer.bic, "--buyer-holding", buyer.holding, "--buyer-account", buyer.cashAccount];
+    expect(await dvpCli.create.run(["--side", "buyer", "--isin", DEMO_BOND.isin, "--quantity", "3", "--amount", "300000.00", ...parties], io(buyer.apiKey))).toBe(0);
+    const id = String((JSON.parse(lines.join("\n")) as { id: string }).id);
+    lines.length = 0;
+    expect(await dvpCli.affirm.run([id, "--transaction-id", "SELL-CLI-1"], io(seller.apiKey))).toBe(0);
+    for (let attempt = 0; attempt < 300; attempt++) {
+      lines.length = 0;
+      await dvpCli.show.run([id], io(buyer.apiKey));
+      if (lines[0]!.includes("SETTLED")) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(lines[0]).toBe(`${id}  SETTLED  3 ${DEMO_BOND.isin} for 300000.00 KZT`);
+    expect(lines.some((line) => line.includes("REVEALING -> CLAIMING_DT (foreign_claimed)"))).toBe(true);
+    lines.length = 0;
+    expect(await dvpCli.list.run(["--state", "SETTLED", "--limit", "1"], io(seller.apiKey))).toBe(0);
+    expect(lines[0]).toContain(`${id}  SETTLED`);
+    expect(lines.at(-1)).toMatch(/^next: /);
+  }, 120_000);
 
   it("cancels a DvP before the reveal: both brokers told, nothing locked", async () => {
     const created = (await api("/dvp", { method: "POST", key: seller.apiKey, body: { ...trade(), side: "seller" } })).json();
