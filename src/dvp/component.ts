@@ -29,6 +29,7 @@ export function dvpComponent(options: { db: Database; engine: PvpEngine; securit
   return {
     desk,
     routes: dvpRoutes(desk),
-    readiness: options.securities.map((leg) => ({ name: `dvp ledger ${leg.ledger} (${leg.security.isin})`, check: async () => void (await leg.now()) })),
+    // The securities ledgers are legs of the PvP engine, whose readiness checks them ("pvp leg <name>").
+    readiness: [],
   };
 }

@@ -101,6 +101,7 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
     const onDelivery = registerPvpMetrics(metrics, db, pvpSettings.agent);
     const correspondents = directoryLookup(directory);
     const securities = ports.securitiesLegs ?? [];
+    let dvpStatus: FeatureStatus;
     pvp = pvpComponent({
       db,
       ourAgent: pvpSettings.agent,
@@ -129,13 +130,13 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
       // DvP runs on the PvP engine (kind dvp): its routes and the securities ledgers' readiness.
       const dvp = dvpComponent({ db, engine: pvp.engine, securities, dtLedger: ports.dtLedger.port });
       features.push({ routes: [dvp.routes], readiness: dvp.readiness, start() {}, stop: async () => {} });
-      status.push({ name: "dvp", on: true, detail: dvp.desk.ledgers().map((ledger) => `${ledger.isin} on ${ledger.ledger}`).join(", ") });
+      dvpStatus = { name: "dvp", on: true, detail: dvp.desk.ledgers().map((ledger) => `${ledger.isin} on ${ledger.ledger}`).join(", ") };
     } else {
-      status.push({ name: "dvp", on: false, detail: securities.length === 0 ? "no securities ledger (DVP_SECURITIES_FILE unset)" : "no DT ledger" });
+      dvpStatus = { name: "dvp", on: false, detail: securities.length === 0 ? "no securities ledger (DVP_SECURITIES_FILE unset)" : "no DT ledger" };
     }
     const ledgers = [...(ports.dtLedger ? ["dt"] : []), ...ports.foreignLegs.map((leg) => leg.ledger), pvpSettings.signing ? "peer:<BIC> from the directory" : "no peers (PVP_SIGNING_KEY unset)"];
     const role = ports.dtLedger ? "" : `, responder only on ${pvpSettings.responderLedger} (no DT ledger)`;
-    status.push({ name: "pvp", on: true, detail: `agent ${pvpSettings.agent}, ledgers ${ledgers.join(", ")}${role}` });
+    status.push({ name: "pvp", on: true, detail: `agent ${pvpSettings.agent}, ledgers ${ledgers.join(", ")}${role}` }, dvpStatus);
   } else {
     status.push({ name: "pvp", on: false, detail: !pvpSettings ? "PVP_AGENT_BIC unset" : !ports.dtLedger ? "no DT ledger" : "no PVP_SECRET_KEY" });
     status.push({ name: "dvp", on: false, detail: "needs PvP (its engine)" });
