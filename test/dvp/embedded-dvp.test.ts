@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, http, type Address } from "viem";
@@ -170,6 +172,28 @@ describe("DvP on the embedded stack, through the API", () => {
     expect(lines[0]).toContain(`${id}  SETTLED`);
     expect(lines.at(-1)).toMatch(/^next: /);
   }, 120_000);
+
+  it("the README walk-through settles one DvP, as written (shell, npx tenge-gateway)", async () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## DvP: tokenized securities against DT"));
+    const block = /```sh\n([\s\S]*?)\n```/.exec(section)![1]!;
+    const bondsBefore = await bonds(buyer.holding);
+    const script = `${block.replaceAll("./.data/", `${dataDir}/`)}\necho "DVP_ID=$id"`;
+    const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], {
+      cwd: join(import.meta.dirname, "../.."),
+      // As a shell would have it: no npm_* variables of the runner (npx inside npx refuses to run).
+      env: { PATH: process.env["PATH"], HOME: process.env["HOME"], TENGE_GATEWAY_URL: gateway.url },
+      timeout: 90_000,
+    });
+    const id = /DVP_ID=(dvp[0-9a-f]{24})/.exec(stdout)![1]!;
+    let state = "";
+    for (let attempt = 0; attempt < 300 && state !== "SETTLED"; attempt++) {
+      state = String((await api(`/dvp/${id}`, { key: buyer.apiKey })).json()["state"]);
+      if (state !== "SETTLED") await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(state).toBe("SETTLED");
+    expect(await bonds(buyer.holding)).toBe(bondsBefore + 10n);
+  }, 150_000);
 
   it("cancels a DvP before the reveal: both brokers told, nothing locked", async () => {
     const created = (await api("/dvp", { method: "POST", key: seller.apiKey, body: { ...trade(), side: "seller" } })).json();
