@@ -109,6 +109,7 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    statusRequestAfterMs,
   });
   // Institutions and their registered foreign-ledger accounts live with the principals, in the same database.
   const identity = new IdentityStore(options.db);

@@ -47,6 +47,8 @@ export interface PvpEngineOptions {
   concurrency?: number;
   /** Seals preimages at rest (AES-256-GCM under PVP_SECRET_KEY); without one they are stored in clear (tests only). */
   preimageSeal?: PreimageStorage;
+  /** As responder, silence after its last report before it asks the initiator (pacs.028); unset: it does not. */
+  statusRequestAfterMs?: number;
   /** Identifier sources; seeded ones make fault-injection runs repeatable. Defaults are random. */
   ids?: { pvpId(): string; uetr(): string };
 }
@@ -115,6 +117,7 @@ export class PvpEngine {
         retryMaxMs: options.retryMaxMs ?? 60_000,
         concurrency: options.concurrency ?? 8,
       },
+      statusRequestAfterMs: options.statusRequestAfterMs,
     };
     this.loop = new PvpWorker(this.context);
   }

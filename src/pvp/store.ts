@@ -392,7 +392,7 @@ export const pvpStore = {
 
   async messages(db: Queryable, pvpId: string): Promise<MessageRecord[]> {
     const result = await db.query(
-      `SELECT business_message_id, direction, message_type, counterparty, at, summary, xml, carries_preimage FROM pvp_message WHERE pvp_id = $1 ORDER BY at, business_message_id`,
+      `SELECT business_message_id, direction, message_type, counterparty, at, summary, xml, carries_preimage FROM pvp_message WHERE pvp_id = $1 ORDER BY at, seq`,
       [pvpId],
     );
     return result.rows.map((row) => ({
