@@ -97,6 +97,43 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
     await page.close();
   });
 
+  it("scales a million-tenge history to its magnitude, with hour-and-minute time ticks", async () => {
+    // The served history replaced by six hours of a 1 001 500.00 KZT collateral: the page's scale must read
+    // in millions of KZT (the old page read these major-unit strings as tiyn and labelled the top 10 025.00 KZT).
+    const start = Date.UTC(2026, 11, 7, 6, 0, 0);
+    const items = Array.from({ length: 13 }, (_, index) => ({
+      id: String(13 - index),
+      issuedAt: new Date(start + (12 - index) * 30 * 60_000).toISOString(),
+      collateral: "1001500.00",
+      supply: index % 2 === 0 ? "1001500.00" : "950000.50",
+      currency: "KZT",
+      ratio: null,
+      ledgerHeight: "1",
+      blockNumber: "1",
+      healthy: true,
+      alerts: [],
+    }));
+    const page = await browser.newPage();
+    await page.route("**/proof-of-collateral/history*", (route) => route.fulfill({ json: { items, next: null } }));
+    await page.goto(`${baseUrl}/collateral`);
+    await page.waitForSelector("#chart svg");
+    const yTicks = await page.$$eval("#chart .y-tick", (ticks) => ticks.map((tick) => tick.textContent));
+    expect(yTicks).toEqual(["0 KZT", "500 000 KZT", "1 000 000 KZT", "1 500 000 KZT"]);
+    const xTicks = await page.$$eval("#chart .x-tick", (ticks) => ticks.map((tick) => [tick.getAttribute("data-time"), tick.textContent]));
+    expect(xTicks.length).toBeGreaterThanOrEqual(3);
+    expect(xTicks.length).toBeLessThanOrEqual(5);
+    for (const [time, label] of xTicks) {
+      expect(Date.parse(time!)).toBeGreaterThanOrEqual(start);
+      expect(Date.parse(time!)).toBeLessThanOrEqual(start + 6 * 3_600_000);
+      expect(label).toMatch(/^\d{2}:00$/);
+    }
+    const titles = await page.$$eval("#chart .point title", (nodes) => nodes.map((node) => node.textContent));
+    expect(titles).toHaveLength(13);
+    expect(titles[1]).toMatch(/: collateral 1 001 500\.00 KZT, in circulation 950 000\.50 KZT$/);
+    expect(await page.textContent("#chart-range")).toMatch(/^13 attestations from /);
+    await page.close();
+  });
+
   it("shows the failure when the supply in the attestation does not match the chain", async () => {
     const page = await openPage((document) => {
       document.attestation["supply"]!["totalSupply"] = "100000";

@@ -101,6 +101,15 @@ function drawHistory(entries) {
   for (const series of SERIES) {
     parts.push(`<path data-series="${series.key}" d="${path(series.key)}" fill="none" stroke="${series.color}" stroke-width="${series.width}" stroke-dasharray="${series.dash}"/>`);
   }
+  // One hover target per attestation with its exact amounts (the axes are rounded).
+  points.forEach((point, index) => {
+    const at = x(point, index).toFixed(1);
+    const when = new Date(point.time).toLocaleString();
+    parts.push(
+      `<circle class="point" cx="${at}" cy="${y(point.collateral).toFixed(1)}" r="3" fill="#2b6cb0">` +
+        `<title>${when}: collateral ${kzt(point.collateral)}, in circulation ${kzt(point.supply)}</title></circle>`,
+    );
+  });
   SERIES.forEach((series, index) => {
     const at = left + index * 230;
     parts.push(
