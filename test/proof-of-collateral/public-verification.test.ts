@@ -68,8 +68,13 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
   });
 
   it("draws the history on a KZT scale of the collateral's magnitude, with time ticks and a legend", async () => {
-    const history = (await (await fetch(`${baseUrl}/proof-of-collateral/history?limit=200`)).json()) as { items: { collateral: string; supply: string }[] };
+    const history = (await (await fetch(`${baseUrl}/proof-of-collateral/history?limit=200`)).json()) as { items: { collateral: string; supply: string; currency: string }[] };
     expect(history.items.length).toBeGreaterThanOrEqual(2);
+    for (const entry of history.items) {
+      expect(entry.currency).toBe("KZT");
+      expect(entry.collateral).toMatch(/^\d+\.\d{2}$/);
+      expect(entry.supply).toMatch(/^\d+\.\d{2}$/);
+    }
     const highest = Math.max(...history.items.flatMap((entry) => [Number(entry.collateral), Number(entry.supply)]));
     expect(highest).toBe(12_345.67); // the API speaks KZT major units; the page must not read them as tiyn
     const page = await openPage();
