@@ -155,14 +155,16 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
  * The correspondent's consent to refunding our leg on `side` before its expiry, when the PvP is an agreed
  * cancellation (docs/pvp.md "Agreed cancellation"): as initiator, our DT hold after the bank cancelled
  * before any reveal (no claim of the foreign leg was ever written) and the peer answered our camt.056 with
- * camt.029 CNCL; as responder, our own leg after the initiator, who alone knows the preimage, sent camt.056.
+ * camt.029 CNCL; as responder, our own leg after the initiator, who alone knows the preimage, sent camt.056
+ * (and while it has not revealed it to us).
  */
 async function agreedCancellation(context: EngineContext, pvp: PvpRecord, side: LegSide): Promise<LegRefundConsent | undefined> {
   if (!pvp.cancelRequested || pvp.peerCancellation === undefined) return undefined;
   if (pvp.role === "initiator") {
     if (side !== "dt" || !pvp.foreignLeg.ledger.startsWith("peer:") || pvp.peerStatus === "claimed") return undefined;
     if (await pvpStore.claimWritten(context.db, pvp.id, "foreign")) return undefined;
-  } else if (side !== "foreign") {
+  } else if (side !== "foreign" || pvp.sealedPreimage !== undefined) {
+    // A preimage that reached us wins while our leg is locked (the claim is queued): no early refund then.
     return undefined;
   }
   return { by: pvp.counterpartyAgent, message: pvp.peerCancellation };
