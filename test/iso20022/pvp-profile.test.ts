@@ -63,7 +63,7 @@ describe("PvP profile", () => {
 
   it("camt.054, camt.056, camt.029 and pacs.004 read back what was built", () => {
     expect(readPvpNotification(notification!)).toMatchObject({ pvpId, creditDebit: "CRDT", amount: { currency: "KZT", minorUnits: 100_000_000n } });
-    expect(readPvpCancellationRequest(cancellation!)).toMatchObject({ pvpId, reason: "TECH", caseId: "NBK-CASE-000077" });
+    expect(readPvpCancellationRequest(cancellation!)).toMatchObject({ pvpId, reason: "CUST", caseId: "NBK-CASE-000077" });
     expect(readPvpResolution(resolution!)).toMatchObject({ pvpId, outcome: "CNCL", caseId: "NBK-CASE-000077" });
     expect(readPvpReturn(paymentReturn!)).toMatchObject({ pvpId, reason: "FOCR", returnedAmount: { currency: "CNY", minorUnits: 1_500_000n } });
   });
