@@ -3,7 +3,7 @@ import { InjectedCrash, loadOpened, type EngineContext } from "./engine-context.
 import { LegError, type LegRefundConsent, type LegSide } from "./leg-port.ts";
 import type { KnownLegs } from "./observe.ts";
 import { legOf, type PvpRecord } from "./pvp.ts";
-import { lockRefusalReason } from "./reason-codes.ts";
+import { cancellationReasonOf, lockRefusalReason } from "./reason-codes.ts";
 import { pvpStore, type OutboxCommand, type PvpPatch } from "./store.ts";
 
 /**
@@ -145,7 +145,7 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
       // idempotent lock call returns it (or locks now, which the refund then undoes).
       if (reference === undefined) reference = (await port.lock(leg)).reference;
       const consent = command.early ? await agreedCancellation(context, pvp, side) : undefined;
-      await port.refund({ ...leg, reference, issuedAt: command.createdAt }, { early: command.early, consent });
+      await port.refund({ ...leg, reference, issuedAt: command.createdAt }, { early: command.early, consent, reason: cancellationReasonOf(pvp) });
       return { reference };
     }
   }

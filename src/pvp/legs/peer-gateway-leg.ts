@@ -64,12 +64,12 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       const xml = settledMessage(parties(leg, leg.issuedAt ?? clock()), instruction, bareHex(preimage), "reveal");
       await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "reveal"), messageType: "pacs.002.001.10" }, true);
     },
-    async refund(leg, { early }) {
+    async refund(leg, { early, reason }) {
       const reported = leg.reported?.status;
       if (reported === "refunded" || reported === "rejected" || reported === "claimed") return;
       if (early) {
         const instruction = leg.pvp.instruction!;
-        const xml = cancellationRequestMessage(parties(leg, leg.issuedAt ?? clock()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, PVP_REASON_CODES.cancelled.code);
+        const xml = cancellationRequestMessage(parties(leg, leg.issuedAt ?? clock()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, reason ?? PVP_REASON_CODES.cancelled.code);
         await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "cancellationRequest"), messageType: "camt.056.001.08" });
       }
       // The peer refunds on its own at expiry; until it says so (camt.029, RJCT) or the expiry passes, wait.
