@@ -1,9 +1,11 @@
 import { Gauge, type Registry } from "prom-client";
 import { CorrespondentDirectory } from "../correspondents/directory.ts";
+import { ownKeysRoute } from "../correspondents/keys-routes.ts";
+import type { OwnSigningKeys } from "../correspondents/published-keys.ts";
 import { correspondentRoutes } from "../correspondents/routes.ts";
 import { termsRoutes } from "../correspondents/terms-routes.ts";
 import type { CorrespondentRecord } from "../correspondents/store.ts";
-import { ed25519PrivateKey } from "../identity/http-signature.ts";
+import { ed25519PrivateKey, ed25519RawPublicKey } from "../identity/http-signature.ts";
 import type { Database } from "../persistence/database.ts";
 import { pvpComponent, type PvpComponent, type PvpComponentOptions } from "../pvp/component.ts";
 import { defaultTimelockPolicy } from "../pvp/timelock-policy.ts";
@@ -16,7 +18,7 @@ import type { FeatureStatus, ReadinessCheck } from "../server/health.ts";
 import type { Logger } from "../server/logger.ts";
 import { createStablecoinComponent, type StablecoinComponent } from "../stablecoin/component.ts";
 import type { GatewayPorts } from "./ports.ts";
-import type { DeploymentSettings } from "./settings.ts";
+import type { DeploymentSettings, PvpSigningSettings } from "./settings.ts";
 
 /** What a feature adds to the running gateway: routes, readiness checks, background workers. */
 export interface Feature {
@@ -120,7 +122,8 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
       logger,
       ...options.pvp,
     });
-    features.push({ ...pvp, routes: [pvp.routes] });
+    const keysRoute = pvpSettings.signing ? [ownKeysRoute(pvpSettings.agent, ownSigningKeys(pvpSettings.signing), options.pvp?.clock)] : [];
+    features.push({ ...pvp, routes: [pvp.routes, ...keysRoute] });
     const ledgers = [...(ports.dtLedger ? ["dt"] : []), ...ports.foreignLegs.map((leg) => leg.ledger), pvpSettings.signing ? "peer:<BIC> from the directory" : "no peers (PVP_SIGNING_KEY unset)"];
     const role = ports.dtLedger ? "" : `, responder only on ${pvpSettings.responderLedger} (no DT ledger)`;
     status.push({ name: "pvp", on: true, detail: `agent ${pvpSettings.agent}, ledgers ${ledgers.join(", ")}${role}` });
@@ -131,6 +134,15 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
   const enabled = new Gauge({ name: "tenge_gateway_feature_enabled", help: "1 for each feature that is on", labelNames: ["feature"], registers: [metrics] });
   for (const feature of status) enabled.set({ feature: feature.name }, feature.on ? 1 : 0);
   return { features, status, stablecoin, pvp, directory };
+}
+
+/** Our signing keys as `GET /iso20022/keys` publishes them: the active one from its seed, the others as configured. */
+export function ownSigningKeys(signing: PvpSigningSettings): OwnSigningKeys {
+  return {
+    active: { keyId: signing.keyId, publicKey: Buffer.from(ed25519RawPublicKey(ed25519PrivateKey(signing.seed))).toString("hex"), validFrom: signing.validFrom },
+    next: signing.next ?? [],
+    retiring: signing.retiring ?? [],
+  };
 }
 
 const asCorrespondent = (record: CorrespondentRecord | undefined): Correspondent | undefined =>

@@ -1,5 +1,6 @@
 import { validationProfile } from "../iso20022/validation/profiles.ts";
 import type { KeyObject } from "node:crypto";
+import { fxProviderStore } from "../correspondents/fx-providers.ts";
 import { termsStore } from "../correspondents/terms.ts";
 import { IdentityStore } from "../identity/store.ts";
 import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
@@ -108,6 +109,7 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    statusRequestAfterMs,
   });
   // Institutions and their registered foreign-ledger accounts live with the principals, in the same database.
   const identity = new IdentityStore(options.db);
@@ -128,6 +130,7 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
             const found = await identity.signingKey(keyId);
             return found && { key: found.key, bic: found.principal.institution?.bic, role: found.principal.role };
           },
+          fxProviderKey: (keyId) => fxProviderStore.activeKey(options.db, keyId),
           consumeQuote: (tx, quote, signed, pvpId, consumedBy) => quoteStore.consume(tx, quote, signed, pvpId, consumedBy),
         },
       },

@@ -153,6 +153,7 @@ export function inboundChange(
   sender: string,
   responder: ResponderSettings | undefined,
   now: Date,
+  businessMessageId?: string,
 ): InboundChange {
   if (message.kind === "instruction") {
     // A second pacs.009 for a UETR already taken is a replay under a new BizMsgIdr: nothing to do.
@@ -199,10 +200,16 @@ export function inboundChange(
       return none;
     }
     case "cancellation_request":
-      return update({ cancelRequested: true });
+      // The initiator's signed camt.056 is its side's consent to our early refund of the leg we locked for it.
+      return update({ cancelRequested: true, ...(businessMessageId && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {}) });
     case "resolution":
-      if (message.resolution.outcome === "CNCL" && (pvp.peerStatus === undefined || pvp.peerStatus === "locked")) {
-        return update({ peerStatus: pvp.peerStatus === "locked" ? "refunded" : "rejected", peerReason: PVP_REASON_CODES.cancelled.code });
+      if (message.resolution.outcome === "CNCL" && pvp.peerStatus !== "claimed") {
+        // The CNCL answering our camt.056 is the counterparty's consent to our early refund of the DT hold.
+        const consent = businessMessageId && pvp.cancelRequested && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {};
+        // A final report stands (an RJCT for the same refund may have come first).
+        const final = pvp.peerStatus === "refunded" || pvp.peerStatus === "rejected";
+        if (final) return Object.keys(consent).length > 0 ? update(consent) : none;
+        return update({ peerStatus: pvp.peerStatus === "locked" ? "refunded" : "rejected", peerReason: PVP_REASON_CODES.cancelled.code, ...consent });
       }
       return none;
   }
