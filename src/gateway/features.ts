@@ -122,7 +122,8 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
       logger,
       ...options.pvp,
     });
-    const keysRoute = pvpSettings.signing ? [ownKeysRoute(pvpSettings.agent, ownSigningKeys(pvpSettings.signing), options.pvp?.clock)] : [];
+    const pvpClock = options.pvp?.clock;
+    const keysRoute = pvpSettings.signing ? [ownKeysRoute(pvpSettings.agent, ownSigningKeys(pvpSettings.signing), pvpClock && (() => pvpClock.now()))] : [];
     features.push({ ...pvp, routes: [pvp.routes, ...keysRoute] });
     const ledgers = [...(ports.dtLedger ? ["dt"] : []), ...ports.foreignLegs.map((leg) => leg.ledger), pvpSettings.signing ? "peer:<BIC> from the directory" : "no peers (PVP_SIGNING_KEY unset)"];
     const role = ports.dtLedger ? "" : `, responder only on ${pvpSettings.responderLedger} (no DT ledger)`;

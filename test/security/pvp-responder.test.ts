@@ -35,7 +35,7 @@ describe("PvP responder: a correspondent makes us pay only what is configured fo
     await migratePvp(testDb.db);
     ledger = new SimulatedLedger("local", () => Date.now(), { asset: { currency: "AED", decimals: 2 } });
     for (const account of ["LIQ-FOR-NBK", "LIQ-FOR-SECN"]) ledger.fund(account, 100_000_000n);
-    engine = engineWith(testDb.db, [ledger], { ourAgent: FOREIGN_CB, clock: () => new Date() });
+    engine = engineWith(testDb.db, [ledger], { ourAgent: FOREIGN_CB, clock: { now: () => new Date() } });
   }, 60_000);
 
   afterAll(async () => {
