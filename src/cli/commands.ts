@@ -53,4 +53,9 @@ export const commands: CommandEntry[] = [
   { words: ["pvp", "create"], summary: "create a PvP on a running gateway (DT leg and foreign leg, hash-locked)", load: () => import("../pvp/cli.ts").then((m) => m.create) },
   { words: ["pvp", "show"], summary: "show a PvP: state, both legs, timeline of transitions and messages", load: () => import("../pvp/cli.ts").then((m) => m.show) },
   { words: ["pvp", "list"], summary: "list PvPs with filters (state, role, counterparty)", load: () => import("../pvp/cli.ts").then((m) => m.list) },
+  { words: ["dvp", "create"], summary: "instruct a DvP on a running gateway (a security against KZT, hash-locked)", load: () => import("../dvp/cli.ts").then((m) => m.create) },
+  { words: ["dvp", "affirm"], summary: "affirm a DvP the other broker instructed", load: () => import("../dvp/cli.ts").then((m) => m.affirm) },
+  { words: ["dvp", "show"], summary: "show a DvP: state, trade, both legs, timeline", load: () => import("../dvp/cli.ts").then((m) => m.show) },
+  { words: ["dvp", "list"], summary: "list the DvPs naming the caller's institution", load: () => import("../dvp/cli.ts").then((m) => m.list) },
+  { words: ["dvp", "cancel"], summary: "cancel a DvP before the reveal (both legs refunded)", load: () => import("../dvp/cli.ts").then((m) => m.cancel) },
 ];
