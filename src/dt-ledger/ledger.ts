@@ -14,6 +14,7 @@ import {
   type ActivityRequest,
   type CollateralStatementRequest,
   type DigitalAccount,
+  type EarlyRefundConsent,
   type EventPage,
   type EventsRequest,
   type Hold,
@@ -146,6 +147,13 @@ function requireText(value: unknown, field: string, max: number, allowEmpty = fa
     throw new DtLedgerError("INVALID_REQUEST", `${field} must be ${allowEmpty ? "" : "non-empty "}text of at most ${max} characters`);
   }
   return value;
+}
+
+/** An early refund's consent: the creditor's BIC and its message id (ISO Max35Text), nothing else. */
+function requireConsent(consent: unknown): EarlyRefundConsent {
+  const { by, message } = (typeof consent === "object" && consent !== null ? consent : {}) as Record<string, unknown>;
+  if (typeof by !== "string" || !/^[A-Z0-9]{8}([A-Z0-9]{3})?$/.test(by)) throw new DtLedgerError("INVALID_REQUEST", "earlyConsent.by must be the creditor side's BIC");
+  return { by, message: requireText(message, "earlyConsent.message", 35) };
 }
 
 function requireUuid(value: unknown, field: string): string {
@@ -601,20 +609,33 @@ export class DtLedger {
     });
   }
 
-  /** Returns a hold's funds to the owner, at or after its expiry; asked by a party to the hold or the NBK. */
+  /**
+   * Returns a hold's funds to the owner: at or after its expiry, asked by a party to the hold or the NBK.
+   * Before the expiry only on an agreed cancellation: asked by the gateway that placed the hold (it set the
+   * hash-lock and alone holds the preimage) with the creditor side's consent, and never by a gateway paying
+   * from its own account. The owner's participant (the payer's bank), the beneficiary's, the NBK and a bank
+   * that placed a hold are refused: the counterparty may have acted on the lock (docs/dt-ledger.md).
+   */
   async refund(participantId: string, request: RefundRequest): Promise<Hold> {
     this.requireHoldId(request.holdId);
-    return this.mutation(participantId, "refund", request, request.holdId, (tx, id) => this.loadHold(tx, id), async (tx, caller) => {
+    const consent = request.earlyConsent === undefined ? undefined : requireConsent(request.earlyConsent);
+    const canonical = { idempotencyKey: request.idempotencyKey, holdId: request.holdId, ...(consent ? { earlyConsent: consent } : {}) };
+    return this.mutation(participantId, "refund", canonical, request.holdId, (tx, id) => this.loadHold(tx, id), async (tx, caller) => {
       const row = await this.lockHold(tx, request.holdId);
       const parties = [row.created_by, row.owner_participant, row.beneficiary_participant];
       if (!parties.includes(caller.id) && caller.role !== "central_bank") {
         throw new DtLedgerError("FORBIDDEN_ACCOUNT", `participant ${caller.id} is not a party to hold ${row.id}`);
       }
       this.requireActive(row);
-      if (this.now().getTime() < row.expires_at.getTime()) {
-        throw new DtLedgerError("NOT_YET_EXPIRED", `hold ${row.id} expires at ${row.expires_at.toISOString()}`);
+      if (this.now().getTime() >= row.expires_at.getTime()) return this.refundLocked(tx, row, caller.id);
+      if (consent === undefined) throw new DtLedgerError("NOT_YET_EXPIRED", `hold ${row.id} expires at ${row.expires_at.toISOString()}`);
+      if (caller.role !== "gateway" || caller.id !== row.created_by || caller.id === row.owner_participant) {
+        throw new DtLedgerError(
+          "FORBIDDEN_OPERATION",
+          `before its expiry hold ${row.id} goes back only at the request of the gateway that placed it, on the creditor side's consent`,
+        );
       }
-      return this.refundLocked(tx, row, caller.id);
+      return this.refundLocked(tx, row, caller.id, consent);
     });
   }
 
@@ -922,7 +943,7 @@ export class DtLedger {
     if (row.status === "refunded") throw new DtLedgerError("ALREADY_REFUNDED", `hold ${row.id} was already refunded`);
   }
 
-  private async refundLocked(tx: Queryable, row: HoldRow, submittedBy: string): Promise<Hold> {
+  private async refundLocked(tx: Queryable, row: HoldRow, submittedBy: string, earlyConsent?: EarlyRefundConsent): Promise<Hold> {
     const token = await heldToken(tx, row.id);
     const transactionId = randomUUID();
     await spendAndCreate(tx, transactionId, [token], [{ accountId: row.owner_account, amount: token.amount }]);
@@ -939,7 +960,12 @@ export class DtLedger {
       reference: row.reference,
       holdId: row.id,
       entries: [],
-      events: [this.holdEvent("hold_refunded", hold, [row.owner_participant, row.beneficiary_participant, row.created_by, submittedBy])],
+      events: [
+        {
+          ...this.holdEvent("hold_refunded", hold, [row.owner_participant, row.beneficiary_participant, row.created_by, submittedBy]),
+          ...(earlyConsent ? { payload: { hold: holdToJson(hold), earlyConsent: { by: earlyConsent.by, message: earlyConsent.message } } } : {}),
+        },
+      ],
     });
     return { ...hold, settledHeight: height };
   }

@@ -1,9 +1,11 @@
 import { Gauge, type Registry } from "prom-client";
 import { CorrespondentDirectory } from "../correspondents/directory.ts";
+import { ownKeysRoute } from "../correspondents/keys-routes.ts";
+import type { OwnSigningKeys } from "../correspondents/published-keys.ts";
 import { correspondentRoutes } from "../correspondents/routes.ts";
 import { termsRoutes } from "../correspondents/terms-routes.ts";
 import type { CorrespondentRecord } from "../correspondents/store.ts";
-import { ed25519PrivateKey } from "../identity/http-signature.ts";
+import { ed25519PrivateKey, ed25519RawPublicKey } from "../identity/http-signature.ts";
 import type { Database } from "../persistence/database.ts";
 import { dvpComponent } from "../dvp/component.ts";
 import { dvpNotices } from "../dvp/notices.ts";
@@ -18,7 +20,7 @@ import type { FeatureStatus, ReadinessCheck } from "../server/health.ts";
 import type { Logger } from "../server/logger.ts";
 import { createStablecoinComponent, type StablecoinComponent } from "../stablecoin/component.ts";
 import type { GatewayPorts } from "./ports.ts";
-import type { DeploymentSettings } from "./settings.ts";
+import type { DeploymentSettings, PvpSigningSettings } from "./settings.ts";
 
 /** What a feature adds to the running gateway: routes, readiness checks, background workers. */
 export interface Feature {
@@ -125,7 +127,8 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
       ...(securities.length > 0 ? { notices: dvpNotices } : {}),
       ...options.pvp,
     });
-    features.push({ ...pvp, routes: [pvp.routes] });
+    const keysRoute = pvpSettings.signing ? [ownKeysRoute(pvpSettings.agent, ownSigningKeys(pvpSettings.signing), options.pvp?.clock)] : [];
+    features.push({ ...pvp, routes: [pvp.routes, ...keysRoute] });
     if (securities.length > 0 && ports.dtLedger) {
       // DvP runs on the PvP engine (kind dvp): its routes and the securities ledgers' readiness.
       const dvp = dvpComponent({ db, engine: pvp.engine, securities, dtLedger: ports.dtLedger.port });
@@ -145,6 +148,15 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
   const enabled = new Gauge({ name: "tenge_gateway_feature_enabled", help: "1 for each feature that is on", labelNames: ["feature"], registers: [metrics] });
   for (const feature of status) enabled.set({ feature: feature.name }, feature.on ? 1 : 0);
   return { features, status, stablecoin, pvp, directory };
+}
+
+/** Our signing keys as `GET /iso20022/keys` publishes them: the active one from its seed, the others as configured. */
+export function ownSigningKeys(signing: PvpSigningSettings): OwnSigningKeys {
+  return {
+    active: { keyId: signing.keyId, publicKey: Buffer.from(ed25519RawPublicKey(ed25519PrivateKey(signing.seed))).toString("hex"), validFrom: signing.validFrom },
+    next: signing.next ?? [],
+    retiring: signing.retiring ?? [],
+  };
 }
 
 const asCorrespondent = (record: CorrespondentRecord | undefined): Correspondent | undefined =>

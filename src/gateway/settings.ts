@@ -4,6 +4,8 @@ import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { ConfigError, readSetting, settingsSource, type GatewayConfig } from "../config/config.ts";
 import { bytes32Hex, readSecret, readSecretFile } from "../config/secret.ts";
 import { defaultTimelockPolicy } from "../pvp/timelock-policy.ts";
+import { checkOwnKeys, KEY_ID, parseKeyList } from "../correspondents/published-keys.ts";
+import { ed25519PrivateKey, ed25519RawPublicKey } from "../identity/http-signature.ts";
 import { boolean, integer, privateKeyHex, SettingError, text, url, type SettingReader } from "../config/settings.ts";
 import { parseDeployment, type Deployment } from "../evm/deployments.ts";
 import { currencyMinorUnits } from "../core/money.ts";
@@ -32,9 +34,21 @@ export interface EvmLedgerSettings {
   payerKeys: Hex[];
 }
 
+/** Our message signing key and the keys published beside it for rotation (docs/deploy.md "Rotating our signing key"). */
+export interface PvpSigningSettings {
+  keyId: string;
+  seed: Uint8Array;
+  /** PVP_SIGNING_KEY_VALID_FROM: since when it signs (published; advisory). */
+  validFrom?: Date | undefined;
+  /** PVP_NEXT_SIGNING_KEYS: published before they sign, so correspondents pin them in time. */
+  next?: Array<{ keyId: string; publicKey: string; validFrom: Date }>;
+  /** PVP_RETIRING_SIGNING_KEYS: keys that signed until the rotation, valid until `validUntil`. */
+  retiring?: Array<{ keyId: string; publicKey: string; validUntil: Date }>;
+}
+
 export interface PvpSettings {
   agent: string;
-  signing: { keyId: string; seed: Uint8Array } | undefined;
+  signing: PvpSigningSettings | undefined;
   /** PVP_SECRET_KEY: encrypts unrevealed preimages at rest (undefined only on the embedded stack, which generates one). */
   secretKey: Uint8Array | undefined;
   foreignLedgers: EvmLedgerSettings[];
@@ -243,10 +257,45 @@ const twoDecimalCurrency: SettingReader<string> = (raw) => {
   return raw;
 };
 
+const ROTATION_SETTINGS = ["PVP_SIGNING_KEY_VALID_FROM", "PVP_NEXT_SIGNING_KEYS", "PVP_RETIRING_SIGNING_KEYS"] as const;
+
+const instant: SettingReader<Date> = (raw) => {
+  const at = new Date(raw);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(at.getTime())) throw new SettingError("must be an ISO 8601 instant, e.g. 2026-12-01T00:00:00Z");
+  return at;
+};
+
+const keyList: SettingReader<Array<{ keyId: string; publicKey: string; at: Date }>> = (raw) => {
+  try {
+    return parseKeyList(raw);
+  } catch (error) {
+    throw new SettingError(`must be keyId=publicKeyHex@instant entries, comma-separated: ${(error as Error).message}`);
+  }
+};
+
+/** The active key and the keys published beside it (rotation with an overlap); one key id, one public key each. */
+function signingSettings(source: Source, keyId: string, seed: Uint8Array): PvpSigningSettings {
+  if (!KEY_ID.test(keyId)) throw new ConfigError("PVP_SIGNING_KEY_ID", "must be 1 to 128 of A-Z a-z 0-9 . _ : -");
+  const validFrom = readSetting(source, "PVP_SIGNING_KEY_VALID_FROM", instant);
+  const next = (readSetting(source, "PVP_NEXT_SIGNING_KEYS", keyList) ?? []).map(({ keyId: id, publicKey, at }) => ({ keyId: id, publicKey, validFrom: at }));
+  const retiring = (readSetting(source, "PVP_RETIRING_SIGNING_KEYS", keyList) ?? []).map(({ keyId: id, publicKey, at }) => ({ keyId: id, publicKey, validUntil: at }));
+  const publicKey = Buffer.from(ed25519RawPublicKey(ed25519PrivateKey(seed))).toString("hex");
+  const clash = checkOwnKeys({ active: { keyId, publicKey }, next, retiring });
+  if (clash) throw new ConfigError(retiring.length > 0 ? "PVP_RETIRING_SIGNING_KEYS" : "PVP_NEXT_SIGNING_KEYS", `${clash} (with PVP_SIGNING_KEY_ID ${keyId})`);
+  return { keyId, seed, ...(validFrom ? { validFrom } : {}), next, retiring };
+}
+
+function rotationWithoutKey(source: Source): undefined {
+  for (const variable of ROTATION_SETTINGS) {
+    if (present(source, variable)) throw new ConfigError(variable, "is set but PVP_SIGNING_KEY is not: it publishes keys beside the active one");
+  }
+  return undefined;
+}
+
 function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
   const agent = readSetting(source, "PVP_AGENT_BIC", bic) ?? (embedded ? "NBRKKZKX" : undefined);
   if (!agent) {
-    for (const variable of ["PVP_SIGNING_KEY", "PVP_SIGNING_KEY_ID", "PVP_SECRET_KEY", "PVP_FOREIGN_LEDGERS_FILE"]) {
+    for (const variable of ["PVP_SIGNING_KEY", "PVP_SIGNING_KEY_ID", "PVP_SECRET_KEY", "PVP_FOREIGN_LEDGERS_FILE", ...ROTATION_SETTINGS]) {
       if (present(source, variable)) throw new ConfigError(variable, "is set but PVP_AGENT_BIC is not: PvP is on only with our BIC");
     }
     return undefined;
@@ -268,7 +317,7 @@ function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
   checkTimelockSettings(timelock, maxLockSeconds, statusRequestAfterSeconds);
   return {
     agent,
-    signing: seed && keyId ? { keyId, seed } : undefined,
+    signing: seed && keyId ? signingSettings(source, keyId, seed) : rotationWithoutKey(source),
     secretKey,
     foreignLedgers: ledgersFile ? readForeignLedgers(ledgersFile, source) : [],
     responderLedger: readSetting(source, "PVP_RESPONDER_LEDGER", text) ?? "dt",

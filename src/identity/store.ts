@@ -161,7 +161,7 @@ export class IdentityStore {
 
   /** Revokes one credential (API key or signing key) by its id; the principal and its other credentials stay. */
   async revokeCredential(id: string): Promise<void> {
-    const result = await this.#db.query("UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", [id]);
+    const result = await this.#db.query("UPDATE identity.credentials SET revoked_at = LEAST(coalesce(revoked_at, now()), now()) WHERE id = $1", [id]);
     if (result.rowCount === 0) throw new IdentityError("CREDENTIAL_NOT_FOUND", `no credential ${id}`);
   }
 
@@ -172,7 +172,7 @@ export class IdentityStore {
       `WITH principal AS (
          UPDATE identity.principals SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id
        ), credentials AS (
-         UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE principal_id IN (SELECT id FROM principal)
+         UPDATE identity.credentials SET revoked_at = LEAST(coalesce(revoked_at, now()), now()) WHERE principal_id IN (SELECT id FROM principal)
        )
        SELECT id FROM principal`,
       [id],
@@ -271,7 +271,7 @@ export class IdentityStore {
     }>(
       `SELECT c.id, c.principal_id, c.secret_hash, c.public_key, p.role, p.name, p.institution_bic, p.dt_participant
          FROM identity.credentials c JOIN identity.principals p ON p.id = c.principal_id
-        WHERE c.id = $1 AND c.kind = $2 AND c.revoked_at IS NULL AND p.revoked_at IS NULL`,
+        WHERE c.id = $1 AND c.kind = $2 AND (c.revoked_at IS NULL OR c.revoked_at > now()) AND p.revoked_at IS NULL`,
       [id, kind],
     );
     return result.rows[0];

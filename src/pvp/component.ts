@@ -1,5 +1,6 @@
 import { validationProfile } from "../iso20022/validation/profiles.ts";
 import type { KeyObject } from "node:crypto";
+import { fxProviderStore } from "../correspondents/fx-providers.ts";
 import { termsStore } from "../correspondents/terms.ts";
 import { IdentityStore } from "../identity/store.ts";
 import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
@@ -110,6 +111,7 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    statusRequestAfterMs,
     ...(options.notices ? { notices: options.notices } : {}),
   });
   // Institutions and their registered foreign-ledger accounts live with the principals, in the same database.
@@ -131,6 +133,7 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
             const found = await identity.signingKey(keyId);
             return found && { key: found.key, bic: found.principal.institution?.bic, role: found.principal.role };
           },
+          fxProviderKey: (keyId) => fxProviderStore.activeKey(options.db, keyId),
           consumeQuote: (tx, quote, signed, pvpId, consumedBy) => quoteStore.consume(tx, quote, signed, pvpId, consumedBy),
         },
       },

@@ -75,6 +75,8 @@ export interface EngineContext {
   preimages: PreimageStorage;
   notices?: ExchangeNotices | undefined;
   timing: EngineTiming;
+  /** Silence after which a responder chases the initiator (pacs.028 and its last report again); undefined: it does not. */
+  statusRequestAfterMs?: number | undefined;
 }
 
 /** A PvP from the database with its preimage opened, for the worker (never for the API). */

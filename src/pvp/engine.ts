@@ -47,6 +47,8 @@ export interface PvpEngineOptions {
   concurrency?: number;
   /** Seals preimages at rest (AES-256-GCM under PVP_SECRET_KEY); without one they are stored in clear (tests only). */
   preimageSeal?: PreimageStorage;
+  /** As responder, silence after its last report before it asks the initiator (pacs.028); unset: it does not. */
+  statusRequestAfterMs?: number;
   /** Identifier sources; seeded ones make fault-injection runs repeatable. Defaults are random. */
   ids?: { pvpId(kind?: ExchangeKind): string; uetr(): string };
   /** The messages of exchanges other than PvPs (the DvP's sese.024/025 and camt.054, from src/dvp). */
@@ -131,6 +133,7 @@ export class PvpEngine {
         retryMaxMs: options.retryMaxMs ?? 60_000,
         concurrency: options.concurrency ?? 8,
       },
+      statusRequestAfterMs: options.statusRequestAfterMs,
     };
     this.loop = new PvpWorker(this.context);
   }
@@ -236,7 +239,9 @@ export class PvpEngine {
       }
       const terms = request.affirm(current);
       await pvpStore.update(tx, id, { exchangeTerms: JSON.stringify(terms), awaitingAffirmation: false }, now);
-      const next = { ...current, exchangeTerms: terms, awaitingAffirmation: false };
+      // The version moves, as on a cancellation: a worker that read the exchange before cannot act on the old record.
+      if (!(await pvpStore.moveState(tx, current, current.state, now))) throw new PvpError("PVP_NOT_AFFIRMABLE", `exchange ${id} moved on; try again`);
+      const next = { ...current, exchangeTerms: terms, awaitingAffirmation: false, version: current.version + 1 };
       await pvpStore.addTimeline(tx, id, { at: now, kind: "notice", fromState: current.state, toState: null, event: "affirmed", detail: {} });
       await writeEffects(this.context, tx, next, [{ kind: "bank_notice", notice: "affirmed" }, { kind: "lock", side: "dt" }], now);
       return next;
@@ -289,8 +294,11 @@ export class PvpEngine {
         throw new PvpError("PVP_NOT_CANCELLABLE", `a PvP in state ${current.state} can no longer be cancelled (the secret may be revealed)`);
       }
       await pvpStore.update(tx, id, { cancelRequested: true }, now);
+      // The version moves too: a worker that read the PvP before the cancellation cannot move it on to
+      // the reveal, so a cancelled PvP never writes a claim (what an early refund of the DT hold relies on).
+      await pvpStore.moveState(tx, current, current.state, now);
       await pvpStore.addTimeline(tx, id, { at: now, kind: "notice", fromState: current.state, toState: null, event: "cancel_requested", detail: {} });
-      return { ...current, cancelRequested: true };
+      return { ...current, cancelRequested: true, version: current.version + 1 };
     });
     this.wake();
     return pvp;

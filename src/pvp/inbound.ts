@@ -153,6 +153,7 @@ export function inboundChange(
   sender: string,
   responder: ResponderSettings | undefined,
   now: Date,
+  businessMessageId?: string,
 ): InboundChange {
   if (message.kind === "instruction") {
     // A second pacs.009 for a UETR already taken is a replay under a new BizMsgIdr: nothing to do.
@@ -198,10 +199,13 @@ export function inboundChange(
       return none;
     }
     case "cancellation_request":
-      return update({ cancelRequested: true });
+      // The initiator's signed camt.056 is its side's consent to our early refund of the leg we locked for it.
+      return update({ cancelRequested: true, ...(businessMessageId && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {}) });
     case "resolution":
       if (message.resolution.outcome === "CNCL" && pvp.peerStatus !== "claimed") {
-        return update({ peerStatus: pvp.peerStatus === "locked" ? "refunded" : "rejected", peerReason: PVP_REASON_CODES.cancelled.code });
+        // The CNCL answering our camt.056 is the counterparty's consent to our early refund of the DT hold.
+        const consent = businessMessageId && pvp.cancelRequested && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {};
+        return update({ peerStatus: pvp.peerStatus === "locked" ? "refunded" : "rejected", peerReason: PVP_REASON_CODES.cancelled.code, ...consent });
       }
       return none;
   }

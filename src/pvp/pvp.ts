@@ -39,6 +39,11 @@ export interface PvpRecord {
   bankAgent: string | undefined;
   peerStatus: PeerLegStatus | undefined;
   peerReason: string | undefined;
+  /**
+   * The BizMsgIdr of the correspondent's signed message agreeing to cancel: the camt.029 CNCL answering our
+   * camt.056 (initiator) or its own camt.056 (responder). Our early refund of a DT hold names it as consent.
+   */
+  peerCancellation?: string | undefined;
   cancelRequested: boolean;
   dtLockRefused: boolean;
   foreignLockRefused: boolean;

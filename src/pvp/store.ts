@@ -38,6 +38,7 @@ export interface PvpPatch {
   foreignReference?: string;
   peerStatus?: PeerLegStatus;
   peerReason?: string;
+  peerCancellation?: string;
   cancelRequested?: true;
   dtLockRefused?: true;
   foreignLockRefused?: true;
@@ -57,6 +58,7 @@ const PATCH_COLUMNS: { readonly [Field in keyof PvpPatch]-?: string } = {
   foreignReference: "foreign_reference",
   peerStatus: "peer_status",
   peerReason: "peer_reason",
+  peerCancellation: "peer_cancellation",
   cancelRequested: "cancel_requested",
   dtLockRefused: "dt_lock_refused",
   foreignLockRefused: "foreign_lock_refused",
@@ -106,7 +108,7 @@ export interface PvpListFilter {
 }
 
 const PVP_COLUMNS = `id, pvp_ref, role, state, version, uetr::text AS uetr, hash_lock, preimage, dt_leg, foreign_leg, dt_reference,
-  foreign_reference, our_agent, counterparty_agent, created_by, peer_status, peer_reason, cancel_requested, dt_lock_refused,
+  foreign_reference, our_agent, counterparty_agent, created_by, peer_status, peer_reason, peer_cancellation, cancel_requested, dt_lock_refused,
   foreign_lock_refused, dt_lock_issued, foreign_lock_issued, reason_code, instruction, created_at, updated_at, next_run_at, last_error, last_error_at,
   bank_agent, kind, exchange_terms, awaiting_affirmation`;
 
@@ -145,6 +147,7 @@ function pvpFromRow(row: Row): PvpRecord {
     bankAgent: optional(row["bank_agent"]),
     peerStatus: optional<PeerLegStatus>(row["peer_status"]),
     peerReason: optional(row["peer_reason"]),
+    peerCancellation: optional(row["peer_cancellation"]),
     cancelRequested: Boolean(row["cancel_requested"]),
     dtLockRefused: Boolean(row["dt_lock_refused"]),
     foreignLockRefused: Boolean(row["foreign_lock_refused"]),
@@ -408,7 +411,7 @@ export const pvpStore = {
 
   async messages(db: Queryable, pvpId: string): Promise<MessageRecord[]> {
     const result = await db.query(
-      `SELECT business_message_id, direction, message_type, counterparty, at, summary, xml, carries_preimage FROM pvp_message WHERE pvp_id = $1 ORDER BY at, business_message_id`,
+      `SELECT business_message_id, direction, message_type, counterparty, at, summary, xml, carries_preimage FROM pvp_message WHERE pvp_id = $1 ORDER BY at, seq`,
       [pvpId],
     );
     return result.rows.map((row) => ({
@@ -462,6 +465,17 @@ export const pvpStore = {
       nextAttemptAt,
       error,
     ]);
+  },
+
+  /** Makes a PvP's pending refunds due now (an agreed cancellation lets them go before the expiry). */
+  async hastenRefunds(tx: Queryable, pvpId: string, now: Date): Promise<void> {
+    await tx.query(`UPDATE pvp_outbox SET next_attempt_at = LEAST(next_attempt_at, $2) WHERE pvp_id = $1 AND command = 'refund' AND status = 'pending'`, [pvpId, now]);
+  },
+
+  /** Whether a claim of the leg was ever written to the outbox (the only way the preimage leaves). */
+  async claimWritten(db: Queryable, pvpId: string, side: LegSide): Promise<boolean> {
+    const result = await db.query(`SELECT 1 FROM pvp_outbox WHERE pvp_id = $1 AND command = 'claim' AND side = $2 LIMIT 1`, [pvpId, side]);
+    return result.rows.length > 0;
   },
 
   async cancelCommands(tx: Queryable, pvpId: string, command: OutboxCommand["command"], now: Date): Promise<void> {

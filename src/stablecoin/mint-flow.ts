@@ -189,11 +189,34 @@ export class MintWorker {
    * is picked, the statement is fetched outside, and the request is locked again to sign.
    */
   async step(): Promise<MintStepOutcome> {
+    // The request a step works on: an operator-fixable failure (RPC down, no statement signer, allowance spent)
+    // shows on it as its failure code, and clears once it moves again.
+    let working: { id: string; failureCode: string | null } | undefined;
+    const { db, faultOf, onFault } = this.#options;
+    try {
+      const outcome = await this.#step((row) => (working = { id: row.id, failureCode: row.failure_code }));
+      if (working?.failureCode && outcome !== "retry") {
+        const { id } = working;
+        await db.transaction((tx) => mintRows.clearFault(tx, id));
+        onFault?.(undefined);
+      }
+      return outcome;
+    } catch (error) {
+      const fault = working ? faultOf?.(error) : undefined;
+      if (!working || !fault) throw error;
+      const { id } = working;
+      await db.transaction((tx) => mintRows.markFault(tx, id, fault.code, fault.reason, this.#options.faultRetryMs ?? 5000));
+      onFault?.(fault);
+      return "retry";
+    }
+  }
+
+  async #step(onRow: (row: MintRow) => void): Promise<MintStepOutcome> {
     const { db, ledger, chain, settings, faults } = this.#options;
     const notices: Array<() => void> = [];
     const first = await db.transaction(async (tx) => {
       notices.length = 0;
-      return this.#stepIn(tx, notices);
+      return this.#stepIn(tx, notices, onRow);
     });
     // Only after the commit: a crash before it means nothing happened yet.
     for (const notice of notices) notice();
@@ -212,9 +235,10 @@ export class MintWorker {
     });
   }
 
-  async #stepIn(tx: Queryable, notices: Array<() => void>): Promise<MintStepOutcome | { needsStatement: string }> {
+  async #stepIn(tx: Queryable, notices: Array<() => void>, onRow: (row: MintRow) => void): Promise<MintStepOutcome | { needsStatement: string }> {
     const row = await mintRows.lockNextDue(tx);
     if (!row) return "idle";
+    onRow(row);
     if (row.state === "deposited") return { needsStatement: row.id };
     if (row.state === "signed") return this.#broadcast(tx, row);
     return this.#reconcile(tx, row, notices);
@@ -238,6 +262,11 @@ export class MintWorker {
     const nonces = await minterNonceRows.lock(tx, minter);
     const chainNonce = BigInt(await chain.nonce("pending"));
     const nonce = nonces.nextNonce > chainNonce ? nonces.nextNonce : chainNonce;
+    // Refused on chain (MinterAllowanceExceeded) only after the gas is spent: checked before anything is signed.
+    const allowance = await chain.minterAllowance();
+    if (allowance < BigInt(row.amount)) {
+      throw new Error(`MinterAllowanceExceeded: the minter ${minter} may mint ${allowance} tiyn more; this mint needs ${row.amount}`);
+    }
     const accepted = await chain.acceptedStatement();
     const known = nonces.statementHeight > accepted.height ? nonces.statementHeight : accepted.height;
     // The token refuses a height it already accepted; an earlier nonce carrying this statement runs first.

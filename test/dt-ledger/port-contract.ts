@@ -255,6 +255,80 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         expect(await refusal(bankB.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage }))).toBe("ALREADY_REFUNDED");
       });
 
+      describe("early refund (an agreed cancellation)", () => {
+        const consent = { by: "FCBKAEAD", message: "PVP-1-CNCL" };
+        async function pvpHold() {
+          const owner = await funded(bankA, BANK_A, 1_000n);
+          const beneficiary = await funded(bankB, BANK_B, 0n);
+          const secret = newSecret();
+          const hold = await gateway.hold({
+            idempotencyKey: key(),
+            from: owner,
+            beneficiary,
+            amount: 300n,
+            condition: { hashLock: secret.hashLock },
+            expiresAt: new Date(harness.clock.now().getTime() + HOUR),
+            reference: "PVP-EARLY",
+          });
+          return { owner, beneficiary, secret, hold };
+        }
+
+        it("returns a PvP hold before its expiry to the gateway that placed it, on the creditor side's consent, once", async () => {
+          const { owner, secret, hold } = await pvpHold();
+          const request = { idempotencyKey: key(), holdId: hold.id, earlyConsent: consent };
+          const refunded = await gateway.refund(request);
+          expect(refunded.status).toBe("refunded");
+          expect(await balances(bankA, owner)).toEqual([{ available: 1_000n, held: 0n }]);
+          // A retry with the same key answers the first result; the hold cannot be released any more.
+          expect((await gateway.refund(request)).status).toBe("refunded");
+          expect(await refusal(gateway.refund({ ...request, earlyConsent: { ...consent, message: "OTHER" } }))).toBe("IDEMPOTENCY_CONFLICT");
+          expect(await refusal(bankB.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage }))).toBe("ALREADY_REFUNDED");
+          // The consent is on record in the refund's event, for the owner's bank and the beneficiary's.
+          let cursor: string | undefined;
+          const seen = [];
+          for (;;) {
+            const page = await bankB.events({ ...(cursor ? { after: cursor } : {}), limit: 1000 });
+            seen.push(...page.events);
+            if (page.events.length === 0) break;
+            cursor = page.cursor;
+          }
+          const event = seen.find((entry) => entry.type === "hold_refunded" && entry.hold.id === hold.id);
+          expect(event).toMatchObject({ type: "hold_refunded", earlyConsent: consent });
+        });
+
+        it("refuses it to the payer's bank, the beneficiary's bank and the NBK, and without a consent, leaving the hold", async () => {
+          const { owner, beneficiary, hold } = await pvpHold();
+          const height = (await nbk.balance(owner)).height;
+          for (const port of [bankA, bankB, nbk]) {
+            expect(await refusal(port.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: consent }))).toBe("FORBIDDEN_OPERATION");
+          }
+          expect(await refusal(gateway.refund({ idempotencyKey: key(), holdId: hold.id }))).toBe("NOT_YET_EXPIRED");
+          expect(await refusal(gateway.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: { by: "not a bic", message: "X" } }))).toBe("INVALID_REQUEST");
+          expect(await refusal(gateway.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: { by: "FCBKAEAD", message: "" } }))).toBe("INVALID_REQUEST");
+          expect((await gateway.getHold(hold.id)).status).toBe("held");
+          expect(await balances(bankA, owner)).toEqual([{ available: 700n, held: 300n }]);
+          expect(await balances(bankB, beneficiary)).toEqual([{ available: 0n, held: 0n }]);
+          expect((await nbk.balance(owner)).height).toBe(height);
+        });
+
+        it("refuses it to a bank that placed a hold on its own customer's account: the payer's side never cancels alone", async () => {
+          const { owner, hold } = await hashLocked();
+          expect(await refusal(bankA.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: consent }))).toBe("FORBIDDEN_OPERATION");
+          expect(await refusal(gateway.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: consent }))).toBe("FORBIDDEN_ACCOUNT");
+          expect(await balances(bankA, owner)).toEqual([{ available: 600n, held: 400n }]);
+        });
+
+        it("is an ordinary refund after the expiry, and refused once the hold is released", async () => {
+          const { owner, secret, hold } = await pvpHold();
+          await gateway.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage });
+          expect(await refusal(gateway.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: consent }))).toBe("ALREADY_RELEASED");
+          const late = await pvpHold();
+          harness.clock.advance(HOUR);
+          expect((await bankA.refund({ idempotencyKey: key(), holdId: late.hold.id, earlyConsent: consent })).status).toBe("refunded");
+          expect(await balances(bankA, owner)).toEqual([{ available: 700n, held: 0n }]);
+        });
+      });
+
       it("refuses holds that are not the caller's to place, or malformed", async () => {
         const owner = await funded(bankA, BANK_A, 1_000n);
         const beneficiary = await funded(bankB, BANK_B, 0n);
