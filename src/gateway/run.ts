@@ -19,7 +19,7 @@ import { requestMint } from "../stablecoin/mint-flow.ts";
 import { attestationKey } from "../stablecoin/stablecoin-config.ts";
 import { openGatewayDatabase } from "./database.ts";
 import { previousDemoCredentials, writeDemoCredentials, type PreviousDemoCredentials } from "./demo-credentials.ts";
-import { collectStartupGarbage, startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
+import { collectStartupGarbage, keepYoungGenerationSmall, startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
 import { peerChainAccounts, startEmbeddedPeer, type DemoCorrespondent, type EmbeddedPeer } from "./embedded-peer.ts";
 import type { ComposedGateway } from "./features.ts";
 import { connectPorts, type GatewayPorts } from "./ports.ts";
@@ -168,6 +168,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       links["demo credentials"] = writeDemoCredentials(config.dataDir, { restart: EMBEDDED_RESTART_NOTICE, ...demo.credentials, ...peerCredentials(embedded!, peer, settings.pvp?.agent ?? "", url), dtLedger: dtLedgerCredentials(embedded!) });
       Object.assign(links, embedded!.links, peer ? { "foreign CB gateway": `${peer.correspondent.url} (${peer.correspondent.bic})` } : {});
       await demo.mint?.();
+      keepYoungGenerationSmall();
       collectStartupGarbage();
     }
     Object.assign(links, {
