@@ -118,7 +118,7 @@ contract TengeStablecoin is
     /// @param amount Amount in tiyn, positive.
     /// @return Always true (FiatToken compatibility).
     function mint(address to, uint256 amount) external returns (bool) {
-        _mintWithinLimits(to, amount);
+        _mintWithinLimits(to, amount, true);
         return true;
     }
 
@@ -135,7 +135,7 @@ contract TengeStablecoin is
         uint256 amount
     ) external returns (bool) {
         _acceptStatement(statement, signature);
-        _mintWithinLimits(to, amount);
+        _mintWithinLimits(to, amount, true);
         return true;
     }
 
@@ -157,7 +157,8 @@ contract TengeStablecoin is
     ) external returns (bool) {
         _reverseRedemption(redemptionId, amount, statement);
         _acceptStatement(statement, signature);
-        _mintWithinLimits(holder, amount);
+        // Not counted as issued: the state is as if the redemption had never happened.
+        _mintWithinLimits(holder, amount, false);
         emit RedemptionReversed(redemptionId, holder, amount);
         return true;
     }
@@ -168,6 +169,7 @@ contract TengeStablecoin is
         if (!_minters[msg.sender].enabled) revert CallerNotMinter(msg.sender);
         if (amount == 0) revert AmountZero();
         _burn(msg.sender, amount);
+        _recordMinterBurn(amount);
         emit Burn(msg.sender, amount);
     }
 
@@ -181,6 +183,18 @@ contract TengeStablecoin is
         _burn(msg.sender, amount);
         _recordRedemption(amount);
         emit Redeemed(msg.sender, amount, dtAccount);
+    }
+
+    /// @notice Burns `amount` tiyn from the caller to receive as much on another chain of the same pool
+    /// (the gateway mints it there once the DT ledger has allotted it, after this chain's confirmations).
+    /// Needs issuance allotments on this token; the room here is not given back.
+    /// @param amount Amount in tiyn, positive, at most the caller's balance.
+    /// @param destinationChainId The chain to receive on, not this one.
+    /// @param recipient The receiver on the destination chain, not the zero address.
+    function moveOut(uint256 amount, uint256 destinationChainId, address recipient) external {
+        if (amount == 0) revert AmountZero();
+        _recordMoveOut(amount, destinationChainId, recipient);
+        _burn(msg.sender, amount);
     }
 
     /// @notice Master minter only: enables `minter` with a mint allowance (replacing any previous one).
@@ -261,6 +275,12 @@ contract TengeStablecoin is
     /// @param account The DT digital account id of the segregated wallet.
     function setSegregatedAccount(string calldata account) external onlyOwner {
         _setSegregatedAccount(account);
+    }
+
+    /// @notice Owner only, one-way: from now on every mint needs this chain's limit in an accepted issuance
+    /// allotment (the pool serves several chains). Call it before configuring any minter on a new chain.
+    function requireIssuanceAllotments() external onlyOwner {
+        _requireAllotments();
     }
 
     /// @notice Owner only: sets how old, in seconds, the latest statement may be at mint time.
@@ -365,7 +385,7 @@ contract TengeStablecoin is
 
     // ---------------------------------------------------------------- internals
 
-    function _mintWithinLimits(address to, uint256 amount) private whenNotPaused {
+    function _mintWithinLimits(address to, uint256 amount, bool counted) private whenNotPaused {
         Minter memory minter = _minters[msg.sender];
         if (!minter.enabled) revert CallerNotMinter(msg.sender);
         if (_blocklisted[msg.sender]) revert AccountBlocklisted(msg.sender);
@@ -373,6 +393,7 @@ contract TengeStablecoin is
         if (amount == 0) revert AmountZero();
         if (amount > minter.allowance) revert MinterAllowanceExceeded(msg.sender, minter.allowance, amount);
         _requireCollateralCovers(totalSupply() + amount);
+        if (counted) _recordIssuance(amount);
         // amount <= allowance < 2^248, so the narrowing is exact.
         _minters[msg.sender].allowance = minter.allowance - uint248(amount);
         _mint(to, amount);

@@ -4,13 +4,16 @@ import { loadConfig } from "../config/config.ts";
 import { CodedError } from "../core/errors.ts";
 import { openGatewayDatabase, refuseEmbeddedDirectory } from "../gateway/database.ts";
 import type { Database } from "../persistence/database.ts";
+import { readFileSync } from "node:fs";
+import { fetchKeySet, KeySetError, parsePublishedKeySet } from "./published-keys.ts";
 import { CorrespondentError, correspondentStore, correspondentToJson, limitOf, VALIDATION_PROFILES, type NewCorrespondent, type ValidationProfile } from "./store.ts";
 
 /**
  * `tenge-gateway correspondents ...`: the directory of correspondents, written to the database of
  * DATABASE_URL, or with --gateway URL through the operator API of a running gateway (TENGE_API_KEY).
  */
-const where = `Works on the database of DATABASE_URL (or the PGlite under DATA_DIR when no gateway runs on it);
+const where = `Works on the database of DATABASE_URL (or the PGlite under DATA_DIR when no gateway runs on it; both
+also from TENGE_CONFIG_FILE, the gateway's settings file);
 with --gateway URL it calls the operator API of a running gateway with an operator key (--api-key or
 TENGE_API_KEY). Running gateways pick up every change within seconds, without a restart. Prints JSON.`;
 
@@ -28,7 +31,7 @@ export async function viaDatabase<T>(io: CommandIo, work: (db: Database) => Prom
   try {
     return await work(db);
   } catch (error) {
-    if (error instanceof CorrespondentError || error instanceof CodedError) throw new UsageError(`${error.code}: ${error.message}`);
+    if (error instanceof CorrespondentError || error instanceof KeySetError || error instanceof CodedError) throw new UsageError(`${error.code}: ${error.message}`);
     throw error;
   } finally {
     await db.close();
@@ -247,3 +250,60 @@ ${where}`,
 
 export const suspend = statusCommand("suspend");
 export const activate = statusCommand("activate");
+
+export const pinKeys: CommandModule = {
+  help: `Usage: npx tenge-gateway correspondents keys pin BIC [--file KEYSET.json] [--gateway URL]
+
+Pins the signing keys a correspondent publishes: fetched from its <baseUrl>/iso20022/keys (or read from
+--file, the same JSON). Its next and active keys verify from now on, a retiring key until its validUntil,
+a retired key and every key the set no longer lists not at all. A key id pinned with another public key is
+refused (KEY_SET_KEY_CHANGED) and nothing changes. Run it again at each rotation the correspondent announces.
+${where}`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, options: { file: { type: "string" }, ...connection }, strict: true, allowPositionals: true });
+    const bic = oneBic(positionals, "correspondents keys pin BIC");
+    let given: unknown;
+    if (values.file) {
+      try {
+        given = JSON.parse(readFileSync(values.file, "utf8"));
+      } catch (error) {
+        throw new UsageError(`--file must name a JSON key set: ${(error as Error).message}`);
+      }
+    }
+    if (values.gateway) {
+      io.out(JSON.stringify(await viaApi(io, values, "POST", `/operator/correspondents/${encodeURIComponent(bic)}/keys/pin`, given === undefined ? {} : { keySet: given })));
+      return 0;
+    }
+    return viaDatabase(io, async (db) => {
+      const current = await correspondentStore.require(db, bic);
+      const set = given === undefined ? await fetchKeySet(current.baseUrl, bic) : parsePublishedKeySet(given, bic);
+      io.out(JSON.stringify(correspondentToJson(await correspondentStore.pinKeys(db, bic, set))));
+      return 0;
+    });
+  },
+};
+
+export const ourKeys: CommandModule = {
+  help: `Usage: npx tenge-gateway correspondents keys ours [--gateway URL]
+
+Prints the key set our gateway publishes at GET /iso20022/keys (public, no API key): our BIC, and each
+message signing key's id, raw public key (hex), validity and status (next, active, retiring, retired). This is
+what a correspondent pins. Asks the gateway at --gateway URL (default PUBLIC_URL, else http://HOST:PORT).`,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, options: { gateway: { type: "string" } }, strict: true, allowPositionals: true });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const config = loadConfig(io.env);
+    const base = values.gateway ?? config.publicUrl ?? `http://${config.host}:${config.port}`;
+    const url = new URL("iso20022/keys", base.endsWith("/") ? base : `${base}/`);
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      throw new UsageError(`no gateway answers at ${url.href} (${(error as Error).message}): start it, or give --gateway URL`);
+    }
+    if (response.status === 404) throw new UsageError(`${url.href}: 404, PvP with correspondents is off on that gateway (PVP_AGENT_BIC, PVP_SIGNING_KEY)`);
+    if (!response.ok) throw new UsageError(`${url.href}: HTTP ${response.status}`);
+    io.out(JSON.stringify(await response.json()));
+    return 0;
+  },
+};

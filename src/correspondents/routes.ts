@@ -3,6 +3,7 @@ import { pageSchema } from "../core/paging.ts";
 import type { Database } from "../persistence/database.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
+import { fetchKeySet, parsePublishedKeySet } from "./published-keys.ts";
 import { CORRESPONDENT_STATUSES, correspondentStore, correspondentToJson, limitOf, VALIDATION_PROFILES } from "./store.ts";
 
 const operatorOnly = { access: ["operator"] as const };
@@ -172,6 +173,26 @@ export function correspondentRoutes(db: Database, onChange: () => Promise<void> 
         },
       },
       async (request) => correspondentToJson(await respond(() => correspondentStore.revokeKey(db, request.params.bic, request.params.keyId))),
+    );
+
+    app.post(
+      "/operator/correspondents/:bic/keys/pin",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Pin the key set the correspondent publishes: fetched from <baseUrl>/iso20022/keys, or as given",
+          params: bicParams,
+          body: { type: "object", additionalProperties: false, properties: { keySet: { type: "object", description: "the set as GET /iso20022/keys answers; absent: fetched from the correspondent" } } },
+          response: { 200: correspondentSchema, 404: errorSchema, 409: errorSchema, 422: errorSchema, 502: errorSchema },
+        },
+      },
+      async (request) => {
+        const { bic } = request.params;
+        const current = await correspondentStore.require(db, bic);
+        const set = request.body?.keySet ? parsePublishedKeySet(request.body.keySet, bic) : await fetchKeySet(current.baseUrl, bic);
+        return correspondentToJson(await respond(() => correspondentStore.pinKeys(db, bic, set)));
+      },
     );
 
     for (const [action, status] of [

@@ -2,6 +2,7 @@ import { CodedError } from "../core/errors.ts";
 import { AmountError, amountFromDecimal, amountToDecimal, currencyMinorUnits } from "../core/money.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { IdentityError, IdentityStore } from "../identity/store.ts";
+import { KeySetError, type PublishedKeySet } from "./published-keys.ts";
 
 /** Profiles an inbound message of a correspondent is validated with: CBPR+ usage rules on top of the XSDs, or the XSDs alone. */
 import { validationProfiles as VALIDATION_PROFILES, type ValidationProfile } from "../iso20022/validation/profiles.ts";
@@ -16,6 +17,7 @@ export interface CorrespondentSigningKey {
   /** Raw Ed25519 public key, hex. */
   publicKey: string;
   createdAt: Date;
+  /** From this instant on, requests signed with it are refused (may be ahead: a retiring key pinned from its key set). */
   revokedAt: Date | null;
 }
 
@@ -252,10 +254,52 @@ export const correspondentStore = {
     await db.transaction(async (tx) => {
       const current = await this.require(tx, bic);
       const revoked = await tx.query(
-        "UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND principal_id = $2 AND kind = 'ed25519'",
+        "UPDATE identity.credentials SET revoked_at = LEAST(coalesce(revoked_at, now()), now()) WHERE id = $1 AND principal_id = $2 AND kind = 'ed25519'",
         [keyId, current.principalId],
       );
       if (revoked.rowCount === 0) throw new CorrespondentError("SIGNING_KEY_NOT_FOUND", `correspondent ${bic} has no signing key ${keyId}`);
+      await tx.query("UPDATE pvp_correspondent SET updated_at = now() WHERE bic = $1", [bic]);
+    });
+    return this.require(db, bic);
+  },
+
+  /**
+   * Pins the key set a correspondent publishes (`GET <baseUrl>/iso20022/keys`, checked by
+   * parsePublishedKeySet): its next and active keys verify, a retiring key until its validUntil, a retired
+   * key and any key the set no longer lists not at all. A listed key id whose public key differs from the one
+   * pinned is refused (KEY_SET_KEY_CHANGED) and nothing is written: a key id names one key for good.
+   */
+  async pinKeys(db: Database, bic: string, set: PublishedKeySet): Promise<CorrespondentRecord> {
+    if (set.agent !== bic) throw new KeySetError("KEY_SET_AGENT_MISMATCH", `the key set is for ${set.agent}, not ${bic}`);
+    await db.transaction(async (tx) => {
+      const current = await this.require(tx, bic);
+      const pinned = new Map(current.signingKeys.map((key) => [key.keyId, key]));
+      const identity = new IdentityStore(tx);
+      for (const key of set.keys) {
+        const known = pinned.get(key.keyId);
+        if (known && known.publicKey !== key.publicKey) {
+          throw new KeySetError("KEY_SET_KEY_CHANGED", `key ${key.keyId} of ${bic} is pinned with another public key: a rotated key takes a new key id`);
+        }
+        if (!known) {
+          if (key.status === "retired") continue;
+          await identity.registerSigningKey(current.principalId, key.publicKey, key.keyId, `correspondent ${bic}`).catch(identityFailure);
+        }
+        // Scheduled or immediate end; never later than an end already pinned.
+        const until = key.status === "retired" ? "now()" : key.status === "retiring" ? "$3::timestamptz" : undefined;
+        if (until) {
+          await tx.query(`UPDATE identity.credentials SET revoked_at = LEAST(coalesce(revoked_at, ${until}), ${until}) WHERE id = $1 AND principal_id = $2`, [
+            key.keyId,
+            current.principalId,
+            ...(key.status === "retiring" ? [key.validUntil] : []),
+          ]);
+        }
+      }
+      const listed = set.keys.map((key) => key.keyId);
+      await tx.query(
+        `UPDATE identity.credentials SET revoked_at = LEAST(coalesce(revoked_at, now()), now())
+          WHERE principal_id = $1 AND kind = 'ed25519' AND NOT (id = ANY($2::text[]))`,
+        [current.principalId, listed],
+      );
       await tx.query("UPDATE pvp_correspondent SET updated_at = now() WHERE bic = $1", [bic]);
     });
     return this.require(db, bic);

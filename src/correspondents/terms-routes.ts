@@ -3,6 +3,7 @@ import { amountFromDecimal } from "../core/money.ts";
 import type { Database } from "../persistence/database.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
+import { fxProviderKeyToJson, fxProviderStore } from "./fx-providers.ts";
 import { standingTermsToJson, termsStore } from "./terms.ts";
 
 const operatorOnly = { access: ["operator"] as const };
@@ -24,6 +25,20 @@ const termsSchema = {
     dtBeneficiaries: { type: "array", items: { type: "string" } },
     updatedBy: { type: "string" },
     updatedAt: { type: "string" },
+  },
+} as const;
+
+const fxKeySchema = {
+  type: "object",
+  properties: {
+    keyId: { type: "string" },
+    providerId: { type: "string" },
+    providerName: { type: "string" },
+    publicKey: { type: "string" },
+    namedBy: { type: "array", items: { type: "string" } },
+    createdBy: { type: "string" },
+    createdAt: { type: "string" },
+    revokedAt: { type: ["string", "null"] },
   },
 } as const;
 
@@ -138,6 +153,78 @@ export function termsRoutes(db: Database) {
       "/operator/reference-rates",
       { config: operatorOnly, schema: { tags, summary: "The reference rates", response: { 200: { type: "object", properties: { items: { type: "array", items: rateSchema }, next: { type: ["string", "null"] } } } } } },
       async () => ({ items: (await termsStore.referenceRates(db)).map((rate) => ({ ...rate, setAt: rate.setAt.toISOString() })), next: null }),
+    );
+
+    app.put(
+      "/operator/correspondents/:bic/fx-providers",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Set the FX providers a correspondent lets sign quotes for it (on its word; an empty list: only its own signature counts)",
+          params: { type: "object", additionalProperties: false, required: ["bic"], properties: { bic } },
+          body: { type: "object", additionalProperties: false, required: ["providers"], properties: { providers: { type: "array", maxItems: 16, items: bic } } },
+          response: { 200: { type: "object", properties: { counterpartyAgent: { type: "string" }, providers: { type: "array", items: { type: "string" } } } }, 400: errorSchema, 404: errorSchema },
+        },
+      },
+      async (request) => ({
+        counterpartyAgent: request.params.bic,
+        providers: await fxProviderStore.setNamed(db, request.params.bic, request.body.providers, request.principal!.id),
+      }),
+    );
+
+    app.post(
+      "/operator/fx-providers/:provider/keys",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Register a quote-signing key of an FX provider (it signs quotes only; it authenticates no request)",
+          params: { type: "object", additionalProperties: false, required: ["provider"], properties: { provider: bic } },
+          body: {
+            type: "object",
+            additionalProperties: false,
+            required: ["name", "keyId", "publicKey"],
+            properties: {
+              name: { type: "string", minLength: 1, maxLength: 140 },
+              keyId: { type: "string", minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:-]+$" },
+              publicKey: { type: "string", minLength: 43, maxLength: 66, description: "raw Ed25519 public key, 32 bytes as hex or base64" },
+            },
+          },
+          response: { 201: fxKeySchema, 400: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { name, keyId, publicKey } = request.body;
+        const key = await fxProviderStore.addKey(db, { providerId: request.params.provider, providerName: name, keyId, publicKey }, request.principal!.id);
+        return reply.status(201).send(fxProviderKeyToJson(key));
+      },
+    );
+
+    app.post(
+      "/operator/fx-providers/:provider/keys/:keyId/revoke",
+      {
+        config: operatorOnly,
+        schema: {
+          tags,
+          summary: "Revoke an FX provider's quote-signing key: quotes signed with it are refused from now on",
+          params: { type: "object", additionalProperties: false, required: ["provider", "keyId"], properties: { provider: bic, keyId: { type: "string", minLength: 1, maxLength: 128 } } },
+          response: { 200: { type: "object", properties: { providerId: { type: "string" }, keyId: { type: "string" }, revoked: { type: "boolean" } } }, 404: errorSchema },
+        },
+      },
+      async (request) => {
+        await fxProviderStore.revokeKey(db, request.params.provider, request.params.keyId, request.principal!.id);
+        return { providerId: request.params.provider, keyId: request.params.keyId, revoked: true };
+      },
+    );
+
+    app.get(
+      "/operator/fx-providers",
+      {
+        config: operatorOnly,
+        schema: { tags, summary: "FX providers' quote-signing keys and the counterparties that name each provider", response: { 200: { type: "object", properties: { items: { type: "array", items: fxKeySchema }, next: { type: ["string", "null"] } } } } },
+      },
+      async () => ({ items: (await fxProviderStore.list(db)).map(fxProviderKeyToJson), next: null }),
     );
 
     app.get(

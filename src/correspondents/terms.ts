@@ -112,7 +112,8 @@ const termsFromRow = (row: TermsRow): StandingTerms => ({
 
 const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 
-async function audit(db: Queryable, actor: string, action: string, subject: string, detail: Record<string, unknown>): Promise<void> {
+/** One entry of the consent audit trail (terms, rates, FX providers), in the caller's transaction. */
+export async function audit(db: Queryable, actor: string, action: string, subject: string, detail: Record<string, unknown>): Promise<void> {
   await db.query("INSERT INTO pvp_consent_audit (actor, action, subject, detail) VALUES ($1, $2, $3, $4)", [actor, action, subject, JSON.stringify(detail)]);
 }
 

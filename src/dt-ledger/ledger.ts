@@ -1,8 +1,15 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Address, Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
-import type { Database, Queryable } from "../persistence/database.ts";
+import { sqlState, type Database, type Queryable } from "../persistence/database.ts";
 import { signCollateralStatement } from "../ledger/collateral-statement.ts";
+import {
+  AllotmentRefused,
+  nextIssuanceAllotment,
+  signIssuanceAllotment,
+  type ChainAllotment,
+  type IssuanceAllotment,
+} from "../ledger/issuance-allotment.ts";
 import {
   ACCOUNT_KINDS,
   ACTIVITY_PAGE_MAX,
@@ -14,6 +21,7 @@ import {
   type ActivityRequest,
   type CollateralStatementRequest,
   type DigitalAccount,
+  type EarlyRefundConsent,
   type EventPage,
   type EventsRequest,
   type Hold,
@@ -148,6 +156,13 @@ function requireText(value: unknown, field: string, max: number, allowEmpty = fa
   return value;
 }
 
+/** An early refund's consent: the creditor's BIC and its message id (ISO Max35Text), nothing else. */
+function requireConsent(consent: unknown): EarlyRefundConsent {
+  const { by, message } = (typeof consent === "object" && consent !== null ? consent : {}) as Record<string, unknown>;
+  if (typeof by !== "string" || !/^[A-Z0-9]{8}([A-Z0-9]{3})?$/.test(by)) throw new DtLedgerError("INVALID_REQUEST", "earlyConsent.by must be the creditor side's BIC");
+  return { by, message: requireText(message, "earlyConsent.message", 35) };
+}
+
 function requireUuid(value: unknown, field: string): string {
   if (typeof value !== "string" || !UUID.test(value)) throw new DtLedgerError("INVALID_REQUEST", `${field} must be a transaction id (UUID)`);
   return value;
@@ -155,11 +170,24 @@ function requireUuid(value: unknown, field: string): string {
 
 /** The payment type of the NBK phase-one method list that a payment between two kinds of account is. */
 export function paymentTypeOf(from: AccountKind, to: AccountKind): PaymentType {
-  if (to === "segregated_wallet") return "collateral_deposit";
-  if (from === "segregated_wallet") return "collateral_withdrawal";
+  if (to === "segregated_wallet" || to === "collateral_intake") return "collateral_deposit";
+  if (from === "segregated_wallet" || from === "collateral_intake") return "collateral_withdrawal";
   if (from === "government_agency" || to === "government_agency") return "government_payment";
   if (from === "individual") return to === "individual" ? "individual_to_individual" : "merchant_payment";
   return to === "individual" ? "le_to_individual" : "le_to_le";
+}
+
+/**
+ * A segregated wallet is credited only from accounts its own servicer services (its collateral intake): its
+ * collateral statements then never count DT that someone else paid in, whatever reference it carried.
+ */
+function creditsWallet(payer: AccountRow, payee: AccountRow): void {
+  if (payee.kind === "segregated_wallet" && payer.participant_id !== payee.participant_id) {
+    throw new DtLedgerError(
+      "FORBIDDEN_OPERATION",
+      `a segregated wallet takes DT only from accounts of ${payee.participant_id}; pay a mint deposit into the account the mint request names`,
+    );
+  }
 }
 
 function toAccount(row: AccountRow): DigitalAccount {
@@ -414,6 +442,7 @@ export class DtLedger {
       if (from.status === "closed") throw new DtLedgerError("ACCOUNT_CLOSED", `account ${from.id} is closed`);
       const to = this.openAccountIn(accounts, request.to);
       if (from.id === to.id) throw new DtLedgerError("SAME_ACCOUNT", "payer and payee are the same account");
+      creditsWallet(from, to);
       if (returnOf !== undefined) {
         const original = await tx.query<{ amount: bigint }>(
           "SELECT amount FROM dt_ledger.transactions WHERE id = $1 AND kind = 'payment' AND from_account = $2 AND to_account = $3",
@@ -482,6 +511,7 @@ export class DtLedger {
       if (owner.status === "closed") throw new DtLedgerError("ACCOUNT_CLOSED", `account ${owner.id} is closed`);
       const beneficiary = this.openAccountIn(accounts, request.beneficiary);
       if (owner.id === beneficiary.id) throw new DtLedgerError("SAME_ACCOUNT", "owner and beneficiary are the same account");
+      creditsWallet(owner, beneficiary);
       const bookedAt = this.now();
       if (request.expiresAt.getTime() <= bookedAt.getTime()) throw new DtLedgerError("INVALID_REQUEST", "expiresAt must be in the future");
       const inputs = await selectInputs(tx, owner.id, amount);
@@ -601,20 +631,33 @@ export class DtLedger {
     });
   }
 
-  /** Returns a hold's funds to the owner, at or after its expiry; asked by a party to the hold or the NBK. */
+  /**
+   * Returns a hold's funds to the owner: at or after its expiry, asked by a party to the hold or the NBK.
+   * Before the expiry only on an agreed cancellation: asked by the gateway that placed the hold (it set the
+   * hash-lock and alone holds the preimage) with the creditor side's consent, and never by a gateway paying
+   * from its own account. The owner's participant (the payer's bank), the beneficiary's, the NBK and a bank
+   * that placed a hold are refused: the counterparty may have acted on the lock (docs/dt-ledger.md).
+   */
   async refund(participantId: string, request: RefundRequest): Promise<Hold> {
     this.requireHoldId(request.holdId);
-    return this.mutation(participantId, "refund", request, request.holdId, (tx, id) => this.loadHold(tx, id), async (tx, caller) => {
+    const consent = request.earlyConsent === undefined ? undefined : requireConsent(request.earlyConsent);
+    const canonical = { idempotencyKey: request.idempotencyKey, holdId: request.holdId, ...(consent ? { earlyConsent: consent } : {}) };
+    return this.mutation(participantId, "refund", canonical, request.holdId, (tx, id) => this.loadHold(tx, id), async (tx, caller) => {
       const row = await this.lockHold(tx, request.holdId);
       const parties = [row.created_by, row.owner_participant, row.beneficiary_participant];
       if (!parties.includes(caller.id) && caller.role !== "central_bank") {
         throw new DtLedgerError("FORBIDDEN_ACCOUNT", `participant ${caller.id} is not a party to hold ${row.id}`);
       }
       this.requireActive(row);
-      if (this.now().getTime() < row.expires_at.getTime()) {
-        throw new DtLedgerError("NOT_YET_EXPIRED", `hold ${row.id} expires at ${row.expires_at.toISOString()}`);
+      if (this.now().getTime() >= row.expires_at.getTime()) return this.refundLocked(tx, row, caller.id);
+      if (consent === undefined) throw new DtLedgerError("NOT_YET_EXPIRED", `hold ${row.id} expires at ${row.expires_at.toISOString()}`);
+      if (caller.role !== "gateway" || caller.id !== row.created_by || caller.id === row.owner_participant) {
+        throw new DtLedgerError(
+          "FORBIDDEN_OPERATION",
+          `before its expiry hold ${row.id} goes back only at the request of the gateway that placed it, on the creditor side's consent`,
+        );
       }
-      return this.refundLocked(tx, row, caller.id);
+      return this.refundLocked(tx, row, caller.id, consent);
     });
   }
 
@@ -693,6 +736,85 @@ export class DtLedger {
     );
     const signature = await signCollateralStatement(operatorKey, statement, request.domain);
     return { statement, domain: request.domain, signature, signer: this.operatorAddress! };
+  }
+
+  /**
+   * Signs the next issuance allotment of a segregated wallet to its chains (docs/contracts.md, "One pool,
+   * several chains") and keeps it. The ledger applies its rule itself: limits only rise and add up to at most
+   * what was ever credited into the wallet (its own figure, read in one snapshot: unspent tokens, held ones
+   * too, plus all paid out, so it never falls when a hold is placed or released) plus
+   * the moves allotted so far. A credit names the chain a deposit backs; a move is the servicer's report of a
+   * final burn (anyone can check it against the chains' totalMovedOut). Only the wallet's servicer may ask;
+   * a refusal writes nothing. Two concurrent requests take consecutive sequences.
+   */
+  async issuanceAllotment(participantId: string, request: IssuanceAllotmentRequest): Promise<SignedIssuanceAllotment> {
+    const operatorKey = this.operatorKey;
+    if (!operatorKey) throw new DtLedgerError("UNAVAILABLE", "this ledger has no operator key to sign allotments");
+    const caller = await this.caller(this.db, participantId);
+    const account = await this.loadAccount(this.db, request.accountId);
+    if (account.participantId !== caller.id) {
+      throw new DtLedgerError("FORBIDDEN_ACCOUNT", `account ${account.id} is not a customer account of ${caller.id}`);
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.db.transaction(
+          async (tx) => {
+            const latest = await tx.query<{ allotment: unknown }>(
+              "SELECT allotment FROM dt_ledger.issuance_allotments WHERE account_id = $1 ORDER BY sequence DESC LIMIT 1",
+              [account.id],
+            );
+            const read = await tx.query<{ height: bigint; credited: bigint }>(
+              `SELECT (SELECT height FROM dt_ledger.head) AS height,
+                      ((SELECT COALESCE(SUM(amount), 0)::int8 FROM dt_ledger.tokens
+                         WHERE account_id = $1 AND spent_in IS NULL)
+                       + (SELECT COALESCE(-SUM(amount), 0)::int8 FROM dt_ledger.entries
+                           WHERE account_id = $1 AND amount < 0 AND kind <> 'return'))::int8 AS credited`,
+              [account.id],
+            );
+            const { height, credited } = read.rows[0]!;
+            const stored = latest.rows[0]?.allotment;
+            const previous: IssuanceAllotment = stored === undefined
+              ? { account: account.id, sequence: 0n, credited: 0n, moved: 0n, height: 0n, timestamp: 0n, chains: [] }
+              : allotmentFromJson(typeof stored === "string" ? JSON.parse(stored) : stored);
+            const change = request.change.kind === "credit" ? { ...request.change, credited } : request.change;
+            let next: IssuanceAllotment;
+            try {
+              next = nextIssuanceAllotment(previous, change, { height, timestamp: BigInt(Math.floor(this.now().getTime() / 1000)) });
+            } catch (error) {
+              if (error instanceof AllotmentRefused) throw new DtLedgerError("INVALID_REQUEST", `${error.code}: ${error.message}`);
+              throw error;
+            }
+            const signature = await signIssuanceAllotment(operatorKey, next);
+            await tx.query(
+              "INSERT INTO dt_ledger.issuance_allotments (account_id, sequence, allotment, signature) VALUES ($1, $2, $3::jsonb, $4)",
+              [account.id, next.sequence.toString(), JSON.stringify(allotmentToJson(next)), signature],
+            );
+            return { allotment: next, signature, signer: this.operatorAddress! };
+          },
+          { isolation: "repeatable read" },
+        );
+      } catch (error) {
+        // Another request took this sequence (or changed the wallet under the snapshot): start again from it.
+        const state = sqlState(error);
+        if (attempt < 4 && (state === "23505" || state === "40001")) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** The latest signed allotment of a segregated wallet, for relaying; the servicer and the central bank may read it. */
+  async latestIssuanceAllotment(participantId: string, accountId: string): Promise<SignedIssuanceAllotment | undefined> {
+    const caller = await this.caller(this.db, participantId);
+    const account = await this.loadAccount(this.db, accountId);
+    this.mayRead(caller, account);
+    const result = await this.db.query<{ allotment: unknown; signature: Hex }>(
+      "SELECT allotment, signature FROM dt_ledger.issuance_allotments WHERE account_id = $1 ORDER BY sequence DESC LIMIT 1",
+      [account.id],
+    );
+    const row = result.rows[0];
+    if (!row) return undefined;
+    const allotment = allotmentFromJson(typeof row.allotment === "string" ? JSON.parse(row.allotment) : row.allotment);
+    return { allotment, signature: row.signature, signer: this.operatorAddress! };
   }
 
   async events(participantId: string, request: EventsRequest): Promise<EventPage> {
@@ -922,7 +1044,7 @@ export class DtLedger {
     if (row.status === "refunded") throw new DtLedgerError("ALREADY_REFUNDED", `hold ${row.id} was already refunded`);
   }
 
-  private async refundLocked(tx: Queryable, row: HoldRow, submittedBy: string): Promise<Hold> {
+  private async refundLocked(tx: Queryable, row: HoldRow, submittedBy: string, earlyConsent?: EarlyRefundConsent): Promise<Hold> {
     const token = await heldToken(tx, row.id);
     const transactionId = randomUUID();
     await spendAndCreate(tx, transactionId, [token], [{ accountId: row.owner_account, amount: token.amount }]);
@@ -939,7 +1061,12 @@ export class DtLedger {
       reference: row.reference,
       holdId: row.id,
       entries: [],
-      events: [this.holdEvent("hold_refunded", hold, [row.owner_participant, row.beneficiary_participant, row.created_by, submittedBy])],
+      events: [
+        {
+          ...this.holdEvent("hold_refunded", hold, [row.owner_participant, row.beneficiary_participant, row.created_by, submittedBy]),
+          ...(earlyConsent ? { payload: { hold: holdToJson(hold), earlyConsent: { by: earlyConsent.by, message: earlyConsent.message } } } : {}),
+        },
+      ],
     });
     return { ...hold, settledHeight: height };
   }
@@ -991,4 +1118,54 @@ interface LedgerMonitoringRow {
   open_accounts: bigint;
   active_holds: bigint;
   held_amount: bigint;
+}
+
+/** What the servicer asks the ledger to allot (the ledger reads `credited` itself). */
+export interface IssuanceAllotmentRequest {
+  accountId: string;
+  change:
+    | { kind: "credit"; chainId: bigint; amount: bigint }
+    | { kind: "move"; from: bigint; to: bigint; amount: bigint }
+    | { kind: "addChain"; chainId: bigint; token: Address };
+}
+
+export interface SignedIssuanceAllotment {
+  allotment: IssuanceAllotment;
+  signature: Hex;
+  signer: Address;
+}
+
+interface AllotmentJson {
+  account: string;
+  sequence: string;
+  credited: string;
+  moved: string;
+  height: string;
+  timestamp: string;
+  chains: Array<{ chainId: string; token: Address; issuanceLimit: string }>;
+}
+
+function allotmentToJson(allotment: IssuanceAllotment): AllotmentJson {
+  return {
+    account: allotment.account,
+    sequence: allotment.sequence.toString(),
+    credited: allotment.credited.toString(),
+    moved: allotment.moved.toString(),
+    height: allotment.height.toString(),
+    timestamp: allotment.timestamp.toString(),
+    chains: allotment.chains.map((entry) => ({ chainId: entry.chainId.toString(), token: entry.token, issuanceLimit: entry.issuanceLimit.toString() })),
+  };
+}
+
+function allotmentFromJson(json: AllotmentJson): IssuanceAllotment {
+  const chains: ChainAllotment[] = json.chains.map((entry) => ({ chainId: BigInt(entry.chainId), token: entry.token, issuanceLimit: BigInt(entry.issuanceLimit) }));
+  return {
+    account: json.account,
+    sequence: BigInt(json.sequence),
+    credited: BigInt(json.credited),
+    moved: BigInt(json.moved),
+    height: BigInt(json.height),
+    timestamp: BigInt(json.timestamp),
+    chains,
+  };
 }

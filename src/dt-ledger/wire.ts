@@ -145,8 +145,9 @@ export function eventToJson(event: LedgerEvent): JsonObject {
         transactionId: event.transactionId,
       };
     case "hold_created":
-    case "hold_refunded":
       return { ...base, hold: holdToJson(event.hold) };
+    case "hold_refunded":
+      return { ...base, hold: holdToJson(event.hold), ...(event.earlyConsent ? { earlyConsent: { by: event.earlyConsent.by, message: event.earlyConsent.message } } : {}) };
     case "hold_released":
       return { ...base, hold: holdToJson(event.hold), preimage: event.preimage ?? null };
     case "account_opened":
@@ -176,8 +177,11 @@ export function eventFromJson(json: Json): LedgerEvent {
         transactionId: str(o["transactionId"]),
       };
     case "hold_created":
-    case "hold_refunded":
       return { ...base, type, hold: holdFromJson(o["hold"] ?? null) };
+    case "hold_refunded": {
+      const consent = o["earlyConsent"] === undefined || o["earlyConsent"] === null ? undefined : obj(o["earlyConsent"]);
+      return { ...base, type, hold: holdFromJson(o["hold"] ?? null), ...(consent ? { earlyConsent: { by: str(consent["by"]), message: str(consent["message"]) } } : {}) };
+    }
     case "hold_released":
       return { ...base, type, hold: holdFromJson(o["hold"] ?? null), preimage: optional(o["preimage"], (value) => str(value) as Hex) };
     case "account_opened":

@@ -90,7 +90,7 @@ export const redeem: CommandModule = {
 An exchange redeems stablecoin: burns --amount of its tokens (TengeStablecoin.redeem) and names the DT digital
 account the gateway pays as much DT to, once the burn has its confirmations (STABLECOIN_REDEEM_CONFIRMATIONS
 of the gateway). Prints {"transactionHash", "blockNumber", "redeemer", "amount", "dtAccount"} as JSON; follow
-the redemption with GET /v1/exchange/redemptions.
+the redemption with GET /stablecoin/redemptions (the exchange's API key).
 
 Options:
   --amount KZT             tokens to redeem, in KZT with at most 2 decimals (1 token = 1 KZT = 100 tiyn)

@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type { Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { ConfigError, type GatewayConfig } from "../config/config.ts";
+import { publishedKeySet } from "../correspondents/published-keys.ts";
 import { correspondentStore } from "../correspondents/store.ts";
 import { termsStore } from "../correspondents/terms.ts";
 import { ed25519PrivateKey, ed25519RawPublicKey, generateEd25519 } from "../identity/http-signature.ts";
@@ -18,13 +19,15 @@ import { ensureDemoExchange } from "../stablecoin/exchanges.ts";
 import { requestMint } from "../stablecoin/mint-flow.ts";
 import { attestationKey } from "../stablecoin/stablecoin-config.ts";
 import { openGatewayDatabase } from "./database.ts";
+import { seedDemoBrokers } from "../dvp/demo.ts";
+import { DEMO_BOND } from "../evm/deploy-security.ts";
 import { previousDemoCredentials, writeDemoCredentials, type PreviousDemoCredentials } from "./demo-credentials.ts";
 import { collectStartupGarbage, keepYoungGenerationSmall, startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
 import { peerChainAccounts, startEmbeddedPeer, type DemoCorrespondent, type EmbeddedPeer } from "./embedded-peer.ts";
-import type { ComposedGateway } from "./features.ts";
+import { ownSigningKeys, type ComposedGateway } from "./features.ts";
 import { connectPorts, type GatewayPorts } from "./ports.ts";
 import { composeServer } from "./serve.ts";
-import { loadDeploymentSettings, type DeploymentSettings } from "./settings.ts";
+import { loadDeploymentSettings, type DeploymentSettings, type PvpSettings } from "./settings.ts";
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -116,7 +119,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         stops.push(() => peer!.close());
         // Our side of the pair: a signing key for our messages (unless PVP_SIGNING_KEY gives one) and the
         // foreign central bank in our directory, so `peer:FCBKAEAD` legs settle over signed ISO 20022.
-        nbkSigning = settings.pvp.signing ?? { keyId: `${settings.pvp.agent}-demo-1`, seed: generateEd25519().seed };
+        // The demo key is kept under DATA_DIR, so a correspondent that pinned it keeps it across restarts.
+        nbkSigning = settings.pvp.signing ?? { keyId: `${settings.pvp.agent}-demo-1`, seed: embeddedSecret(config.dataDir, "pvp-signing-key") };
         settings = { ...settings, pvp: { ...settings.pvp, signing: nbkSigning } };
         const foreign = peer.correspondent;
         await correspondentStore.add(db, { bic: foreign.bic, name: foreign.name, baseUrl: foreign.url, signingKeys: [{ keyId: foreign.keyId, publicKey: foreign.publicKey }] });
@@ -165,7 +169,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       await peer.registerCorrespondent(nbk);
     }
     if (demo) {
-      links["demo credentials"] = writeDemoCredentials(config.dataDir, { restart: EMBEDDED_RESTART_NOTICE, ...demo.credentials, ...peerCredentials(embedded!, peer, settings.pvp?.agent ?? "", url), dtLedger: dtLedgerCredentials(embedded!) });
+      links["demo credentials"] = writeDemoCredentials(config.dataDir, { restart: EMBEDDED_RESTART_NOTICE, ...demo.credentials, ...peerCredentials(embedded!, peer, settings.pvp, url), dtLedger: dtLedgerCredentials(embedded!) });
       Object.assign(links, embedded!.links, peer ? { "foreign CB gateway": `${peer.correspondent.url} (${peer.correspondent.bic})` } : {});
       await demo.mint?.();
       keepYoungGenerationSmall();
@@ -256,14 +260,14 @@ async function seedEmbeddedDemo(
       dtParticipantSeed: participant.signingSeed,
       evmPrivateKey: exchangeKey,
     };
-    // The demo starts with one mint: the exchange asks, pays 1,000,000.00 DT into the segregated wallet,
+    // The demo starts with one mint: the exchange asks, pays 1,000,000.00 DT into the collateral intake,
     // and the gateway's workers mint it, so the collateral page has something to verify.
     mint = async () => {
       const request = await requestMint(db, demoExchange.exchange, DEMO_MINT_TIYN);
       await embedded.dtLedger.transfer(embedded.demo.accounts.kase.participantId, {
         idempotencyKey: `demo:mint:${request.id}`,
         from: embedded.demo.accounts.kase.id,
-        to: embedded.demo.accounts.segregatedWallet.id,
+        to: stablecoin.intakeAccount,
         amount: DEMO_MINT_TIYN,
         reference: request.reference,
       });
@@ -282,12 +286,22 @@ async function seedEmbeddedDemo(
       dtBeneficiary: await seedDemoCounterpartyTerms(db, embedded),
     };
   }
+  if (composed.pvp && embedded.ports.securitiesLegs?.length) {
+    const brokers = await seedDemoBrokers(identity, embedded.dtLedger, {
+      nbk: embedded.demo.participants.nbk.id,
+      ledger: embedded.ports.securitiesLegs[0]!.ledger,
+      holdings: { seller: privateKeyToAddress(embedded.chain.accounts[7] as Hex), buyer: privateKeyToAddress(embedded.chain.accounts[8] as Hex) },
+      previousApiKeys: previous.brokerApiKeys,
+    });
+    credentials["dvp"] = { isin: DEMO_BOND.isin, ledger: embedded.ports.securitiesLegs[0]!.ledger, security: embedded.deployment.contracts.SecurityToken!.address, sellingBroker: brokers.seller, buyingBroker: brokers.buyer };
+  }
   return { credentials, mint };
 }
 
 /** What a newcomer needs for a PvP with the foreign central bank's gateway, and to sign a message as it. */
-function peerCredentials(embedded: EmbeddedStack, peer: EmbeddedPeer | undefined, ourAgent: string, nbkUrl: string): Record<string, unknown> {
-  if (!peer) return {};
+function peerCredentials(embedded: EmbeddedStack, peer: EmbeddedPeer | undefined, pvp: PvpSettings | undefined, nbkUrl: string): Record<string, unknown> {
+  if (!peer || !pvp?.signing) return {};
+  const ourAgent = pvp.agent;
   const foreign = peer.correspondent;
   return {
     peerPvp: {
@@ -302,6 +316,9 @@ function peerCredentials(embedded: EmbeddedStack, peer: EmbeddedPeer | undefined
       foreignCbdc: embedded.deployment.contracts.DemoForeignCbdc!.address,
       nbkGatewayUrl: nbkUrl,
       nbkInboundUrl: `${nbkUrl}/iso20022/inbound`,
+      // The keys our messages are signed with, as GET /iso20022/keys publishes them: pin them.
+      nbkKeysUrl: `${nbkUrl}/iso20022/keys`,
+      nbkKeys: publishedKeySet(ourAgent, ownSigningKeys(pvp.signing), new Date()),
       nbkAccountOnForeignLedger: peer.nbkAccount,
       foreignCentralBank: {
         bic: foreign.bic,
@@ -321,7 +338,12 @@ function dtLedgerCredentials(embedded: EmbeddedStack): Record<string, unknown> {
 
 /** The embedded stack's preimage encryption key: generated once into DATA_DIR (owner-only). */
 function embeddedPvpSecretKey(dataDir: string): Uint8Array {
-  const file = join(dataDir, "pvp-secret-key");
+  return embeddedSecret(dataDir, "pvp-secret-key");
+}
+
+/** 32 random bytes generated once into DATA_DIR/<name> (owner-only) and read back at every start. */
+function embeddedSecret(dataDir: string, name: string): Uint8Array {
+  const file = join(dataDir, name);
   if (existsSync(file)) return new Uint8Array(Buffer.from(readFileSync(file, "utf8").trim(), "hex"));
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);

@@ -4,6 +4,8 @@ import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { ConfigError, readSetting, settingsSource, type GatewayConfig } from "../config/config.ts";
 import { bytes32Hex, readSecret, readSecretFile } from "../config/secret.ts";
 import { defaultTimelockPolicy } from "../pvp/timelock-policy.ts";
+import { checkOwnKeys, KEY_ID, parseKeyList } from "../correspondents/published-keys.ts";
+import { ed25519PrivateKey, ed25519RawPublicKey } from "../identity/http-signature.ts";
 import { boolean, integer, privateKeyHex, SettingError, text, url, type SettingReader } from "../config/settings.ts";
 import { parseDeployment, type Deployment } from "../evm/deployments.ts";
 import { currencyMinorUnits } from "../core/money.ts";
@@ -32,9 +34,21 @@ export interface EvmLedgerSettings {
   payerKeys: Hex[];
 }
 
+/** Our message signing key and the keys published beside it for rotation (docs/deploy.md "Rotating our signing key"). */
+export interface PvpSigningSettings {
+  keyId: string;
+  seed: Uint8Array;
+  /** PVP_SIGNING_KEY_VALID_FROM: since when it signs (published; advisory). */
+  validFrom?: Date | undefined;
+  /** PVP_NEXT_SIGNING_KEYS: published before they sign, so correspondents pin them in time. */
+  next?: Array<{ keyId: string; publicKey: string; validFrom: Date }>;
+  /** PVP_RETIRING_SIGNING_KEYS: keys that signed until the rotation, valid until `validUntil`. */
+  retiring?: Array<{ keyId: string; publicKey: string; validUntil: Date }>;
+}
+
 export interface PvpSettings {
   agent: string;
-  signing: { keyId: string; seed: Uint8Array } | undefined;
+  signing: PvpSigningSettings | undefined;
   /** PVP_SECRET_KEY: encrypts unrevealed preimages at rest (undefined only on the embedded stack, which generates one). */
   secretKey: Uint8Array | undefined;
   foreignLedgers: EvmLedgerSettings[];
@@ -50,8 +64,23 @@ export interface PvpSettings {
   pollIntervalMs: number;
 }
 
+/** One securities ledger of DVP_SECURITIES_FILE (a SecurityToken and the HTLC on one chain), keys resolved. */
+export interface SecuritiesLedgerSettings {
+  name: string;
+  rpcUrl: string;
+  chainId: number;
+  hashTimeLock: Address;
+  securityToken: Address;
+  fromBlock: bigint;
+  confirmations: number;
+  /** Keys of the brokers' holdings the gateway delivers from (as their custodian). */
+  holdingKeys: Hex[];
+}
+
 /** Every feature setting of a deployment, validated before anything starts. */
 export interface DeploymentSettings {
+  /** DVP_SECURITIES_FILE: the securities ledgers DvPs deliver on (none: DvP is off). */
+  securitiesLedgers?: SecuritiesLedgerSettings[];
   dtLedger: DtLedgerSettings | undefined;
   stablecoinChain: StablecoinChainSettings | undefined;
   /** Minter, attestation key and tuning (also used by the embedded stack). */
@@ -78,6 +107,7 @@ const EXTERNAL = [
   "STABLECOIN_DEPLOYMENTS_FILE",
   "STABLECOIN_RPC_URL",
   "PVP_FOREIGN_LEDGERS_FILE",
+  "DVP_SECURITIES_FILE",
 ];
 
 /**
@@ -108,7 +138,69 @@ export function loadDeploymentSettings(config: GatewayConfig, env: NodeJS.Proces
       "needs a ledger of our own: DT_LEDGER_URL or DT_LEDGER_IN_PROCESS=true for the DT ledger, or (a central bank on its own ledger) PVP_RESPONDER_LEDGER=evm:<name> naming a ledger of PVP_FOREIGN_LEDGERS_FILE",
     );
   }
-  return { dtLedger, stablecoinChain, stablecoin, pvp };
+  const securitiesFile = readSetting(source, "DVP_SECURITIES_FILE", text);
+  if (securitiesFile && (!pvp || !dtLedger)) throw new ConfigError("DVP_SECURITIES_FILE", "needs PvP (PVP_AGENT_BIC, its engine runs DvPs) and a DT ledger (the cash leg)");
+  return { dtLedger, stablecoinChain, stablecoin, pvp, ...(securitiesFile ? { securitiesLedgers: readSecuritiesLedgers(securitiesFile, source) } : {}) };
+}
+
+const SECURITIES = "DVP_SECURITIES_FILE";
+
+/**
+ * Reads the securities ledgers file: `{ "securities": { rpcUrl, chainId, deploymentsFile, holdingKeys, confirmations? } }`,
+ * the deployments file written by `contracts deploy --demo-bond` (or `--security-isin`), holding keys as
+ * `{ "env": "VAR" }` or `{ "file": "/path" }` (never inline). Each problem names the variable and the field.
+ */
+export function readSecuritiesLedgers(file: string, source: Source): SecuritiesLedgerSettings[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(SECURITIES, `must name a readable JSON file (${(error as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || Object.keys(parsed).length === 0) throw new ConfigError(SECURITIES, "must hold a JSON object of securities ledgers by name");
+  return Object.entries(parsed as Record<string, unknown>).map(([name, raw]) => {
+    const fail = (field: string, problem: string): never => {
+      throw new ConfigError(SECURITIES, `${name}${field ? `.${field}` : ""} ${problem}`);
+    };
+    if (!/^securities(:[a-z0-9-]{1,40})?$/.test(name)) fail("", "must be named securities or securities:<name> (lowercase letters, digits, -)");
+    const entry = (typeof raw === "object" && raw !== null ? raw : fail("", "must be an object")) as Record<string, unknown>;
+    const rpcUrl = typeof entry["rpcUrl"] === "string" && /^https?:\/\//.test(entry["rpcUrl"]) ? entry["rpcUrl"] : fail("rpcUrl", "must be an http or https URL");
+    const chainId = Number.isInteger(entry["chainId"]) && (entry["chainId"] as number) > 0 ? (entry["chainId"] as number) : fail("chainId", "must be a positive integer");
+    const deploymentsFile = typeof entry["deploymentsFile"] === "string" ? entry["deploymentsFile"] : fail("deploymentsFile", "must name the deployments file of `contracts deploy --demo-bond` (or --security-isin)");
+    const deployment = readDeploymentFile(SECURITIES, resolve(dirname(file), deploymentsFile));
+    if (deployment.chainId !== chainId) fail("deploymentsFile", `is for chain ${deployment.chainId}, not ${chainId}`);
+    const securityToken = deployment.contracts.SecurityToken?.address ?? fail("deploymentsFile", "has no SecurityToken (deploy one with contracts deploy --demo-bond or --security-isin)");
+    const confirmations = entry["confirmations"] === undefined ? 1 : Number.isInteger(entry["confirmations"]) && (entry["confirmations"] as number) >= 1 ? (entry["confirmations"] as number) : fail("confirmations", "must be an integer >= 1");
+    const keysRaw = entry["holdingKeys"];
+    if (!Array.isArray(keysRaw) || keysRaw.length === 0) fail("holdingKeys", "must list at least one key as { \"env\": \"VAR\" } or { \"file\": \"/path\" }");
+    const holdingKeys = (keysRaw as unknown[]).map((keyRaw, index) => {
+      const ref = (keyRaw ?? {}) as Record<string, unknown>;
+      let value: string | undefined;
+      if (typeof ref["env"] === "string") {
+        value = source[ref["env"]];
+        if (!value) fail(`holdingKeys[${index}]`, `names ${ref["env"]}, which is unset`);
+      } else if (typeof ref["file"] === "string") {
+        value = readSecretFile(`${SECURITIES} ${name}.holdingKeys[${index}].file`, resolve(dirname(file), ref["file"]));
+      } else {
+        fail(`holdingKeys[${index}]`, "must be { \"env\": \"VAR\" } or { \"file\": \"/path\" } (keys are never inline)");
+      }
+      try {
+        return privateKeyHex(value!.trim());
+      } catch {
+        return fail(`holdingKeys[${index}]`, "must lead to a 0x-prefixed 32-byte hex private key");
+      }
+    });
+    return {
+      name,
+      rpcUrl,
+      chainId,
+      hashTimeLock: deployment.contracts.HashTimeLock.address,
+      securityToken,
+      fromBlock: deployment.contracts.HashTimeLock.blockNumber,
+      confirmations,
+      holdingKeys,
+    };
+  });
 }
 
 function loadDtLedger(source: Source): DtLedgerSettings | undefined {
@@ -165,10 +257,45 @@ const twoDecimalCurrency: SettingReader<string> = (raw) => {
   return raw;
 };
 
+const ROTATION_SETTINGS = ["PVP_SIGNING_KEY_VALID_FROM", "PVP_NEXT_SIGNING_KEYS", "PVP_RETIRING_SIGNING_KEYS"] as const;
+
+const instant: SettingReader<Date> = (raw) => {
+  const at = new Date(raw);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(at.getTime())) throw new SettingError("must be an ISO 8601 instant, e.g. 2026-12-01T00:00:00Z");
+  return at;
+};
+
+const keyList: SettingReader<Array<{ keyId: string; publicKey: string; at: Date }>> = (raw) => {
+  try {
+    return parseKeyList(raw);
+  } catch (error) {
+    throw new SettingError(`must be keyId=publicKeyHex@instant entries, comma-separated: ${(error as Error).message}`);
+  }
+};
+
+/** The active key and the keys published beside it (rotation with an overlap); one key id, one public key each. */
+function signingSettings(source: Source, keyId: string, seed: Uint8Array): PvpSigningSettings {
+  if (!KEY_ID.test(keyId)) throw new ConfigError("PVP_SIGNING_KEY_ID", "must be 1 to 128 of A-Z a-z 0-9 . _ : -");
+  const validFrom = readSetting(source, "PVP_SIGNING_KEY_VALID_FROM", instant);
+  const next = (readSetting(source, "PVP_NEXT_SIGNING_KEYS", keyList) ?? []).map(({ keyId: id, publicKey, at }) => ({ keyId: id, publicKey, validFrom: at }));
+  const retiring = (readSetting(source, "PVP_RETIRING_SIGNING_KEYS", keyList) ?? []).map(({ keyId: id, publicKey, at }) => ({ keyId: id, publicKey, validUntil: at }));
+  const publicKey = Buffer.from(ed25519RawPublicKey(ed25519PrivateKey(seed))).toString("hex");
+  const clash = checkOwnKeys({ active: { keyId, publicKey }, next, retiring });
+  if (clash) throw new ConfigError(retiring.length > 0 ? "PVP_RETIRING_SIGNING_KEYS" : "PVP_NEXT_SIGNING_KEYS", `${clash} (with PVP_SIGNING_KEY_ID ${keyId})`);
+  return { keyId, seed, ...(validFrom ? { validFrom } : {}), next, retiring };
+}
+
+function rotationWithoutKey(source: Source): undefined {
+  for (const variable of ROTATION_SETTINGS) {
+    if (present(source, variable)) throw new ConfigError(variable, "is set but PVP_SIGNING_KEY is not: it publishes keys beside the active one");
+  }
+  return undefined;
+}
+
 function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
   const agent = readSetting(source, "PVP_AGENT_BIC", bic) ?? (embedded ? "NBRKKZKX" : undefined);
   if (!agent) {
-    for (const variable of ["PVP_SIGNING_KEY", "PVP_SIGNING_KEY_ID", "PVP_SECRET_KEY", "PVP_FOREIGN_LEDGERS_FILE"]) {
+    for (const variable of ["PVP_SIGNING_KEY", "PVP_SIGNING_KEY_ID", "PVP_SECRET_KEY", "PVP_FOREIGN_LEDGERS_FILE", ...ROTATION_SETTINGS]) {
       if (present(source, variable)) throw new ConfigError(variable, "is set but PVP_AGENT_BIC is not: PvP is on only with our BIC");
     }
     return undefined;
@@ -190,7 +317,7 @@ function loadPvp(source: Source, embedded: boolean): PvpSettings | undefined {
   checkTimelockSettings(timelock, maxLockSeconds, statusRequestAfterSeconds);
   return {
     agent,
-    signing: seed && keyId ? { keyId, seed } : undefined,
+    signing: seed && keyId ? signingSettings(source, keyId, seed) : rotationWithoutKey(source),
     secretKey,
     foreignLedgers: ledgersFile ? readForeignLedgers(ledgersFile, source) : [],
     responderLedger: readSetting(source, "PVP_RESPONDER_LEDGER", text) ?? "dt",

@@ -161,7 +161,7 @@ export class IdentityStore {
 
   /** Revokes one credential (API key or signing key) by its id; the principal and its other credentials stay. */
   async revokeCredential(id: string): Promise<void> {
-    const result = await this.#db.query("UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", [id]);
+    const result = await this.#db.query("UPDATE identity.credentials SET revoked_at = LEAST(coalesce(revoked_at, now()), now()) WHERE id = $1", [id]);
     if (result.rowCount === 0) throw new IdentityError("CREDENTIAL_NOT_FOUND", `no credential ${id}`);
   }
 
@@ -172,7 +172,7 @@ export class IdentityStore {
       `WITH principal AS (
          UPDATE identity.principals SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING id
        ), credentials AS (
-         UPDATE identity.credentials SET revoked_at = coalesce(revoked_at, now()) WHERE principal_id IN (SELECT id FROM principal)
+         UPDATE identity.credentials SET revoked_at = LEAST(coalesce(revoked_at, now()), now()) WHERE principal_id IN (SELECT id FROM principal)
        )
        SELECT id FROM principal`,
       [id],
@@ -271,7 +271,7 @@ export class IdentityStore {
     }>(
       `SELECT c.id, c.principal_id, c.secret_hash, c.public_key, p.role, p.name, p.institution_bic, p.dt_participant
          FROM identity.credentials c JOIN identity.principals p ON p.id = c.principal_id
-        WHERE c.id = $1 AND c.kind = $2 AND c.revoked_at IS NULL AND p.revoked_at IS NULL`,
+        WHERE c.id = $1 AND c.kind = $2 AND (c.revoked_at IS NULL OR c.revoked_at > now()) AND p.revoked_at IS NULL`,
       [id, kind],
     );
     return result.rows[0];
@@ -288,8 +288,8 @@ export function institutionFor(role: Role, bic: string | undefined, dtParticipan
     return undefined;
   }
   if (bic === undefined) throw new IdentityError("INSTITUTION_REQUIRED", `a ${role} principal needs its institution's BIC`);
-  if (role === "bank" && dtParticipant === undefined) {
-    throw new IdentityError("INSTITUTION_REQUIRED", "a bank principal needs the DT participant that services its accounts");
+  if ((role === "bank" || role === "broker") && dtParticipant === undefined) {
+    throw new IdentityError("INSTITUTION_REQUIRED", `a ${role} principal needs the DT participant that services its accounts`);
   }
   const institution = dtParticipant === undefined ? { bic } : { bic, dtParticipant };
   checkInstitution(role, institution);
@@ -308,8 +308,9 @@ function checkInstitution(role: Role, institution: Institution | undefined): voi
   }
   if (institution === undefined) return;
   if (!new RegExp(BIC_PATTERN).test(institution.bic)) throw new IdentityError("INSTITUTION_REQUIRED", `${institution.bic} is not a BIC`);
-  if (role === "bank" && !institution.dtParticipant) throw new IdentityError("INSTITUTION_REQUIRED", "a bank needs the DT participant that services its accounts");
-  if (role !== "bank" && institution.dtParticipant) throw new IdentityError("INSTITUTION_NOT_ALLOWED", "only banks have a DT participant");
+  const paysOnDt = role === "bank" || role === "broker";
+  if (paysOnDt && !institution.dtParticipant) throw new IdentityError("INSTITUTION_REQUIRED", `a ${role} needs the DT participant that services its accounts`);
+  if (!paysOnDt && institution.dtParticipant) throw new IdentityError("INSTITUTION_NOT_ALLOWED", "only banks and brokers have a DT participant");
 }
 
 /** EVM addresses compare case-insensitively (EIP-55 is only a checksum). */

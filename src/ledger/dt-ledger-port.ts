@@ -26,7 +26,11 @@ export interface DtLedgerPort {
   hold(request: HoldRequest): Promise<Hold>;
   /** Moves held funds to the hold's beneficiary, whoever submits the condition. */
   release(request: ReleaseRequest): Promise<Hold>;
-  /** Returns held funds to the owner, at or after the hold's expiry only (NOT_YET_EXPIRED before). */
+  /**
+   * Returns held funds to the owner, at or after the hold's expiry (NOT_YET_EXPIRED before). Before it, only
+   * on an agreed cancellation: asked by the gateway that placed the hold, naming the creditor side's consent
+   * (`earlyConsent`); anyone else is FORBIDDEN_OPERATION (see docs/dt-ledger.md "Early refund").
+   */
   refund(request: RefundRequest): Promise<Hold>;
   getHold(holdId: string): Promise<Hold>;
   /** The ledger operator's EIP-712 signature over the account's available balance at a fresh height. */
@@ -37,7 +41,13 @@ export interface DtLedgerPort {
   activity(request: ActivityRequest): Promise<AccountActivity>;
 }
 
-export const ACCOUNT_KINDS = ["individual", "legal_entity", "government_agency", "exchange", "segregated_wallet"] as const;
+/**
+ * `segregated_wallet`: the DT that backs the stablecoin; the ledger credits it only from accounts of its own
+ * servicing participant (payments and hold releases alike), so no one else can put DT into what its
+ * collateral statements count. `collateral_intake`: the account of that same participant that exchanges
+ * pay mint deposits into; the gateway moves a matched deposit on into the wallet and returns the rest.
+ */
+export const ACCOUNT_KINDS = ["individual", "legal_entity", "government_agency", "exchange", "segregated_wallet", "collateral_intake"] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 export interface OpenAccountRequest {
@@ -81,7 +91,7 @@ export interface TransferRequest {
   from: string;
   to: string;
   amount: bigint;
-  /** Remittance reference carried to the payee (e.g. a mint reference into the segregated wallet). */
+  /** Remittance reference carried to the payee (e.g. a mint reference into the collateral intake). */
   reference: string;
   /**
    * Pays back an earlier payment into `from`: its transaction id. `to` must be that payment's payer and
@@ -140,6 +150,19 @@ export type ReleaseRequest =
 export interface RefundRequest {
   idempotencyKey: string;
   holdId: string;
+  /** Asks for the refund before the expiry, on the creditor side's word (an agreed PvP cancellation). */
+  earlyConsent?: EarlyRefundConsent;
+}
+
+/**
+ * The creditor side's agreement that a hold go back to its owner before its expiry: the correspondent (BIC)
+ * whose settlement account the hold is for, and the id of its signed message that agreed (the camt.029 CNCL
+ * answering our camt.056, or its own camt.056). The gateway checked the message's signature; the ledger
+ * records both in the `hold_refunded` event.
+ */
+export interface EarlyRefundConsent {
+  by: string;
+  message: string;
 }
 
 export interface CollateralStatementRequest {
@@ -190,7 +213,7 @@ export type LedgerEvent =
     })
   | (EventBase & { type: "hold_created"; hold: Hold })
   | (EventBase & { type: "hold_released"; hold: Hold; preimage: Hex | undefined })
-  | (EventBase & { type: "hold_refunded"; hold: Hold })
+  | (EventBase & { type: "hold_refunded"; hold: Hold; earlyConsent?: EarlyRefundConsent | undefined })
   | (EventBase & { type: "account_opened"; account: DigitalAccount })
   | (EventBase & { type: "account_closed"; accountId: string });
 

@@ -24,6 +24,8 @@ export interface ConsentBook {
   reserveDaily(tx: Queryable, terms: StandingTerms, amount: bigint, at: Date): Promise<boolean>;
   /** An active Ed25519 key and the institution (BIC) and role it is registered for. */
   signingKey(keyId: string): Promise<{ key: KeyObject; bic: string | undefined; role: string } | undefined>;
+  /** An active quote-signing key of an FX provider, and the counterparties that name that provider. */
+  fxProviderKey?(keyId: string): Promise<{ key: KeyObject; providerId: string; namedBy: readonly string[] } | undefined>;
   /** Consumes a quote for a PvP inside its transaction; throws QUOTE_ALREADY_USED when it was used before. */
   consumeQuote(tx: Queryable, quote: Quote, signed: SignedQuote, pvpId: string, consumedBy: string): Promise<void>;
 }
@@ -134,12 +136,26 @@ async function standingConsent(request: PvpPartiesRequest, consent: ConsentBook)
   };
 }
 
-/** A signed quote: verified with a key registered for the counterparty, matched field by field, consumed once. */
+/**
+ * The key a quote must verify with: one registered for the counterparty itself (a correspondent's key), or a
+ * quote-signing key of an FX provider the counterparty names in the directory. Anything else is no signer.
+ */
+async function quoteKey(consent: ConsentBook, keyId: string, counterpartyAgent: string): Promise<KeyObject | undefined> {
+  const own = await consent.signingKey(keyId);
+  if (own) return own.role === "correspondent" && own.bic === counterpartyAgent ? own.key : undefined;
+  const provider = await consent.fxProviderKey?.(keyId);
+  return provider?.namedBy.includes(counterpartyAgent) ? provider.key : undefined;
+}
+
+/**
+ * A signed quote: verified with a key of the counterparty or of an FX provider it names, matched field by
+ * field, consumed once.
+ */
 async function quoteConsent(principal: Principal, request: PvpPartiesRequest, signed: SignedQuote, consent: ConsentBook): Promise<ConsentRecord> {
   const quote = readQuote(signed.payload);
-  const key = await consent.signingKey(signed.keyId);
-  if (!key || key.role !== "correspondent" || key.bic !== request.counterpartyAgent || quote.counterpartyAgent !== request.counterpartyAgent || !quoteSignatureValid(signed, key.key)) {
-    throw new PvpForbidden("QUOTE_SIGNATURE_INVALID", `the quote is not signed with a key registered for ${request.counterpartyAgent}`);
+  const key = await quoteKey(consent, signed.keyId, request.counterpartyAgent);
+  if (!key || quote.counterpartyAgent !== request.counterpartyAgent || !quoteSignatureValid(signed, key)) {
+    throw new PvpForbidden("QUOTE_SIGNATURE_INVALID", `the quote is signed neither with a key registered for ${request.counterpartyAgent} nor with one of an FX provider it names`);
   }
   const { dtLeg, foreignLeg } = request;
   const mismatches = [

@@ -24,15 +24,22 @@ export interface HashLockedLegPort {
   claim(leg: LegInstruction, preimage: Hex): Promise<void>;
   /**
    * Returns the leg to its payer. `early` asks for a refund before the expiry (a cancellation the
-   * beneficiary's side agreed to); ledgers that cannot do that throw LegError NOT_YET_EXPIRED.
+   * beneficiary's side agreed to); ledgers that cannot do that throw LegError NOT_YET_EXPIRED. `consent`,
+   * when the beneficiary's side did agree, names its signed message (the DT ledger refunds early only so).
    */
-  refund(leg: LegInstruction, options: { early: boolean }): Promise<void>;
+  refund(leg: LegInstruction, options: { early: boolean; consent?: LegRefundConsent | undefined }): Promise<void>;
   /** Where the leg stands on its ledger now, with the preimage when a claim revealed it. */
   observe(leg: LegInstruction): Promise<LegObservation>;
   /** The reference a lock gets, when the adapter can compute it without the ledger (EVM swap ids). */
   referenceOf?(leg: LegInstruction): string | undefined;
   /** The ledger's own clock (chain time for EVM legs): expiries are judged by it, not by the gateway's. */
   now(): Promise<Date>;
+}
+
+/** The beneficiary's side's agreement to an early refund: its BIC and the BizMsgIdr of its signed message. */
+export interface LegRefundConsent {
+  by: string;
+  message: string;
 }
 
 export interface LedgerAsset {

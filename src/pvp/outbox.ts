@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { InjectedCrash, loadOpened, type EngineContext } from "./engine-context.ts";
-import { LegError, type LegSide } from "./leg-port.ts";
+import { LegError, type LegRefundConsent, type LegSide } from "./leg-port.ts";
 import type { KnownLegs } from "./observe.ts";
 import { legOf, type PvpRecord } from "./pvp.ts";
 import { lockRefusalReason } from "./reason-codes.ts";
@@ -144,8 +144,26 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
       // A lock may have reached the ledger before a crash without its reference being recorded: the
       // idempotent lock call returns it (or locks now, which the refund then undoes).
       if (reference === undefined) reference = (await port.lock(leg)).reference;
-      await port.refund({ ...leg, reference, issuedAt: command.createdAt }, { early: command.early });
+      const consent = command.early ? await agreedCancellation(context, pvp, side) : undefined;
+      await port.refund({ ...leg, reference, issuedAt: command.createdAt }, { early: command.early, consent });
       return { reference };
     }
   }
+}
+
+/**
+ * The correspondent's consent to refunding our leg on `side` before its expiry, when the PvP is an agreed
+ * cancellation (docs/pvp.md "Agreed cancellation"): as initiator, our DT hold after the bank cancelled
+ * before any reveal (no claim of the foreign leg was ever written) and the peer answered our camt.056 with
+ * camt.029 CNCL; as responder, our own leg after the initiator, who alone knows the preimage, sent camt.056.
+ */
+async function agreedCancellation(context: EngineContext, pvp: PvpRecord, side: LegSide): Promise<LegRefundConsent | undefined> {
+  if (!pvp.cancelRequested || pvp.peerCancellation === undefined) return undefined;
+  if (pvp.role === "initiator") {
+    if (side !== "dt" || !pvp.foreignLeg.ledger.startsWith("peer:") || pvp.peerStatus === "claimed") return undefined;
+    if (await pvpStore.claimWritten(context.db, pvp.id, "foreign")) return undefined;
+  } else if (side !== "foreign") {
+    return undefined;
+  }
+  return { by: pvp.counterpartyAgent, message: pvp.peerCancellation };
 }

@@ -51,7 +51,7 @@ export async function applyInbound(
       if ((await pvpStore.inboundXml(tx, sender, businessMessageId)) !== xml) return { status: "conflict" as const };
       return { status: "duplicate" as const, pvpId: pvp?.id, businessMessageId };
     }
-    const change = inboundChange(checks, message, pvp, sender, responder, now);
+    const change = inboundChange(checks, message, pvp, sender, responder, now, businessMessageId);
     let pvpId: string;
     switch (change.kind) {
       case "open":
@@ -62,6 +62,8 @@ export async function applyInbound(
       case "update":
         pvpId = change.pvpId;
         await pvpStore.update(tx, pvpId, change.patch, now);
+        // An agreed cancellation: the refund waiting for the expiry may now go at once, with this consent.
+        if (change.patch.peerCancellation !== undefined) await pvpStore.hastenRefunds(tx, pvpId, now);
         break;
       case "none":
         pvpId = change.pvpId;

@@ -86,7 +86,7 @@ interface DepositRow {
 export const DEPOSIT_STATUSES = ["matched", "held", "returned"] as const;
 export type DepositStatus = (typeof DEPOSIT_STATUSES)[number];
 
-/** A DT payment into the segregated wallet, as recorded (once per ledger event). */
+/** A DT payment into the collateral intake, as recorded (once per ledger event). */
 export interface Deposit {
   eventId: string;
   ledgerTransactionId: string;
@@ -425,6 +425,19 @@ export const mintRows = {
       "UPDATE stablecoin.mint_requests SET failure_code = $2, failure_message = $3, next_check_at = now() + make_interval(secs => $4) WHERE id = $1 AND state = 'signed'",
       [id, code, message, ms / 1000],
     );
+  },
+
+  /** A request of any unfinished state that cannot progress for an operator-fixable reason: the code shows on it, retried after `ms`. */
+  async markFault(tx: Queryable, id: string, code: string, message: string, ms: number): Promise<void> {
+    await tx.query(
+      "UPDATE stablecoin.mint_requests SET failure_code = $2, failure_message = $3, next_check_at = now() + make_interval(secs => $4) WHERE id = $1 AND state IN ('deposited', 'signed', 'submitted')",
+      [id, code, message, ms / 1000],
+    );
+  },
+
+  /** The request progressed again: its operator-fixable failure is over (a final failure keeps its own code). */
+  async clearFault(tx: Queryable, id: string): Promise<void> {
+    await tx.query("UPDATE stablecoin.mint_requests SET failure_code = NULL, failure_message = NULL WHERE id = $1 AND state <> 'failed'", [id]);
   },
 
   async checkAgainIn(tx: Queryable, id: string, ms: number): Promise<void> {

@@ -85,6 +85,11 @@ export class TokenChain {
     return this.client.readContract({ address: this.token, abi: tengeStablecoinAbi, functionName: "collateralSigner" });
   }
 
+  /** What the minter may still mint, in tiyn (the master minter sets it with configureMinter). */
+  async minterAllowance(): Promise<bigint> {
+    return this.client.readContract({ address: this.token, abi: tengeStablecoinAbi, functionName: "minterAllowance", args: [this.minterAddress] });
+  }
+
   /** The minter's transaction count: mined only (`latest`) or with its pending transactions. */
   nonce(blockTag: "latest" | "pending"): Promise<number> {
     return this.client.getTransactionCount({ address: this.minterAddress, blockTag });

@@ -96,6 +96,25 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         expect(await refusal(bankA.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Wallet" }))).toBe("FORBIDDEN_OPERATION");
         const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
         expect(wallet.kind).toBe("segregated_wallet");
+        expect(await refusal(bankA.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Intake" }))).toBe("FORBIDDEN_OPERATION");
+        expect((await gateway.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Intake" })).kind).toBe("collateral_intake");
+      });
+
+      it("credits a segregated wallet only from its servicer's own accounts: another participant's payment or hold is refused", async () => {
+        const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
+        const intake = await gateway.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Collateral intake" });
+        const exchange = await funded(bankA, BANK_A, 10_000n, "exchange");
+        expect(await refusal(bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 100n, reference: "JUNK" }))).toBe("FORBIDDEN_OPERATION");
+        const secret = newSecret();
+        const hold = { from: exchange, beneficiary: wallet.id, amount: 100n, condition: { hashLock: secret.hashLock }, expiresAt: new Date(harness.clock.now().getTime() + HOUR), reference: "JUNK" };
+        expect(await refusal(bankA.hold({ idempotencyKey: key(), ...hold }))).toBe("FORBIDDEN_OPERATION");
+        expect(await refusal(gateway.hold({ idempotencyKey: key(), ...hold }))).toBe("FORBIDDEN_OPERATION");
+        expect((await gateway.balance(wallet.id)).available).toBe(0n);
+        expect((await bankA.balance(exchange)).available).toBe(10_000n);
+        // Into the intake anyone may pay; from there only the servicer moves DT on into the wallet.
+        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: intake.id, amount: 100n, reference: "MINT-9" });
+        await gateway.transfer({ idempotencyKey: key(), from: intake.id, to: wallet.id, amount: 100n, reference: "MINT-9" });
+        expect((await gateway.balance(wallet.id)).available).toBe(100n);
       });
 
       it("answers UNKNOWN_ACCOUNT for an account that does not exist", async () => {
@@ -255,6 +274,80 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         expect(await refusal(bankB.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage }))).toBe("ALREADY_REFUNDED");
       });
 
+      describe("early refund (an agreed cancellation)", () => {
+        const consent = { by: "FCBKAEAD", message: "PVP-1-CNCL" };
+        async function pvpHold() {
+          const owner = await funded(bankA, BANK_A, 1_000n);
+          const beneficiary = await funded(bankB, BANK_B, 0n);
+          const secret = newSecret();
+          const hold = await gateway.hold({
+            idempotencyKey: key(),
+            from: owner,
+            beneficiary,
+            amount: 300n,
+            condition: { hashLock: secret.hashLock },
+            expiresAt: new Date(harness.clock.now().getTime() + HOUR),
+            reference: "PVP-EARLY",
+          });
+          return { owner, beneficiary, secret, hold };
+        }
+
+        it("returns a PvP hold before its expiry to the gateway that placed it, on the creditor side's consent, once", async () => {
+          const { owner, secret, hold } = await pvpHold();
+          const request = { idempotencyKey: key(), holdId: hold.id, earlyConsent: consent };
+          const refunded = await gateway.refund(request);
+          expect(refunded.status).toBe("refunded");
+          expect(await balances(bankA, owner)).toEqual([{ available: 1_000n, held: 0n }]);
+          // A retry with the same key answers the first result; the hold cannot be released any more.
+          expect((await gateway.refund(request)).status).toBe("refunded");
+          expect(await refusal(gateway.refund({ ...request, earlyConsent: { ...consent, message: "OTHER" } }))).toBe("IDEMPOTENCY_CONFLICT");
+          expect(await refusal(bankB.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage }))).toBe("ALREADY_REFUNDED");
+          // The consent is on record in the refund's event, for the owner's bank and the beneficiary's.
+          let cursor: string | undefined;
+          const seen = [];
+          for (;;) {
+            const page = await bankB.events({ ...(cursor ? { after: cursor } : {}), limit: 1000 });
+            seen.push(...page.events);
+            if (page.events.length === 0) break;
+            cursor = page.cursor;
+          }
+          const event = seen.find((entry) => entry.type === "hold_refunded" && entry.hold.id === hold.id);
+          expect(event).toMatchObject({ type: "hold_refunded", earlyConsent: consent });
+        });
+
+        it("refuses it to the payer's bank, the beneficiary's bank and the NBK, and without a consent, leaving the hold", async () => {
+          const { owner, beneficiary, hold } = await pvpHold();
+          const height = (await nbk.balance(owner)).height;
+          for (const port of [bankA, bankB, nbk]) {
+            expect(await refusal(port.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: consent }))).toBe("FORBIDDEN_OPERATION");
+          }
+          expect(await refusal(gateway.refund({ idempotencyKey: key(), holdId: hold.id }))).toBe("NOT_YET_EXPIRED");
+          expect(await refusal(gateway.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: { by: "not a bic", message: "X" } }))).toBe("INVALID_REQUEST");
+          expect(await refusal(gateway.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: { by: "FCBKAEAD", message: "" } }))).toBe("INVALID_REQUEST");
+          expect((await gateway.getHold(hold.id)).status).toBe("held");
+          expect(await balances(bankA, owner)).toEqual([{ available: 700n, held: 300n }]);
+          expect(await balances(bankB, beneficiary)).toEqual([{ available: 0n, held: 0n }]);
+          expect((await nbk.balance(owner)).height).toBe(height);
+        });
+
+        it("refuses it to a bank that placed a hold on its own customer's account: the payer's side never cancels alone", async () => {
+          const { owner, hold } = await hashLocked();
+          expect(await refusal(bankA.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: consent }))).toBe("FORBIDDEN_OPERATION");
+          expect(await refusal(gateway.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: consent }))).toBe("FORBIDDEN_ACCOUNT");
+          expect(await balances(bankA, owner)).toEqual([{ available: 600n, held: 400n }]);
+        });
+
+        it("is an ordinary refund after the expiry, and refused once the hold is released", async () => {
+          const { owner, secret, hold } = await pvpHold();
+          await gateway.release({ idempotencyKey: key(), holdId: hold.id, preimage: secret.preimage });
+          expect(await refusal(gateway.refund({ idempotencyKey: key(), holdId: hold.id, earlyConsent: consent }))).toBe("ALREADY_RELEASED");
+          const late = await pvpHold();
+          harness.clock.advance(HOUR);
+          expect((await bankA.refund({ idempotencyKey: key(), holdId: late.hold.id, earlyConsent: consent })).status).toBe("refunded");
+          expect(await balances(bankA, owner)).toEqual([{ available: 700n, held: 0n }]);
+        });
+      });
+
       it("refuses holds that are not the caller's to place, or malformed", async () => {
         const owner = await funded(bankA, BANK_A, 1_000n);
         const beneficiary = await funded(bankB, BANK_B, 0n);
@@ -318,7 +411,7 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
           page = await gateway.events({ after: cursor, limit: 1000 });
           cursor = page.cursor;
         }
-        const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
+        const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Collateral intake" });
         const exchange = await funded(bankA, BANK_A, 10_000n, "exchange");
         await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 2_500n, reference: "MINT-7" });
         const secret = newSecret();
@@ -368,8 +461,10 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
     describe("statements", () => {
       it("signs the segregated wallet's available balance at the ledger height (EIP-712)", async () => {
         const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
+        const intake = await gateway.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Collateral intake" });
         const exchange = await funded(bankA, BANK_A, 10_000n, "exchange");
-        const deposit = await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 7_000n, reference: "MINT-1" });
+        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: intake.id, amount: 7_000n, reference: "MINT-1" });
+        const deposit = await gateway.transfer({ idempotencyKey: key(), from: intake.id, to: wallet.id, amount: 7_000n, reference: "MINT-1" });
         const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
         const signed = await gateway.collateralStatement({ accountId: wallet.id, domain });
         expect(signed.statement).toMatchObject({ account: wallet.id, balance: 7_000n, paidOut: 0n });
@@ -389,14 +484,15 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         expect(await refusal(bankB.collateralStatement({ accountId: exchange, domain }))).toBe("FORBIDDEN_ACCOUNT");
         // A payout (a redemption) shows in paidOut, every debit since the account opened; credits do not.
         await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 2_500n, reference: "REDEEM-1" });
-        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 1_000n, reference: "MINT-2" });
+        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: intake.id, amount: 1_000n, reference: "MINT-2" });
+        await gateway.transfer({ idempotencyKey: key(), from: intake.id, to: wallet.id, amount: 1_000n, reference: "MINT-2" });
         await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 500n, reference: "REDEEM-2" });
-        // A return of a payment into the wallet pays it back to its payer, once, and is not a payout.
-        const stray = await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 400n, reference: "NO-SUCH-MINT" });
-        expect(await refusal(gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 401n, reference: "RETURN", returnOf: stray.transactionId }))).toBe("INVALID_REQUEST");
-        expect(await refusal(gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 100n, reference: "RETURN", returnOf: randomUUID() }))).toBe("INVALID_REQUEST");
-        const returned = await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 400n, reference: "RETURN", returnOf: stray.transactionId });
-        const again = await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 400n, reference: "RETURN", returnOf: stray.transactionId });
+        // A payment that matches nothing stays in the intake; a return pays it back to its payer, once.
+        const stray = await bankA.transfer({ idempotencyKey: key(), from: exchange, to: intake.id, amount: 400n, reference: "NO-SUCH-MINT" });
+        expect(await refusal(gateway.transfer({ idempotencyKey: key(), from: intake.id, to: exchange, amount: 401n, reference: "RETURN", returnOf: stray.transactionId }))).toBe("INVALID_REQUEST");
+        expect(await refusal(gateway.transfer({ idempotencyKey: key(), from: intake.id, to: exchange, amount: 100n, reference: "RETURN", returnOf: randomUUID() }))).toBe("INVALID_REQUEST");
+        const returned = await gateway.transfer({ idempotencyKey: key(), from: intake.id, to: exchange, amount: 400n, reference: "RETURN", returnOf: stray.transactionId });
+        const again = await gateway.transfer({ idempotencyKey: key(), from: intake.id, to: exchange, amount: 400n, reference: "RETURN", returnOf: stray.transactionId });
         expect(again.transactionId).toBe(returned.transactionId);
         const afterPayouts = await gateway.collateralStatement({ accountId: wallet.id, domain });
         expect(afterPayouts.statement).toMatchObject({ balance: 5_000n, paidOut: 3_000n });

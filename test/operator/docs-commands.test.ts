@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,7 +12,7 @@ function codeSnippets(): Array<{ file: string; code: string }> {
   const snippets: Array<{ file: string; code: string }> = [];
   for (const file of files) {
     let text = readFileSync(file, "utf8");
-    text = text.replace(/```[a-z]*\n([\s\S]*?)```/g, (_match, block: string) => {
+    text = text.replace(/```[a-z]*(?: [a-z]+)?\n([\s\S]*?)```/g, (_match, block: string) => {
       for (const line of block.replace(/\\\n\s*/g, " ").split("\n")) snippets.push({ file, code: line });
       return "";
     });
@@ -33,6 +34,8 @@ function documentedCalls(): Array<{ file: string; words: string[] | undefined; w
       const rest = explicit ? tokens.slice(at + 1) : tokens.filter((token, index) => index > 0 || firstWords.has(token));
       if (!explicit && (rest.length < 2 || !firstWords.has(rest[0]!))) continue;
       if (rest.length === 0 || rest[0]!.startsWith("-") || rest[0] === "<command>") continue;
+      // A shell function of the runbook passing its arguments on (`dt() { ... dt-ledger "$@"; }`): npm run test:runbook runs it.
+      if (rest.includes('"$@";') || rest.includes('"$@"')) continue;
       const entry = commands
         .filter((candidate) => candidate.words.every((word, index) => rest[index] === word))
         .sort((a, b) => b.words.length - a.words.length)[0];
@@ -73,7 +76,8 @@ describe("the commands the README and docs/ write exist, with the options they g
     const unknown = new Set<string>();
     for (const { file, code } of codeSnippets()) {
       for (const part of code.split(/\s*(?:\|\||&&|;|\|)\s*/)) {
-        const tokens = part.trim().split(" ");
+        // A shell capture (`ID=$(npx tenge-gateway ...)`) names a shell variable, not a setting: what follows `$(` is the command.
+        const tokens = part.trim().split(" ").map((token) => /^[A-Z][A-Z0-9_]*=\$\((.*)$/.exec(token)?.[1] ?? token);
         const at = tokens.indexOf("npx");
         if (at < 0 || tokens[at + 1] !== "tenge-gateway") continue;
         // The environment given to the command: VAR=value words before it (payer keys of a ledgers file are named freely).
@@ -84,5 +88,24 @@ describe("the commands the README and docs/ write exist, with the options they g
       }
     }
     expect([...unknown]).toEqual([]);
+  });
+});
+
+describe("files the README and docs/ tell a user to create", () => {
+  it("go outside the repository or under a path git ignores", () => {
+    const inside: string[] = [];
+    for (const { file, code } of codeSnippets()) {
+      // Paths written by commands (--out, --deployments-dir) and by shell redirections (those look like file names).
+      const written = [
+        ...[...code.matchAll(/(?:--out |--deployments-dir |DEPLOYMENTS_DIR=)"?([^\s"|;)]+)/g)].map((match) => match[1]!).filter((path) => !["FILE", "DIR"].includes(path) && !path.startsWith("<")),
+        ...[...code.matchAll(/(?:^|\s)>>? ?"?([^\s"|;)<>]+)/g)].map((match) => match[1]!).filter((path) => /^[\w./$~-]+$/.test(path) && /[./]/.test(path) && !path.startsWith("-")),
+      ];
+      for (const path of written) {
+        if (/^[/$~]/.test(path)) continue; // absolute, the home directory or a shell variable the text sets
+        const ignored = spawnSync("git", ["check-ignore", "-q", "--no-index", path]).status === 0;
+        if (!ignored) inside.push(`${file}: ${path}`);
+      }
+    }
+    expect(inside).toEqual([]);
   });
 });

@@ -226,6 +226,63 @@ describe("PvP consent: the counterparty's terms bind every foreign leg the gatew
     });
   });
 
+  describe("quotes signed by an FX provider the counterparty names", () => {
+    const provider = generateEd25519();
+    const rogue = generateEd25519();
+    const hex = (seed: Uint8Array) => Buffer.from(ed25519RawPublicKey(ed25519PrivateKey(seed))).toString("hex");
+    const asOperatorPost = (url: string, payload?: Record<string, unknown>) =>
+      app.inject({ method: "POST", url, headers: { authorization: `Bearer ${keys.operator}` }, ...(payload ? { payload } : {}) });
+
+    beforeAll(async () => {
+      expect((await asOperatorPost("/operator/fx-providers/FXPRAEAD/keys", { name: "Dubai FX House", keyId: "fxpr-1", publicKey: hex(provider.seed) })).statusCode).toBe(201);
+      // A provider registered here, but named only by another central bank.
+      expect((await asOperatorPost("/operator/fx-providers/ROGUAEAD/keys", { name: "Rogue FX", keyId: "rogu-1", publicKey: hex(rogue.seed) })).statusCode).toBe(201);
+      expect((await asOperator("PUT", `/operator/correspondents/${FOREIGN_CB}/fx-providers`, { providers: ["FXPRAEAD"] })).json().providers).toEqual(["FXPRAEAD"]);
+      expect((await asOperator("PUT", `/operator/correspondents/${EVIL}/fx-providers`, { providers: ["ROGUAEAD"] })).statusCode).toBe(200);
+    });
+
+    it("a quote the named provider signed carries a PvP outside the standing terms", async () => {
+      const quote = signQuote({ foreignAmount: "400.00", dtAmount: "50000.00", rate: "125" }, provider.seed, "fxpr-1");
+      const answer = await create(body({ dtLeg: { amount: "50000.00" }, foreignLeg: { amount: "400.00" }, quote }));
+      expect(answer.statusCode).toBe(201);
+      const consumed = (await asOperator("GET", "/operator/pvp-quotes")).json().items as Array<{ keyId: string; pvpId: string }>;
+      expect(consumed).toContainEqual(expect.objectContaining({ keyId: "fxpr-1", pvpId: answer.json().id }));
+    });
+
+    it("a provider the counterparty does not name, an unknown key, a wrong signer or a revoked key: 403, nothing written", async () => {
+      const outside = { dtLeg: { amount: "50000.00" }, foreignLeg: { amount: "400.00" } };
+      const terms = { foreignAmount: "400.00", dtAmount: "50000.00", rate: "125" };
+      await expectRefused(body({ ...outside, quote: signQuote(terms, rogue.seed, "rogu-1") }), 403, "QUOTE_SIGNATURE_INVALID");
+      await expectRefused(body({ ...outside, quote: signQuote(terms, rogue.seed, "nobody-1") }), 403, "QUOTE_SIGNATURE_INVALID");
+      // The named provider's key id, signed with another key.
+      await expectRefused(body({ ...outside, quote: signQuote(terms, rogue.seed, "fxpr-1") }), 403, "QUOTE_SIGNATURE_INVALID");
+      // The named provider's quote for another counterparty than the PvP's.
+      await expectRefused(body({ ...outside, counterpartyAgent: EVIL, quote: signQuote({ ...terms, counterpartyAgent: EVIL }, provider.seed, "fxpr-1") }), 403, "QUOTE_SIGNATURE_INVALID", "operator");
+      const spare = generateEd25519();
+      expect((await asOperatorPost("/operator/fx-providers/FXPRAEAD/keys", { name: "Dubai FX House", keyId: "fxpr-2", publicKey: hex(spare.seed) })).statusCode).toBe(201);
+      expect((await asOperatorPost("/operator/fx-providers/FXPRAEAD/keys/fxpr-2/revoke")).json()).toEqual({ providerId: "FXPRAEAD", keyId: "fxpr-2", revoked: true });
+      await expectRefused(body({ ...outside, quote: signQuote(terms, spare.seed, "fxpr-2") }), 403, "QUOTE_SIGNATURE_INVALID");
+    });
+
+    it("a provider key is one party's: a correspondent's public key or a taken key id is refused; only operators set them", async () => {
+      const auditBefore = await count("pvp_consent_audit");
+      expect((await asOperatorPost("/operator/fx-providers/FXPRAEAD/keys", { name: "Copy", keyId: "fxpr-9", publicKey: hex(counterpartyKey.seed) })).json().code).toBe("TERMS_INVALID");
+      expect((await asOperatorPost("/operator/fx-providers/FXPRAEAD/keys", { name: "Copy", keyId: "fcb-1", publicKey: hex(generateEd25519().seed) })).json().code).toBe("TERMS_INVALID");
+      expect((await asOperator("PUT", `/operator/correspondents/${FOREIGN_CB}/fx-providers`, { providers: [FOREIGN_CB] })).json().code).toBe("TERMS_INVALID");
+      expect((await asOperator("PUT", "/operator/correspondents/NOPEAEAD/fx-providers", { providers: ["FXPRAEAD"] })).statusCode).toBe(404);
+      const asBank = (method: "GET" | "PUT" | "POST", url: string, payload?: Record<string, unknown>) => app.inject({ method, url, headers: { authorization: `Bearer ${keys.halyk}` }, ...(payload ? { payload } : {}) });
+      expect((await asBank("PUT", `/operator/correspondents/${FOREIGN_CB}/fx-providers`, { providers: ["ROGUAEAD"] })).statusCode).toBe(403);
+      expect((await asBank("POST", "/operator/fx-providers/ROGUAEAD/keys", { name: "x", keyId: "x-1", publicKey: hex(generateEd25519().seed) })).statusCode).toBe(403);
+      expect((await asBank("GET", "/operator/fx-providers")).statusCode).toBe(403);
+      expect(await count("pvp_consent_audit")).toBe(auditBefore);
+      const listed = (await asOperator("GET", "/operator/fx-providers")).json().items as Array<{ keyId: string; namedBy: string[]; revokedAt: string | null }>;
+      expect(listed.find((key) => key.keyId === "fxpr-1")).toMatchObject({ namedBy: [FOREIGN_CB], revokedAt: null });
+      const trail = (await asOperator("GET", "/operator/consent/audit")).json().items as Array<{ action: string; subject: string }>;
+      expect(trail).toContainEqual(expect.objectContaining({ action: "fx_providers.named", subject: FOREIGN_CB }));
+      expect(trail).toContainEqual(expect.objectContaining({ action: "fx_provider.key_revoked", subject: "FXPRAEAD" }));
+    });
+  });
+
   describe("a peer leg is the counterparty's own gateway", () => {
     it("peer:<BIC> naming another central bank than the counterparty is refused at creation, nothing written", async () => {
       await expectRefused(body({ foreignLeg: { ledger: `peer:${EVIL}`, payer: EVIL, beneficiary: "NBRKKZKX", amount: "10.00" }, dtLeg: { amount: "10.00" } }), 422, "PEER_NOT_COUNTERPARTY");

@@ -89,7 +89,8 @@ export function httpDtLedger(options: HttpDtLedgerOptions): DtLedgerPort & { req
       const { holdId, ...rest } = body;
       return holdFromJson(await request("POST", path("/v1/holds/:id/release", holdId), rest));
     },
-    refund: async ({ holdId, idempotencyKey }) => holdFromJson(await request("POST", path("/v1/holds/:id/refund", holdId), { idempotencyKey })),
+    refund: async ({ holdId, idempotencyKey, earlyConsent }) =>
+      holdFromJson(await request("POST", path("/v1/holds/:id/refund", holdId), { idempotencyKey, ...(earlyConsent ? { earlyConsent: { by: earlyConsent.by, message: earlyConsent.message } } : {}) })),
     getHold: async (holdId) => holdFromJson(await request("GET", path("/v1/holds/:id", holdId))),
     collateralStatement: async ({ accountId, domain }) =>
       statementFromJson(

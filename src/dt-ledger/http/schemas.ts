@@ -90,6 +90,14 @@ export const holdSchema = {
   },
 } as const;
 
+/** The creditor side's consent to a refund before the expiry: its BIC and the id of its signed message. */
+const earlyConsentSchema = {
+  type: "object",
+  required: ["by", "message"],
+  additionalProperties: false,
+  properties: { by: { type: "string", pattern: "^[A-Z0-9]{8}([A-Z0-9]{3})?$" }, message: { type: "string", minLength: 1, maxLength: 35 } },
+} as const;
+
 export const eventSchema = {
   type: "object",
   required: ["id", "type", "height", "at"],
@@ -109,6 +117,7 @@ export const eventSchema = {
     hold: holdSchema,
     preimage: nullable({ type: "string" }),
     account: accountSchema,
+    earlyConsent: earlyConsentSchema,
   },
 } as const;
 
@@ -184,6 +193,13 @@ export const openAccountBody = {
   required: ["idempotencyKey", "kind", "holderName"],
   additionalProperties: false,
   properties: { idempotencyKey, kind: { type: "string" }, holderName: text(140) },
+} as const;
+
+export const refundBody = {
+  type: "object",
+  required: ["idempotencyKey"],
+  additionalProperties: false,
+  properties: { idempotencyKey, earlyConsent: earlyConsentSchema },
 } as const;
 
 export const keyOnlyBody = {

@@ -249,9 +249,11 @@ export async function dtLedgerRoutes(fastify: FastifyInstance, options: DtLedger
 
   app.post("/v1/holds/:holdId/refund", {
     config: participant,
-    schema: { params: schema.holdParams, body: schema.keyOnlyBody, response: { 200: schema.holdSchema, ...errors } },
-  }, async (request) =>
-    holdToJson(await ledger.refund(who(request), { idempotencyKey: request.body.idempotencyKey, holdId: request.params.holdId })));
+    schema: { params: schema.holdParams, body: schema.refundBody, response: { 200: schema.holdSchema, ...errors } },
+  }, async (request) => {
+    const { idempotencyKey, earlyConsent } = request.body;
+    return holdToJson(await ledger.refund(who(request), { idempotencyKey, holdId: request.params.holdId, ...(earlyConsent ? { earlyConsent } : {}) }));
+  });
 
   app.get("/v1/events", {
     config: participant,

@@ -74,9 +74,12 @@ export function dtLedgerLeg(options: DtLedgerLegOptions): HashLockedLegPort {
         throw legError(error);
       }
     },
-    async refund(leg) {
+    async refund(leg, options) {
+      // Before the expiry only on the beneficiary's side's consent (an agreed cancellation); the ledger
+      // refuses it otherwise (NOT_YET_EXPIRED), and the engine retries at the expiry.
+      const consent = options?.early && options.consent ? { earlyConsent: { by: options.consent.by, message: options.consent.message } } : {};
       try {
-        await port.refund({ idempotencyKey: `${leg.key}:refund`, holdId: holdIdOf(leg) });
+        await port.refund({ idempotencyKey: `${leg.key}:refund`, holdId: holdIdOf(leg), ...consent });
       } catch (error) {
         // Refunded already, or released with the preimage: either way there is nothing left to refund.
         if (error instanceof DtLedgerError && (error.code === "ALREADY_REFUNDED" || error.code === "ALREADY_RELEASED")) return;

@@ -45,8 +45,9 @@ const keys = Array.from({ length: 20 }, (_, addressIndex) => {
   return `0x${Buffer.from(key).toString("hex")}` as Hex;
 });
 
-export async function createTestChain(): Promise<TestChain> {
-  const connection = await network.create();
+/** A fresh in-process chain; `chainId` gives it another chain id than the default 31337. */
+export async function createTestChain(options: { chainId?: number } = {}): Promise<TestChain> {
+  const connection = await network.create(options.chainId === undefined ? undefined : { override: { chainId: options.chainId } });
   // No retries: a revert is an answer, and viem would otherwise back off on it for a second.
   const transport = custom(connection.provider, { retryCount: 0 });
   const chainId = Number(await connection.provider.request({ method: "eth_chainId" }));

@@ -12,13 +12,13 @@ export const TOKEN_NAME = "Digital Tenge Stablecoin";
 export const MAX_STATEMENT_AGE = 3600n;
 
 /** A deployed stablecoin with one account per role and a collateral signer key. */
-export async function deployStablecoin(chain: TestChain) {
+export async function deployStablecoin(chain: TestChain, options: { signerKey?: Hex } = {}) {
   const [owner, masterMinter, pauser, blocklister, rescuer, minter, alice, bob, carol, mallory] = Array.from(
     { length: 10 },
     (_, index) => chain.accounts[index]!,
   ) as [PrivateKeyAccount, PrivateKeyAccount, PrivateKeyAccount, PrivateKeyAccount, PrivateKeyAccount,
     PrivateKeyAccount, PrivateKeyAccount, PrivateKeyAccount, PrivateKeyAccount, PrivateKeyAccount];
-  const signerKey = generatePrivateKey();
+  const signerKey = options.signerKey ?? generatePrivateKey();
   const signer = privateKeyToAccount(signerKey);
   const hash = await chain.wallet(owner).deployContract({
     abi: tengeStablecoinAbi,
