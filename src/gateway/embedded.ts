@@ -8,6 +8,7 @@ import { buildDtLedgerApp } from "../dt-ledger/http/service.ts";
 import { inProcessDtLedger } from "../dt-ledger/in-process-adapter.ts";
 import type { DtLedger } from "../dt-ledger/ledger.ts";
 import { deployContracts } from "../evm/deploy-contracts.ts";
+import { SecuritiesHtlcLeg } from "../dvp/legs/securities-htlc-leg.ts";
 import { DEMO_BOND } from "../evm/deploy-security.ts";
 import type { Deployment } from "../evm/deployments.ts";
 import { startEmbeddedChain, type EmbeddedChain } from "../evm/embedded-chain.ts";
@@ -119,6 +120,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       issuerKey: deployer,
       foreignPayerKey: htlcOperator,
     });
+    // DvP: the demo bond's leg; the gateway holds both brokers' holding keys (accounts 7 and 8), as a custodian would.
+    const securities = await SecuritiesHtlcLeg.connect({
+      rpcUrl: chain.rpcUrl,
+      hashTimeLock: deployment.contracts.HashTimeLock.address,
+      security: deployment.contracts.SecurityToken!.address,
+      signerKeys: [chain.accounts[7] as Hex, chain.accounts[8] as Hex],
+      fromBlock: deployment.contracts.HashTimeLock.blockNumber,
+    });
     const readiness: ReadinessCheck[] = [
       { name: "dt-ledger (embedded)", check: async () => void (await gatewayLedger.balance(demo.accounts.segregatedWallet.id)) },
       {
@@ -153,6 +162,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
           description: `embedded chain ${chain.chainId} at ${chain.rpcUrl}, token ${deployment.contracts.TengeStablecoin.address}`,
         },
         foreignLegs: [foreign.leg],
+        securitiesLegs: [securities],
         readiness,
         stop: async () => {},
       },
@@ -163,6 +173,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         "EVM JSON-RPC": chain.rpcUrl,
         stablecoin: deployment.contracts.TengeStablecoin.address,
         "HTLC contract": deployment.contracts.HashTimeLock.address,
+        "demo bond": `${DEMO_BOND.isin} at ${deployment.contracts.SecurityToken!.address}`,
       },
       async stop() {
         for (const stop of stops.reverse()) await stop();
