@@ -22,7 +22,7 @@ describe("a PvP whose EVM payer has no gas (real EVM, EDR)", () => {
     clock = new VirtualClock(Date.now());
     dt = await startDtStack(testDb.db, clock.now);
     const evmLeg = await EvmHtlcLeg.connect({ rpcUrl: evm.chain.rpcUrl, hashTimeLock: evm.hashTimeLock, token: evm.token, currency: "AED", signerKeys: [evm.payerKey], confirmations: 1 });
-    engine = new PvpEngine({ db: testDb.db, legs: legDirectory([dtLedgerLeg({ port: dt.port, clock: clock.now }), evmLeg]), policy: testPolicy, ourAgent: NBK, clock: clock.now });
+    engine = new PvpEngine({ db: testDb.db, legs: legDirectory([dtLedgerLeg({ port: dt.port, clock }), evmLeg]), policy: testPolicy, ourAgent: NBK, clock });
   }, 120_000);
   afterAll(async () => {
     await evm?.close();
