@@ -9,8 +9,9 @@ import { listing } from "./terms-cli.ts";
  * `tenge-gateway correspondents fx-providers ...`: the FX providers a counterparty lets sign quotes for it
  * and their quote-signing keys, on the database of DATABASE_URL or with --gateway URL through the operator API.
  */
-const where = `Writes to the database of DATABASE_URL, or with --gateway URL calls the operator API of a running gateway
-(--api-key or TENGE_API_KEY). Every change is audited with who made it (the operator, or cli:<user> on the database).`;
+const where = `Works on the database of DATABASE_URL (unset: the PGlite under DATA_DIR; also from TENGE_CONFIG_FILE), or with
+--gateway URL calls the operator API of a running gateway (--api-key or TENGE_API_KEY). Every change is audited
+with who made it (the operator, or cli:<user> on the database).`;
 
 const actor = () => `cli:${userInfo().username}`;
 
@@ -83,7 +84,7 @@ ${where}`,
 };
 
 export const listProviders = listing(
-  `Usage: npx tenge-gateway correspondents fx-providers list [--gateway URL]\n\nPrints one JSON line per FX provider key, with the counterparties that name its provider.\n${where}`,
+  `Usage: npx tenge-gateway correspondents fx-providers list [--gateway URL]\n\nPrints one JSON line per FX provider key, with the counterparties that name its provider.\n${where.replace(/ Every change[^]*$/, "")}`,
   "/operator/fx-providers",
   async (db) => (await fxProviderStore.list(db)).map(fxProviderKeyToJson),
 );

@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
 import { ConfigError } from "../config/config.ts";
@@ -182,6 +184,21 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   } catch (error) {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * One full garbage collection once the embedded world has started. Starting PGlite leaves about 170 MB of
+ * garbage per instance outside the JavaScript heap (initdb's WebAssembly memory, the unpacked file bundle),
+ * which V8 may not collect for a long time because the JavaScript heap itself stays small: without this,
+ * the same start holds 550 or 880 MB depending on when V8 happens to collect.
+ */
+export function collectStartupGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  try {
+    (runInNewContext("gc") as () => void)();
+  } finally {
+    setFlagsFromString("--no-expose-gc");
   }
 }
 

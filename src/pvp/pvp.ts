@@ -205,6 +205,7 @@ export function pvpToJson(pvp: PvpRecord): Record<string, unknown> {
     reasonCode: pvp.reasonCode ?? null,
     lastError: pvp.lastError ? { at: pvp.lastError.at.toISOString(), message: pvp.lastError.message } : null,
     cancelRequested: pvp.cancelRequested,
+    peerCancellation: pvp.peerCancellation ?? null,
     createdAt: pvp.createdAt.toISOString(),
     updatedAt: pvp.updatedAt.toISOString(),
   };

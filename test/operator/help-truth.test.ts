@@ -48,6 +48,8 @@ describe("each command's --help lists every setting it reads", () => {
     [["correspondents", "add", "--bic", "FCBKAEAD", "--name", "X", "--base-url", "http://127.0.0.1:1"], { DATABASE_URL: unreachableDb }],
     [["correspondents", "list"], { DATABASE_URL: unreachableDb }],
     [["correspondents", "terms", "list"], { DATABASE_URL: unreachableDb }],
+    [["correspondents", "fx-providers", "list"], { DATABASE_URL: unreachableDb }],
+    [["correspondents", "fx-providers", "set", "FCBKAEAD", "--provider", "FXPRAEAD"], { DATABASE_URL: unreachableDb }],
     [["redemptions", "reroute", "R-1", "--dt-account", "DA-1"], { DATABASE_URL: unreachableDb }],
     [["dt-ledger", "balance", "--account", "DA-1"], { DT_LEDGER_URL: "http://127.0.0.1:1", DT_LEDGER_PARTICIPANT: "HSBKKZKX", DT_LEDGER_SIGNING_KEY: "11".repeat(32) }],
     [["dt-ledger", "redeem", "--account", "DA-1", "--amount", "1.00"], { DT_LEDGER_URL: "http://127.0.0.1:1", DT_LEDGER_PARTICIPANT: "NBRKKZKX", DT_LEDGER_SIGNING_KEY: "11".repeat(32) }],
