@@ -22,7 +22,7 @@ import { openGatewayDatabase } from "./database.ts";
 import { seedDemoBrokers } from "../dvp/demo.ts";
 import { DEMO_BOND } from "../evm/deploy-security.ts";
 import { previousDemoCredentials, writeDemoCredentials, type PreviousDemoCredentials } from "./demo-credentials.ts";
-import { collectStartupGarbage, startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
+import { collectStartupGarbage, keepYoungGenerationSmall, startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
 import { peerChainAccounts, startEmbeddedPeer, type DemoCorrespondent, type EmbeddedPeer } from "./embedded-peer.ts";
 import { ownSigningKeys, type ComposedGateway } from "./features.ts";
 import { connectPorts, type GatewayPorts } from "./ports.ts";
@@ -180,6 +180,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       });
       Object.assign(links, embedded!.links, peer ? { "foreign CB gateway": `${peer.correspondent.url} (${peer.correspondent.bic})` } : {});
       await demo.mint?.();
+      keepYoungGenerationSmall();
       collectStartupGarbage();
     }
     Object.assign(links, {

@@ -16,7 +16,7 @@ export async function applyTransition(context: EngineContext, pvp: PvpRecord, ev
     return false;
   }
   context.faults?.at("before-transition", pvp.id);
-  const now = context.clock();
+  const now = context.clock.now();
   const reasonCode = reasonFor(pvp, event);
   const moved = await context.db.transaction(async (tx) => {
     const changes: { reasonCode?: string } = {};
