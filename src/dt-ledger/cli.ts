@@ -245,7 +245,7 @@ export const pay: CommandModule = {
          [--idempotency-key KEY] [--url URL] [--participant ID]
 
 Pays from one of your participant's accounts over the DT ledger service's API, signed with the participant's
-Ed25519 key (RFC 9421). An exchange pays its mint this way: --to the segregated wallet, --reference the mint's
+Ed25519 key (RFC 9421). An exchange pays its mint this way: --to the mint's payment.toAccount (the collateral intake), --reference the mint's
 reference. Prints the receipt as JSON (amount in KZT). Run it again with the same --idempotency-key after a
 failure: the ledger never applies one payment twice.
 

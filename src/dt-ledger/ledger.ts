@@ -170,11 +170,24 @@ function requireUuid(value: unknown, field: string): string {
 
 /** The payment type of the NBK phase-one method list that a payment between two kinds of account is. */
 export function paymentTypeOf(from: AccountKind, to: AccountKind): PaymentType {
-  if (to === "segregated_wallet") return "collateral_deposit";
-  if (from === "segregated_wallet") return "collateral_withdrawal";
+  if (to === "segregated_wallet" || to === "collateral_intake") return "collateral_deposit";
+  if (from === "segregated_wallet" || from === "collateral_intake") return "collateral_withdrawal";
   if (from === "government_agency" || to === "government_agency") return "government_payment";
   if (from === "individual") return to === "individual" ? "individual_to_individual" : "merchant_payment";
   return to === "individual" ? "le_to_individual" : "le_to_le";
+}
+
+/**
+ * A segregated wallet is credited only from accounts its own servicer services (its collateral intake): its
+ * collateral statements then never count DT that someone else paid in, whatever reference it carried.
+ */
+function creditsWallet(payer: AccountRow, payee: AccountRow): void {
+  if (payee.kind === "segregated_wallet" && payer.participant_id !== payee.participant_id) {
+    throw new DtLedgerError(
+      "FORBIDDEN_OPERATION",
+      `a segregated wallet takes DT only from accounts of ${payee.participant_id}; pay a mint deposit into the account the mint request names`,
+    );
+  }
 }
 
 function toAccount(row: AccountRow): DigitalAccount {
@@ -429,6 +442,7 @@ export class DtLedger {
       if (from.status === "closed") throw new DtLedgerError("ACCOUNT_CLOSED", `account ${from.id} is closed`);
       const to = this.openAccountIn(accounts, request.to);
       if (from.id === to.id) throw new DtLedgerError("SAME_ACCOUNT", "payer and payee are the same account");
+      creditsWallet(from, to);
       if (returnOf !== undefined) {
         const original = await tx.query<{ amount: bigint }>(
           "SELECT amount FROM dt_ledger.transactions WHERE id = $1 AND kind = 'payment' AND from_account = $2 AND to_account = $3",
@@ -497,6 +511,7 @@ export class DtLedger {
       if (owner.status === "closed") throw new DtLedgerError("ACCOUNT_CLOSED", `account ${owner.id} is closed`);
       const beneficiary = this.openAccountIn(accounts, request.beneficiary);
       if (owner.id === beneficiary.id) throw new DtLedgerError("SAME_ACCOUNT", "owner and beneficiary are the same account");
+      creditsWallet(owner, beneficiary);
       const bookedAt = this.now();
       if (request.expiresAt.getTime() <= bookedAt.getTime()) throw new DtLedgerError("INVALID_REQUEST", "expiresAt must be in the future");
       const inputs = await selectInputs(tx, owner.id, amount);

@@ -30,7 +30,7 @@ const OPENABLE: Record<ParticipantRole, readonly AccountKind[]> = {
   central_bank: [],
   bank: ["individual", "legal_entity", "exchange"],
   treasury: ["government_agency"],
-  gateway: ["segregated_wallet"],
+  gateway: ["segregated_wallet", "collateral_intake"],
 };
 
 export function mayOpen(role: ParticipantRole, kind: AccountKind): boolean {

@@ -41,7 +41,13 @@ export interface DtLedgerPort {
   activity(request: ActivityRequest): Promise<AccountActivity>;
 }
 
-export const ACCOUNT_KINDS = ["individual", "legal_entity", "government_agency", "exchange", "segregated_wallet"] as const;
+/**
+ * `segregated_wallet`: the DT that backs the stablecoin; the ledger credits it only from accounts of its own
+ * servicing participant (payments and hold releases alike), so no one else can put DT into what its
+ * collateral statements count. `collateral_intake`: the account of that same participant that exchanges
+ * pay mint deposits into; the gateway moves a matched deposit on into the wallet and returns the rest.
+ */
+export const ACCOUNT_KINDS = ["individual", "legal_entity", "government_agency", "exchange", "segregated_wallet", "collateral_intake"] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 export interface OpenAccountRequest {
@@ -85,7 +91,7 @@ export interface TransferRequest {
   from: string;
   to: string;
   amount: bigint;
-  /** Remittance reference carried to the payee (e.g. a mint reference into the segregated wallet). */
+  /** Remittance reference carried to the payee (e.g. a mint reference into the collateral intake). */
   reference: string;
   /**
    * Pays back an earlier payment into `from`: its transaction id. `to` must be that payment's payer and

@@ -5,6 +5,7 @@ import { proofOfCollateralRoutes } from "../proof-of-collateral/routes.ts";
 import type { FeatureRoutes } from "../server/app.ts";
 import type { ReadinessCheck } from "../server/health.ts";
 import type { Logger } from "../server/logger.ts";
+import { openCollateralIntake } from "./collateral-intake.ts";
 import { DepositFollower } from "./deposit-follower.ts";
 import { ExchangeStore } from "./exchanges.ts";
 import { MintWorker, type MintSettings } from "./mint-flow.ts";
@@ -78,6 +79,8 @@ export interface StablecoinComponent {
   attestations: AttestationService;
   chain: TokenChain;
   exchanges: ExchangeStore;
+  /** The collateral intake exchanges pay mint deposits into. */
+  intakeAccount: string;
   /** Starts the deposit follower, mint worker, redeem watcher and attestation timer. */
   start(): void;
   stop(): Promise<void>;
@@ -93,6 +96,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   const { db, ledger, logger } = options;
   const chain = await TokenChain.connect({ rpcUrl: options.chain.rpcUrl, token: options.chain.token, ...(options.chain.minterKey ? { minterKey: options.chain.minterKey } : {}) });
   const exchanges = new ExchangeStore(db);
+  const intakeAccount = await openCollateralIntake(ledger, options.segregatedAccount);
   const registers = options.metrics ? [options.metrics] : [];
   const mints = new Counter({ name: "tenge_gateway_stablecoin_mints_total", help: "Mint requests finished, by outcome", labelNames: ["outcome"], registers });
   const turnaround = new Histogram({
@@ -136,6 +140,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
 
   const mintSettings: MintSettings = {
     segregatedAccount: options.segregatedAccount,
+    intakeAccount,
     confirmations: settings.mintConfirmations,
     stuckAfterMs: settings.stuckAfterMs,
     recheckMs: Math.min(settings.pollMs, 1000),
@@ -153,7 +158,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   const follower = new DepositFollower({
     db,
     ledger,
-    segregatedAccount: options.segregatedAccount,
+    intakeAccount,
     waitMs: settings.pollMs,
     mintRequestTtlMs: settings.mintRequestTtlMs,
     onMatched: (mintId) => {
@@ -211,13 +216,14 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   let started = false;
   return {
     routes: [
-      stablecoinRoutes({ db, exchanges, ledger, segregatedAccount: options.segregatedAccount, rateLimiter, onChange: wakeAll }),
+      stablecoinRoutes({ db, exchanges, ledger, intakeAccount, rateLimiter, onChange: wakeAll }),
       proofOfCollateralRoutes({ attestations, ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}) }),
     ],
     readiness: [{ name: "stablecoin-chain", check: async () => void (await chain.head()) }, workerFaults.readiness("stablecoin-workers")],
     attestations,
     chain,
     exchanges,
+    intakeAccount,
     start() {
       if (started) return;
       started = true;

@@ -8,7 +8,8 @@ export const LEDGER_CURSOR = "dt-ledger-events";
 export interface DepositFollowerOptions {
   db: Database;
   ledger: StablecoinLedger;
-  segregatedAccount: string;
+  /** The collateral intake exchanges pay mint deposits into (collateral-intake.ts). */
+  intakeAccount: string;
   /** Long-poll wait on the ledger's event feed. */
   waitMs: number;
   /** How long an unpaid mint request stays open (STABLECOIN_MINT_REQUEST_TTL_SECONDS); none when absent. */
@@ -20,7 +21,7 @@ export interface DepositFollowerOptions {
 
 /**
  * Follows the DT ledger's events from a cursor kept in the database and records each payment into the
- * segregated wallet. A page of events and the cursor move in one transaction; the ledger delivers at
+ * collateral intake. A page of events and the cursor move in one transaction; the ledger delivers at
  * least once and the event id makes recording exactly once, so a crash or a second process is harmless.
  */
 export class DepositFollower {
@@ -32,7 +33,7 @@ export class DepositFollower {
 
   /** Reads one page of events; true when there were events (more may be waiting). */
   async step(waitMs = this.#options.waitMs): Promise<boolean> {
-    const { db, ledger, segregatedAccount, faults, mintRequestTtlMs } = this.#options;
+    const { db, ledger, intakeAccount, faults, mintRequestTtlMs } = this.#options;
     if (mintRequestTtlMs !== undefined) await db.transaction((tx) => expireMintRequests(tx, mintRequestTtlMs));
     const cursor = await cursorRows.read(db, LEDGER_CURSOR);
     const page = await ledger.events({ ...(cursor === undefined ? {} : { after: cursor }), limit: 200, waitMs });
@@ -45,7 +46,7 @@ export class DepositFollower {
       // Another process moved the cursor while we read: its transaction recorded these events already.
       if ((await cursorRows.lock(tx, LEDGER_CURSOR)) !== cursor) return;
       for (const event of page.events) {
-        if (event.type !== "payment" || event.to !== segregatedAccount) continue;
+        if (event.type !== "payment" || event.to !== intakeAccount) continue;
         const outcome = await recordDeposit(tx, event, mintRequestTtlMs);
         if (outcome?.mintId) matched.push(outcome.mintId);
         if (outcome?.held) held.push([event.id, outcome.held]);

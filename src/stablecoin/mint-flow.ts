@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { CodedError } from "../core/errors.ts";
-import type { LedgerEvent, SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
+import { isPermanentDtRefusal, type LedgerEvent, type SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { CollateralStatement } from "../ledger/collateral-statement.ts";
 import type { Exchange } from "./exchanges.ts";
@@ -53,6 +53,8 @@ export type HoldReason =
 export interface MintSettings {
   /** DT account of the segregated collateral wallet. */
   segregatedAccount: string;
+  /** The collateral intake deposits arrive in; a matched one moves on into the wallet before its mint. */
+  intakeAccount: string;
   /** Blocks a mint receipt needs (1 = the block that includes it). */
   confirmations: number;
   /** A submitted transaction without a receipt this long is replaced with higher fees. */
@@ -70,7 +72,7 @@ function newReference(): string {
   return `MINT-${Array.from(bytes, (byte) => REFERENCE_ALPHABET[byte % 32]).join("")}`;
 }
 
-/** Opens a mint request; the exchange then pays exactly `amount` into the segregated wallet with the reference. */
+/** Opens a mint request; the exchange then pays exactly `amount` into the collateral intake with the reference. */
 export async function requestMint(db: Database, exchange: Exchange, amount: bigint, toAddress?: string, now = new Date()): Promise<MintRequest> {
   if (exchange.status !== "active") throw new MintError("EXCHANGE_SUSPENDED", `exchange ${exchange.id} is suspended`);
   if (amount > exchange.perMintLimit) throw new MintError("OVER_PER_MINT_LIMIT", `the per-mint limit is ${formatKzt(exchange.perMintLimit)} KZT`);
@@ -115,7 +117,7 @@ export async function expireMintRequests(tx: Queryable, ttlMs: number, now = new
 }
 
 /**
- * Records one DT payment into the segregated wallet (once per ledger event id) and either matches it to
+ * Records one DT payment into the collateral intake (once per ledger event id) and either matches it to
  * its mint request or holds it for an operator. Returns the matched request id, if any.
  */
 export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequestTtlMs = Number.POSITIVE_INFINITY): Promise<{ mintId?: string; held?: HoldReason } | undefined> {
@@ -221,7 +223,26 @@ export class MintWorker {
     // Only after the commit: a crash before it means nothing happened yet.
     for (const notice of notices) notice();
     if (typeof first !== "object") return first;
-    // Fetched after the deposit was recorded, so the statement's balance includes it.
+    if (first.move) {
+      // The matched deposit leaves the intake for the wallet (once: the mint id keys the payment), so the
+      // statement fetched next counts it; nothing that matched no request ever reaches the wallet.
+      try {
+        await ledger.transfer({ idempotencyKey: `collateral:${first.needsStatement}`, from: settings.intakeAccount, to: settings.segregatedAccount, ...first.move });
+      } catch (error) {
+        if (!isPermanentDtRefusal(error)) throw error;
+        const failed = await db.transaction(async (tx) => {
+          const moved = await moveMint(tx, first.needsStatement, "failed", {
+            failure_code: `DT_${error.code}`,
+            failure_message: `the DT ledger refused moving the deposit into the segregated wallet: ${error.message}`,
+          });
+          return moved ? mintRows.get(tx, first.needsStatement) : undefined;
+        });
+        if (!failed) return "waiting";
+        this.#options.onFailed?.(failed);
+        return "failed";
+      }
+    }
+    // Fetched after the deposit reached the wallet, so the statement's balance includes it.
     const statement = await ledger.collateralStatement({
       accountId: settings.segregatedAccount,
       domain: { chainId: chain.chainId, verifyingContract: chain.token },
@@ -235,11 +256,12 @@ export class MintWorker {
     });
   }
 
-  async #stepIn(tx: Queryable, notices: Array<() => void>, onRow: (row: MintRow) => void): Promise<MintStepOutcome | { needsStatement: string }> {
+  async #stepIn(tx: Queryable, notices: Array<() => void>, onRow: (row: MintRow) => void): Promise<MintStepOutcome | { needsStatement: string; move?: { amount: bigint; reference: string } }> {
     const row = await mintRows.lockNextDue(tx);
     if (!row) return "idle";
     onRow(row);
-    if (row.state === "deposited") return { needsStatement: row.id };
+    // A re-mint has no deposit behind it: its DT never left the wallet.
+    if (row.state === "deposited") return { needsStatement: row.id, ...(row.reverses_redemption === null ? { move: { amount: BigInt(row.amount), reference: row.reference } } : {}) };
     if (row.state === "signed") return this.#broadcast(tx, row);
     return this.#reconcile(tx, row, notices);
   }

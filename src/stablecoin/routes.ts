@@ -19,7 +19,8 @@ export interface StablecoinRouteOptions {
   db: Database;
   exchanges: ExchangeStore;
   ledger: Pick<StablecoinLedger, "transfer">;
-  segregatedAccount: string;
+  /** The collateral intake: where mint deposits are paid, and held ones are returned from. */
+  intakeAccount: string;
   rateLimiter: RateLimiter;
   /** Called when a request may have work for the workers (wakes them). */
   onChange?(): void;
@@ -141,7 +142,7 @@ const exchangeJson = (exchange: Exchange) => ({
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
-function mintJson(mint: MintRequest, segregatedAccount: string) {
+function mintJson(mint: MintRequest, intakeAccount: string) {
   return {
     ...mint,
     amount: formatKzt(mint.amount),
@@ -151,7 +152,7 @@ function mintJson(mint: MintRequest, segregatedAccount: string) {
     updatedAt: mint.updatedAt.toISOString(),
     depositedAt: iso(mint.depositedAt),
     mintedAt: iso(mint.mintedAt),
-    ...(mint.reversesRedemption ? {} : { payment: { toAccount: segregatedAccount, amount: formatKzt(mint.amount), currency: CURRENCY, reference: mint.reference } }),
+    ...(mint.reversesRedemption ? {} : { payment: { toAccount: intakeAccount, amount: formatKzt(mint.amount), currency: CURRENCY, reference: mint.reference } }),
   };
 }
 
@@ -181,7 +182,7 @@ function refusedAmountField(error: FastifyError): string | undefined {
  * operator onboards exchanges, sees everything and deals with held deposits and failed redemptions.
  */
 export function stablecoinRoutes(options: StablecoinRouteOptions) {
-  const { db, exchanges, segregatedAccount } = options;
+  const { db, exchanges, intakeAccount } = options;
 
   async function callerExchange(request: FastifyRequest): Promise<Exchange | undefined> {
     const principal = request.principal!;
@@ -318,7 +319,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         config: { access: ["exchange"] },
         schema: {
           tags: ["stablecoin"],
-          summary: "Ask for a mint; then pay the DT into the segregated wallet with the returned reference",
+          summary: "Ask for a mint; then pay the DT into payment.toAccount (the collateral intake) with the returned reference",
           body: { type: "object", required: ["amount"], additionalProperties: false, properties: { amount: kztSchema, toAddress: { type: "string" } } },
           response: { 201: mintSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema, 429: errorSchema },
         },
@@ -330,7 +331,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         if (amount <= 0n) throw new AmountError("INVALID_AMOUNT", "the amount must be positive");
         const mint = await requestMint(db, exchange, amount, body.toAddress);
         request.log.info({ event: "stablecoin.mint_requested", mint: mint.id, exchange: exchange.id, amount: mint.amount.toString() }, "mint requested");
-        return reply.status(201).send(mintJson(mint, segregatedAccount));
+        return reply.status(201).send(mintJson(mint, intakeAccount));
       },
     );
 
@@ -347,7 +348,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request) => {
         const page = await mintRows.list(db, listFilter(await callerExchange(request), request.query));
-        return { items: page.items.map((mint) => mintJson(mint, segregatedAccount)), next: page.next };
+        return { items: page.items.map((mint) => mintJson(mint, intakeAccount)), next: page.next };
       },
     );
 
@@ -359,7 +360,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         const mint = await mintRows.get(db, request.params.id);
         // Another exchange's request answers exactly like a missing one.
         if (!mint || (exchange && mint.exchangeId !== exchange.id)) throw new MintError("MINT_NOT_FOUND", "no such mint request");
-        return mintJson(mint, segregatedAccount);
+        return mintJson(mint, intakeAccount);
       },
     );
 
@@ -368,7 +369,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       { config: { access: ["exchange"] }, schema: { tags: ["stablecoin"], summary: "Cancel a request that has not been paid", params: idParams, response: { 200: mintSchema, 404: errorSchema, 409: errorSchema } } },
       async (request) => {
         const exchange = (await callerExchange(request))!;
-        return mintJson(await cancelMint(db, exchange.id, request.params.id), segregatedAccount);
+        return mintJson(await cancelMint(db, exchange.id, request.params.id), intakeAccount);
       },
     );
 
@@ -429,7 +430,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         const { redemption, mint } = await remintRedemption(db, id, request.principal!.id);
         request.log.info({ event: "stablecoin.redemption_reminted", redemption: id, mint: mint.id, by: request.principal!.id }, "redemption re-minted");
         options.onChange?.();
-        return reply.status(202).send({ redemption: redemptionJson(redemption), mint: mintJson(mint, segregatedAccount) });
+        return reply.status(202).send({ redemption: redemptionJson(redemption), mint: mintJson(mint, intakeAccount) });
       },
     );
 
@@ -451,7 +452,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         config: { access: ["operator"] },
         schema: {
           tags: ["stablecoin"],
-          summary: "DT deposits into the segregated wallet, newest first (status=held: those waiting for an operator)",
+          summary: "DT deposits into the collateral intake, newest first (status=held: those waiting for an operator)",
           querystring: {
             type: "object",
             properties: { status: { type: "string", enum: [...DEPOSIT_STATUSES] }, limit: { ...limitSchema, default: 100 }, before: beforeSchema },
@@ -484,7 +485,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         try {
           receipt = await options.ledger.transfer({
             idempotencyKey: `deposit-return:${id}`,
-            from: segregatedAccount,
+            from: intakeAccount,
             to: deposit.fromAccount,
             amount: deposit.amount,
             reference: `RETURN ${deposit.reference.slice(0, 100)}`,

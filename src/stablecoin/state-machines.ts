@@ -11,7 +11,7 @@ export const MINT_STATES = ["awaiting_deposit", "deposited", "signed", "submitte
 export type MintState = (typeof MINT_STATES)[number];
 
 export const mintTransitions = {
-  /** The exchange's DT arrived in the segregated wallet with the request's reference. */
+  /** The exchange's DT arrived in the collateral intake with the request's reference. */
   depositMatched: { from: ["awaiting_deposit"], to: "deposited" },
   /** A fresh statement was obtained and the mint transaction signed and recorded (not sent yet). */
   signed: { from: ["deposited"], to: "signed" },

@@ -86,7 +86,7 @@ interface DepositRow {
 export const DEPOSIT_STATUSES = ["matched", "held", "returned"] as const;
 export type DepositStatus = (typeof DEPOSIT_STATUSES)[number];
 
-/** A DT payment into the segregated wallet, as recorded (once per ledger event). */
+/** A DT payment into the collateral intake, as recorded (once per ledger event). */
 export interface Deposit {
   eventId: string;
   ledgerTransactionId: string;

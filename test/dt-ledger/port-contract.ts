@@ -96,6 +96,25 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         expect(await refusal(bankA.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Wallet" }))).toBe("FORBIDDEN_OPERATION");
         const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
         expect(wallet.kind).toBe("segregated_wallet");
+        expect(await refusal(bankA.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Intake" }))).toBe("FORBIDDEN_OPERATION");
+        expect((await gateway.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Intake" })).kind).toBe("collateral_intake");
+      });
+
+      it("credits a segregated wallet only from its servicer's own accounts: another participant's payment or hold is refused", async () => {
+        const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
+        const intake = await gateway.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Collateral intake" });
+        const exchange = await funded(bankA, BANK_A, 10_000n, "exchange");
+        expect(await refusal(bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 100n, reference: "JUNK" }))).toBe("FORBIDDEN_OPERATION");
+        const secret = newSecret();
+        const hold = { from: exchange, beneficiary: wallet.id, amount: 100n, condition: { hashLock: secret.hashLock }, expiresAt: new Date(harness.clock.now().getTime() + HOUR), reference: "JUNK" };
+        expect(await refusal(bankA.hold({ idempotencyKey: key(), ...hold }))).toBe("FORBIDDEN_OPERATION");
+        expect(await refusal(gateway.hold({ idempotencyKey: key(), ...hold }))).toBe("FORBIDDEN_OPERATION");
+        expect((await gateway.balance(wallet.id)).available).toBe(0n);
+        expect((await bankA.balance(exchange)).available).toBe(10_000n);
+        // Into the intake anyone may pay; from there only the servicer moves DT on into the wallet.
+        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: intake.id, amount: 100n, reference: "MINT-9" });
+        await gateway.transfer({ idempotencyKey: key(), from: intake.id, to: wallet.id, amount: 100n, reference: "MINT-9" });
+        expect((await gateway.balance(wallet.id)).available).toBe(100n);
       });
 
       it("answers UNKNOWN_ACCOUNT for an account that does not exist", async () => {
@@ -392,7 +411,7 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
           page = await gateway.events({ after: cursor, limit: 1000 });
           cursor = page.cursor;
         }
-        const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
+        const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Collateral intake" });
         const exchange = await funded(bankA, BANK_A, 10_000n, "exchange");
         await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 2_500n, reference: "MINT-7" });
         const secret = newSecret();
@@ -442,8 +461,10 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
     describe("statements", () => {
       it("signs the segregated wallet's available balance at the ledger height (EIP-712)", async () => {
         const wallet = await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" });
+        const intake = await gateway.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Collateral intake" });
         const exchange = await funded(bankA, BANK_A, 10_000n, "exchange");
-        const deposit = await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 7_000n, reference: "MINT-1" });
+        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: intake.id, amount: 7_000n, reference: "MINT-1" });
+        const deposit = await gateway.transfer({ idempotencyKey: key(), from: intake.id, to: wallet.id, amount: 7_000n, reference: "MINT-1" });
         const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
         const signed = await gateway.collateralStatement({ accountId: wallet.id, domain });
         expect(signed.statement).toMatchObject({ account: wallet.id, balance: 7_000n, paidOut: 0n });
@@ -463,14 +484,15 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         expect(await refusal(bankB.collateralStatement({ accountId: exchange, domain }))).toBe("FORBIDDEN_ACCOUNT");
         // A payout (a redemption) shows in paidOut, every debit since the account opened; credits do not.
         await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 2_500n, reference: "REDEEM-1" });
-        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 1_000n, reference: "MINT-2" });
+        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: intake.id, amount: 1_000n, reference: "MINT-2" });
+        await gateway.transfer({ idempotencyKey: key(), from: intake.id, to: wallet.id, amount: 1_000n, reference: "MINT-2" });
         await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 500n, reference: "REDEEM-2" });
-        // A return of a payment into the wallet pays it back to its payer, once, and is not a payout.
-        const stray = await bankA.transfer({ idempotencyKey: key(), from: exchange, to: wallet.id, amount: 400n, reference: "NO-SUCH-MINT" });
-        expect(await refusal(gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 401n, reference: "RETURN", returnOf: stray.transactionId }))).toBe("INVALID_REQUEST");
-        expect(await refusal(gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 100n, reference: "RETURN", returnOf: randomUUID() }))).toBe("INVALID_REQUEST");
-        const returned = await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 400n, reference: "RETURN", returnOf: stray.transactionId });
-        const again = await gateway.transfer({ idempotencyKey: key(), from: wallet.id, to: exchange, amount: 400n, reference: "RETURN", returnOf: stray.transactionId });
+        // A payment that matches nothing stays in the intake; a return pays it back to its payer, once.
+        const stray = await bankA.transfer({ idempotencyKey: key(), from: exchange, to: intake.id, amount: 400n, reference: "NO-SUCH-MINT" });
+        expect(await refusal(gateway.transfer({ idempotencyKey: key(), from: intake.id, to: exchange, amount: 401n, reference: "RETURN", returnOf: stray.transactionId }))).toBe("INVALID_REQUEST");
+        expect(await refusal(gateway.transfer({ idempotencyKey: key(), from: intake.id, to: exchange, amount: 100n, reference: "RETURN", returnOf: randomUUID() }))).toBe("INVALID_REQUEST");
+        const returned = await gateway.transfer({ idempotencyKey: key(), from: intake.id, to: exchange, amount: 400n, reference: "RETURN", returnOf: stray.transactionId });
+        const again = await gateway.transfer({ idempotencyKey: key(), from: intake.id, to: exchange, amount: 400n, reference: "RETURN", returnOf: stray.transactionId });
         expect(again.transactionId).toBe(returned.transactionId);
         const afterPayouts = await gateway.collateralStatement({ accountId: wallet.id, domain });
         expect(afterPayouts.statement).toMatchObject({ balance: 5_000n, paidOut: 3_000n });

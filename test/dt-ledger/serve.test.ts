@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpDtLedger } from "../../src/dt-ledger/http/client-adapter.ts";
 import { ed25519PrivateKey } from "../../src/identity/http-signature.ts";
 import { recoverCollateralStatementSigner } from "../../src/ledger/collateral-statement.ts";
+import { openCollateralIntake } from "../../src/stablecoin/collateral-intake.ts";
 
 interface DemoFile {
   participants: Record<string, { id: string; signingSeed: string }>;
@@ -54,8 +55,10 @@ describe("tenge-gateway dt-ledger serve --demo", () => {
     const gateway = portFor("gateway");
     const kase = demo.accounts["kase"]!.id;
     const wallet = demo.accounts["segregatedWallet"]!.id;
+    const intake = await openCollateralIntake(gateway, wallet);
     expect((await halyk.balance(kase)).available).toBe(BigInt(demo.accounts["kase"]!.balance));
-    await halyk.transfer({ idempotencyKey: "serve-test-1", from: kase, to: wallet, amount: 12_345n, reference: "MINT-SERVE" });
+    await halyk.transfer({ idempotencyKey: "serve-test-1", from: kase, to: intake, amount: 12_345n, reference: "MINT-SERVE" });
+    await gateway.transfer({ idempotencyKey: "serve-test-1-moved", from: intake, to: wallet, amount: 12_345n, reference: "MINT-SERVE" });
     const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const };
     const signed = await gateway.collateralStatement({ accountId: wallet, domain });
     expect(signed.statement.balance).toBe(12_345n);
@@ -80,7 +83,8 @@ describe("tenge-gateway dt-ledger serve --demo", () => {
     const keyFile = join(dataDir, "halyk-seed");
     writeFileSync(keyFile, halyk.signingSeed, { mode: 0o600 });
     const kase = demo.accounts["kase"]!.id;
-    const wallet = demo.accounts["segregatedWallet"]!.id;
+    // Mint deposits go to the gateway's collateral intake (the segregated wallet takes DT only from the gateway).
+    const wallet = await openCollateralIntake(portFor("gateway"), demo.accounts["segregatedWallet"]!.id);
     const env = { DT_LEDGER_URL: baseUrl, DT_LEDGER_PARTICIPANT: halyk.id, DT_LEDGER_SIGNING_KEY_FILE: keyFile };
     const before = (await portFor("halyk").balance(kase)).available;
     const paid = await pay(["--from", kase, "--to", wallet, "--amount", "2500.00", "--reference", "MINT-CLI", "--idempotency-key", "cli-pay-1"], env);

@@ -129,7 +129,7 @@ describe("the embedded world: NBK gateway, foreign central bank's gateway, DT le
     await ledger.transfer({
       idempotencyKey: "test:http-pay",
       from: exchange.dtAccount,
-      to: credentials.dtLedger.accounts["segregatedWallet"]!.id,
+      to: String((mint.json()["payment"] as Record<string, string>)["toAccount"]),
       amount: 1_000n,
       reference: String(mint.json()["reference"]),
     });

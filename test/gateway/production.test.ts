@@ -228,7 +228,7 @@ describe("a production gateway built from settings: external DT ledger over HTTP
     expect((await api(bankKey, "/pvp")).status).toBe(200);
   });
 
-  it("mints against the external DT ledger: an exchange pays into the segregated wallet and the gateway mints on the chain", async () => {
+  it("mints against the external DT ledger: an exchange pays into the mint's account (the collateral intake) and the gateway mints on the chain", async () => {
     const exchangeAddress = privateKeyToAddress(generatePrivateKey());
     const onboarded = await api(operatorKey, "/stablecoin/exchanges", {
       method: "POST",
@@ -241,7 +241,7 @@ describe("a production gateway built from settings: external DT ledger over HTTP
     await ledger.transfer(demo.accounts.kase.participantId, {
       idempotencyKey: "test:mint-1",
       from: demo.accounts.kase.id,
-      to: demo.accounts.segregatedWallet.id,
+      to: String((mint.json()["payment"] as Record<string, string>)["toAccount"]),
       amount: 250_000n,
       reference: String(mint.json()["reference"]),
     });

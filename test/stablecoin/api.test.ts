@@ -47,7 +47,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     expect(created.statusCode).toBe(201);
     const mint = created.json();
     expect(mint).toMatchObject({ amount: "2500.00", currency: "KZT" });
-    expect(mint.payment).toEqual({ toAccount: world.segregatedAccount, amount: "2500.00", currency: "KZT", reference: mint.reference });
+    expect(mint.payment).toEqual({ toAccount: world.intakeAccount, amount: "2500.00", currency: "KZT", reference: mint.reference });
     await world.deposit(mint.reference, 250_000n);
     const done = await eventually(async () => {
       const reply = await gateway.app.inject({ method: "GET", url: `/stablecoin/mints/${mint.id}`, headers: bearer(world.exchangeApiKey) });
@@ -224,7 +224,9 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     const result = await verifyAttestation(served, { rpcUrl: world.chain.rpcUrl });
     expect(result.checks.filter((check) => !check.ok).map((check) => check.id)).toEqual(["coverage"]);
     // Put the DT back: the next attestation is healthy again and the alert clears.
-    await world.bankLedger.transfer({ idempotencyKey: "incident-repaid", from: world.exchange.dtAccount, to: world.segregatedAccount, amount: shortfall, reference: "incident repaid" });
+    // Only the gateway's own accounts credit the wallet: the DT comes back through the intake.
+    await world.bankLedger.transfer({ idempotencyKey: "incident-repaid", from: world.exchange.dtAccount, to: world.intakeAccount, amount: shortfall, reference: "incident repaid" });
+    await world.gatewayLedger.transfer({ idempotencyKey: "incident-repaid-moved", from: world.intakeAccount, to: world.segregatedAccount, amount: shortfall, reference: "incident repaid" });
     expect((await gateway.component.attestations.renew()).attestation.status.state).toBe("healthy");
     expect((await gateway.app.inject({ method: "GET", url: "/metrics" })).body).toContain('tenge_gateway_collateral_alert{code="UNDER_COLLATERALISED"} 0');
   });

@@ -87,7 +87,7 @@ describe("stablecoin on the embedded stack", () => {
     const created = await app.inject({ method: "POST", url: "/stablecoin/mints", headers: { authorization: `Bearer ${exchangeApiKey}` }, payload: { amount: "1000.00" } });
     expect(created.statusCode).toBe(201);
     const mint = created.json();
-    // The exchange's bank pays from the exchange's DT account into the segregated wallet.
+    // The exchange's bank pays from the exchange's DT account into the mint's account (the collateral intake).
     const halyk = inProcessDtLedger(embedded.dtLedger, embedded.demo.participants.halyk.id);
     await halyk.transfer({ idempotencyKey: "demo-deposit", from: embedded.demo.accounts.kase.id, to: mint.payment.toAccount, amount: 100_000n, reference: mint.reference });
     await eventually(async () => {

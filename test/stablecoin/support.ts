@@ -23,6 +23,7 @@ import { buildGatewayApp } from "../../src/server/app.ts";
 import { createLogger } from "../../src/server/logger.ts";
 import { createMetricsRegistry } from "../../src/server/metrics.ts";
 import { createStablecoinComponent, type StablecoinComponent, type StablecoinSettings } from "../../src/stablecoin/component.ts";
+import { openCollateralIntake } from "../../src/stablecoin/collateral-intake.ts";
 import { DepositFollower } from "../../src/stablecoin/deposit-follower.ts";
 import { ExchangeStore, type Exchange } from "../../src/stablecoin/exchanges.ts";
 import { MintWorker, type MintSettings } from "../../src/stablecoin/mint-flow.ts";
@@ -55,12 +56,14 @@ export interface StablecoinWorld {
   minterKey: Hex;
   holderKey: Hex;
   segregatedAccount: string;
+  /** The collateral intake mint deposits are paid into (the component opens the same account). */
+  intakeAccount: string;
   exchanges: ExchangeStore;
   exchange: Exchange;
   exchangeApiKey: string;
   mintSettings: MintSettings;
   redeemSettings: RedeemSettings;
-  /** The exchange pays DT into the segregated wallet with a reference. */
+  /** The exchange pays DT into the collateral intake with a reference. */
   deposit(reference: string, amount: bigint, from?: string): Promise<void>;
   /** The exchange burns on chain, naming a DT account; returns the transaction hash. */
   redeem(amount: bigint, dtAccount?: string, holderKey?: Hex): Promise<Hex>;
@@ -90,6 +93,7 @@ export async function createStablecoinWorld(options: { confirmations?: number; r
   const gatewayLedger = inProcessDtLedger(dtLedger, GATEWAY);
   const bankLedger = inProcessDtLedger(dtLedger, BANK);
   const wallet = await gatewayLedger.openAccount({ idempotencyKey: "open-segregated", kind: "segregated_wallet", holderName: "Tenge Gateway collateral" });
+  const intake = await openCollateralIntake(gatewayLedger, wallet.id);
   const exchangeAccount = await bankLedger.openAccount({ idempotencyKey: "open-exchange", kind: "exchange", holderName: "Demo Exchange" });
   await dtLedger.issue(NBK, { idempotencyKey: "fund-exchange", accountId: exchangeAccount.id, amount: options.exchangeFunds ?? 100_000_000n, reference: "funding" });
 
@@ -116,6 +120,7 @@ export async function createStablecoinWorld(options: { confirmations?: number; r
   });
   const mintSettings: MintSettings = {
     segregatedAccount: wallet.id,
+    intakeAccount: intake,
     confirmations: options.confirmations ?? 1,
     stuckAfterMs: 60_000,
     recheckMs: 0,
@@ -155,20 +160,21 @@ export async function createStablecoinWorld(options: { confirmations?: number; r
     minterKey,
     holderKey,
     segregatedAccount: wallet.id,
+    intakeAccount: intake,
     exchanges,
     exchange: onboarded.exchange,
     exchangeApiKey: onboarded.apiKey,
     mintSettings,
     redeemSettings,
     async deposit(reference, amount, from = exchangeAccount.id) {
-      await bankLedger.transfer({ idempotencyKey: `deposit-${reference}-${amount}-${Math.random()}`, from, to: wallet.id, amount, reference });
+      await bankLedger.transfer({ idempotencyKey: `deposit-${reference}-${amount}-${Math.random()}`, from, to: intake, amount, reference });
     },
     async redeem(amount, dtAccount = exchangeAccount.id, key = holderKey) {
       const hash = await holderWallet(key).writeContract({ address: token, abi: tengeStablecoinAbi, functionName: "redeem", args: [amount, dtAccount] });
       await tokenChain.client.waitForTransactionReceipt({ hash });
       return hash;
     },
-    follower: (faults, other = db) => new DepositFollower({ db: other, ledger: gatewayLedger, segregatedAccount: wallet.id, waitMs: 0, ...(faults ? { faults } : {}) }),
+    follower: (faults, other = db) => new DepositFollower({ db: other, ledger: gatewayLedger, intakeAccount: intake, waitMs: 0, ...(faults ? { faults } : {}) }),
     mintWorker: (faults, other = db) => new MintWorker({ db: other, ledger: gatewayLedger, chain: tokenChain, settings: mintSettings, ...(faults ? { faults } : {}) }),
     redeemWorker: (faults, other = db) => new RedeemWorker({ db: other, ledger: gatewayLedger, chain: tokenChain, settings: redeemSettings, ...(faults ? { faults } : {}) }),
     supply: () => tokenChain.totalSupply(),

@@ -291,11 +291,11 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     const mintAmounts = [25_000_000n, 10_000_000n, 5_000_050n];
     const mintIds: string[] = [];
     for (const amount of mintAmounts) {
-      const requested = await exchange<{ id: string; reference: string }>("POST", "/stablecoin/mints", { amount: (Number(amount) / 100).toFixed(2) });
+      const requested = await exchange<{ id: string; reference: string; payment: { toAccount: string } }>("POST", "/stablecoin/mints", { amount: (Number(amount) / 100).toFixed(2) });
       if (requested.status !== 201) throw new Error(`POST /stablecoin/mints answered ${requested.status}: ${JSON.stringify(requested.body)}`);
       mintIds.push(requested.body.id);
-      // The exchange's bank pays the DT into the segregated wallet with the mint's reference.
-      await nbkDt.bank.ledger.transfer({ idempotencyKey: `topology:mint:${requested.body.id}`, from: nbkDt.accounts.exchange, to: nbkDt.accounts.segregatedWallet, amount, reference: requested.body.reference });
+      // The exchange's bank pays the DT into the account the mint names (the gateway's collateral intake).
+      await nbkDt.bank.ledger.transfer({ idempotencyKey: `topology:mint:${requested.body.id}`, from: nbkDt.accounts.exchange, to: requested.body.payment.toAccount, amount, reference: requested.body.reference });
     }
     const mintedTotal = mintAmounts.reduce((sum, amount) => sum + amount, 0n);
     await until(async () => (await tokenBalance()) === mintedTotal, 120_000, "the minted tokens on chain");
