@@ -74,7 +74,9 @@ export class EvmTransactionSender {
   /** The call's gas limit: its own, or 20% above the node's estimate. */
   private async gasOf(call: EvmCall): Promise<bigint> {
     if (call.gas !== undefined) return call.gas;
-    return ((await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data })) * 12n) / 10n;
+    // prepare: false: only eth_estimateGas; viem would otherwise read the nonce and the fees first (three
+    // more JSON-RPC calls per transaction, all of which this sender has or caches itself).
+    return ((await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data, prepare: false })) * 12n) / 10n;
   }
 
   /** The market's fees, read at most once per `feesCacheMs` (a failed read is not kept). */
