@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PvpEngine } from "../../src/pvp/engine.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { FOREIGN_CB, migratePvp, NBK, settle, VirtualClock } from "../support/pvp/harness.ts";
+import { migratePvp, NBK, settle, VirtualClock } from "../support/pvp/harness.ts";
 import { InProcessNetwork } from "../support/pvp/in-process-network.ts";
 import { peerGateways, peerPvpRequest } from "../support/pvp/peer-gateways.ts";
 
