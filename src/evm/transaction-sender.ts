@@ -1,4 +1,4 @@
-import { createPublicClient, http, type Chain, type Hex, type PublicClient, type TransactionReceipt } from "viem";
+import { createPublicClient, http, WaitForTransactionReceiptTimeoutError, type Chain, type Hex, type PublicClient, type TransactionReceipt } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { TransactionRevertedError } from "./errors.ts";
 import { chainAt } from "./evm-chain.ts";
@@ -74,7 +74,9 @@ export class EvmTransactionSender {
   /** The call's gas limit: its own, or 20% above the node's estimate. */
   private async gasOf(call: EvmCall): Promise<bigint> {
     if (call.gas !== undefined) return call.gas;
-    return ((await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data })) * 12n) / 10n;
+    // prepare: false: only eth_estimateGas; viem would otherwise read the nonce and the fees first (three
+    // more JSON-RPC calls per transaction, all of which this sender has or caches itself).
+    return ((await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data, prepare: false })) * 12n) / 10n;
   }
 
   /** The market's fees, read at most once per `feesCacheMs` (a failed read is not kept). */
@@ -117,30 +119,43 @@ export class EvmTransactionSender {
     const hashes = [firstHash];
     let fees = firstFees;
     for (let replacement = 0; ; replacement++) {
-      try {
-        const receipt = await this.publicClient.waitForTransactionReceipt({
-          hash: hashes[hashes.length - 1]!,
-          confirmations: this.options.confirmations ?? 1,
-          timeout: stuckAfter,
-          onReplaced: () => undefined,
-        });
+      // Any version of the call that is mined is the answer (an earlier one may win over its replacement).
+      const receipt = await this.receiptOfAny(hashes, Date.now() + stuckAfter);
+      if (receipt) {
         if (receipt.status !== "success") throw new TransactionRevertedError(receipt.transactionHash);
         return receipt;
-      } catch (error) {
-        if (!(error instanceof Error) || error.name !== "WaitForTransactionReceiptTimeoutError" || replacement >= (this.options.maxReplacements ?? 3)) throw error;
-        // An earlier version may have been mined meanwhile; then that one is the answer.
-        for (const hash of hashes) {
-          const mined = await this.publicClient.getTransactionReceipt({ hash }).catch(() => undefined);
-          if (mined) {
-            if (mined.status !== "success") throw new TransactionRevertedError(mined.transactionHash);
-            return mined;
-          }
-        }
-        // Stuck: the same call again under the same nonce with higher fees replaces it in the mempool.
-        fees = replacementFees(await marketFees(this.publicClient), fees, this.options.feeBumpPercent ?? DEFAULT_FEE_BUMP_PERCENT);
-        hashes.push(await this.sendSigned({ ...call, gas: await this.gasOf(call) }, nonce, fees));
-        this.replacements++;
       }
+      if (replacement >= (this.options.maxReplacements ?? 3)) throw new WaitForTransactionReceiptTimeoutError({ hash: hashes[hashes.length - 1]! });
+      // Stuck: the same call again under the same nonce with higher fees replaces it in the mempool.
+      fees = replacementFees(await marketFees(this.publicClient), fees, this.options.feeBumpPercent ?? DEFAULT_FEE_BUMP_PERCENT);
+      hashes.push(await this.sendSigned({ ...call, gas: await this.gasOf(call) }, nonce, fees));
+      this.replacements++;
+    }
+  }
+
+  /**
+   * The receipt of whichever of `hashes` is mined, once it has the configured confirmations; at `deadline`
+   * the receipt of one that is mined but not yet that deep (it is not replaced), else undefined. Asked at once and then at growing intervals up to the polling interval: a node that mines
+   * on arrival answers the first time, instead of after a whole polling interval (one JSON-RPC call, not a
+   * block-number watch plus a receipt read per block).
+   */
+  private async receiptOfAny(hashes: readonly Hex[], deadline: number): Promise<TransactionReceipt | undefined> {
+    const confirmations = BigInt(this.options.confirmations ?? 1);
+    const longest = this.options.pollingIntervalMs ?? 250;
+    let mined: TransactionReceipt | undefined;
+    for (let delay = 5; ; delay = Math.min(delay * 2, longest)) {
+      mined = undefined;
+      for (const hash of hashes) {
+        const receipt = await this.publicClient.getTransactionReceipt({ hash }).catch(() => undefined);
+        if (!receipt) continue;
+        if (confirmations <= 1n) return receipt;
+        const head = await this.publicClient.getBlockNumber({ cacheTime: 0 });
+        if (head - receipt.blockNumber + 1n >= confirmations) return receipt;
+        mined = receipt;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return mined;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
     }
   }
 }

@@ -204,7 +204,8 @@ export function collectStartupGarbage(): void {
 
 /**
  * The embedded world runs in one process on a newcomer's laptop: V8's young generation stays at its first
- * few MB instead of growing to about 100 MB under the workers' polling, for a little more GC time.
+ * few MB instead of growing to about 100 MB, for a little more GC time. Set before anything starts: set
+ * later, a young generation that has grown already may stay grown.
  */
 export function keepYoungGenerationSmall(): void {
   setFlagsFromString("--semi-space-growth-factor=1");

@@ -72,7 +72,10 @@ export const EMBEDDED_RESTART_NOTICE =
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   let settings = options.settings ?? loadDeploymentSettings(config, options.env ?? process.env);
   const logger = options.logger ?? createLogger(config.logLevel);
-  if (config.embedded) resetEmbeddedState(config.dataDir);
+  if (config.embedded) {
+    resetEmbeddedState(config.dataDir);
+    keepYoungGenerationSmall();
+  }
   ensurePrivateDirectory(config.dataDir);
   const db = await openGatewayDatabase(config);
   const stops: Array<() => Promise<void>> = [];
@@ -180,7 +183,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       });
       Object.assign(links, embedded!.links, peer ? { "foreign CB gateway": `${peer.correspondent.url} (${peer.correspondent.bic})` } : {});
       await demo.mint?.();
-      keepYoungGenerationSmall();
       collectStartupGarbage();
     }
     Object.assign(links, {
