@@ -60,7 +60,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   DT_BENEFICIARY_NOT_COUNTERPARTY: 403,
   QUOTE_SIGNATURE_INVALID: 403,
   PEER_NOT_COUNTERPARTY: 422,
-  OVER_PVP_LIMIT: 422, // and OVER_DAILY_LIMIT (422, listed with the stablecoin's)
+  OVER_PVP_LIMIT: 422, // and OVER_DAILY_LIMIT (422, shared, below)
   OUTSIDE_RATE_BAND: 422,
   REFERENCE_RATE_MISSING: 422,
   QUOTE_INVALID: 422,
@@ -81,25 +81,12 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   // -- dvp --
   DELIVERY_REFUSED: 422,
 
-  // -- stablecoin --
-  EXCHANGE_NOT_FOUND: 404,
-  INVALID_EVM_ADDRESS: 400,
-  INVALID_LIMITS: 400,
-  DT_ACCOUNT_TAKEN: 409,
-  EXCHANGE_ID_TAKEN: 409,
-  NOT_AN_EXCHANGE: 403,
-  EXCHANGE_SUSPENDED: 403,
-  OVER_PER_MINT_LIMIT: 422,
+  // -- shared by several features --
   OVER_DAILY_LIMIT: 422,
-  ADDRESS_NOT_REGISTERED: 422,
-  MINT_NOT_FOUND: 404,
-  NOT_CANCELLABLE: 409,
-  DEPOSIT_NOT_FOUND: 404,
-  DEPOSIT_NOT_HELD: 409,
-  NOT_FAILED: 409,
-  NOT_REMINTABLE: 409,
   RATE_LIMITED: 429,
   INVALID_CURSOR: 400,
+
+  // -- stablecoin: its own exhaustive table, src/stablecoin/errors.ts --
 
   // -- iso20022 --
   XML_TOO_LARGE: 413,

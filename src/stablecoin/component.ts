@@ -13,6 +13,7 @@ import { startPollingLoop, type PollingLoop } from "./polling-loop.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { RedeemWorker, type RedeemSettings } from "./redeem-flow.ts";
 import { stablecoinRoutes } from "./routes.ts";
+import { StablecoinService } from "./service.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
 import { depositRows, redemptionRows } from "./store.ts";
 import { TokenChain } from "./token-chain.ts";
@@ -79,6 +80,8 @@ export interface StablecoinComponent {
   attestations: AttestationService;
   chain: TokenChain;
   exchanges: ExchangeStore;
+  /** The use cases routes and the CLI call. */
+  service: StablecoinService;
   /** The collateral intake exchanges pay mint deposits into. */
   intakeAccount: string;
   /** Starts the deposit follower, mint worker, redeem watcher and attestation timer. */
@@ -212,17 +215,19 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     else logger.error({ err: error, event: "stablecoin.worker_error", worker: name }, `${name} step failed; retrying`);
   };
   const onStep = (name: string) => workerFaults.clear(name);
+  const service = new StablecoinService({ db, exchanges, ledger, intakeAccount });
   const rateLimiter = new RateLimiter(settings.exchangeRatePerSecond, settings.exchangeRatePerSecond * 10, options.clock);
   let started = false;
   return {
     routes: [
-      stablecoinRoutes({ db, exchanges, ledger, intakeAccount, rateLimiter, onChange: wakeAll }),
+      stablecoinRoutes({ service, rateLimiter, onChange: wakeAll }),
       proofOfCollateralRoutes({ attestations, ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}) }),
     ],
     readiness: [{ name: "stablecoin-chain", check: async () => void (await chain.head()) }, workerFaults.readiness("stablecoin-workers")],
     attestations,
     chain,
     exchanges,
+    service,
     intakeAccount,
     start() {
       if (started) return;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { CodedError } from "../core/errors.ts";
+import { MintError } from "./errors.ts";
 import { isPermanentDtRefusal, type LedgerEvent, type SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { CollateralStatement } from "../ledger/collateral-statement.ts";
@@ -15,10 +15,7 @@ import type { WorkerFault } from "../server/worker-faults.ts";
 
 export type { HoldReason, MintRequest } from "./model.ts";
 
-export type MintErrorCode = "EXCHANGE_SUSPENDED" | "OVER_PER_MINT_LIMIT" | "OVER_DAILY_LIMIT" | "ADDRESS_NOT_REGISTERED" | "MINT_NOT_FOUND" | "NOT_CANCELLABLE";
-
-/** A refused mint request or cancellation; statuses in src/server/http-status.ts. */
-export class MintError extends CodedError<MintErrorCode> {}
+export { MintError, type MintErrorCode } from "./errors.ts";
 
 
 export interface MintSettings {
