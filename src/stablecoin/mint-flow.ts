@@ -88,7 +88,7 @@ export async function expireMintRequests(tx: Queryable, ttlMs: number, now = new
  * Records one DT payment into the collateral intake (once per ledger event id) and either matches it to
  * its mint request or holds it for an operator. Returns the matched request id, if any.
  */
-export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequestTtlMs = Number.POSITIVE_INFINITY): Promise<{ mintId?: string; held?: HoldReason } | undefined> {
+export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequestTtlMs = Number.POSITIVE_INFINITY, now = new Date()): Promise<{ mintId?: string; held?: HoldReason } | undefined> {
   if (await depositRows.seen(tx, event.id)) return undefined;
   const request = await mintRows.lockByReference(tx, event.reference.trim());
   let held: HoldReason | undefined;
@@ -112,8 +112,8 @@ export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequ
   if (held) return { held };
   await moveMint(tx, request!.id, "depositMatched", {
     depositEventId: event.id,
-    depositedAt: new Date(),
-    nextCheckAt: new Date(),
+    depositedAt: now,
+    nextCheckAt: now,
   });
   return { mintId: request!.id };
 }
@@ -134,6 +134,8 @@ export interface MintWorkerOptions {
   faultOf?(error: unknown): WorkerFault | undefined;
   onFault?(fault: WorkerFault | undefined): void;
   faultRetryMs?: number;
+  /** The worker's time (default: the wall clock). */
+  clock?: () => Date;
 }
 
 /** What one worker step did, for logs and tests. */
@@ -151,6 +153,10 @@ export class MintWorker {
 
   constructor(options: MintWorkerOptions) {
     this.#options = options;
+  }
+
+  #now(): Date {
+    return (this.#options.clock ?? (() => new Date()))();
   }
 
   /**
@@ -302,8 +308,8 @@ export class MintWorker {
     }
     faults?.("mint.broadcast.after-send");
     await moveMint(tx, row.id, "broadcast", {
-      submittedAt: row.submitted_at ?? new Date(),
-      nextCheckAt: new Date(),
+      submittedAt: row.submitted_at ?? this.#now(),
+      nextCheckAt: this.#now(),
       ...(row.failure_code ? { failureCode: null, failureMessage: null } : {}),
     });
     if (row.failure_code) this.#options.onFault?.(undefined);
@@ -323,7 +329,7 @@ export class MintWorker {
         const head = await chain.head();
         if (head - receipt.blockNumber + 1n < BigInt(settings.confirmations)) return this.#waitAgain(tx, row);
         await mintTransactionRows.settle(tx, row.id, transaction.hash);
-        const mintedAt = new Date();
+        const mintedAt = this.#now();
         await moveMint(tx, row.id, "confirmed", {
           mintedTxHash: transaction.hash,
           mintedBlock: receipt.blockNumber,
@@ -353,11 +359,11 @@ export class MintWorker {
         notices.push(() => this.#options.onFailed?.(failed));
         return "failed";
       }
-      await moveMint(tx, row.id, "retry", { nextCheckAt: new Date() });
+      await moveMint(tx, row.id, "retry", { nextCheckAt: this.#now() });
       return "retry";
     }
     const newest = recorded[recorded.length - 1]!;
-    if (Date.now() - newest.createdAt.getTime() > settings.stuckAfterMs) {
+    if (this.#now().getTime() - newest.createdAt.getTime() > settings.stuckAfterMs) {
       const fees = await chain.replacementFees(newest.raw);
       const replacement = await chain.signMint({
         ...(await this.#mintCall(tx, row)),
@@ -365,7 +371,7 @@ export class MintWorker {
         fees,
       });
       await mintTransactionRows.insert(tx, { hash: replacement.hash, mintId: row.id, minter: chain.minterAddress, nonce: newest.nonce, raw: replacement.raw });
-      await moveMint(tx, row.id, "replaced", { nextCheckAt: new Date() });
+      await moveMint(tx, row.id, "replaced", { nextCheckAt: this.#now() });
       return "replaced";
     }
     // Resend: a node may have dropped it from its pool; the same bytes cannot mint twice.

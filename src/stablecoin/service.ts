@@ -11,10 +11,13 @@ import { depositRows, mintedToday, mintRows, redemptionRows, requestedToday, typ
 export interface StablecoinServiceOptions {
   db: Database;
   exchanges: ExchangeStore;
-  ledger: Pick<StablecoinLedger, "transfer">;
-  /** The collateral intake: where mint deposits are paid, and held ones are returned from. */
-  intakeAccount: string;
-  /** The time of day for the exchanges' daily figures (default: the wall clock). */
+  /**
+   * The DT ledger and the collateral intake (where mint deposits are paid, and held ones are returned
+   * from): the running gateway has them; the CLI, which only administers exchanges and redemptions, not.
+   */
+  ledger?: Pick<StablecoinLedger, "transfer">;
+  intakeAccount?: string;
+  /** The service's time: daily figures, the day of a mint request, retries (default: the wall clock). */
   clock?: () => Date;
 }
 
@@ -33,6 +36,7 @@ export class StablecoinService {
   }
 
   get intakeAccount(): string {
+    if (this.#options.intakeAccount === undefined) throw new Error("this stablecoin service has no collateral intake (CLI use)");
     return this.#options.intakeAccount;
   }
 
@@ -96,7 +100,7 @@ export class StablecoinService {
   }
 
   async rerouteRedemption(id: string, dtAccount: string, principalId: string): Promise<Redemption> {
-    const rerouted = await rerouteRedemption(this.#options.db, id, dtAccount, principalId);
+    const rerouted = await rerouteRedemption(this.#options.db, id, dtAccount, principalId, this.#now());
     if (!rerouted) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
     return rerouted;
   }
@@ -106,7 +110,7 @@ export class StablecoinService {
   }
 
   async retryRedemption(id: string): Promise<void> {
-    if (!(await retryRedemption(this.#options.db, id))) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
+    if (!(await retryRedemption(this.#options.db, id, this.#now()))) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
   }
 
   // ---- held deposits (operator) ------------------------------------------------------------------------------
@@ -121,7 +125,9 @@ export class StablecoinService {
    * PGlite); the event id keys the return, so a repeated or concurrent call gets the same payment, never a second.
    */
   async returnDeposit(id: string): Promise<Deposit> {
-    const { db, ledger, intakeAccount } = this.#options;
+    const { db, ledger } = this.#options;
+    if (!ledger) throw new StablecoinError("DT_LEDGER_UNAVAILABLE", "held deposits are returned by the running gateway (POST /stablecoin/deposits/:id/return)");
+    const intakeAccount = this.intakeAccount;
     const deposit = await depositRows.get(db, id);
     if (!deposit) throw new StablecoinError("DEPOSIT_NOT_FOUND", `no deposit ${id}`);
     if (deposit.status !== "held") throw new StablecoinError("DEPOSIT_NOT_HELD", `deposit ${id} is ${deposit.status}`);
