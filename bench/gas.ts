@@ -13,6 +13,8 @@ import { demoForeignCbdcAbi, hashTimeLockAbi, securityTokenAbi, tengeStablecoinA
 import { hashLockOf } from "../src/core/hash-lock.ts";
 import { hashTimeLockSwapId } from "../src/evm/hash-time-lock.ts";
 import { signCollateralStatement } from "../src/ledger/collateral-statement.ts";
+import { signIssuanceAllotment, type IssuanceAllotment } from "../src/ledger/issuance-allotment.ts";
+import { tengeStablecoinBytecode } from "../src/evm/generated/contracts.ts";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +23,10 @@ const SEGREGATED_ACCOUNT = "KZ-DA-SEGREGATED-0001";
 const budgets: Record<string, number> = {
   transferToExistingHolder: 45_047,
   mintToExistingHolder: 61_000,
+  poolMintToExistingHolder: 61_000,
+  poolSubmitAllotment: 90_000,
+  poolMoveOut: 50_000,
+  poolRedeem: 50_000,
   htlcLock: 100_000,
   htlcClaim: 50_000,
 };
@@ -121,6 +127,40 @@ try {
   }));
   await measure("redeem", asAlice.writeContract({ address: token, abi: tengeStablecoinAbi, functionName: "redeem", args: [100_000n, "KZ-DA-EXCHANGE-0042"] }));
 
+  // One pool on two chains: a second token that needs issuance allotments (the other chain's entry names
+  // chain 31338), its minter, one allotment of two entries, mints, a move out and a redemption.
+  const deployer = wallet(deployerKey);
+  const poolReceipt = await client.waitForTransactionReceipt({ hash: await deployer.deployContract({
+    abi: tengeStablecoinAbi, bytecode: tengeStablecoinBytecode,
+    args: [{ name: "Digital Tenge Stablecoin", symbol: "KZTD", owner: deployer.account.address, masterMinter: deployer.account.address,
+      pauser: deployer.account.address, blocklister: deployer.account.address, rescuer: deployer.account.address,
+      collateralSigner: signer.address, segregatedAccount: SEGREGATED_ACCOUNT, maxStatementAge: 3600n }],
+  }) });
+  const pool = poolReceipt.contractAddress!;
+  await measure("poolRequireAllotments", deployer.writeContract({ address: pool, abi: tengeStablecoinAbi, functionName: "requireIssuanceAllotments" }));
+  await measure("poolConfigureMinter", deployer.writeContract({ address: pool, abi: tengeStablecoinAbi, functionName: "configureMinter", args: [minter.address, 10n ** 15n] }));
+  const poolStatement = { account: SEGREGATED_ACCOUNT, balance: 10n ** 12n, paidOut: 0n, height: 1n, timestamp: await now() };
+  await measure("poolSubmitStatement", deployer.writeContract({
+    address: pool, abi: tengeStablecoinAbi, functionName: "submitCollateralStatement",
+    args: [poolStatement, await signCollateralStatement(signerKey, poolStatement, { chainId: chain.chainId, verifyingContract: pool })],
+  }));
+  const allotment = async (sequence: bigint, limit: bigint): Promise<[IssuanceAllotment, Hex]> => {
+    const message: IssuanceAllotment = {
+      account: SEGREGATED_ACCOUNT, sequence, credited: 10n ** 12n, moved: 0n, height: sequence, timestamp: await now(),
+      chains: [{ chainId: BigInt(chain.chainId), token: pool, issuanceLimit: limit }, { chainId: 31338n, token: pool, issuanceLimit: 10n ** 11n }],
+    };
+    return [message, await signIssuanceAllotment(signerKey, message)];
+  };
+  await measure("poolSubmitAllotmentFirst", deployer.writeContract({ address: pool, abi: tengeStablecoinAbi, functionName: "submitIssuanceAllotment", args: await allotment(1n, 10n ** 10n) }));
+  await measure("poolSubmitAllotment", deployer.writeContract({ address: pool, abi: tengeStablecoinAbi, functionName: "submitIssuanceAllotment", args: await allotment(2n, 2n * 10n ** 10n) }));
+  const poolMint = (to: Address, amount: bigint) => asMinter.writeContract({ address: pool, abi: tengeStablecoinAbi, functionName: "mint", args: [to, amount] });
+  await measure("poolFirstMintEver", poolMint(carol.address, 1_000_000n));
+  await measure("poolMintToNewHolder", poolMint(alice.address, 1_000_000n));
+  await measure("poolMintToExistingHolder", poolMint(alice.address, 1_000_000n));
+  await measure("poolMoveOutFirstEver", asAlice.writeContract({ address: pool, abi: tengeStablecoinAbi, functionName: "moveOut", args: [100_000n, 31338n, alice.address] }));
+  await measure("poolMoveOut", asAlice.writeContract({ address: pool, abi: tengeStablecoinAbi, functionName: "moveOut", args: [100_000n, 31338n, alice.address] }));
+  await measure("poolRedeem", asAlice.writeContract({ address: pool, abi: tengeStablecoinAbi, functionName: "redeem", args: [100_000n, "KZ-DA-EXCHANGE-0042"] }));
+
   // HTLC on the foreign leg's token. The HTLC and the receiver already hold the token (steady state).
   const issuer = wallet(deployerKey);
   await measure("issueForeign", issuer.writeContract({ address: foreign, abi: demoForeignCbdcAbi, functionName: "issue", args: [alice.address, 10n ** 9n] }));
@@ -182,6 +222,7 @@ try {
     "htlcClaim", "htlcClaimToNewHolder", "htlcRefund", "htlcLockStablecoin", "htlcClaimStablecoin",
     "securityTransferToExistingHolder", "securityApproveDelivery", "securityApproveDeliveryAgain", "htlcLockSecurityFirst",
     "htlcLockSecurity", "htlcClaimSecurityToNewHolder", "htlcClaimSecurity",
+    "poolSubmitAllotmentFirst", "poolSubmitAllotment", "poolMintToNewHolder", "poolMintToExistingHolder", "poolMoveOutFirstEver", "poolMoveOut", "poolRedeem",
   ];
   const width = Math.max(...reported.map((label) => label.length));
   for (const label of reported) {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:pvp-faults`: the long seeded fault-injection run (>= 10,000 PvPs by default) over
- * several seeds, both modes: the initiator driving both legs, and two gateways exchanging ISO 20022
- * messages with faults. Prints one JSON line per scenario and, last, the totals with the violation count.
+ * several seeds, both modes: the initiator driving both legs (PvPs and, a third of them, DvPs), and two
+ * gateways exchanging ISO 20022 messages with faults. Prints one JSON line per scenario and, last, the totals with the violation count.
  *
  * PVP_FAULT_PVPS (default 10000) and PVP_FAULT_SEEDS (default 10) size the run; DATABASE_URL selects
  * PostgreSQL, otherwise PGlite in memory.
@@ -30,6 +30,8 @@ for (let index = 0; index < seeds; index++) {
       outageRate: 0.2,
       network: { drop: 0.1, lostAck: 0.05, duplicate: 0.1, delay: 0.15, maxDelayMs: 6_000 },
       maxRounds: 100_000,
+      // A third of the chain-mode exchanges are DvPs (securities against DT cash) under the same faults.
+      dvpShare: mode === "chain" ? 0.3 : 0,
     });
     reports.push(report);
     console.log(JSON.stringify({ ...report, violations: report.violations.slice(0, 10), violationCount: report.violations.length, seconds: Math.round((performance.now() - seedStarted) / 100) / 10 }));
@@ -44,6 +46,8 @@ console.log(
     settled: sum((report) => report.settled),
     refunded: sum((report) => report.refunded),
     rejected: sum((report) => report.rejected),
+    dvps: sum((report) => report.dvps),
+    dvpsSettled: sum((report) => report.dvpsSettled),
     crashes: sum((report) => report.crashes),
     outages: sum((report) => report.outages),
     violations: sum((report) => report.violations.length),

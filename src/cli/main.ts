@@ -1,6 +1,7 @@
 import { ConfigError } from "../config/config.ts";
 import { PRIVATE_UMASK } from "../persistence/data-directory.ts";
 import { CommandFailure, UsageError, type CommandIo } from "../core/cli-command.ts";
+import { chainFaultOf } from "../evm/operator-faults.ts";
 import { commands } from "./commands.ts";
 
 const processIo: CommandIo = {
@@ -67,6 +68,26 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       io.err(`tenge-gateway ${entry.words.join(" ")}: ${address}:${port} is in use (EADDRINUSE): stop what listens there or choose another port (see --help)`);
       return 2;
     }
+    // A chain call that failed for a reason the operator fixes outside: one line with the fix, not a stack.
+    const fault = chainFaultOf(error);
+    if (fault) {
+      io.err(`tenge-gateway ${entry.words.join(" ")}: ${fault}: ${CHAIN_FAULT_FIXES[fault](urlOf(error))}`);
+      return 1;
+    }
     throw error;
   }
+}
+
+const CHAIN_FAULT_FIXES: Record<NonNullable<ReturnType<typeof chainFaultOf>>, (url: string | undefined) => string> = {
+  RPC_UNREACHABLE: (url) => `the EVM node${url ? ` at ${url}` : ""} does not answer: start it, or fix the RPC URL (--rpc-url, EVM_RPC_URL)`,
+  NO_GAS: () => "the sending key has too little of the chain's native currency for gas: fund its address (keys generate printed it)",
+  MINTER_ALLOWANCE_SPENT: () => "the minter has spent its mint allowance: the master minter raises it (configureMinter)",
+};
+
+/** The RPC URL a failed chain call went to (viem names it on the request error), if any. */
+function urlOf(error: unknown): string | undefined {
+  for (let current = error as { url?: unknown; cause?: unknown } | undefined, depth = 0; current && depth < 10; current = current.cause as typeof current, depth++) {
+    if (typeof current.url === "string") return current.url;
+  }
+  return undefined;
 }

@@ -33,6 +33,7 @@ Environment (see README "Configuration" and docs/deploy.md for every setting):
                PVP_STATUS_REQUEST_AFTER_SECONDS (30), PVP_POLL_INTERVAL_MS (1000), PVP_LOCK_WINDOW_SECONDS,
                PVP_CLOCK_DRIFT_SECONDS, PVP_TIME_TO_ACT_SECONDS (the timelock policy; docs/pvp.md),
                PVP_SIGNING_KEY_VALID_FROM, PVP_NEXT_SIGNING_KEYS, PVP_RETIRING_SIGNING_KEYS (key rotation; docs/deploy.md)
+  DvP:         DVP_SECURITIES_FILE (securities ledgers and holding keys; docs/dvp.md, docs/deploy.md)
   Secrets (X) come from X or X_FILE (mode 0600 or stricter).`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {

@@ -98,7 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const file = readConfigFile(env["TENGE_CONFIG_FILE"]);
   const source = { ...file, ...env };
   // A misspelt or unknown setting stops the start: ignored, it would leave a default running unnoticed.
-  checkSettingNames({ env, fileKeys: Object.keys(file), referenced: referencedVariables(source["PVP_FOREIGN_LEDGERS_FILE"]) });
+  checkSettingNames({ env, fileKeys: Object.keys(file), referenced: [...referencedVariables(source["PVP_FOREIGN_LEDGERS_FILE"], "payerKeys"), ...referencedVariables(source["DVP_SECURITIES_FILE"], "holdingKeys")] });
   const config: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs) as [string, Spec<unknown>][]) {
     const raw = source[spec.variable];
@@ -124,14 +124,14 @@ export function settingsSource(env: NodeJS.ProcessEnv = process.env): Record<str
 }
 
 /**
- * The variables PVP_FOREIGN_LEDGERS_FILE names for its payer keys (`{ "env": "VAR" }`): read on purpose, whatever
- * their names. A file that cannot be read yields none here; the feature settings report it properly.
+ * The variables PVP_FOREIGN_LEDGERS_FILE (payer keys) and DVP_SECURITIES_FILE (holding keys) name (`{ "env": "VAR" }`):
+ * read on purpose, whatever their names. A file that cannot be read yields none here; the feature settings report it properly.
  */
-function referencedVariables(ledgersFile: string | undefined): string[] {
+function referencedVariables(ledgersFile: string | undefined, field: "payerKeys" | "holdingKeys"): string[] {
   if (!ledgersFile) return [];
   try {
-    const ledgers = JSON.parse(readFileSync(ledgersFile, "utf8")) as Record<string, { payerKeys?: Array<{ env?: unknown }> }>;
-    return Object.values(ledgers).flatMap((ledger) => (Array.isArray(ledger?.payerKeys) ? ledger.payerKeys : []))
+    const ledgers = JSON.parse(readFileSync(ledgersFile, "utf8")) as Record<string, Record<string, Array<{ env?: unknown }> | undefined>>;
+    return Object.values(ledgers).flatMap((ledger) => (Array.isArray(ledger?.[field]) ? ledger[field] : []))
       .map((ref) => ref?.env)
       .filter((name): name is string => typeof name === "string");
   } catch {

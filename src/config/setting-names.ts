@@ -30,6 +30,7 @@ export const KNOWN_SETTINGS: readonly string[] = [
   "PVP_MAX_LOCK_SECONDS", "PVP_STATUS_REQUEST_AFTER_SECONDS", "PVP_POLL_INTERVAL_MS",
   "PVP_LOCK_WINDOW_SECONDS", "PVP_CLOCK_DRIFT_SECONDS", "PVP_TIME_TO_ACT_SECONDS",
   "PVP_SIGNING_KEY_VALID_FROM", "PVP_NEXT_SIGNING_KEYS", "PVP_RETIRING_SIGNING_KEYS",
+  "DVP_SECURITIES_FILE",
   // DT ledger service (src/dt-ledger/config.ts)
   "DT_LEDGER_HOST", "DT_LEDGER_PORT", "DT_LEDGER_DATABASE_URL", "DT_LEDGER_PUBLIC_URL",
   // contracts deploy (src/evm/contracts-cli.ts) and the setup commands

@@ -12,7 +12,8 @@ import { CorrespondentError, correspondentStore, correspondentToJson, limitOf, V
  * `tenge-gateway correspondents ...`: the directory of correspondents, written to the database of
  * DATABASE_URL, or with --gateway URL through the operator API of a running gateway (TENGE_API_KEY).
  */
-const where = `Works on the database of DATABASE_URL (or the PGlite under DATA_DIR when no gateway runs on it);
+const where = `Works on the database of DATABASE_URL (or the PGlite under DATA_DIR when no gateway runs on it; both
+also from TENGE_CONFIG_FILE, the gateway's settings file);
 with --gateway URL it calls the operator API of a running gateway with an operator key (--api-key or
 TENGE_API_KEY). Running gateways pick up every change within seconds, without a restart. Prints JSON.`;
 

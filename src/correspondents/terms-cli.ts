@@ -10,8 +10,9 @@ import { standingTermsToJson, termsStore } from "./terms.ts";
  * reference rates) and what it was used for (consumed quotes, the audit trail), like the other directory
  * commands: on the database of DATABASE_URL, or with --gateway URL through the operator API.
  */
-const where = `Writes to the database of DATABASE_URL, or with --gateway URL calls the operator API of a running gateway
-(--api-key or TENGE_API_KEY). Every change is audited with who made it (the operator, or cli:<user> on the database).`;
+const where = `Works on the database of DATABASE_URL (unset: the PGlite under DATA_DIR; also from TENGE_CONFIG_FILE), or with
+--gateway URL calls the operator API of a running gateway (--api-key or TENGE_API_KEY). Every change is audited
+with who made it (the operator, or cli:<user> on the database).`;
 
 const actor = () => `cli:${userInfo().username}`;
 

@@ -209,12 +209,12 @@ export function termsRoutes(db: Database) {
           tags,
           summary: "Revoke an FX provider's quote-signing key: quotes signed with it are refused from now on",
           params: { type: "object", additionalProperties: false, required: ["provider", "keyId"], properties: { provider: bic, keyId: { type: "string", minLength: 1, maxLength: 128 } } },
-          response: { 204: { type: "null" }, 404: errorSchema },
+          response: { 200: { type: "object", properties: { providerId: { type: "string" }, keyId: { type: "string" }, revoked: { type: "boolean" } } }, 404: errorSchema },
         },
       },
-      async (request, reply) => {
+      async (request) => {
         await fxProviderStore.revokeKey(db, request.params.provider, request.params.keyId, request.principal!.id);
-        return reply.status(204).send();
+        return { providerId: request.params.provider, keyId: request.params.keyId, revoked: true };
       },
     );
 

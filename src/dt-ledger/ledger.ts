@@ -1,8 +1,15 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Address, Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
-import type { Database, Queryable } from "../persistence/database.ts";
+import { sqlState, type Database, type Queryable } from "../persistence/database.ts";
 import { signCollateralStatement } from "../ledger/collateral-statement.ts";
+import {
+  AllotmentRefused,
+  nextIssuanceAllotment,
+  signIssuanceAllotment,
+  type ChainAllotment,
+  type IssuanceAllotment,
+} from "../ledger/issuance-allotment.ts";
 import {
   ACCOUNT_KINDS,
   ACTIVITY_PAGE_MAX,
@@ -731,6 +738,85 @@ export class DtLedger {
     return { statement, domain: request.domain, signature, signer: this.operatorAddress! };
   }
 
+  /**
+   * Signs the next issuance allotment of a segregated wallet to its chains (docs/contracts.md, "One pool,
+   * several chains") and keeps it. The ledger applies its rule itself: limits only rise and add up to at most
+   * what was ever credited into the wallet (its own figure, read in one snapshot: unspent tokens, held ones
+   * too, plus all paid out, so it never falls when a hold is placed or released) plus
+   * the moves allotted so far. A credit names the chain a deposit backs; a move is the servicer's report of a
+   * final burn (anyone can check it against the chains' totalMovedOut). Only the wallet's servicer may ask;
+   * a refusal writes nothing. Two concurrent requests take consecutive sequences.
+   */
+  async issuanceAllotment(participantId: string, request: IssuanceAllotmentRequest): Promise<SignedIssuanceAllotment> {
+    const operatorKey = this.operatorKey;
+    if (!operatorKey) throw new DtLedgerError("UNAVAILABLE", "this ledger has no operator key to sign allotments");
+    const caller = await this.caller(this.db, participantId);
+    const account = await this.loadAccount(this.db, request.accountId);
+    if (account.participantId !== caller.id) {
+      throw new DtLedgerError("FORBIDDEN_ACCOUNT", `account ${account.id} is not a customer account of ${caller.id}`);
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.db.transaction(
+          async (tx) => {
+            const latest = await tx.query<{ allotment: unknown }>(
+              "SELECT allotment FROM dt_ledger.issuance_allotments WHERE account_id = $1 ORDER BY sequence DESC LIMIT 1",
+              [account.id],
+            );
+            const read = await tx.query<{ height: bigint; credited: bigint }>(
+              `SELECT (SELECT height FROM dt_ledger.head) AS height,
+                      ((SELECT COALESCE(SUM(amount), 0)::int8 FROM dt_ledger.tokens
+                         WHERE account_id = $1 AND spent_in IS NULL)
+                       + (SELECT COALESCE(-SUM(amount), 0)::int8 FROM dt_ledger.entries
+                           WHERE account_id = $1 AND amount < 0 AND kind <> 'return'))::int8 AS credited`,
+              [account.id],
+            );
+            const { height, credited } = read.rows[0]!;
+            const stored = latest.rows[0]?.allotment;
+            const previous: IssuanceAllotment = stored === undefined
+              ? { account: account.id, sequence: 0n, credited: 0n, moved: 0n, height: 0n, timestamp: 0n, chains: [] }
+              : allotmentFromJson(typeof stored === "string" ? JSON.parse(stored) : stored);
+            const change = request.change.kind === "credit" ? { ...request.change, credited } : request.change;
+            let next: IssuanceAllotment;
+            try {
+              next = nextIssuanceAllotment(previous, change, { height, timestamp: BigInt(Math.floor(this.now().getTime() / 1000)) });
+            } catch (error) {
+              if (error instanceof AllotmentRefused) throw new DtLedgerError("INVALID_REQUEST", `${error.code}: ${error.message}`);
+              throw error;
+            }
+            const signature = await signIssuanceAllotment(operatorKey, next);
+            await tx.query(
+              "INSERT INTO dt_ledger.issuance_allotments (account_id, sequence, allotment, signature) VALUES ($1, $2, $3::jsonb, $4)",
+              [account.id, next.sequence.toString(), JSON.stringify(allotmentToJson(next)), signature],
+            );
+            return { allotment: next, signature, signer: this.operatorAddress! };
+          },
+          { isolation: "repeatable read" },
+        );
+      } catch (error) {
+        // Another request took this sequence (or changed the wallet under the snapshot): start again from it.
+        const state = sqlState(error);
+        if (attempt < 4 && (state === "23505" || state === "40001")) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** The latest signed allotment of a segregated wallet, for relaying; the servicer and the central bank may read it. */
+  async latestIssuanceAllotment(participantId: string, accountId: string): Promise<SignedIssuanceAllotment | undefined> {
+    const caller = await this.caller(this.db, participantId);
+    const account = await this.loadAccount(this.db, accountId);
+    this.mayRead(caller, account);
+    const result = await this.db.query<{ allotment: unknown; signature: Hex }>(
+      "SELECT allotment, signature FROM dt_ledger.issuance_allotments WHERE account_id = $1 ORDER BY sequence DESC LIMIT 1",
+      [account.id],
+    );
+    const row = result.rows[0];
+    if (!row) return undefined;
+    const allotment = allotmentFromJson(typeof row.allotment === "string" ? JSON.parse(row.allotment) : row.allotment);
+    return { allotment, signature: row.signature, signer: this.operatorAddress! };
+  }
+
   async events(participantId: string, request: EventsRequest): Promise<EventPage> {
     const caller = await this.caller(this.db, participantId);
     return readEvents(this.db, {
@@ -1032,4 +1118,54 @@ interface LedgerMonitoringRow {
   open_accounts: bigint;
   active_holds: bigint;
   held_amount: bigint;
+}
+
+/** What the servicer asks the ledger to allot (the ledger reads `credited` itself). */
+export interface IssuanceAllotmentRequest {
+  accountId: string;
+  change:
+    | { kind: "credit"; chainId: bigint; amount: bigint }
+    | { kind: "move"; from: bigint; to: bigint; amount: bigint }
+    | { kind: "addChain"; chainId: bigint; token: Address };
+}
+
+export interface SignedIssuanceAllotment {
+  allotment: IssuanceAllotment;
+  signature: Hex;
+  signer: Address;
+}
+
+interface AllotmentJson {
+  account: string;
+  sequence: string;
+  credited: string;
+  moved: string;
+  height: string;
+  timestamp: string;
+  chains: Array<{ chainId: string; token: Address; issuanceLimit: string }>;
+}
+
+function allotmentToJson(allotment: IssuanceAllotment): AllotmentJson {
+  return {
+    account: allotment.account,
+    sequence: allotment.sequence.toString(),
+    credited: allotment.credited.toString(),
+    moved: allotment.moved.toString(),
+    height: allotment.height.toString(),
+    timestamp: allotment.timestamp.toString(),
+    chains: allotment.chains.map((entry) => ({ chainId: entry.chainId.toString(), token: entry.token, issuanceLimit: entry.issuanceLimit.toString() })),
+  };
+}
+
+function allotmentFromJson(json: AllotmentJson): IssuanceAllotment {
+  const chains: ChainAllotment[] = json.chains.map((entry) => ({ chainId: BigInt(entry.chainId), token: entry.token, issuanceLimit: BigInt(entry.issuanceLimit) }));
+  return {
+    account: json.account,
+    sequence: BigInt(json.sequence),
+    credited: BigInt(json.credited),
+    moved: BigInt(json.moved),
+    height: BigInt(json.height),
+    timestamp: BigInt(json.timestamp),
+    chains,
+  };
 }

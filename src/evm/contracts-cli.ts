@@ -125,7 +125,11 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   const minterAddress = setting("minter", "STABLECOIN_MINTER_ADDRESS", address);
   const minterAllowance = setting("minter-allowance", "STABLECOIN_MINTER_ALLOWANCE", tiyn);
   if ((minterAddress === undefined) !== (minterAllowance === undefined)) {
-    throw new UsageError("--minter and --minter-allowance go together");
+    throw new UsageError(
+      minterAddress === undefined
+        ? "--minter-allowance needs --minter ADDRESS (the minter it is for)"
+        : "--minter needs --minter-allowance TIYN, its mint allowance in tiyn (100 tiyn = 1 KZT; 100000000000 = 1,000,000,000.00 KZT)",
+    );
   }
   const roles: Partial<Record<"owner" | "masterMinter" | "pauser" | "blocklister" | "rescuer", Address>> = {};
   for (const [option, role] of [

@@ -10,6 +10,8 @@ export interface PreviousDemoCredentials {
   operatorApiKey: string | undefined;
   exchangeApiKey: string | undefined;
   bankApiKey: string | undefined;
+  /** The DvP demo brokers' API keys. */
+  brokerApiKeys: { seller: string | undefined; buyer: string | undefined };
   /** DT ledger participant seeds (hex) by participant id. */
   participantSeeds: Record<string, string>;
   foreignSigningSeed: Uint8Array | undefined;
@@ -43,6 +45,7 @@ export function previousDemoCredentials(dataDir: string): PreviousDemoCredential
     operatorApiKey: matching(field("operator", "apiKey"), API_KEY),
     exchangeApiKey: matching(field("exchange", "apiKey"), API_KEY),
     bankApiKey: matching(field("bank", "apiKey"), API_KEY),
+    brokerApiKeys: { seller: matching(field("dvp", "sellingBroker", "apiKey"), API_KEY), buyer: matching(field("dvp", "buyingBroker", "apiKey"), API_KEY) },
     participantSeeds,
     foreignSigningSeed: foreignSeed ? new Uint8Array(Buffer.from(foreignSeed, "hex")) : undefined,
   };

@@ -7,6 +7,8 @@ import { termsRoutes } from "../correspondents/terms-routes.ts";
 import type { CorrespondentRecord } from "../correspondents/store.ts";
 import { ed25519PrivateKey, ed25519RawPublicKey } from "../identity/http-signature.ts";
 import type { Database } from "../persistence/database.ts";
+import { dvpComponent } from "../dvp/component.ts";
+import { dvpNotices } from "../dvp/notices.ts";
 import { pvpComponent, type PvpComponent, type PvpComponentOptions } from "../pvp/component.ts";
 import { defaultTimelockPolicy } from "../pvp/timelock-policy.ts";
 import type { ResponderSettings } from "../pvp/inbound.ts";
@@ -100,10 +102,12 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
   if (pvpSettings && options.pvpSecretKey && (ports.dtLedger || respondsOnForeignLedger)) {
     const onDelivery = registerPvpMetrics(metrics, db, pvpSettings.agent);
     const correspondents = directoryLookup(directory);
+    const securities = ports.securitiesLegs ?? [];
+    let dvpStatus: FeatureStatus;
     pvp = pvpComponent({
       db,
       ourAgent: pvpSettings.agent,
-      legs: [...(ports.dtLedger ? [dtLedgerLeg({ port: ports.dtLedger.port, currency: pvpSettings.homeCurrency })] : []), ...ports.foreignLegs],
+      legs: [...(ports.dtLedger ? [dtLedgerLeg({ port: ports.dtLedger.port, currency: pvpSettings.homeCurrency })] : []), ...ports.foreignLegs, ...securities],
       correspondents,
       ...(pvpSettings.signing ? { signing: { keyId: pvpSettings.signing.keyId, privateKey: ed25519PrivateKey(pvpSettings.signing.seed) } } : {}),
       responder: responderFromDirectory(directory, pvpSettings.responderLedger),
@@ -120,15 +124,25 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
       statusRequestAfterSeconds: pvpSettings.statusRequestAfterSeconds,
       onDelivery,
       logger,
+      ...(securities.length > 0 ? { notices: dvpNotices } : {}),
       ...options.pvp,
     });
     const keysRoute = pvpSettings.signing ? [ownKeysRoute(pvpSettings.agent, ownSigningKeys(pvpSettings.signing), options.pvp?.clock)] : [];
     features.push({ ...pvp, routes: [pvp.routes, ...keysRoute] });
+        if (securities.length > 0 && ports.dtLedger) {
+      // DvP runs on the PvP engine (kind dvp): its routes and the securities ledgers' readiness.
+      const dvp = dvpComponent({ db, engine: pvp.engine, securities, dtLedger: ports.dtLedger.port });
+      features.push({ routes: [dvp.routes], readiness: dvp.readiness, start() {}, stop: async () => {} });
+      dvpStatus = { name: "dvp", on: true, detail: dvp.desk.ledgers().map((ledger) => `${ledger.isin} on ${ledger.ledger}`).join(", ") };
+    } else {
+      dvpStatus = { name: "dvp", on: false, detail: securities.length === 0 ? "no securities ledger (DVP_SECURITIES_FILE unset)" : "no DT ledger" };
+    }
     const ledgers = [...(ports.dtLedger ? ["dt"] : []), ...ports.foreignLegs.map((leg) => leg.ledger), pvpSettings.signing ? "peer:<BIC> from the directory" : "no peers (PVP_SIGNING_KEY unset)"];
     const role = ports.dtLedger ? "" : `, responder only on ${pvpSettings.responderLedger} (no DT ledger)`;
-    status.push({ name: "pvp", on: true, detail: `agent ${pvpSettings.agent}, ledgers ${ledgers.join(", ")}${role}` });
+    status.push({ name: "pvp", on: true, detail: `agent ${pvpSettings.agent}, ledgers ${ledgers.join(", ")}${role}` }, dvpStatus);
   } else {
     status.push({ name: "pvp", on: false, detail: !pvpSettings ? "PVP_AGENT_BIC unset" : !ports.dtLedger ? "no DT ledger" : "no PVP_SECRET_KEY" });
+    status.push({ name: "dvp", on: false, detail: "needs PvP (its engine)" });
   }
 
   const enabled = new Gauge({ name: "tenge_gateway_feature_enabled", help: "1 for each feature that is on", labelNames: ["feature"], registers: [metrics] });

@@ -7,6 +7,8 @@ import { findParticipant } from "../dt-ledger/participants.ts";
 import { ed25519PrivateKey } from "../identity/http-signature.ts";
 import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
+import { SecuritiesHtlcLeg } from "../dvp/legs/securities-htlc-leg.ts";
+import type { SecuritiesLegPort } from "../dvp/securities-leg.ts";
 import type { HashLockedLegPort } from "../pvp/leg-port.ts";
 import { EvmHtlcLeg } from "../pvp/legs/evm-htlc-leg.ts";
 import type { ReadinessCheck } from "../server/health.ts";
@@ -26,6 +28,8 @@ export interface GatewayPorts {
     | undefined;
   /** Foreign ledgers for PvP legs (`evm:<name>`, or `evm` on the embedded stack). */
   foreignLegs: HashLockedLegPort[];
+  /** Securities ledgers for DvP (the demo bond on the embedded stack; DVP_SECURITIES_FILE in production). */
+  securitiesLegs?: SecuritiesLegPort[];
   /** A check per external system, for /readyz. */
   readiness: ReadinessCheck[];
   stop(): Promise<void>;
@@ -90,10 +94,28 @@ export async function connectPorts(settings: DeploymentSettings, db: Database, l
       foreignLegs.push(await connectEvmLedger(ledger));
       readiness.push(rpcCheck(`pvp ledger ${ledger.name} (${ledger.chainId})`, ledger.rpcUrl));
     }
+    const securitiesLegs: SecuritiesLegPort[] = [];
+    for (const ledger of settings.securitiesLedgers ?? []) {
+      const chainId = await chainIdOf(`DVP_SECURITIES_FILE ${ledger.name}.rpcUrl`, ledger.rpcUrl);
+      if (chainId !== ledger.chainId) throw new ConfigError("DVP_SECURITIES_FILE", `${ledger.name}.chainId is ${ledger.chainId} but its rpcUrl serves chain ${chainId}`);
+      securitiesLegs.push(
+        await SecuritiesHtlcLeg.connect({
+          ledger: ledger.name,
+          rpcUrl: ledger.rpcUrl,
+          hashTimeLock: ledger.hashTimeLock,
+          security: ledger.securityToken,
+          signerKeys: ledger.holdingKeys,
+          confirmations: ledger.confirmations,
+          fromBlock: ledger.fromBlock,
+        }),
+      );
+      readiness.push(rpcCheck(`dvp ledger ${ledger.name} (${ledger.chainId})`, ledger.rpcUrl));
+    }
     return {
       dtLedger,
       stablecoinChain,
       foreignLegs,
+      securitiesLegs,
       readiness,
       async stop() {
         for (const stop of stops.reverse()) await stop();

@@ -19,8 +19,10 @@ import { ensureDemoExchange } from "../stablecoin/exchanges.ts";
 import { requestMint } from "../stablecoin/mint-flow.ts";
 import { attestationKey } from "../stablecoin/stablecoin-config.ts";
 import { openGatewayDatabase } from "./database.ts";
+import { seedDemoBrokers } from "../dvp/demo.ts";
+import { DEMO_BOND } from "../evm/deploy-security.ts";
 import { previousDemoCredentials, writeDemoCredentials, type PreviousDemoCredentials } from "./demo-credentials.ts";
-import { startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
+import { collectStartupGarbage, startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
 import { peerChainAccounts, startEmbeddedPeer, type DemoCorrespondent, type EmbeddedPeer } from "./embedded-peer.ts";
 import { ownSigningKeys, type ComposedGateway } from "./features.ts";
 import { connectPorts, type GatewayPorts } from "./ports.ts";
@@ -170,6 +172,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       links["demo credentials"] = writeDemoCredentials(config.dataDir, { restart: EMBEDDED_RESTART_NOTICE, ...demo.credentials, ...peerCredentials(embedded!, peer, settings.pvp, url), dtLedger: dtLedgerCredentials(embedded!) });
       Object.assign(links, embedded!.links, peer ? { "foreign CB gateway": `${peer.correspondent.url} (${peer.correspondent.bic})` } : {});
       await demo.mint?.();
+      collectStartupGarbage();
     }
     Object.assign(links, {
       ...(composed.stablecoin ? { "collateral page": `${url}/collateral` } : {}),
@@ -281,6 +284,15 @@ async function seedEmbeddedDemo(
       dtPayer: embedded.demo.accounts.aigerim.id,
       dtBeneficiary: await seedDemoCounterpartyTerms(db, embedded),
     };
+  }
+  if (composed.pvp && embedded.ports.securitiesLegs?.length) {
+    const brokers = await seedDemoBrokers(identity, embedded.dtLedger, {
+      nbk: embedded.demo.participants.nbk.id,
+      ledger: embedded.ports.securitiesLegs[0]!.ledger,
+      holdings: { seller: privateKeyToAddress(embedded.chain.accounts[7] as Hex), buyer: privateKeyToAddress(embedded.chain.accounts[8] as Hex) },
+      previousApiKeys: previous.brokerApiKeys,
+    });
+    credentials["dvp"] = { isin: DEMO_BOND.isin, ledger: embedded.ports.securitiesLegs[0]!.ledger, security: embedded.deployment.contracts.SecurityToken!.address, sellingBroker: brokers.seller, buyingBroker: brokers.buyer };
   }
   return { credentials, mint };
 }

@@ -64,8 +64,23 @@ export interface PvpSettings {
   pollIntervalMs: number;
 }
 
+/** One securities ledger of DVP_SECURITIES_FILE (a SecurityToken and the HTLC on one chain), keys resolved. */
+export interface SecuritiesLedgerSettings {
+  name: string;
+  rpcUrl: string;
+  chainId: number;
+  hashTimeLock: Address;
+  securityToken: Address;
+  fromBlock: bigint;
+  confirmations: number;
+  /** Keys of the brokers' holdings the gateway delivers from (as their custodian). */
+  holdingKeys: Hex[];
+}
+
 /** Every feature setting of a deployment, validated before anything starts. */
 export interface DeploymentSettings {
+  /** DVP_SECURITIES_FILE: the securities ledgers DvPs deliver on (none: DvP is off). */
+  securitiesLedgers?: SecuritiesLedgerSettings[];
   dtLedger: DtLedgerSettings | undefined;
   stablecoinChain: StablecoinChainSettings | undefined;
   /** Minter, attestation key and tuning (also used by the embedded stack). */
@@ -92,6 +107,7 @@ const EXTERNAL = [
   "STABLECOIN_DEPLOYMENTS_FILE",
   "STABLECOIN_RPC_URL",
   "PVP_FOREIGN_LEDGERS_FILE",
+  "DVP_SECURITIES_FILE",
 ];
 
 /**
@@ -122,7 +138,69 @@ export function loadDeploymentSettings(config: GatewayConfig, env: NodeJS.Proces
       "needs a ledger of our own: DT_LEDGER_URL or DT_LEDGER_IN_PROCESS=true for the DT ledger, or (a central bank on its own ledger) PVP_RESPONDER_LEDGER=evm:<name> naming a ledger of PVP_FOREIGN_LEDGERS_FILE",
     );
   }
-  return { dtLedger, stablecoinChain, stablecoin, pvp };
+  const securitiesFile = readSetting(source, "DVP_SECURITIES_FILE", text);
+  if (securitiesFile && (!pvp || !dtLedger)) throw new ConfigError("DVP_SECURITIES_FILE", "needs PvP (PVP_AGENT_BIC, its engine runs DvPs) and a DT ledger (the cash leg)");
+  return { dtLedger, stablecoinChain, stablecoin, pvp, ...(securitiesFile ? { securitiesLedgers: readSecuritiesLedgers(securitiesFile, source) } : {}) };
+}
+
+const SECURITIES = "DVP_SECURITIES_FILE";
+
+/**
+ * Reads the securities ledgers file: `{ "securities": { rpcUrl, chainId, deploymentsFile, holdingKeys, confirmations? } }`,
+ * the deployments file written by `contracts deploy --demo-bond` (or `--security-isin`), holding keys as
+ * `{ "env": "VAR" }` or `{ "file": "/path" }` (never inline). Each problem names the variable and the field.
+ */
+export function readSecuritiesLedgers(file: string, source: Source): SecuritiesLedgerSettings[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(SECURITIES, `must name a readable JSON file (${(error as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || Object.keys(parsed).length === 0) throw new ConfigError(SECURITIES, "must hold a JSON object of securities ledgers by name");
+  return Object.entries(parsed as Record<string, unknown>).map(([name, raw]) => {
+    const fail = (field: string, problem: string): never => {
+      throw new ConfigError(SECURITIES, `${name}${field ? `.${field}` : ""} ${problem}`);
+    };
+    if (!/^securities(:[a-z0-9-]{1,40})?$/.test(name)) fail("", "must be named securities or securities:<name> (lowercase letters, digits, -)");
+    const entry = (typeof raw === "object" && raw !== null ? raw : fail("", "must be an object")) as Record<string, unknown>;
+    const rpcUrl = typeof entry["rpcUrl"] === "string" && /^https?:\/\//.test(entry["rpcUrl"]) ? entry["rpcUrl"] : fail("rpcUrl", "must be an http or https URL");
+    const chainId = Number.isInteger(entry["chainId"]) && (entry["chainId"] as number) > 0 ? (entry["chainId"] as number) : fail("chainId", "must be a positive integer");
+    const deploymentsFile = typeof entry["deploymentsFile"] === "string" ? entry["deploymentsFile"] : fail("deploymentsFile", "must name the deployments file of `contracts deploy --demo-bond` (or --security-isin)");
+    const deployment = readDeploymentFile(SECURITIES, resolve(dirname(file), deploymentsFile));
+    if (deployment.chainId !== chainId) fail("deploymentsFile", `is for chain ${deployment.chainId}, not ${chainId}`);
+    const securityToken = deployment.contracts.SecurityToken?.address ?? fail("deploymentsFile", "has no SecurityToken (deploy one with contracts deploy --demo-bond or --security-isin)");
+    const confirmations = entry["confirmations"] === undefined ? 1 : Number.isInteger(entry["confirmations"]) && (entry["confirmations"] as number) >= 1 ? (entry["confirmations"] as number) : fail("confirmations", "must be an integer >= 1");
+    const keysRaw = entry["holdingKeys"];
+    if (!Array.isArray(keysRaw) || keysRaw.length === 0) fail("holdingKeys", "must list at least one key as { \"env\": \"VAR\" } or { \"file\": \"/path\" }");
+    const holdingKeys = (keysRaw as unknown[]).map((keyRaw, index) => {
+      const ref = (keyRaw ?? {}) as Record<string, unknown>;
+      let value: string | undefined;
+      if (typeof ref["env"] === "string") {
+        value = source[ref["env"]];
+        if (!value) fail(`holdingKeys[${index}]`, `names ${ref["env"]}, which is unset`);
+      } else if (typeof ref["file"] === "string") {
+        value = readSecretFile(`${SECURITIES} ${name}.holdingKeys[${index}].file`, resolve(dirname(file), ref["file"]));
+      } else {
+        fail(`holdingKeys[${index}]`, "must be { \"env\": \"VAR\" } or { \"file\": \"/path\" } (keys are never inline)");
+      }
+      try {
+        return privateKeyHex(value!.trim());
+      } catch {
+        return fail(`holdingKeys[${index}]`, "must lead to a 0x-prefixed 32-byte hex private key");
+      }
+    });
+    return {
+      name,
+      rpcUrl,
+      chainId,
+      hashTimeLock: deployment.contracts.HashTimeLock.address,
+      securityToken,
+      fromBlock: deployment.contracts.HashTimeLock.blockNumber,
+      confirmations,
+      holdingKeys,
+    };
+  });
 }
 
 function loadDtLedger(source: Source): DtLedgerSettings | undefined {

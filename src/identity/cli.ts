@@ -28,8 +28,9 @@ Registers a principal (or adds a credential to an existing one with --principal)
   an Ed25519 signing key (--public-key, 32 bytes hex or base64): callers sign requests (RFC 9421) with keyid.
 Roles: ${ROLES.join(", ")}. Banks, correspondents and exchanges act for an institution: --bic is its BIC;
 a bank also gives --dt-participant, the DT participant servicing its customers' accounts (it pays only from those).
-Writes directly to the database (DATABASE_URL or the embedded DATA_DIR); with a running embedded gateway,
-use the operator API (POST /operator/principals) instead.`,
+Writes directly to the database; with a running embedded gateway, use the operator API (POST
+/operator/principals) instead.
+Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TENGE_CONFIG_FILE (the gateway's settings file).`,
   async run(args, io) {
     const { values } = parseArgs({
       args,
@@ -69,7 +70,8 @@ export const ledgerAccount: CommandModule = {
 
 Registers an account on a foreign ledger (an EVM address on ledger evm) as the institution's: banks may
 name it as a PvP foreign leg's payer or beneficiary only for that institution (the counterparty pays from
-its accounts, the bank's side receives on its own).`,
+its accounts, the bank's side receives on its own).
+Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TENGE_CONFIG_FILE (the gateway's settings file).`,
   async run(args, io) {
     const { values } = parseArgs({ args, options: { bic: { type: "string" }, ledger: { type: "string" }, account: { type: "string" } }, strict: true });
     if (!values.bic || !values.ledger || !values.account) throw new UsageError("give --bic, --ledger and --account");
@@ -84,7 +86,8 @@ its accounts, the bank's side receives on its own).`,
 export const list: CommandModule = {
   help: `Usage: npx tenge-gateway keys list
 
-Prints one JSON line per principal with its credentials (ids, kinds, public keys; never secrets).`,
+Prints one JSON line per principal with its credentials (ids, kinds, public keys; never secrets).
+Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TENGE_CONFIG_FILE (the gateway's settings file).`,
   async run(args, io) {
     if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
     return withIdentity(io, async (identity) => {
@@ -99,7 +102,8 @@ export const revoke: CommandModule = {
 
 --principal   revokes a principal and all its credentials
 --credential  revokes one credential (API key id tgk_... or signing key id)
-Takes effect on the next request.`,
+Takes effect on the next request.
+Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TENGE_CONFIG_FILE (the gateway's settings file).`,
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, options: { principal: { type: "string" }, credential: { type: "string" } }, strict: true, allowPositionals: true });
     if (positionals.length > 0 || (values.principal === undefined) === (values.credential === undefined)) {

@@ -1,13 +1,13 @@
 /** The kinds of caller the gateway knows. The public needs no credentials. */
-export const ROLES = ["operator", "bank", "correspondent", "exchange"] as const;
+export const ROLES = ["operator", "bank", "correspondent", "exchange", "broker"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who may call a route: everyone, or principals holding one of the roles. Every route declares one. */
 export type Access = "public" | readonly Role[];
 
 /**
- * The institution a bank, correspondent or exchange principal acts for: its BIC and, for a bank, the DT
- * participant that services its customers' digital accounts (the only accounts it may pay from).
+ * The institution a bank, correspondent, exchange or broker principal acts for: its BIC and, for a bank or a
+ * broker, the DT participant that services its (customers') digital accounts (the only accounts it may pay from).
  */
 export interface Institution {
   bic: string;

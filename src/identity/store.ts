@@ -288,8 +288,8 @@ export function institutionFor(role: Role, bic: string | undefined, dtParticipan
     return undefined;
   }
   if (bic === undefined) throw new IdentityError("INSTITUTION_REQUIRED", `a ${role} principal needs its institution's BIC`);
-  if (role === "bank" && dtParticipant === undefined) {
-    throw new IdentityError("INSTITUTION_REQUIRED", "a bank principal needs the DT participant that services its accounts");
+  if ((role === "bank" || role === "broker") && dtParticipant === undefined) {
+    throw new IdentityError("INSTITUTION_REQUIRED", `a ${role} principal needs the DT participant that services its accounts`);
   }
   const institution = dtParticipant === undefined ? { bic } : { bic, dtParticipant };
   checkInstitution(role, institution);
@@ -308,8 +308,9 @@ function checkInstitution(role: Role, institution: Institution | undefined): voi
   }
   if (institution === undefined) return;
   if (!new RegExp(BIC_PATTERN).test(institution.bic)) throw new IdentityError("INSTITUTION_REQUIRED", `${institution.bic} is not a BIC`);
-  if (role === "bank" && !institution.dtParticipant) throw new IdentityError("INSTITUTION_REQUIRED", "a bank needs the DT participant that services its accounts");
-  if (role !== "bank" && institution.dtParticipant) throw new IdentityError("INSTITUTION_NOT_ALLOWED", "only banks have a DT participant");
+  const paysOnDt = role === "bank" || role === "broker";
+  if (paysOnDt && !institution.dtParticipant) throw new IdentityError("INSTITUTION_REQUIRED", `a ${role} needs the DT participant that services its accounts`);
+  if (!paysOnDt && institution.dtParticipant) throw new IdentityError("INSTITUTION_NOT_ALLOWED", "only banks and brokers have a DT participant");
 }
 
 /** EVM addresses compare case-insensitively (EIP-55 is only a checksum). */

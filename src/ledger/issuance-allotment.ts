@@ -93,8 +93,8 @@ export class AllotmentRefused extends Error {
 
 /**
  * What changes the pool's allotment: DT credited into the wallet for a mint on one chain; a move whose burn
- * on `from` is final (past that chain's confirmations and reorganisation window); a chain added with
- * nothing allotted yet.
+ * on `from` is final (past that chain's confirmations and reorganisation window), allotted to `to` or, as a
+ * refund, back to `from` (exactly one of the two per move); a chain added with nothing allotted yet.
  */
 export type AllotmentChange =
   | { kind: "credit"; chainId: bigint; amount: bigint; credited: bigint }
@@ -123,9 +123,8 @@ export function nextIssuanceAllotment(previous: IssuanceAllotment, change: Allot
       credited = change.credited;
       break;
     case "move":
-      if (change.amount <= 0n || change.from === change.to) {
-        throw new AllotmentRefused("ALLOTMENT_INVALID", "a move must be positive and go to another chain");
-      }
+      // `to === from` is a refund: a move that cannot complete is given back on its source chain.
+      if (change.amount <= 0n) throw new AllotmentRefused("ALLOTMENT_INVALID", "a move must be positive");
       entry(change.from);
       entry(change.to).issuanceLimit += change.amount;
       moved += change.amount;

@@ -13,7 +13,7 @@ const connectionOptions = {
   "api-key": { type: "string" },
 } as const;
 
-async function call(io: CommandIo, values: { url?: string | undefined; "api-key"?: string | undefined }, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+export async function call(io: CommandIo, values: { url?: string | undefined; "api-key"?: string | undefined }, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const base = values.url ?? io.env["TENGE_GATEWAY_URL"] ?? "http://127.0.0.1:8080";
   const apiKey = values["api-key"] ?? io.env["TENGE_API_KEY"];
   if (!apiKey) throw new UsageError("an API key is required: --api-key or TENGE_API_KEY");

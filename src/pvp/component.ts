@@ -7,7 +7,7 @@ import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
 import type { FeatureRoutes } from "../server/app.ts";
 import type { ReadinessCheck } from "../server/health.ts";
-import { PvpEngine, type EngineLogger } from "./engine.ts";
+import { PvpEngine, type EngineLogger, type ExchangeNotices } from "./engine.ts";
 import type { ResponderSettings } from "./inbound.ts";
 import { LegError, type HashLockedLegPort, type LegDirectory } from "./leg-port.ts";
 import { fixedCorrespondents, httpPeerTransport, type Correspondent, type CorrespondentLookup } from "./legs/http-peer-transport.ts";
@@ -44,6 +44,8 @@ export interface PvpComponentOptions {
   pollIntervalMs?: number;
   /** Told of every delivery attempt to a correspondent (peer metrics). */
   onDelivery?: (agent: string, outcome: "delivered" | "failed") => void;
+  /** The messages of exchanges other than PvPs (DvP: `dvpNotices` of src/dvp), whose legs are among `legs`. */
+  notices?: ExchangeNotices;
   /** Silence after which a peer is asked for the status of a PvP (setting PVP_STATUS_REQUEST_AFTER_SECONDS, default 30). */
   statusRequestAfterSeconds?: number;
 }
@@ -109,6 +111,8 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    statusRequestAfterMs,
+    ...(options.notices ? { notices: options.notices } : {}),
   });
   // Institutions and their registered foreign-ledger accounts live with the principals, in the same database.
   const identity = new IdentityStore(options.db);

@@ -108,6 +108,11 @@ function peerMessages(context: EngineContext, pvp: PvpRecord, kind: PeerMessageK
 
 /** What the PvP's own banks are told: camt.054 debit and credit on settlement, pacs.002 RJCT otherwise. */
 function bankNotices(context: EngineContext, pvp: PvpRecord, kind: BankNoticeKind, now: Date): Array<OutboundMessage & { to: string }> {
+  if (pvp.kind !== "pvp") {
+    if (!context.notices) throw new Error(`no notices configured for exchanges of kind ${pvp.kind}`);
+    return context.notices(pvp, kind, now, context.ourAgent);
+  }
+  if (kind === "accepted" || kind === "affirmed") return [];
   const original = pvp.instruction!;
   const ourLeg = pvp.role === "initiator" ? pvp.dtLeg! : pvp.foreignLeg;
   // The payer's bank hears of its debit or of the rejection: the bank that created the PvP (its

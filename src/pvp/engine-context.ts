@@ -2,6 +2,7 @@ import type { Hex } from "viem";
 import type { Database } from "../persistence/database.ts";
 import type { LegDirectory, PeerTransport } from "./leg-port.ts";
 import type { PvpRecord } from "./pvp.ts";
+import type { BankNoticeKind } from "./state-machine.ts";
 import { pvpStore } from "./store.ts";
 import type { TimelockPolicy } from "./timelock-policy.ts";
 
@@ -27,6 +28,23 @@ export interface PreimageStorage {
   seal(pvpId: string, preimage: Hex): string;
   open(pvpId: string, stored: string): Hex;
 }
+
+/** A message a transition records for the exchange's own parties (a bank, a broker), with its log entry's fields. */
+export interface OutboundNotice {
+  id: string;
+  type: string;
+  /** The addressee as the message log names it (a BIC, `bank:<principal>`, `beneficiary:<account>`). */
+  to: string;
+  summary: Record<string, unknown>;
+  xml: string;
+  carriesPreimage: boolean;
+}
+
+/**
+ * The notices of an exchange kind other than PvP (docs/dvp.md: sese.024 and sese.025 to the brokers,
+ * camt.054 for the cash): built by the feature that owns the kind, recorded by the engine like a PvP's.
+ */
+export type ExchangeNotices = (pvp: PvpRecord, notice: BankNoticeKind, now: Date, ourAgent: string) => OutboundNotice[];
 
 /** The timings of the worker and the outbox, all in ms. */
 export interface EngineTiming {
@@ -55,7 +73,10 @@ export interface EngineContext {
   log: EngineLogger;
   faults: FaultHooks | undefined;
   preimages: PreimageStorage;
+  notices?: ExchangeNotices | undefined;
   timing: EngineTiming;
+  /** Silence after which a responder chases the initiator (pacs.028 and its last report again); undefined: it does not. */
+  statusRequestAfterMs?: number | undefined;
 }
 
 /** A PvP from the database with its preimage opened, for the worker (never for the API). */

@@ -6,12 +6,12 @@ import type { Page } from "../core/paging.ts";
 import { defaultValidationProfile, type ValidationProfile } from "../iso20022/validation/profiles.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { writeEffects } from "./effects.ts";
-import type { EngineContext, EngineLogger, FaultHooks, PreimageStorage } from "./engine-context.ts";
+import type { EngineContext, EngineLogger, ExchangeNotices, FaultHooks, PreimageStorage } from "./engine-context.ts";
 import { readInboundMessage, type InboundOutcome, type ResponderChecks, type ResponderSettings } from "./inbound.ts";
 import { ledgerCarries, type HashLockedLegPort, type LegDirectory, type LegTerms, type PeerTransport } from "./leg-port.ts";
 import { plainPreimages } from "./preimage-seal.ts";
 import { isoDateTime, messageIdOf } from "./protocol/pvp-messages.ts";
-import { newPvpRecord, type PvpRecord } from "./pvp.ts";
+import { newPvpRecord, type ExchangeKind, type PvpRecord } from "./pvp.ts";
 import { PvpError } from "./pvp-error.ts";
 import { applyInbound } from "./receive.ts";
 import { answerStatusRequest, isStatusRequest } from "./status-requests.ts";
@@ -19,7 +19,7 @@ import { pvpStore, type MessageRecord, type PvpListFilter, type TimelineEntry } 
 import { checkExpiries, DEFAULT_MAX_LOCK_MS, defaultExpiries, withinMaxLock, type TimelockPolicy } from "./timelock-policy.ts";
 import { PvpWorker } from "./worker.ts";
 
-export { InjectedCrash, type CrashPoint, type EngineLogger, type FaultHooks } from "./engine-context.ts";
+export { InjectedCrash, type CrashPoint, type EngineLogger, type ExchangeNotices, type FaultHooks, type OutboundNotice } from "./engine-context.ts";
 export { PvpError, type PvpErrorCode } from "./pvp-error.ts";
 
 const silentLogger: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -47,8 +47,12 @@ export interface PvpEngineOptions {
   concurrency?: number;
   /** Seals preimages at rest (AES-256-GCM under PVP_SECRET_KEY); without one they are stored in clear (tests only). */
   preimageSeal?: PreimageStorage;
+  /** As responder, silence after its last report before it asks the initiator (pacs.028); unset: it does not. */
+  statusRequestAfterMs?: number;
   /** Identifier sources; seeded ones make fault-injection runs repeatable. Defaults are random. */
-  ids?: { pvpId(): string; uetr(): string };
+  ids?: { pvpId(kind?: ExchangeKind): string; uetr(): string };
+  /** The messages of exchanges other than PvPs (the DvP's sese.024/025 and camt.054, from src/dvp). */
+  notices?: ExchangeNotices;
 }
 
 export interface CreatePvpRequest {
@@ -66,13 +70,26 @@ export interface CreatePvpRequest {
    * nothing of the PvP is written and nothing is held.
    */
   consent?: (() => Promise<(tx: Queryable, pvpId: string, now: Date) => Promise<void>>) | undefined;
+  /** A DvP (default PvP): the foreign leg delivers a security, its currency is the ISIN (docs/dvp.md). */
+  kind?: ExchangeKind;
+  /** What a DvP trades, kept with it for its messages. */
+  exchangeTerms?: Record<string, unknown>;
+  /** Nothing is locked until the counterparty affirms (`affirm`); the reveal window still runs from creation. */
+  awaitingAffirmation?: boolean;
+}
+
+/** The counterparty's affirmation of an exchange waiting for it. */
+export interface AffirmRequest {
+  kind: ExchangeKind;
+  /** Checks the exchange as stored and returns its terms with the affirmation recorded; throws to refuse (nothing written). */
+  affirm(pvp: PvpRecord): Record<string, unknown>;
 }
 
 const CANCELLABLE = ["INITIATED", "DT_LOCKED"];
 
-/** PvP id: "pvp" + 24 hex characters (fits the profile's 32-character PvP id and 35-character message ids). */
-function newPvpId(): string {
-  return `pvp${randomBytes(12).toString("hex")}`;
+/** PvP id: "pvp" (or "dvp") + 24 hex characters (fits the profile's 32-character PvP id and 35-character message ids). */
+function newPvpId(kind: ExchangeKind = "pvp"): string {
+  return `${kind}${randomBytes(12).toString("hex")}`;
 }
 
 /**
@@ -107,6 +124,7 @@ export class PvpEngine {
       log: options.logger ?? silentLogger,
       faults: options.faults,
       preimages: options.preimageSeal ?? plainPreimages,
+      notices: options.notices,
       timing: {
         pollIntervalMs: options.pollIntervalMs ?? 1000,
         pollMaxMs: options.pollMaxMs ?? 30_000,
@@ -115,6 +133,7 @@ export class PvpEngine {
         retryMaxMs: options.retryMaxMs ?? 60_000,
         concurrency: options.concurrency ?? 8,
       },
+      statusRequestAfterMs: options.statusRequestAfterMs,
     };
     this.loop = new PvpWorker(this.context);
   }
@@ -138,7 +157,8 @@ export class PvpEngine {
     const now = clock();
     if (request.dtLeg.amount <= 0n || request.foreignLeg.amount <= 0n) throw new PvpError("PVP_INVALID", "leg amounts must be positive");
     await legs.prepare?.(request.foreignLeg.ledger);
-    const foreignPort = this.checkLegs(request);
+    const kind = request.kind ?? "pvp";
+    const foreignPort = this.checkLegs(request, kind);
     // The foreign leg's expiry is judged by its own ledger's clock (chain time on EVM chains, which can
     // run well ahead of the wall clock), so defaults and the lock window start from that clock.
     let foreignNow = now;
@@ -159,10 +179,13 @@ export class PvpEngine {
     // The secret: 32 random bytes, stored with the PvP and never logged before it is revealed.
     const preimage = `0x${randomBytes(32).toString("hex")}` as Hex;
     const hashLock = hashLockOf(preimage);
-    const id = this.ids?.pvpId() ?? newPvpId();
+    const id = this.ids?.pvpId(kind) ?? newPvpId(kind);
     const uetr = this.ids?.uetr() ?? randomUUID();
     const pvp = newPvpRecord({
       id,
+      kind,
+      exchangeTerms: request.exchangeTerms,
+      awaitingAffirmation: request.awaitingAffirmation ?? false,
       pvpRef: id,
       role: "initiator",
       uetr,
@@ -181,15 +204,52 @@ export class PvpEngine {
       await recordConsent?.(tx, id, now);
       await pvpStore.insert(tx, pvp);
       await pvpStore.addTimeline(tx, id, { at: now, kind: "transition", fromState: null, toState: "INITIATED", event: "created", detail: { createdBy: request.createdBy } });
-      await writeEffects(this.context, tx, pvp, [{ kind: "lock", side: "dt" }], now);
+      // A DvP acknowledges the instruction (sese.024); one awaiting affirmation locks nothing yet.
+      await writeEffects(this.context, tx, pvp, [{ kind: "bank_notice", notice: "accepted" }, ...(pvp.awaitingAffirmation ? [] : [{ kind: "lock", side: "dt" } as const])], now);
     });
-    log.info({ event: "pvp.created", pvpId: id, uetr }, "PvP created");
+    log.info({ event: "pvp.created", pvpId: id, uetr, kind }, "PvP created");
+    this.wake();
+    return pvp;
+  }
+
+  /**
+   * The counterparty affirms an exchange created waiting for it: in one transaction the affirmation is
+   * recorded and the DT lock queued, if the lock window still fits before the first leg's expiry.
+   */
+  async affirm(id: string, request: AffirmRequest): Promise<PvpRecord> {
+    const { db, policy } = this.context;
+    const existing = await this.get(id, request.kind);
+    if (!existing) throw new PvpError("PVP_NOT_FOUND", `no ${request.kind === "dvp" ? "DvP" : "PvP"} ${id}`);
+    let foreignNow = this.now();
+    try {
+      foreignNow = await this.context.legs.leg(existing.foreignLeg.ledger).now();
+    } catch {
+      // The gateway's clock stands in; the reveal window still uses the ledger's.
+    }
+    const now = this.now();
+    const pvp = await db.transaction(async (tx) => {
+      const current = await pvpStore.get(tx, id, true);
+      if (!current || current.ourAgent !== this.ourAgent || current.kind !== request.kind) throw new PvpError("PVP_NOT_FOUND", `no exchange ${id}`);
+      if (!current.awaitingAffirmation || current.state !== "INITIATED" || current.cancelRequested) {
+        throw new PvpError("PVP_NOT_AFFIRMABLE", `exchange ${id} is ${current.cancelRequested ? "cancelled" : current.awaitingAffirmation ? current.state : "already affirmed"}`);
+      }
+      const later = foreignNow.getTime() > now.getTime() ? foreignNow : now;
+      if (current.foreignLeg.expiresAt.getTime() < later.getTime() + policy.lockWindowMs) {
+        throw new PvpError("PVP_NOT_AFFIRMABLE", `too late: the legs can no longer be locked and claimed before ${current.foreignLeg.expiresAt.toISOString()}`);
+      }
+      const terms = request.affirm(current);
+      await pvpStore.update(tx, id, { exchangeTerms: JSON.stringify(terms), awaitingAffirmation: false }, now);
+      const next = { ...current, exchangeTerms: terms, awaitingAffirmation: false };
+      await pvpStore.addTimeline(tx, id, { at: now, kind: "notice", fromState: current.state, toState: null, event: "affirmed", detail: {} });
+      await writeEffects(this.context, tx, next, [{ kind: "bank_notice", notice: "affirmed" }, { kind: "lock", side: "dt" }], now);
+      return next;
+    });
     this.wake();
     return pvp;
   }
 
   /** The legs' ledgers exist and carry the legs' currencies with their ISO decimals; returns the foreign leg's port. */
-  private checkLegs(request: CreatePvpRequest): HashLockedLegPort {
+  private checkLegs(request: CreatePvpRequest, kind: ExchangeKind): HashLockedLegPort {
     const { legs } = this.context;
     const home = legs.leg(request.dtLeg.ledger);
     if (!ledgerCarries(home, request.dtLeg.currency, currencyMinorUnits(request.dtLeg.currency))) {
@@ -202,6 +262,13 @@ export class PvpEngine {
         port = legs.leg(leg.ledger);
       } catch {
         throw new PvpError("UNKNOWN_LEDGER", `the ${side} leg names ledger ${leg.ledger}, which this gateway does not act on`);
+      }
+      // A DvP's foreign leg delivers a security: its "currency" is an ISIN the ledger must deliver.
+      if (kind === "dvp" && side === "foreign") {
+        if (!port.assets?.some((asset) => asset.currency === leg.currency)) {
+          throw new PvpError("LEG_ASSET_MISMATCH", `ledger ${leg.ledger} delivers ${(port.assets ?? []).map((asset) => asset.currency).join(", ") || "no security"}, not ${leg.currency}`);
+        }
+        return port;
       }
       if (!ledgerCarries(port, leg.currency, currencyMinorUnits(leg.currency))) {
         const carried = (port.assets ?? []).map((asset) => `${asset.currency} with ${asset.decimals} decimals`).join(", ");
@@ -216,11 +283,11 @@ export class PvpEngine {
   }
 
   /** A bank asks to cancel before the reveal; the engine unwinds both legs (camt.056 to a peer). */
-  async cancel(id: string): Promise<PvpRecord> {
+  async cancel(id: string, kind: ExchangeKind = "pvp"): Promise<PvpRecord> {
     const now = this.now();
     const pvp = await this.context.db.transaction(async (tx) => {
       const current = await pvpStore.get(tx, id, true);
-      if (!current || current.ourAgent !== this.ourAgent) throw new PvpError("PVP_NOT_FOUND", `no PvP ${id}`);
+      if (!current || current.ourAgent !== this.ourAgent || current.kind !== kind) throw new PvpError("PVP_NOT_FOUND", `no ${kind === "dvp" ? "DvP" : "PvP"} ${id}`);
       if (current.role !== "initiator" || !CANCELLABLE.includes(current.state)) {
         throw new PvpError("PVP_NOT_CANCELLABLE", `a PvP in state ${current.state} can no longer be cancelled (the secret may be revealed)`);
       }
@@ -268,10 +335,10 @@ export class PvpEngine {
 
   // ---- reads --------------------------------------------------------------------------------------
 
-  /** One of this gateway's PvPs, without its preimage. */
-  async get(id: string): Promise<PvpRecord | undefined> {
+  /** One of this gateway's PvPs (or DvPs, with `kind`), without its preimage. */
+  async get(id: string, kind: ExchangeKind = "pvp"): Promise<PvpRecord | undefined> {
     const pvp = await pvpStore.get(this.context.db, id);
-    return pvp && pvp.ourAgent === this.ourAgent ? pvp : undefined;
+    return pvp && pvp.ourAgent === this.ourAgent && pvp.kind === kind ? pvp : undefined;
   }
 
   /** This gateway's PvPs, newest first. */

@@ -194,15 +194,16 @@ export function inboundChange(
         if (!opensHashLock(pvp.hashLock, hex0x(status.preimage))) throw new InboundRefusal("PVP_PREIMAGE_MISMATCH", "the preimage does not hash to the leg's hash-lock");
         return update({ peerStatus: "claimed" });
       }
-      // After ACSP, a rejection means the peer refunded its lock; before, that it never locked.
-      if (pvp.peerStatus !== "claimed") return update({ peerStatus: pvp.peerStatus === "locked" ? "refunded" : "rejected", peerReason: status.reason });
+      // After ACSP, a rejection means the peer refunded its lock; before, that it never locked. A final
+      // report stands: the RJCT that follows a camt.029 for the same refund does not turn it into "rejected".
+      if (pvp.peerStatus === undefined || pvp.peerStatus === "locked") return update({ peerStatus: pvp.peerStatus === "locked" ? "refunded" : "rejected", peerReason: status.reason });
       return none;
     }
     case "cancellation_request":
       // The initiator's signed camt.056 is its side's consent to our early refund of the leg we locked for it.
       return update({ cancelRequested: true, ...(businessMessageId && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {}) });
     case "resolution":
-      if (message.resolution.outcome === "CNCL" && pvp.peerStatus !== "claimed") {
+      if (message.resolution.outcome === "CNCL" && (pvp.peerStatus === undefined || pvp.peerStatus === "locked")) {
         // The CNCL answering our camt.056 is the counterparty's consent to our early refund of the DT hold.
         const consent = businessMessageId && pvp.cancelRequested && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {};
         return update({ peerStatus: pvp.peerStatus === "locked" ? "refunded" : "rejected", peerReason: PVP_REASON_CODES.cancelled.code, ...consent });

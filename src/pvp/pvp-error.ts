@@ -4,6 +4,7 @@ export type PvpErrorCode =
   | "TIMELOCK_POLICY"
   | "PVP_NOT_FOUND"
   | "PVP_NOT_CANCELLABLE"
+  | "PVP_NOT_AFFIRMABLE"
   | "PVP_INVALID"
   | "LOCK_TOO_LONG"
   | "DT_LEG_CURRENCY"

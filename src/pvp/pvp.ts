@@ -6,8 +6,16 @@ import type { LegInstruction, LegSide, LegTerms, PvpSummary } from "./leg-port.t
 import type { PvpRole, PvpState } from "./state-machine.ts";
 
 /** One PvP as the gateway keeps it. Amounts are minor units; the preimage never leaves this record unasked. */
+/** The two uses of the engine: cash against cash (PvP) and securities against DT cash (DvP, docs/dvp.md). */
+export type ExchangeKind = "pvp" | "dvp";
+
 export interface PvpRecord {
   id: string;
+  kind: ExchangeKind;
+  /** What a DvP trades (read by src/dvp); undefined for a PvP. */
+  exchangeTerms: Record<string, unknown> | undefined;
+  /** A DvP created by one broker waits for the other's affirmation: nothing is locked until then. */
+  awaitingAffirmation: boolean;
   /** The PvP id in messages (`/PVP/` tag), shared by both gateways. */
   pvpRef: string;
   role: PvpRole;
@@ -56,6 +64,9 @@ export type PeerLegStatus = "locked" | "claimed" | "rejected" | "refunded";
 /** What a new PvP is made of; everything else starts the same for both roles. */
 export interface NewPvp {
   id: string;
+  kind?: ExchangeKind;
+  exchangeTerms?: Record<string, unknown> | undefined;
+  awaitingAffirmation?: boolean;
   pvpRef: string;
   role: PvpRole;
   uetr: string;
@@ -78,6 +89,9 @@ export interface NewPvp {
 export function newPvpRecord(fields: NewPvp): PvpRecord {
   return {
     id: fields.id,
+    kind: fields.kind ?? "pvp",
+    exchangeTerms: fields.exchangeTerms,
+    awaitingAffirmation: fields.awaitingAffirmation ?? false,
     pvpRef: fields.pvpRef,
     role: fields.role,
     state: fields.role === "initiator" ? "INITIATED" : "RECEIVED",
@@ -191,6 +205,7 @@ export function pvpToJson(pvp: PvpRecord): Record<string, unknown> {
     reasonCode: pvp.reasonCode ?? null,
     lastError: pvp.lastError ? { at: pvp.lastError.at.toISOString(), message: pvp.lastError.message } : null,
     cancelRequested: pvp.cancelRequested,
+    peerCancellation: pvp.peerCancellation ?? null,
     createdAt: pvp.createdAt.toISOString(),
     updatedAt: pvp.updatedAt.toISOString(),
   };

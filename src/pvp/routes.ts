@@ -98,6 +98,10 @@ const pvpSchema = {
       properties: { at: { type: "string" }, message: { type: "string" } },
     },
     cancelRequested: { type: "boolean" },
+    peerCancellation: {
+      type: ["string", "null"],
+      description: "the BizMsgIdr of the correspondent's signed message agreeing to cancel (camt.029 CNCL, or its camt.056): the consent an early DT refund names",
+    },
     createdAt: { type: "string" },
     updatedAt: { type: "string" },
   },

@@ -58,7 +58,8 @@ export type PvpEvent = (typeof PVP_EVENTS)[number];
 
 /** Messages a transition sends to the correspondent (the peer gateway) or records for the banks. */
 export type PeerMessageKind = "locked" | "settled" | "rejected" | "cancellation_accepted" | "cancellation_refused";
-export type BankNoticeKind = "settled" | "rejected" | "refunded";
+/** `accepted` and `affirmed` (creation, the counterparty's affirmation) are sent for DvPs only. */
+export type BankNoticeKind = "accepted" | "affirmed" | "settled" | "rejected" | "refunded";
 
 export type Effect =
   | { kind: "lock"; side: LegSide }

@@ -7,6 +7,7 @@ import type { EngineContext } from "./engine-context.ts";
 import { InboundRefusal, type InboundOutcome } from "./inbound.ts";
 import type { LegInstruction, PeerMessage } from "./leg-port.ts";
 import { isoDateTime, maxStatusRequests, statusRequestIdOf, statusRequestMessage } from "./protocol/pvp-messages.ts";
+import type { PvpRecord } from "./pvp.ts";
 import { pvpStore } from "./store.ts";
 
 /**
@@ -29,44 +30,87 @@ export interface StatusRequestWatch {
   chase(leg: LegInstruction, send: Send): Promise<void>;
 }
 
+/** The PvP a chase is about: its local id, its `/PVP/` id, its UETR and the pacs.009 that opened it. */
+interface ChaseTarget {
+  pvpId: string;
+  pvpRef: string;
+  uetr: string;
+  instruction: LegInstruction["pvp"]["instruction"];
+}
+
 /**
- * The requester's side, for peer legs: reads the PvP's message log (what `recordSentMessages` and the
- * inbound path keep) and chases the peer when the last message is ours and older than `afterMs`.
+ * One chase: when the last message exchanged with the peer about the PvP is ours and older than `afterMs`,
+ * sends it again and a numbered pacs.028. Returns when to look again (the end of the current silence).
+ */
+async function chase(db: Queryable, options: { afterMs: number; ourAgent: string; peer: string; clock: () => Date }, target: ChaseTarget, send: Send): Promise<Date | undefined> {
+  if (target.instruction === undefined) return undefined;
+  // Only the exchange with this peer: a notification to a bank is neither silence nor ours to resend.
+  const log = (await pvpStore.messages(db, target.pvpId)).filter((message) => message.counterparty === options.peer);
+  const last = log.at(-1);
+  const now = options.clock();
+  if (last === undefined || last.direction === "in") return undefined;
+  if (now.getTime() - last.at.getTime() < options.afterMs) return new Date(last.at.getTime() + options.afterMs);
+  const lastSaid = log.findLast((message) => message.direction === "out" && message.messageType !== statusRequestType);
+  if (lastSaid) await send({ xml: lastSaid.xml, businessMessageId: lastSaid.businessMessageId, messageType: lastSaid.messageType });
+  // Requests are numbered per PvP and recorded before they go out: a request whose send failed is never
+  // sent again under its id with other bytes, and two processes chasing at once send it once.
+  const sequence = log.filter((message) => message.direction === "out" && message.messageType === statusRequestType).length + 1;
+  if (sequence > maxStatusRequests) return undefined;
+  const businessMessageId = statusRequestIdOf(target.pvpRef, sequence);
+  const xml = statusRequestMessage({ pvpRef: target.pvpRef, from: options.ourAgent, to: options.peer, createdAt: now }, businessMessageId, target.instruction);
+  const recorded = await pvpStore.recordMessage(db, target.pvpId, {
+    businessMessageId,
+    direction: "out",
+    messageType: statusRequestType,
+    counterparty: options.peer,
+    at: now,
+    summary: {},
+    xml,
+    carriesPreimage: false,
+    uetr: target.uetr,
+  });
+  if (recorded) await send({ xml, businessMessageId, messageType: statusRequestType });
+  return new Date(now.getTime() + options.afterMs);
+}
+
+/**
+ * The requester's side, for peer legs (the initiator): reads the PvP's message log (what
+ * `recordSentMessages` and the inbound path keep) and chases the peer when the last message is ours and
+ * older than `afterMs`, until the peer reports its leg settled, refunded or rejected.
  */
 export function statusRequestWatch(db: Queryable, options: { afterMs: number; ourAgent: string; peer: string; clock?: () => Date }): StatusRequestWatch {
   const clock = options.clock ?? (() => new Date());
   return {
     async chase(leg, send) {
       const reported = leg.reported?.status;
-      if (reported === "claimed" || reported === "refunded" || reported === "rejected" || leg.pvp.instruction === undefined) return;
+      if (reported === "claimed" || reported === "refunded" || reported === "rejected") return;
       const pvpId = leg.key.slice(0, leg.key.lastIndexOf(":"));
-      // Only the exchange with this peer: a notification to a bank is neither silence nor ours to resend.
-      const log = (await pvpStore.messages(db, pvpId)).filter((message) => message.counterparty === options.peer);
-      const last = log.at(-1);
-      const now = clock();
-      if (last === undefined || last.direction === "in" || now.getTime() - last.at.getTime() < options.afterMs) return;
-      const lastSaid = log.findLast((message) => message.direction === "out" && message.messageType !== statusRequestType);
-      if (lastSaid) await send({ xml: lastSaid.xml, businessMessageId: lastSaid.businessMessageId, messageType: lastSaid.messageType });
-      // Requests are numbered per PvP and recorded before they go out: a request whose send failed is never
-      // sent again under its id with other bytes, and two processes chasing at once send it once.
-      const sequence = log.filter((message) => message.direction === "out" && message.messageType === statusRequestType).length + 1;
-      if (sequence > maxStatusRequests) return;
-      const businessMessageId = statusRequestIdOf(leg.pvp.id, sequence);
-      const xml = statusRequestMessage({ pvpRef: leg.pvp.id, from: options.ourAgent, to: options.peer, createdAt: now }, businessMessageId, leg.pvp.instruction);
-      const recorded = await pvpStore.recordMessage(db, pvpId, {
-        businessMessageId,
-        direction: "out",
-        messageType: statusRequestType,
-        counterparty: options.peer,
-        at: now,
-        summary: {},
-        xml,
-        carriesPreimage: false,
-        uetr: leg.pvp.uetr,
-      });
-      if (recorded) await send({ xml, businessMessageId, messageType: statusRequestType });
+      await chase(db, { ...options, clock }, { pvpId, pvpRef: leg.pvp.id, uetr: leg.pvp.uetr, instruction: leg.pvp.instruction }, send);
     },
   };
+}
+
+/**
+ * The responder's side, from the worker: a responder PvP that is not final and whose last word to the
+ * initiator is ours (its ACSP, waiting for the reveal) is chased exactly as the initiator chases: its last
+ * report again, and a pacs.028, which the initiator answers with its reveal if it sent one. Best effort
+ * (a peer that cannot be reached is chased again at the next look); returns when to look again.
+ */
+export async function chaseAsResponder(context: EngineContext, pvp: PvpRecord): Promise<Date | undefined> {
+  const { transport, statusRequestAfterMs } = context;
+  if (pvp.role !== "responder" || transport === undefined || statusRequestAfterMs === undefined) return undefined;
+  const peer = pvp.counterpartyAgent;
+  try {
+    return await chase(
+      context.db,
+      { afterMs: statusRequestAfterMs, ourAgent: context.ourAgent, peer, clock: context.clock },
+      { pvpId: pvp.id, pvpRef: pvp.pvpRef, uetr: pvp.uetr, instruction: pvp.instruction },
+      (message) => transport.send(peer, message),
+    );
+  } catch (error) {
+    context.log.warn({ event: "pvp.status_request_failed", pvpId: pvp.id, err: error instanceof Error ? error.message : String(error) }, "chasing the initiator failed; tried again at the next look");
+    return new Date(context.clock().getTime() + statusRequestAfterMs);
+  }
 }
 
 /** The shortest time between two answers (resends) to one correspondent's status requests about one PvP. */

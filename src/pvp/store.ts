@@ -2,7 +2,7 @@ import type { Hex } from "viem";
 import { decodeCursor, pageAtColumn, pageOf, type Page } from "../core/paging.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { LegSide, PeerMessage } from "./leg-port.ts";
-import { legFromJson, legToJson, type PeerLegStatus, type PvpRecord } from "./pvp.ts";
+import { legFromJson, legToJson, type ExchangeKind, type PeerLegStatus, type PvpRecord } from "./pvp.ts";
 import type { InstructionReference } from "./protocol/pvp-messages.ts";
 import { TERMINAL_STATES, type PvpState } from "./state-machine.ts";
 
@@ -45,6 +45,9 @@ export interface PvpPatch {
   dtLockIssued?: true;
   foreignLockIssued?: true;
   reasonCode?: string;
+  /** A DvP's trade terms, rewritten when the counterparty affirms (JSON). */
+  exchangeTerms?: string;
+  awaitingAffirmation?: false;
   /** Makes a final PvP looked at again (to send an answer queued after it finished). */
   active?: true;
 }
@@ -62,6 +65,8 @@ const PATCH_COLUMNS: { readonly [Field in keyof PvpPatch]-?: string } = {
   dtLockIssued: "dt_lock_issued",
   foreignLockIssued: "foreign_lock_issued",
   reasonCode: "reason_code",
+  exchangeTerms: "exchange_terms",
+  awaitingAffirmation: "awaiting_affirmation",
   active: "active",
 };
 
@@ -87,6 +92,8 @@ export interface MessageRecord {
 }
 
 export interface PvpListFilter {
+  /** Which kind of exchange (default: PvPs only). */
+  kind?: ExchangeKind;
   state?: PvpState;
   role?: "initiator" | "responder";
   counterpartyAgent?: string;
@@ -94,6 +101,8 @@ export interface PvpListFilter {
   limit?: number;
   /** The `next` cursor of the previous page: PvPs older than its last one, by (creation time, id). */
   before?: string;
+  /** Only exchanges naming this institution as a party (a DvP's seller or buyer broker). */
+  partyBic?: string;
   /** Only PvPs not yet final with a leg whose expiry is before this time (operators acting on stuck PvPs). */
   pastExpiryAt?: Date;
 }
@@ -101,7 +110,7 @@ export interface PvpListFilter {
 const PVP_COLUMNS = `id, pvp_ref, role, state, version, uetr::text AS uetr, hash_lock, preimage, dt_leg, foreign_leg, dt_reference,
   foreign_reference, our_agent, counterparty_agent, created_by, peer_status, peer_reason, peer_cancellation, cancel_requested, dt_lock_refused,
   foreign_lock_refused, dt_lock_issued, foreign_lock_issued, reason_code, instruction, created_at, updated_at, next_run_at, last_error, last_error_at,
-  bank_agent`;
+  bank_agent, kind, exchange_terms, awaiting_affirmation`;
 
 type Row = Record<string, unknown>;
 
@@ -116,6 +125,9 @@ function optional<T>(value: unknown): T | undefined {
 function pvpFromRow(row: Row): PvpRecord {
   return {
     id: String(row["id"]),
+    kind: (row["kind"] ?? "pvp") as ExchangeKind,
+    exchangeTerms: row["exchange_terms"] === null || row["exchange_terms"] === undefined ? undefined : (json(row["exchange_terms"]) as Record<string, unknown>),
+    awaitingAffirmation: Boolean(row["awaiting_affirmation"]),
     pvpRef: String(row["pvp_ref"]),
     role: row["role"] as PvpRecord["role"],
     state: row["state"] as PvpState,
@@ -191,8 +203,8 @@ export const pvpStore = {
   async insert(tx: Queryable, pvp: PvpRecord): Promise<void> {
     await tx.query(
       `INSERT INTO pvp (id, pvp_ref, role, state, version, uetr, hash_lock, preimage, dt_leg, foreign_leg, our_agent, counterparty_agent,
-         created_by, instruction, created_at, updated_at, next_run_at, bank_agent, reason_code, foreign_lock_refused)
-       VALUES ($1, $2, $3, $4, 0, $5::uuid, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $14, $14, $15, $16, $17)`,
+         created_by, instruction, created_at, updated_at, next_run_at, bank_agent, reason_code, foreign_lock_refused, kind, exchange_terms, awaiting_affirmation)
+       VALUES ($1, $2, $3, $4, 0, $5::uuid, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $14, $14, $15, $16, $17, $18, $19::jsonb, $20)`,
       [
         pvp.id,
         pvp.pvpRef,
@@ -211,6 +223,9 @@ export const pvpStore = {
         pvp.bankAgent ?? null,
         pvp.reasonCode ?? null,
         pvp.foreignLockRefused,
+        pvp.kind,
+        pvp.exchangeTerms ? JSON.stringify(pvp.exchangeTerms) : null,
+        pvp.awaitingAffirmation,
       ],
     );
   },
@@ -235,8 +250,8 @@ export const pvpStore = {
 
   /** One page newest first, keyset by (created_at, id): PvPs created in the same microsecond are neither skipped nor repeated. */
   async page(db: Queryable, ourAgent: string, filter: PvpListFilter): Promise<Page<PvpRecord>> {
-    const where = ["our_agent = $1"];
-    const params: unknown[] = [ourAgent];
+    const where = ["our_agent = $1", "kind = $2"];
+    const params: unknown[] = [ourAgent, filter.kind ?? "pvp"];
     const add = (clause: string, value: unknown) => {
       params.push(value);
       where.push(clause.replace("?", `$${params.length}`));
@@ -245,6 +260,10 @@ export const pvpStore = {
     if (filter.role) add("role = ?", filter.role);
     if (filter.counterpartyAgent) add("counterparty_agent = ?", filter.counterpartyAgent);
     if (filter.createdBy) add("created_by = ?", filter.createdBy);
+    if (filter.partyBic) {
+      params.push(filter.partyBic);
+      where.push(`(exchange_terms->'seller'->>'bic' = $${params.length} OR exchange_terms->'buyer'->>'bic' = $${params.length})`);
+    }
     if (filter.before !== undefined) {
       const key = decodeCursor(filter.before);
       params.push(key.at, key.id);
@@ -392,7 +411,7 @@ export const pvpStore = {
 
   async messages(db: Queryable, pvpId: string): Promise<MessageRecord[]> {
     const result = await db.query(
-      `SELECT business_message_id, direction, message_type, counterparty, at, summary, xml, carries_preimage FROM pvp_message WHERE pvp_id = $1 ORDER BY at, business_message_id`,
+      `SELECT business_message_id, direction, message_type, counterparty, at, summary, xml, carries_preimage FROM pvp_message WHERE pvp_id = $1 ORDER BY at, seq`,
       [pvpId],
     );
     return result.rows.map((row) => ({

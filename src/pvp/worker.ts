@@ -3,6 +3,7 @@ import { observeNextEvent, type KnownLegs } from "./observe.ts";
 import { runDueCommands } from "./outbox.ts";
 import type { PvpRecord } from "./pvp.ts";
 import { isTerminal } from "./state-machine.ts";
+import { chaseAsResponder } from "./status-requests.ts";
 import { pvpStore } from "./store.ts";
 import { applyTransition } from "./transitions.ts";
 
@@ -125,13 +126,15 @@ export class PvpWorker {
       if (ran) pvp = (await loadOpened(context, id))!;
       const event = await observeNextEvent(context, pvp, known);
       if (event === undefined) {
+        // A responder waiting on the initiator after its last report asks, as the initiator's peer leg does.
+        const chaseAt = pvp.role === "responder" ? await chaseAsResponder(context, pvp) : undefined;
         // Look again soon while things move, less often the longer the PvP waits, but never later than
         // the next moment a decision can flip (a window closing, an expiry) or a command falls due.
         const now = context.clock().getTime();
         const idleFor = now - pvp.updatedAt.getTime();
         const backoff = Math.min(context.timing.pollMaxMs, Math.max(poll, idleFor / 4));
         const deadlines = this.deadlinesOf(pvp).filter((at) => at > now);
-        const next = Math.min(now + backoff, waitUntil?.getTime() ?? Infinity, ...deadlines);
+        const next = Math.min(now + backoff, waitUntil?.getTime() ?? Infinity, chaseAt?.getTime() ?? Infinity, ...deadlines);
         return new Date(Math.max(next, now));
       }
       const moved = await applyTransition(context, pvp, event);

@@ -46,6 +46,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   PVP_INVALID: 400,
   PVP_NOT_FOUND: 404,
   PVP_NOT_CANCELLABLE: 409,
+  PVP_NOT_AFFIRMABLE: 409,
   TIMELOCK_POLICY: 422,
   LOCK_TOO_LONG: 422,
   DT_LEG_CURRENCY: 422,
@@ -80,6 +81,14 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 
   // -- dvp --
   DELIVERY_REFUSED: 422,
+  // DvP (docs/dvp.md): the broker may not move these securities or this cash; the terms cannot settle.
+  BROKER_NOT_PARTY: 403,
+  HOLDING_NOT_REGISTERED: 403,
+  COUNTERPARTY_HOLDING_NOT_REGISTERED: 403,
+  DT_ACCOUNT_NOT_SERVICED: 403,
+  DVP_NOT_FOUND: 404,
+  UNKNOWN_SECURITY: 422,
+  DVP_TERMS_MISMATCH: 422,
 
   // -- shared by several features --
   OVER_DAILY_LIMIT: 422,

@@ -33,8 +33,9 @@ export const create: CommandModule = {
 
 Onboards an exchange (KYB done outside): creates its \`exchange\` principal and prints its API key once, as
 JSON; only a hash of the key is stored. Limits are in KZT with up to 2 decimals (e.g. 250000.00).
-Writes directly to the database (DATABASE_URL or the embedded DATA_DIR); with a running embedded gateway,
-use the operator API (POST /stablecoin/exchanges) instead.`,
+Writes directly to the database; with a running embedded gateway, use the operator API (POST
+/stablecoin/exchanges) instead.
+Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TENGE_CONFIG_FILE (the gateway's settings file).`,
   async run(args, io) {
     const { values } = parseArgs({
       args,
@@ -69,7 +70,8 @@ use the operator API (POST /stablecoin/exchanges) instead.`,
 export const list: CommandModule = {
   help: `Usage: npx tenge-gateway exchanges list
 
-Prints one JSON line per exchange: DT account, EVM addresses, limits (KZT) and status.`,
+Prints one JSON line per exchange: DT account, EVM addresses, limits (KZT) and status.
+Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TENGE_CONFIG_FILE (the gateway's settings file).`,
   async run(args, io) {
     if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
     return withService(io, async (service) => {
@@ -83,7 +85,8 @@ export const update: CommandModule = {
   help: `Usage: npx tenge-gateway exchanges update ID [--status active|suspended] [--per-mint-limit KZT] [--daily-limit KZT]
                                       [--evm-address ADDRESS...]
 
-Changes an exchange. A suspended exchange cannot request mints; its deposits are held for an operator.`,
+Changes an exchange. A suspended exchange cannot request mints; its deposits are held for an operator.
+Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TENGE_CONFIG_FILE (the gateway's settings file).`,
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,
@@ -115,7 +118,7 @@ export const reroute: CommandModule = {
   help: `Usage: npx tenge-gateway redemptions reroute ID --dt-account ACCOUNT
 
 Pays a redemption whose DT payout was refused (state failed) to a corrected DT account instead. Works on
-the gateway's database (DATABASE_URL or DATA_DIR), so only whoever operates the gateway can run it; the
+the gateway's database (DATABASE_URL or DATA_DIR, also from TENGE_CONFIG_FILE), so only whoever operates the gateway can run it; the
 action is recorded with "cli:<os user>" as who. A redemption that is not failed is left alone (exit 2).
 The running gateway pays it within its next poll.`,
   async run(args, io) {
@@ -137,7 +140,7 @@ export const remint: CommandModule = {
 Mints the tokens of a redemption whose DT payout was refused (state failed) back to the address that
 burned them, instead of paying DT: the redemption becomes "reminted" and is never paid, and the running
 gateway's mint worker reverses it on chain (reverseRedemption, once per redemption) with a fresh collateral
-statement. Works on the gateway's database (DATABASE_URL or DATA_DIR); recorded with "cli:<os user>" as who.
+statement. Works on the gateway's database (DATABASE_URL or DATA_DIR, also from TENGE_CONFIG_FILE); recorded with "cli:<os user>" as who.
 A redemption that is not failed, or cannot be re-minted, is left alone (exit 2).`,
   async run(args, io) {
     const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });

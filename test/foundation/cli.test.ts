@@ -199,15 +199,17 @@ describe("tenge-gateway start", () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     const readiness = (await ready.json()) as { checks: { name: string; ok: boolean }[]; features: { name: string; on: boolean }[] };
-    expect(readiness.checks).toEqual(["database", "migrations", "dt-ledger (embedded)", "evm-chain (embedded, 31337)", "stablecoin-chain", "stablecoin-workers", "pvp leg dt", "pvp leg evm"].map((name) => ({ name, ok: true })));
+    expect(readiness.checks).toEqual(["database", "migrations", "dt-ledger (embedded)", "evm-chain (embedded, 31337)", "stablecoin-chain", "stablecoin-workers", "pvp leg dt", "pvp leg evm", "pvp leg securities"].map((name) => ({ name, ok: true })));
     // The embedded stack is one configuration of the composition root: every feature on, and said so at start.
     expect(readiness.features.map((feature) => [feature.name, feature.on])).toEqual([
       ["dt-ledger", true],
       ["stablecoin", true],
       ["proof-of-collateral", true],
       ["pvp", true],
+      ["dvp", true],
     ]);
     expect(stdout).toContain("feature pvp: on (agent NBRKKZKX, ledgers dt, evm");
+    expect(stdout).toContain("feature dvp: on (KZKD00001020 on securities)");
     // Its generated keys are readable by the owner only.
     for (const file of ["pvp-secret-key", "attestation-key.json", "demo-credentials.json"]) expect(statSync(join(dataDir, file)).mode & 0o777).toBe(0o600);
     // The demo mint is minted by the gateway's own workers and attested: supply equals the DT collateral.

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -87,5 +88,24 @@ describe("the commands the README and docs/ write exist, with the options they g
       }
     }
     expect([...unknown]).toEqual([]);
+  });
+});
+
+describe("files the README and docs/ tell a user to create", () => {
+  it("go outside the repository or under a path git ignores", () => {
+    const inside: string[] = [];
+    for (const { file, code } of codeSnippets()) {
+      // Paths written by commands (--out, --deployments-dir) and by shell redirections (those look like file names).
+      const written = [
+        ...[...code.matchAll(/(?:--out |--deployments-dir |DEPLOYMENTS_DIR=)"?([^\s"|;)]+)/g)].map((match) => match[1]!).filter((path) => !["FILE", "DIR"].includes(path) && !path.startsWith("<")),
+        ...[...code.matchAll(/(?:^|\s)>>? ?"?([^\s"|;)<>]+)/g)].map((match) => match[1]!).filter((path) => /^[\w./$~-]+$/.test(path) && /[./]/.test(path) && !path.startsWith("-")),
+      ];
+      for (const path of written) {
+        if (/^[/$~]/.test(path)) continue; // absolute, the home directory or a shell variable the text sets
+        const ignored = spawnSync("git", ["check-ignore", "-q", "--no-index", path]).status === 0;
+        if (!ignored) inside.push(`${file}: ${path}`);
+      }
+    }
+    expect(inside).toEqual([]);
   });
 });

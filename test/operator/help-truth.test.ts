@@ -41,6 +41,22 @@ describe("each command's --help lists every setting it reads", () => {
     [["stablecoin", "redeem", "--amount", "1.00", "--dt-account", "DA-1"], { EVM_RPC_URL: "http://127.0.0.1:1", STABLECOIN_DEPLOYMENTS_FILE: join(dir, "none.json") }],
     [["contracts", "issue-demo-cbdc", "--to", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "--amount", "1"], { EVM_RPC_URL: "http://127.0.0.1:1", STABLECOIN_DEPLOYMENTS_FILE: join(dir, "none.json") }],
     [["keys", "generate", "--type", "secret", "--out", join(dir, "secret.key")], {}],
+    [["keys", "create", "--role", "operator", "--name", "Operator"], { DATABASE_URL: unreachableDb }],
+    [["keys", "list"], { DATABASE_URL: unreachableDb }],
+    [["exchanges", "create", "--name", "X", "--dt-account", "DA-1", "--evm-address", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "--per-mint-limit", "1.00", "--daily-limit", "1.00"], { DATABASE_URL: unreachableDb }],
+    [["exchanges", "list"], { DATABASE_URL: unreachableDb }],
+    [["correspondents", "add", "--bic", "FCBKAEAD", "--name", "X", "--base-url", "http://127.0.0.1:1"], { DATABASE_URL: unreachableDb }],
+    [["correspondents", "list"], { DATABASE_URL: unreachableDb }],
+    [["correspondents", "terms", "list"], { DATABASE_URL: unreachableDb }],
+    [["correspondents", "fx-providers", "list"], { DATABASE_URL: unreachableDb }],
+    [["correspondents", "fx-providers", "set", "FCBKAEAD", "--provider", "FXPRAEAD"], { DATABASE_URL: unreachableDb }],
+    [["redemptions", "reroute", "R-1", "--dt-account", "DA-1"], { DATABASE_URL: unreachableDb }],
+    [["dt-ledger", "balance", "--account", "DA-1"], { DT_LEDGER_URL: "http://127.0.0.1:1", DT_LEDGER_PARTICIPANT: "HSBKKZKX", DT_LEDGER_SIGNING_KEY: "11".repeat(32) }],
+    [["dt-ledger", "redeem", "--account", "DA-1", "--amount", "1.00"], { DT_LEDGER_URL: "http://127.0.0.1:1", DT_LEDGER_PARTICIPANT: "NBRKKZKX", DT_LEDGER_SIGNING_KEY: "11".repeat(32) }],
+    [["dt-ledger", "participants", "add", "--id", "ABC", "--name", "X", "--role", "bank"], { DT_LEDGER_DATABASE_URL: unreachableDb }],
+    [["contracts", "deploy"], { EVM_RPC_URL: "http://127.0.0.1:1", EVM_DEPLOYER_KEY: `0x${"11".repeat(32)}` }],
+    [["collateral", "verify", "--url", "http://127.0.0.1:1", "--rpc", "http://127.0.0.1:1"], {}],
+    [["pvp", "list"], { TENGE_GATEWAY_URL: "http://127.0.0.1:1", TENGE_API_KEY: "tgk_x" }],
   ] as Array<[string[], Record<string, string>]>)("%j", async (argv, env) => {
     const words = commands.filter((entry) => entry.words.every((word, index) => argv[index] === word)).sort((a, b) => b.words.length - a.words.length)[0]!.words;
     const help = await helpOf(words);

@@ -171,3 +171,24 @@ describe("token calls on a real EVM (EDR)", () => {
     expect(unfunded.err).toEqual([`tenge-gateway contracts issue-demo-cbdc: NO_GAS: ${fresh} has too little native currency to pay gas: fund it and run again`]);
   });
 });
+
+describe("chain commands against an EVM node that does not answer", () => {
+  it("end in one line naming the URL and the fix, never a stack trace", async () => {
+    // A port nothing listens on: taken from the system, then released.
+    const server = (await import("node:net")).createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const closed = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const key = `0x${"11".repeat(32)}` as const;
+    const deploy = await cli(["contracts", "deploy", "--collateral-signer", privateKeyToAddress(key), "--segregated-account", "DA-1", "--deployments-dir", join(dir, "unreachable")], { EVM_RPC_URL: closed, EVM_DEPLOYER_KEY: key });
+    expect(deploy.code).toBe(1);
+    expect(deploy.err).toEqual([`tenge-gateway contracts deploy: RPC_UNREACHABLE: the EVM node at ${closed}/ does not answer: start it, or fix the RPC URL (--rpc-url, EVM_RPC_URL)`]);
+  });
+
+  it("name the minter allowance's unit when --minter comes without it", async () => {
+    const key = `0x${"11".repeat(32)}` as const;
+    const refused = await cli(["contracts", "deploy", "--collateral-signer", privateKeyToAddress(key), "--segregated-account", "DA-1", "--minter", privateKeyToAddress(key)], { EVM_RPC_URL: "http://127.0.0.1:1", EVM_DEPLOYER_KEY: key });
+    expect(refused.code).toBe(2);
+    expect(refused.err).toEqual(["tenge-gateway contracts deploy: --minter needs --minter-allowance TIYN, its mint allowance in tiyn (100 tiyn = 1 KZT; 100000000000 = 1,000,000,000.00 KZT)"]);
+  });
+});

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import Fastify from "fastify";
 import { Registry } from "prom-client";
 import { createWalletClient, http, type Hex } from "viem";
 import { privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
@@ -12,6 +13,7 @@ import { TokenChain } from "../../src/stablecoin/token-chain.ts";
 import { stablecoinFaultOf } from "../../src/stablecoin/operator-faults.ts";
 import { mintRows } from "../../src/stablecoin/store.ts";
 import { createLogger } from "../../src/server/logger.ts";
+import { installHealth } from "../../src/server/health.ts";
 import { WorkerFaults } from "../../src/server/worker-faults.ts";
 import { createStablecoinWorld, GATEWAY, type StablecoinWorld } from "../stablecoin/support.ts";
 
@@ -43,6 +45,31 @@ describe("worker faults", () => {
     await expect(faults.readiness().check()).resolves.toBeUndefined();
     expect(await metrics.metrics()).toContain('tenge_gateway_worker_fault{worker="minter",code="NO_GAS"} 0');
     expect(lines.at(-1)?.msg).toBe("minter progresses again (was NO_GAS)");
+  });
+});
+
+describe("GET /readyz with a worker fault", () => {
+  it("answers 503 naming the worker, the code and the fix, and 200 once it clears", async () => {
+    const faults = new WorkerFaults({ logger: recordingLogger().logger });
+    const app = Fastify();
+    installHealth(app, () => [{ name: "database", check: async () => {} }, faults.readiness("stablecoin-workers")]);
+    await app.ready();
+    try {
+      faults.report("minter", { code: "MINTER_ALLOWANCE_SPENT", reason: "the minter 0xabc has spent its mint allowance: the master minter raises it (configureMinter)" });
+      const degraded = await app.inject({ method: "GET", url: "/readyz" });
+      expect(degraded.statusCode).toBe(503);
+      expect(degraded.json()).toMatchObject({
+        ready: false,
+        checks: [
+          { name: "database", ok: true },
+          { name: "stablecoin-workers", ok: false, reason: "minter: MINTER_ALLOWANCE_SPENT: the minter 0xabc has spent its mint allowance: the master minter raises it (configureMinter)" },
+        ],
+      });
+      faults.clear("minter");
+      expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { legDirectory } from "../../src/pvp/leg-port.ts";
 import { dtLedgerLeg } from "../../src/pvp/legs/dt-ledger-leg.ts";
 import { peerGatewayLeg } from "../../src/pvp/legs/peer-gateway-leg.ts";
 import { recordSentMessages } from "../../src/pvp/message-log.ts";
+import { pvpToJson } from "../../src/pvp/pvp.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { startDtStack, type DtStack } from "../support/pvp/dt-stack.ts";
@@ -92,6 +93,8 @@ describe("PvP with a peer gateway: cancellation with camt.056 / camt.029", () =>
     const cancellation = received.find((message) => message.messageType === "camt.029.001.09");
     expect(cancellation?.summary).toEqual({ outcome: "CNCL" });
     expect(done.peerCancellation).toBe(cancellation?.businessMessageId);
+    // Operators see the consent the early refund named (GET /pvp/:id).
+    expect(pvpToJson(done)["peerCancellation"]).toBe(cancellation?.businessMessageId);
     expect(await refundOf(done.dtReference)).toMatchObject({ earlyConsent: { by: FOREIGN_CB, message: cancellation?.businessMessageId } });
     const [responderPvp] = await pvpStore.list(testDb.db, FOREIGN_CB, {});
     expect(responderPvp?.state).toBe("REFUNDED");

@@ -101,3 +101,73 @@ describe("PvP recovery by status request (pacs.028)", () => {
     expect(String((answers.rows[0] as { payload: { messageType: string } }).payload.messageType)).toBe("pacs.002.001.10");
   });
 });
+
+describe("PvP recovery as responder: after its last report the responder asks (pacs.028) and resends, as the initiator does", () => {
+  let testDb: TestDatabase;
+  let clock: VirtualClock;
+  let dt: SimulatedLedger;
+  let foreign: SimulatedLedger;
+  let initiator: PvpEngine;
+  let responder: PvpEngine;
+  let lose: Array<{ to: string; type: string }>;
+  const lost: string[] = [];
+
+  beforeEach(async () => {
+    testDb = await createTestDatabase();
+    await migratePvp(testDb.db);
+    clock = new VirtualClock();
+    const network = new InProcessNetwork({ seed: 7, clock: () => clock.ms });
+    lose = [];
+    lost.length = 0;
+    const lossy = (to: string, receive: (xml: string, from: string) => Promise<unknown>) => async (xml: string, from: string) => {
+      const index = lose.findIndex((rule) => rule.to === to && xml.includes(`tech:xsd:${rule.type}`));
+      if (index >= 0) {
+        lost.push(lose.splice(index, 1)[0]!.type);
+        return;
+      }
+      return receive(xml, from);
+    };
+    // The initiator never chases here: whatever is recovered, the responder recovered.
+    ({ initiator, responder, dt, foreign } = peerGateways({ db: testDb.db, clock, network, inbound: lossy, initiatorChases: false, responderAsksAfterMs: 5_000 }));
+  }, 60_000);
+
+  afterEach(async () => {
+    await testDb.drop();
+  });
+
+  const runUntilFinal = (id: string) => settle([initiator, responder], clock, { maxRounds: 600, until: async () => ["SETTLED", "REFUNDED", "REJECTED"].includes((await initiator.get(id))!.state) });
+  const inboundAt = async (agent: string, type: string) =>
+    (await testDb.db.query(`SELECT m.business_message_id FROM pvp_message m JOIN pvp p ON p.id = m.pvp_id WHERE m.message_type = $2 AND m.direction = 'in' AND p.our_agent = $1`, [agent, type])).rows.map(
+      (row) => (row as { business_message_id: string }).business_message_id,
+    );
+
+  it("a lost reveal: the responder asks after its ACSP, the initiator answers with its reveal unchanged, and the PvP settles", async () => {
+    lose.push({ to: FOREIGN_CB, type: "pacs.002.001.10" });
+    const pvp = await initiator.create(peerPvpRequest);
+    await runUntilFinal(pvp.id);
+    expect(lost).toEqual(["pacs.002.001.10"]);
+    expect((await initiator.get(pvp.id))!.state).toBe("SETTLED");
+    expect(await inboundAt(FOREIGN_CB, "pacs.028.001.03")).toEqual([]);
+    expect((await inboundAt(NBK, "pacs.028.001.03")).length).toBeGreaterThan(0);
+    // The initiator's answer is its reveal, under the reveal's id: the responder claimed with it.
+    const answers = await testDb.db.query(`SELECT o.payload FROM pvp_outbox o JOIN pvp p ON p.id = o.pvp_id WHERE p.our_agent = $1 AND o.idempotency_key LIKE '%:status-answer:%'`, [NBK]);
+    expect(answers.rows.map((row) => (row as { payload: { messageId: string } }).payload.messageId)).toContain(messageIdOf(pvp.id, "reveal"));
+    expect(await inboundAt(FOREIGN_CB, "pacs.002.001.10")).toContain(messageIdOf(pvp.id, "reveal"));
+    expect(foreign.balance("FX-NOSTRO-NBK")).toBe(9_000n);
+    expect(dt.balance("DA-NOSTRO-FCB")).toBe(250_000n);
+  });
+
+  it("a lost ACSP: the responder sends it again beside its request, unchanged, and the PvP settles", async () => {
+    lose.push({ to: NBK, type: "pacs.002.001.10" });
+    const pvp = await initiator.create(peerPvpRequest);
+    await runUntilFinal(pvp.id);
+    expect(lost).toEqual(["pacs.002.001.10"]);
+    expect((await initiator.get(pvp.id))!.state).toBe("SETTLED");
+    expect(await inboundAt(NBK, "pacs.002.001.10")).toContain(messageIdOf(pvp.id, "locked"));
+    // Asked about a PvP it has not reported on yet (no reveal sent), the initiator answers nothing: the resent ACSP was what was missing.
+    const answers = await testDb.db.query(`SELECT 1 FROM pvp_outbox o JOIN pvp p ON p.id = o.pvp_id WHERE p.our_agent = $1 AND o.idempotency_key LIKE '%:status-answer:%'`, [NBK]);
+    expect((await inboundAt(NBK, "pacs.028.001.03")).length).toBeGreaterThan(0);
+    expect(answers.rowCount).toBe(0);
+    expect(foreign.balance("FX-NOSTRO-NBK")).toBe(9_000n);
+  });
+});

@@ -260,7 +260,7 @@ describe("PvP consent: the counterparty's terms bind every foreign leg the gatew
       await expectRefused(body({ ...outside, counterpartyAgent: EVIL, quote: signQuote({ ...terms, counterpartyAgent: EVIL }, provider.seed, "fxpr-1") }), 403, "QUOTE_SIGNATURE_INVALID", "operator");
       const spare = generateEd25519();
       expect((await asOperatorPost("/operator/fx-providers/FXPRAEAD/keys", { name: "Dubai FX House", keyId: "fxpr-2", publicKey: hex(spare.seed) })).statusCode).toBe(201);
-      expect((await asOperatorPost("/operator/fx-providers/FXPRAEAD/keys/fxpr-2/revoke")).statusCode).toBe(204);
+      expect((await asOperatorPost("/operator/fx-providers/FXPRAEAD/keys/fxpr-2/revoke")).json()).toEqual({ providerId: "FXPRAEAD", keyId: "fxpr-2", revoked: true });
       await expectRefused(body({ ...outside, quote: signQuote(terms, spare.seed, "fxpr-2") }), 403, "QUOTE_SIGNATURE_INVALID");
     });
 

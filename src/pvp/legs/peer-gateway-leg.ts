@@ -1,3 +1,5 @@
+import type { Hex } from "viem";
+import { hashLockOf } from "../../core/hash-lock.ts";
 import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation, type PeerMessage, type PeerTransport } from "../leg-port.ts";
 import { bareHex, cancellationRequestMessage, instructionMessage, messageIdOf, settledMessage, type MessageParties } from "../protocol/pvp-messages.ts";
 import { PVP_REASON_CODES } from "../reason-codes.ts";
@@ -52,6 +54,12 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
     },
     async claim(leg, preimage) {
       if (leg.reported?.status === "claimed") return;
+      // The reveal is the secret itself: never sent when it cannot open the peer's lock, nor once that lock is
+      // gone or past its expiry, when the peer would learn it without paying.
+      if (!opens(leg.terms.hashLock, preimage)) throw new LegError("WRONG_PREIMAGE", "the preimage does not open the leg's hash-lock", { permanent: true });
+      const reported = leg.reported?.status;
+      if (reported === "refunded" || reported === "rejected") throw new LegError("EXPIRED", `the correspondent reported the leg ${reported}`, { permanent: true });
+      if (clock().getTime() >= leg.terms.expiresAt.getTime()) throw new LegError("EXPIRED", "the leg's expiry has passed", { permanent: true });
       const instruction = leg.pvp.instruction!;
       const xml = settledMessage(parties(leg, leg.issuedAt ?? clock()), instruction, bareHex(preimage), "reveal");
       await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "reveal"), messageType: "pacs.002.001.10" }, true);
@@ -87,4 +95,12 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       return clock();
     },
   };
+}
+
+function opens(hashLock: Hex, preimage: Hex): boolean {
+  try {
+    return hashLockOf(preimage) === hashLock.toLowerCase();
+  } catch {
+    return false;
+  }
 }

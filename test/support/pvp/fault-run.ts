@@ -10,6 +10,9 @@ import type { TimelockPolicy } from "../../../src/pvp/timelock-policy.ts";
 import { FOREIGN_CB, NBK, VirtualClock } from "./harness.ts";
 import { InProcessNetwork, seededRandom, type NetworkFaults } from "./in-process-network.ts";
 import { SimulatedLedger } from "./simulated-ledger.ts";
+import { SimulatedSecuritiesLedger } from "../dvp/simulated-securities.ts";
+import { DvpDesk } from "../../../src/dvp/desk.ts";
+import { dvpNotices } from "../../../src/dvp/notices.ts";
 
 export interface FaultRunOptions {
   db: Database;
@@ -26,6 +29,11 @@ export interface FaultRunOptions {
   batch?: number;
   /** Safety stop for the simulation loop (each round moves the virtual clock by at least 100 ms). */
   maxRounds?: number;
+  /**
+   * Chain mode: the share of exchanges created as DvPs (a simulated securities ledger against the DT cash
+   * leg, through the DvP desk with its compliance pre-check); default 0.
+   */
+  dvpShare?: number;
   /** Peer mode: silence after which the initiator asks the responder with a status request (default 5 s; 0 = never). */
   statusRequestAfterMs?: number;
 }
@@ -37,6 +45,9 @@ export interface FaultRunReport {
   settled: number;
   refunded: number;
   rejected: number;
+  /** How many of the exchanges were DvPs, and how many of those settled. */
+  dvps: number;
+  dvpsSettled: number;
   unfinished: number;
   crashes: number;
   outages: number;
@@ -74,8 +85,22 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
     // One foreign payer is short of funds: its PvPs are refused and unwound.
     foreign.fund(`FX-PAYER-${index}`, index === 7 ? 1_000n : 10_000_000n);
   }
-  const totals = () => [...dt.balances.values(), ...foreign.balances.values()].reduce((sum, value) => sum + value, 0n);
-  const lockedTotal = () => [...dt.locks.values(), ...foreign.locks.values()].filter((lock) => lock.status === "locked").reduce((sum, lock) => sum + lock.amount, 0n);
+  const dvpShare = options.mode === "chain" ? (options.dvpShare ?? 0) : 0;
+  const securities = new SimulatedSecuritiesLedger("securities", () => clock.ms, { isin: FAULT_ISIN, decimals: 0 });
+  securities.skewMs = Math.floor(random() * 2000) - 1000;
+  const holding = (role: "seller" | "buyer", index: number) => `0x${(role === "seller" ? 0xa0 + index : 0xb0 + index).toString(16).padStart(40, "0")}`;
+  for (let index = 0; index < 8; index++) {
+    securities.fund(holding("seller", index), 1_000_000n);
+    securities.eligible.add(holding("seller", index));
+    securities.eligible.add(holding("buyer", index));
+  }
+  // The brokers' rules are tested elsewhere (test/dvp); here every holding is its broker's.
+  const dvpAuthority = { dtLedger: { servicer: async () => "BANK" }, ledgerAccountOwner: async (_ledger: string, account: string) => (account.startsWith("0x00000000000000000000000000000000000000a") ? "SELLKZKA" : "BUYRKZKA") };
+  const deskOf = (engine: PvpEngine) => new DvpDesk({ engine, securities: [securities], authority: dvpAuthority });
+  const dvpIds = new Set<string>();
+  const totals = () => [...dt.balances.values(), ...foreign.balances.values(), ...securities.balances.values()].reduce((sum, value) => sum + value, 0n);
+  const lockedTotal = () =>
+    [...dt.locks.values(), ...foreign.locks.values(), ...securities.locks.values()].filter((lock) => lock.status === "locked").reduce((sum, lock) => sum + lock.amount, 0n);
   const moneyBefore = totals();
   let crashes = 0;
   let outages = 0;
@@ -91,7 +116,7 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
   let sequence = 0;
   const hex = (length: number) => Array.from({ length }, () => Math.floor(random() * 16).toString(16)).join("");
   const ids = {
-    pvpId: () => `pvp${(sequence++).toString(16).padStart(8, "0")}${hex(16)}`,
+    pvpId: (kind?: string) => `${kind ?? "pvp"}${(sequence++).toString(16).padStart(8, "0")}${hex(16)}`,
     uetr: () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`,
   };
   const watch = process.env["PVP_FAULT_WATCH"];
@@ -118,7 +143,8 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
       worker: `nbk-${generation++}`,
       ourAgent: NBK,
       ...(network ? { transport: network.transportFor(NBK) } : {}),
-      legs: legDirectory(network ? [dt, peerLeg(network)] : [dt, foreign]),
+      legs: legDirectory(network ? [dt, peerLeg(network)] : [dt, foreign, securities]),
+      notices: dvpNotices,
     });
   const makeResponder = () =>
     new PvpEngine({ ...common, worker: `fcb-${generation++}`, ourAgent: FOREIGN_CB, ...(network ? { transport: network.transportFor(FOREIGN_CB) } : {}), legs: legDirectory([foreign]) });
@@ -152,6 +178,34 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
         const now = Math.max(clock.ms, clock.ms + (network ? 0 : foreign.skewMs));
         const foreignExpiry = now + faultPolicy.lockWindowMs + Math.floor(random() * 60_000);
         const gap = 2 * faultPolicy.clockDriftMs + faultPolicy.timeToActMs;
+        if (dvpShare > 0 && random() < dvpShare) {
+          // A DvP: broker "payer" buys 1..20 bonds from seller holding `payer`; holding 6 now and then loses
+          // eligibility right after creation (the agent acts), so its securities lock is refused and the cash unwound.
+          securities.eligible.add(holding("seller", 6));
+          const dvpNow = Math.max(clock.ms, clock.ms + securities.skewMs);
+          const securitiesExpiry = dvpNow + faultPolicy.lockWindowMs + Math.floor(random() * 60_000);
+          let dvp;
+          try {
+            dvp = await deskOf(initiators[0]!).create(FAULT_OPERATOR, {
+              isin: FAULT_ISIN,
+              quantity: String(1 + Math.floor(random() * 20)),
+              amount: `${1000 + Math.floor(random() * 9000)}.00`,
+              seller: { bic: "SELLKZKA", holding: holding("seller", payer), cashAccount: "DA-NOSTRO-FCB" },
+              buyer: { bic: "BUYRKZKA", holding: holding("buyer", payer), cashAccount: `DA-PAYER-${payer}` },
+              securitiesExpiresAt: new Date(securitiesExpiry),
+              cashExpiresAt: new Date(securitiesExpiry + gap + Math.floor(random() * 30_000)),
+            });
+          } catch (error) {
+            // The pre-check needs the securities ledger: while it is down, no DvP is instructed.
+            if ((error as { code?: string }).code === "UNAVAILABLE") continue;
+            throw error;
+          }
+          if (payer === 6 && random() < 0.5) securities.eligible.delete(holding("seller", 6));
+          created.push(dvp.id);
+          dvpIds.add(dvp.id);
+          if (random() < 0.03) await initiators[0]!.cancel(dvp.id, "dvp");
+          continue;
+        }
         const pvp = await initiators[0]!.create({
           createdBy: "bank",
           counterpartyAgent: FOREIGN_CB,
@@ -171,13 +225,14 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
         outagesUntil.delete(name);
         if (name === "dt") dt.down = false;
         else if (name === "foreign") foreign.down = false;
+        else if (name === "securities") securities.down = false;
         else network?.down.delete(name);
       }
     }
     // Outages come at `outageRate` per simulated second, last up to 8 s, and a target stays up at least
     // 30 s between two: "down for a while", never longer than the time to act.
     if (random() < outageRate * (lastAdvance / 1000)) {
-      const targets = network ? ["dt", "foreign", FOREIGN_CB, NBK] : ["dt", "foreign"];
+      const targets = network ? ["dt", "foreign", FOREIGN_CB, NBK] : dvpShare > 0 ? ["dt", "foreign", "securities"] : ["dt", "foreign"];
       const name = targets[Math.floor(random() * targets.length)]!;
       if (!outagesUntil.has(name) && clock.ms >= (upAgainAt.get(name) ?? 0)) {
         outages++;
@@ -186,6 +241,7 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
         upAgainAt.set(name, until + 30_000);
         if (name === "dt") dt.down = true;
         else if (name === "foreign") foreign.down = true;
+        else if (name === "securities") securities.down = true;
         else network?.down.add(name);
       }
     }
@@ -227,6 +283,8 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
     settled: 0,
     refunded: 0,
     rejected: 0,
+    dvps: dvpIds.size,
+    dvpsSettled: 0,
     unfinished: 0,
     crashes,
     outages,
@@ -245,6 +303,7 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
   void responderRows;
   for (const id of created) {
     const pvp = (await pvpStore.get(options.db, id))!;
+    if (pvp.state === "SETTLED" && dvpIds.has(id)) report.dvpsSettled++;
     if (!isTerminal(pvp.state)) {
       report.unfinished++;
       violations.push(`${id}: not final (${pvp.state})`);
@@ -255,7 +314,7 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
     else report.rejected++;
     const dtLock = dt.locks.get(`${id}:dt`);
     const foreignKey = network ? `${responderByRef.get(id) ?? "none"}:foreign` : `${id}:foreign`;
-    const foreignLock = foreign.locks.get(foreignKey);
+    const foreignLock = (dvpIds.has(id) ? securities : foreign).locks.get(foreignKey);
     const dtClaimed = dtLock?.status === "claimed";
     const foreignClaimed = foreignLock?.status === "claimed";
     if (dtLock?.status === "locked" || foreignLock?.status === "locked") violations.push(`${id}: a leg is still locked (dt ${dtLock?.status}, foreign ${foreignLock?.status})`);
@@ -271,6 +330,8 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
   return report;
 }
 
+const FAULT_ISIN = "KZKD00001020";
+const FAULT_OPERATOR = { id: "operator", role: "operator", name: "operator", credentialId: "operator-key" } as const;
 async function pendingSends(db: Database): Promise<number> {
   const result = await db.query<{ pending: bigint }>(`SELECT count(*)::int8 AS pending FROM pvp_outbox WHERE status = 'pending' AND command = 'send'`);
   return Number(result.rows[0]!.pending);

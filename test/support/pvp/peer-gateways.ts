@@ -21,6 +21,10 @@ export function peerGateways(options: {
   clock: VirtualClock;
   network: InProcessNetwork;
   inbound?: (to: string, receive: Receiver) => Receiver;
+  /** The initiator's peer leg chases a silent peer (default true). */
+  initiatorChases?: boolean;
+  /** The responder chases a silent initiator after this many ms (default: it does not). */
+  responderAsksAfterMs?: number;
 }): { initiator: PvpEngine; responder: PvpEngine; dt: SimulatedLedger; foreign: SimulatedLedger } {
   const { db, clock, network } = options;
   const dt = new SimulatedLedger("dt", () => clock.ms, { allowsEarlyRefund: false });
@@ -41,11 +45,19 @@ export function peerGateways(options: {
         transport: network.transportFor(NBK),
         clock: clock.now,
         onSent: recordSentMessages(db, FOREIGN_CB, clock.now),
-        statusRequests: statusRequestWatch(db, { afterMs: 5_000, ourAgent: NBK, peer: FOREIGN_CB, clock: clock.now }),
+        ...(options.initiatorChases === false ? {} : { statusRequests: statusRequestWatch(db, { afterMs: 5_000, ourAgent: NBK, peer: FOREIGN_CB, clock: clock.now }) }),
       }),
     ]),
   });
-  const responder = new PvpEngine({ db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreign]) });
+  const responder = new PvpEngine({
+    db,
+    ourAgent: FOREIGN_CB,
+    policy: testPolicy,
+    clock: clock.now,
+    transport: network.transportFor(FOREIGN_CB),
+    legs: legDirectory([foreign]),
+    ...(options.responderAsksAfterMs === undefined ? {} : { statusRequestAfterMs: options.responderAsksAfterMs }),
+  });
   const inbound = options.inbound ?? ((_to: string, receive: Receiver) => receive);
   const terms = { liquidityAccounts: ["FX-PAYER"], settlementAccount: "FX-NOSTRO-NBK", maxAmount: 10n ** 15n };
   network.attach(NBK, inbound(NBK, (xml, from) => initiator.receive(xml, from, undefined)));

@@ -16,7 +16,8 @@ interface SimulatedLock {
 /**
  * An in-memory hash-lock ledger with its own clock, for fast fault-injection runs: the same rules as the
  * DT ledger holds and the HTLC contract (exact 32-byte preimage, claim before expiry, refund from expiry,
- * idempotent by leg key), plus switches to take it down or skew its clock.
+ * idempotent by leg key), plus switches to take it down or skew its clock. It passes the same leg-port
+ * contract as the real legs (test/pvp/leg-contract/), so the runs that use it stand on a tested double.
  */
 export class SimulatedLedger implements HashLockedLegPort {
   readonly ledger: string;
