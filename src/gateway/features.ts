@@ -127,9 +127,10 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
       ...(securities.length > 0 ? { notices: dvpNotices } : {}),
       ...options.pvp,
     });
-    const keysRoute = pvpSettings.signing ? [ownKeysRoute(pvpSettings.agent, ownSigningKeys(pvpSettings.signing), options.pvp?.clock)] : [];
+    const pvpClock = options.pvp?.clock;
+    const keysRoute = pvpSettings.signing ? [ownKeysRoute(pvpSettings.agent, ownSigningKeys(pvpSettings.signing), pvpClock && (() => pvpClock.now()))] : [];
     features.push({ ...pvp, routes: [pvp.routes, ...keysRoute] });
-        if (securities.length > 0 && ports.dtLedger) {
+    if (securities.length > 0 && ports.dtLedger) {
       // DvP runs on the PvP engine (kind dvp): its routes and the securities ledgers' readiness.
       const dvp = dvpComponent({ db, engine: pvp.engine, securities, dtLedger: ports.dtLedger.port });
       features.push({ routes: [dvp.routes], readiness: dvp.readiness, start() {}, stop: async () => {} });

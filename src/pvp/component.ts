@@ -1,3 +1,4 @@
+import type { Clock } from "../core/clock.ts";
 import { validationProfile } from "../iso20022/validation/profiles.ts";
 import type { KeyObject } from "node:crypto";
 import { fxProviderStore } from "../correspondents/fx-providers.ts";
@@ -40,7 +41,7 @@ export interface PvpComponentOptions {
   dtLedger?: Pick<DtLedgerPort, "servicer">;
   policy?: TimelockPolicy;
   logger?: EngineLogger;
-  clock?: () => Date;
+  clock?: Clock;
   pollIntervalMs?: number;
   /** Told of every delivery attempt to a correspondent (peer metrics). */
   onDelivery?: (agent: string, outcome: "delivered" | "failed") => void;

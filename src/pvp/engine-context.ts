@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import type { Clock } from "../core/clock.ts";
 import type { Database } from "../persistence/database.ts";
 import type { LegDirectory, PeerTransport } from "./leg-port.ts";
 import type { PvpRecord } from "./pvp.ts";
@@ -69,7 +70,7 @@ export interface EngineContext {
   /** Name of this worker in leases. */
   worker: string;
   transport: PeerTransport | undefined;
-  clock: () => Date;
+  clock: Clock;
   log: EngineLogger;
   faults: FaultHooks | undefined;
   preimages: PreimageStorage;

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Hex } from "viem";
+import { systemClock, type Clock } from "../core/clock.ts";
 import { hashLockOf } from "../core/hash-lock.ts";
 import { currencyMinorUnits } from "../core/money.ts";
 import type { Page } from "../core/paging.ts";
@@ -31,7 +32,7 @@ export interface PvpEngineOptions {
   /** Our BIC: the agent in every message we send, and the owner of the PvPs this engine drives. */
   ourAgent: string;
   transport?: PeerTransport;
-  clock?: () => Date;
+  clock?: Clock;
   /** Name of this worker in leases (defaults to a random one per engine). */
   worker?: string;
   logger?: EngineLogger;
@@ -120,7 +121,7 @@ export class PvpEngine {
       ourAgent: options.ourAgent,
       worker: this.worker,
       transport: options.transport,
-      clock: options.clock ?? (() => new Date()),
+      clock: options.clock ?? systemClock,
       log: options.logger ?? silentLogger,
       faults: options.faults,
       preimages: options.preimageSeal ?? plainPreimages,
@@ -143,7 +144,7 @@ export class PvpEngine {
   }
 
   now(): Date {
-    return this.context.clock();
+    return this.context.clock.now();
   }
 
   // ---- requests -----------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ export class PvpEngine {
    */
   async create(request: CreatePvpRequest): Promise<PvpRecord> {
     const { db, clock, policy, legs, log } = this.context;
-    const now = clock();
+    const now = clock.now();
     if (request.dtLeg.amount <= 0n || request.foreignLeg.amount <= 0n) throw new PvpError("PVP_INVALID", "leg amounts must be positive");
     await legs.prepare?.(request.foreignLeg.ledger);
     const kind = request.kind ?? "pvp";
@@ -239,7 +240,9 @@ export class PvpEngine {
       }
       const terms = request.affirm(current);
       await pvpStore.update(tx, id, { exchangeTerms: JSON.stringify(terms), awaitingAffirmation: false }, now);
-      const next = { ...current, exchangeTerms: terms, awaitingAffirmation: false };
+      // The version moves, as on a cancellation: a worker that read the exchange before cannot act on the old record.
+      if (!(await pvpStore.moveState(tx, current, current.state, now))) throw new PvpError("PVP_NOT_AFFIRMABLE", `exchange ${id} moved on; try again`);
+      const next = { ...current, exchangeTerms: terms, awaitingAffirmation: false, version: current.version + 1 };
       await pvpStore.addTimeline(tx, id, { at: now, kind: "notice", fromState: current.state, toState: null, event: "affirmed", detail: {} });
       await writeEffects(this.context, tx, next, [{ kind: "bank_notice", notice: "affirmed" }, { kind: "lock", side: "dt" }], now);
       return next;

@@ -201,11 +201,15 @@ export function inboundChange(
     }
     case "cancellation_request":
       // The initiator's signed camt.056 is its side's consent to our early refund of the leg we locked for it.
-      return update({ cancelRequested: true, ...(businessMessageId && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {}) });
+      // Its reason (CUST: asked for; DS24: the initiator aborted on time) is the one our RJCT after the CNCL carries.
+      return update({ cancelRequested: true, peerReason: message.request.reason, ...(businessMessageId && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {}) });
     case "resolution":
-      if (message.resolution.outcome === "CNCL" && (pvp.peerStatus === undefined || pvp.peerStatus === "locked")) {
+      if (message.resolution.outcome === "CNCL" && pvp.peerStatus !== "claimed") {
         // The CNCL answering our camt.056 is the counterparty's consent to our early refund of the DT hold.
         const consent = businessMessageId && pvp.cancelRequested && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {};
+        // A final report stands (an RJCT for the same refund may have come first).
+        const final = pvp.peerStatus === "refunded" || pvp.peerStatus === "rejected";
+        if (final) return Object.keys(consent).length > 0 ? update(consent) : none;
         return update({ peerStatus: pvp.peerStatus === "locked" ? "refunded" : "rejected", peerReason: PVP_REASON_CODES.cancelled.code, ...consent });
       }
       return none;

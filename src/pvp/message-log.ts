@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../core/clock.ts";
 import type { Database } from "../persistence/database.ts";
 import type { PeerGatewayLegOptions } from "./legs/peer-gateway-leg.ts";
 import { pvpStore } from "./store.ts";
@@ -6,9 +7,9 @@ import { pvpStore } from "./store.ts";
  * An `onSent` for a peer leg: keeps every message the leg sends to `agent` in the PvP's message log and
  * timeline, through the PvP's store (the leg itself writes nothing). A resend is recorded once.
  */
-export function recordSentMessages(db: Database, agent: string, clock: () => Date = () => new Date()): NonNullable<PeerGatewayLegOptions["onSent"]> {
+export function recordSentMessages(db: Database, agent: string, clock: Clock = systemClock): NonNullable<PeerGatewayLegOptions["onSent"]> {
   return async (pvpId, message) => {
-    const at = clock();
+    const at = clock.now();
     await db.transaction(async (tx) => {
       const fresh = await pvpStore.recordMessage(tx, pvpId, { ...message, direction: "out", counterparty: agent, at, summary: {} });
       if (fresh) {

@@ -26,7 +26,7 @@ export async function observeNextEvent(context: EngineContext, pvp: PvpRecord, k
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       context.log.warn({ event: "pvp.observe_failed", pvpId: pvp.id, side, err: message }, "leg not readable");
-      await pvpStore.recordError(context.db, pvp.id, context.clock(), `${side} leg not readable: ${message}`);
+      await pvpStore.recordError(context.db, pvp.id, context.clock.now(), `${side} leg not readable: ${message}`);
       return undefined;
     }
   };
@@ -34,7 +34,7 @@ export async function observeNextEvent(context: EngineContext, pvp: PvpRecord, k
     try {
       return await context.legs.leg(ledger).now();
     } catch {
-      return context.clock();
+      return context.clock.now();
     }
   };
   const initiator = pvp.role === "initiator";
@@ -48,13 +48,13 @@ export async function observeNextEvent(context: EngineContext, pvp: PvpRecord, k
   // A claimed foreign leg decides the initiator's next step whatever the time.
   const needsForeignClock =
     ["DT_LOCKED", "REVEALING", "ABORTING", "RECEIVED", "LOCKED", "CLAIMING", "REFUNDING"].includes(pvp.state) && !(initiator && foreign?.status === "claimed");
-  const foreignNow = needsForeignClock ? await ledgerNow(pvp.foreignLeg.ledger) : context.clock();
-  const dtNow = pvp.state === "ABORTING" && pvp.dtLeg ? await ledgerNow(pvp.dtLeg.ledger) : context.clock();
+  const foreignNow = needsForeignClock ? await ledgerNow(pvp.foreignLeg.ledger) : context.clock.now();
+  const dtNow = pvp.state === "ABORTING" && pvp.dtLeg ? await ledgerNow(pvp.dtLeg.ledger) : context.clock.now();
   let preimageKnown = false;
   if (!initiator) {
     // The responder learns the preimage from its own ledger when the initiator claims there directly.
     if (foreign?.preimage !== undefined && pvp.preimage === undefined && opensHashLock(pvp.hashLock, foreign.preimage)) {
-      await pvpStore.update(context.db, pvp.id, { preimage: context.preimages.seal(pvp.id, foreign.preimage) }, context.clock());
+      await pvpStore.update(context.db, pvp.id, { preimage: context.preimages.seal(pvp.id, foreign.preimage) }, context.clock.now());
       pvp.preimage = foreign.preimage;
     }
     preimageKnown = pvp.preimage !== undefined;
@@ -69,7 +69,7 @@ export async function observeNextEvent(context: EngineContext, pvp: PvpRecord, k
     lockIssued: { dt: pvp.dtLockIssued, foreign: pvp.foreignLockIssued },
     cancelRequested: pvp.cancelRequested,
     preimageKnown,
-    gatewayNow: context.clock(),
+    gatewayNow: context.clock.now(),
     foreignNow,
     dtNow,
     foreignExpiry: pvp.foreignLeg.expiresAt,

@@ -3,7 +3,7 @@ import { InjectedCrash, loadOpened, type EngineContext } from "./engine-context.
 import { LegError, type LegRefundConsent, type LegSide } from "./leg-port.ts";
 import type { KnownLegs } from "./observe.ts";
 import { legOf, type PvpRecord } from "./pvp.ts";
-import { lockRefusalReason } from "./reason-codes.ts";
+import { cancellationReasonOf, lockRefusalReason } from "./reason-codes.ts";
 import { pvpStore, type OutboxCommand, type PvpPatch } from "./store.ts";
 
 /**
@@ -17,7 +17,7 @@ export async function runDueCommands(context: EngineContext, pvp: PvpRecord, kno
   const commands = await pvpStore.pendingCommands(context.db, pvp.id);
   let current = pvp;
   for (const command of commands) {
-    const now = context.clock();
+    const now = context.clock.now();
     if (command.nextAttemptAt.getTime() > now.getTime()) {
       nextDue = Math.min(nextDue ?? Infinity, command.nextAttemptAt.getTime());
       continue;
@@ -35,7 +35,7 @@ function backoff(context: EngineContext, command: OutboxCommand): Date {
   const exponential = Math.min(max, base * 2 ** Math.min(command.attempts, 16));
   // Deterministic jitter (from the key and attempt) keeps seeded fault runs repeatable.
   const jitter = createHash("sha256").update(`${command.idempotencyKey}:${command.attempts}`).digest().readUInt16BE(0) / 65535;
-  return new Date(context.clock().getTime() + Math.round(exponential * (0.5 + jitter / 2)));
+  return new Date(context.clock.now().getTime() + Math.round(exponential * (0.5 + jitter / 2)));
 }
 
 const sideOf = (command: OutboxCommand): LegSide | undefined => (command.command === "send" ? undefined : command.side);
@@ -62,7 +62,7 @@ async function execute(context: EngineContext, pvp: PvpRecord, command: OutboxCo
     faults?.at("before-command", pvp.id);
     const detail = await perform(context, pvp, command);
     faults?.at("after-command", pvp.id);
-    const now = context.clock();
+    const now = context.clock.now();
     await db.transaction(async (tx) => {
       if (detail.reference !== undefined && side !== undefined) await pvpStore.update(tx, pvp.id, referencePatch(side, detail.reference), now);
       await pvpStore.finishCommand(tx, command.id, "done", now);
@@ -89,7 +89,7 @@ async function execute(context: EngineContext, pvp: PvpRecord, command: OutboxCo
     return undefined;
   } catch (error) {
     if (error instanceof InjectedCrash) throw error;
-    const now = context.clock();
+    const now = context.clock.now();
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof LegError && error.code === "NOT_YET_EXPIRED" && command.command === "refund") {
       const terms = command.side === "dt" ? pvp.dtLeg : pvp.foreignLeg;
@@ -110,7 +110,7 @@ async function execute(context: EngineContext, pvp: PvpRecord, command: OutboxCo
     const code = (error as { code?: string }).code ?? "ERROR";
     context.log.warn({ event: "pvp.command_retry", pvpId: pvp.id, command: command.command, side, code: (error as { code?: string }).code, err: message }, "command will be retried");
     await pvpStore.retryCommand(db, command.id, at, `${code}: ${message}`.slice(0, 300));
-    await pvpStore.recordError(db, pvp.id, context.clock(), `${labelOf(command, " ")} will be retried: ${code}: ${message}`);
+    await pvpStore.recordError(db, pvp.id, context.clock.now(), `${labelOf(command, " ")} will be retried: ${code}: ${message}`);
     return at;
   }
 }
@@ -129,7 +129,7 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
   switch (command.command) {
     case "lock": {
       // Written before the ledger call: after a crash the engine knows a lock may exist.
-      if (!issued) await pvpStore.update(context.db, pvp.id, side === "dt" ? { dtLockIssued: true } : { foreignLockIssued: true }, context.clock());
+      if (!issued) await pvpStore.update(context.db, pvp.id, side === "dt" ? { dtLockIssued: true } : { foreignLockIssued: true }, context.clock.now());
       const receipt = await port.lock(leg);
       return { reference: receipt.reference };
     }
@@ -145,7 +145,7 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
       // idempotent lock call returns it (or locks now, which the refund then undoes).
       if (reference === undefined) reference = (await port.lock(leg)).reference;
       const consent = command.early ? await agreedCancellation(context, pvp, side) : undefined;
-      await port.refund({ ...leg, reference, issuedAt: command.createdAt }, { early: command.early, consent });
+      await port.refund({ ...leg, reference, issuedAt: command.createdAt }, { early: command.early, consent, reason: cancellationReasonOf(pvp) });
       return { reference };
     }
   }
@@ -155,14 +155,16 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
  * The correspondent's consent to refunding our leg on `side` before its expiry, when the PvP is an agreed
  * cancellation (docs/pvp.md "Agreed cancellation"): as initiator, our DT hold after the bank cancelled
  * before any reveal (no claim of the foreign leg was ever written) and the peer answered our camt.056 with
- * camt.029 CNCL; as responder, our own leg after the initiator, who alone knows the preimage, sent camt.056.
+ * camt.029 CNCL; as responder, our own leg after the initiator, who alone knows the preimage, sent camt.056
+ * (and while it has not revealed it to us).
  */
 async function agreedCancellation(context: EngineContext, pvp: PvpRecord, side: LegSide): Promise<LegRefundConsent | undefined> {
   if (!pvp.cancelRequested || pvp.peerCancellation === undefined) return undefined;
   if (pvp.role === "initiator") {
     if (side !== "dt" || !pvp.foreignLeg.ledger.startsWith("peer:") || pvp.peerStatus === "claimed") return undefined;
     if (await pvpStore.claimWritten(context.db, pvp.id, "foreign")) return undefined;
-  } else if (side !== "foreign") {
+  } else if (side !== "foreign" || pvp.sealedPreimage !== undefined) {
+    // A preimage that reached us wins while our leg is locked (the claim is queued): no early refund then.
     return undefined;
   }
   return { by: pvp.counterpartyAgent, message: pvp.peerCancellation };

@@ -32,7 +32,7 @@ export async function applyInbound(
 ): Promise<InboundOutcome> {
   const { message, businessMessageId } = read;
   const uetr = uetrOf(message);
-  const now = context.clock();
+  const now = context.clock.now();
   const outcome = await context.db.transaction(async (tx) => {
     const pvp = await findPvp(tx, context.ourAgent, read, sender);
     const fresh = await pvpStore.recordMessage(tx, pvp?.id ?? null, {

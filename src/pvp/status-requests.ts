@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../core/clock.ts";
 import type { Queryable } from "../persistence/database.ts";
 import { readValidatedMessage } from "../iso20022/validation/validate.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
@@ -42,12 +43,12 @@ interface ChaseTarget {
  * One chase: when the last message exchanged with the peer about the PvP is ours and older than `afterMs`,
  * sends it again and a numbered pacs.028. Returns when to look again (the end of the current silence).
  */
-async function chase(db: Queryable, options: { afterMs: number; ourAgent: string; peer: string; clock: () => Date }, target: ChaseTarget, send: Send): Promise<Date | undefined> {
+async function chase(db: Queryable, options: { afterMs: number; ourAgent: string; peer: string; clock: Clock }, target: ChaseTarget, send: Send): Promise<Date | undefined> {
   if (target.instruction === undefined) return undefined;
   // Only the exchange with this peer: a notification to a bank is neither silence nor ours to resend.
   const log = (await pvpStore.messages(db, target.pvpId)).filter((message) => message.counterparty === options.peer);
   const last = log.at(-1);
-  const now = options.clock();
+  const now = options.clock.now();
   if (last === undefined || last.direction === "in") return undefined;
   if (now.getTime() - last.at.getTime() < options.afterMs) return new Date(last.at.getTime() + options.afterMs);
   const lastSaid = log.findLast((message) => message.direction === "out" && message.messageType !== statusRequestType);
@@ -78,8 +79,8 @@ async function chase(db: Queryable, options: { afterMs: number; ourAgent: string
  * `recordSentMessages` and the inbound path keep) and chases the peer when the last message is ours and
  * older than `afterMs`, until the peer reports its leg settled, refunded or rejected.
  */
-export function statusRequestWatch(db: Queryable, options: { afterMs: number; ourAgent: string; peer: string; clock?: () => Date }): StatusRequestWatch {
-  const clock = options.clock ?? (() => new Date());
+export function statusRequestWatch(db: Queryable, options: { afterMs: number; ourAgent: string; peer: string; clock?: Clock }): StatusRequestWatch {
+  const clock = options.clock ?? systemClock;
   return {
     async chase(leg, send) {
       const reported = leg.reported?.status;
@@ -109,7 +110,7 @@ export async function chaseAsResponder(context: EngineContext, pvp: PvpRecord): 
     );
   } catch (error) {
     context.log.warn({ event: "pvp.status_request_failed", pvpId: pvp.id, err: error instanceof Error ? error.message : String(error) }, "chasing the initiator failed; tried again at the next look");
-    return new Date(context.clock().getTime() + statusRequestAfterMs);
+    return new Date(context.clock.now().getTime() + statusRequestAfterMs);
   }
 }
 
@@ -142,7 +143,7 @@ export async function answerStatusRequest(context: EngineContext, xml: string, s
   const { ourAgent } = context;
   if (request.from !== sender) throw new InboundRefusal("SENDER_MISMATCH", `AppHdr/Fr ${request.from} is not the authenticated correspondent ${sender}`);
   if (request.to !== ourAgent) throw new InboundRefusal("NOT_FOR_US", `AppHdr/To ${request.to} is not this gateway (${ourAgent})`);
-  const now = context.clock();
+  const now = context.clock.now();
   const outcome = await context.db.transaction(async (tx) => {
     // Only the PvP this correspondent is party to; about any other nothing is written or answered, and
     // the reply is the same, so a request tells nothing about which UETRs exist.

@@ -24,7 +24,7 @@ export class PvpWorker {
   /** Processes every PvP that is due now; returns how many were looked at. */
   async runOnce(limit = 64): Promise<number> {
     const { db, ourAgent, worker, clock, timing } = this.context;
-    const ids = await pvpStore.leaseDue(db, ourAgent, worker, clock(), timing.leaseMs, limit);
+    const ids = await pvpStore.leaseDue(db, ourAgent, worker, clock.now(), timing.leaseMs, limit);
     let next = 0;
     const runners = Array.from({ length: Math.min(timing.concurrency, ids.length) }, async () => {
       while (next < ids.length) {
@@ -39,7 +39,7 @@ export class PvpWorker {
   /** Processes one PvP now if no other worker holds it (after an inbound message, in tests). */
   async processNow(id: string): Promise<void> {
     const { db, worker, clock, timing } = this.context;
-    if (await pvpStore.leaseOne(db, id, worker, clock(), timing.leaseMs)) await this.process(id);
+    if (await pvpStore.leaseOne(db, id, worker, clock.now(), timing.leaseMs)) await this.process(id);
   }
 
   /**
@@ -57,7 +57,7 @@ export class PvpWorker {
         let leased: string[] = [];
         if (inFlight.size < timing.concurrency) {
           try {
-            leased = await pvpStore.leaseDue(db, ourAgent, worker, clock(), timing.leaseMs, timing.concurrency - inFlight.size);
+            leased = await pvpStore.leaseDue(db, ourAgent, worker, clock.now(), timing.leaseMs, timing.concurrency - inFlight.size);
           } catch (error) {
             log.error({ event: "pvp.worker_error", err: error instanceof Error ? error.message : String(error) }, "leasing PvPs failed");
           }
@@ -104,8 +104,8 @@ export class PvpWorker {
     } catch (error) {
       if (error instanceof InjectedCrash) throw error;
       log.error({ event: "pvp.step_error", pvpId: id, err: error instanceof Error ? error.message : String(error) }, "PvP step failed");
-      await pvpStore.recordError(db, id, clock(), `step failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
-      nextRunAt = new Date(clock().getTime() + timing.retryBaseMs);
+      await pvpStore.recordError(db, id, clock.now(), `step failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
+      nextRunAt = new Date(clock.now().getTime() + timing.retryBaseMs);
     }
     await pvpStore.releaseLease(db, id, worker, nextRunAt);
   }
@@ -119,8 +119,8 @@ export class PvpWorker {
       let pvp = await loadOpened(context, id);
       if (!pvp || isTerminal(pvp.state)) {
         // Messages queued by the last transition still go out after the PvP is final.
-        if (pvp) return (await runDueCommands(context, pvp, known)).nextDue ?? new Date(context.clock().getTime() + poll);
-        return new Date(context.clock().getTime() + poll);
+        if (pvp) return (await runDueCommands(context, pvp, known)).nextDue ?? new Date(context.clock.now().getTime() + poll);
+        return new Date(context.clock.now().getTime() + poll);
       }
       const { nextDue: waitUntil, ran } = await runDueCommands(context, pvp, known);
       if (ran) pvp = (await loadOpened(context, id))!;
@@ -130,7 +130,7 @@ export class PvpWorker {
         const chaseAt = pvp.role === "responder" ? await chaseAsResponder(context, pvp) : undefined;
         // Look again soon while things move, less often the longer the PvP waits, but never later than
         // the next moment a decision can flip (a window closing, an expiry) or a command falls due.
-        const now = context.clock().getTime();
+        const now = context.clock.now().getTime();
         const idleFor = now - pvp.updatedAt.getTime();
         const backoff = Math.min(context.timing.pollMaxMs, Math.max(poll, idleFor / 4));
         const deadlines = this.deadlinesOf(pvp).filter((at) => at > now);
@@ -138,9 +138,9 @@ export class PvpWorker {
         return new Date(Math.max(next, now));
       }
       const moved = await applyTransition(context, pvp, event);
-      if (!moved) return new Date(context.clock().getTime());
+      if (!moved) return new Date(context.clock.now().getTime());
     }
-    return context.clock();
+    return context.clock.now();
   }
 
   /** Times at which the table's guards may change their answer for this PvP (gateway clock, with drift). */

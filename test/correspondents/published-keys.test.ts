@@ -48,7 +48,7 @@ async function gateway(pvp: PvpSettings, clock: () => Date): Promise<Gateway> {
     attestationKey: undefined,
     pvpSecretKey: randomBytes(32),
     publicUrl: "http://127.0.0.1",
-    pvp: { clock },
+    pvp: { clock: { now: clock } },
   });
   const app = await buildGatewayApp({
     db: testDb.db,

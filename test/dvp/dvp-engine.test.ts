@@ -42,7 +42,7 @@ beforeEach(async () => {
   dt.fund("DA-BUYER", 100_000_000n);
   securities.fund(sellerHolding, 1_000n);
   for (const holding of [sellerHolding, buyerHolding]) securities.eligible.add(holding);
-  engine = new PvpEngine({ db: testDb.db, legs: legDirectory([dt, securities]), policy: testPolicy, ourAgent: NBK, clock: clock.now, notices: dvpNotices, pollIntervalMs: 1000, retryBaseMs: 500, retryMaxMs: 5000 });
+  engine = new PvpEngine({ db: testDb.db, legs: legDirectory([dt, securities]), policy: testPolicy, ourAgent: NBK, clock, notices: dvpNotices, pollIntervalMs: 1000, retryBaseMs: 500, retryMaxMs: 5000 });
   const owners = new Map([[sellerHolding, SELLER_BIC], [buyerHolding, BUYER_BIC], [strangerHolding, "OTHRKZKA"]]);
   const servicers = new Map([["DA-SELLER", "HSBKKZKX"], ["DA-BUYER", "KCJBKZKX"], ["DA-STRANGER", "HSBKKZKX"]]);
   desk = new DvpDesk({

@@ -21,7 +21,7 @@ describe("PvP engine with the initiator driving both legs", () => {
     foreign = new SimulatedLedger("evm", () => clock.ms, { allowsEarlyRefund: false });
     dt.fund("KZ-BANK-A", 1_000_000n);
     foreign.fund("0xBankB", 500_000n);
-    engine = engineWith(testDb.db, [dt, foreign], { clock: clock.now });
+    engine = engineWith(testDb.db, [dt, foreign], { clock });
   });
   afterEach(async () => {
     await testDb.drop();

@@ -35,14 +35,14 @@ describe("a responder whose ledger is an EVM chain (PVP_RESPONDER_LEDGER=evm:<na
       db: testDb.db,
       ourAgent: NBK,
       policy: testPolicy,
-      clock: clock.now,
+      clock,
       transport: network.transportFor(NBK),
       legs: legDirectory([
-        dtLedgerLeg({ port: dt.port, clock: clock.now }),
-        peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport: network.transportFor(NBK), clock: clock.now, onSent: recordSentMessages(testDb.db, FOREIGN_CB, clock.now) }),
+        dtLedgerLeg({ port: dt.port, clock }),
+        peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport: network.transportFor(NBK), clock, onSent: recordSentMessages(testDb.db, FOREIGN_CB, clock) }),
       ]),
     });
-    responder = new PvpEngine({ db: testDb.db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreignLedger]) });
+    responder = new PvpEngine({ db: testDb.db, ourAgent: FOREIGN_CB, policy: testPolicy, clock, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreignLedger]) });
     // The NBK's legs on the foreign ledger are paid from the foreign payer to the NBK's account there.
     const terms = { liquidityAccounts: [FCB_PAYER], settlementAccount: NBK_ON_FCB, maxAmount: 10n ** 15n };
     network.attach(NBK, (xml, from) => initiator.receive(xml, from, undefined));

@@ -46,10 +46,10 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
     };
     engine = new PvpEngine({
       db: testDb.db,
-      legs: legDirectory([dtLedgerLeg({ port: dt.port, clock: clock.now }), slowForeign]),
+      legs: legDirectory([dtLedgerLeg({ port: dt.port, clock }), slowForeign]),
       policy: testPolicy,
       ourAgent: NBK,
-      clock: clock.now,
+      clock,
     });
   }, 120_000);
 

@@ -32,7 +32,7 @@ describe("GET /pvp pages with a keyset cursor", () => {
     });
     const dt = new SimulatedLedger("dt", () => SAME_INSTANT.getTime());
     const foreign = new SimulatedLedger("evm", () => SAME_INSTANT.getTime());
-    engine = engineWith(gateway.testDb.db, [dt, foreign], { clock: () => SAME_INSTANT });
+    engine = engineWith(gateway.testDb.db, [dt, foreign], { clock: { now: () => SAME_INSTANT } });
     const operator = await gateway.identity.createPrincipal("operator", "ops");
     operatorKey = (await gateway.identity.issueApiKey(operator)).apiKey;
     const bank = await gateway.identity.createPrincipal("bank", "a bank");

@@ -33,15 +33,15 @@ describe("PvP with a peer gateway: cancellation with camt.056 / camt.029", () =>
       db: testDb.db,
       ourAgent: NBK,
       policy: testPolicy,
-      clock: clock.now,
+      clock,
       transport: network.transportFor(NBK),
       legs: legDirectory([
-        dtLedgerLeg({ port: dt.port, clock: clock.now }),
-        peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport: network.transportFor(NBK), clock: clock.now, onSent: recordSentMessages(testDb.db, FOREIGN_CB, clock.now) }),
+        dtLedgerLeg({ port: dt.port, clock }),
+        peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport: network.transportFor(NBK), clock, onSent: recordSentMessages(testDb.db, FOREIGN_CB, clock) }),
       ]),
     });
     // The foreign central bank's gateway shares the database here (its own rows); the HTTP test separates them.
-    responder = new PvpEngine({ db: testDb.db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreignLedger]) });
+    responder = new PvpEngine({ db: testDb.db, ourAgent: FOREIGN_CB, policy: testPolicy, clock, transport: network.transportFor(FOREIGN_CB), legs: legDirectory([foreignLedger]) });
     const terms = { liquidityAccounts: ["FCB-BANK-B"], settlementAccount: "FCB-NOSTRO-NBK", maxAmount: 10n ** 12n };
     network.attach(NBK, (xml, from) => initiator.receive(xml, from, undefined));
     network.attach(FOREIGN_CB, (xml, from) => responder.receive(xml, from, { ledger: "local", termsOf: (bic) => (bic === NBK ? terms : undefined) }));
@@ -103,19 +103,19 @@ describe("PvP with a peer gateway: cancellation with camt.056 / camt.029", () =>
 
   it("a responder whose own leg is a DT hold refunds it on the initiator's camt.056 at once, and answers CNCL", async () => {
     // The foreign central bank runs this gateway on a DT-platform ledger of its own (here: the same ledger, in AED).
-    const ownLedger = dtLedgerLeg({ port: dt.port, ledger: "fcb-dt", currency: "AED", clock: clock.now });
-    const dtResponder = new PvpEngine({ db: testDb.db, ourAgent: "FCBKAEA2", policy: testPolicy, clock: clock.now, transport: network.transportFor("FCBKAEA2"), legs: legDirectory([ownLedger]) });
+    const ownLedger = dtLedgerLeg({ port: dt.port, ledger: "fcb-dt", currency: "AED", clock });
+    const dtResponder = new PvpEngine({ db: testDb.db, ourAgent: "FCBKAEA2", policy: testPolicy, clock, transport: network.transportFor("FCBKAEA2"), legs: legDirectory([ownLedger]) });
     const terms = { liquidityAccounts: [dt.demo.accounts.coffeeShop.id], settlementAccount: dt.demo.accounts.altynExchange.id, maxAmount: 10n ** 12n };
     network.attach("FCBKAEA2", (xml, from) => dtResponder.receive(xml, from, { ledger: "fcb-dt", termsOf: (bic) => (bic === NBK ? terms : undefined) }));
     const toResponder = new PvpEngine({
       db: testDb.db,
       ourAgent: NBK,
       policy: testPolicy,
-      clock: clock.now,
+      clock,
       transport: network.transportFor(NBK),
       legs: legDirectory([
-        dtLedgerLeg({ port: dt.port, clock: clock.now }),
-        peerGatewayLeg({ agent: "FCBKAEA2", ourAgent: NBK, transport: network.transportFor(NBK), clock: clock.now, onSent: recordSentMessages(testDb.db, "FCBKAEA2", clock.now) }),
+        dtLedgerLeg({ port: dt.port, clock }),
+        peerGatewayLeg({ agent: "FCBKAEA2", ourAgent: NBK, transport: network.transportFor(NBK), clock, onSent: recordSentMessages(testDb.db, "FCBKAEA2", clock) }),
       ]),
     });
     network.attach(NBK, (xml, from) => toResponder.receive(xml, from, undefined));

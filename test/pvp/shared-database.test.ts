@@ -38,7 +38,7 @@ describe("several gateway processes on one database", () => {
     const legs = [counting(dt, calls), counting(foreign, calls)];
     // Separate connection pools when PostgreSQL is available, as separate processes would have.
     const secondDb = testDb.url ? await testDb.openAnother() : testDb.db;
-    const engines = [engineWith(testDb.db, legs, { clock: clock.now, worker: "one", concurrency: 4 }), engineWith(secondDb, legs, { clock: clock.now, worker: "two", concurrency: 4 })];
+    const engines = [engineWith(testDb.db, legs, { clock, worker: "one", concurrency: 4 }), engineWith(secondDb, legs, { clock, worker: "two", concurrency: 4 })];
     const ids: string[] = [];
     for (let index = 0; index < 40; index++) {
       const pvp = await engines[index % 2]!.create({

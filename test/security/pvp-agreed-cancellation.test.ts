@@ -30,8 +30,8 @@ describe("PvP agreed cancellation: only the creditor side's word returns a DT ho
     clock = new VirtualClock(Date.now());
     dt = await startDtStack(testDb.db, clock.now);
     const transport = { send: async (_to: string, message: { messageType: string }) => void sent.push(message.messageType) };
-    engine = engineWith(testDb.db, [dtLedgerLeg({ port: dt.port, clock: clock.now }), peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport, clock: clock.now })], {
-      clock: clock.now,
+    engine = engineWith(testDb.db, [dtLedgerLeg({ port: dt.port, clock }), peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport, clock })], {
+      clock,
       transport,
     });
   }, 60_000);

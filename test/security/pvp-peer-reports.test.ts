@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/core/clock.ts";
 import type { PvpEngine } from "../../src/pvp/engine.ts";
 import { dtLedgerLeg } from "../../src/pvp/legs/dt-ledger-leg.ts";
 import { peerGatewayLeg } from "../../src/pvp/legs/peer-gateway-leg.ts";
@@ -29,7 +30,7 @@ describe("PvP initiator: a peer's lock report is checked against what was instru
     engine = engineWith(
       testDb.db,
       [dtLedgerLeg({ port: dt.port }), peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport }), peerGatewayLeg({ agent: EVIL, ourAgent: NBK, transport })],
-      { clock: () => new Date(), transport },
+      { clock: systemClock, transport },
     );
   }, 60_000);
 

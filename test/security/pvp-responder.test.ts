@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PvpEngine } from "../../src/pvp/engine.ts";
 import type { CorrespondentTerms, ResponderSettings } from "../../src/pvp/inbound.ts";
 import { cancellationRequestMessage, instructionMessage } from "../../src/pvp/protocol/pvp-messages.ts";
-import { httpStatusOf } from "../../src/server/http-status.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { engineWith, FOREIGN_CB, migratePvp, NBK } from "../support/pvp/harness.ts";
+import { ed25519PrivateKey, generateEd25519, signRequest } from "../../src/identity/http-signature.ts";
+import { pvpRoutes } from "../../src/pvp/routes.ts";
+import { createTestGateway, type TestGateway } from "../support/gateway-app.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { engineWith, FOREIGN_CB, NBK } from "../support/pvp/harness.ts";
 import { SimulatedLedger } from "../support/pvp/simulated-ledger.ts";
 
 /**
@@ -28,19 +30,46 @@ describe("PvP responder: a correspondent makes us pay only what is configured fo
   let testDb: TestDatabase;
   let ledger: SimulatedLedger;
   let engine: PvpEngine;
+  let gateway: TestGateway;
+  let url: string;
   const responder: ResponderSettings = { ledger: "local", termsOf: (bic) => TERMS[bic] };
+  /** The correspondents' principals here, with the Ed25519 keys they sign their requests with. */
+  const keys = new Map<string, { keyId: string; seed: Uint8Array }>();
+  const agentOf = new Map<string, string>();
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    await migratePvp(testDb.db);
     ledger = new SimulatedLedger("local", () => Date.now(), { asset: { currency: "AED", decimals: 2 } });
     for (const account of ["LIQ-FOR-NBK", "LIQ-FOR-SECN"]) ledger.fund(account, 100_000_000n);
-    engine = engineWith(testDb.db, [ledger], { ourAgent: FOREIGN_CB, clock: () => new Date() });
+    gateway = await createTestGateway({
+      features: async (db) => {
+        engine = engineWith(db, [ledger], { ourAgent: FOREIGN_CB, clock: { now: () => new Date() } });
+        return [pvpRoutes({ engine, responder, authority: { dtLedger: undefined, ledgerAccountOwner: async () => undefined }, agentOfPrincipal: (id) => agentOf.get(id) })];
+      },
+    });
+    testDb = gateway.testDb;
+    for (const bic of [NBK, SECOND_CB]) {
+      const pair = generateEd25519();
+      const principal = await gateway.identity.createPrincipal("correspondent", bic, `corr-${bic}`, { bic });
+      const keyId = await gateway.identity.registerSigningKey(principal, Buffer.from(pair.publicKey).toString("hex"), `${bic}-1`, "test");
+      keys.set(bic, { keyId, seed: pair.seed });
+      agentOf.set(principal, bic);
+    }
+    url = await gateway.app.listen({ host: "127.0.0.1", port: 0 });
   }, 60_000);
 
   afterAll(async () => {
-    await testDb?.drop();
+    await gateway?.close();
   });
+
+  /** POST /iso20022/inbound as the correspondent `from`, signed with its registered key: the HTTP answer. */
+  async function post(xml: string, from: string): Promise<{ status: number; code: unknown }> {
+    const key = keys.get(from)!;
+    const target = new URL("/iso20022/inbound", url);
+    const headers = signRequest({ method: "POST", url: target, body: Buffer.from(xml, "utf8") }, { keyId: key.keyId, privateKey: ed25519PrivateKey(key.seed) });
+    const response = await fetch(target, { method: "POST", headers: { ...headers, "content-type": "application/xml" }, body: xml });
+    const body = (await response.json()) as { code?: unknown };
+    return { status: response.status, code: body.code };
+  }
 
   function instruction(from: string, overrides: { uetr?: string; minorUnits?: bigint; currency?: string; expiry?: Date; debtor?: string; creditor?: string; pvpRef?: string } = {}) {
     const pvpRef = overrides.pvpRef ?? `pvp${randomBytes(12).toString("hex")}`;
@@ -114,8 +143,7 @@ describe("PvP responder: a correspondent makes us pay only what is configured fo
     const accepted = await receive(first.xml, NBK);
     expect((await receive(first.xml, NBK)).status).toBe("duplicate");
     const altered = instruction(NBK, { pvpRef, uetr, minorUnits: 20_000n });
-    await expect(receive(altered.xml, NBK)).rejects.toMatchObject({ code: "BUSINESS_MESSAGE_ID_REUSED" });
-    expect(httpStatusOf("BUSINESS_MESSAGE_ID_REUSED")).toBe(409);
+    expect(await post(altered.xml, NBK)).toEqual({ status: 409, code: "BUSINESS_MESSAGE_ID_REUSED" });
     const conflicts = await testDb.db.query<{ xml: string }>("SELECT xml FROM pvp_message_conflict WHERE counterparty = $1 AND business_message_id = $2", [NBK, first.reference.messageId]);
     expect(conflicts.rows.map((row) => row.xml)).toEqual([altered.xml]);
     // The first message is the one acted on.
@@ -130,8 +158,7 @@ describe("PvP responder: a correspondent makes us pay only what is configured fo
     const timelineBefore = (await testDb.db.query("SELECT seq FROM pvp_timeline WHERE pvp_id = $1", [nbkPvp])).rowCount;
     // A cancellation naming NBK's UETR from the second correspondent finds nothing of NBK's.
     const cancel = cancellationRequestMessage({ pvpRef: `pvp${randomBytes(12).toString("hex")}`, from: SECOND_CB, to: FOREIGN_CB, createdAt: new Date() }, nbk.reference, { currency: "AED", minorUnits: 10_000n }, "CUST");
-    await expect(receive(cancel, SECOND_CB)).rejects.toMatchObject({ code: "UNKNOWN_PVP" });
-    expect(httpStatusOf("UNKNOWN_PVP")).toBe(404);
+    expect(await post(cancel, SECOND_CB)).toEqual({ status: 404, code: "UNKNOWN_PVP" });
     // Its own instruction under the same UETR becomes its own PvP, paid from its own liquidity.
     const second = await receive(instruction(SECOND_CB, { uetr }).xml, SECOND_CB);
     expect(second.status).toBe("accepted");

@@ -20,9 +20,9 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** A gateway app on a fresh, migrated database, with its log captured. */
+/** A gateway app on a fresh, migrated database, with its log captured; `features` may be built on that database. */
 export async function createTestGateway(
-  options: { features?: FeatureRoutes[]; readiness?: ReadinessCheck[]; bodyLimitBytes?: number; principalRateLimit?: PrincipalRateLimit; clock?: () => number } = {},
+  options: { features?: FeatureRoutes[] | ((db: TestDatabase["db"]) => Promise<FeatureRoutes[]>); readiness?: ReadinessCheck[]; bodyLimitBytes?: number; principalRateLimit?: PrincipalRateLimit; clock?: () => number } = {},
 ): Promise<TestGateway> {
   const testDb = await createTestDatabase();
   await migrate(testDb.db, gatewayMigrations());
@@ -42,7 +42,7 @@ export async function createTestGateway(
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     signatureMaxSkewSeconds: 300,
     readiness: options.readiness ?? [],
-    features: [identityRoutes(identity), ...(options.features ?? [])],
+    features: [identityRoutes(identity), ...(typeof options.features === "function" ? await options.features(testDb.db) : (options.features ?? []))],
     ...(options.principalRateLimit ? { principalRateLimit: options.principalRateLimit } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });

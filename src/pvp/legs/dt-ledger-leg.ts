@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../../core/clock.ts";
 import { DT_REFUSAL_IS_PERMANENT, DtLedgerError, type DtLedgerPort, type Hold } from "../../ledger/dt-ledger-port.ts";
 import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation } from "../leg-port.ts";
 
@@ -6,7 +7,7 @@ export interface DtLedgerLegOptions {
   /** Ledger name in PvP legs (default `dt`). */
   ledger?: string;
   /** The DT ledger's clock as the gateway knows it (the port has none); defaults to the gateway's clock. */
-  clock?: () => Date;
+  clock?: Clock;
   /**
    * The currency the ledger's amounts are in, 2 decimals (default KZT, tiyn). Another central bank running
    * this gateway on a DT-platform ledger of its own sets its currency (setting PVP_HOME_CURRENCY).
@@ -39,7 +40,7 @@ function legError(error: unknown): unknown {
  */
 export function dtLedgerLeg(options: DtLedgerLegOptions): HashLockedLegPort {
   const { port } = options;
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   // The leg's reference is the hold id: release and refund name it directly, with no read before them
   // (the ledger refuses an unknown hold itself).
   const holdIdOf = (leg: LegInstruction): string => {
@@ -105,7 +106,7 @@ export function dtLedgerLeg(options: DtLedgerLegOptions): HashLockedLegPort {
       return observation;
     },
     async now() {
-      return clock();
+      return clock.now();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { systemClock, type Clock } from "../../core/clock.ts";
 import { hashLockOf } from "../../core/hash-lock.ts";
 import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation, type PeerMessage, type PeerTransport } from "../leg-port.ts";
 import { bareHex, cancellationRequestMessage, instructionMessage, messageIdOf, settledMessage, type MessageParties } from "../protocol/pvp-messages.ts";
@@ -12,7 +13,7 @@ export interface PeerGatewayLegOptions {
   ourAgent: string;
   transport: PeerTransport;
   /** The gateway's clock: a peer's ledger clock is not visible, so expiries get the drift margin. */
-  clock?: () => Date;
+  clock?: Clock;
   /** Records each message sent, by local PvP id, in the PvP's log (`recordSentMessages` in message-log.ts). */
   onSent?: (pvpId: string, message: SentMessage) => Promise<void>;
   /** Chases a silent peer with a status request (pacs.028); see status-requests.ts. */
@@ -29,7 +30,7 @@ export type SentMessage = PeerMessage & { carriesPreimage: boolean };
  * is handed back here as `leg.reported`. Messages have fixed BizMsgIdrs, so resending one is harmless.
  */
 export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPort {
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const parties = (leg: LegInstruction, createdAt: Date): MessageParties => ({ pvpRef: leg.pvp.id, from: options.ourAgent, to: options.agent, createdAt });
   const send = async (leg: LegInstruction, message: PeerMessage, carriesPreimage = false) => {
     await options.transport.send(options.agent, message);
@@ -59,21 +60,21 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       if (!opens(leg.terms.hashLock, preimage)) throw new LegError("WRONG_PREIMAGE", "the preimage does not open the leg's hash-lock", { permanent: true });
       const reported = leg.reported?.status;
       if (reported === "refunded" || reported === "rejected") throw new LegError("EXPIRED", `the correspondent reported the leg ${reported}`, { permanent: true });
-      if (clock().getTime() >= leg.terms.expiresAt.getTime()) throw new LegError("EXPIRED", "the leg's expiry has passed", { permanent: true });
+      if (clock.now().getTime() >= leg.terms.expiresAt.getTime()) throw new LegError("EXPIRED", "the leg's expiry has passed", { permanent: true });
       const instruction = leg.pvp.instruction!;
-      const xml = settledMessage(parties(leg, leg.issuedAt ?? clock()), instruction, bareHex(preimage), "reveal");
+      const xml = settledMessage(parties(leg, leg.issuedAt ?? clock.now()), instruction, bareHex(preimage), "reveal");
       await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "reveal"), messageType: "pacs.002.001.10" }, true);
     },
-    async refund(leg, { early }) {
+    async refund(leg, { early, reason }) {
       const reported = leg.reported?.status;
       if (reported === "refunded" || reported === "rejected" || reported === "claimed") return;
       if (early) {
         const instruction = leg.pvp.instruction!;
-        const xml = cancellationRequestMessage(parties(leg, leg.issuedAt ?? clock()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, PVP_REASON_CODES.cancelled.code);
+        const xml = cancellationRequestMessage(parties(leg, leg.issuedAt ?? clock.now()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, reason ?? PVP_REASON_CODES.cancelled.code);
         await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "cancellationRequest"), messageType: "camt.056.001.08" });
       }
       // The peer refunds on its own at expiry; until it says so (camt.029, RJCT) or the expiry passes, wait.
-      if (clock().getTime() < leg.terms.expiresAt.getTime()) throw new LegError("NOT_YET_EXPIRED", "waiting for the correspondent to confirm the refund");
+      if (clock.now().getTime() < leg.terms.expiresAt.getTime()) throw new LegError("NOT_YET_EXPIRED", "waiting for the correspondent to confirm the refund");
     },
     async observe(leg): Promise<LegObservation> {
       // Best effort: a peer that cannot be reached now is chased again at the next look.
@@ -92,7 +93,7 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       }
     },
     async now() {
-      return clock();
+      return clock.now();
     },
   };
 }

@@ -14,7 +14,7 @@ legPortContract("DT ledger leg", async () => {
   const dt = await startDtStack(testDb.db, clock.now);
   const { aigerim, daniyar, altynExchange } = dt.demo.accounts;
   return {
-    port: dtLedgerLeg({ port: dt.port, clock: clock.now }),
+    port: dtLedgerLeg({ port: dt.port, clock }),
     async newLeg({ hashLock, expiresInMs, short, role }) {
       const payer = short ? daniyar.id : aigerim.id;
       const amount = short ? (await dt.available(daniyar.id)) + 1n : 1_000n;
@@ -28,7 +28,7 @@ legPortContract("DT ledger leg", async () => {
     unreachable: async () =>
       dtLedgerLeg({
         port: httpDtLedger({ baseUrl: "http://127.0.0.1:9", participantId: dt.demo.participants.gateway.id, signingKey: ed25519PrivateKey(generateEd25519().seed) }),
-        clock: clock.now,
+        clock,
       }),
     traits: { earlyRefund: false, refusesByReport: false },
     close: () => testDb.drop(),

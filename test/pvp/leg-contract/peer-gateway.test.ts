@@ -38,10 +38,10 @@ legPortContract("peer gateway leg", async () => {
   };
   const toThem: PeerTransport = { send: (_to, message) => deliver(() => them.receive(message.xml, NBK, { ledger: "local", termsOf: (bic) => (bic === NBK ? terms : undefined) })) };
   const toUs: PeerTransport = { send: (_to, message) => deliver(() => engines.ours!.receive(message.xml, FOREIGN_CB)) };
-  const them = new PvpEngine({ db, ourAgent: FOREIGN_CB, policy: testPolicy, clock: clock.now, transport: toUs, legs: legDirectory([theirLedger]) });
-  const port = peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport: toThem, clock: clock.now });
+  const them = new PvpEngine({ db, ourAgent: FOREIGN_CB, policy: testPolicy, clock, transport: toUs, legs: legDirectory([theirLedger]) });
+  const port = peerGatewayLeg({ agent: FOREIGN_CB, ourAgent: NBK, transport: toThem, clock });
   // Our engine only receives here: the contract drives the leg itself, so its worker never runs.
-  engines.ours = new PvpEngine({ db, ourAgent: NBK, policy: testPolicy, clock: clock.now, transport: toThem, legs: legDirectory([port]) });
+  engines.ours = new PvpEngine({ db, ourAgent: NBK, policy: testPolicy, clock, transport: toThem, legs: legDirectory([port]) });
   const pvpIds = new Map<string, string>();
 
   return {
@@ -90,7 +90,7 @@ legPortContract("peer gateway leg", async () => {
       peerGatewayLeg({
         agent: FOREIGN_CB,
         ourAgent: NBK,
-        clock: clock.now,
+        clock,
         transport: httpPeerTransport({
           correspondents: [{ agent: FOREIGN_CB, url: "http://127.0.0.1:9", principalId: "fcb" }],
           keyId: "nbk-1",

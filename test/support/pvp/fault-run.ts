@@ -125,7 +125,7 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
     warn: (fields: Record<string, unknown>) => void (fields["pvpId"] === watch && console.log(new Date(clock.ms).toISOString(), JSON.stringify(fields))),
     error: (fields: Record<string, unknown>) => void (fields["pvpId"] === watch && console.log(new Date(clock.ms).toISOString(), JSON.stringify(fields))),
   };
-  const common = { logger, db: options.db, policy: faultPolicy, clock: clock.now, faults: hooks, ids, concurrency: 1, leaseMs: 3_000, pollIntervalMs: 1_000, pollMaxMs: 10_000, retryBaseMs: 500, retryMaxMs: 4_000 };
+  const common = { logger, db: options.db, policy: faultPolicy, clock, faults: hooks, ids, concurrency: 1, leaseMs: 3_000, pollIntervalMs: 1_000, pollMaxMs: 10_000, retryBaseMs: 500, retryMaxMs: 4_000 };
   let generation = 0;
   const statusRequestAfterMs = options.statusRequestAfterMs ?? 5_000;
   const peerLeg = (net: InProcessNetwork) =>
@@ -133,9 +133,9 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
       agent: FOREIGN_CB,
       ourAgent: NBK,
       transport: net.transportFor(NBK),
-      clock: clock.now,
-      onSent: recordSentMessages(options.db, FOREIGN_CB, clock.now),
-      ...(statusRequestAfterMs > 0 ? { statusRequests: statusRequestWatch(options.db, { afterMs: statusRequestAfterMs, ourAgent: NBK, peer: FOREIGN_CB, clock: clock.now }) } : {}),
+      clock,
+      onSent: recordSentMessages(options.db, FOREIGN_CB, clock),
+      ...(statusRequestAfterMs > 0 ? { statusRequests: statusRequestWatch(options.db, { afterMs: statusRequestAfterMs, ourAgent: NBK, peer: FOREIGN_CB, clock }) } : {}),
     });
   const makeInitiator = () =>
     new PvpEngine({

@@ -1,3 +1,4 @@
+import { ManualClock, type Clock } from "../../../src/core/clock.ts";
 import { migrate } from "../../../src/persistence/migrations.ts";
 import { migrationsFrom } from "../../../src/persistence/migrations.ts";
 import type { Database } from "../../../src/persistence/database.ts";
@@ -11,15 +12,10 @@ export async function migratePvp(db: Database): Promise<void> {
   await migrate(db, pvpMigrations());
 }
 
-/** A clock tests move by hand. */
-export class VirtualClock {
-  ms: number;
+/** A clock tests move by hand, from a fixed morning unless told otherwise. */
+export class VirtualClock extends ManualClock {
   constructor(start = Date.parse("2026-11-23T09:00:00Z")) {
-    this.ms = start;
-  }
-  now = (): Date => new Date(this.ms);
-  advance(ms: number): void {
-    this.ms += ms;
+    super(start);
   }
 }
 
@@ -29,7 +25,7 @@ export const testPolicy: TimelockPolicy = { clockDriftMs: 5_000, timeToActMs: 20
 export const NBK = "NBRKKZKX";
 export const FOREIGN_CB = "FCBKAEAD";
 
-export function engineWith(db: Database, legs: HashLockedLegPort[], options: Partial<PvpEngineOptions> & { clock: () => Date }): PvpEngine {
+export function engineWith(db: Database, legs: HashLockedLegPort[], options: Partial<PvpEngineOptions> & { clock: Clock }): PvpEngine {
   return new PvpEngine({ db, legs: legDirectory(legs), policy: testPolicy, ourAgent: NBK, pollIntervalMs: 1000, retryBaseMs: 500, retryMaxMs: 5000, ...options });
 }
 
