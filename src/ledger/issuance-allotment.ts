@@ -25,7 +25,7 @@ export interface IssuanceAllotment {
   account: string;
   /** Strictly increasing between allotments of the pool. */
   sequence: bigint;
-  /** Tiyn ever credited into the wallet other than returned: balance + paidOut at `height`. */
+  /** Tiyn ever credited into the wallet other than returned: its unspent tokens (held ones too) + paidOut at `height`. */
   credited: bigint;
   /** Tiyn ever burned on one chain to move and allotted to the destination. */
   moved: bigint;
