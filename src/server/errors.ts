@@ -3,8 +3,9 @@ import { CodedError } from "../core/errors.ts";
 import { httpStatusOf } from "./http-status.ts";
 
 /**
- * An error a route returns on purpose with an explicit HTTP status. Prefer throwing the feature's
- * `CodedError` and listing its code in `http-status.ts`; this remains for statuses no code decides.
+ * An error with its HTTP status on it: the base of a feature's own error class whose statuses come from the
+ * feature's exhaustive table (e.g. `StablecoinError`), else a feature's `CodedError` listed in
+ * `http-status.ts`.
  */
 export class ApiError extends CodedError {
   readonly statusCode: number;

@@ -7,15 +7,16 @@ import { IdentityError } from "../identity/store.ts";
 import { AmountError } from "../core/money.ts";
 import { CURRENCY, formatKzt, parseKzt } from "./kzt.ts";
 import { StablecoinError } from "./errors.ts";
-import { remintRedemption, rerouteRedemption } from "./redeem-flow.ts";
-import { ExchangeError, ExchangeStore, EXCHANGE_STATUSES, type Exchange, type ExchangeStatus } from "./exchanges.ts";
+import { ExchangeStore, EXCHANGE_STATUSES, type Exchange, type ExchangeStatus } from "./exchanges.ts";
+import { StablecoinService } from "./service.ts";
 
-async function withExchanges<T>(io: CommandIo, work: (exchanges: ExchangeStore) => Promise<T>): Promise<T> {
+/** Runs `work` with the stablecoin service on the gateway's database; a refusal is a usage error (exit 2). */
+async function withService<T>(io: CommandIo, work: (service: StablecoinService) => Promise<T>): Promise<T> {
   const db = await openGatewayDatabase(loadConfig(io.env));
   try {
-    return await work(new ExchangeStore(db));
+    return await work(new StablecoinService({ db, exchanges: new ExchangeStore(db) }));
   } catch (error) {
-    if (error instanceof ExchangeError || error instanceof IdentityError) throw new UsageError(`${error.code}: ${error.message}`);
+    if (error instanceof StablecoinError || error instanceof IdentityError) throw new UsageError(`${error.code}: ${error.message}`);
     if (error instanceof AmountError) throw new UsageError(error.message);
     throw error;
   } finally {
@@ -51,8 +52,8 @@ Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TE
     for (const required of ["name", "dt-account", "evm-address", "per-mint-limit", "daily-limit"] as const) {
       if (!values[required]) throw new UsageError(`--${required} is required`);
     }
-    return withExchanges(io, async (exchanges) => {
-      const onboarded = await exchanges.onboard({
+    return withService(io, async (service) => {
+      const onboarded = await service.onboardExchange({
         name: values.name!,
         dtAccount: values["dt-account"]!,
         evmAddresses: values["evm-address"]!,
@@ -73,8 +74,8 @@ Prints one JSON line per exchange: DT account, EVM addresses, limits (KZT) and s
 Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TENGE_CONFIG_FILE (the gateway's settings file).`,
   async run(args, io) {
     if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
-    return withExchanges(io, async (exchanges) => {
-      for (const exchange of await exchanges.list()) io.out(exchangeLine(exchange));
+    return withService(io, async (service) => {
+      for (const exchange of await service.listExchanges()) io.out(exchangeLine(exchange));
       return 0;
     });
   },
@@ -100,8 +101,8 @@ Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TE
     });
     if (positionals.length !== 1) throw new UsageError("give exactly one exchange id");
     if (values.status && !(EXCHANGE_STATUSES as readonly string[]).includes(values.status)) throw new UsageError(`--status must be one of ${EXCHANGE_STATUSES.join(", ")}`);
-    return withExchanges(io, async (exchanges) => {
-      const updated = await exchanges.update(positionals[0]!, {
+    return withService(io, async (service) => {
+      const updated = await service.updateExchange(positionals[0]!, {
         ...(values.status ? { status: values.status as ExchangeStatus } : {}),
         ...(values["per-mint-limit"] ? { perMintLimit: parseKzt(values["per-mint-limit"]) } : {}),
         ...(values["daily-limit"] ? { dailyLimit: parseKzt(values["daily-limit"]) } : {}),
@@ -125,15 +126,11 @@ The running gateway pays it within its next poll.`,
     if (positionals.length !== 1) throw new UsageError("give exactly one redemption id");
     const dtAccount = values["dt-account"];
     if (!dtAccount || dtAccount.length > 64) throw new UsageError("--dt-account must be a DT account id of 1 to 64 characters");
-    const db = await openGatewayDatabase(loadConfig(io.env));
-    try {
-      const rerouted = await rerouteRedemption(db, positionals[0]!, dtAccount, `cli:${userInfo().username}`);
-      if (!rerouted) throw new UsageError(`NOT_FAILED: redemption ${positionals[0]} is not in the failed state`);
+    return withService(io, async (service) => {
+      const rerouted = await service.rerouteRedemption(positionals[0]!, dtAccount, `cli:${userInfo().username}`);
       io.out(JSON.stringify({ id: rerouted.id, state: rerouted.state, dtAccount: rerouted.dtAccount, amount: formatKzt(rerouted.amount), currency: CURRENCY }));
       return 0;
-    } finally {
-      await db.close();
-    }
+    });
   },
 };
 
@@ -148,16 +145,10 @@ A redemption that is not failed, or cannot be re-minted, is left alone (exit 2).
   async run(args, io) {
     const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
     if (positionals.length !== 1) throw new UsageError("give exactly one redemption id");
-    const db = await openGatewayDatabase(loadConfig(io.env));
-    try {
-      const { redemption, mint } = await remintRedemption(db, positionals[0]!, `cli:${userInfo().username}`);
+    return withService(io, async (service) => {
+      const { redemption, mint } = await service.remintRedemption(positionals[0]!, `cli:${userInfo().username}`);
       io.out(JSON.stringify({ id: redemption.id, state: redemption.state, mint: mint.id, to: mint.toAddress, amount: formatKzt(mint.amount), currency: CURRENCY }));
       return 0;
-    } catch (error) {
-      if (error instanceof StablecoinError) throw new UsageError(`${error.code}: ${error.message}`);
-      throw error;
-    } finally {
-      await db.close();
-    }
+    });
   },
 };

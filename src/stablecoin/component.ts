@@ -13,6 +13,7 @@ import { startPollingLoop, type PollingLoop } from "./polling-loop.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { RedeemWorker, type RedeemSettings } from "./redeem-flow.ts";
 import { stablecoinRoutes } from "./routes.ts";
+import { StablecoinService } from "./service.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
 import { depositRows, redemptionRows } from "./store.ts";
 import { TokenChain } from "./token-chain.ts";
@@ -79,6 +80,8 @@ export interface StablecoinComponent {
   attestations: AttestationService;
   chain: TokenChain;
   exchanges: ExchangeStore;
+  /** The use cases routes and the CLI call. */
+  service: StablecoinService;
   /** The collateral intake exchanges pay mint deposits into. */
   intakeAccount: string;
   /** Starts the deposit follower, mint worker, redeem watcher and attestation timer. */
@@ -96,6 +99,8 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   const { db, ledger, logger } = options;
   const chain = await TokenChain.connect({ rpcUrl: options.chain.rpcUrl, token: options.chain.token, ...(options.chain.minterKey ? { minterKey: options.chain.minterKey } : {}) });
   const exchanges = new ExchangeStore(db);
+  // The one clock of the service and the workers (timestamps they record, leases, expiry).
+  const now = () => new Date();
   const intakeAccount = await openCollateralIntake(ledger, options.segregatedAccount);
   const registers = options.metrics ? [options.metrics] : [];
   const mints = new Counter({ name: "tenge_gateway_stablecoin_mints_total", help: "Mint requests finished, by outcome", labelNames: ["outcome"], registers });
@@ -159,6 +164,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     db,
     ledger,
     intakeAccount,
+    clock: now,
     waitMs: settings.pollMs,
     mintRequestTtlMs: settings.mintRequestTtlMs,
     onMatched: (mintId) => {
@@ -176,6 +182,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
         ledger,
         chain,
         settings: mintSettings,
+        clock: now,
         faultOf: (error) => stablecoinFaultOf(error, faultContext),
         onFault: (fault) => (fault ? workerFaults.report("minter", fault) : workerFaults.clear("minter")),
         onMinted: (mint) => {
@@ -195,6 +202,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     ledger,
     chain,
     settings: redeemSettings,
+    clock: now,
     onPaid: (redemption) => {
       redemptions.inc({ outcome: "paid" });
       logger.info({ event: "stablecoin.redemption_paid", redemption: redemption.id, amount: redemption.amount.toString() }, "redemption paid in DT");
@@ -212,17 +220,19 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     else logger.error({ err: error, event: "stablecoin.worker_error", worker: name }, `${name} step failed; retrying`);
   };
   const onStep = (name: string) => workerFaults.clear(name);
+  const service = new StablecoinService({ db, exchanges, ledger, intakeAccount, clock: now });
   const rateLimiter = new RateLimiter(settings.exchangeRatePerSecond, settings.exchangeRatePerSecond * 10, options.clock);
   let started = false;
   return {
     routes: [
-      stablecoinRoutes({ db, exchanges, ledger, intakeAccount, rateLimiter, onChange: wakeAll }),
+      stablecoinRoutes({ service, rateLimiter, onChange: wakeAll }),
       proofOfCollateralRoutes({ attestations, ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}) }),
     ],
     readiness: [{ name: "stablecoin-chain", check: async () => void (await chain.head()) }, workerFaults.readiness("stablecoin-workers")],
     attestations,
     chain,
     exchanges,
+    service,
     intakeAccount,
     start() {
       if (started) return;

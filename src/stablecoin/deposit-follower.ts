@@ -15,6 +15,8 @@ export interface DepositFollowerOptions {
   /** How long an unpaid mint request stays open (STABLECOIN_MINT_REQUEST_TTL_SECONDS); none when absent. */
   mintRequestTtlMs?: number;
   faults?: Faults;
+  /** The follower's time: request expiry and the deposit's recording (default: the wall clock). */
+  clock?: () => Date;
   onMatched?(mintId: string): void;
   onHeld?(eventId: string, reason: HoldReason): void;
 }
@@ -34,10 +36,13 @@ export class DepositFollower {
   /** Reads one page of events; true when there were events (more may be waiting). */
   async step(waitMs = this.#options.waitMs): Promise<boolean> {
     const { db, ledger, intakeAccount, faults, mintRequestTtlMs } = this.#options;
-    if (mintRequestTtlMs !== undefined) await db.transaction((tx) => expireMintRequests(tx, mintRequestTtlMs));
+    const clock = this.#options.clock ?? (() => new Date());
+    const startedAt = clock();
+    if (mintRequestTtlMs !== undefined) await db.transaction((tx) => expireMintRequests(tx, mintRequestTtlMs, startedAt));
     const cursor = await cursorRows.read(db, LEDGER_CURSOR);
     const page = await ledger.events({ ...(cursor === undefined ? {} : { after: cursor }), limit: 200, waitMs });
     if (page.events.length === 0) return false;
+    const now = clock();
     const matched: string[] = [];
     const held: Array<[string, HoldReason]> = [];
     await db.transaction(async (tx) => {
@@ -47,7 +52,7 @@ export class DepositFollower {
       if ((await cursorRows.lock(tx, LEDGER_CURSOR)) !== cursor) return;
       for (const event of page.events) {
         if (event.type !== "payment" || event.to !== intakeAccount) continue;
-        const outcome = await recordDeposit(tx, event, mintRequestTtlMs);
+        const outcome = await recordDeposit(tx, event, mintRequestTtlMs, now);
         if (outcome?.mintId) matched.push(outcome.mintId);
         if (outcome?.held) held.push([event.id, outcome.held]);
       }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { getAddress, isAddress, type Address } from "viem";
 import { IdentityStore } from "../identity/store.ts";
-import { CodedError } from "../core/errors.ts";
+import { ExchangeError } from "./errors.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { sqlState } from "../persistence/database.ts";
 import type { Exchange, ExchangeStatus } from "./model.ts";
@@ -26,15 +26,7 @@ export interface ExchangeUpdate {
   evmAddresses?: string[];
 }
 
-export type ExchangeErrorCode =
-  | "EXCHANGE_NOT_FOUND"
-  | "INVALID_EVM_ADDRESS"
-  | "INVALID_LIMITS"
-  | "DT_ACCOUNT_TAKEN"
-  | "EXCHANGE_ID_TAKEN";
-
-/** A refused exchange change (onboarding, update, lookup); statuses in src/server/http-status.ts. */
-export class ExchangeError extends CodedError<ExchangeErrorCode> {}
+export { ExchangeError, type ExchangeErrorCode } from "./errors.ts";
 
 function checkedAddresses(addresses: string[]): Address[] {
   if (addresses.length === 0) throw new ExchangeError("INVALID_EVM_ADDRESS", "give at least one EVM address");

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { CodedError } from "../core/errors.ts";
+import { MintError } from "./errors.ts";
 import { isPermanentDtRefusal, type LedgerEvent, type SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { CollateralStatement } from "../ledger/collateral-statement.ts";
@@ -15,10 +15,7 @@ import type { WorkerFault } from "../server/worker-faults.ts";
 
 export type { HoldReason, MintRequest } from "./model.ts";
 
-export type MintErrorCode = "EXCHANGE_SUSPENDED" | "OVER_PER_MINT_LIMIT" | "OVER_DAILY_LIMIT" | "ADDRESS_NOT_REGISTERED" | "MINT_NOT_FOUND" | "NOT_CANCELLABLE";
-
-/** A refused mint request or cancellation; statuses in src/server/http-status.ts. */
-export class MintError extends CodedError<MintErrorCode> {}
+export { MintError, type MintErrorCode } from "./errors.ts";
 
 
 export interface MintSettings {
@@ -91,7 +88,7 @@ export async function expireMintRequests(tx: Queryable, ttlMs: number, now = new
  * Records one DT payment into the collateral intake (once per ledger event id) and either matches it to
  * its mint request or holds it for an operator. Returns the matched request id, if any.
  */
-export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequestTtlMs = Number.POSITIVE_INFINITY): Promise<{ mintId?: string; held?: HoldReason } | undefined> {
+export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequestTtlMs = Number.POSITIVE_INFINITY, now = new Date()): Promise<{ mintId?: string; held?: HoldReason } | undefined> {
   if (await depositRows.seen(tx, event.id)) return undefined;
   const request = await mintRows.lockByReference(tx, event.reference.trim());
   let held: HoldReason | undefined;
@@ -115,8 +112,8 @@ export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequ
   if (held) return { held };
   await moveMint(tx, request!.id, "depositMatched", {
     depositEventId: event.id,
-    depositedAt: new Date(),
-    nextCheckAt: new Date(),
+    depositedAt: now,
+    nextCheckAt: now,
   });
   return { mintId: request!.id };
 }
@@ -137,6 +134,8 @@ export interface MintWorkerOptions {
   faultOf?(error: unknown): WorkerFault | undefined;
   onFault?(fault: WorkerFault | undefined): void;
   faultRetryMs?: number;
+  /** The worker's time (default: the wall clock). */
+  clock?: () => Date;
 }
 
 /** What one worker step did, for logs and tests. */
@@ -154,6 +153,10 @@ export class MintWorker {
 
   constructor(options: MintWorkerOptions) {
     this.#options = options;
+  }
+
+  #now(): Date {
+    return (this.#options.clock ?? (() => new Date()))();
   }
 
   /**
@@ -305,8 +308,8 @@ export class MintWorker {
     }
     faults?.("mint.broadcast.after-send");
     await moveMint(tx, row.id, "broadcast", {
-      submittedAt: row.submitted_at ?? new Date(),
-      nextCheckAt: new Date(),
+      submittedAt: row.submitted_at ?? this.#now(),
+      nextCheckAt: this.#now(),
       ...(row.failure_code ? { failureCode: null, failureMessage: null } : {}),
     });
     if (row.failure_code) this.#options.onFault?.(undefined);
@@ -326,7 +329,7 @@ export class MintWorker {
         const head = await chain.head();
         if (head - receipt.blockNumber + 1n < BigInt(settings.confirmations)) return this.#waitAgain(tx, row);
         await mintTransactionRows.settle(tx, row.id, transaction.hash);
-        const mintedAt = new Date();
+        const mintedAt = this.#now();
         await moveMint(tx, row.id, "confirmed", {
           mintedTxHash: transaction.hash,
           mintedBlock: receipt.blockNumber,
@@ -356,11 +359,11 @@ export class MintWorker {
         notices.push(() => this.#options.onFailed?.(failed));
         return "failed";
       }
-      await moveMint(tx, row.id, "retry", { nextCheckAt: new Date() });
+      await moveMint(tx, row.id, "retry", { nextCheckAt: this.#now() });
       return "retry";
     }
     const newest = recorded[recorded.length - 1]!;
-    if (Date.now() - newest.createdAt.getTime() > settings.stuckAfterMs) {
+    if (this.#now().getTime() - newest.createdAt.getTime() > settings.stuckAfterMs) {
       const fees = await chain.replacementFees(newest.raw);
       const replacement = await chain.signMint({
         ...(await this.#mintCall(tx, row)),
@@ -368,7 +371,7 @@ export class MintWorker {
         fees,
       });
       await mintTransactionRows.insert(tx, { hash: replacement.hash, mintId: row.id, minter: chain.minterAddress, nonce: newest.nonce, raw: replacement.raw });
-      await moveMint(tx, row.id, "replaced", { nextCheckAt: new Date() });
+      await moveMint(tx, row.id, "replaced", { nextCheckAt: this.#now() });
       return "replaced";
     }
     // Resend: a node may have dropped it from its pool; the same bytes cannot mint twice.

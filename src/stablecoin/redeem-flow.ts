@@ -36,6 +36,8 @@ export interface RedeemWorkerOptions {
   faults?: Faults;
   onPaid?(redemption: Redemption): void;
   onFailed?(redemption: Redemption): void;
+  /** The worker's time (default: the wall clock). */
+  clock?: () => Date;
 }
 
 /**
@@ -50,6 +52,10 @@ export class RedeemWorker {
 
   constructor(options: RedeemWorkerOptions) {
     this.#options = options;
+  }
+
+  #now(): Date {
+    return (this.#options.clock ?? (() => new Date()))();
   }
 
   get #cursorName(): string {
@@ -150,7 +156,7 @@ export class RedeemWorker {
           await redemptionRows.setExchange(tx, row.id, exchange.id);
         }
       }
-      const lease = { nextCheckAt: new Date(Date.now() + settings.payLeaseMs), attempts: row.attempts + 1 };
+      const lease = { nextCheckAt: new Date(this.#now().getTime() + settings.payLeaseMs), attempts: row.attempts + 1 };
       if (row.state === "confirmed") {
         await moveRedemption(tx, row.id, "claimed", lease);
       } else {
@@ -179,7 +185,7 @@ export class RedeemWorker {
     const result = await db.transaction(async (tx) => {
       notices.length = 0;
       if ("receipt" in outcome) {
-        const paidAt = new Date();
+        const paidAt = this.#now();
         const moved = await moveRedemption(tx, row.id, "paid", {
           payoutTransactionId: outcome.receipt.transactionId,
           paidAt,
@@ -236,11 +242,11 @@ export class RedeemWorker {
  * payout keeps its idempotency key: had the first attempt reached the ledger after all, the ledger refuses a
  * different payment under the same key instead of paying twice.
  */
-export async function rerouteRedemption(db: Database, id: string, toDtAccount: string, principalId: string): Promise<Redemption | undefined> {
+export async function rerouteRedemption(db: Database, id: string, toDtAccount: string, principalId: string, now = new Date()): Promise<Redemption | undefined> {
   return db.transaction(async (tx) => {
     const current = await redemptionRows.lockInState(tx, id, "failed");
     if (!current) return undefined;
-    if (!(await moveRedemption(tx, id, "rerouted", { dtAccount: toDtAccount, nextCheckAt: new Date() }))) return undefined;
+    if (!(await moveRedemption(tx, id, "rerouted", { dtAccount: toDtAccount, nextCheckAt: now }))) return undefined;
     await redemptionActionRows.insert(tx, id, { action: "rerouted", principalId, fromDtAccount: current.dt_account, toDtAccount });
     return redemptionRows.get(tx, id);
   });
@@ -276,6 +282,6 @@ export async function remintRedemption(db: Database, id: string, principalId: st
 }
 
 /** An operator asks to pay a failed redemption again (after the cause is fixed). */
-export async function retryRedemption(db: Database, id: string): Promise<boolean> {
-  return db.transaction((tx) => moveRedemption(tx, id, "retried", { nextCheckAt: new Date() }));
+export async function retryRedemption(db: Database, id: string, now = new Date()): Promise<boolean> {
+  return db.transaction((tx) => moveRedemption(tx, id, "retried", { nextCheckAt: now }));
 }

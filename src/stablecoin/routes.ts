@@ -1,26 +1,15 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { pageSchema } from "../core/paging.ts";
 import { AmountError } from "../core/money.ts";
-import { isDtLedgerError } from "../ledger/dt-ledger-port.ts";
-import type { Database } from "../persistence/database.ts";
 import { typedRoutes } from "../server/app.ts";
-import { ApiError, errorSchema } from "../server/errors.ts";
-import { StablecoinError } from "./errors.ts";
-import { EXCHANGE_STATUSES, type Exchange, type ExchangeStore } from "./exchanges.ts";
+import { errorSchema } from "../server/errors.ts";
 import { CURRENCY, currencySchema, formatKzt, kztSchema, parseKzt } from "./kzt.ts";
-import { cancelMint, MintError, requestMint, type MintRequest } from "./mint-flow.ts";
+import { DEPOSIT_STATUSES, EXCHANGE_STATUSES, MINT_STATES, REDEMPTION_STATES, type Deposit, type Exchange, type MintRequest, type Redemption } from "./model.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { remintRedemption, rerouteRedemption, retryRedemption, type Redemption } from "./redeem-flow.ts";
-import { MINT_STATES, REDEMPTION_STATES } from "./state-machines.ts";
-import type { StablecoinLedger } from "./stablecoin-ledger.ts";
-import { DEPOSIT_STATUSES, depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type Deposit, type ListFilter } from "./store.ts";
+import type { Caller, StablecoinService } from "./service.ts";
 
 export interface StablecoinRouteOptions {
-  db: Database;
-  exchanges: ExchangeStore;
-  ledger: Pick<StablecoinLedger, "transfer">;
-  /** The collateral intake: where mint deposits are paid, and held ones are returned from. */
-  intakeAccount: string;
+  service: StablecoinService;
   rateLimiter: RateLimiter;
   /** Called when a request may have work for the workers (wakes them). */
   onChange?(): void;
@@ -125,9 +114,9 @@ const listQuery = {
   additionalProperties: false,
 } as const;
 
-/** The list filter of a query: an exchange sees its own items only. */
-function listFilter(exchange: Exchange | undefined, query: { limit: number; before?: string; state?: string }): ListFilter {
-  return { ...(exchange ? { exchangeId: exchange.id } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) };
+/** The page a list query asks for. */
+function pageOf(query: { limit: number; before?: string; state?: string }) {
+  return { limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) };
 }
 
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 200 } } } as const;
@@ -165,16 +154,19 @@ const redemptionJson = (redemption: Redemption) => ({
   paidAt: iso(redemption.paidAt),
 });
 
-/** Request fields that hold KZT amounts: any schema refusal of one (missing, not a string, bad format) is INVALID_AMOUNT. */
-const AMOUNT_FIELDS = new Set(["amount", "perMintLimit", "dailyLimit"]);
+/**
+ * A KZT amount field of a request body. The schema leaves its type open so that every bad value (missing,
+ * not a string, bad format) is refused here with the one code INVALID_AMOUNT.
+ */
+const kztInput = { description: 'KZT as a string with up to 2 decimals, like "2500.00"' } as const;
 
-/** The KZT amount field a schema validation failure is about, if it is about one. */
-function refusedAmountField(error: FastifyError): string | undefined {
-  for (const item of error.validation ?? []) {
-    const field = item.params["missingProperty"] ?? item.instancePath.split("/").pop();
-    if (typeof field === "string" && AMOUNT_FIELDS.has(field)) return field;
+function amountOf(value: unknown, field: string): bigint {
+  if (typeof value !== "string") throw new AmountError("INVALID_AMOUNT", `${field} must be a KZT amount as a string with up to 2 decimals, like "2500.00"`);
+  try {
+    return parseKzt(value);
+  } catch {
+    throw new AmountError("INVALID_AMOUNT", `${field} must be a KZT amount as a string with up to 2 decimals, like "2500.00"`);
   }
-  return undefined;
 }
 
 /**
@@ -182,24 +174,23 @@ function refusedAmountField(error: FastifyError): string | undefined {
  * operator onboards exchanges, sees everything and deals with held deposits and failed redemptions.
  */
 export function stablecoinRoutes(options: StablecoinRouteOptions) {
-  const { db, exchanges, intakeAccount } = options;
+  const { service } = options;
+  const intakeAccount = service.intakeAccount;
 
-  async function callerExchange(request: FastifyRequest): Promise<Exchange | undefined> {
+  /** The caller as the service sees it (an `exchange` principal acts for its exchange). */
+  async function callerOf(request: FastifyRequest): Promise<Caller> {
     const principal = request.principal!;
-    if (principal.role !== "exchange") return undefined;
-    const exchange = await exchanges.byPrincipal(principal.id);
-    if (!exchange) throw new StablecoinError("NOT_AN_EXCHANGE", "this principal is not linked to an onboarded exchange");
-    return exchange;
+    return principal.role === "exchange" ? { kind: "exchange", exchange: await service.exchangeOf(principal.id) } : { kind: "operator", principalId: principal.id };
+  }
+
+  async function callerExchange(request: FastifyRequest): Promise<Exchange> {
+    const caller = await callerOf(request);
+    if (caller.kind !== "exchange") throw new Error("an exchange-only route reached without an exchange principal");
+    return caller.exchange;
   }
 
   return async function routes(app: FastifyInstance): Promise<void> {
     app.addHook("preHandler", options.rateLimiter.hook());
-    app.setErrorHandler((error: FastifyError, _request, reply) => {
-      const field = refusedAmountField(error);
-      if (field) throw new AmountError("INVALID_AMOUNT", `${field} must be a KZT amount as a string with up to 2 decimals, like "2500.00"`);
-      throw error;
-      return reply;
-    });
     const typed = typedRoutes(app);
 
     // ---- operator: exchanges --------------------------------------------------------------------------
@@ -212,15 +203,15 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
           summary: "Onboard an exchange: creates its principal and returns its API key once",
           body: {
             type: "object",
-            required: ["name", "dtAccount", "evmAddresses", "perMintLimit", "dailyLimit"],
+            required: ["name", "dtAccount", "evmAddresses"],
             additionalProperties: false,
             properties: {
               id: { type: "string", pattern: "^[a-z0-9_-]{3,40}$" },
               name: { type: "string", minLength: 1, maxLength: 140 },
               dtAccount: { type: "string", minLength: 1, maxLength: 64 },
               evmAddresses: { type: "array", minItems: 1, maxItems: 20, items: { type: "string" } },
-              perMintLimit: kztSchema,
-              dailyLimit: kztSchema,
+              perMintLimit: kztInput,
+              dailyLimit: kztInput,
             },
           },
           response: {
@@ -235,13 +226,13 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request, reply) => {
         const body = request.body;
-        const onboarded = await exchanges.onboard({
+        const onboarded = await service.onboardExchange({
           ...(body.id ? { id: body.id } : {}),
           name: body.name,
           dtAccount: body.dtAccount,
           evmAddresses: body.evmAddresses,
-          perMintLimit: parseKzt(body.perMintLimit),
-          dailyLimit: parseKzt(body.dailyLimit),
+          perMintLimit: amountOf(body.perMintLimit, "perMintLimit"),
+          dailyLimit: amountOf(body.dailyLimit, "dailyLimit"),
         });
         request.log.info({ event: "stablecoin.exchange_onboarded", exchange: onboarded.exchange.id, credential: onboarded.credentialId }, "exchange onboarded");
         return reply.status(201).send({
@@ -255,7 +246,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       "/stablecoin/exchanges",
       { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "List exchanges", response: { 200: pageSchema(exchangeSchema) } } } as const,
       // Exchanges are few: one page, so `next` is always null.
-      async () => ({ items: (await exchanges.list()).map(exchangeJson), next: null }),
+      async () => ({ items: (await service.listExchanges()).map(exchangeJson), next: null }),
     );
 
     typed.patch(
@@ -271,8 +262,8 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
             additionalProperties: false,
             properties: {
               status: { type: "string", enum: [...EXCHANGE_STATUSES] },
-              perMintLimit: kztSchema,
-              dailyLimit: kztSchema,
+              perMintLimit: kztInput,
+              dailyLimit: kztInput,
               evmAddresses: { type: "array", minItems: 1, maxItems: 20, items: { type: "string" } },
             },
           },
@@ -281,10 +272,10 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request) => {
         const body = request.body;
-        const updated = await exchanges.update(request.params.id, {
+        const updated = await service.updateExchange(request.params.id, {
           ...(body.status ? { status: body.status } : {}),
-          ...(body.perMintLimit ? { perMintLimit: parseKzt(body.perMintLimit) } : {}),
-          ...(body.dailyLimit ? { dailyLimit: parseKzt(body.dailyLimit) } : {}),
+          ...(body.perMintLimit !== undefined ? { perMintLimit: amountOf(body.perMintLimit, "perMintLimit") } : {}),
+          ...(body.dailyLimit !== undefined ? { dailyLimit: amountOf(body.dailyLimit, "dailyLimit") } : {}),
           ...(body.evmAddresses ? { evmAddresses: body.evmAddresses } : {}),
         });
         return exchangeJson(updated);
@@ -303,11 +294,11 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request) => {
-        const exchange = (await callerExchange(request))!;
-        const now = new Date();
+        const exchange = await callerExchange(request);
+        const today = await service.today(exchange);
         return {
           exchange: exchangeJson(exchange),
-          today: { requested: formatKzt(await requestedToday(db, exchange.id, now)), minted: formatKzt(await mintedToday(db, exchange.id, now)), currency: CURRENCY },
+          today: { requested: formatKzt(today.requested), minted: formatKzt(today.minted), currency: CURRENCY },
         };
       },
     );
@@ -320,16 +311,16 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         schema: {
           tags: ["stablecoin"],
           summary: "Ask for a mint; then pay the DT into payment.toAccount (the collateral intake) with the returned reference",
-          body: { type: "object", required: ["amount"], additionalProperties: false, properties: { amount: kztSchema, toAddress: { type: "string" } } },
+          body: { type: "object", additionalProperties: false, properties: { amount: kztInput, toAddress: { type: "string" } } },
           response: { 201: mintSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema, 429: errorSchema },
         },
       },
       async (request, reply) => {
-        const exchange = (await callerExchange(request))!;
+        const exchange = await callerExchange(request);
         const body = request.body;
-        const amount = parseKzt(body.amount);
+        const amount = amountOf(body.amount, "amount");
         if (amount <= 0n) throw new AmountError("INVALID_AMOUNT", "the amount must be positive");
-        const mint = await requestMint(db, exchange, amount, body.toAddress);
+        const mint = await service.requestMint(exchange, amount, body.toAddress);
         request.log.info({ event: "stablecoin.mint_requested", mint: mint.id, exchange: exchange.id, amount: mint.amount.toString() }, "mint requested");
         return reply.status(201).send(mintJson(mint, intakeAccount));
       },
@@ -347,7 +338,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request) => {
-        const page = await mintRows.list(db, listFilter(await callerExchange(request), request.query));
+        const page = await service.listMints(await callerOf(request), pageOf(request.query));
         return { items: page.items.map((mint) => mintJson(mint, intakeAccount)), next: page.next };
       },
     );
@@ -356,10 +347,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       "/stablecoin/mints/:id",
       { config: { access: ["exchange", "operator"] }, schema: { tags: ["stablecoin"], summary: "One mint request", params: idParams, response: { 200: mintSchema, 404: errorSchema } } },
       async (request) => {
-        const exchange = await callerExchange(request);
-        const mint = await mintRows.get(db, request.params.id);
-        // Another exchange's request answers exactly like a missing one.
-        if (!mint || (exchange && mint.exchangeId !== exchange.id)) throw new MintError("MINT_NOT_FOUND", "no such mint request");
+        const mint = await service.getMint(await callerOf(request), request.params.id);
         return mintJson(mint, intakeAccount);
       },
     );
@@ -368,8 +356,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       "/stablecoin/mints/:id/cancel",
       { config: { access: ["exchange"] }, schema: { tags: ["stablecoin"], summary: "Cancel a request that has not been paid", params: idParams, response: { 200: mintSchema, 404: errorSchema, 409: errorSchema } } },
       async (request) => {
-        const exchange = (await callerExchange(request))!;
-        return mintJson(await cancelMint(db, exchange.id, request.params.id), intakeAccount);
+        return mintJson(await service.cancelMint(await callerExchange(request), request.params.id), intakeAccount);
       },
     );
 
@@ -386,7 +373,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         },
       },
       async (request) => {
-        const page = await redemptionRows.list(db, listFilter(await callerExchange(request), request.query));
+        const page = await service.listRedemptions(await callerOf(request), pageOf(request.query));
         return { items: page.items.map(redemptionJson), next: page.next };
       },
     );
@@ -406,8 +393,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       async (request, reply) => {
         const id = request.params.id;
         const { dtAccount } = request.body;
-        const rerouted = await rerouteRedemption(db, id, dtAccount, request.principal!.id);
-        if (!rerouted) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
+        const rerouted = await service.rerouteRedemption(id, dtAccount, request.principal!.id);
         request.log.info({ event: "stablecoin.redemption_rerouted", redemption: id, by: request.principal!.id, dtAccount }, "redemption re-routed");
         options.onChange?.();
         return reply.status(202).send(redemptionJson(rerouted));
@@ -427,7 +413,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request, reply) => {
         const id = request.params.id;
-        const { redemption, mint } = await remintRedemption(db, id, request.principal!.id);
+        const { redemption, mint } = await service.remintRedemption(id, request.principal!.id);
         request.log.info({ event: "stablecoin.redemption_reminted", redemption: id, mint: mint.id, by: request.principal!.id }, "redemption re-minted");
         options.onChange?.();
         return reply.status(202).send({ redemption: redemptionJson(redemption), mint: mintJson(mint, intakeAccount) });
@@ -439,7 +425,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       { config: { access: ["operator"] }, schema: { tags: ["stablecoin"], summary: "Try a failed DT payout again", params: idParams, response: { 202: { type: "object", properties: { id: { type: "string" }, state: { type: "string" } } }, 409: errorSchema } } },
       async (request, reply) => {
         const id = request.params.id;
-        if (!(await retryRedemption(db, id))) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
+        await service.retryRedemption(id);
         options.onChange?.();
         return reply.status(202).send({ id, state: "confirmed" });
       },
@@ -463,7 +449,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request) => {
         const query = request.query;
-        const page = await depositRows.list(db, { ...(query.status ? { status: query.status } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}) });
+        const page = await service.listDeposits({ ...(query.status ? { status: query.status } : {}), limit: query.limit, ...(query.before ? { before: query.before } : {}) });
         return { items: page.items.map(depositJson), next: page.next };
       },
     );
@@ -472,32 +458,11 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       "/stablecoin/deposits/:id/return",
       {
         config: { access: ["operator"] },
-        schema: { tags: ["stablecoin"], summary: "Pay a held deposit back to its sender", params: idParams, response: { 200: depositSchema, 404: errorSchema, 409: errorSchema, 502: errorSchema } },
+        schema: { tags: ["stablecoin"], summary: "Pay a held deposit back to its sender", params: idParams, response: { 200: depositSchema, 404: errorSchema, 409: errorSchema, 422: errorSchema, 503: errorSchema } },
       },
       async (request) => {
         const id = request.params.id;
-        const deposit = await depositRows.get(db, id);
-        if (!deposit) throw new StablecoinError("DEPOSIT_NOT_FOUND", `no deposit ${id}`);
-        if (deposit.status !== "held") throw new StablecoinError("DEPOSIT_NOT_HELD", `deposit ${id} is ${deposit.status}`);
-        // Outside any database transaction (the embedded ledger may share the gateway's PGlite). The event id
-        // keys the return, so a repeated or concurrent request gets the same payment back, never a second.
-        let receipt: { transactionId: string };
-        try {
-          receipt = await options.ledger.transfer({
-            idempotencyKey: `deposit-return:${id}`,
-            from: intakeAccount,
-            to: deposit.fromAccount,
-            amount: deposit.amount,
-            reference: `RETURN ${deposit.reference.slice(0, 100)}`,
-            // A return, not a payout: the token matches payouts with redemptions (docs/contracts.md).
-            returnOf: deposit.ledgerTransactionId,
-          });
-        } catch (error) {
-          if (isDtLedgerError(error)) throw new ApiError(502, `DT_${error.code}`, `the DT ledger refused the return: ${error.message}`);
-          throw error;
-        }
-        const returned = await depositRows.markReturned(db, id, receipt.transactionId);
-        if (!returned) throw new StablecoinError("DEPOSIT_NOT_HELD", `deposit ${id} was returned by another request`);
+        const returned = await service.returnDeposit(id);
         request.log.info({ event: "stablecoin.deposit_returned", deposit: id }, "held deposit returned");
         options.onChange?.();
         return depositJson(returned);

@@ -1,0 +1,158 @@
+import { DT_REFUSAL_IS_PERMANENT, isDtLedgerError } from "../ledger/dt-ledger-port.ts";
+import type { Database } from "../persistence/database.ts";
+import { StablecoinError } from "./errors.ts";
+import type { ExchangeStore, ExchangeUpdate, OnboardExchange } from "./exchanges.ts";
+import { cancelMint, requestMint } from "./mint-flow.ts";
+import type { Deposit, DepositStatus, Exchange, MintRequest, Redemption } from "./model.ts";
+import { remintRedemption, rerouteRedemption, retryRedemption } from "./redeem-flow.ts";
+import type { StablecoinLedger } from "./stablecoin-ledger.ts";
+import { depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type ListFilter, type Page } from "./store.ts";
+
+export interface StablecoinServiceOptions {
+  db: Database;
+  exchanges: ExchangeStore;
+  /**
+   * The DT ledger and the collateral intake (where mint deposits are paid, and held ones are returned
+   * from): the running gateway has them; the CLI, which only administers exchanges and redemptions, not.
+   */
+  ledger?: Pick<StablecoinLedger, "transfer">;
+  intakeAccount?: string;
+  /** The service's time: daily figures, the day of a mint request, retries (default: the wall clock). */
+  clock?: () => Date;
+}
+
+/** Who asks: an exchange sees and acts on its own requests only; an operator sees everything. */
+export type Caller = { kind: "exchange"; exchange: Exchange } | { kind: "operator"; principalId: string };
+
+/**
+ * The stablecoin's use cases, the one entry point routes and the CLI call (routes never touch a store). Each
+ * method checks the caller's rights, then runs one flow; refusals are StablecoinErrors (errors.ts).
+ */
+export class StablecoinService {
+  readonly #options: StablecoinServiceOptions;
+
+  constructor(options: StablecoinServiceOptions) {
+    this.#options = options;
+  }
+
+  get intakeAccount(): string {
+    if (this.#options.intakeAccount === undefined) throw new Error("this stablecoin service has no collateral intake (CLI use)");
+    return this.#options.intakeAccount;
+  }
+
+  #now(): Date {
+    return (this.#options.clock ?? (() => new Date()))();
+  }
+
+  /** The exchange an `exchange` principal acts for (NOT_AN_EXCHANGE when it is linked to none). */
+  async exchangeOf(principalId: string): Promise<Exchange> {
+    const exchange = await this.#options.exchanges.byPrincipal(principalId);
+    if (!exchange) throw new StablecoinError("NOT_AN_EXCHANGE", "this principal is not linked to an onboarded exchange");
+    return exchange;
+  }
+
+  // ---- exchanges (operator) -----------------------------------------------------------------------------------
+
+  onboardExchange(request: OnboardExchange): Promise<{ exchange: Exchange; credentialId: string; apiKey: string }> {
+    return this.#options.exchanges.onboard(request);
+  }
+
+  listExchanges(): Promise<Exchange[]> {
+    return this.#options.exchanges.list();
+  }
+
+  updateExchange(id: string, update: ExchangeUpdate): Promise<Exchange> {
+    return this.#options.exchanges.update(id, update);
+  }
+
+  /** What the exchange asked for and had minted today (UTC), in tiyn. */
+  async today(exchange: Exchange): Promise<{ requested: bigint; minted: bigint }> {
+    const { db } = this.#options;
+    const now = this.#now();
+    return { requested: await requestedToday(db, exchange.id, now), minted: await mintedToday(db, exchange.id, now) };
+  }
+
+  // ---- mints --------------------------------------------------------------------------------------------------
+
+  requestMint(exchange: Exchange, amount: bigint, toAddress?: string): Promise<MintRequest> {
+    return requestMint(this.#options.db, exchange, amount, toAddress, this.#now());
+  }
+
+  listMints(caller: Caller, page: Omit<ListFilter, "exchangeId">): Promise<Page<MintRequest>> {
+    return mintRows.list(this.#options.db, scoped(caller, page));
+  }
+
+  /** One request; another exchange's answers exactly like a missing one. */
+  async getMint(caller: Caller, id: string): Promise<MintRequest> {
+    const mint = await mintRows.get(this.#options.db, id, caller.kind === "exchange" ? caller.exchange.id : undefined);
+    if (!mint) throw new StablecoinError("MINT_NOT_FOUND", "no such mint request");
+    return mint;
+  }
+
+  cancelMint(exchange: Exchange, id: string): Promise<MintRequest> {
+    return cancelMint(this.#options.db, exchange.id, id);
+  }
+
+  // ---- redemptions --------------------------------------------------------------------------------------------
+
+  listRedemptions(caller: Caller, page: Omit<ListFilter, "exchangeId">): Promise<Page<Redemption>> {
+    return redemptionRows.list(this.#options.db, scoped(caller, page));
+  }
+
+  async rerouteRedemption(id: string, dtAccount: string, principalId: string): Promise<Redemption> {
+    const rerouted = await rerouteRedemption(this.#options.db, id, dtAccount, principalId, this.#now());
+    if (!rerouted) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
+    return rerouted;
+  }
+
+  remintRedemption(id: string, principalId: string): Promise<{ redemption: Redemption; mint: MintRequest }> {
+    return remintRedemption(this.#options.db, id, principalId);
+  }
+
+  async retryRedemption(id: string): Promise<void> {
+    if (!(await retryRedemption(this.#options.db, id, this.#now()))) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
+  }
+
+  // ---- held deposits (operator) ------------------------------------------------------------------------------
+
+  listDeposits(filter: { status?: DepositStatus; limit: number; before?: string }): Promise<Page<Deposit>> {
+    return depositRows.list(this.#options.db, filter);
+  }
+
+  /**
+   * Pays a held deposit back to its sender out of the collateral intake (a ledger return of that payment, so
+   * not a payout). Called outside any database transaction (the embedded ledger may share the gateway's
+   * PGlite); the event id keys the return, so a repeated or concurrent call gets the same payment, never a second.
+   */
+  async returnDeposit(id: string): Promise<Deposit> {
+    const { db, ledger } = this.#options;
+    if (!ledger) throw new StablecoinError("DT_LEDGER_UNAVAILABLE", "held deposits are returned by the running gateway (POST /stablecoin/deposits/:id/return)");
+    const intakeAccount = this.intakeAccount;
+    const deposit = await depositRows.get(db, id);
+    if (!deposit) throw new StablecoinError("DEPOSIT_NOT_FOUND", `no deposit ${id}`);
+    if (deposit.status !== "held") throw new StablecoinError("DEPOSIT_NOT_HELD", `deposit ${id} is ${deposit.status}`);
+    let receipt: { transactionId: string };
+    try {
+      receipt = await ledger.transfer({
+        idempotencyKey: `deposit-return:${id}`,
+        from: intakeAccount,
+        to: deposit.fromAccount,
+        amount: deposit.amount,
+        reference: `RETURN ${deposit.reference.slice(0, 100)}`,
+        returnOf: deposit.ledgerTransactionId,
+      });
+    } catch (error) {
+      if (!isDtLedgerError(error)) throw error;
+      const details = { ledgerCode: error.code };
+      if (DT_REFUSAL_IS_PERMANENT[error.code]) throw new StablecoinError("DEPOSIT_RETURN_REFUSED", `the DT ledger refused the return: ${error.message}`, details);
+      throw new StablecoinError("DT_LEDGER_UNAVAILABLE", `the DT ledger cannot take the return now (${error.code}); try again`, details);
+    }
+    const returned = await depositRows.markReturned(db, id, receipt.transactionId);
+    if (!returned) throw new StablecoinError("DEPOSIT_NOT_HELD", `deposit ${id} was returned by another request`);
+    return returned;
+  }
+}
+
+function scoped(caller: Caller, page: Omit<ListFilter, "exchangeId">): ListFilter {
+  return caller.kind === "exchange" ? { ...page, exchangeId: caller.exchange.id } : page;
+}
