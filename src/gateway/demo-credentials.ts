@@ -15,6 +15,8 @@ export interface PreviousDemoCredentials {
   /** DT ledger participant seeds (hex) by participant id. */
   participantSeeds: Record<string, string>;
   foreignSigningSeed: Uint8Array | undefined;
+  /** The demo second correspondent's Ed25519 seed (section `correspondent`). */
+  correspondentSigningSeed: Uint8Array | undefined;
 }
 
 /**
@@ -41,6 +43,7 @@ export function previousDemoCredentials(dataDir: string): PreviousDemoCredential
     }
   }
   const foreignSeed = matching(field("peerPvp", "foreignCentralBank", "signingSeed"), SEED);
+  const correspondentSeed = matching(field("correspondent", "signingSeed"), SEED);
   return {
     operatorApiKey: matching(field("operator", "apiKey"), API_KEY),
     exchangeApiKey: matching(field("exchange", "apiKey"), API_KEY),
@@ -48,6 +51,7 @@ export function previousDemoCredentials(dataDir: string): PreviousDemoCredential
     brokerApiKeys: { seller: matching(field("dvp", "sellingBroker", "apiKey"), API_KEY), buyer: matching(field("dvp", "buyingBroker", "apiKey"), API_KEY) },
     participantSeeds,
     foreignSigningSeed: foreignSeed ? new Uint8Array(Buffer.from(foreignSeed, "hex")) : undefined,
+    correspondentSigningSeed: correspondentSeed ? new Uint8Array(Buffer.from(correspondentSeed, "hex")) : undefined,
   };
 }
 

@@ -134,7 +134,7 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
     const pvpClock = options.pvp?.clock;
     const keysRoute = pvpSettings.signing ? [ownKeysRoute(pvpSettings.agent, ownSigningKeys(pvpSettings.signing), pvpClock && (() => pvpClock.now()))] : [];
     features.push({ ...pvp, routes: [pvp.routes, ...keysRoute] });
-        if (securities.length > 0 && ports.dtLedger) {
+    if (securities.length > 0 && ports.dtLedger) {
       // DvP runs on the PvP engine (kind dvp): its routes and the securities ledgers' readiness.
       const dvp = dvpComponent({ db, engine: pvp.engine, securities, dtLedger: ports.dtLedger.port });
       features.push({ routes: [dvp.routes], readiness: dvp.readiness, start() {}, stop: async () => {} });

@@ -22,7 +22,7 @@ import { openGatewayDatabase } from "./database.ts";
 import { seedDemoBrokers } from "../dvp/demo.ts";
 import { DEMO_BOND } from "../evm/deploy-security.ts";
 import { previousDemoCredentials, writeDemoCredentials, type PreviousDemoCredentials } from "./demo-credentials.ts";
-import { collectStartupGarbage, startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
+import { collectStartupGarbage, keepYoungGenerationSmall, startEmbeddedStack, type EmbeddedStack } from "./embedded.ts";
 import { peerChainAccounts, startEmbeddedPeer, type DemoCorrespondent, type EmbeddedPeer } from "./embedded-peer.ts";
 import { ownSigningKeys, type ComposedGateway } from "./features.ts";
 import { connectPorts, type GatewayPorts } from "./ports.ts";
@@ -169,9 +169,18 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       await peer.registerCorrespondent(nbk);
     }
     if (demo) {
-      links["demo credentials"] = writeDemoCredentials(config.dataDir, { restart: EMBEDDED_RESTART_NOTICE, ...demo.credentials, ...peerCredentials(embedded!, peer, settings.pvp, url), dtLedger: dtLedgerCredentials(embedded!) });
+      const ours = settings.pvp?.signing ? { nbk: ourPvpEndpoints(settings.pvp, url) } : {};
+      const correspondent = demo.credentials["correspondent"] ? { correspondent: { ...(demo.credentials["correspondent"] as object), ...ours } } : {};
+      links["demo credentials"] = writeDemoCredentials(config.dataDir, {
+        restart: EMBEDDED_RESTART_NOTICE,
+        ...demo.credentials,
+        ...correspondent,
+        ...peerCredentials(embedded!, peer, settings.pvp, url),
+        dtLedger: dtLedgerCredentials(embedded!),
+      });
       Object.assign(links, embedded!.links, peer ? { "foreign CB gateway": `${peer.correspondent.url} (${peer.correspondent.bic})` } : {});
       await demo.mint?.();
+      keepYoungGenerationSmall();
       collectStartupGarbage();
     }
     Object.assign(links, {
@@ -284,6 +293,7 @@ async function seedEmbeddedDemo(
       dtPayer: embedded.demo.accounts.aigerim.id,
       dtBeneficiary: await seedDemoCounterpartyTerms(db, embedded),
     };
+    credentials["correspondent"] = await seedDemoCorrespondent(db, embedded, previous.correspondentSigningSeed);
   }
   if (composed.pvp && embedded.ports.securitiesLegs?.length) {
     const brokers = await seedDemoBrokers(identity, embedded.dtLedger, {
@@ -329,6 +339,11 @@ function peerCredentials(embedded: EmbeddedStack, peer: EmbeddedPeer | undefined
       },
     },
   };
+}
+
+/** What a correspondent needs of us: our BIC, where to post, where our keys are, and the keys themselves. */
+function ourPvpEndpoints(pvp: PvpSettings, url: string): Record<string, unknown> {
+  return { bic: pvp.agent, gatewayUrl: url, inboundUrl: `${url}/iso20022/inbound`, keysUrl: `${url}/iso20022/keys`, keys: publishedKeySet(pvp.agent, ownSigningKeys(pvp.signing!), new Date()) };
 }
 
 function dtLedgerCredentials(embedded: EmbeddedStack): Record<string, unknown> {
@@ -401,6 +416,48 @@ async function seedDemoCounterpartyTerms(db: Database, embedded: EmbeddedStack):
     "embedded-demo",
   );
   return settlement.id;
+}
+
+/** The demo second correspondent: a central bank written by a newcomer against the published profile. */
+export const DEMO_CORRESPONDENT = { bic: "DEMOGB2L", name: "Demo correspondent central bank (yours)", baseUrl: "http://127.0.0.1:9400" } as const;
+
+/**
+ * A second correspondent ready for a newcomer's own gateway (docs/iso20022-pvp-profile.md, "First PvP in 15
+ * minutes"): in the directory with a signing key (seed kept per DATA_DIR), a DT liquidity account holding
+ * 10,000,000.00 KZT that pays the legs it instructs us to lock, and its DT settlement account those legs pay.
+ * Its base URL is a placeholder the newcomer points at its own inbound endpoint.
+ */
+async function seedDemoCorrespondent(db: Database, embedded: EmbeddedStack, previousSeed: Uint8Array | undefined): Promise<Record<string, unknown>> {
+  const halyk = embedded.demo.participants.halyk.id;
+  const open = (name: string, holderName: string) => embedded.dtLedger.openAccount(halyk, { idempotencyKey: `demo:open:${name}`, kind: "legal_entity", holderName });
+  const liquidity = await open("correspondentLiquidity", `${DEMO_CORRESPONDENT.name}, KZT liquidity`);
+  const settlement = await open("correspondentSettlement", `${DEMO_CORRESPONDENT.name}, KZT settlement`);
+  await embedded.dtLedger.issue(embedded.demo.participants.nbk.id, { idempotencyKey: "demo:issue:correspondentLiquidity", accountId: liquidity.id, amount: 1_000_000_000n, reference: "demo correspondent liquidity" });
+  const seed = previousSeed ?? generateEd25519().seed;
+  const keyId = `${DEMO_CORRESPONDENT.bic}-demo-1`;
+  const publicKey = Buffer.from(ed25519RawPublicKey(ed25519PrivateKey(seed))).toString("hex");
+  await correspondentStore.add(db, {
+    bic: DEMO_CORRESPONDENT.bic,
+    name: DEMO_CORRESPONDENT.name,
+    baseUrl: DEMO_CORRESPONDENT.baseUrl,
+    signingKeys: [{ keyId, publicKey }],
+    liquidityAccounts: [liquidity.id],
+    settlementAccount: settlement.id,
+  });
+  return {
+    bic: DEMO_CORRESPONDENT.bic,
+    name: DEMO_CORRESPONDENT.name,
+    // Where we send its messages (<baseUrl>/iso20022/inbound): point it at your gateway with `correspondents update`.
+    baseUrl: DEMO_CORRESPONDENT.baseUrl,
+    keyId,
+    // Demo only: a real correspondent registers its own public key (`correspondents keys add`).
+    signingSeed: Buffer.from(seed).toString("hex"),
+    publicKey,
+    liquidityAccount: liquidity.id,
+    liquidityBalance: "10000000.00",
+    settlementAccount: settlement.id,
+    currency: "KZT",
+  };
 }
 
 /**

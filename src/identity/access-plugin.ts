@@ -54,23 +54,16 @@ export function signedMessageOf(request: FastifyRequest): SignedMessage {
 export function installAccessControl(app: FastifyInstance, options: AccessOptions): void {
   app.decorateRequest("principal", null);
   app.decorateRequest("pendingSignature", null);
-  app.addHook("onRoute", (route) => {
-    if (route.config?.access === undefined) {
-      throw new Error(`route ${String(route.method)} ${route.url} declares no config.access`);
-    }
-  });
-  app.addHook("onRequest", async (request) => {
-    const access = request.routeOptions.config.access;
-    // Only the not-found handler has no access rule (registration refuses such routes); let it answer 404.
-    if (access === "public" || access === undefined) return;
+  const checkAccess = async (request: FastifyRequest) => {
+    const access = request.routeOptions.config.access as Exclude<Access, "public">;
     const principal = await authenticate(request, options);
     if (!access.includes(principal.role)) {
       request.log.warn({ event: "access.forbidden", principal: principal.id, role: principal.role, credential: principal.credentialId }, "role not allowed");
       throw new AccessError("FORBIDDEN", `role ${principal.role} may not call this route`);
     }
     request.principal = principal;
-  });
-  app.addHook("preValidation", async (request) => {
+  };
+  const checkSignedBody = async (request: FastifyRequest) => {
     const pending = request.pendingSignature;
     if (!pending) return;
     try {
@@ -84,7 +77,23 @@ export function installAccessControl(app: FastifyInstance, options: AccessOption
       }
       throw error;
     }
+  };
+  // The checks are hooks of the routes that need them, not of every request: a public route (health, the
+  // page, proof of collateral) runs none of this, and the not-found handler answers 404 without it.
+  app.addHook("onRoute", (route) => {
+    const access = route.config?.access;
+    if (access === undefined) {
+      throw new Error(`route ${String(route.method)} ${route.url} declares no config.access`);
+    }
+    if (access === "public") return;
+    route.onRequest = [checkAccess, ...hookList(route.onRequest)];
+    route.preValidation = [checkSignedBody, ...hookList(route.preValidation)];
   });
+}
+
+/** A route's own hooks of one kind as a list (fastify takes one function or several). */
+export function hookList<Hook>(hooks: Hook | Hook[] | undefined): Hook[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
 }
 
 async function authenticate(request: FastifyRequest, options: AccessOptions): Promise<Principal> {

@@ -26,8 +26,8 @@ export const create: CommandModule = {
 Registers a principal (or adds a credential to an existing one with --principal) and issues:
   an API key (default): printed once as JSON; only its hash is stored;
   an Ed25519 signing key (--public-key, 32 bytes hex or base64): callers sign requests (RFC 9421) with keyid.
-Roles: ${ROLES.join(", ")}. Banks, correspondents and exchanges act for an institution: --bic is its BIC;
-a bank also gives --dt-participant, the DT participant servicing its customers' accounts (it pays only from those).
+Roles: ${ROLES.join(", ")}. Banks, correspondents, exchanges and brokers act for an institution: --bic is its BIC;
+a bank (or a broker) also gives --dt-participant, the DT participant servicing its customers' accounts (it pays only from those).
 Writes directly to the database; with a running embedded gateway, use the operator API (POST
 /operator/principals) instead.
 Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TENGE_CONFIG_FILE (the gateway's settings file).`,

@@ -42,12 +42,13 @@ function validateArguments(args: string[]): { profile: ValidationProfile; strict
 
 export const validate: CommandModule = {
   help: [
-    "Usage: npx tenge-gateway iso validate [--profile cbpr+|hvps+|iso] [--strict] FILE...",
+    "Usage: npx tenge-gateway iso validate [--profile cbpr+|cbpr+@sr2025|hvps+|iso] [--strict] FILE...",
     "",
     "Validates ISO 20022 messages (AppHdr + Document in an envelope, or a Document alone): safe XML, the",
-    "official XSDs, then the usage rules of the profile (default cbpr+; hvps+; iso = XSDs only).",
+    "official XSDs, then the usage rules of the profile (default cbpr+, the CBPR+ SR2026 release;",
+    "cbpr+@sr2025 the previous release, unstructured addresses allowed; hvps+; iso = XSDs only).",
     "Prints one JSON line per file:",
-    '  {"file","messageType","profile","valid","errors":[{"code","severity","path","message"}],"warnings":[...]}',
+    '  {"file","messageType","profile","release","valid","errors":[{"code","severity","path","message"}],"warnings":[...]}',
     "A message is valid when it has no error; warnings (guidelines the network's own samples break) are",
     "reported beside. --strict counts warnings as errors.",
     "Exit code 0 when every file is valid, 1 otherwise. Rule codes: docs/iso20022-validation.md.",

@@ -21,10 +21,11 @@ const findingSchema = {
 
 export const validationReportSchema = {
   type: "object",
-  required: ["messageType", "profile", "valid", "errors", "warnings"],
+  required: ["messageType", "profile", "release", "valid", "errors", "warnings"],
   properties: {
     messageType: { type: ["string", "null"] },
     profile: { type: "string", enum: [...validationProfiles] },
+    release: { type: ["string", "null"], description: "the CBPR+ release whose rules applied (SR2026 under cbpr+, SR2025 under cbpr+@sr2025)" },
     valid: { type: "boolean" },
     errors: { type: "array", items: findingSchema },
     warnings: { type: "array", items: findingSchema },
@@ -34,7 +35,7 @@ export const validationReportSchema = {
 /**
  * ISO 20022 HTTP routes. `POST /iso20022/validate` takes the raw XML (application/xml or text/xml; the
  * server's content-type parser hands it over as a string) and answers the same report as the CLI: 200
- * whether or not the message is valid, since the report is the answer. `?profile=cbpr+|hvps+|iso` picks the
+ * whether or not the message is valid, since the report is the answer. `?profile=cbpr+|cbpr+@sr2025|hvps+|iso` picks the
  * rules (default cbpr+; `+` is `%2B` in a query string), `?strict=true` turns warnings into errors.
  * Validation runs in a worker thread behind a bounded queue (`limits`): a full queue is 503
  * VALIDATION_QUEUE_FULL with Retry-After, and the event loop stays free for everyone else.

@@ -2,8 +2,8 @@ import { Gauge, type Registry } from "prom-client";
 import { type Page } from "../core/paging.ts";
 import type { Database } from "../persistence/database.ts";
 import type { Logger } from "../server/logger.ts";
-import type { StablecoinLedger } from "../stablecoin/stablecoin-ledger.ts";
-import type { TokenChain } from "../stablecoin/token-chain.ts";
+import type { Address, Hex } from "viem";
+import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import { formatKzt, KZT } from "../core/money.ts";
 import {
   buildAttestation,
@@ -15,10 +15,22 @@ import {
   type SupplyReading,
 } from "./attestation.ts";
 
+/**
+ * The token on its chain as an attestation reads it: the supply at a block and the token's statement age
+ * limit. The stablecoin's TokenChain is one; the proof of collateral needs nothing else of the stablecoin.
+ */
+export interface SupplyChain {
+  readonly chainId: number;
+  readonly token: Address;
+  latestBlock(): Promise<{ number: bigint; hash: Hex; timestamp: bigint }>;
+  totalSupply(blockNumber: bigint): Promise<bigint>;
+  maxStatementAge(): Promise<bigint>;
+}
+
 export interface AttestationServiceOptions {
   db: Database;
-  ledger: Pick<StablecoinLedger, "collateralStatement">;
-  chain: TokenChain;
+  ledger: Pick<DtLedgerPort, "collateralStatement">;
+  chain: SupplyChain;
   segregatedAccount: string;
   /** The gateway's Ed25519 secret key (32 bytes); signs every attestation. */
   signingKey: Uint8Array;
@@ -197,9 +209,9 @@ export class AttestationService {
 
   async #readSupply(): Promise<SupplyReading> {
     const { chain } = this.#options;
-    const block = await chain.client.getBlock({ blockTag: "latest" });
-    const totalSupply = await chain.totalSupply(block.number!);
-    return { chainId: chain.chainId, token: chain.token, blockNumber: block.number!, blockHash: block.hash!, blockTimestamp: block.timestamp, totalSupply };
+    const block = await chain.latestBlock();
+    const totalSupply = await chain.totalSupply(block.number);
+    return { chainId: chain.chainId, token: chain.token, blockNumber: block.number, blockHash: block.hash, blockTimestamp: block.timestamp, totalSupply };
   }
 
   #report(attestation: Attestation): void {

@@ -18,6 +18,7 @@ const pageDirectory = fileURLToPath(new URL("./page/", import.meta.url));
 const PAGE_ASSETS: Record<string, string> = {
   "collateral.js": "text/javascript; charset=utf-8",
   "verify-attestation.js": "text/javascript; charset=utf-8",
+  "format.js": "text/javascript; charset=utf-8",
 };
 
 /** Directory of an installed package, found through one of its exported modules. */
@@ -50,8 +51,8 @@ const historyEntrySchema = {
   properties: {
     id: { type: "string" },
     issuedAt: { type: "string", format: "date-time" },
-    collateral: { type: "string", description: "KZT with 2 decimals" },
-    supply: { type: "string", description: "tokens with 2 decimals (1 token = 1 KZT)" },
+    collateral: { type: "string", pattern: "^[0-9]+\\.[0-9]{2}$", description: 'DT collateral in KZT major units, exactly 2 decimals ("1001500.00"), not tiyn' },
+    supply: { type: "string", pattern: "^[0-9]+\\.[0-9]{2}$", description: 'stablecoins in circulation in KZT major units (1 token = 1 KZT), exactly 2 decimals, not token units' },
     currency: { type: "string", const: "KZT" },
     ratio: { type: ["string", "null"] },
     ledgerHeight: { type: "string" },

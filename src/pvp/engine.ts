@@ -240,7 +240,9 @@ export class PvpEngine {
       }
       const terms = request.affirm(current);
       await pvpStore.update(tx, id, { exchangeTerms: JSON.stringify(terms), awaitingAffirmation: false }, now);
-      const next = { ...current, exchangeTerms: terms, awaitingAffirmation: false };
+      // The version moves, as on a cancellation: a worker that read the exchange before cannot act on the old record.
+      if (!(await pvpStore.moveState(tx, current, current.state, now))) throw new PvpError("PVP_NOT_AFFIRMABLE", `exchange ${id} moved on; try again`);
+      const next = { ...current, exchangeTerms: terms, awaitingAffirmation: false, version: current.version + 1 };
       await pvpStore.addTimeline(tx, id, { at: now, kind: "notice", fromState: current.state, toState: null, event: "affirmed", detail: {} });
       await writeEffects(this.context, tx, next, [{ kind: "bank_notice", notice: "affirmed" }, { kind: "lock", side: "dt" }], now);
       return next;

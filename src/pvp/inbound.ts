@@ -201,7 +201,8 @@ export function inboundChange(
     }
     case "cancellation_request":
       // The initiator's signed camt.056 is its side's consent to our early refund of the leg we locked for it.
-      return update({ cancelRequested: true, ...(businessMessageId && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {}) });
+      // Its reason (CUST: asked for; DS24: the initiator aborted on time) is the one our RJCT after the CNCL carries.
+      return update({ cancelRequested: true, peerReason: message.request.reason, ...(businessMessageId && pvp.peerCancellation === undefined ? { peerCancellation: businessMessageId } : {}) });
     case "resolution":
       if (message.resolution.outcome === "CNCL" && pvp.peerStatus !== "claimed") {
         // The CNCL answering our camt.056 is the counterparty's consent to our early refund of the DT hold.

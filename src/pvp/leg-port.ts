@@ -26,8 +26,9 @@ export interface HashLockedLegPort {
    * Returns the leg to its payer. `early` asks for a refund before the expiry (a cancellation the
    * beneficiary's side agreed to); ledgers that cannot do that throw LegError NOT_YET_EXPIRED. `consent`,
    * when the beneficiary's side did agree, names its signed message (the DT ledger refunds early only so).
+   * `reason` is the ISO cancellation reason of an early refund (peer legs send it in their camt.056).
    */
-  refund(leg: LegInstruction, options: { early: boolean; consent?: LegRefundConsent | undefined }): Promise<void>;
+  refund(leg: LegInstruction, options: { early: boolean; consent?: LegRefundConsent | undefined; reason?: string | undefined }): Promise<void>;
   /** Where the leg stands on its ledger now, with the preimage when a claim revealed it. */
   observe(leg: LegInstruction): Promise<LegObservation>;
   /** The reference a lock gets, when the adapter can compute it without the ledger (EVM swap ids). */

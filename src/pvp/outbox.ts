@@ -3,7 +3,7 @@ import { InjectedCrash, loadOpened, type EngineContext } from "./engine-context.
 import { LegError, type LegRefundConsent, type LegSide } from "./leg-port.ts";
 import type { KnownLegs } from "./observe.ts";
 import { legOf, type PvpRecord } from "./pvp.ts";
-import { lockRefusalReason } from "./reason-codes.ts";
+import { cancellationReasonOf, lockRefusalReason } from "./reason-codes.ts";
 import { pvpStore, type OutboxCommand, type PvpPatch } from "./store.ts";
 
 /**
@@ -145,7 +145,7 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
       // idempotent lock call returns it (or locks now, which the refund then undoes).
       if (reference === undefined) reference = (await port.lock(leg)).reference;
       const consent = command.early ? await agreedCancellation(context, pvp, side) : undefined;
-      await port.refund({ ...leg, reference, issuedAt: command.createdAt }, { early: command.early, consent });
+      await port.refund({ ...leg, reference, issuedAt: command.createdAt }, { early: command.early, consent, reason: cancellationReasonOf(pvp) });
       return { reference };
     }
   }
@@ -155,14 +155,16 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
  * The correspondent's consent to refunding our leg on `side` before its expiry, when the PvP is an agreed
  * cancellation (docs/pvp.md "Agreed cancellation"): as initiator, our DT hold after the bank cancelled
  * before any reveal (no claim of the foreign leg was ever written) and the peer answered our camt.056 with
- * camt.029 CNCL; as responder, our own leg after the initiator, who alone knows the preimage, sent camt.056.
+ * camt.029 CNCL; as responder, our own leg after the initiator, who alone knows the preimage, sent camt.056
+ * (and while it has not revealed it to us).
  */
 async function agreedCancellation(context: EngineContext, pvp: PvpRecord, side: LegSide): Promise<LegRefundConsent | undefined> {
   if (!pvp.cancelRequested || pvp.peerCancellation === undefined) return undefined;
   if (pvp.role === "initiator") {
     if (side !== "dt" || !pvp.foreignLeg.ledger.startsWith("peer:") || pvp.peerStatus === "claimed") return undefined;
     if (await pvpStore.claimWritten(context.db, pvp.id, "foreign")) return undefined;
-  } else if (side !== "foreign") {
+  } else if (side !== "foreign" || pvp.sealedPreimage !== undefined) {
+    // A preimage that reached us wins while our leg is locked (the claim is queued): no early refund then.
     return undefined;
   }
   return { by: pvp.counterpartyAgent, message: pvp.peerCancellation };

@@ -25,6 +25,12 @@ export const PVP_REASON_CODES = {
   invalidDate: { code: "DT01", when: "an instructed expiry is beyond PVP_MAX_LOCK_SECONDS" },
   /** ExternalStatusReason1Code / ExternalCancellationReason1Code RequestedByCustomer. */
   cancelled: { code: "CUST", when: "the bank cancelled before the reveal (camt.056 to the correspondent)" },
+  /**
+   * ExternalCancellationReason1Code DS24 (the original order expired due to a time-out): the initiator
+   * aborts because a window closed or the other leg was refused, nobody asked for it. Not CUST (no customer
+   * asked) and not TECH (nothing erroneous was sent).
+   */
+  abortedOnTimeout: { code: "DS24", when: "the initiator aborts on its own (a lock or reveal window closed, a leg refused): camt.056 to the correspondent" },
   /** ExternalPaymentCancellationRejection1Code AlreadyReturned (camt.029 RJCR). */
   alreadySettling: { code: "ARDT", when: "a cancellation arrives after the reveal: the leg is settled or being settled" },
   /** ExternalStatusReason1Code Narrative. */
@@ -45,4 +51,9 @@ export function lockRefusalReason(code: LegErrorCode): string {
     default:
       return PVP_REASON_CODES.forbidden.code;
   }
+}
+
+/** The camt.056 reason of an initiator's early refund: a cancellation someone asked for, or an abort on time. */
+export function cancellationReasonOf(pvp: { cancelRequested: boolean }): string {
+  return pvp.cancelRequested ? PVP_REASON_CODES.cancelled.code : PVP_REASON_CODES.abortedOnTimeout.code;
 }

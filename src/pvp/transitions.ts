@@ -38,7 +38,8 @@ export async function applyTransition(context: EngineContext, pvp: PvpRecord, ev
 function reasonFor(pvp: PvpRecord, event: PvpEvent): string | undefined {
   switch (event) {
     case "cancel_requested":
-      return PVP_REASON_CODES.cancelled.code;
+      // A responder records the reason the initiator's camt.056 gave; an initiator was asked by its bank.
+      return pvp.role === "responder" ? (pvp.peerReason ?? PVP_REASON_CODES.cancelled.code) : PVP_REASON_CODES.cancelled.code;
     case "reveal_window_closed":
     case "lock_window_closed":
     case "own_expired":

@@ -10,7 +10,7 @@ import { pendingMigrations, type MigrationSet } from "../persistence/migrations.
 import { installErrorHandler } from "./errors.ts";
 import { installHealth, type FeatureStatus, type ReadinessCheck } from "./health.ts";
 import type { Logger } from "./logger.ts";
-import { installMetrics } from "./metrics.ts";
+import { installMetricsRoute, installRequestMetrics } from "./metrics.ts";
 import { DEFAULT_PRINCIPAL_RATE_LIMIT, installPrincipalRateLimit, type PrincipalRateLimit } from "./rate-limit.ts";
 import { installQueryIntegers, STRICT_AJV } from "./request-types.ts";
 
@@ -107,6 +107,12 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     if (route.url.startsWith("/docs") && route.config?.access === undefined) {
       route.config = { ...route.config, access: "public" };
     }
+    // A public route with its own log level (a high-volume read) logs through one child logger made once,
+    // not one per request: pino rebuilds every log method of a child whose level is set.
+    if (route.config?.access === "public" && route.logLevel && !route.childLoggerFactory) {
+      let child: FastifyBaseLogger | undefined;
+      route.childLoggerFactory = (logger, _bindings, childOptions) => (child ??= logger.child({ route: route.url }, childOptions));
+    }
   });
   installAccessControl(app, {
     identity: options.identity ?? new IdentityStore(options.db),
@@ -115,6 +121,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
   });
   // After access control, so the principal is known; before the body is read, so a refusal costs nothing.
   installPrincipalRateLimit(app, options.principalRateLimit ?? DEFAULT_PRINCIPAL_RATE_LIMIT, options.clock);
+  installRequestMetrics(app, options.metrics);
 
   await app.register(swagger, {
     openapi: {
@@ -139,7 +146,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
-  installMetrics(app, options.metrics);
+  installMetricsRoute(app, options.metrics);
   installHealth(app, () => [
     { name: "database", check: async () => void (await options.db.query("SELECT 1")) },
     {

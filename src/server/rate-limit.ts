@@ -1,4 +1,5 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { hookList } from "../identity/access-plugin.ts";
 import { CodedError } from "../core/errors.ts";
 
 /** How many requests one principal may make: `burst` at once, refilled at `perSecond`. */
@@ -55,7 +56,7 @@ export class TokenBuckets {
  */
 export function installPrincipalRateLimit(app: FastifyInstance, limit: PrincipalRateLimit, clock?: () => number): void {
   const buckets = new TokenBuckets(limit, clock);
-  app.addHook("onRequest", async (request, reply) => {
+  const check = async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = request.principal;
     if (!principal) return;
     const wait = buckets.take(principal.id);
@@ -64,5 +65,11 @@ export function installPrincipalRateLimit(app: FastifyInstance, limit: Principal
     reply.header("retry-after", String(seconds));
     request.log.warn({ event: "rate.limited", principal: principal.id, route: request.routeOptions.url }, "principal over its rate");
     throw new RateLimitedError(seconds);
+  };
+  // A hook of the authenticated routes only, right after access control's own (installed before this).
+  app.addHook("onRoute", (route) => {
+    if (route.config?.access === "public" || route.config?.access === undefined) return;
+    const hooks = hookList(route.onRequest);
+    route.onRequest = [...hooks.slice(0, 1), check, ...hooks.slice(1)];
   });
 }

@@ -4,23 +4,10 @@ import { IdentityStore } from "../identity/store.ts";
 import { CodedError } from "../core/errors.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { sqlState } from "../persistence/database.ts";
-import { exchangeRows } from "./store.ts";
+import type { Exchange, ExchangeStatus } from "./model.ts";
+import { exchangeRows } from "./store/exchanges.ts";
 
-export const EXCHANGE_STATUSES = ["active", "suspended"] as const;
-export type ExchangeStatus = (typeof EXCHANGE_STATUSES)[number];
-
-/** An exchange allowed to mint and redeem: its DT account, its EVM addresses and its limits (tiyn). */
-export interface Exchange {
-  id: string;
-  principalId: string;
-  name: string;
-  dtAccount: string;
-  evmAddresses: Address[];
-  perMintLimit: bigint;
-  dailyLimit: bigint;
-  status: ExchangeStatus;
-  createdAt: Date;
-}
+export { EXCHANGE_STATUSES, type Exchange, type ExchangeStatus } from "./model.ts";
 
 export interface OnboardExchange {
   name: string;

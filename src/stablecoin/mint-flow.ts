@@ -4,51 +4,22 @@ import { CodedError } from "../core/errors.ts";
 import { isPermanentDtRefusal, type LedgerEvent, type SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { CollateralStatement } from "../ledger/collateral-statement.ts";
-import type { Exchange } from "./exchanges.ts";
+import type { Exchange, HoldReason, MintRequest } from "./model.ts";
 import { formatKzt } from "./kzt.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
 import { onChainRedemptionId } from "./redemption-id.ts";
-import { moveMint, type MintState } from "./state-machines.ts";
+import { moveMint } from "./state-machines.ts";
 import { depositRows, exchangeRows, mintedToday, mintFromRow, mintRows, minterNonceRows, mintTransactionRows, requestedToday, type MintRow } from "./store.ts";
 import type { TokenChain } from "./token-chain.ts";
 import type { WorkerFault } from "../server/worker-faults.ts";
 
-export interface MintRequest {
-  id: string;
-  reference: string;
-  exchangeId: string;
-  amount: bigint;
-  toAddress: Address;
-  state: MintState;
-  depositEventId: string | null;
-  mintedTxHash: Hex | null;
-  mintedBlock: bigint | null;
-  attempts: number;
-  failureCode: string | null;
-  failureMessage: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  depositedAt: Date | null;
-  mintedAt: Date | null;
-  /** Set on a re-mint: the refused redemption whose tokens it mints back (no deposit behind it). */
-  reversesRedemption: string | null;
-}
+export type { HoldReason, MintRequest } from "./model.ts";
 
 export type MintErrorCode = "EXCHANGE_SUSPENDED" | "OVER_PER_MINT_LIMIT" | "OVER_DAILY_LIMIT" | "ADDRESS_NOT_REGISTERED" | "MINT_NOT_FOUND" | "NOT_CANCELLABLE";
 
 /** A refused mint request or cancellation; statuses in src/server/http-status.ts. */
 export class MintError extends CodedError<MintErrorCode> {}
 
-/** Why a deposit is held for an operator instead of minted. */
-export type HoldReason =
-  | "UNKNOWN_REFERENCE"
-  | "REFERENCE_ALREADY_USED"
-  | "WRONG_SENDER"
-  | "AMOUNT_MISMATCH"
-  | "EXCHANGE_SUSPENDED"
-  | "OVER_PER_MINT_LIMIT"
-  | "OVER_DAILY_LIMIT"
-  | "REQUEST_EXPIRED";
 
 export interface MintSettings {
   /** DT account of the segregated collateral wallet. */
@@ -102,7 +73,7 @@ export async function cancelMint(db: Database, exchangeId: string, id: string): 
 
 type PaymentEvent = Extract<LedgerEvent, { type: "payment" }>;
 
-const EXPIRED = { failure_code: "EXPIRED", failure_message: "no deposit arrived in time" };
+const EXPIRED = { failureCode: "EXPIRED", failureMessage: "no deposit arrived in time" };
 
 /**
  * Expires the mint requests still unpaid `ttlMs` after they were opened (one transition each, in the
@@ -143,9 +114,9 @@ export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequ
   });
   if (held) return { held };
   await moveMint(tx, request!.id, "depositMatched", {
-    deposit_event_id: event.id,
-    deposited_at: new Date(),
-    next_check_at: new Date(),
+    depositEventId: event.id,
+    depositedAt: new Date(),
+    nextCheckAt: new Date(),
   });
   return { mintId: request!.id };
 }
@@ -232,8 +203,8 @@ export class MintWorker {
         if (!isPermanentDtRefusal(error)) throw error;
         const failed = await db.transaction(async (tx) => {
           const moved = await moveMint(tx, first.needsStatement, "failed", {
-            failure_code: `DT_${error.code}`,
-            failure_message: `the DT ledger refused moving the deposit into the segregated wallet: ${error.message}`,
+            failureCode: `DT_${error.code}`,
+            failureMessage: `the DT ledger refused moving the deposit into the segregated wallet: ${error.message}`,
           });
           return moved ? mintRows.get(tx, first.needsStatement) : undefined;
         });
@@ -334,9 +305,9 @@ export class MintWorker {
     }
     faults?.("mint.broadcast.after-send");
     await moveMint(tx, row.id, "broadcast", {
-      submitted_at: row.submitted_at ?? new Date(),
-      next_check_at: new Date(),
-      ...(row.failure_code ? { failure_code: null, failure_message: null } : {}),
+      submittedAt: row.submitted_at ?? new Date(),
+      nextCheckAt: new Date(),
+      ...(row.failure_code ? { failureCode: null, failureMessage: null } : {}),
     });
     if (row.failure_code) this.#options.onFault?.(undefined);
     return "broadcast";
@@ -357,9 +328,9 @@ export class MintWorker {
         await mintTransactionRows.settle(tx, row.id, transaction.hash);
         const mintedAt = new Date();
         await moveMint(tx, row.id, "confirmed", {
-          minted_tx_hash: transaction.hash,
-          minted_block: receipt.blockNumber,
-          minted_at: mintedAt,
+          mintedTxHash: transaction.hash,
+          mintedBlock: receipt.blockNumber,
+          mintedAt,
         });
         faults?.("mint.confirm.before-commit");
         const minted = mintFromRow({ ...row, state: "minted", minted_tx_hash: transaction.hash, minted_block: receipt.blockNumber, minted_at: mintedAt });
@@ -378,14 +349,14 @@ export class MintWorker {
       await minterNonceRows.lowerStatementHeight(tx, chain.minterAddress, accepted.height);
       if (row.attempts >= settings.maxAttempts) {
         await moveMint(tx, row.id, "failed", {
-          failure_code: reverted ? "MINT_REVERTED" : "NONCE_TAKEN",
-          failure_message: `gave up after ${row.attempts} attempts; the deposit stays in the segregated wallet`,
+          failureCode: reverted ? "MINT_REVERTED" : "NONCE_TAKEN",
+          failureMessage: `gave up after ${row.attempts} attempts; the deposit stays in the segregated wallet`,
         });
         const failed = mintFromRow({ ...row, state: "failed" });
         notices.push(() => this.#options.onFailed?.(failed));
         return "failed";
       }
-      await moveMint(tx, row.id, "retry", { next_check_at: new Date() });
+      await moveMint(tx, row.id, "retry", { nextCheckAt: new Date() });
       return "retry";
     }
     const newest = recorded[recorded.length - 1]!;
@@ -397,7 +368,7 @@ export class MintWorker {
         fees,
       });
       await mintTransactionRows.insert(tx, { hash: replacement.hash, mintId: row.id, minter: chain.minterAddress, nonce: newest.nonce, raw: replacement.raw });
-      await moveMint(tx, row.id, "replaced", { next_check_at: new Date() });
+      await moveMint(tx, row.id, "replaced", { nextCheckAt: new Date() });
       return "replaced";
     }
     // Resend: a node may have dropped it from its pool; the same bytes cannot mint twice.

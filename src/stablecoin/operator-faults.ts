@@ -8,6 +8,10 @@ export function stablecoinFaultOf(error: unknown, context: { minter: Address | u
   if (error instanceof DtLedgerError && /no operator key/.test(error.message)) {
     return { code: "STATEMENT_SIGNER_MISSING", reason: "the DT ledger signs no collateral statements: start dt-ledger serve with DT_LEDGER_OPERATOR_KEY_FILE" };
   }
+  if (error instanceof DtLedgerError && error.code === "UNAVAILABLE" && /unreachable/.test(error.message)) {
+    // The message names the URL, the cause and the fix (src/dt-ledger/http/client-adapter.ts).
+    return { code: "DT_LEDGER_UNREACHABLE", reason: error.message };
+  }
   switch (chainFaultOf(error)) {
     case "NO_GAS":
       return { code: "NO_GAS", reason: `the minter ${context.minter ?? ""} has too little native currency for gas: fund it` };

@@ -1,34 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { getAddress, type Address, type Hex } from "viem";
+import { getAddress, type Hex } from "viem";
 import { isDtLedgerError, isPermanentDtRefusal } from "../ledger/dt-ledger-port.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import { StablecoinError } from "./errors.ts";
-import type { MintRequest } from "./mint-flow.ts";
+import type { MintRequest, Redemption } from "./model.ts";
 import { redemptionId } from "./redemption-id.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
-import { moveRedemption, type RedemptionState } from "./state-machines.ts";
+import { moveRedemption } from "./state-machines.ts";
 import { cursorRows, exchangeRows, mintRows, redemptionActionRows, redemptionFromRow, redemptionRows, type RedemptionRow } from "./store.ts";
 import type { TokenChain } from "./token-chain.ts";
 
-export interface Redemption {
-  id: string;
-  chainId: number;
-  txHash: Hex;
-  logIndex: number;
-  blockNumber: bigint;
-  blockHash: Hex;
-  holder: Address;
-  amount: bigint;
-  dtAccount: string;
-  exchangeId: string | null;
-  state: RedemptionState;
-  payoutTransactionId: string | null;
-  failureCode: string | null;
-  failureMessage: string | null;
-  attempts: number;
-  createdAt: Date;
-  paidAt: Date | null;
-}
+export type { Redemption } from "./model.ts";
 
 export interface RedeemSettings {
   segregatedAccount: string;
@@ -168,11 +150,11 @@ export class RedeemWorker {
           await redemptionRows.setExchange(tx, row.id, exchange.id);
         }
       }
-      const lease = { next_check_at: new Date(Date.now() + settings.payLeaseMs), attempts: row.attempts + 1 };
+      const lease = { nextCheckAt: new Date(Date.now() + settings.payLeaseMs), attempts: row.attempts + 1 };
       if (row.state === "confirmed") {
         await moveRedemption(tx, row.id, "claimed", lease);
       } else {
-        await redemptionRows.renewLease(tx, row.id, lease.next_check_at, lease.attempts);
+        await redemptionRows.renewLease(tx, row.id, lease.nextCheckAt, lease.attempts);
       }
       return row;
     });
@@ -199,10 +181,10 @@ export class RedeemWorker {
       if ("receipt" in outcome) {
         const paidAt = new Date();
         const moved = await moveRedemption(tx, row.id, "paid", {
-          payout_transaction_id: outcome.receipt.transactionId,
-          paid_at: paidAt,
-          failure_code: null,
-          failure_message: null,
+          payoutTransactionId: outcome.receipt.transactionId,
+          paidAt,
+          failureCode: null,
+          failureMessage: null,
         });
         if (!moved) return "idle" as const;
         const paid = redemptionFromRow({ ...row, state: "paid", payout_transaction_id: outcome.receipt.transactionId, paid_at: paidAt });
@@ -229,8 +211,8 @@ export class RedeemWorker {
 
   async #fail(tx: Queryable, row: RedemptionRow, code: string, message: string, setNotice: (notice: () => void) => void): Promise<"failed"> {
     await moveRedemption(tx, row.id, "failed", {
-      failure_code: code,
-      failure_message: message.slice(0, 500),
+      failureCode: code,
+      failureMessage: message.slice(0, 500),
     });
     const failed = redemptionFromRow({ ...row, state: "failed", failure_code: code, failure_message: message });
     setNotice(() => this.#options.onFailed?.(failed));
@@ -258,7 +240,7 @@ export async function rerouteRedemption(db: Database, id: string, toDtAccount: s
   return db.transaction(async (tx) => {
     const current = await redemptionRows.lockInState(tx, id, "failed");
     if (!current) return undefined;
-    if (!(await moveRedemption(tx, id, "rerouted", { dt_account: toDtAccount, next_check_at: new Date() }))) return undefined;
+    if (!(await moveRedemption(tx, id, "rerouted", { dtAccount: toDtAccount, nextCheckAt: new Date() }))) return undefined;
     await redemptionActionRows.insert(tx, id, { action: "rerouted", principalId, fromDtAccount: current.dt_account, toDtAccount });
     return redemptionRows.get(tx, id);
   });
@@ -295,5 +277,5 @@ export async function remintRedemption(db: Database, id: string, principalId: st
 
 /** An operator asks to pay a failed redemption again (after the cause is fixed). */
 export async function retryRedemption(db: Database, id: string): Promise<boolean> {
-  return db.transaction((tx) => moveRedemption(tx, id, "retried", { next_check_at: new Date() }));
+  return db.transaction((tx) => moveRedemption(tx, id, "retried", { nextCheckAt: new Date() }));
 }

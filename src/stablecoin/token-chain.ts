@@ -63,6 +63,12 @@ export class TokenChain {
     return this.client.getBlockNumber({ cacheTime: 0 });
   }
 
+  /** The newest block: number, hash and time (what an attestation pins the supply to). */
+  async latestBlock(): Promise<{ number: bigint; hash: Hex; timestamp: bigint }> {
+    const block = await this.client.getBlock({ blockTag: "latest" });
+    return { number: block.number, hash: block.hash, timestamp: block.timestamp };
+  }
+
   async totalSupply(blockNumber?: bigint): Promise<bigint> {
     return this.client.readContract({ address: this.token, abi: tengeStablecoinAbi, functionName: "totalSupply", ...(blockNumber === undefined ? {} : { blockNumber }) });
   }

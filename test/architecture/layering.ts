@@ -28,10 +28,7 @@ export const KNOWN_EXCEPTIONS: readonly string[] = [
   "src/identity/cli.ts -> src/gateway/database.ts",
   "src/identity/routes.ts -> src/server/app.ts",
   "src/identity/routes.ts -> src/server/errors.ts",
-  "src/proof-of-collateral/attestation-service.ts -> src/stablecoin/stablecoin-ledger.ts",
-  "src/proof-of-collateral/attestation-service.ts -> src/stablecoin/token-chain.ts",
   "src/stablecoin/cli.ts -> src/gateway/database.ts",
-  "cycle: src/stablecoin/exchanges.ts, src/stablecoin/mint-flow.ts, src/stablecoin/redeem-flow.ts, src/stablecoin/state-machines.ts, src/stablecoin/store.ts",
 ];
 
 export interface LayeringViolation {

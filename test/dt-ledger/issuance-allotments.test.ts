@@ -14,12 +14,14 @@ describe("issuance allotments signed by the DT ledger", () => {
   let ledger: DtLedger;
   let wallet: string;
   let exchange: string;
+  let intake: string;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     ledger = await migratedLedger(database.db, new TestClock());
     for (const participant of PARTICIPANTS) await ledger.registerParticipant(participant);
     wallet = (await ledger.openAccount(GATEWAY, { idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" })).id;
+    intake = (await ledger.openAccount(GATEWAY, { idempotencyKey: key(), kind: "collateral_intake", holderName: "Collateral intake" })).id;
     exchange = (await ledger.openAccount(BANK_A, { idempotencyKey: key(), kind: "individual", holderName: "Exchange" })).id;
     await ledger.issue(NBK, { idempotencyKey: key(), accountId: exchange, amount: 1_000_000n, reference: "conversion" });
   });
@@ -35,7 +37,11 @@ describe("issuance allotments signed by the DT ledger", () => {
     }
     throw new Error("expected a refusal");
   };
-  const deposit = (amount: bigint) => ledger.transfer(BANK_A, { idempotencyKey: key(), from: exchange, to: wallet, amount, reference: "mint" });
+  // A mint deposit reaches the wallet through the gateway's collateral intake (the wallet takes DT only from its servicer).
+  const deposit = async (amount: bigint) => {
+    await ledger.transfer(BANK_A, { idempotencyKey: key(), from: exchange, to: intake, amount, reference: "mint" });
+    await ledger.transfer(GATEWAY, { idempotencyKey: key(), from: intake, to: wallet, amount, reference: "mint" });
+  };
 
   it("open the book with chains, allot deposits to the chain named, within what the ledger itself counts as credited", async () => {
     await ledger.issuanceAllotment(GATEWAY, { accountId: wallet, change: { kind: "addChain", chainId: 31338n, token: TOKEN_B } });

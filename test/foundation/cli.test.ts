@@ -251,5 +251,5 @@ describe("tenge-gateway start", () => {
     const exitCode = new Promise<number | null>((resolve) => child.on("exit", resolve));
     child.kill("SIGTERM");
     expect(await exitCode).toBe(0);
-  });
+  }, 180_000); // the whole embedded stack in a child process: minutes on a loaded machine
 });

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer, type AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { createPublicClient, http, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -120,6 +121,31 @@ describe("the embedded world: NBK gateway, foreign central bank's gateway, DT le
     expect(unsigned.status).toBe(401);
   });
 
+  it("gives a second correspondent all it needs; examples/first-pvp.ts settles a PvP as it (docs/iso20022-pvp-profile.md, First PvP in 15 minutes)", async () => {
+    const mine = (readCredentials() as unknown as { correspondent: Record<string, string> & { nbk: { bic: string; inboundUrl: string; keysUrl: string; keys: { agent: string } } } }).correspondent;
+    expect(mine).toMatchObject({ bic: "DEMOGB2L", liquidityBalance: "10000000.00", nbk: { bic: "NBRKKZKX", inboundUrl: `${gateway.url}/iso20022/inbound`, keysUrl: `${gateway.url}/iso20022/keys`, keys: { agent: "NBRKKZKX" } } });
+    const ledger = gateway.embedded!.dtLedger;
+    const nbk = "NBRKKZKX";
+    expect((await ledger.balance(nbk, mine["liquidityAccount"]!)).available).toBe(1_000_000_000n);
+    // The published keys are those in the file, and the ones our messages verify with (the example checks).
+    expect(await (await fetch(mine.nbk.keysUrl)).json()).toEqual(mine.nbk.keys);
+    // Point the directory at a free port for "your gateway", as step 3 does with the CLI.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    expect((await api("/operator/correspondents/DEMOGB2L", { method: "PATCH", body: { baseUrl } })).status).toBe(200);
+    const script = join(import.meta.dirname, "../../examples/first-pvp.ts");
+    const { stdout } = await promisify(execFile)(process.execPath, [script, dataDir, baseUrl], { timeout: 120_000 });
+    expect(stdout).toContain("ACSP: ACSP");
+    expect(stdout).toContain("ACSC: ACSC");
+    expect((await ledger.balance(nbk, mine["settlementAccount"]!)).available).toBe(100_000n);
+    expect((await ledger.balance(nbk, mine["liquidityAccount"]!)).available).toBe(1_000_000_000n - 100_000n);
+  }, 150_000);
+
   it("serves the DT ledger over HTTP: the exchange's bank pays with the participant key from the credentials file", async () => {
     const exchange = credentials.exchange;
     const ledger = httpDtLedger({ baseUrl: credentials.dtLedger.url, participantId: exchange.dtParticipant, signingKey: ed25519PrivateKey(new Uint8Array(Buffer.from(exchange.dtParticipantSeed, "hex"))) });
@@ -149,6 +175,10 @@ describe("the embedded world: NBK gateway, foreign central bank's gateway, DT le
     expect(again.exchange.apiKey).toBe(credentials.exchange.apiKey);
     expect(again.exchange.dtParticipantSeed).toBe(credentials.exchange.dtParticipantSeed);
     expect(again.peerPvp.foreignCentralBank.signingSeed).toBe(credentials.peerPvp.foreignCentralBank.signingSeed);
+    // A correspondent that pinned our key and registered its own keeps both: the NBK signs with the same key.
+    const correspondentOf = (file: Credentials) => (file as unknown as { correspondent: { signingSeed: string; nbk: { keys: unknown } } }).correspondent;
+    expect(correspondentOf(again).signingSeed).toBe(correspondentOf(credentials).signingSeed);
+    expect(correspondentOf(again).nbk.keys).toEqual(correspondentOf(credentials).nbk.keys);
     credentials = again;
     expect((await api("/operator/principals")).status).toBe(200);
     expect((await api("/stablecoin/mints", { method: "POST", body: { amount: "1.00" }, key: again.exchange.apiKey })).status).toBe(201);

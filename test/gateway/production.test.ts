@@ -156,8 +156,10 @@ describe("a production gateway built from settings: external DT ledger over HTTP
       ["stablecoin", true],
       ["proof-of-collateral", true],
       ["pvp", true],
+      ["dvp", false],
     ]);
     expect(gateway.features.find((feature) => feature.name === "pvp")!.detail).toContain("evm:fcb");
+    expect(gateway.features.find((feature) => feature.name === "dvp")!.detail).toBe("no securities ledger (DVP_SECURITIES_FILE unset)");
     expect(gateway.embedded).toBeUndefined();
     const ready = await eventually(() => api(undefined, "/readyz"), (response) => response.status === 200);
     expect(ready.status).toBe(200);
@@ -187,7 +189,7 @@ describe("a production gateway built from settings: external DT ledger over HTTP
     if (foreignDb.url) await foreignDb.db.close();
     const foreign = await startGateway(loadConfig(env), { env });
     try {
-      expect(foreign.features.map((feature) => [feature.name, feature.on])).toEqual([["dt-ledger", false], ["stablecoin", false], ["proof-of-collateral", false], ["pvp", true]]);
+      expect(foreign.features.map((feature) => [feature.name, feature.on])).toEqual([["dt-ledger", false], ["stablecoin", false], ["proof-of-collateral", false], ["pvp", true], ["dvp", false]]);
       expect(foreign.features.find((feature) => feature.name === "pvp")!.detail).toContain("responder only on evm:fcb (no DT ledger)");
       const ready = await fetch(`${foreign.url}/readyz`);
       expect(ready.status).toBe(200);

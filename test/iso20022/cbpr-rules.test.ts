@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ruleCodes, ruleDefinitions, type RuleCode } from "../../src/iso20022/validation/findings.ts";
+import { validationProfile } from "../../src/iso20022/validation/profiles.ts";
 import { validateMessage } from "../../src/iso20022/validation/validate.ts";
 import { pacs008Sample, sample } from "./fixtures.ts";
 
@@ -91,6 +92,18 @@ const cases: Case[] = [
     breaks: "an agent with a BIC and a name",
     xml: replaced(pacs008, "<BICFI>NDEAFIHHXXX</BICFI>", "<BICFI>NDEAFIHHXXX</BICFI><Nm>Nordea</Nm>"),
     path: `${transaction}/IntrmyAgt1/FinInstnId`,
+  },
+  {
+    rule: "CBPR_ADDRESS_TOWN_COUNTRY",
+    breaks: "an unstructured debtor address (AdrLine only), refused since SR2026",
+    xml: replaced(pacs008, /<PstlAdr>\s*<StrtNm>High Street<\/StrtNm>\s*<TwnNm>Epping<\/TwnNm>\s*<Ctry>GB<\/Ctry>\s*<\/PstlAdr>/, "<PstlAdr><AdrLine>High Street</AdrLine><AdrLine>Epping GB</AdrLine></PstlAdr>"),
+    path: `${transaction}/Dbtr/PstlAdr`,
+  },
+  {
+    rule: "CBPR_ADDRESS_LINES",
+    breaks: "a hybrid address with three AdrLine",
+    xml: replaced(pacs008, "<Ctry>GB</Ctry>", "<Ctry>GB</Ctry><AdrLine>1</AdrLine><AdrLine>2</AdrLine><AdrLine>3</AdrLine>"),
+    path: `${transaction}/Dbtr/PstlAdr`,
   },
   { rule: "CBPR_CHARGE_BEARER", breaks: "ChrgBr SLEV", xml: replaced(pacs008, "<ChrgBr>DEBT</ChrgBr>", "<ChrgBr>SLEV</ChrgBr>"), path: `${transaction}/ChrgBr` },
   { rule: "CBPR_SETTLEMENT_METHOD", breaks: "SttlmMtd CLRG", xml: replaced(pacs008, "<SttlmMtd>INDA</SttlmMtd>", "<SttlmMtd>CLRG</SttlmMtd>"), path: "/Document/FIToFICstmrCdtTrf/GrpHdr/SttlmInf/SttlmMtd" },
@@ -192,5 +205,40 @@ describe("CBPR+ usage rules", () => {
   it("refuses a date-time without any offset", () => {
     const local = replaced(pacs008, "<CreDtTm>2021-04-09T09:00:00+01:00</CreDtTm>", "<CreDtTm>2021-04-09T09:00:00</CreDtTm>");
     expect(validateMessage(local).errors.map((error) => error.code)).toEqual(["CBPR_DATETIME_OFFSET"]);
+  });
+});
+
+describe("CBPR+ releases: cbpr+ is SR2026, cbpr+@sr2025 keeps the previous release for peers that have not moved", () => {
+  const dbtrAddress = /<PstlAdr>\s*<StrtNm>High Street<\/StrtNm>\s*<TwnNm>Epping<\/TwnNm>\s*<Ctry>GB<\/Ctry>\s*<\/PstlAdr>/;
+  const unstructured = replaced(pacs008, dbtrAddress, "<PstlAdr><AdrLine>High Street</AdrLine><AdrLine>Epping GB</AdrLine></PstlAdr>");
+
+  it("every report names its release", () => {
+    expect(validateMessage(pacs008)).toMatchObject({ profile: "cbpr+", release: "SR2026", valid: true });
+    expect(validateMessage(pacs008, { profile: "cbpr+@sr2025" })).toMatchObject({ profile: "cbpr+@sr2025", release: "SR2025", valid: true });
+    expect(validateMessage(pacs008, { profile: "hvps+" })).toMatchObject({ release: null });
+    expect(validateMessage(pacs008, { profile: "iso" })).toMatchObject({ release: null });
+    expect(validateMessage("<not xml")).toMatchObject({ profile: "cbpr+", release: "SR2026", valid: false });
+  });
+
+  it("an unstructured address: refused under SR2026, accepted under SR2025", () => {
+    expect(validateMessage(unstructured).errors.map((error) => error.code)).toEqual(["CBPR_ADDRESS_TOWN_COUNTRY"]);
+    expect(validateMessage(unstructured, { profile: "cbpr+@sr2025" })).toMatchObject({ valid: true, errors: [] });
+  });
+
+  it("a hybrid address needs TwnNm and Ctry too; with both and two AdrLine it passes", () => {
+    const withoutTown = replaced(pacs008, dbtrAddress, "<PstlAdr><Ctry>GB</Ctry><AdrLine>High Street, Epping</AdrLine></PstlAdr>");
+    expect(validateMessage(withoutTown).errors).toEqual([expect.objectContaining({ code: "CBPR_ADDRESS_TOWN_COUNTRY", message: expect.stringContaining("TwnNm") })]);
+    const hybrid = replaced(pacs008, dbtrAddress, "<PstlAdr><TwnNm>Epping</TwnNm><Ctry>GB</Ctry><AdrLine>High Street</AdrLine><AdrLine>Floor 2</AdrLine></PstlAdr>");
+    expect(validateMessage(hybrid)).toMatchObject({ valid: true, errors: [] });
+  });
+
+  it("statements and notifications are exempt: a camt.054 with an unstructured address stays valid", () => {
+    const camt054 = sample("c_56_4_1__CBPR_c.56.4.1_camt.054_DtoE.xml");
+    expect(validateMessage(camt054).valid).toBe(true);
+  });
+
+  it("a correspondent can be set to cbpr+@sr2025: the profile is a known one", () => {
+    expect(validationProfile("cbpr+@sr2025")).toBe("cbpr+@sr2025");
+    expect(validationProfile("cbpr+@sr2026")).toBe("cbpr+");
   });
 });

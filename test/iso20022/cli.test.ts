@@ -25,8 +25,8 @@ describe("tenge-gateway iso", () => {
     const files = [fixture(pacs008Sample), fixture(pacs009Sample)];
     expect(await main(["iso", "validate", ...files], io)).toBe(0);
     expect(io.lines.map((line) => JSON.parse(line))).toEqual([
-      { file: files[0], messageType: "pacs.008.001.08", profile: "cbpr+", valid: true, errors: [], warnings: [] },
-      { file: files[1], messageType: "pacs.009.001.08", profile: "cbpr+", valid: true, errors: [], warnings: [] },
+      { file: files[0], messageType: "pacs.008.001.08", profile: "cbpr+", release: "SR2026", valid: true, errors: [], warnings: [] },
+      { file: files[1], messageType: "pacs.009.001.08", profile: "cbpr+", release: "SR2026", valid: true, errors: [], warnings: [] },
     ]);
   });
 
@@ -47,15 +47,15 @@ describe("tenge-gateway iso", () => {
     const io = capture();
     expect(await main(["iso", "validate", "--profile", "iso", headerless, clearingFile], io)).toBe(0);
     expect(io.lines.map((line) => JSON.parse(line))).toEqual([
-      { file: headerless, messageType: "pacs.008.001.08", profile: "iso", valid: true, errors: [], warnings: [] },
-      { file: clearingFile, messageType: "pacs.008.001.08", profile: "iso", valid: true, errors: [], warnings: [] },
+      { file: headerless, messageType: "pacs.008.001.08", profile: "iso", release: null, valid: true, errors: [], warnings: [] },
+      { file: clearingFile, messageType: "pacs.008.001.08", profile: "iso", release: null, valid: true, errors: [], warnings: [] },
     ]);
     const hvps = capture();
     expect(await main(["iso", "validate", "--profile=hvps+", clearingFile], hvps)).toBe(0);
     expect(JSON.parse(hvps.lines[0]!)).toMatchObject({ profile: "hvps+", valid: true });
     const cbpr = capture();
     expect(await main(["iso", "validate", headerless], cbpr)).toBe(1);
-    expect(JSON.parse(cbpr.lines[0]!)).toMatchObject({ profile: "cbpr+", valid: false, errors: [{ code: "CBPR_HEADER_MISSING", severity: "error" }] });
+    expect(JSON.parse(cbpr.lines[0]!)).toMatchObject({ profile: "cbpr+", release: "SR2026", valid: false, errors: [{ code: "CBPR_HEADER_MISSING", severity: "error" }] });
   });
 
   it("validate reports warnings and exits 0; --strict makes them errors and exits 1", async () => {
@@ -72,7 +72,7 @@ describe("tenge-gateway iso", () => {
   it("validate with an unknown profile is a usage error (exit 2)", async () => {
     const io = capture();
     expect(await main(["iso", "validate", "--profile", "fedwire", fixture(pacs008Sample)], io)).toBe(2);
-    expect(io.errors[0]).toContain("cbpr+, hvps+, iso");
+    expect(io.errors[0]).toContain("cbpr+, cbpr+@sr2025, hvps+, iso");
     expect(io.lines).toEqual([]);
   });
 

@@ -24,7 +24,7 @@ describe("POST /iso20022/validate on the gateway server", () => {
   it("validates for a correspondent bank", async () => {
     const response = await validate(sample(pacs008Sample), { authorization: `Bearer ${correspondentKey}` });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ messageType: "pacs.008.001.08", profile: "cbpr+", valid: true, errors: [], warnings: [] });
+    expect(response.json()).toEqual({ messageType: "pacs.008.001.08", profile: "cbpr+", release: "SR2026", valid: true, errors: [], warnings: [] });
   });
 
   it("refuses an oversized body with XML_TOO_LARGE", async () => {

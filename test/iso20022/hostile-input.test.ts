@@ -73,7 +73,7 @@ const hostileInputs: Record<string, { xml: () => string; code: string }> = {
 describe("hostile and broken inputs", () => {
   it.each(Object.entries(hostileInputs))("refuses %s with a clear code", (_name, { xml, code }) => {
     const report = validateMessage(xml());
-    expect(report).toEqual({ messageType: null, profile: "cbpr+", valid: false, errors: [{ code, severity: "error", path: expect.any(String), message: expect.any(String) }], warnings: [] });
+    expect(report).toEqual({ messageType: null, profile: "cbpr+", release: "SR2026", valid: false, errors: [{ code, severity: "error", path: expect.any(String), message: expect.any(String) }], warnings: [] });
   });
 
   it("refuses a DTD before reading anything, so no entity is ever expanded", () => {

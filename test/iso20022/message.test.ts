@@ -73,7 +73,7 @@ describe("typed model", () => {
     const fromParts = parseMessage({ header: parts.header!, document: parts.document });
     expect(fromParts.document).toEqual(whole.document);
     expect(fromParts.header).toEqual(whole.header);
-    expect(validateMessage({ header: parts.header!, document: parts.document })).toEqual({ messageType: "pacs.009.001.08", profile: "cbpr+", valid: true, errors: [], warnings: [] });
+    expect(validateMessage({ header: parts.header!, document: parts.document })).toEqual({ messageType: "pacs.009.001.08", profile: "cbpr+", release: "SR2026", valid: true, errors: [], warnings: [] });
   });
 
   it("reads a Document sent alone (the CBPR+ layer then asks for the header)", () => {

@@ -119,7 +119,7 @@ export const pvpExample: Array<{ title: string; message: Iso20022Message }> = [
       original,
       originalAmount: { currency: "CNY", minorUnits: 1_500_000n },
       originalSettlementDate: "2026-11-23",
-      reason: "TECH",
+      reason: "CUST",
     }),
   },
   {

@@ -24,7 +24,7 @@ const [instruction, locked, settled, notification, rejected, cancellation, resol
 describe("PvP profile", () => {
   it.each(pvpExample)("$title: builds a message valid under XSD and CBPR+ (strict), and under libxml2 as the independent XSD check", ({ message }) => {
     const xml = buildMessage(message);
-    expect(validateMessage(xml, { strict: true })).toEqual({ messageType: message.messageType, profile: "cbpr+", valid: true, errors: [], warnings: [] });
+    expect(validateMessage(xml, { strict: true })).toEqual({ messageType: message.messageType, profile: "cbpr+", release: "SR2026", valid: true, errors: [], warnings: [] });
     expect(validateMessage(xml, { profile: "iso", xsdEngine: "libxml2" })).toMatchObject({ valid: true, errors: [] });
   });
 
@@ -63,7 +63,7 @@ describe("PvP profile", () => {
 
   it("camt.054, camt.056, camt.029 and pacs.004 read back what was built", () => {
     expect(readPvpNotification(notification!)).toMatchObject({ pvpId, creditDebit: "CRDT", amount: { currency: "KZT", minorUnits: 100_000_000n } });
-    expect(readPvpCancellationRequest(cancellation!)).toMatchObject({ pvpId, reason: "TECH", caseId: "NBK-CASE-000077" });
+    expect(readPvpCancellationRequest(cancellation!)).toMatchObject({ pvpId, reason: "CUST", caseId: "NBK-CASE-000077" });
     expect(readPvpResolution(resolution!)).toMatchObject({ pvpId, outcome: "CNCL", caseId: "NBK-CASE-000077" });
     expect(readPvpReturn(paymentReturn!)).toMatchObject({ pvpId, reason: "FOCR", returnedAmount: { currency: "CNY", minorUnits: 1_500_000n } });
   });
@@ -102,7 +102,7 @@ describe("PvP profile", () => {
     // The page shows what goes between the two gateways: not the notices to banks (camt.054) nor pacs.004.
     const exchanged = pvpExample.filter(({ message }) => !["camt.054.001.08", "pacs.004.001.09"].includes(message.messageType));
     expect(examples).toEqual(exchanged.map(({ message }) => `${buildMessage(message)}\n`));
-    for (const xml of examples) expect(validateMessage(xml)).toMatchObject({ profile: "cbpr+", valid: true, errors: [], warnings: [] });
+    for (const xml of examples) expect(validateMessage(xml)).toMatchObject({ profile: "cbpr+", release: "SR2026", valid: true, errors: [], warnings: [] });
   });
 });
 

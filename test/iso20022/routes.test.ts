@@ -31,7 +31,7 @@ describe("POST /iso20022/validate", () => {
   it("returns the validation report of a valid message", async () => {
     const response = await post(sample(pacs008Sample));
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ messageType: "pacs.008.001.08", profile: "cbpr+", valid: true, errors: [], warnings: [] });
+    expect(response.json()).toEqual({ messageType: "pacs.008.001.08", profile: "cbpr+", release: "SR2026", valid: true, errors: [], warnings: [] });
   });
 
   it("returns the findings of an invalid message (text/xml too)", async () => {
@@ -43,9 +43,9 @@ describe("POST /iso20022/validate", () => {
   it("takes the profile as a query parameter: iso holds a message to the XSDs only, hvps+ allows clearing", async () => {
     const headerless = sample(pacs008Sample).replace(/<AppHdr[\s\S]*<\/AppHdr>/, "");
     const asCbpr = await post(headerless);
-    expect(asCbpr.json()).toMatchObject({ profile: "cbpr+", valid: false, errors: [{ code: "CBPR_HEADER_MISSING" }] });
+    expect(asCbpr.json()).toMatchObject({ profile: "cbpr+", release: "SR2026", valid: false, errors: [{ code: "CBPR_HEADER_MISSING" }] });
     const asIso = await app.inject({ method: "POST", url: "/iso20022/validate?profile=iso", headers: { "content-type": "application/xml" }, payload: headerless });
-    expect(asIso.json()).toEqual({ messageType: "pacs.008.001.08", profile: "iso", valid: true, errors: [], warnings: [] });
+    expect(asIso.json()).toEqual({ messageType: "pacs.008.001.08", profile: "iso", release: null, valid: true, errors: [], warnings: [] });
     const asHvps = await app.inject({ method: "POST", url: "/iso20022/validate?profile=hvps%2B", headers: { "content-type": "application/xml" }, payload: clearingDeclaredAsCbpr() });
     expect(asHvps.json()).toMatchObject({ profile: "hvps+", valid: true, errors: [] });
   });
@@ -69,6 +69,7 @@ describe("POST /iso20022/validate", () => {
     expect(response.json()).toEqual({
       messageType: null,
       profile: "cbpr+",
+      release: "SR2026",
       valid: false,
       errors: [{ code: "XML_DTD_FORBIDDEN", severity: "error", path: expect.any(String), message: expect.any(String) }],
       warnings: [],

@@ -46,7 +46,11 @@ describe("the 32 CBPR+ scenario samples", () => {
     const xml = sample(name);
 
     it("validates: safe XML, XSD and the usage rules of its BizSvc (CBPR+, or HVPS+ for the market-infrastructure samples)", () => {
-      expect(validateMessage(xml)).toEqual({ messageType: expect.any(String), profile: "cbpr+", valid: true, errors: [], warnings: [] });
+      expect(validateMessage(xml)).toEqual({ messageType: expect.any(String), profile: "cbpr+", release: "SR2026", valid: true, errors: [], warnings: [] });
+    });
+
+    it("validates under the previous release too (cbpr+@sr2025): SR2026 only adds the address rule, which every sample meets", () => {
+      expect(validateMessage(xml, { profile: "cbpr+@sr2025" })).toMatchObject({ release: "SR2025", valid: true, errors: [], warnings: [] });
     });
 
     it("round-trips: parse -> build -> parse gives the same message, and the built XML passes the XSDs", () => {

@@ -109,3 +109,32 @@ describe("files the README and docs/ tell a user to create", () => {
     expect(inside).toEqual([]);
   });
 });
+
+describe("links between the README and docs/", () => {
+  /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
+  const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replace(/ /g, "-");
+
+  it("point at files and headings that exist", () => {
+    const files = ["README.md", ...readdirSync("docs").filter((name) => name.endsWith(".md")).map((name) => join("docs", name))];
+    const broken: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, "utf8");
+      for (const match of text.matchAll(/\]\(([^)\s#]*\.md)?(#[^)\s]+)?\)/g)) {
+        const [, target, anchor] = match;
+        if (!target && !anchor) continue;
+        const path = target ? join(file === "README.md" ? "." : "docs", target) : file;
+        let linked: string;
+        try {
+          linked = readFileSync(path, "utf8");
+        } catch {
+          broken.push(`${file}: ${match[0]}`);
+          continue;
+        }
+        if (!anchor) continue;
+        const anchors = new Set([...linked.replace(/```[\s\S]*?```/g, "").matchAll(/^#{1,6} (.+)$/gm)].map((heading) => slug(heading[1]!)));
+        if (!anchors.has(anchor.slice(1))) broken.push(`${file}: ${match[0]}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+});

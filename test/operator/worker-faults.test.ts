@@ -7,6 +7,8 @@ import { privateKeyToAccount, privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DtLedger } from "../../src/dt-ledger/ledger.ts";
 import { inProcessDtLedger } from "../../src/dt-ledger/in-process-adapter.ts";
+import { httpDtLedger } from "../../src/dt-ledger/http/client-adapter.ts";
+import { ed25519PrivateKey } from "../../src/identity/http-signature.ts";
 import { tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
 import { MintWorker, requestMint } from "../../src/stablecoin/mint-flow.ts";
 import { TokenChain } from "../../src/stablecoin/token-chain.ts";
@@ -236,5 +238,25 @@ describe("each operator-fixable fault of the minter on a real EVM (EDR): failure
     expect(await mintRows.get(world.db, request.id)).toMatchObject({ state: "minted", failureCode: null });
     expect(await world.supply()).toBe(supply + 5_000n);
     await expect(signed.faults.readiness().check()).resolves.toBeUndefined();
+  });
+
+  it("DT_LEDGER_UNREACHABLE: the DT ledger service does not answer; the mint waits with the code and mints once it does", async () => {
+    const rpc = await switchableRpc(world.chain.rpcUrl);
+    const closed = rpc.url();
+    await rpc.down(); // nothing listens there any more: a DT ledger service that is not running
+    const unreachable = httpDtLedger({ baseUrl: closed, participantId: GATEWAY, signingKey: ed25519PrivateKey(new Uint8Array(32).fill(7)) });
+    const { worker, faults, metrics } = minterWith({ ledger: unreachable });
+    const supply = await world.supply();
+    const request = await depositedMint(2_500n);
+    expect(await worker.step()).toBe("retry");
+    const stuck = await mintRows.get(world.db, request.id);
+    expect(stuck).toMatchObject({ state: "deposited", failureCode: "DT_LEDGER_UNREACHABLE" });
+    expect(stuck?.failureMessage).toBe(`DT ledger at ${closed} unreachable (ECONNREFUSED): start the DT ledger service or fix DT_LEDGER_URL`);
+    await expect(faults.readiness().check()).rejects.toThrow(`minter: DT_LEDGER_UNREACHABLE: DT ledger at ${closed} unreachable (ECONNREFUSED)`);
+    expect(await metrics.metrics()).toContain('tenge_gateway_worker_fault{worker="minter",code="DT_LEDGER_UNREACHABLE"} 1');
+
+    await minterWith().worker.drain();
+    expect(await mintRows.get(world.db, request.id)).toMatchObject({ state: "minted", failureCode: null });
+    expect(await world.supply()).toBe(supply + 2_500n);
   });
 });

@@ -27,5 +27,5 @@ describe("seeded fault injection, initiator driving both legs (EVM-like foreign 
     // DvPs ran through the same faults: some settled, and the verdict above covers them from the ledgers.
     expect(report.dvps).toBeGreaterThan(100);
     expect(report.dvpsSettled).toBeGreaterThan(0);
-  }, 240_000);
+  }, 480_000);
 });

@@ -97,7 +97,7 @@ describe(`ISO 20022 validation behind a bounded queue on ${testEngine}`, () => {
   it("validates in a worker thread and reports as before", async () => {
     const response = await validate(sample(pacs008Sample));
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ messageType: "pacs.008.001.08", profile: "cbpr+", valid: true, errors: [], warnings: [] });
+    expect(response.json()).toEqual({ messageType: "pacs.008.001.08", profile: "cbpr+", release: "SR2026", valid: true, errors: [], warnings: [] });
   });
 
   it("reports the safe reader's refusal from the worker as before", async () => {

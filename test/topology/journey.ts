@@ -31,6 +31,8 @@ export interface JourneyContext {
 
 export interface Summary {
   pvpsSettled: number;
+  /** DvPs (the demo bond against DT) settled on both ledgers, instructed on one NBK process and affirmed on the other. */
+  dvpsSettled: number;
   pvpsRefunded: number;
   violations: number;
   killedProcessRecovered: boolean;
@@ -41,7 +43,7 @@ export interface Summary {
 }
 
 /** What the run expects; any other figure is reported as a problem and fails the run. */
-const EXPECTED = { settledAtLeast: 20, refunded: 2, mints: 3, redemptions: 2 };
+const EXPECTED = { settledAtLeast: 20, refunded: 2, mints: 3, redemptions: 2, dvpsSettledAtLeast: 5 };
 
 /** One PvP as created: where its two legs live, so the ledgers can be asked about it. */
 interface CreatedPvp {
@@ -75,6 +77,8 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
       nbkSettlement: { by: "bank", kind: "legal_entity", holderName: "NBK PvP settlement account", balance: 500_000_000n },
       fcbLiquidity: { by: "bank", kind: "legal_entity", holderName: "Foreign central bank (liquidity account)", balance: 0n },
       exchange: { by: "bank", kind: "exchange", holderName: "Kazakhstan Stock Exchange", balance: 500_000_000n },
+      sellingBroker: { by: "bank", kind: "legal_entity", holderName: "Selling broker", balance: 0n },
+      buyingBroker: { by: "bank", kind: "legal_entity", holderName: "Buying broker", balance: 100_000_000n },
       segregatedWallet: { by: "gateway", kind: "segregated_wallet", holderName: "Tenge Gateway collateral wallet", balance: 0n },
     },
   });
@@ -95,11 +99,14 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
 
   // The minter pays gas: a funded development account of the Hardhat node ([5]).
   const minterKey = hardhatKeys(6)[5]!;
+  // Hardhat development accounts [7] and [8]: the selling and the buying broker's holdings of the demo bond.
+  const [sellerHoldingKey, buyerHoldingKey] = hardhatKeys(9).slice(7, 9) as [Hex, Hex];
   const chain = await startChain(group, {
     collateralSigner: privateKeyToAddress(nbkStatementKey),
     segregatedAccount: nbkDt.accounts.segregatedWallet,
     minter: privateKeyToAddress(minterKey),
     deploymentsDir: join(directory, "deployments"),
+    bondHolders: [{ address: privateKeyToAddress(sellerHoldingKey), units: 1_000n }, { address: privateKeyToAddress(buyerHoldingKey), units: 0n }],
   });
   const deploymentsFile = join(chain.deploymentsDir, `${chain.chainId}.json`);
   log(`chain ${chain.chainId} at ${chain.rpcUrl}: token ${chain.token}, HTLC ${chain.htlc}, foreign CBDC ${chain.foreignCbdc}`);
@@ -116,6 +123,19 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
   const nbkMessageKey = generateEd25519();
   const fcbMessageKey = generateEd25519();
   const publicHex = (seed: Uint8Array) => Buffer.from(ed25519RawPublicKey(ed25519PrivateKey(seed))).toString("hex");
+  // The securities ledger of DvP (docs/deploy.md): the demo bond deployed above, the brokers' holding keys in 0600 files.
+  const securitiesFile = join(directory, "nbk-securities.json");
+  writeFileSync(
+    securitiesFile,
+    JSON.stringify({
+      securities: {
+        rpcUrl: chain.rpcUrl,
+        chainId: chain.chainId,
+        deploymentsFile,
+        holdingKeys: [{ file: secretFile(directory, "seller-holding-key", sellerHoldingKey) }, { file: secretFile(directory, "buyer-holding-key", buyerHoldingKey) }],
+      },
+    }),
+  );
   const nbkEnv: Record<string, string> = {
     DATABASE_URL: nbkDatabase,
     LOG_LEVEL: "warn",
@@ -134,6 +154,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     PVP_SIGNING_KEY_ID: `${NBK}-topology-1`,
     PVP_SECRET_KEY_FILE: secretFile(directory, "nbk-preimage-key", hex32()),
     PVP_POLL_INTERVAL_MS: "250",
+    DVP_SECURITIES_FILE: securitiesFile,
     ...SHORT_TIMELOCK,
   };
   const ledgersFile = join(directory, "fcb-foreign-ledgers.json");
@@ -276,6 +297,38 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     }
     nbkA = await startGateway(group, nbkA.name, nbkA.env, nbkA.port);
 
+    // ---- brokers trade the demo bond for DT (DvP): instructed on one NBK process, affirmed on the other ------------
+    const brokers = {} as Record<"seller" | "buyer", { bic: string; holding: string; cashAccount: string; key: string }>;
+    for (const [side, bic, holdingKey, cashAccount] of [["seller", "BRKSKZKA", sellerHoldingKey, nbkDt.accounts.sellingBroker], ["buyer", "BRKBKZKA", buyerHoldingKey, nbkDt.accounts.buyingBroker]] as const) {
+      const created = jsonLine<{ apiKey: string }>(
+        await group.runCli(`keys-create-broker-${side}`, ["keys", "create", "--role", "broker", "--name", `Topology ${side}`, "--bic", bic, "--dt-participant", nbkDt.bank.id], { DATABASE_URL: nbkDatabase, LOG_LEVEL: "warn" }),
+      );
+      await group.runCli(`ledger-account-${side}`, ["keys", "ledger-account", "--bic", bic, "--ledger", "securities", "--account", privateKeyToAddress(holdingKey)], { DATABASE_URL: nbkDatabase, LOG_LEVEL: "warn" });
+      brokers[side] = { bic, holding: privateKeyToAddress(holdingKey), cashAccount, key: created.apiKey };
+    }
+    const buyerOnA = gatewayApi(() => nbkA.url, brokers.buyer.key);
+    const sellerOnB = gatewayApi(() => nbkB.url, brokers.seller.key);
+    const party = (side: "seller" | "buyer") => ({ bic: brokers[side].bic, holding: brokers[side].holding, cashAccount: brokers[side].cashAccount });
+    const dvps: Array<{ id: string; hashLock: Hex }> = [];
+    for (let i = 0; i < 6; i++) {
+      const created = await buyerOnA<{ id: string; hashLock: Hex }>("POST", "/dvp", { side: "buyer", isin: "KZKD00001020", quantity: "5", amount: "50000.00", seller: party("seller"), buyer: party("buyer") });
+      if (created.status !== 201) throw new Error(`POST /dvp answered ${created.status}: ${JSON.stringify(created.body)}`);
+      const affirmed = await sellerOnB("POST", `/dvp/${created.body.id}/affirm`, {});
+      if (affirmed.status !== 202) throw new Error(`POST /dvp/${created.body.id}/affirm answered ${affirmed.status}: ${JSON.stringify(affirmed.body)}`);
+      dvps.push(created.body);
+    }
+    const dvpDeadline = Date.now() + 180_000;
+    for (;;) {
+      const states = await Promise.all(dvps.map(async (dvp) => (await nbk<{ state: string }>("GET", `/dvp/${dvp.id}`)).body.state));
+      if (states.every((state) => FINAL.includes(state))) break;
+      if (Date.now() > dvpDeadline) {
+        problems.push(`DvPs not finished: ${states.join(", ")}`);
+        break;
+      }
+      await sleep(500);
+    }
+    log(`${dvps.length} DvPs finished`);
+
     // ---- an exchange mints and redeems against the DT platform ---------------------------------------------
     const onboarded = jsonLine<{ apiKey: string }>(
       await group.runCli(
@@ -369,10 +422,16 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
       if (verdict.outcome === "violation" || verdict.outcome === "unfinished") problems.push(`PvP ${pvp.id} (${pvp.group}): DT leg ${verdict.dt}, foreign leg ${verdict.foreign}`);
     }
     if (crashBatch.some((pvp) => !["settled", "refunded"].includes(verdicts.get(pvp)!.outcome))) crashRecovered = false;
+    // A DvP's cash leg is a DT hold on the NBK's platform, its securities leg the bond locked in the same HTLC.
+    const dvpVerdicts = dvps.map((dvp) => verdictOf(dvp.hashLock, views.nbkDt, views.evm));
+    for (const [index, verdict] of dvpVerdicts.entries()) {
+      if (verdict.outcome === "violation" || verdict.outcome === "unfinished") problems.push(`DvP ${dvps[index]!.id}: cash leg ${verdict.dt}, securities leg ${verdict.foreign}`);
+    }
     const summary: Summary = {
       pvpsSettled: count("settled"),
+      dvpsSettled: dvpVerdicts.filter((verdict) => verdict.outcome === "settled").length,
       pvpsRefunded: count("refunded"),
-      violations: count("violation") + count("unfinished"),
+      violations: count("violation") + count("unfinished") + dvpVerdicts.filter((verdict) => verdict.outcome === "violation" || verdict.outcome === "unfinished").length,
       killedProcessRecovered: crashRecovered,
       mints,
       redemptionsPaid,
@@ -382,6 +441,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     if (summary.pvpsSettled < EXPECTED.settledAtLeast) problems.push(`pvpsSettled ${summary.pvpsSettled} < ${EXPECTED.settledAtLeast}`);
     if (count("refunded", "refund") !== EXPECTED.refunded) problems.push(`refused PvPs refunded: ${count("refunded", "refund")} of ${EXPECTED.refunded}`);
     if (summary.violations !== 0) problems.push(`violations ${summary.violations}`);
+    if (summary.dvpsSettled < EXPECTED.dvpsSettledAtLeast) problems.push(`dvpsSettled ${summary.dvpsSettled} < ${EXPECTED.dvpsSettledAtLeast}`);
     if (!summary.killedProcessRecovered) problems.push("killedProcessRecovered false");
     if (summary.mints !== EXPECTED.mints) problems.push(`mints ${summary.mints} != ${EXPECTED.mints}`);
     if (summary.redemptionsPaid !== EXPECTED.redemptions) problems.push(`redemptionsPaid ${summary.redemptionsPaid} != ${EXPECTED.redemptions}`);

@@ -129,7 +129,7 @@ export function hardhatKeys(count: number): Hex[] {
 /** Starts a Hardhat node and deploys the contracts with `tenge-gateway contracts deploy`. */
 export async function startChain(
   group: ProcessGroup,
-  options: { collateralSigner: Address; segregatedAccount: string; minter: Address; deploymentsDir: string },
+  options: { collateralSigner: Address; segregatedAccount: string; minter: Address; deploymentsDir: string; bondHolders?: Array<{ address: Address; units: bigint }> },
 ): Promise<Chain> {
   const { process: node, rpcUrl } = await group.startHardhatNode("hardhat-node");
   const keys = hardhatKeys(10);
@@ -143,6 +143,8 @@ export async function startChain(
       "--minter", options.minter,
       "--minter-allowance", "100000000000",
       "--demo-foreign-cbdc",
+      // DvP: the demo bond with the brokers' holdings eligible (and the selling broker's issued).
+      ...(options.bondHolders ? ["--demo-bond", ...options.bondHolders.flatMap((holder) => ["--security-holder", `${holder.address}:${holder.units}`])] : []),
       "--deployments-dir", options.deploymentsDir,
     ],
     { EVM_RPC_URL: rpcUrl, EVM_DEPLOYER_KEY: keys[0]! },

@@ -49,7 +49,10 @@ export function httpDtLedger(options: HttpDtLedgerOptions): DtLedgerPort & { req
     try {
       response = await fetch(`${base}${path}`, { method, headers, body: text, signal: AbortSignal.timeout(timeoutMs + waitMs) });
     } catch (error) {
-      throw new DtLedgerError("UNAVAILABLE", `DT ledger at ${base} unreachable: ${(error as Error).message}`);
+      // fetch says only "fetch failed"; the cause names what happened (ECONNREFUSED, a timeout, a bad port).
+      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+      const why = typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : (error as Error).message;
+      throw new DtLedgerError("UNAVAILABLE", `DT ledger at ${base} unreachable (${why}): start the DT ledger service or fix DT_LEDGER_URL`);
     }
     const payload = (await response.json().catch(() => null)) as Json;
     if (response.ok) return payload;

@@ -7,7 +7,7 @@ import { childElement, childElements, elementAt, localName, textAt, type XmlElem
 import { finding, type Finding, type RuleCode } from "./findings.ts";
 import { extendedSet, finX, hasExplicitOffset, isValidBic, isValidIban, isValidLei, isValidUetr, sameInstitution } from "./identifiers.ts";
 import { elementPath } from "./paths.ts";
-import type { ValidationProfile } from "./profiles.ts";
+import { cbprRelease, type ValidationProfile } from "./profiles.ts";
 
 /** Where CBPR+ allows the extended character set: party names and addresses, remittance, e-mail. */
 const extendedScopes = new Set(["Nm", "PstlAdr", "RmtInf", "RltdRmtInf", "EmailAdr"]);
@@ -16,6 +16,8 @@ const slashRestricted = new Set(["MsgId", "BizMsgIdr", "InstrId", "EndToEndId", 
 const maximumAmountDigits = 14;
 
 interface Walk {
+  /** SR2026 address rules apply (cbpr+, messages that are not statements or notifications). */
+  addressRules: boolean;
   model: SchemaModel;
   chain: XmlElement[];
   skipRoot: boolean;
@@ -88,6 +90,7 @@ function walkElement(walk: Walk, element: XmlElement, name: string, parentName: 
     checkLeaf(walk, element, name, type, inExtended, parentName);
     return;
   }
+  if (name === "PstlAdr" && walk.addressRules) checkPostalAddress(walk, element);
   if (name === "FinInstnId" && childElement(element, "BICFI") && (childElement(element, "Nm") || childElement(element, "PstlAdr"))) {
     // CBPR+ principle 1A: a BIC alone identifies an agent.
     report(walk, "CBPR_AGENT_BIC_EXCLUSIVE", "an agent identified by BICFI carries no name or postal address in CBPR+");
@@ -101,9 +104,30 @@ function walkElement(walk: Walk, element: XmlElement, name: string, parentName: 
   }
 }
 
-function walkPart(part: XmlElement, id: DocumentType | typeof headerType, envelope: XmlElement | undefined, findings: Finding[]): void {
+/**
+ * CBPR+ SR2026 (from 14 November 2026): a postal address is structured (no AdrLine) or hybrid (at most two
+ * AdrLine of 70 characters), and either way names at least TwnNm and Ctry; a fully unstructured address
+ * (AdrLine alone) is refused. Sources in docs/iso20022-validation.md.
+ */
+function checkPostalAddress(walk: Walk, address: XmlElement): void {
+  const lines = childElements(address, "AdrLine");
+  const missing = ["TwnNm", "Ctry"].filter((part) => childElement(address, part) === undefined);
+  if (missing.length > 0) {
+    const kind = lines.length > 0 && missing.length === 2 ? "an unstructured address (AdrLine only)" : `a postal address without ${missing.join(" and ")}`;
+    report(walk, "CBPR_ADDRESS_TOWN_COUNTRY", `${kind} is no longer accepted in CBPR+ SR2026: give at least TwnNm and Ctry`);
+  }
+  // Each line's 70 characters are the XSD's (Max70Text).
+  if (lines.length > 2) {
+    report(walk, "CBPR_ADDRESS_LINES", `a hybrid address carries at most 2 AdrLine in CBPR+ SR2026 (has ${lines.length})`);
+  }
+}
+
+/** Messages SR2026's address rule leaves out (statements and notifications; of ours camt.053 and camt.054). */
+const addressRuleExempt = new Set<string>(["camt.052", "camt.053", "camt.054", "camt.060", "camt.025", "admi.024"]);
+
+function walkPart(part: XmlElement, id: DocumentType | typeof headerType, envelope: XmlElement | undefined, findings: Finding[], addressRules: boolean): void {
   const model = schemaModel(id);
-  const walk: Walk = { model, chain: envelope ? [envelope, part] : [part], skipRoot: envelope !== undefined, findings };
+  const walk: Walk = { addressRules, model, chain: envelope ? [envelope, part] : [part], skipRoot: envelope !== undefined, findings };
   walkElement(walk, part, localName(part.name), "", model.rootType, false);
 }
 
@@ -261,15 +285,17 @@ type UsageProfile = Exclude<ValidationProfile, "iso">;
 
 /** The usage profile a message is held to: `cbpr+` gives way to HVPS+ when the BAH declares an HVPS+ service. */
 export function usageProfileOf(parts: LocatedParts, profile: UsageProfile): UsageProfile {
-  if (profile === "cbpr+" && hvpsService.test(textAt(parts.header, "BizSvc") ?? "")) return "hvps+";
+  if (profile !== "hvps+" && hvpsService.test(textAt(parts.header, "BizSvc") ?? "")) return "hvps+";
   return profile;
 }
 
 /** Layer 3: CBPR+ (or HVPS+) usage rules over a message already read by the safe reader. */
 export function cbprFindings(parts: LocatedParts, profile: UsageProfile = "cbpr+"): Finding[] {
   const findings: Finding[] = [];
-  if (parts.header) walkPart(parts.header, headerType, parts.envelope, findings);
-  walkPart(parts.document, parts.messageType, parts.envelope, findings);
-  messageRules(parts, usageProfileOf(parts, profile), findings);
+  const usage = usageProfileOf(parts, profile);
+  const addressRules = cbprRelease(usage) === "SR2026" && !addressRuleExempt.has(parts.messageType.slice(0, 8));
+  if (parts.header) walkPart(parts.header, headerType, parts.envelope, findings, false);
+  walkPart(parts.document, parts.messageType, parts.envelope, findings, addressRules);
+  messageRules(parts, usage, findings);
   return findings;
 }

@@ -123,6 +123,16 @@ export const ruleDefinitions = {
     severity: "warning",
     source: `${sr2024Principles} 1A textual rule: with a BICFI, name and postal address are not allowed, and on conflict the BICFI takes precedence; a textual rule that SR2025 transcriptions relax, so a warning`,
   },
+  CBPR_ADDRESS_TOWN_COUNTRY: {
+    meaning: "a postal address lacks TwnNm or Ctry (a fully unstructured address among them); cbpr+ (SR2026) only",
+    severity: "error",
+    source: "CBPR+ SR2026, in force 14 November 2026 (swift.com \"Removal of unstructured address\"): town and country in their own elements at minimum for all agents and parties, structured or hybrid; unstructured addresses decommissioned; admi.024, camt.025, camt.052, camt.053, camt.054, camt.060 exempt",
+  },
+  CBPR_ADDRESS_LINES: {
+    meaning: "a hybrid postal address has more than 2 AdrLine; cbpr+ (SR2026) only",
+    severity: "error",
+    source: "CBPR+ hybrid address: TwnNm and Ctry plus at most 2 AdrLine of 70 characters (as published by J.P. Morgan's CBPR+ client notes and Oracle's SR2025 release notes; the usage guidelines themselves are behind a login)",
+  },
   CBPR_CHARGE_BEARER: { meaning: "ChrgBr is not DEBT, CRED or SHAR", severity: "error", source: "CBPR+ pacs.008 usage guideline: ChargeBearerType1Code without SLEV" },
   CBPR_SETTLEMENT_METHOD: {
     meaning: "SttlmMtd is not INDA, INGA or COVE (HVPS+: also CLRG)",

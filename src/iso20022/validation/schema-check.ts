@@ -134,8 +134,10 @@ function simpleValueProblem(type: SimpleTypeModel, raw: string): string | undefi
   return undefined;
 }
 
+const NO_ATTRIBUTES: NonNullable<ComplexTypeModel["attributes"]> = [];
+
 function checkAttributes(check: Check, element: XmlElement, name: string, scope: Scope, complex: ComplexTypeModel | undefined): void {
-  const declared = complex?.attributes ?? [];
+  const declared = complex?.attributes ?? NO_ATTRIBUTES;
   for (const attribute in element.attributes) {
     if (attribute === "xmlns" || attribute.startsWith("xmlns:")) continue;
     const prefix = prefixOf(attribute);
@@ -164,34 +166,49 @@ function expected(particles: readonly Particle[]): string {
   return particles.map((particle) => particle.name ?? "##any").join(", ");
 }
 
-function matches(particle: Particle, child: XmlElement, namespace: string | undefined, target: string): boolean {
+/** Whether a child (its local name and namespace already known) is one `particle` takes. */
+function matches(particle: Particle, local: string, namespace: string | undefined, target: string): boolean {
   if (particle.name === undefined) return particle.namespace === "##any" || particle.namespace === namespace;
-  return namespace === target && localName(child.name) === particle.name;
+  return namespace === target && local === particle.name;
 }
 
-/** Validates the children of an element of complex type against its sequence or choice. */
+/**
+ * Validates the children of an element of complex type against its sequence or choice. Each child's scope,
+ * local name and namespace are worked out once here and handed down to its own check.
+ */
 function checkContent(check: Check, element: XmlElement, name: string, complex: ComplexTypeModel, scope: Scope): void {
   const children = element.children;
-  const namespaces = children.map((child) => scopeOf(child, scope).get(prefixOf(child.name)));
+  const count = children.length;
+  const scopes: Scope[] = new Array<Scope>(count);
+  const locals: string[] = new Array<string>(count);
+  const namespaces: Array<string | undefined> = new Array<string | undefined>(count);
+  for (let index = 0; index < count; index++) {
+    const child = children[index]!;
+    const childScope = scopeOf(child, scope);
+    const colon = child.name.indexOf(":");
+    scopes[index] = childScope;
+    locals[index] = colon < 0 ? child.name : child.name.slice(colon + 1);
+    namespaces[index] = childScope.get(colon < 0 ? "" : child.name.slice(0, colon));
+  }
   const target = check.model.targetNamespace;
   let index = 0;
   const consume = (particle: Particle): number => {
-    let count = 0;
-    while (index < children.length && count < particle.maxOccurs && matches(particle, children[index]!, namespaces[index], target)) {
+    let taken = 0;
+    while (index < count && taken < particle.maxOccurs && matches(particle, locals[index]!, namespaces[index], target)) {
       // Wildcards here are lax and name no declared element: their content is not checked.
-      if (particle.name !== undefined) visit(check, children[index]!, particle.type, scope);
+      if (particle.name !== undefined) visit(check, children[index]!, locals[index]!, particle.type, scopes[index]!);
       index++;
-      count++;
+      taken++;
     }
-    return count;
+    return taken;
   };
   if (complex.content === "sequence") {
     for (let position = 0; position < complex.particles.length; position++) {
       const particle = complex.particles[position]!;
       if (consume(particle) < particle.minOccurs) {
-        if (index < children.length) {
+        if (index < count) {
           check.chain.push(children[index]!);
-          report(check, `Element '${localName(children[index]!.name)}': This element is not expected. Expected is ( ${expected([particle])} ).`);
+          report(check, `Element '${locals[index]!}': This element is not expected. Expected is ( ${expected([particle])} ).`);
           check.chain.pop();
         } else {
           report(check, `Element '${name}': Missing child element(s). Expected is ( ${expected([particle])} ).`);
@@ -200,11 +217,11 @@ function checkContent(check: Check, element: XmlElement, name: string, complex: 
       }
     }
   } else {
-    const chosen = index < children.length ? complex.particles.find((particle) => matches(particle, children[index]!, namespaces[index], target)) : undefined;
+    const chosen = index < count ? complex.particles.find((particle) => matches(particle, locals[index]!, namespaces[index], target)) : undefined;
     if (chosen === undefined) {
-      if (index < children.length) {
+      if (index < count) {
         check.chain.push(children[index]!);
-        report(check, `Element '${localName(children[index]!.name)}': This element is not expected. Expected is one of ( ${expected(complex.particles)} ).`);
+        report(check, `Element '${locals[index]!}': This element is not expected. Expected is one of ( ${expected(complex.particles)} ).`);
         check.chain.pop();
       } else {
         report(check, `Element '${name}': Missing child element(s). Expected is one of ( ${expected(complex.particles)} ).`);
@@ -213,17 +230,16 @@ function checkContent(check: Check, element: XmlElement, name: string, complex: 
     }
     consume(chosen);
   }
-  if (index < children.length) {
+  if (index < count) {
     check.chain.push(children[index]!);
-    report(check, `Element '${localName(children[index]!.name)}': This element is not expected.`);
+    report(check, `Element '${locals[index]!}': This element is not expected.`);
     check.chain.pop();
   }
 }
 
-function visit(check: Check, element: XmlElement, type: string, parentScope: Scope): void {
+/** Checks one element of `type`; `scope` is its own scope (its declarations included), `name` its local name. */
+function visit(check: Check, element: XmlElement, name: string, type: string, scope: Scope): void {
   check.chain.push(element);
-  const scope = scopeOf(element, parentScope);
-  const name = localName(element.name);
   const complex = check.model.complexTypes.get(type);
   checkAttributes(check, element, name, scope, complex);
   if (complex !== undefined && complex.content !== "simple") {
@@ -252,12 +268,13 @@ export function checkPartAgainstSchema(part: XmlElement, id: SchemaId, ancestors
   let scope: Scope = new Map();
   for (const ancestor of ancestors) scope = scopeOf(ancestor, scope);
   const check: Check = { model, chain: [...ancestors], skipRoot: ancestors.length > 0, findings: [] };
-  const namespace = scopeOf(part, scope).get(prefixOf(part.name));
+  const partScope = scopeOf(part, scope);
+  const namespace = partScope.get(prefixOf(part.name));
   if (localName(part.name) !== model.rootElement || namespace !== model.targetNamespace) {
     check.chain.push(part);
     report(check, `Element '${localName(part.name)}': No matching global declaration available for the validation root.`);
     return check.findings;
   }
-  visit(check, part, model.rootType, scope);
+  visit(check, part, localName(part.name), model.rootType, partScope);
   return check.findings;
 }

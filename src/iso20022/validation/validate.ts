@@ -7,7 +7,7 @@ import { MessageStructureError } from "../message-structure-error.ts";
 import { defaultLimits, XmlRefusedError, type SafeXmlLimits } from "../xml/safe-reader.ts";
 import { cbprFindings } from "./cbpr-rules.ts";
 import { finding, type Finding } from "./findings.ts";
-import { defaultValidationProfile, type ValidationProfile } from "./profiles.ts";
+import { cbprRelease, defaultValidationProfile, type ValidationProfile } from "./profiles.ts";
 import { schemaFindings } from "./xsd.ts";
 
 /**
@@ -17,6 +17,8 @@ import { schemaFindings } from "./xsd.ts";
 export interface ValidationReport {
   messageType: DocumentType | null;
   profile: ValidationProfile;
+  /** The CBPR+ release whose rules applied (`SR2026` for cbpr+, `SR2025` for cbpr+@sr2025); null otherwise. */
+  release: string | null;
   valid: boolean;
   errors: Finding[];
   warnings: Finding[];
@@ -71,7 +73,7 @@ export function readValidatedMessage(input: MessageInput, options: ValidationOpt
   try {
     parts = readParts(input, options.limits ?? defaultLimits);
   } catch (error) {
-    return { messageType: null, profile, valid: false, errors: [refusal(error)], warnings: [] };
+    return { messageType: null, profile, release: cbprRelease(profile), valid: false, errors: [refusal(error)], warnings: [] };
   }
   const errors = options.xsdEngine === "libxml2" ? schemaFindings(input, parts) : treeSchemaFindings(parts);
   const warnings: Finding[] = [];
@@ -83,7 +85,7 @@ export function readValidatedMessage(input: MessageInput, options: ValidationOpt
       else warnings.push(found);
     }
   }
-  const report: ValidatedMessage = { messageType: parts.messageType, profile, valid: errors.length === 0, errors, warnings };
+  const report: ValidatedMessage = { messageType: parts.messageType, profile, release: cbprRelease(profile), valid: errors.length === 0, errors, warnings };
   if (report.valid) {
     try {
       report.message = typedMessage(parts);
@@ -103,6 +105,6 @@ export function readValidatedMessage(input: MessageInput, options: ValidationOpt
 
 /** The validation report alone (for the CLI and the HTTP API). */
 export function validateMessage(input: MessageInput, options: ValidationOptions = {}): ValidationReport {
-  const { messageType, profile, valid, errors, warnings } = readValidatedMessage(input, options);
-  return { messageType, profile, valid, errors, warnings };
+  const { messageType, profile, release, valid, errors, warnings } = readValidatedMessage(input, options);
+  return { messageType, profile, release, valid, errors, warnings };
 }

@@ -2,14 +2,9 @@
 // The public proof-of-collateral page: shows the latest attestation in plain words, draws the history and
 // runs the independent verification (verify-attestation.js) in the visitor's browser.
 import { verifyAttestation } from "/collateral/assets/verify-attestation.js";
+import { kzt, tickLabel, tiynFromKzt, timeLabel, timeTicks, valueTicks } from "/collateral/assets/format.js";
 
 const $ = (id) => document.getElementById(id);
-
-function kzt(tiyn) {
-  const value = BigInt(tiyn);
-  const whole = (value / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, " ");
-  return `${whole}.${(value % 100n).toString().padStart(2, "0")} KZT`;
-}
 
 function percent(ratio) {
   return ratio === null ? "no coins issued" : `${(Number(ratio) * 100).toFixed(2)}%`;
@@ -25,7 +20,7 @@ function ago(iso) {
 function showAttestation(document_) {
   const attestation = document_.attestation;
   $("collateral").textContent = kzt(attestation.collateral.balance);
-  $("supply").textContent = kzt(attestation.supply.totalSupply);
+  $("supply").textContent = kzt(attestation.supply.totalSupply, Number(attestation.supply.decimals ?? 2));
   $("ratio").textContent = percent(attestation.ratio);
   const status = $("status");
   if (attestation.status.state === "healthy") {
@@ -51,32 +46,83 @@ function showAttestation(document_) {
   $("raw").textContent = JSON.stringify(document_, null, 2);
 }
 
+const SERIES = [
+  { key: "collateral", label: "Collateral (DT)", color: "#2b6cb0", width: 2.5, dash: "" },
+  { key: "supply", label: "Stablecoins in circulation", color: "#dd6b20", width: 2, dash: "6 3" },
+];
+
+/** Draws the history (API entries newest first, amounts in KZT major units) as an SVG with both axes. */
 function drawHistory(entries) {
-  const points = entries.slice().reverse();
   const chart = $("chart");
-  if (points.length < 2) {
+  if (entries.length < 2) {
     chart.textContent = "Not enough history yet.";
     return;
   }
+  // The one conversion: the API's major-unit strings become integer tiyn, like the attestation's amounts.
+  const points = entries
+    .slice()
+    .reverse()
+    .map((entry) => ({ time: Date.parse(entry.issuedAt), collateral: tiynFromKzt(entry.collateral), supply: tiynFromKzt(entry.supply) }));
   const width = 800;
-  const height = 220;
-  const pad = 30;
-  const values = points.flatMap((entry) => [Number(entry.collateral), Number(entry.supply)]);
-  const top = Math.max(...values, 1);
-  const x = (index) => pad + (index * (width - 2 * pad)) / (points.length - 1);
-  const y = (value) => height - pad - (value / top) * (height - 2 * pad);
-  const line = (key) => points.map((entry, index) => `${index === 0 ? "M" : "L"}${x(index).toFixed(1)},${y(Number(entry[key])).toFixed(1)}`).join(" ");
-  const first = new Date(points[0].issuedAt).toLocaleString();
-  const last = new Date(points[points.length - 1].issuedAt).toLocaleString();
-  chart.innerHTML =
-    `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Collateral and supply over time">` +
-    `<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="#cbd5e0"/>` +
-    `<path d="${line("collateral")}" fill="none" stroke="#2b6cb0" stroke-width="2.5"/>` +
-    `<path d="${line("supply")}" fill="none" stroke="#dd6b20" stroke-width="2" stroke-dasharray="6 3"/>` +
-    `<text x="${pad}" y="${height - 8}" font-size="11" fill="#718096">${first}</text>` +
-    `<text x="${width - pad}" y="${height - 8}" font-size="11" fill="#718096" text-anchor="end">${last}</text>` +
-    `<text x="${pad}" y="${pad - 10}" font-size="11" fill="#718096">${kzt(BigInt(Math.round(top)))}</text>` +
-    `</svg>`;
+  const height = 260;
+  const left = 120;
+  const right = 20;
+  const top = 36;
+  const bottom = 32;
+  const max = points.reduce((highest, point) => [point.collateral, point.supply].reduce((a, b) => (b > a ? b : a), highest), 0n);
+  const ticks = valueTicks(max);
+  const scaleTop = Number(ticks[ticks.length - 1]);
+  const start = points[0].time;
+  const end = points[points.length - 1].time;
+  const byTime = end > start;
+  const x = (point, index) => left + ((byTime ? point.time - start : index) / (byTime ? end - start : points.length - 1)) * (width - left - right);
+  const y = (tiyn) => height - bottom - (Number(tiyn) / scaleTop) * (height - top - bottom);
+  const path = (key) => points.map((point, index) => `${index === 0 ? "M" : "L"}${x(point, index).toFixed(1)},${y(point[key]).toFixed(1)}`).join(" ");
+  const parts = [`<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Collateral and stablecoins in circulation over time, in KZT">`];
+  for (const tick of ticks) {
+    const at = y(tick).toFixed(1);
+    parts.push(
+      `<g class="y-tick" data-tiyn="${tick}">` +
+        `<line x1="${left}" y1="${at}" x2="${width - right}" y2="${at}" stroke="${tick === 0n ? "#a0aec0" : "#edf2f7"}"/>` +
+        `<text x="${left - 8}" y="${at}" dy="4" font-size="11" fill="#4a5568" text-anchor="end">${tickLabel(tick)}</text></g>`,
+    );
+  }
+  if (byTime) {
+    const { step, ticks: times } = timeTicks(start, end);
+    for (const time of times) {
+      const at = x({ time }, 0).toFixed(1);
+      parts.push(
+        `<g class="x-tick" data-time="${new Date(time).toISOString()}">` +
+          `<line x1="${at}" y1="${height - bottom}" x2="${at}" y2="${height - bottom + 5}" stroke="#a0aec0"/>` +
+          `<text x="${at}" y="${height - bottom + 18}" font-size="11" fill="#4a5568" text-anchor="middle">${timeLabel(time, step)}</text></g>`,
+      );
+    }
+  }
+  for (const series of SERIES) {
+    parts.push(`<path data-series="${series.key}" d="${path(series.key)}" fill="none" stroke="${series.color}" stroke-width="${series.width}" stroke-dasharray="${series.dash}"/>`);
+  }
+  // One hover target per attestation with its exact amounts (the axes are rounded).
+  points.forEach((point, index) => {
+    const at = x(point, index).toFixed(1);
+    const when = new Date(point.time).toLocaleString();
+    parts.push(
+      `<circle class="point" cx="${at}" cy="${y(point.collateral).toFixed(1)}" r="3" fill="#2b6cb0">` +
+        `<title>${when}: collateral ${kzt(point.collateral)}, in circulation ${kzt(point.supply)}</title></circle>`,
+    );
+  });
+  SERIES.forEach((series, index) => {
+    const at = left + index * 230;
+    parts.push(
+      `<g class="legend-item" data-series="${series.key}">` +
+        `<line x1="${at}" y1="14" x2="${at + 28}" y2="14" stroke="${series.color}" stroke-width="${series.width}" stroke-dasharray="${series.dash}"/>` +
+        `<text x="${at + 36}" y="18" font-size="12" fill="#1c2430">${series.label}</text></g>`,
+    );
+  });
+  parts.push(`</svg>`);
+  chart.innerHTML = parts.join("");
+  const first = new Date(start).toLocaleString();
+  const last = new Date(end).toLocaleString();
+  $("chart-range").textContent = `${points.length} attestations from ${first} to ${last}; amounts in KZT.`;
 }
 
 function showVerification(result) {

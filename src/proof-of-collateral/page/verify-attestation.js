@@ -5,6 +5,7 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { kzt } from "./format.js";
 
 const encoder = new TextEncoder();
 
@@ -135,6 +136,9 @@ export async function verifyAttestation(document, options) {
     return { verified: false, checks: [{ id: "format", label: "Attestation format", ok: false, detail: "the document has no attestation.collateral or attestation.supply" }] };
   }
   const blockTag = `0x${BigInt(supply.blockNumber).toString(16)}`;
+  const decimals = Number(supply.decimals ?? 2);
+  // Token amounts in KZT (1 token = 1 KZT) with the raw on-chain integer beside them.
+  const tokens = (units) => `${kzt(units, decimals)} (${units} token units, ${decimals} decimals)`;
 
   await check("gateway-signature", "Gateway signature (Ed25519) over the whole attestation", () => {
     const signed = document.gatewaySignature;
@@ -182,14 +186,18 @@ export async function verifyAttestation(document, options) {
   await check("total-supply", "Token supply read from the chain matches", async () => {
     const result = await rpcCall(options.rpcUrl, fetchImpl, "eth_call", [{ to: supply.token, data: selector("totalSupply()") }, blockTag]);
     const onChain = BigInt(result);
-    if (onChain !== BigInt(supply.totalSupply)) throw new Error(`the chain says ${onChain} at block ${supply.blockNumber}, the attestation says ${supply.totalSupply}`);
-    return `${onChain} units`;
+    const attested = BigInt(supply.totalSupply);
+    if (onChain !== attested) {
+      throw new Error(`the chain says ${tokens(onChain)} at block ${supply.blockNumber}, the attestation says ${tokens(attested)}`);
+    }
+    return `${tokens(onChain)} at block ${supply.blockNumber}`;
   });
   await check("coverage", "Collateral covers the supply", () => {
     const balance = BigInt(collateral.balance);
     const total = BigInt(supply.totalSupply);
-    if (balance < total) throw new Error(`collateral ${balance} tiyn is below the supply ${total}`);
-    return `collateral ${balance} >= supply ${total}`;
+    // Tiyn against token units of `decimals` decimals (1 token = 1 KZT): compare on a common scale.
+    if (balance * 10n ** BigInt(decimals) < total * 100n) throw new Error(`the collateral ${kzt(balance)} is below the supply ${kzt(total, decimals)}`);
+    return `collateral ${kzt(balance)} >= supply ${kzt(total, decimals)}`;
   });
   await check("freshness", "The collateral statement is recent", () => {
     const ageSeconds = Math.floor(now() / 1000) - Number(collateral.timestamp);

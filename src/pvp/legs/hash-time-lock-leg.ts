@@ -1,6 +1,7 @@
 import { BaseError, getAddress, keccak256, toHex, type Abi, type Address, type Hex, type PublicClient } from "viem";
 import { contractRevert, type ContractRevert } from "../../evm/contract-revert.ts";
 import { hashTimeLockAbi } from "../../evm/generated/contracts.ts";
+import { chainFaultOf } from "../../evm/operator-faults.ts";
 import { HashTimeLockContract } from "../../evm/hash-time-lock-contract.ts";
 import { hashTimeLockSwapId, type HashTimeLockTerms } from "../../evm/hash-time-lock.ts";
 import type { EvmCall } from "../../evm/signed-transaction.ts";
@@ -177,7 +178,15 @@ export class HashTimeLockLeg {
     if (error instanceof LegError) return error;
     const revert = contractRevert(error, this.revertAbi);
     if (revert) return this.refusal(revert);
-    return new LegError("UNAVAILABLE", `chain call failed: ${error instanceof BaseError ? error.shortMessage : String(error)}`);
+    // What the operator fixes outside (fund a key, start the node) is said so, not as the node's own words.
+    switch (chainFaultOf(error)) {
+      case "NO_GAS":
+        return new LegError("UNAVAILABLE", "NO_GAS: the key that sends this ledger's transactions has too little native currency for gas: fund it (a payer key of the ledger)");
+      case "RPC_UNREACHABLE":
+        return new LegError("UNAVAILABLE", `RPC_UNREACHABLE: the EVM node at ${this.connection.rpcUrl} does not answer: start it or fix the ledger's rpcUrl`);
+      default:
+        return new LegError("UNAVAILABLE", `chain call failed: ${error instanceof BaseError ? error.shortMessage : String(error)}`);
+    }
   }
 
   /** The block whose state counts: `confirmations - 1` below the head. */

@@ -66,13 +66,13 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       const instruction = leg.pvp.instruction!;
       await send(leg, pvpEnvelope({ kind: "reveal", parties: parties(leg, leg.issuedAt ?? clock.now()), original: instruction, preimage: bareHex(preimage) }), true);
     },
-    async refund(leg, { early }) {
+    async refund(leg, { early, reason }) {
       const reported = leg.reported?.status;
       if (reported === "refunded" || reported === "rejected" || reported === "claimed") return;
       if (early) {
         const instruction = leg.pvp.instruction!;
         const amount = { currency: leg.terms.currency, minorUnits: leg.terms.amount };
-        await send(leg, pvpEnvelope({ kind: "cancellationRequest", parties: parties(leg, leg.issuedAt ?? clock.now()), original: instruction, amount, reason: PVP_REASON_CODES.cancelled.code }));
+        await send(leg, pvpEnvelope({ kind: "cancellationRequest", parties: parties(leg, leg.issuedAt ?? clock.now()), original: instruction, amount, reason: reason ?? PVP_REASON_CODES.cancelled.code }));
       }
       // The peer refunds on its own at expiry; until it says so (camt.029, RJCT) or the expiry passes, wait.
       if (clock.now().getTime() < leg.terms.expiresAt.getTime()) throw new LegError("NOT_YET_EXPIRED", "waiting for the correspondent to confirm the refund");
