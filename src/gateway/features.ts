@@ -6,6 +6,7 @@ import { correspondentRoutes } from "../correspondents/routes.ts";
 import { termsRoutes } from "../correspondents/terms-routes.ts";
 import type { CorrespondentRecord } from "../correspondents/store.ts";
 import { ed25519PrivateKey, ed25519RawPublicKey } from "../identity/http-signature.ts";
+import type { IdentityStore } from "../identity/store.ts";
 import type { Database } from "../persistence/database.ts";
 import { dvpComponent } from "../dvp/component.ts";
 import { dvpNotices } from "../dvp/notices.ts";
@@ -41,6 +42,8 @@ export interface ComposeOptions {
   /** The preimage encryption key (the setting, or on the embedded stack one kept under DATA_DIR). */
   pvpSecretKey: Uint8Array | undefined;
   publicUrl: string;
+  /** The principals and their keys, shared with the HTTP app's access control (built once, in serve.ts). */
+  identity?: IdentityStore;
   /** Test and benchmark knobs of the PvP engine (timelock policy, clock). */
   pvp?: Pick<PvpComponentOptions, "policy" | "clock">;
 }
@@ -106,6 +109,7 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
     let dvpStatus: FeatureStatus;
     pvp = pvpComponent({
       db,
+      ...(options.identity ? { identity: options.identity } : {}),
       ourAgent: pvpSettings.agent,
       legs: [...(ports.dtLedger ? [dtLedgerLeg({ port: ports.dtLedger.port, currency: pvpSettings.homeCurrency })] : []), ...ports.foreignLegs, ...securities],
       correspondents,

@@ -47,14 +47,16 @@ export interface ComposedServer {
  */
 export async function composeServer(options: ServeGatewayOptions): Promise<ComposedServer> {
   const metrics = createMetricsRegistry();
-  const composed = await composeGateway({ ...options, metrics });
+  // One identity store for the app's access control, the identity routes and the PvP authority.
   const identity = new IdentityStore(options.db);
+  const composed = await composeGateway({ ...options, metrics, identity });
   // Without given authorities, the address we listen on is ours (known once listening: PORT may be 0);
   // until then nothing signed is accepted.
   const authorities: string[] = options.signatureAuthorities ? [...options.signatureAuthorities] : [];
   try {
     const app = await buildGatewayApp({
       db: options.db,
+      identity,
       logger: options.logger,
       metrics,
       migrationSets: gatewayMigrations(),

@@ -22,6 +22,8 @@ import { defaultTimelockPolicy, type TimelockPolicy } from "./timelock-policy.ts
 
 export interface PvpComponentOptions {
   db: Database;
+  /** The principals (institutions, their registered accounts and keys); the gateway's one store, or a fresh one over `db`. */
+  identity?: IdentityStore;
   /** Our BIC (AppHdr From of every message we send). */
   ourAgent: string;
   /** Leg adapters for the ledgers this gateway acts on (the DT ledger as `dt`, EVM chains, ...). */
@@ -116,7 +118,7 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
     ...(options.notices ? { notices: options.notices } : {}),
   });
   // Institutions and their registered foreign-ledger accounts live with the principals, in the same database.
-  const identity = new IdentityStore(options.db);
+  const identity = options.identity ?? new IdentityStore(options.db);
   let worker: { stop(): Promise<void> } | undefined;
   return {
     engine,

@@ -1,17 +1,6 @@
 import type { Queryable } from "../persistence/database.ts";
 import type { EngineContext } from "./engine-context.ts";
-import {
-  bareHex,
-  lockedMessage,
-  messageIdOf,
-  notificationMessage,
-  rejectedMessage,
-  resolutionMessage,
-  settledMessage,
-  rejectionToBankMessage,
-  type MessageParties,
-  type PvpMessageKind,
-} from "./protocol/pvp-messages.ts";
+import { bareHex, pvpEnvelope, type MessageParties, type PvpOutbound } from "../iso20022/pvp/envelope.ts";
 import type { PvpRecord } from "./pvp.ts";
 import { PVP_REASON_CODES } from "./reason-codes.ts";
 import type { BankNoticeKind, Effect, PeerMessageKind } from "./state-machine.ts";
@@ -78,24 +67,29 @@ function parties(context: EngineContext, pvp: PvpRecord, now: Date, to: string):
   return { pvpRef: pvp.pvpRef, from: context.ourAgent, to, createdAt: now };
 }
 
+/** A message as the outbox and the log keep it: the envelope, what its log entry shows, whether it holds the secret. */
+function outbound(message: PvpOutbound, summary: Record<string, unknown>, carriesPreimage = false): OutboundMessage {
+  const envelope = pvpEnvelope(message);
+  return { id: envelope.businessMessageId, type: envelope.messageType, summary, xml: envelope.xml, carriesPreimage };
+}
+
 /** What the responder tells the initiator's gateway. */
 function peerMessages(context: EngineContext, pvp: PvpRecord, kind: PeerMessageKind, now: Date): OutboundMessage[] {
   const original = pvp.instruction!;
   const to = parties(context, pvp, now, pvp.counterpartyAgent);
-  const id = (kind: PvpMessageKind) => messageIdOf(pvp.pvpRef, kind);
   const resolution = (outcome: "CNCL" | "RJCR"): OutboundMessage => {
-    if (outcome === "CNCL") return { id: id("cancelled"), type: "camt.029.001.09", summary: { outcome }, xml: resolutionMessage(to, original, outcome), carriesPreimage: false };
+    if (outcome === "CNCL") return outbound({ kind: "cancelled", parties: to, original }, { outcome });
     const reason = PVP_REASON_CODES.alreadySettling.code;
-    return { id: id("cancellationRefused"), type: "camt.029.001.09", summary: { outcome, reason }, xml: resolutionMessage(to, original, outcome, reason), carriesPreimage: false };
+    return outbound({ kind: "cancellationRefused", parties: to, original, reason }, { outcome, reason });
   };
   switch (kind) {
     case "locked":
-      return [{ id: id("locked"), type: "pacs.002.001.10", summary: { status: "ACSP" }, xml: lockedMessage(to, original, bareHex(pvp.hashLock), pvp.foreignLeg.expiresAt), carriesPreimage: false }];
+      return [outbound({ kind: "locked", parties: to, original, hashLock: bareHex(pvp.hashLock), expiry: pvp.foreignLeg.expiresAt }, { status: "ACSP" })];
     case "settled":
-      return [{ id: id("settled"), type: "pacs.002.001.10", summary: { status: "ACSC" }, xml: settledMessage(to, original, bareHex(pvp.preimage!), "settled"), carriesPreimage: true }];
+      return [outbound({ kind: "settled", parties: to, original, preimage: bareHex(pvp.preimage!) }, { status: "ACSC" }, true)];
     case "rejected": {
       const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
-      const rejection: OutboundMessage = { id: id("rejected"), type: "pacs.002.001.10", summary: { status: "RJCT", reason }, xml: rejectedMessage(to, original, reason), carriesPreimage: false };
+      const rejection = outbound({ kind: "rejected", parties: to, original, reason }, { status: "RJCT", reason });
       return pvp.cancelRequested ? [resolution("CNCL"), rejection] : [rejection];
     }
     case "cancellation_accepted":
@@ -128,24 +122,10 @@ function bankNotices(context: EngineContext, pvp: PvpRecord, kind: BankNoticeKin
   if (kind === "settled" && ourLeg.ledger !== "dt") return [];
   if (kind === "settled") {
     return [
-      {
-        id: messageIdOf(pvp.id, "debitNotice"),
-        type: "camt.054.001.08",
-        to: bank,
-        summary: { account: ourLeg.payer, creditDebit: "DBIT" },
-        xml: notificationMessage(notice(payerBank), original, { account: ourLeg.payer, amount, creditDebit: "DBIT" }),
-        carriesPreimage: false,
-      },
-      {
-        id: messageIdOf(pvp.id, "creditNotice"),
-        type: "camt.054.001.08",
-        to: `beneficiary:${ourLeg.beneficiary}`,
-        summary: { account: ourLeg.beneficiary, creditDebit: "CRDT" },
-        xml: notificationMessage(ours, original, { account: ourLeg.beneficiary, amount, creditDebit: "CRDT" }),
-        carriesPreimage: false,
-      },
+      { ...outbound({ kind: "debitNotice", parties: notice(payerBank), original, account: ourLeg.payer, amount }, { account: ourLeg.payer, creditDebit: "DBIT" }), to: bank },
+      { ...outbound({ kind: "creditNotice", parties: ours, original, account: ourLeg.beneficiary, amount }, { account: ourLeg.beneficiary, creditDebit: "CRDT" }), to: `beneficiary:${ourLeg.beneficiary}` },
     ];
   }
   const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;
-  return [{ id: messageIdOf(pvp.id, "bankRejection"), type: "pacs.002.001.10", to: bank, summary: { status: "RJCT", reason }, xml: rejectionToBankMessage(notice(payerBank), original, reason), carriesPreimage: false }];
+  return [{ ...outbound({ kind: "bankRejection", parties: notice(payerBank), original, reason }, { status: "RJCT", reason }), to: bank }];
 }

@@ -11,7 +11,7 @@ import type { EngineContext, EngineLogger, ExchangeNotices, FaultHooks, Preimage
 import { readInboundMessage, type InboundOutcome, type ResponderChecks, type ResponderSettings } from "./inbound.ts";
 import { ledgerCarries, type HashLockedLegPort, type LegDirectory, type LegTerms, type PeerTransport } from "./leg-port.ts";
 import { plainPreimages } from "./preimage-seal.ts";
-import { isoDateTime, messageIdOf } from "./protocol/pvp-messages.ts";
+import { isoDateTime, messageIdOf } from "../iso20022/pvp/envelope.ts";
 import { newPvpRecord, type ExchangeKind, type PvpRecord } from "./pvp.ts";
 import { PvpError } from "./pvp-error.ts";
 import { applyInbound } from "./receive.ts";

@@ -3,7 +3,7 @@ import type { Hex } from "viem";
 import { CodedError } from "../core/errors.ts";
 import { amountToDecimal } from "../core/money.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
-import { bareHex, PvpMessageError, readInbound, type InboundPvpMessage, type MessageFinding } from "./protocol/pvp-messages.ts";
+import { bareHex, PvpMessageError, readInbound, type InboundPvpMessage, type MessageFinding } from "../iso20022/pvp/envelope.ts";
 import { newPvpRecord, opensHashLock, type PvpRecord } from "./pvp.ts";
 import { PVP_REASON_CODES } from "./reason-codes.ts";
 import type { PvpPatch } from "./store.ts";

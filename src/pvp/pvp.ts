@@ -1,7 +1,7 @@
 import type { Hex } from "viem";
 import { hashLockOf } from "../core/hash-lock.ts";
 import { amountToDecimal } from "../core/money.ts";
-import type { InstructionReference } from "./protocol/pvp-messages.ts";
+import type { InstructionReference } from "../iso20022/pvp/envelope.ts";
 import type { LegInstruction, LegSide, LegTerms, PvpSummary } from "./leg-port.ts";
 import type { PvpRole, PvpState } from "./state-machine.ts";
 

@@ -2,12 +2,12 @@ import { systemClock, type Clock } from "../core/clock.ts";
 import type { Queryable } from "../persistence/database.ts";
 import { readValidatedMessage } from "../iso20022/validation/validate.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
+import { isoDateTime, maxStatusRequests, pvpEnvelope, statusRequestIdOf } from "../iso20022/pvp/envelope.ts";
 import { readPvpStatusRequest } from "../iso20022/pvp/messages.ts";
 import { PvpProfileError } from "../iso20022/pvp/tags.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { InboundRefusal, type InboundOutcome } from "./inbound.ts";
 import type { LegInstruction, PeerMessage } from "./leg-port.ts";
-import { isoDateTime, maxStatusRequests, statusRequestIdOf, statusRequestMessage } from "./protocol/pvp-messages.ts";
 import type { PvpRecord } from "./pvp.ts";
 import { pvpStore } from "./store.ts";
 
@@ -58,7 +58,7 @@ async function chase(db: Queryable, options: { afterMs: number; ourAgent: string
   const sequence = log.filter((message) => message.direction === "out" && message.messageType === statusRequestType).length + 1;
   if (sequence > maxStatusRequests) return undefined;
   const businessMessageId = statusRequestIdOf(target.pvpRef, sequence);
-  const xml = statusRequestMessage({ pvpRef: target.pvpRef, from: options.ourAgent, to: options.peer, createdAt: now }, businessMessageId, target.instruction);
+  const { xml } = pvpEnvelope({ kind: "statusRequest", parties: { pvpRef: target.pvpRef, from: options.ourAgent, to: options.peer, createdAt: now }, businessMessageId, original: target.instruction });
   const recorded = await pvpStore.recordMessage(db, target.pvpId, {
     businessMessageId,
     direction: "out",

@@ -3,7 +3,7 @@ import { decodeCursor, pageAtColumn, pageOf, type Page } from "../core/paging.ts
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { LegSide, PeerMessage } from "./leg-port.ts";
 import { legFromJson, legToJson, type ExchangeKind, type PeerLegStatus, type PvpRecord } from "./pvp.ts";
-import type { InstructionReference } from "./protocol/pvp-messages.ts";
+import type { InstructionReference } from "../iso20022/pvp/envelope.ts";
 import { TERMINAL_STATES, type PvpState } from "./state-machine.ts";
 
 /** What one outbox row does: a ledger command on one leg, or a message to a correspondent. */

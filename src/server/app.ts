@@ -41,6 +41,8 @@ export type TypedApp = ReturnType<typeof typedRoutes>;
 
 export interface GatewayAppOptions {
   db: Database;
+  /** The principals and their keys, built once by the composition root (a fresh one over `db` if not given). */
+  identity?: IdentityStore;
   logger: Logger;
   metrics: Registry;
   migrationSets: MigrationSet[];
@@ -113,7 +115,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     }
   });
   installAccessControl(app, {
-    identity: new IdentityStore(options.db),
+    identity: options.identity ?? new IdentityStore(options.db),
     maxSkewSeconds: options.signatureMaxSkewSeconds,
     ...(options.signatureAuthorities ? { authorities: options.signatureAuthorities } : {}),
   });

@@ -1,8 +1,8 @@
 import type { Hex } from "viem";
 import { systemClock, type Clock } from "../../core/clock.ts";
 import { hashLockOf } from "../../core/hash-lock.ts";
+import { bareHex, pvpEnvelope, type MessageParties } from "../../iso20022/pvp/envelope.ts";
 import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation, type PeerMessage, type PeerTransport } from "../leg-port.ts";
-import { bareHex, cancellationRequestMessage, instructionMessage, messageIdOf, settledMessage, type MessageParties } from "../protocol/pvp-messages.ts";
 import { PVP_REASON_CODES } from "../reason-codes.ts";
 import type { StatusRequestWatch } from "../status-requests.ts";
 
@@ -42,7 +42,9 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       const instruction = leg.pvp.instruction;
       if (instruction === undefined) throw new LegError("REJECTED", "the PvP has no instruction reference", { permanent: true });
       // Same creation time as recorded at PvP creation: a resent pacs.009 is byte-for-byte the same message.
-      const { xml } = instructionMessage(parties(leg, new Date(instruction.createdAt)), {
+      const message = pvpEnvelope({
+        kind: "instruction",
+        parties: parties(leg, new Date(instruction.createdAt)),
         uetr: leg.pvp.uetr,
         amount: { currency: leg.terms.currency, minorUnits: leg.terms.amount },
         hashLock: bareHex(leg.terms.hashLock),
@@ -50,7 +52,7 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
         debtor: leg.terms.payer,
         creditor: leg.terms.beneficiary,
       });
-      await send(leg, { xml, businessMessageId: instruction.messageId, messageType: "pacs.009.001.08" });
+      await send(leg, message);
       return { reference: leg.pvp.uetr };
     },
     async claim(leg, preimage) {
@@ -62,16 +64,15 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
       if (reported === "refunded" || reported === "rejected") throw new LegError("EXPIRED", `the correspondent reported the leg ${reported}`, { permanent: true });
       if (clock.now().getTime() >= leg.terms.expiresAt.getTime()) throw new LegError("EXPIRED", "the leg's expiry has passed", { permanent: true });
       const instruction = leg.pvp.instruction!;
-      const xml = settledMessage(parties(leg, leg.issuedAt ?? clock.now()), instruction, bareHex(preimage), "reveal");
-      await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "reveal"), messageType: "pacs.002.001.10" }, true);
+      await send(leg, pvpEnvelope({ kind: "reveal", parties: parties(leg, leg.issuedAt ?? clock.now()), original: instruction, preimage: bareHex(preimage) }), true);
     },
     async refund(leg, { early, reason }) {
       const reported = leg.reported?.status;
       if (reported === "refunded" || reported === "rejected" || reported === "claimed") return;
       if (early) {
         const instruction = leg.pvp.instruction!;
-        const xml = cancellationRequestMessage(parties(leg, leg.issuedAt ?? clock.now()), instruction, { currency: leg.terms.currency, minorUnits: leg.terms.amount }, reason ?? PVP_REASON_CODES.cancelled.code);
-        await send(leg, { xml, businessMessageId: messageIdOf(leg.pvp.id, "cancellationRequest"), messageType: "camt.056.001.08" });
+        const amount = { currency: leg.terms.currency, minorUnits: leg.terms.amount };
+        await send(leg, pvpEnvelope({ kind: "cancellationRequest", parties: parties(leg, leg.issuedAt ?? clock.now()), original: instruction, amount, reason: reason ?? PVP_REASON_CODES.cancelled.code }));
       }
       // The peer refunds on its own at expiry; until it says so (camt.029, RJCT) or the expiry passes, wait.
       if (clock.now().getTime() < leg.terms.expiresAt.getTime()) throw new LegError("NOT_YET_EXPIRED", "waiting for the correspondent to confirm the refund");
