@@ -140,7 +140,7 @@ component.start();
 // --- 1. mint turnaround ------------------------------------------------------------------------------
 for (let i = 0; i < MINTS; i++) {
   const request = await requestMint(gatewayDb, exchange, BigInt(1_000 + i));
-  await bankLedger.transfer({ idempotencyKey: `bench-${i}`, from: exchangeAccount.id, to: wallet.id, amount: request.amount, reference: request.reference });
+  await bankLedger.transfer({ idempotencyKey: `bench-${i}`, from: exchangeAccount.id, to: component.intakeAccount, amount: request.amount, reference: request.reference });
   // One at a time, as a client would wait for its mint; each sample is deposit seen -> mint confirmed.
   for (;;) {
     const state = (await gatewayDb.query<{ state: string }>("SELECT state FROM stablecoin.mint_requests WHERE id = $1", [request.id])).rows[0]?.state;
