@@ -3,6 +3,7 @@ import { CodedError } from "../core/errors.ts";
 import { pageQuerySchema, pageSchema } from "../core/paging.ts";
 import { readSettlementInstruction } from "../iso20022/dvp/messages.ts";
 import { readValidatedMessage } from "../iso20022/validation/validate.ts";
+import { historyToJson } from "../pvp/routes.ts";
 import { PVP_STATES } from "../pvp/state-machine.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
@@ -158,8 +159,7 @@ export function dvpRoutes(desk: DvpDesk): (app: FastifyInstance) => Promise<void
         const [timeline, messages] = await Promise.all([desk.timeline(dvp), desk.messages(dvp)]);
         return {
           ...dvpToJson(dvp),
-          timeline: timeline.map((entry) => ({ ...entry, at: entry.at.toISOString() })),
-          messages: messages.map(({ xml: _xml, carriesPreimage: _carries, ...message }) => ({ ...message, at: message.at.toISOString() })),
+          ...historyToJson(timeline, messages),
         };
       },
     );

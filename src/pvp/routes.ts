@@ -11,6 +11,18 @@ import { PvpError, type PvpEngine } from "./engine.ts";
 import type { ResponderSettings } from "./inbound.ts";
 import { pvpToJson } from "./pvp.ts";
 import { PVP_STATES } from "./state-machine.ts";
+import type { MessageRecord, TimelineEntry } from "./store.ts";
+
+/**
+ * An exchange's timeline and message log as the API shows them: times as ISO strings, and never a message's XML
+ * or whether it carries a preimage (the XML is served on its own route, to the parties only). PvP and DvP both use it.
+ */
+export function historyToJson(timeline: readonly TimelineEntry[], messages: readonly MessageRecord[]) {
+  return {
+    timeline: timeline.map((entry) => ({ ...entry, at: entry.at.toISOString() })),
+    messages: messages.map(({ xml: _xml, carriesPreimage: _carriesPreimage, ...message }) => ({ ...message, at: message.at.toISOString() })),
+  };
+}
 
 export interface PvpRouteDependencies {
   engine: PvpEngine;
@@ -273,8 +285,7 @@ export function pvpRoutes(deps: PvpRouteDependencies): (app: FastifyInstance) =>
         const [timeline, messages] = await Promise.all([engine.timeline(pvp), engine.messages(pvp)]);
         return {
           ...pvpToJson(pvp),
-          timeline: timeline.map((entry) => ({ ...entry, at: entry.at.toISOString() })),
-          messages: messages.map(({ xml: _xml, carriesPreimage: _carriesPreimage, ...message }) => ({ ...message, at: message.at.toISOString() })),
+          ...historyToJson(timeline, messages),
         };
       },
     );
