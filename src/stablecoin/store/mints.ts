@@ -26,6 +26,7 @@ export interface MintRow {
   minted_at: Date | null;
   submitted_at: Date | null;
   reverses_redemption: string | null;
+  move_id: string | null;
 }
 
 export const mintFromRow = (row: MintRow): MintRequest => ({
@@ -46,6 +47,7 @@ export const mintFromRow = (row: MintRow): MintRequest => ({
   depositedAt: row.deposited_at,
   mintedAt: row.minted_at,
   reversesRedemption: row.reverses_redemption,
+  moveId: row.move_id ?? null,
 });
 
 /** The column of each field a mint transition may set. */
@@ -97,6 +99,16 @@ export const mintRows = {
       `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state, deposited_at, reverses_redemption)
        VALUES ($1, $2, $3, $4, $5, 'deposited', now(), $6) RETURNING *`,
       [request.id, request.reference, request.exchangeId, request.amount, request.toAddress, request.redemptionId],
+    );
+    return mintFromRow(inserted.rows[0]!);
+  },
+
+  /** The mint that completes a move, on its target chain: no deposit to wait for, so it starts deposited. */
+  async insertForMove(tx: Queryable, request: { id: string; reference: string; exchangeId: string; amount: bigint; toAddress: Address; moveId: string; chainId: number }): Promise<MintRequest> {
+    const inserted = await tx.query<MintRow>(
+      `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state, deposited_at, move_id)
+       VALUES ($1, $2, $3, $4, $5, 'deposited', now(), $6) RETURNING *`,
+      [request.id, request.reference, request.exchangeId, request.amount, request.toAddress, request.moveId],
     );
     return mintFromRow(inserted.rows[0]!);
   },
