@@ -193,7 +193,7 @@ export type RedemptionAction =
 
 // ---- moves between chains ----------------------------------------------------------------------------------
 
-export const MOVE_STATES = ["seen", "confirmed", "allotting", "minting", "moved", "refunded", "removed", "failed"] as const;
+export const MOVE_STATES = ["seen", "confirmed", "allotting", "minting", "moved", "refunded", "removed", "failed", "mint_failed"] as const;
 export type MoveState = (typeof MOVE_STATES)[number];
 
 /** Why a move is minted back on its source chain instead of on its destination. */
@@ -259,8 +259,13 @@ export const moveTransitions = {
   moved: { from: ["minting"], to: "moved" },
   /** Minted back to the holder on the source chain. */
   refunded: { from: ["minting"], to: "refunded" },
-  /** Kept for an operator: holder unknown, both allotments refused, or the mint failed. */
-  failed: { from: ["confirmed", "allotting", "minting"], to: "failed" },
+  /** Kept for an operator before any allotment applied: holder not onboarded, or the refund refused too. */
+  failed: { from: ["confirmed", "allotting"], to: "failed" },
+  /**
+   * The target chain's mint request failed. Its allotment applied there, so the move can only complete there
+   * (an operator deals with the mint request); it is never asked for again, nor refunded.
+   */
+  mintFailed: { from: ["minting"], to: "mint_failed" },
 } as const satisfies Record<string, { from: readonly MoveState[]; to: MoveState }>;
 export type MoveTransition = keyof typeof moveTransitions;
 

@@ -4,7 +4,7 @@ import { tengeStablecoinAbi } from "../evm/generated/contracts.ts";
 import { isDtLedgerError, isPermanentDtRefusal } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
 import { StablecoinError } from "./errors.ts";
-import type { Exchange, Move, RefundReason } from "./model.ts";
+import type { Move, RefundReason } from "./model.ts";
 import type { Faults } from "./stablecoin-ledger.ts";
 import { moveMove } from "./state-machines.ts";
 import { cursorRows, exchangeRows, mintRows, moveActionRows, moveFromRow, moveRows, type MoveDbRow } from "./store.ts";
@@ -62,7 +62,7 @@ export interface MoveWorkerOptions {
 /** Where a confirmed move is minted, decided from what the gateway knows before it asks the ledger (pure). */
 export function moveTarget(
   move: { sourceChainId: number; destinationChainId: bigint; recipient: Address },
-  facts: { destinationConfigured: boolean; exchange: Pick<Exchange, "evmAddresses" | "status">; recipientBlocklisted: boolean | undefined },
+  facts: { destinationConfigured: boolean; exchange: { readonly evmAddresses: readonly Address[] }; recipientBlocklisted: boolean | undefined },
 ): { targetChainId: number; refundReason: RefundReason | null } {
   const refund = (reason: RefundReason) => ({ targetChainId: move.sourceChainId, refundReason: reason });
   if (!facts.destinationConfigured) return refund("DESTINATION_UNKNOWN");
@@ -275,7 +275,7 @@ export class MoveWorker {
           settled.push(moveFromRow({ ...row, state: refund ? "refunded" : "moved", settled_at: settledAt }));
         } else {
           // The allotment applied to the target chain: the move can only complete there (never refunded).
-          await moveMove(tx, row.id, "failed", { failureCode: "MINT_FAILED", failureMessage: `mint request ${row.mint_id} on chain ${row.target_chain_id} failed; the allotment is there` });
+          await moveMove(tx, row.id, "mintFailed", { failureCode: "MINT_FAILED", failureMessage: `mint request ${row.mint_id} on chain ${row.target_chain_id} failed; the allotment is there` });
         }
       }
       faults?.("move.settle.before-commit");
@@ -318,7 +318,8 @@ export async function refundMove(db: Database, id: string, principalId: string, 
     const current = await moveRows.get(tx, id);
     if (!current) throw new StablecoinError("MOVE_NOT_FOUND", `no move ${id}`);
     const row = await moveRows.lockInState(tx, id, ["confirmed", "allotting", "failed"]);
-    if (!row || row.allotment_sequence !== null || current.mintId !== null) {
+    const refunding = row !== undefined && row.state !== "failed" && row.target_chain_id !== null && Number(row.target_chain_id) === Number(row.source_chain_id);
+    if (!row || refunding || row.allotment_sequence !== null || current.mintId !== null) {
       throw new StablecoinError("NOT_REFUNDABLE", `move ${id} is ${current.state}; only a confirmed move not yet allotted can be refunded`);
     }
     if (!row.exchange_id) throw new StablecoinError("NOT_REFUNDABLE", `move ${id} was burned by ${row.holder}, no onboarded exchange; onboard it first`);
