@@ -15,6 +15,7 @@ import type { Database } from "../../src/persistence/database.ts";
 import { migrate } from "../../src/persistence/migrations.ts";
 import { openCollateralIntake } from "../../src/stablecoin/collateral-intake.ts";
 import { ExchangeStore, type Exchange } from "../../src/stablecoin/exchanges.ts";
+import { MintWorker } from "../../src/stablecoin/mint-flow.ts";
 import { MoveWorker, type MoveLedger, type MoveSettings, type MoveSource } from "../../src/stablecoin/move-flow.ts";
 import type { Faults } from "../../src/stablecoin/stablecoin-ledger.ts";
 import { TokenChain } from "../../src/stablecoin/token-chain.ts";
@@ -67,6 +68,10 @@ export interface TwoChainWorld {
   /** The latest allotment the ledger signed, relayed to `chain` by anyone (here: the operator's account). */
   relayLatest(chain: PoolChain): Promise<void>;
   moveWorker(ledger: MoveLedger, options?: { faults?: Faults; db?: Database; confirmations?: number }): MoveWorker;
+  /** The mint worker of one chain (the same one the component runs per chain). */
+  mintWorker(chain: PoolChain, faults?: Faults): MintWorker;
+  /** The ledger as the gateway's move worker speaks to it. */
+  moveLedger: MoveLedger;
   close(): Promise<void>;
 }
 
@@ -132,6 +137,7 @@ export async function createTwoChainWorld(options: { holderFunds?: bigint } = {}
   const relayLatest = async (chain: PoolChain) => {
     const latest = await dtLedger.latestIssuanceAllotment(GATEWAY, wallet.id);
     if (!latest) throw new Error("no allotment signed yet");
+    if ((await chain.issuance()).sequence >= latest.allotment.sequence) return;
     const relayer = createWalletClient({ account: privateKeyToAccount(operatorKey), transport: http(chain.chain.rpcUrl), chain: chain.tokenChain.client.chain! });
     const hash = await relayer.writeContract({ address: chain.token, abi: tengeStablecoinAbi, functionName: "submitIssuanceAllotment", args: [latest.allotment, latest.signature] });
     await chain.tokenChain.client.waitForTransactionReceipt({ hash });
@@ -198,6 +204,16 @@ export async function createTwoChainWorld(options: { holderFunds?: bigint } = {}
         settings: moveSettings,
         ...(settings.faults ? { faults: settings.faults } : {}),
       }),
+    mintWorker: (chain, faults) =>
+      new MintWorker({
+        db,
+        ledger: gatewayLedger,
+        chain: chain.tokenChain,
+        firstChain: chain === a,
+        settings: { segregatedAccount: wallet.id, intakeAccount: intake, confirmations: 1, stuckAfterMs: 60_000, recheckMs: 0, maxAttempts: 3 },
+        ...(faults ? { faults } : {}),
+      }),
+    moveLedger: { issuanceAllotment: (request) => dtLedger.issuanceAllotment(GATEWAY, { accountId: request.accountId, change: request.change }) },
     async close() {
       await a.chain.close();
       await b.chain.close();
