@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { decodeEventLog, getAddress, type Address, type Hex } from "viem";
 import { tengeStablecoinAbi } from "../evm/generated/contracts.ts";
-import { isDtLedgerError, isPermanentDtRefusal } from "../ledger/dt-ledger-port.ts";
+import { isDtLedgerError, isPermanentDtRefusal, type DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
 import { StablecoinError } from "./errors.ts";
 import type { Move, RefundReason } from "./model.ts";
@@ -21,9 +21,7 @@ export function moveId(sourceChainId: number, txHash: Hex, logIndex: number): st
 export const moveReference = (id: string): string => `move:${id}`;
 
 /** What the move flow needs from the DT ledger: an allotment that applies a change once per reference. */
-export interface MoveLedger {
-  issuanceAllotment(request: { accountId: string; reference: string; change: { kind: "move"; from: bigint; to: bigint; amount: bigint } }): Promise<{ allotment: { sequence: bigint } }>;
-}
+export type MoveLedger = Pick<DtLedgerPort, "issuanceAllotment">;
 
 /** How the move flow follows one source chain. */
 export interface MoveSource {

@@ -65,8 +65,8 @@ export interface TwoChainWorld {
   moveSettings: MoveSettings;
   /** The holder burns on `from` to receive on `destination`; returns the transaction hash. */
   moveOut(from: PoolChain, amount: bigint, destination: number, recipient?: Address, key?: Hex): Promise<Hex>;
-  /** The latest allotment the ledger signed, relayed to `chain` by anyone (here: the operator's account). */
-  relayLatest(chain: PoolChain): Promise<void>;
+  /** The latest allotment the ledger signed, relayed to `chain` by anyone (here: the operator's account); its gas, if sent. */
+  relayLatest(chain: PoolChain): Promise<bigint | undefined>;
   moveWorker(ledger: MoveLedger, options?: { faults?: Faults; db?: Database; confirmations?: number }): MoveWorker;
   /** The mint worker of one chain (the same one the component runs per chain). */
   mintWorker(chain: PoolChain, faults?: Faults): MintWorker;
@@ -137,19 +137,19 @@ export async function createTwoChainWorld(options: { holderFunds?: bigint } = {}
   const relayLatest = async (chain: PoolChain) => {
     const latest = await dtLedger.latestIssuanceAllotment(GATEWAY, wallet.id);
     if (!latest) throw new Error("no allotment signed yet");
-    if ((await chain.issuance()).sequence >= latest.allotment.sequence) return;
+    if ((await chain.issuance()).sequence >= latest.allotment.sequence) return undefined;
     const relayer = createWalletClient({ account: privateKeyToAccount(operatorKey), transport: http(chain.chain.rpcUrl), chain: chain.tokenChain.client.chain! });
     const hash = await relayer.writeContract({ address: chain.token, abi: tengeStablecoinAbi, functionName: "submitIssuanceAllotment", args: [latest.allotment, latest.signature] });
-    await chain.tokenChain.client.waitForTransactionReceipt({ hash });
+    return (await chain.tokenChain.client.waitForTransactionReceipt({ hash })).gasUsed;
   };
 
   // The pool's book: both chains at zero, then the exchange's DT credited to chain A and minted to the holder.
-  await dtLedger.issuanceAllotment(GATEWAY, { accountId: wallet.id, change: { kind: "addChain", chainId: BigInt(CHAIN_A), token: a.token } });
-  await dtLedger.issuanceAllotment(GATEWAY, { accountId: wallet.id, change: { kind: "addChain", chainId: BigInt(CHAIN_B), token: b.token } });
+  await dtLedger.issuanceAllotment(GATEWAY, { accountId: wallet.id, reference: `chain:${CHAIN_A}:${a.token}`, change: { kind: "addChain", chainId: BigInt(CHAIN_A), token: a.token } });
+  await dtLedger.issuanceAllotment(GATEWAY, { accountId: wallet.id, reference: `chain:${CHAIN_B}:${b.token}`, change: { kind: "addChain", chainId: BigInt(CHAIN_B), token: b.token } });
   const intake = await openCollateralIntake(gatewayLedger, wallet.id);
   await bankLedger.transfer({ idempotencyKey: "deposit", from: exchangeAccount.id, to: intake, amount: funds, reference: "collateral" });
   await gatewayLedger.transfer({ idempotencyKey: "collateral", from: intake, to: wallet.id, amount: funds, reference: "collateral" });
-  await dtLedger.issuanceAllotment(GATEWAY, { accountId: wallet.id, change: { kind: "credit", chainId: BigInt(CHAIN_A), amount: funds } });
+  await dtLedger.issuanceAllotment(GATEWAY, { accountId: wallet.id, reference: "mint:funding", change: { kind: "credit", chainId: BigInt(CHAIN_A), amount: funds } });
   await relayLatest(a);
   await relayLatest(b);
   const holder = privateKeyToAddress(holderKey);
@@ -213,7 +213,7 @@ export async function createTwoChainWorld(options: { holderFunds?: bigint } = {}
         settings: { segregatedAccount: wallet.id, intakeAccount: intake, confirmations: 1, stuckAfterMs: 60_000, recheckMs: 0, maxAttempts: 3 },
         ...(faults ? { faults } : {}),
       }),
-    moveLedger: { issuanceAllotment: (request) => dtLedger.issuanceAllotment(GATEWAY, { accountId: request.accountId, change: request.change }) },
+    moveLedger: gatewayLedger,
     async close() {
       await a.chain.close();
       await b.chain.close();

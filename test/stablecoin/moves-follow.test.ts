@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { moveId, type MoveLedger } from "../../src/stablecoin/move-flow.ts";
 import { moveRows } from "../../src/stablecoin/store.ts";
 import { CHAIN_A, CHAIN_B, createTwoChainWorld, type TwoChainWorld } from "./move-support.ts";
-import { GATEWAY } from "./support.ts";
 
 /**
  * Following MovedOut logs on two EDR chains: each chain's own cursor, the source's confirmations, a
@@ -20,7 +19,7 @@ describe("moves: following MovedOut logs", () => {
     ledger = {
       issuanceAllotment: (request) => {
         asks.push(request.reference);
-        return world.dtLedger.issuanceAllotment(GATEWAY, { accountId: request.accountId, change: request.change });
+        return world.gatewayLedger.issuanceAllotment(request);
       },
     };
   }, 120_000);
