@@ -172,16 +172,17 @@ export class MoveWorker {
   async allot(): Promise<AllotOutcome> {
     const { db, ledger, settings, faults } = this.#options;
     const claimed = await db.transaction(async (tx): Promise<AllotOutcome | { row: MoveDbRow; target: number; attempts: number }> => {
-      const row = await moveRows.lockNextToAllot(tx);
+      // Only moves from chains this process follows: another process's configuration is not evidence of a reorganisation.
+      const row = await moveRows.lockNextToAllot(tx, this.#options.sources.map((source) => source.chain.chainId));
       if (!row) return "idle";
-      const source = this.#source(Number(row.source_chain_id));
+      const source = this.#source(Number(row.source_chain_id))!;
       const lease = new Date(this.#now().getTime() + settings.allotLeaseMs);
       if (row.state === "allotting") {
         await moveRows.renewLease(tx, row.id, lease, row.attempts + 1);
         return { row, target: Number(row.target_chain_id), attempts: row.attempts + 1 };
       }
       // Checked again right before the ask: a reorganisation deeper than the confirmations still wins.
-      if (!source || !(await this.#isCanonical(source.chain, row))) {
+      if (!(await this.#isCanonical(source.chain, row))) {
         await moveMove(tx, row.id, "removed");
         return "removed";
       }

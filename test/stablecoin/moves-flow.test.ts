@@ -116,6 +116,19 @@ describe("moves between chains: exactly once, no DT moved", () => {
     },
   );
 
+  it("two move workers at once (two gateway processes on one database) move exactly once", async () => {
+    const before = await figures(world.recipient);
+    const hash = await world.moveOut(world.a, 350n, CHAIN_B);
+    await world.a.mineBlocks(2);
+    const [first, second] = [world.moveWorker(world.moveLedger), world.moveWorker(world.moveLedger)];
+    await Promise.all([first.drain(), second.drain(), first.drain(), second.drain()]);
+    await world.relayLatest(world.b);
+    await Promise.all([world.mintWorker(world.b).drain(), world.mintWorker(world.b).drain()]);
+    await Promise.all([first.drain(), second.drain()]);
+    expect(await moveRows.get(world.db, moveId(CHAIN_A, hash, 0))).toMatchObject({ state: "moved" });
+    expect(await figures(world.recipient)).toEqual({ ...before, a: before.a - 350n, b: before.b + 350n, supplyA: before.supplyA - 350n, supplyB: before.supplyB + 350n, limitB: before.limitB + 350n });
+  });
+
   it("a crash right after the destination mint was sent mints once (the same signed bytes again)", async () => {
     const before = await figures(world.recipient);
     await world.moveOut(world.a, 400n, CHAIN_B);

@@ -111,11 +111,13 @@ export const moveRows = {
     return found.rows;
   },
 
-  /** Locks the first move to ask the ledger for: confirmed, or asking with an expired lease. */
-  async lockNextToAllot(tx: Queryable): Promise<MoveDbRow | undefined> {
+  /** Locks the first move from one of `sourceChainIds` to ask the ledger for: confirmed, or asking with an expired lease. */
+  async lockNextToAllot(tx: Queryable, sourceChainIds: readonly number[]): Promise<MoveDbRow | undefined> {
     const found = await tx.query<MoveDbRow>(
-      `SELECT *, NULL AS mint_id, NULL AS mint_state FROM stablecoin.moves WHERE state IN ('confirmed', 'allotting') AND next_check_at <= now()
+      `SELECT *, NULL AS mint_id, NULL AS mint_state FROM stablecoin.moves
+        WHERE state IN ('confirmed', 'allotting') AND next_check_at <= now() AND source_chain_id = ANY($1::int8[])
         ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [sourceChainIds],
     );
     return found.rows[0];
   },
