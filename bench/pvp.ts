@@ -24,6 +24,7 @@ import { HashTimeLockContract } from "../src/evm/hash-time-lock-contract.ts";
 import { hashLockOf } from "../src/core/hash-lock.ts";
 import { hashTimeLockSwapId } from "../src/evm/hash-time-lock.ts";
 import { signCall, type EvmCall } from "../src/evm/signed-transaction.ts";
+import { gasLimitOf } from "../src/evm/transaction-sender.ts";
 import { PvpEngine } from "../src/pvp/engine.ts";
 import { legDirectory, type LegInstruction } from "../src/pvp/leg-port.ts";
 import { dtLedgerLeg } from "../src/pvp/legs/dt-ledger-leg.ts";
@@ -52,7 +53,7 @@ try {
   const { inProcessDtLedger } = await import("../src/dt-ledger/in-process-adapter.ts");
   const halyk = inProcessDtLedger(dt.ledger, dt.demo.participants.halyk.id);
   const payers: string[] = [];
-  for (let index = 0; index < Math.max(...levels); index++) {
+  for (let index = 0; index < Math.max(2, ...levels); index++) {
     const account = await halyk.openAccount({ idempotencyKey: `bench:payer:${index}`, kind: "individual", holderName: `Bench payer ${index}` });
     await halyk.transfer({ idempotencyKey: `bench:fund:${index}`, from: dt.demo.accounts.aigerim.id, to: account.id, amount: 1_000_000n, reference: "bench float" });
     payers.push(account.id);
@@ -149,10 +150,10 @@ try {
     const lock = htlc.lockCall(salt, terms);
     const claim = htlc.claimCall(hashTimeLockSwapId(rawAccount.address, salt), terms, preimage);
     rawFees ??= await marketFees(client as never);
-    // Gas measured once, on the first PvP, then fixed with the adapter's 20% margin.
-    const lockGas = rawGas?.lock ?? ((await client.estimateGas({ account: rawAccount.address, to: lock.to, data: lock.data })) * 12n) / 10n;
+    // Gas measured once, on the first PvP, then fixed with the adapter's margin (gasLimitOf).
+    const lockGas = rawGas?.lock ?? gasLimitOf(await client.estimateGas({ account: rawAccount.address, to: lock.to, data: lock.data }));
     await sendRaw({ ...lock, gas: lockGas }, rawFees);
-    const claimGas = rawGas?.claim ?? ((await client.estimateGas({ account: rawAccount.address, to: claim.to, data: claim.data })) * 12n) / 10n;
+    const claimGas = rawGas?.claim ?? gasLimitOf(await client.estimateGas({ account: rawAccount.address, to: claim.to, data: claim.data }));
     rawGas ??= { lock: lockGas, claim: claimGas };
     await sendRaw({ ...claim, gas: claimGas }, rawFees);
     await dt.ledger.release(gateway, { idempotencyKey: `${key}:release`, holdId: hold.id, preimage });

@@ -30,8 +30,8 @@ describe("multi-chain stablecoin settings", () => {
       { STABLECOIN_MINTER_KEY_31337: KEY },
     ));
     expect(chains).toEqual([
-      { chainId: 31337, rpcUrl: "http://127.0.0.1:8552", token: TOKEN, htlc: HTLC, mintConfirmations: 2, redeemConfirmations: 3, reorgWindowBlocks: 8, minterKey: KEY },
-      { chainId: 31338, rpcUrl: "http://127.0.0.1:8553", token: TOKEN, htlc: HTLC, mintConfirmations: 1, redeemConfirmations: 1, reorgWindowBlocks: 32, minterKey: undefined },
+      { chainId: 31337, rpcUrl: "http://127.0.0.1:8552", token: TOKEN, htlc: HTLC, mintConfirmations: 2, redeemConfirmations: 3, reorgWindowBlocks: 8, startBlock: 0n, minterKey: KEY },
+      { chainId: 31338, rpcUrl: "http://127.0.0.1:8553", token: TOKEN, htlc: HTLC, mintConfirmations: 1, redeemConfirmations: 1, reorgWindowBlocks: 32, startBlock: 0n, minterKey: undefined },
     ]);
     expect(chainFor(chains, undefined)?.chainId).toBe(31337);
     expect(chainFor(chains, 31338)?.chainId).toBe(31338);
