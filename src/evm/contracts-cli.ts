@@ -213,8 +213,8 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   if (values["require-issuance-allotments"]) {
     const token = deployment.contracts.TengeStablecoin.address;
     io.out(`  issuance allotments required: the token mints nothing until the DT ledger allots this chain room`);
-    io.out(`  to join the pool: add it to STABLECOIN_CHAINS (chainId ${deployment.chainId}, token ${token}); on start the gateway`);
-    io.out(`  asks the DT ledger to add it (reference chain:${deployment.chainId}:${token}, at zero) and relays the allotment`);
+    io.out(`  to join the pool: add chainId ${deployment.chainId}, token ${token} to STABLECOIN_CHAINS; the DT ledger's pool`);
+    io.out(`  takes it at zero under reference chain:${deployment.chainId}:${token} (addChain), then allots it room`);
   }
   for (const difference of result.differences) {
     io.err(`warning: ${difference}; the owner changes it on chain, this command does not`);

@@ -42,3 +42,22 @@ export async function registerPoolChain(
   });
   return { added: true, allotment };
 }
+
+/**
+ * On start: adds every configured chain whose token requires allotments to the pool (in the order given).
+ * A token that does not is the single-chain design and needs nothing of the DT ledger's allotments, so a
+ * single-chain deployment never asks the ledger for them. Returns the chain ids added now.
+ */
+export async function registerPoolChains(
+  ledger: Pick<StablecoinLedger, "issuanceAllotment" | "latestIssuanceAllotment">,
+  segregatedAccount: string,
+  chains: ReadonlyArray<{ chainId: number; token: Address; issuance(): Promise<{ required: boolean }> }>,
+): Promise<number[]> {
+  const added: number[] = [];
+  for (const chain of chains) {
+    if (!(await chain.issuance()).required) continue;
+    const result = await registerPoolChain(ledger, { segregatedAccount, chainId: chain.chainId, token: chain.token });
+    if (result.added) added.push(chain.chainId);
+  }
+  return added;
+}

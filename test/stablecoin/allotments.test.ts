@@ -11,7 +11,7 @@ import { deployContracts } from "../../src/evm/deploy-contracts.ts";
 import { startEmbeddedChain, type EmbeddedChain } from "../../src/evm/embedded-chain.ts";
 import { DtLedgerError, type DtLedgerPort } from "../../src/ledger/dt-ledger-port.ts";
 import { migrate } from "../../src/persistence/migrations.ts";
-import { chainReference, PoolChainMismatch, registerPoolChain } from "../../src/stablecoin/allotments.ts";
+import { chainReference, PoolChainMismatch, registerPoolChain, registerPoolChains } from "../../src/stablecoin/allotments.ts";
 import { TokenChain } from "../../src/stablecoin/token-chain.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 
@@ -85,6 +85,17 @@ describe("issuance allotments from the DT ledger to a pool token on EDR", () => 
     const again = await registerPoolChain(gateway, { segregatedAccount: wallet, chainId: chain.chainId, token: token.toLowerCase() as Address });
     expect(again).toEqual({ added: false, allotment: first.allotment });
     expect(chainReference(chain.chainId, token.toLowerCase() as Address)).toBe(`chain:${chain.chainId}:${getAddress(token)}`);
+  });
+
+  it("on start adds the chains whose token requires allotments, and asks nothing for a single-chain token", async () => {
+    const pool = await newWallet();
+    const single = { chainId: 97, token: OTHER_TOKEN, issuance: async () => ({ required: false }) };
+    const before = await rows();
+    expect(await registerPoolChains(gateway, pool, [single])).toEqual([]);
+    expect(await rows()).toBe(before);
+    expect(await registerPoolChains(gateway, pool, [chain, single])).toEqual([chain.chainId]);
+    expect(await registerPoolChains(gateway, pool, [chain, single])).toEqual([]);
+    expect(await rows()).toBe(before + 1n);
   });
 
   it("adds a chain once when two processes start at once", async () => {
