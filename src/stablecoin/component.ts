@@ -131,12 +131,11 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   const attestations = new AttestationService({
     db,
     ledger,
-    chain,
+    chains: [{ chainId: chain.chainId, chain, ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}) }],
     segregatedAccount: options.segregatedAccount,
     signingKey: options.attestationKey,
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}),
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
   });
   const loops: PollingLoop[] = [];
@@ -226,7 +225,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   return {
     routes: [
       stablecoinRoutes({ service, rateLimiter, onChange: wakeAll }),
-      proofOfCollateralRoutes({ attestations, ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}) }),
+      proofOfCollateralRoutes({ attestations }),
     ],
     readiness: [{ name: "stablecoin-chain", check: async () => void (await chain.head()) }, workerFaults.readiness("stablecoin-workers")],
     attestations,
