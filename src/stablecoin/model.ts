@@ -48,6 +48,8 @@ export interface MintRequest {
   mintedAt: Date | null;
   /** Set on a re-mint: the refused redemption whose tokens it mints back (no deposit behind it). */
   reversesRedemption: string | null;
+  /** The chain it mints on; null only on a request from before several chains, which the first chain takes. */
+  chainId: number | null;
 }
 
 /**

@@ -199,7 +199,7 @@ describe("tenge-gateway start", () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     const readiness = (await ready.json()) as { checks: { name: string; ok: boolean }[]; features: { name: string; on: boolean }[] };
-    expect(readiness.checks).toEqual(["database", "migrations", "dt-ledger (embedded)", "evm-chain (embedded, 31337)", "stablecoin-chain", "stablecoin-workers", "pvp leg dt", "pvp leg evm", "pvp leg securities"].map((name) => ({ name, ok: true })));
+    expect(readiness.checks).toEqual(["database", "migrations", "dt-ledger (embedded)", "evm-chain (embedded, 31337)", "stablecoin-chain (31337)", "stablecoin-workers", "pvp leg dt", "pvp leg evm", "pvp leg securities"].map((name) => ({ name, ok: true })));
     // The embedded stack is one configuration of the composition root: every feature on, and said so at start.
     expect(readiness.features.map((feature) => [feature.name, feature.on])).toEqual([
       ["dt-ledger", true],

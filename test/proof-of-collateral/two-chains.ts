@@ -41,7 +41,7 @@ export interface TwoChainWorld {
 export async function createTwoChainWorld(): Promise<TwoChainWorld> {
   const world = await createStablecoinWorld();
   const chain = await startEmbeddedChain({ chainId: SECOND_CHAIN_ID });
-  // Its own minter: before per-chain minter nonces, one minter key on two chains would share a nonce row.
+  // Its own minter, as a deployment may well have one per chain.
   const minterKey = chain.accounts[4] as Hex;
   const deploymentsDir = mkdtempSync(join(tmpdir(), "tg-deployments-"));
   const { deployment } = await deployContracts({
@@ -78,7 +78,7 @@ export async function createTwoChainWorld(): Promise<TwoChainWorld> {
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
-  const secondWorker = () => new MintWorker({ db: world.db, ledger: world.gatewayLedger, chain: tokenChain, settings: world.mintSettings });
+  const secondWorker = () => new MintWorker({ db: world.db, ledger: world.gatewayLedger, chain: tokenChain, settings: world.mintSettings, firstChain: false });
   return {
     world,
     second: { chain, tokenChain, token },
@@ -86,7 +86,7 @@ export async function createTwoChainWorld(): Promise<TwoChainWorld> {
     app,
     baseUrl: `http://127.0.0.1:${port}`,
     async mint(on, amount) {
-      const request = await requestMint(world.db, world.exchange, amount);
+      const request = await requestMint(world.db, world.exchange, amount, { chainId: on === "first" ? world.chain.chainId : SECOND_CHAIN_ID });
       await world.deposit(request.reference, amount);
       while (await world.follower().step()) {
         /* match every deposit */

@@ -52,7 +52,7 @@ describe("stablecoin on the embedded stack", () => {
       logger,
       metrics,
       ports: embedded.ports,
-      settings: { dtLedger: undefined, stablecoinChain: undefined, pvp: undefined, stablecoin: environment },
+      settings: { dtLedger: undefined, stablecoinChains: [], pvp: undefined, stablecoin: environment },
       attestationKey: attestationKey(environment, dataDir),
       pvpSecretKey: undefined,
       publicUrl: "http://127.0.0.1",
