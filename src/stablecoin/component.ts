@@ -35,6 +35,8 @@ export interface StablecoinChainOptions {
   mintConfirmations?: number;
   redeemConfirmations?: number;
   reorgWindowBlocks?: number;
+  /** The RPC the public page and `collateral verify` suggest for this chain (verifiers may use their own). */
+  publicRpcUrl?: string;
 }
 
 export interface StablecoinComponentOptions {
@@ -49,6 +51,7 @@ export interface StablecoinComponentOptions {
   /** The gateway's Ed25519 key for attestations (32 bytes). */
   attestationKey: Uint8Array;
   settings?: Partial<StablecoinSettings>;
+  /** The first chain's public RPC, when its entry names none (COLLATERAL_PUBLIC_RPC_URL). */
   publicRpcUrl?: string;
   publicUrl?: string;
   /** Time in milliseconds for the exchange rate limit (default Date.now; tests control it). */
@@ -162,12 +165,14 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   const attestations = new AttestationService({
     db,
     ledger,
-    chain: first,
+    chains: chains.map((chain, index) => {
+      const publicRpcUrl = options.chains[index]!.publicRpcUrl ?? (index === 0 ? options.publicRpcUrl : undefined);
+      return { chainId: chain.chainId, chain, ...(publicRpcUrl ? { publicRpcUrl } : {}) };
+    }),
     segregatedAccount: options.segregatedAccount,
     signingKey: options.attestationKey,
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}),
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
   });
   const loops: PollingLoop[] = [];
@@ -294,7 +299,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     routes: [
       stablecoinRoutes({ service, rateLimiter, onChange: wakeAll }),
       moveRoutes({ service, rateLimiter, onChange: wakeAll }),
-      proofOfCollateralRoutes({ attestations, ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}) }),
+      proofOfCollateralRoutes({ attestations }),
     ],
     readiness: [
       ...chains.map((chain) => ({ name: `stablecoin-chain (${chain.chainId})`, check: async () => void (await chain.head()) })),
