@@ -1,7 +1,10 @@
 import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 
-/** What the stablecoin flows need from the DT ledger port: the intake account, payments, events and collateral statements. */
-export type StablecoinLedger = Pick<DtLedgerPort, "openAccount" | "transfer" | "events" | "collateralStatement">;
+/** What the stablecoin flows need from the DT ledger port: the intake account, payments, events, collateral statements and issuance allotments. */
+export type StablecoinLedger = Pick<
+  DtLedgerPort,
+  "openAccount" | "transfer" | "events" | "collateralStatement" | "issuanceAllotment" | "latestIssuanceAllotment"
+>;
 
 /**
  * A simulated crash: tests pass a `faults` hook that throws this at a named point, inside the step's
