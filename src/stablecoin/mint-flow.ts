@@ -11,7 +11,7 @@ import { formatKzt } from "./kzt.ts";
 import type { Faults, StablecoinLedger } from "./stablecoin-ledger.ts";
 import { onChainRedemptionId } from "./redemption-id.ts";
 import { moveMint } from "./state-machines.ts";
-import { depositRows, exchangeRows, mintedToday, mintFromRow, mintRows, minterNonceRows, mintTransactionRows, requestedToday, type MintRow } from "./store.ts";
+import { depositRows, exchangeRows, mintedToday, mintFromRow, mintRows, minterNonceRows, mintTransactionRows, moveRows, requestedToday, type MintRow } from "./store.ts";
 import type { TokenChain } from "./token-chain.ts";
 import type { WorkerFault } from "../server/worker-faults.ts";
 
@@ -255,6 +255,14 @@ export class MintWorker {
         return held === "relayed" ? "relayed" : "waiting";
       }
     }
+    // A move's mint: the move's allotment (move:<id>) raised this chain's limit; the chain must hold it first.
+    if (first.moveAllotment !== undefined && (await this.#requiresAllotments())) {
+      const held = await this.#relayer().ensureHeld(first.moveAllotment);
+      if (held !== "held") {
+        await db.transaction((tx) => mintRows.checkAgainIn(tx, first.needsStatement, settings.recheckMs));
+        return held === "relayed" ? "relayed" : "waiting";
+      }
+    }
     // Fetched after the deposit reached the wallet, so the statement's balance includes it.
     const statement = await ledger.collateralStatement({
       accountId: settings.segregatedAccount,
@@ -293,12 +301,20 @@ export class MintWorker {
     return this.#relay;
   }
 
-  async #stepIn(tx: Queryable, notices: Array<() => void>, onRow: (row: MintRow) => void): Promise<MintStepOutcome | { needsStatement: string; move?: { amount: bigint; reference: string } }> {
+  async #stepIn(
+    tx: Queryable,
+    notices: Array<() => void>,
+    onRow: (row: MintRow) => void,
+  ): Promise<MintStepOutcome | { needsStatement: string; move?: { amount: bigint; reference: string }; moveAllotment?: bigint }> {
     const row = await mintRows.lockNextDue(tx, this.#options.chain.chainId, this.#options.firstChain ?? true);
     if (!row) return "idle";
     onRow(row);
     // A re-mint and a move's mint have no deposit behind them: their DT never left the wallet.
-    if (row.state === "deposited") return { needsStatement: row.id, ...(row.reverses_redemption === null && row.move_id === null ? { move: { amount: BigInt(row.amount), reference: row.reference } } : {}) };
+    if (row.state === "deposited" && row.move_id !== null) {
+      const sequence = await moveRows.allotmentSequence(tx, row.move_id);
+      return { needsStatement: row.id, ...(sequence === undefined ? {} : { moveAllotment: sequence }) };
+    }
+    if (row.state === "deposited") return { needsStatement: row.id, ...(row.reverses_redemption === null ? { move: { amount: BigInt(row.amount), reference: row.reference } } : {}) };
     if (row.state === "signed") return this.#broadcast(tx, row);
     return this.#reconcile(tx, row, notices);
   }

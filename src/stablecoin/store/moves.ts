@@ -139,6 +139,13 @@ export const moveRows = {
     return found.rows;
   },
 
+  /** The sequence of the allotment the DT ledger signed for a move (what its mint's chain must hold first). */
+  async allotmentSequence(db: Queryable, id: string): Promise<bigint | undefined> {
+    const found = await db.query<{ allotment_sequence: string | null }>("SELECT allotment_sequence FROM stablecoin.moves WHERE id = $1", [id]);
+    const sequence = found.rows[0]?.allotment_sequence;
+    return sequence === null || sequence === undefined ? undefined : BigInt(sequence);
+  },
+
   async setExchange(tx: Queryable, id: string, exchangeId: string): Promise<void> {
     await tx.query("UPDATE stablecoin.moves SET exchange_id = $2 WHERE id = $1", [id, exchangeId]);
   },
