@@ -63,21 +63,17 @@ async function execute(context: EngineContext, pvp: PvpRecord, command: OutboxCo
     const detail = await perform(context, pvp, command);
     faults?.at("after-command", pvp.id);
     const now = context.clock.now();
-    await db.transaction(async (tx) => {
-      if (detail.reference !== undefined && side !== undefined) await pvpStore.update(tx, pvp.id, referencePatch(side, detail.reference), now);
-      await pvpStore.finishCommand(tx, command.id, "done", now);
-      await pvpStore.addTimeline(tx, pvp.id, {
-        at: now,
-        kind: "command",
-        fromState: null,
-        toState: null,
-        event: labelOf(command, ":"),
-        detail: {
-          idempotencyKey: command.idempotencyKey,
-          ...(detail.reference ? { reference: detail.reference } : {}),
-          ...(command.command === "send" ? { businessMessageId: command.message.businessMessageId } : {}),
-        },
-      });
+    await pvpStore.completeCommand(db, { id: command.id, pvpId: pvp.id }, detail.reference !== undefined && side !== undefined ? referencePatch(side, detail.reference) : {}, {
+      at: now,
+      kind: "command",
+      fromState: null,
+      toState: null,
+      event: labelOf(command, ":"),
+      detail: {
+        idempotencyKey: command.idempotencyKey,
+        ...(detail.reference ? { reference: detail.reference } : {}),
+        ...(command.command === "send" ? { businessMessageId: command.message.businessMessageId } : {}),
+      },
     });
     // A lock or claim the ledger accepted is what the ledger now shows (not so for peers, whose
     // acknowledgement only means the message arrived, nor for refunds, which succeed on settled legs).
