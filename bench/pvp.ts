@@ -24,6 +24,7 @@ import { HashTimeLockContract } from "../src/evm/hash-time-lock-contract.ts";
 import { hashLockOf } from "../src/core/hash-lock.ts";
 import { hashTimeLockSwapId } from "../src/evm/hash-time-lock.ts";
 import { signCall, type EvmCall } from "../src/evm/signed-transaction.ts";
+import { gasLimitOf } from "../src/evm/transaction-sender.ts";
 import { PvpEngine } from "../src/pvp/engine.ts";
 import { legDirectory, type LegInstruction } from "../src/pvp/leg-port.ts";
 import { dtLedgerLeg } from "../src/pvp/legs/dt-ledger-leg.ts";
@@ -38,6 +39,8 @@ process.env["DATABASE_URL"] ??= "postgres://postgres@127.0.0.1:5432/test";
 const levels = (process.env["PVP_BENCH_LEVELS"] ?? "1,4,16").split(",").map(Number);
 const perLevel = Number(process.env["PVP_BENCH_PVPS"] ?? 60);
 const rounds = Number(process.env["PVP_BENCH_ROUNDS"] ?? 2);
+// PVP_BENCH_KINDS=gateway (say) runs only those paths at each level: for a CPU profile of one of them.
+const onlyKinds = process.env["PVP_BENCH_KINDS"]?.split(",");
 
 const testDb = await createTestDatabase();
 const evm = await startEvmStack(10n ** 15n);
@@ -52,7 +55,7 @@ try {
   const { inProcessDtLedger } = await import("../src/dt-ledger/in-process-adapter.ts");
   const halyk = inProcessDtLedger(dt.ledger, dt.demo.participants.halyk.id);
   const payers: string[] = [];
-  for (let index = 0; index < Math.max(...levels); index++) {
+  for (let index = 0; index < Math.max(2, ...levels); index++) {
     const account = await halyk.openAccount({ idempotencyKey: `bench:payer:${index}`, kind: "individual", holderName: `Bench payer ${index}` });
     await halyk.transfer({ idempotencyKey: `bench:fund:${index}`, from: dt.demo.accounts.aigerim.id, to: account.id, amount: 1_000_000n, reference: "bench float" });
     payers.push(account.id);
@@ -149,10 +152,10 @@ try {
     const lock = htlc.lockCall(salt, terms);
     const claim = htlc.claimCall(hashTimeLockSwapId(rawAccount.address, salt), terms, preimage);
     rawFees ??= await marketFees(client as never);
-    // Gas measured once, on the first PvP, then fixed with the adapter's 20% margin.
-    const lockGas = rawGas?.lock ?? ((await client.estimateGas({ account: rawAccount.address, to: lock.to, data: lock.data })) * 12n) / 10n;
+    // Gas measured once, on the first PvP, then fixed with the adapter's margin (gasLimitOf).
+    const lockGas = rawGas?.lock ?? gasLimitOf(await client.estimateGas({ account: rawAccount.address, to: lock.to, data: lock.data }));
     await sendRaw({ ...lock, gas: lockGas }, rawFees);
-    const claimGas = rawGas?.claim ?? ((await client.estimateGas({ account: rawAccount.address, to: claim.to, data: claim.data })) * 12n) / 10n;
+    const claimGas = rawGas?.claim ?? gasLimitOf(await client.estimateGas({ account: rawAccount.address, to: claim.to, data: claim.data }));
     rawGas ??= { lock: lockGas, claim: claimGas };
     await sendRaw({ ...claim, gas: claimGas }, rawFees);
     await dt.ledger.release(gateway, { idempotencyKey: `${key}:release`, holdId: hold.id, preimage });
@@ -219,7 +222,7 @@ try {
       // Alternate the order so load that comes and goes touches each kind alike.
       const order = (["raw", "ceiling", "gateway"] as const).slice();
       if (round % 2 === 1) order.reverse();
-      for (const kind of order) runs[kind].push(await pool(perLevel, concurrency, kinds[kind]));
+      for (const kind of order) if (!onlyKinds || onlyKinds.includes(kind)) runs[kind].push(await pool(perLevel, concurrency, kinds[kind]));
     }
     const [rawBound, ceiling, gateway] = [merge(runs.raw), merge(runs.ceiling), merge(runs.gateway)];
     last = {

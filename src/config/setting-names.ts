@@ -22,7 +22,7 @@ export const KNOWN_SETTINGS: readonly string[] = [
   "RATE_LIMIT_PER_SECOND", "RATE_LIMIT_BURST", "VALIDATION_CONCURRENCY", "VALIDATION_QUEUE",
   // features (src/gateway/settings.ts, src/stablecoin/stablecoin-config.ts)
   "DT_LEDGER_URL", "DT_LEDGER_IN_PROCESS", "DT_LEDGER_PARTICIPANT", "DT_LEDGER_SWEEP_INTERVAL_MS",
-  "STABLECOIN_DEPLOYMENTS_FILE", "STABLECOIN_RPC_URL", "STABLECOIN_MINT_CONFIRMATIONS", "STABLECOIN_REDEEM_CONFIRMATIONS",
+  "STABLECOIN_CHAINS", "STABLECOIN_DEPLOYMENTS_FILE", "STABLECOIN_RPC_URL", "STABLECOIN_MINT_CONFIRMATIONS", "STABLECOIN_REDEEM_CONFIRMATIONS",
   "STABLECOIN_REORG_WINDOW_BLOCKS", "STABLECOIN_STUCK_AFTER_MS", "STABLECOIN_MAX_MINT_ATTEMPTS", "STABLECOIN_POLL_MS",
   "STABLECOIN_EXCHANGE_RATE_PER_SECOND", "STABLECOIN_MINT_REQUEST_TTL_SECONDS",
   "COLLATERAL_ATTESTATION_INTERVAL_SECONDS", "COLLATERAL_PUBLIC_RPC_URL",
@@ -41,6 +41,9 @@ export const KNOWN_SETTINGS: readonly string[] = [
   "TENGE_GATEWAY_URL", "TENGE_API_KEY", "TENGE_GATEWAY_NODE24", "TENGE_CI_REEXEC",
   ...SECRET_SETTINGS.flatMap((name) => [name, `${name}_FILE`]),
 ];
+
+/** Settings named after a value: a minter key per chain of STABLECOIN_CHAINS (src/evm/chain-settings.ts). */
+export const SETTING_PATTERNS: readonly RegExp[] = [/^STABLECOIN_MINTER_KEY_[1-9][0-9]*(_FILE)?$/];
 
 /** Prefixes only tenge-gateway uses: any variable carrying one is meant for us. */
 export const PROJECT_PREFIXES = ["DT_LEDGER_", "STABLECOIN_", "PVP_", "COLLATERAL_", "EMBEDDED_", "TENGE_"] as const;
@@ -106,13 +109,14 @@ export interface SettingNameSources {
  */
 export function checkSettingNames(sources: SettingNameSources): void {
   const allowed = new Set([...known, ...(sources.referenced ?? [])]);
+  const isSetting = (key: string) => allowed.has(key) || SETTING_PATTERNS.some((pattern) => pattern.test(key));
   for (const key of sources.fileKeys ?? []) {
-    if (allowed.has(key)) continue;
+    if (isSetting(key)) continue;
     const near = nearestSetting(key) ?? closest(key);
     throw new ConfigError("TENGE_CONFIG_FILE", `has the key ${key}, which is not a setting (did you mean ${near}?); rename or remove it`);
   }
   for (const key of Object.keys(sources.env)) {
-    if (allowed.has(key) || !/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) continue;
+    if (isSetting(key) || !/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) continue;
     const near = nearestSetting(key);
     if (near) throw new ConfigError(key, `is not a setting (did you mean ${near}?); rename or unset it`);
     if (PROJECT_PREFIXES.some((prefix) => key.startsWith(prefix))) {

@@ -5,11 +5,12 @@ import { privateKeyHex, SettingError, url } from "../config/settings.ts";
 
 /**
  * The chains one stablecoin deployment serves (issue 22): one collateral pool, the token on each chain.
- * Not yet read by `start`: this is the settings shape and its validation, pure apart from reading the minter
- * key files.
+ * `start` reads it (src/gateway/settings.ts); this is the settings shape and its validation, pure apart from
+ * reading the minter key files.
  *
- *   STABLECOIN_CHAINS='[{"chainId":56,"rpcUrl":"https://…","token":"0x…","htlc":"0x…",
- *                        "mintConfirmations":15,"redeemConfirmations":15,"reorgWindowBlocks":64}, …]'
+ *   STABLECOIN_CHAINS='[{"chainId":56,"rpcUrl":"https://…","token":"0x…","htlc":"0x…","startBlock":123,
+ *                        "mintConfirmations":15,"redeemConfirmations":15,"reorgWindowBlocks":64,
+ *                        "publicRpcUrl":"https://…"}, …]'
  *   STABLECOIN_MINTER_KEY_<chainId> or STABLECOIN_MINTER_KEY_<chainId>_FILE   (absent: watch-only on that chain)
  *
  * The first chain is the default for requests that name none. Keys never appear in STABLECOIN_CHAINS.
@@ -24,12 +25,16 @@ export interface ChainSettings {
   redeemConfirmations: number;
   /** Blocks a reorganisation can undo on this chain; the confirmations must cover it. */
   reorgWindowBlocks: number;
+  /** The token's deployment block: the first block scanned for its Redeemed logs (default 0). */
+  startBlock: bigint;
   minterKey: Hex | undefined;
+  /** The RPC verifiers of the proof of collateral are pointed at for this chain (default: rpcUrl). */
+  publicRpcUrl?: string;
 }
 
 export const CHAINS_VARIABLE = "STABLECOIN_CHAINS";
 const MINTER_KEY_PREFIX = "STABLECOIN_MINTER_KEY_";
-const FIELDS = ["chainId", "rpcUrl", "token", "htlc", "mintConfirmations", "redeemConfirmations", "reorgWindowBlocks"] as const;
+const FIELDS = ["chainId", "rpcUrl", "publicRpcUrl", "token", "htlc", "startBlock", "mintConfirmations", "redeemConfirmations", "reorgWindowBlocks"] as const;
 const DEFAULTS = { mintConfirmations: 1, redeemConfirmations: 1, reorgWindowBlocks: 32 } as const;
 
 /** Parses and checks the chains; any problem is one ConfigError line naming the chain and the field. */
@@ -81,14 +86,26 @@ function chainAt(entry: unknown, index: number, env: Record<string, string | und
     if (error instanceof SettingError) throw new ConfigError(CHAINS_VARIABLE, `${at} rpcUrl ${error.message}`);
     throw error;
   }
+  const publicRpcUrl = fields["publicRpcUrl"];
+  if (publicRpcUrl !== undefined) {
+    try {
+      if (typeof publicRpcUrl !== "string") throw new SettingError("must be a URL");
+      url("http:", "https:")(publicRpcUrl);
+    } catch (error) {
+      if (error instanceof SettingError) throw new ConfigError(CHAINS_VARIABLE, `${at} publicRpcUrl ${error.message}`);
+      throw error;
+    }
+  }
   const chain: ChainSettings = {
     chainId,
     rpcUrl,
+    ...(typeof publicRpcUrl === "string" ? { publicRpcUrl } : {}),
     token: addressField(fields, "token", at),
     htlc: addressField(fields, "htlc", at),
     mintConfirmations: integerField(fields, "mintConfirmations", at, 1, 1000, DEFAULTS.mintConfirmations),
     redeemConfirmations: integerField(fields, "redeemConfirmations", at, 1, 1000, DEFAULTS.redeemConfirmations),
     reorgWindowBlocks: integerField(fields, "reorgWindowBlocks", at, 1, 10_000, DEFAULTS.reorgWindowBlocks),
+    startBlock: BigInt(integerField(fields, "startBlock", at, 0, Number.MAX_SAFE_INTEGER, 0)),
     minterKey: readSecret(env, `${MINTER_KEY_PREFIX}${chainId}`, privateKeyHex),
   };
   if (chain.token === chain.htlc) throw new ConfigError(CHAINS_VARIABLE, `${at} gives the token and the HTLC the same address`);

@@ -5,6 +5,20 @@ import { chainAt } from "./evm-chain.ts";
 import { DEFAULT_FEE_BUMP_PERCENT, marketFees, replacementFees, type Fees } from "./fees.ts";
 import { signCall, type EvmCall } from "./signed-transaction.ts";
 
+/**
+ * Gas on top of an estimate, besides 20%: the estimate holds for the state it ran on (the latest block),
+ * but the transaction runs after this key's earlier transactions and anyone else's. One storage write
+ * costs up to 17,100 more when its slot was emptied in between (EIP-2200: 20,000 for a zero slot against
+ * 2,900), e.g. a lock after claims took the HTLC's balance of a token to zero; 20% of a ~70,000 gas lock
+ * does not cover that, and the lock ran out of gas. Unused gas is not paid for.
+ */
+export const GAS_HEADROOM = 25_000n;
+
+/** The gas limit for a call the node estimated at `estimate`: 20% above it plus `GAS_HEADROOM`. */
+export function gasLimitOf(estimate: bigint): bigint {
+  return (estimate * 12n) / 10n + GAS_HEADROOM;
+}
+
 export interface EvmTransactionSenderOptions {
   rpcUrl: string;
   /** Never logged. */
@@ -71,12 +85,12 @@ export class EvmTransactionSender {
     return sent.then(({ hash, nonce, fees }) => this.confirm(call, hash, nonce, fees));
   }
 
-  /** The call's gas limit: its own, or 20% above the node's estimate. */
+  /** The call's gas limit: its own, or the node's estimate with room for a different state (`gasLimitOf`). */
   private async gasOf(call: EvmCall): Promise<bigint> {
     if (call.gas !== undefined) return call.gas;
     // prepare: false: only eth_estimateGas; viem would otherwise read the nonce and the fees first (three
     // more JSON-RPC calls per transaction, all of which this sender has or caches itself).
-    return ((await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data, prepare: false })) * 12n) / 10n;
+    return gasLimitOf(await this.publicClient.estimateGas({ account: this.account, to: call.to, data: call.data, prepare: false }));
   }
 
   /** The market's fees, read at most once per `feesCacheMs` (a failed read is not kept). */

@@ -174,14 +174,11 @@ interface SeededDemo {
 
 /** The embedded stack's ports, with the stablecoin settings that still apply there (minter key, public RPC URL). */
 function embeddedPorts(embedded: EmbeddedStack, settings: DeploymentSettings): GatewayPorts {
-  const chain = embedded.ports.stablecoinChain!;
   return {
     ...embedded.ports,
-    stablecoinChain: {
-      ...chain,
-      minterKey: settings.stablecoin.minterKey ?? chain.minterKey,
-      publicRpcUrl: settings.stablecoin.publicRpcUrl ?? chain.publicRpcUrl,
-    },
+    stablecoinChains: embedded.ports.stablecoinChains.map((chain, index) =>
+      index === 0 ? { ...chain, minterKey: settings.stablecoin.minterKey ?? chain.minterKey, publicRpcUrl: settings.stablecoin.publicRpcUrl ?? chain.publicRpcUrl } : chain,
+    ),
   };
 }
 
@@ -224,7 +221,7 @@ async function seedEmbeddedDemo(
     // The demo starts with one mint: the exchange asks, pays 1,000,000.00 DT into the collateral intake,
     // and the gateway's workers mint it, so the collateral page has something to verify.
     mint = async () => {
-      const request = await requestMint(db, demoExchange.exchange, DEMO_MINT_TIYN);
+      const request = await requestMint(db, demoExchange.exchange, DEMO_MINT_TIYN, { chainId: stablecoin.chain.chainId });
       await embedded.dtLedger.transfer(embedded.demo.accounts.kase.participantId, {
         idempotencyKey: `demo:mint:${request.id}`,
         from: embedded.demo.accounts.kase.id,

@@ -83,10 +83,10 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     server = await composeServer({
       db,
       logger,
-      ports: { dtLedger: undefined, stablecoinChain: undefined, foreignLegs: [leg], readiness: [], stop: async () => {} },
+      ports: { dtLedger: undefined, stablecoinChains: [], foreignLegs: [leg], readiness: [], stop: async () => {} },
       settings: {
         dtLedger: undefined,
-        stablecoinChain: undefined,
+        stablecoinChains: [],
         stablecoin: loadStablecoinEnvironment({}),
         pvp: {
           agent: FOREIGN_CENTRAL_BANK.bic,

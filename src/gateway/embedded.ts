@@ -154,7 +154,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       keys: { ledgerOperator, deployer, minter, htlcOperator },
       ports: {
         dtLedger: { port: gatewayLedger, description: `embedded, as ${demo.participants.gateway.id}` },
-        stablecoinChain: {
+        stablecoinChains: [{
+          chainId: chain.chainId,
           rpcUrl: chain.rpcUrl,
           token: deployment.contracts.TengeStablecoin.address,
           startBlock: deployment.contracts.TengeStablecoin.blockNumber,
@@ -162,7 +163,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
           minterKey: minter,
           publicRpcUrl: chain.rpcUrl,
           description: `embedded chain ${chain.chainId} at ${chain.rpcUrl}, token ${deployment.contracts.TengeStablecoin.address}`,
-        },
+        }],
         foreignLegs: [foreign.leg],
         securitiesLegs: [securities],
         readiness,

@@ -74,26 +74,35 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
   status.push(ports.dtLedger ? { name: "dt-ledger", on: true, detail: ports.dtLedger.description } : { name: "dt-ledger", on: false, detail: "DT_LEDGER_URL unset and DT_LEDGER_IN_PROCESS not true" });
 
   let stablecoin: StablecoinComponent | undefined;
-  const chain = ports.stablecoinChain;
-  if (ports.dtLedger && chain && options.attestationKey) {
+  const chains = ports.stablecoinChains;
+  const first = chains[0];
+  if (ports.dtLedger && first && options.attestationKey) {
     stablecoin = await createStablecoinComponent({
       db,
       logger,
       metrics,
       ledger: ports.dtLedger.port,
-      chain: { rpcUrl: chain.rpcUrl, token: chain.token, startBlock: chain.startBlock, ...(chain.minterKey ? { minterKey: chain.minterKey } : {}) },
-      segregatedAccount: chain.segregatedAccount,
+      chains: chains.map((chain) => ({
+        rpcUrl: chain.rpcUrl,
+        token: chain.token,
+        startBlock: chain.startBlock,
+        ...(chain.minterKey ? { minterKey: chain.minterKey } : {}),
+        ...(chain.mintConfirmations === undefined ? {} : { mintConfirmations: chain.mintConfirmations }),
+        ...(chain.redeemConfirmations === undefined ? {} : { redeemConfirmations: chain.redeemConfirmations }),
+        ...(chain.reorgWindowBlocks === undefined ? {} : { reorgWindowBlocks: chain.reorgWindowBlocks }),
+        publicRpcUrl: chain.publicRpcUrl,
+      })),
+      segregatedAccount: first.segregatedAccount,
       attestationKey: options.attestationKey,
-      publicRpcUrl: chain.publicRpcUrl,
       publicUrl: options.publicUrl,
       settings: settings.stablecoin.settings,
     });
     features.push(stablecoin);
-    const minting = chain.minterKey ? "mints" : "watch-only (no STABLECOIN_MINTER_KEY)";
-    status.push({ name: "stablecoin", on: true, detail: `${chain.description}, ${minting}` });
-    status.push({ name: "proof-of-collateral", on: true, detail: `segregated wallet ${chain.segregatedAccount}, one attestation per ${settings.stablecoin.settings.attestationIntervalMs / 1000} s` });
+    const detail = chains.map((chain) => `${chain.description}, ${chain.minterKey ? "mints" : "watch-only (no minter key)"}`).join("; ");
+    status.push({ name: "stablecoin", on: true, detail });
+    status.push({ name: "proof-of-collateral", on: true, detail: `segregated wallet ${first.segregatedAccount}, one attestation per ${settings.stablecoin.settings.attestationIntervalMs / 1000} s` });
   } else {
-    const why = !chain ? "STABLECOIN_DEPLOYMENTS_FILE unset" : "no DT ledger";
+    const why = !first ? "STABLECOIN_CHAINS and STABLECOIN_DEPLOYMENTS_FILE unset" : "no DT ledger";
     status.push({ name: "stablecoin", on: false, detail: why }, { name: "proof-of-collateral", on: false, detail: why });
   }
 

@@ -1,5 +1,7 @@
 import { createPublicClient, http, type Address, type Hex } from "viem";
 import { ConfigError } from "../config/config.ts";
+import { CHAINS_VARIABLE } from "../evm/chain-settings.ts";
+import { tengeStablecoinAbi } from "../evm/generated/contracts.ts";
 import { startEmbeddedDtLedger } from "../dt-ledger/embedded.ts";
 import { httpDtLedger } from "../dt-ledger/http/client-adapter.ts";
 import { inProcessDtLedger } from "../dt-ledger/in-process-adapter.ts";
@@ -22,10 +24,8 @@ import type { DeploymentSettings, EvmLedgerSettings } from "./settings.ts";
 export interface GatewayPorts {
   /** The DT ledger as the gateway participant sees it; undefined = no DT ledger, so no PvP and no stablecoin. */
   dtLedger: { port: DtLedgerPort; description: string } | undefined;
-  /** The stablecoin's chain and contract; undefined = no stablecoin. */
-  stablecoinChain:
-    | { rpcUrl: string; token: Address; startBlock: bigint; segregatedAccount: string; minterKey: Hex | undefined; publicRpcUrl: string; description: string }
-    | undefined;
+  /** The stablecoin's chains, the default first, all on one segregated wallet; empty = no stablecoin. */
+  stablecoinChains: StablecoinChainPort[];
   /** Foreign ledgers for PvP legs (`evm:<name>`, or `evm` on the embedded stack). */
   foreignLegs: HashLockedLegPort[];
   /** Securities ledgers for DvP (the demo bond on the embedded stack; DVP_SECURITIES_FILE in production). */
@@ -33,6 +33,22 @@ export interface GatewayPorts {
   /** A check per external system, for /readyz. */
   readiness: ReadinessCheck[];
   stop(): Promise<void>;
+}
+
+/** One chain of the stablecoin as the composition root hands it to the component. */
+export interface StablecoinChainPort {
+  chainId: number;
+  rpcUrl: string;
+  token: Address;
+  startBlock: bigint;
+  /** The DT segregated wallet the token is backed by (the same on every chain of one pool). */
+  segregatedAccount: string;
+  minterKey: Hex | undefined;
+  publicRpcUrl: string;
+  description: string;
+  mintConfirmations?: number;
+  redeemConfirmations?: number;
+  reorgWindowBlocks?: number;
 }
 
 const rpcCheck = (name: string, rpcUrl: string): ReadinessCheck => ({
@@ -69,23 +85,34 @@ export async function connectPorts(settings: DeploymentSettings, db: Database, l
       readiness.push({ name: `dt-ledger (${dt!.mode === "http" ? dt!.url : "in-process"})`, check: async () => void (await port.events({ limit: 1 })) });
     }
 
-    let stablecoinChain: GatewayPorts["stablecoinChain"];
-    const chain = settings.stablecoinChain;
-    if (chain) {
-      const chainId = await chainIdOf("STABLECOIN_RPC_URL", chain.rpcUrl);
-      if (chainId !== chain.deployment.chainId) {
-        throw new ConfigError("STABLECOIN_DEPLOYMENTS_FILE", `is for chain ${chain.deployment.chainId} but STABLECOIN_RPC_URL serves chain ${chainId}`);
+    const stablecoinChains: StablecoinChainPort[] = [];
+    for (const chain of settings.stablecoinChains) {
+      const variable = chain.deploymentsFile ? "STABLECOIN_RPC_URL" : `STABLECOIN_CHAINS chain ${chain.chainId} rpcUrl`;
+      const chainId = await chainIdOf(variable, chain.rpcUrl);
+      if (chainId !== chain.chainId) {
+        throw chain.deploymentsFile
+          ? new ConfigError("STABLECOIN_DEPLOYMENTS_FILE", `is for chain ${chain.chainId} but STABLECOIN_RPC_URL serves chain ${chainId}`)
+          : new ConfigError(CHAINS_VARIABLE, `names chain ${chain.chainId} but its rpcUrl serves chain ${chainId}`);
       }
-      const token = chain.deployment.contracts.TengeStablecoin;
-      stablecoinChain = {
+      const segregatedAccount = chain.segregatedAccount ?? (await segregatedAccountOf(chain.rpcUrl, chain.token, chain.chainId));
+      const other = stablecoinChains.find((known) => known.segregatedAccount !== segregatedAccount);
+      if (other) {
+        throw new ConfigError(CHAINS_VARIABLE, `chain ${chain.chainId}'s token is backed by ${segregatedAccount} but chain ${other.chainId}'s by ${other.segregatedAccount}: one pool has one segregated wallet`);
+      }
+      stablecoinChains.push({
+        chainId,
         rpcUrl: chain.rpcUrl,
-        token: token.address,
-        startBlock: token.blockNumber,
-        segregatedAccount: chain.deployment.stablecoin.segregatedAccount,
-        minterKey: settings.stablecoin.minterKey,
-        publicRpcUrl: settings.stablecoin.publicRpcUrl ?? chain.rpcUrl,
-        description: `chain ${chainId} at ${chain.rpcUrl}, token ${token.address}`,
-      };
+        token: chain.token,
+        startBlock: chain.startBlock,
+        segregatedAccount,
+        minterKey: chain.minterKey,
+        // A chain's own publicRpcUrl first; COLLATERAL_PUBLIC_RPC_URL names the first chain's public endpoint.
+        publicRpcUrl: chain.publicRpcUrl ?? (stablecoinChains.length === 0 ? settings.stablecoin.publicRpcUrl : undefined) ?? chain.rpcUrl,
+        description: `chain ${chainId} at ${chain.rpcUrl}, token ${chain.token}`,
+        mintConfirmations: chain.mintConfirmations,
+        redeemConfirmations: chain.redeemConfirmations,
+        reorgWindowBlocks: chain.reorgWindowBlocks,
+      });
       readiness.push(rpcCheck(`stablecoin chain (${chainId})`, chain.rpcUrl));
     }
 
@@ -113,7 +140,7 @@ export async function connectPorts(settings: DeploymentSettings, db: Database, l
     }
     return {
       dtLedger,
-      stablecoinChain,
+      stablecoinChains,
       foreignLegs,
       securitiesLegs,
       readiness,
@@ -124,6 +151,15 @@ export async function connectPorts(settings: DeploymentSettings, db: Database, l
   } catch (error) {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     throw error;
+  }
+}
+
+/** The segregated account a STABLECOIN_CHAINS token is backed by (the deployments file names it on one chain). */
+async function segregatedAccountOf(rpcUrl: string, token: Address, chainId: number): Promise<string> {
+  try {
+    return await createPublicClient({ transport: http(rpcUrl, { retryCount: 1, timeout: 10_000 }) }).readContract({ address: token, abi: tengeStablecoinAbi, functionName: "segregatedAccount" });
+  } catch (error) {
+    throw new ConfigError(CHAINS_VARIABLE, `chain ${chainId}: ${token} does not answer as a TengeStablecoin (${(error as Error).message.split("\n")[0]})`);
   }
 }
 

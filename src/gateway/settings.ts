@@ -8,6 +8,7 @@ import { checkOwnKeys, KEY_ID, parseKeyList } from "../correspondents/published-
 import { ed25519PrivateKey, ed25519RawPublicKey } from "../identity/http-signature.ts";
 import { boolean, integer, privateKeyHex, SettingError, text, url, type SettingReader } from "../config/settings.ts";
 import { parseDeployment, type Deployment } from "../evm/deployments.ts";
+import { CHAINS_VARIABLE, parseChainSettings, type ChainSettings } from "../evm/chain-settings.ts";
 import { currencyMinorUnits } from "../core/money.ts";
 import { loadStablecoinEnvironment, type StablecoinEnvironment } from "../stablecoin/stablecoin-config.ts";
 
@@ -16,10 +17,15 @@ export type DtLedgerSettings =
   | { mode: "http"; url: string; participantId: string; signingSeed: Uint8Array }
   | { mode: "in-process"; participantId: string; operatorKey: Hex; sweepIntervalMs: number };
 
-export interface StablecoinChainSettings {
-  deploymentsFile: string;
-  deployment: Deployment;
-  rpcUrl: string;
+/**
+ * One chain of the stablecoin: from STABLECOIN_CHAINS, or the one chain of STABLECOIN_DEPLOYMENTS_FILE and
+ * STABLECOIN_RPC_URL (mapped to the same shape, with the file's segregated account).
+ */
+export interface StablecoinChainSettings extends ChainSettings {
+  /** STABLECOIN_DEPLOYMENTS_FILE, on the single-chain settings. */
+  deploymentsFile?: string;
+  /** The deployments file's segregated account; with STABLECOIN_CHAINS each token is asked at start. */
+  segregatedAccount?: string;
 }
 
 /** One `evm:<name>` foreign ledger of PVP_FOREIGN_LEDGERS_FILE, keys resolved. */
@@ -82,7 +88,8 @@ export interface DeploymentSettings {
   /** DVP_SECURITIES_FILE: the securities ledgers DvPs deliver on (none: DvP is off). */
   securitiesLedgers?: SecuritiesLedgerSettings[];
   dtLedger: DtLedgerSettings | undefined;
-  stablecoinChain: StablecoinChainSettings | undefined;
+  /** The stablecoin's chains, the default first; empty: no stablecoin. */
+  stablecoinChains: StablecoinChainSettings[];
   /** Minter, attestation key and tuning (also used by the embedded stack). */
   stablecoin: StablecoinEnvironment;
   pvp: PvpSettings | undefined;
@@ -104,6 +111,7 @@ const EXTERNAL = [
   "DT_LEDGER_PARTICIPANT",
   "DT_LEDGER_SIGNING_KEY",
   "DT_LEDGER_OPERATOR_KEY",
+  "STABLECOIN_CHAINS",
   "STABLECOIN_DEPLOYMENTS_FILE",
   "STABLECOIN_RPC_URL",
   "PVP_FOREIGN_LEDGERS_FILE",
@@ -120,14 +128,15 @@ export function loadDeploymentSettings(config: GatewayConfig, env: NodeJS.Proces
   if (config.embedded) {
     const external = EXTERNAL.find((variable) => present(source, variable));
     if (external) throw new ConfigError(external, "must be unset with EMBEDDED=true: the embedded stack supplies the DT ledger, the chain and the foreign ledger");
-    return { dtLedger: undefined, stablecoinChain: undefined, stablecoin, pvp: loadPvp(source, true) };
+    return { dtLedger: undefined, stablecoinChains: [], stablecoin, pvp: loadPvp(source, true) };
   }
   const dtLedger = loadDtLedger(source);
-  const stablecoinChain = loadStablecoinChain(source);
-  if (stablecoinChain) {
-    if (!dtLedger) throw new ConfigError("STABLECOIN_DEPLOYMENTS_FILE", "needs a DT ledger: set DT_LEDGER_URL or DT_LEDGER_IN_PROCESS=true");
+  const stablecoinChains = loadStablecoinChains(source, stablecoin);
+  if (stablecoinChains.length > 0) {
+    const variable = present(source, CHAINS_VARIABLE) ? CHAINS_VARIABLE : "STABLECOIN_DEPLOYMENTS_FILE";
+    if (!dtLedger) throw new ConfigError(variable, "needs a DT ledger: set DT_LEDGER_URL or DT_LEDGER_IN_PROCESS=true");
     if (!stablecoin.attestationSecret) {
-      throw new ConfigError("COLLATERAL_ATTESTATION_KEY", "must be set (or COLLATERAL_ATTESTATION_KEY_FILE) with STABLECOIN_DEPLOYMENTS_FILE: every gateway process signs attestations with the same key");
+      throw new ConfigError("COLLATERAL_ATTESTATION_KEY", `must be set (or COLLATERAL_ATTESTATION_KEY_FILE) with ${variable}: every gateway process signs attestations with the same key`);
     }
   }
   const pvp = loadPvp(source, false);
@@ -140,7 +149,7 @@ export function loadDeploymentSettings(config: GatewayConfig, env: NodeJS.Proces
   }
   const securitiesFile = readSetting(source, "DVP_SECURITIES_FILE", text);
   if (securitiesFile && (!pvp || !dtLedger)) throw new ConfigError("DVP_SECURITIES_FILE", "needs PvP (PVP_AGENT_BIC, its engine runs DvPs) and a DT ledger (the cash leg)");
-  return { dtLedger, stablecoinChain, stablecoin, pvp, ...(securitiesFile ? { securitiesLedgers: readSecuritiesLedgers(securitiesFile, source) } : {}) };
+  return { dtLedger, stablecoinChains, stablecoin, pvp, ...(securitiesFile ? { securitiesLedgers: readSecuritiesLedgers(securitiesFile, source) } : {}) };
 }
 
 const SECURITIES = "DVP_SECURITIES_FILE";
@@ -226,15 +235,46 @@ function loadDtLedger(source: Source): DtLedgerSettings | undefined {
   return { mode: "in-process", participantId, operatorKey, sweepIntervalMs: readSetting(source, "DT_LEDGER_SWEEP_INTERVAL_MS", integer(50, 3_600_000)) ?? 1000 };
 }
 
-function loadStablecoinChain(source: Source): StablecoinChainSettings | undefined {
+/** Single-chain settings that STABLECOIN_CHAINS replaces (each chain there carries its own). */
+const SINGLE_CHAIN_SETTINGS = ["STABLECOIN_DEPLOYMENTS_FILE", "STABLECOIN_RPC_URL", "STABLECOIN_MINTER_KEY", "STABLECOIN_MINT_CONFIRMATIONS", "STABLECOIN_REDEEM_CONFIRMATIONS", "STABLECOIN_REORG_WINDOW_BLOCKS"];
+
+/**
+ * The stablecoin's chains: STABLECOIN_CHAINS (any number), or else the one chain of STABLECOIN_DEPLOYMENTS_FILE
+ * and STABLECOIN_RPC_URL with STABLECOIN_MINTER_KEY and the global confirmations, as before several chains.
+ * Mixing the two is refused, so no setting is silently ignored.
+ */
+function loadStablecoinChains(source: Source, stablecoin: StablecoinEnvironment): StablecoinChainSettings[] {
+  if (present(source, CHAINS_VARIABLE)) {
+    const single = SINGLE_CHAIN_SETTINGS.find((variable) => present(source, variable));
+    if (single) throw new ConfigError(single, `must be unset with ${CHAINS_VARIABLE}: give each chain its addresses, confirmations and STABLECOIN_MINTER_KEY_<chainId>_FILE there`);
+    return parseChainSettings(source);
+  }
+  const perChainKey = Object.keys(source).find((variable) => /^STABLECOIN_MINTER_KEY_\d+(_FILE)?$/.test(variable) && source[variable]);
+  if (perChainKey) throw new ConfigError(perChainKey, `needs ${CHAINS_VARIABLE} listing its chain; with STABLECOIN_DEPLOYMENTS_FILE the key is STABLECOIN_MINTER_KEY`);
   const file = readSetting(source, "STABLECOIN_DEPLOYMENTS_FILE", text);
   const rpcUrl = readSetting(source, "STABLECOIN_RPC_URL", url("http:", "https:"));
   if (!file) {
     if (rpcUrl) throw new ConfigError("STABLECOIN_RPC_URL", "is set but STABLECOIN_DEPLOYMENTS_FILE is not: name the deployments file `contracts deploy` wrote");
-    return undefined;
+    return [];
   }
   if (!rpcUrl) throw new ConfigError("STABLECOIN_RPC_URL", "must name the chain's JSON-RPC endpoint when STABLECOIN_DEPLOYMENTS_FILE is set");
-  return { deploymentsFile: file, deployment: readDeploymentFile("STABLECOIN_DEPLOYMENTS_FILE", file), rpcUrl };
+  const deployment = readDeploymentFile("STABLECOIN_DEPLOYMENTS_FILE", file);
+  const token = deployment.contracts.TengeStablecoin;
+  return [
+    {
+      chainId: deployment.chainId,
+      rpcUrl,
+      token: token.address,
+      htlc: deployment.contracts.HashTimeLock.address,
+      startBlock: token.blockNumber,
+      mintConfirmations: stablecoin.settings.mintConfirmations,
+      redeemConfirmations: stablecoin.settings.redeemConfirmations,
+      reorgWindowBlocks: stablecoin.settings.reorgWindow,
+      minterKey: stablecoin.minterKey,
+      deploymentsFile: file,
+      segregatedAccount: deployment.stablecoin.segregatedAccount,
+    },
+  ];
 }
 
 function readDeploymentFile(variable: string, file: string): Deployment {

@@ -16,6 +16,7 @@ export const STABLECOIN_HTTP_STATUS = {
   OVER_PER_MINT_LIMIT: 422,
   OVER_DAILY_LIMIT: 422,
   ADDRESS_NOT_REGISTERED: 422,
+  UNKNOWN_CHAIN: 422,
   MINT_NOT_FOUND: 404,
   NOT_CANCELLABLE: 409,
   // held deposits: the DT ledger refused the return for good (DT_REFUSAL_IS_PERMANENT), or for now
@@ -26,6 +27,9 @@ export const STABLECOIN_HTTP_STATUS = {
   // failed redemptions
   NOT_FAILED: 409,
   NOT_REMINTABLE: 409,
+  // moves between chains
+  MOVE_NOT_FOUND: 404,
+  NOT_REFUNDABLE: 409,
 } as const satisfies Record<string, number>;
 
 export type StablecoinErrorCode = keyof typeof STABLECOIN_HTTP_STATUS;
@@ -45,6 +49,6 @@ export type ExchangeErrorCode = "EXCHANGE_NOT_FOUND" | "INVALID_EVM_ADDRESS" | "
 /** A refused exchange change (onboarding, update, lookup). */
 export class ExchangeError extends StablecoinError<ExchangeErrorCode> {}
 
-export type MintErrorCode = "EXCHANGE_SUSPENDED" | "OVER_PER_MINT_LIMIT" | "OVER_DAILY_LIMIT" | "ADDRESS_NOT_REGISTERED" | "MINT_NOT_FOUND" | "NOT_CANCELLABLE";
+export type MintErrorCode = "EXCHANGE_SUSPENDED" | "OVER_PER_MINT_LIMIT" | "OVER_DAILY_LIMIT" | "ADDRESS_NOT_REGISTERED" | "UNKNOWN_CHAIN" | "MINT_NOT_FOUND" | "NOT_CANCELLABLE";
 /** A refused mint request or cancellation. */
 export class MintError extends StablecoinError<MintErrorCode> {}

@@ -40,8 +40,18 @@ function newReference(): string {
   return `MINT-${Array.from(bytes, (byte) => REFERENCE_ALPHABET[byte % 32]).join("")}`;
 }
 
+/** Where and when a mint request is opened (each optional). */
+export interface MintRequestOptions {
+  /** Default: the exchange's first registered address. */
+  toAddress?: string;
+  /** The chain to mint on, already checked against the configured chains (default: the first chain). */
+  chainId?: number;
+  now?: Date;
+}
+
 /** Opens a mint request; the exchange then pays exactly `amount` into the collateral intake with the reference. */
-export async function requestMint(db: Database, exchange: Exchange, amount: bigint, toAddress?: string, now = new Date()): Promise<MintRequest> {
+export async function requestMint(db: Database, exchange: Exchange, amount: bigint, options: MintRequestOptions = {}): Promise<MintRequest> {
+  const { toAddress, chainId, now = new Date() } = options;
   if (exchange.status !== "active") throw new MintError("EXCHANGE_SUSPENDED", `exchange ${exchange.id} is suspended`);
   if (amount > exchange.perMintLimit) throw new MintError("OVER_PER_MINT_LIMIT", `the per-mint limit is ${formatKzt(exchange.perMintLimit)} KZT`);
   const to = toAddress === undefined ? exchange.evmAddresses[0]! : isAddress(toAddress, { strict: false }) ? getAddress(toAddress) : undefined;
@@ -54,7 +64,7 @@ export async function requestMint(db: Database, exchange: Exchange, amount: bigi
     if (today + amount > exchange.dailyLimit) {
       throw new MintError("OVER_DAILY_LIMIT", `the daily limit is ${formatKzt(exchange.dailyLimit)} KZT; ${formatKzt(today)} KZT already requested today`);
     }
-    return mintRows.insert(tx, { id: `mint_${randomBytes(8).toString("hex")}`, reference: newReference(), exchangeId: exchange.id, amount, toAddress: to });
+    return mintRows.insert(tx, { id: `mint_${randomBytes(8).toString("hex")}`, reference: newReference(), exchangeId: exchange.id, amount, toAddress: to, chainId });
   });
 }
 
@@ -121,7 +131,10 @@ export async function recordDeposit(tx: Queryable, event: PaymentEvent, mintRequ
 export interface MintWorkerOptions {
   db: Database;
   ledger: StablecoinLedger;
+  /** The one chain this worker mints on (one worker per configured chain with a minter key). */
   chain: TokenChain;
+  /** The first configured chain's worker also takes requests from before several chains (default true). */
+  firstChain?: boolean;
   settings: MintSettings;
   faults?: Faults;
   /** Called after a mint is confirmed (renews the proof of collateral, records metrics). */
@@ -231,11 +244,11 @@ export class MintWorker {
   }
 
   async #stepIn(tx: Queryable, notices: Array<() => void>, onRow: (row: MintRow) => void): Promise<MintStepOutcome | { needsStatement: string; move?: { amount: bigint; reference: string } }> {
-    const row = await mintRows.lockNextDue(tx);
+    const row = await mintRows.lockNextDue(tx, this.#options.chain.chainId, this.#options.firstChain ?? true);
     if (!row) return "idle";
     onRow(row);
-    // A re-mint has no deposit behind it: its DT never left the wallet.
-    if (row.state === "deposited") return { needsStatement: row.id, ...(row.reverses_redemption === null ? { move: { amount: BigInt(row.amount), reference: row.reference } } : {}) };
+    // A re-mint and a move's mint have no deposit behind them: their DT never left the wallet.
+    if (row.state === "deposited") return { needsStatement: row.id, ...(row.reverses_redemption === null && row.move_id === null ? { move: { amount: BigInt(row.amount), reference: row.reference } } : {}) };
     if (row.state === "signed") return this.#broadcast(tx, row);
     return this.#reconcile(tx, row, notices);
   }
@@ -255,7 +268,7 @@ export class MintWorker {
     const { chain, faults } = this.#options;
     const minter = chain.minterAddress;
     // The minter row lock makes nonce allocation one at a time across every gateway process.
-    const nonces = await minterNonceRows.lock(tx, minter);
+    const nonces = await minterNonceRows.lock(tx, chain.chainId, minter);
     const chainNonce = BigInt(await chain.nonce("pending"));
     const nonce = nonces.nextNonce > chainNonce ? nonces.nextNonce : chainNonce;
     // Refused on chain (MinterAllowanceExceeded) only after the gas is spent: checked before anything is signed.
@@ -284,7 +297,7 @@ export class MintWorker {
       ...reversalOf(row),
     });
     await mintTransactionRows.insert(tx, { hash: transaction.hash, mintId: row.id, minter, nonce, raw: transaction.raw });
-    await minterNonceRows.set(tx, minter, nonce + 1n, carry && signed.statement.height > nonces.statementHeight ? signed.statement.height : nonces.statementHeight);
+    await minterNonceRows.set(tx, chain.chainId, minter, nonce + 1n, carry && signed.statement.height > nonces.statementHeight ? signed.statement.height : nonces.statementHeight);
     await moveMint(tx, row.id, "signed", {
       statement: JSON.stringify(statementJson(signed.statement, signed.signature, carry)),
       attempts: row.attempts + 1,
@@ -349,7 +362,7 @@ export class MintWorker {
       // Nothing of ours was mined with this nonce, so minting again cannot double-mint.
       await mintTransactionRows.dropPending(tx, row.id);
       const accepted = await chain.acceptedStatement();
-      await minterNonceRows.lowerStatementHeight(tx, chain.minterAddress, accepted.height);
+      await minterNonceRows.lowerStatementHeight(tx, chain.chainId, chain.minterAddress, accepted.height);
       if (row.attempts >= settings.maxAttempts) {
         await moveMint(tx, row.id, "failed", {
           failureCode: reverted ? "MINT_REVERTED" : "NONCE_TAKEN",

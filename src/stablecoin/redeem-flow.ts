@@ -31,6 +31,7 @@ export interface RedeemSettings {
 export interface RedeemWorkerOptions {
   db: Database;
   ledger: StablecoinLedger;
+  /** The one chain this worker watches and pays the redemptions of (one worker per configured chain). */
   chain: TokenChain;
   settings: RedeemSettings;
   faults?: Faults;
@@ -111,7 +112,7 @@ export class RedeemWorker {
   async confirm(): Promise<number> {
     const { db, chain, settings, faults } = this.#options;
     return db.transaction(async (tx) => {
-      const rows = await redemptionRows.lockSeen(tx, 50);
+      const rows = await redemptionRows.lockSeen(tx, chain.chainId, 50);
       if (rows.length === 0) return 0;
       const head = await chain.head();
       let changed = 0;
@@ -138,11 +139,11 @@ export class RedeemWorker {
    * returns the first payment instead of paying again.
    */
   async pay(): Promise<"idle" | "paid" | "failed" | "removed" | "retry"> {
-    const { db, ledger, settings, faults } = this.#options;
+    const { db, ledger, chain, settings, faults } = this.#options;
     const notices: Array<() => void> = [];
     const claimed = await db.transaction(async (tx) => {
       notices.length = 0;
-      const row = await redemptionRows.lockNextPayable(tx);
+      const row = await redemptionRows.lockNextPayable(tx, chain.chainId);
       if (!row) return "idle" as const;
       if (row.state === "confirmed") {
         // Checked again right before paying: a reorganisation deeper than the confirmations still wins.

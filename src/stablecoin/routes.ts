@@ -33,9 +33,10 @@ const exchangeSchema = {
 
 const mintSchema = {
   type: "object",
-  required: ["id", "reference", "exchangeId", "amount", "currency", "toAddress", "state", "createdAt", "updatedAt"],
+  required: ["id", "reference", "chainId", "exchangeId", "amount", "currency", "toAddress", "state", "createdAt", "updatedAt"],
   properties: {
     id: { type: "string" },
+    chainId: { type: "integer", description: "the EVM chain the request mints on" },
     reference: { type: "string" },
     exchangeId: { type: "string" },
     amount: kztSchema,
@@ -110,13 +111,13 @@ const beforeSchema = { type: "string", maxLength: 400, description: "the `next` 
 
 const listQuery = {
   type: "object",
-  properties: { limit: limitSchema, before: beforeSchema, state: { type: "string" } },
+  properties: { limit: limitSchema, before: beforeSchema, state: { type: "string" }, chainId: { type: "integer", minimum: 1, description: "only this chain's" } },
   additionalProperties: false,
 } as const;
 
 /** The page a list query asks for. */
-function pageOf(query: { limit: number; before?: string; state?: string }) {
-  return { limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}) };
+function pageOf(query: { limit: number; before?: string; state?: string; chainId?: number }) {
+  return { limit: query.limit, ...(query.before ? { before: query.before } : {}), ...(query.state ? { state: query.state } : {}), ...(query.chainId === undefined ? {} : { chainId: query.chainId }) };
 }
 
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 200 } } } as const;
@@ -131,9 +132,11 @@ const exchangeJson = (exchange: Exchange) => ({
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
-function mintJson(mint: MintRequest, intakeAccount: string) {
+function mintJsonOf(mint: MintRequest, intakeAccount: string, defaultChainId: number) {
   return {
     ...mint,
+    // Null only before the component adopted a request from before several chains: it is the first chain's.
+    chainId: mint.chainId ?? defaultChainId,
     amount: formatKzt(mint.amount),
     currency: CURRENCY,
     mintedBlock: mint.mintedBlock === null ? null : mint.mintedBlock.toString(),
@@ -176,6 +179,7 @@ function amountOf(value: unknown, field: string): bigint {
 export function stablecoinRoutes(options: StablecoinRouteOptions) {
   const { service } = options;
   const intakeAccount = service.intakeAccount;
+  const mintJson = (mint: MintRequest) => mintJsonOf(mint, intakeAccount, service.defaultChainId);
 
   /** The caller as the service sees it (an `exchange` principal acts for its exchange). */
   async function callerOf(request: FastifyRequest): Promise<Caller> {
@@ -303,6 +307,30 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
     );
 
+    // ---- chains --------------------------------------------------------------------------------------------
+    typed.get(
+      "/stablecoin/chains",
+      {
+        config: { access: ["exchange", "operator"] },
+        schema: {
+          tags: ["stablecoin"],
+          summary: "The chains the stablecoin is minted on, the default (first) one first",
+          response: {
+            200: {
+              type: "object",
+              properties: {
+                items: {
+                  type: "array",
+                  items: { type: "object", required: ["chainId", "token", "default"], properties: { chainId: { type: "integer" }, token: { type: "string" }, default: { type: "boolean" } } },
+                },
+              },
+            },
+          },
+        },
+      },
+      async () => ({ items: service.chains.map((chain, index) => ({ chainId: chain.chainId, token: chain.token, default: index === 0 })) }),
+    );
+
     // ---- mints ---------------------------------------------------------------------------------------------
     typed.post(
       "/stablecoin/mints",
@@ -311,7 +339,15 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         schema: {
           tags: ["stablecoin"],
           summary: "Ask for a mint; then pay the DT into payment.toAccount (the collateral intake) with the returned reference",
-          body: { type: "object", additionalProperties: false, properties: { amount: kztInput, toAddress: { type: "string" } } },
+          body: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              amount: kztInput,
+              toAddress: { type: "string" },
+              chainId: { type: "integer", minimum: 1, description: "the EVM chain to mint on (default: the first configured; GET /stablecoin/chains lists them)" },
+            },
+          },
           response: { 201: mintSchema, 400: errorSchema, 403: errorSchema, 422: errorSchema, 429: errorSchema },
         },
       },
@@ -320,9 +356,9 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         const body = request.body;
         const amount = amountOf(body.amount, "amount");
         if (amount <= 0n) throw new AmountError("INVALID_AMOUNT", "the amount must be positive");
-        const mint = await service.requestMint(exchange, amount, body.toAddress);
-        request.log.info({ event: "stablecoin.mint_requested", mint: mint.id, exchange: exchange.id, amount: mint.amount.toString() }, "mint requested");
-        return reply.status(201).send(mintJson(mint, intakeAccount));
+        const mint = await service.requestMint(exchange, amount, body.toAddress, body.chainId);
+        request.log.info({ event: "stablecoin.mint_requested", mint: mint.id, exchange: exchange.id, chain: mint.chainId, amount: mint.amount.toString() }, "mint requested");
+        return reply.status(201).send(mintJson(mint));
       },
     );
 
@@ -339,7 +375,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       },
       async (request) => {
         const page = await service.listMints(await callerOf(request), pageOf(request.query));
-        return { items: page.items.map((mint) => mintJson(mint, intakeAccount)), next: page.next };
+        return { items: page.items.map((mint) => mintJson(mint)), next: page.next };
       },
     );
 
@@ -348,7 +384,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       { config: { access: ["exchange", "operator"] }, schema: { tags: ["stablecoin"], summary: "One mint request", params: idParams, response: { 200: mintSchema, 404: errorSchema } } },
       async (request) => {
         const mint = await service.getMint(await callerOf(request), request.params.id);
-        return mintJson(mint, intakeAccount);
+        return mintJson(mint);
       },
     );
 
@@ -356,7 +392,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
       "/stablecoin/mints/:id/cancel",
       { config: { access: ["exchange"] }, schema: { tags: ["stablecoin"], summary: "Cancel a request that has not been paid", params: idParams, response: { 200: mintSchema, 404: errorSchema, 409: errorSchema } } },
       async (request) => {
-        return mintJson(await service.cancelMint(await callerExchange(request), request.params.id), intakeAccount);
+        return mintJson(await service.cancelMint(await callerExchange(request), request.params.id));
       },
     );
 
@@ -416,7 +452,7 @@ export function stablecoinRoutes(options: StablecoinRouteOptions) {
         const { redemption, mint } = await service.remintRedemption(id, request.principal!.id);
         request.log.info({ event: "stablecoin.redemption_reminted", redemption: id, mint: mint.id, by: request.principal!.id }, "redemption re-minted");
         options.onChange?.();
-        return reply.status(202).send({ redemption: redemptionJson(redemption), mint: mintJson(mint, intakeAccount) });
+        return reply.status(202).send({ redemption: redemptionJson(redemption), mint: mintJson(mint) });
       },
     );
 

@@ -1,12 +1,14 @@
+import type { Address } from "viem";
 import { DT_REFUSAL_IS_PERMANENT, isDtLedgerError } from "../ledger/dt-ledger-port.ts";
 import type { Database } from "../persistence/database.ts";
 import { StablecoinError } from "./errors.ts";
 import type { ExchangeStore, ExchangeUpdate, OnboardExchange } from "./exchanges.ts";
-import { cancelMint, requestMint } from "./mint-flow.ts";
-import type { Deposit, DepositStatus, Exchange, MintRequest, Redemption } from "./model.ts";
+import { cancelMint, MintError, requestMint } from "./mint-flow.ts";
+import type { Deposit, DepositStatus, Exchange, MintRequest, Move, Redemption } from "./model.ts";
+import { refundMove } from "./move-flow.ts";
 import { remintRedemption, rerouteRedemption, retryRedemption } from "./redeem-flow.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
-import { depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type ListFilter, type Page } from "./store.ts";
+import { depositRows, mintedToday, mintRows, moveActionRows, moveRows, redemptionRows, requestedToday, type ListFilter, type Page } from "./store.ts";
 
 export interface StablecoinServiceOptions {
   db: Database;
@@ -17,8 +19,16 @@ export interface StablecoinServiceOptions {
    */
   ledger?: Pick<StablecoinLedger, "transfer">;
   intakeAccount?: string;
+  /** The chains the stablecoin runs on, the default (first) one first; the CLI, which requests no mints, has none. */
+  chains?: readonly StablecoinChainInfo[];
   /** The service's time: daily figures, the day of a mint request, retries (default: the wall clock). */
   clock?: () => Date;
+}
+
+/** A chain the stablecoin runs on, as exchanges see it. */
+export interface StablecoinChainInfo {
+  chainId: number;
+  token: Address;
 }
 
 /** Who asks: an exchange sees and acts on its own requests only; an operator sees everything. */
@@ -38,6 +48,18 @@ export class StablecoinService {
   get intakeAccount(): string {
     if (this.#options.intakeAccount === undefined) throw new Error("this stablecoin service has no collateral intake (CLI use)");
     return this.#options.intakeAccount;
+  }
+
+  /** The chain a request that names none goes to (the first configured). */
+  get defaultChainId(): number {
+    const first = this.#options.chains?.[0];
+    if (first === undefined) throw new Error("this stablecoin service has no chains (CLI use)");
+    return first.chainId;
+  }
+
+  /** The configured chains, the default first (GET /stablecoin/chains). */
+  get chains(): readonly StablecoinChainInfo[] {
+    return this.#options.chains ?? [];
   }
 
   #now(): Date {
@@ -74,8 +96,12 @@ export class StablecoinService {
 
   // ---- mints --------------------------------------------------------------------------------------------------
 
-  requestMint(exchange: Exchange, amount: bigint, toAddress?: string): Promise<MintRequest> {
-    return requestMint(this.#options.db, exchange, amount, toAddress, this.#now());
+  /** Opens a mint request on `chainId` (default: the first chain); a chain not configured is UNKNOWN_CHAIN and nothing is written. */
+  async requestMint(exchange: Exchange, amount: bigint, toAddress?: string, chainId?: number): Promise<MintRequest> {
+    const chain = chainId ?? this.defaultChainId;
+    const chainIds = this.chains.map((known) => known.chainId);
+    if (!chainIds.includes(chain)) throw new MintError("UNKNOWN_CHAIN", `chain ${chain} is not one of this stablecoin's chains (${chainIds.join(", ")})`, { chainIds });
+    return requestMint(this.#options.db, exchange, amount, { ...(toAddress === undefined ? {} : { toAddress }), chainId: chain, now: this.#now() });
   }
 
   listMints(caller: Caller, page: Omit<ListFilter, "exchangeId">): Promise<Page<MintRequest>> {
@@ -111,6 +137,24 @@ export class StablecoinService {
 
   async retryRedemption(id: string): Promise<void> {
     if (!(await retryRedemption(this.#options.db, id, this.#now()))) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
+  }
+
+  // ---- moves between chains -----------------------------------------------------------------------------------
+
+  listMoves(caller: Caller, page: Omit<ListFilter, "exchangeId">): Promise<Page<Move>> {
+    return moveRows.list(this.#options.db, scoped(caller, page));
+  }
+
+  /** One move, with the operators' actions on it; another exchange's answers exactly like a missing one. */
+  async getMove(caller: Caller, id: string): Promise<{ move: Move; actions: Awaited<ReturnType<typeof moveActionRows.list>> }> {
+    const move = await moveRows.get(this.#options.db, id, caller.kind === "exchange" ? caller.exchange.id : undefined);
+    if (!move) throw new StablecoinError("MOVE_NOT_FOUND", "no such move");
+    return { move, actions: caller.kind === "operator" ? await moveActionRows.list(this.#options.db, id) : [] };
+  }
+
+  /** An operator has a confirmed, not yet allotted move minted back on its source chain (audited). */
+  refundMove(id: string, principalId: string, reason: string): Promise<Move> {
+    return refundMove(this.#options.db, id, principalId, reason, this.#now());
   }
 
   // ---- held deposits (operator) ------------------------------------------------------------------------------

@@ -39,10 +39,10 @@ describe("the directory of correspondents: operator API, authorization, key rota
       db: testDb.db,
       logger: silent(),
       metrics: createMetricsRegistry(),
-      ports: { dtLedger: { port: dt.port, description: "test" }, stablecoinChain: undefined, foreignLegs: [], readiness: [], stop: async () => {} },
+      ports: { dtLedger: { port: dt.port, description: "test" }, stablecoinChains: [], foreignLegs: [], readiness: [], stop: async () => {} },
       settings: {
         dtLedger: undefined,
-        stablecoinChain: undefined,
+        stablecoinChains: [],
         stablecoin: loadStablecoinEnvironment({}),
         pvp: { agent: "NBRKKZKX", signing: { keyId: "NBRKKZKX-1", seed: generateEd25519().seed }, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", maxLockSeconds: 86_400, homeCurrency: "KZT", statusRequestAfterSeconds: 30, pollIntervalMs: 1000 },
       },

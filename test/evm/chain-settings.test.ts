@@ -30,8 +30,8 @@ describe("multi-chain stablecoin settings", () => {
       { STABLECOIN_MINTER_KEY_31337: KEY },
     ));
     expect(chains).toEqual([
-      { chainId: 31337, rpcUrl: "http://127.0.0.1:8552", token: TOKEN, htlc: HTLC, mintConfirmations: 2, redeemConfirmations: 3, reorgWindowBlocks: 8, minterKey: KEY },
-      { chainId: 31338, rpcUrl: "http://127.0.0.1:8553", token: TOKEN, htlc: HTLC, mintConfirmations: 1, redeemConfirmations: 1, reorgWindowBlocks: 32, minterKey: undefined },
+      { chainId: 31337, rpcUrl: "http://127.0.0.1:8552", token: TOKEN, htlc: HTLC, mintConfirmations: 2, redeemConfirmations: 3, reorgWindowBlocks: 8, startBlock: 0n, minterKey: KEY },
+      { chainId: 31338, rpcUrl: "http://127.0.0.1:8553", token: TOKEN, htlc: HTLC, mintConfirmations: 1, redeemConfirmations: 1, reorgWindowBlocks: 32, startBlock: 0n, minterKey: undefined },
     ]);
     expect(chainFor(chains, undefined)?.chainId).toBe(31337);
     expect(chainFor(chains, 31338)?.chainId).toBe(31338);
@@ -69,5 +69,11 @@ describe("multi-chain stablecoin settings", () => {
     expect(refusal(env([chain(56, { htlc: TOKEN })]))).toBe("STABLECOIN_CHAINS chain 1 (chain id 56) gives the token and the HTLC the same address");
     expect(refusal(env([chain(56, { mintConfirmations: 0 })]))).toBe("STABLECOIN_CHAINS chain 1 (chain id 56) mintConfirmations must be an integer from 1 to 1000");
     expect(refusal(env([chain(56, { confirmations: 3 })]))).toBe("STABLECOIN_CHAINS chain 1 has an unknown field confirmations");
+  });
+
+  it("take a chain's public RPC for the proof of collateral's verifiers, an http(s) URL", () => {
+    expect(parseChainSettings(env([chain(56, { publicRpcUrl: "https://rpc.example/bsc" }), chain(97)])).map((entry) => entry.publicRpcUrl)).toEqual(["https://rpc.example/bsc", undefined]);
+    expect(refusal(env([chain(56, { publicRpcUrl: "ws://rpc" })]))).toBe("STABLECOIN_CHAINS chain 1 (chain id 56) publicRpcUrl must be a http: or https: URL, got ws:");
+    expect(refusal(env([chain(56, { publicRpcUrl: 7 })]))).toBe("STABLECOIN_CHAINS chain 1 (chain id 56) publicRpcUrl must be a URL");
   });
 });

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPublicClient, encodeFunctionData, http } from "viem";
+import { createPublicClient, encodeFunctionData, erc20Abi, http, keccak256, maxUint256, toHex, type Hex } from "viem";
+import { hashLockOf } from "../../src/core/hash-lock.ts";
 import { demoForeignCbdcAbi } from "../../src/evm/generated/contracts.ts";
+import { HashTimeLockContract } from "../../src/evm/hash-time-lock-contract.ts";
+import { hashTimeLockSwapId, type HashTimeLockTerms } from "../../src/evm/hash-time-lock.ts";
 import { EvmTransactionSender } from "../../src/evm/transaction-sender.ts";
 import { startEvmStack, type EvmStack } from "../support/pvp/evm-stack.ts";
 
@@ -40,5 +43,28 @@ describe("EVM transaction sender", () => {
       await client.request({ method: "evm_setIntervalMining" as never, params: [0] as never });
       await client.request({ method: "evm_setAutomine" as never, params: [true] as never });
     }
+  });
+
+  it("gives a transaction gas for the state it runs on, not only the state its estimate saw", async () => {
+    // The estimate of lock B runs while swap A holds the HTLC's only tokens; claim A, sent before it from the
+    // same key, empties that balance, so lock B writes a zero slot (EIP-2200: 20,000 gas, not 2,900).
+    const client = createPublicClient({ transport: http(evm.chain.rpcUrl) });
+    const sender = await EvmTransactionSender.connect({ rpcUrl: evm.chain.rpcUrl, privateKey: evm.payerKey });
+    const htlc = new HashTimeLockContract(client as never, evm.hashTimeLock);
+    await sender.send({ to: evm.token, data: encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [evm.hashTimeLock, maxUint256] }) });
+    expect(await client.readContract({ address: evm.token, abi: erc20Abi, functionName: "balanceOf", args: [evm.hashTimeLock] })).toBe(0n);
+    const block = await client.getBlock();
+    const swap = (name: string) => {
+      const preimage = keccak256(toHex(`preimage ${name}`)) as Hex;
+      const salt = keccak256(toHex(`salt ${name}`));
+      const terms: HashTimeLockTerms = { sender: evm.payer, receiver: evm.beneficiary, token: evm.token, amount: 10n, hashLock: hashLockOf(preimage), expiry: block.timestamp + 3600n };
+      return { terms, salt, preimage, id: hashTimeLockSwapId(evm.payer, salt) };
+    };
+    const [a, b] = [swap("A"), swap("B")];
+    await sender.send(htlc.lockCall(a.salt, a.terms));
+    const [claimA, lockB] = await Promise.allSettled([sender.send(htlc.claimCall(a.id, a.terms, a.preimage)), sender.send(htlc.lockCall(b.salt, b.terms))]);
+    expect(claimA.status).toBe("fulfilled");
+    expect(lockB.status).toBe("fulfilled");
+    expect(await htlc.swapState(b.id)).toBe("locked");
   });
 });

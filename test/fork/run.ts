@@ -1,21 +1,24 @@
 /**
- * `npm run test:fork`: the fork suite for integrators.
+ * `npm run test:fork`: the fork suite for integrators, run once per chain of the deployment.
  *
- * Without FORK_URL: starts a local Hardhat node on loopback, deploys the contracts, makes some activity
- * (statement, mint, transfer, redeem, an HTLC lock), notes the block, mints once more after it, then runs
- * test/fork against a fork of that node at the noted block. With FORK_URL (and optionally FORK_BLOCK,
- * DEPLOYMENTS_FILE or DEPLOYMENTS_DIR, or STABLECOIN_ADDRESS and HTLC_ADDRESS) it runs the same suite
- * against a fork of that chain. Exits with the suite's status.
+ * Without FORK_URL: starts two local Hardhat nodes on loopback with different chain ids (the stablecoin on
+ * two chains, one collateral pool), deploys the contracts on each, makes some activity on each (statement,
+ * mint, transfer, redeem, an HTLC lock), notes the block, mints once more after it, then runs test/fork
+ * against a fork of each node at its noted block. With FORK_URL (one RPC URL, or several separated by
+ * commas: one per chain, FORK_BLOCK likewise) and DEPLOYMENTS_FILE or DEPLOYMENTS_DIR (or, for one chain,
+ * STABLECOIN_ADDRESS and HTLC_ADDRESS) it runs the same suite against a fork of each of those chains. Exits
+ * non-zero when the suite fails on any chain.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createPublicClient, createWalletClient, http, toHex, type Hex } from "viem";
+import { createPublicClient, createWalletClient, http, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deployContracts } from "../../src/evm/deploy-contracts.ts";
-import { startEmbeddedChain } from "../../src/evm/embedded-chain.ts";
+import { parseDeployment } from "../../src/evm/deployments.ts";
+import { startEmbeddedChain, type EmbeddedChain } from "../../src/evm/embedded-chain.ts";
 import { evmChain } from "../../src/evm/evm-chain.ts";
 import { hashTimeLockAbi, tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
 import { hashLockOf } from "../../src/core/hash-lock.ts";
@@ -23,6 +26,18 @@ import { signCollateralStatement } from "../../src/ledger/collateral-statement.t
 
 // vitest's bin script, found next to its package.json (the file is not in its exports map).
 const vitest = join(dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");
+
+/** The two local chains: Hardhat's default id and the next one. */
+const LOCAL_CHAINS = [
+  { chainId: 31337, minted: 3_000_000n },
+  { chainId: 31338, minted: 1_700_000n },
+] as const;
+
+/** One chain the suite runs against: its environment for test/fork/support/fork.ts. */
+interface ChainRun {
+  label: string;
+  env: Record<string, string>;
+}
 
 function runSuite(env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
@@ -32,13 +47,13 @@ function runSuite(env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-async function prepareLocalChain() {
-  const chain = await startEmbeddedChain({ accountCount: 6 });
+async function prepareLocalChain(chainId: number, minted: bigint, directory: string) {
+  const chain = await startEmbeddedChain({ chainId, accountCount: 6 });
   const [deployerKey, signerKey, minterKey, aliceKey, bobKey] = chain.accounts as [Hex, Hex, Hex, Hex, Hex];
-  const directory = await mkdtemp(join(tmpdir(), "fork-deployments-"));
   const minter = privateKeyToAccount(minterKey);
   const alice = privateKeyToAccount(aliceKey);
   const bob = privateKeyToAccount(bobKey);
+  // One deployments directory, one file per chain id, as `contracts deploy` writes for each chain.
   const { deployment, path } = await deployContracts({
     rpcUrl: chain.rpcUrl,
     deployerKey,
@@ -57,13 +72,13 @@ async function prepareLocalChain() {
     const wallet = createWalletClient({ account: privateKeyToAccount(key), chain: evm, transport });
     const hash = await wallet.writeContract(request as never);
     const receipt = await client.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`activity transaction ${hash} reverted`);
+    if (receipt.status !== "success") throw new Error(`activity transaction ${hash} on chain ${chainId} reverted`);
   };
 
   const timestamp = (await client.getBlock()).timestamp;
   const statement = { account: "KZ-DA-SEGREGATED-0001", balance: 50_000_000n, paidOut: 0n, height: 1n, timestamp };
   const signature = await signCollateralStatement(signerKey, statement, { chainId: chain.chainId, verifyingContract: token });
-  await send(minterKey, { address: token, abi: tengeStablecoinAbi, functionName: "mintWithCollateralStatement", args: [statement, signature, alice.address, 3_000_000n] } as never);
+  await send(minterKey, { address: token, abi: tengeStablecoinAbi, functionName: "mintWithCollateralStatement", args: [statement, signature, alice.address, minted] } as never);
   await send(aliceKey, { address: token, abi: tengeStablecoinAbi, functionName: "transfer", args: [bob.address, 1_000_000n] } as never);
   await send(bobKey, { address: token, abi: tengeStablecoinAbi, functionName: "redeem", args: [200_000n, "KZ-DA-EXCHANGE-0042"] } as never);
   await send(aliceKey, { address: token, abi: tengeStablecoinAbi, functionName: "approve", args: [htlc, 100_000n] } as never);
@@ -75,26 +90,74 @@ async function prepareLocalChain() {
   const supplyAtFork = await client.readContract({ address: token, abi: tengeStablecoinAbi, functionName: "totalSupply" });
   // Activity after the fork block, which the fork must not see.
   await send(minterKey, { address: token, abi: tengeStablecoinAbi, functionName: "mint", args: [alice.address, 1_234n] } as never);
-  return { chain, directory, path, forkBlock, supplyAtFork };
+  return { chain, path, token, forkBlock, supplyAtFork };
 }
 
-let status: number;
+/** FORK_URL (and FORK_BLOCK) as given: one run per URL, each with its own deployment file or the addresses. */
+async function remoteRuns(env: NodeJS.ProcessEnv): Promise<ChainRun[]> {
+  const urls = env["FORK_URL"]!.split(",").map((each) => each.trim()).filter(Boolean);
+  const blocks = (env["FORK_BLOCK"] ?? "").split(",").map((each) => each.trim());
+  if (env["FORK_BLOCK"] && blocks.length !== urls.length) throw new Error(`FORK_BLOCK names ${blocks.length} blocks for ${urls.length} FORK_URL chains`);
+  if (urls.length > 1 && (env["DEPLOYMENTS_FILE"] || env["STABLECOIN_ADDRESS"])) {
+    throw new Error("with several FORK_URL chains, name the deployments with DEPLOYMENTS_DIR (one <chainId>.json per chain)");
+  }
+  const runs: ChainRun[] = [];
+  const pool: Array<{ chainId: number; token: Address }> = [];
+  for (const [index, url] of urls.entries()) {
+    const chainId = await createPublicClient({ transport: http(url) }).getChainId();
+    const runEnv: Record<string, string> = { FORK_URL: url, FORK_EXPECTED_CHAIN_ID: String(chainId) };
+    if (blocks[index]) runEnv["FORK_BLOCK"] = blocks[index];
+    runs.push({ label: `chain ${chainId} (${url})`, env: runEnv });
+    if (urls.length > 1) {
+      const path = join(env["DEPLOYMENTS_DIR"] ?? "deployments", `${chainId}.json`);
+      pool.push({ chainId, token: parseDeployment(path, await readFile(path, "utf8")).contracts.TengeStablecoin.address });
+    }
+  }
+  // The suite signs allotments naming every chain of the pool, as the DT ledger operator would.
+  if (pool.length > 1) for (const run of runs) run.env["FORK_POOL"] = JSON.stringify(pool);
+  return runs;
+}
+
+const results: Array<{ label: string; status: number }> = [];
+const runEach = async (runs: ChainRun[]) => {
+  for (const run of runs) {
+    console.log(`fork tests: ${run.label}`);
+    // A chain's variables replace the caller's: FORK_URL with several URLs, or FORK_BLOCK, must not leak in.
+    results.push({ label: run.label, status: await runSuite({ ...process.env, FORK_BLOCK: undefined, ...run.env }) });
+  }
+};
+
 if (process.env["FORK_URL"]) {
-  status = await runSuite(process.env);
+  await runEach(await remoteRuns(process.env));
 } else {
-  const local = await prepareLocalChain();
-  console.log(`fork tests: local node ${local.chain.rpcUrl}, forking at block ${local.forkBlock}`);
+  const directory = await mkdtemp(join(tmpdir(), "fork-deployments-"));
+  const chains: EmbeddedChain[] = [];
   try {
-    status = await runSuite({
-      ...process.env,
-      FORK_URL: local.chain.rpcUrl,
-      FORK_BLOCK: String(local.forkBlock),
-      DEPLOYMENTS_FILE: local.path,
-      FORK_EXPECTED_TOTAL_SUPPLY: String(local.supplyAtFork),
-    });
+    const prepared = [];
+    for (const { chainId, minted } of LOCAL_CHAINS) {
+      const local = await prepareLocalChain(chainId, minted, directory);
+      chains.push(local.chain);
+      prepared.push(local);
+      console.log(`fork tests: local chain ${chainId} at ${local.chain.rpcUrl}, forking at block ${local.forkBlock}`);
+    }
+    const pool = JSON.stringify(prepared.map((local) => ({ chainId: local.chain.chainId, token: local.token })));
+    await runEach(
+      prepared.map((local) => ({
+        label: `chain ${local.chain.chainId} (local)`,
+        env: {
+          FORK_URL: local.chain.rpcUrl,
+          FORK_BLOCK: String(local.forkBlock),
+          DEPLOYMENTS_FILE: local.path,
+          FORK_EXPECTED_CHAIN_ID: String(local.chain.chainId),
+          FORK_EXPECTED_TOTAL_SUPPLY: String(local.supplyAtFork),
+          FORK_POOL: pool,
+        },
+      })),
+    );
   } finally {
-    await local.chain.close();
-    await rm(local.directory, { recursive: true, force: true });
+    for (const chain of chains) await chain.close();
+    await rm(directory, { recursive: true, force: true });
   }
 }
-process.exit(status);
+for (const result of results) console.log(`fork tests: ${result.label} ${result.status === 0 ? "passed" : "FAILED"}`);
+process.exit(results.length > 0 && results.every((result) => result.status === 0) ? 0 : 1);

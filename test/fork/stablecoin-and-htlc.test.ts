@@ -18,7 +18,7 @@ import { openFork, type Fork } from "./support/fork.ts";
  */
 
 let fork: Fork;
-let minter: Signer, alice: Signer, bob: Signer, stranger: Signer;
+let minter: Signer, alice: Signer, bob: Signer, stranger: Signer, owner: Signer;
 let ledgerOperator: Wallet | HDNodeWallet;
 
 const statementTypes = {
@@ -49,6 +49,23 @@ async function expectRevert(call: Promise<unknown>, errorName: string) {
   expect(name).toBe(errorName);
 }
 
+const allotmentTypes = {
+  IssuanceAllotment: [
+    { name: "account", type: "string" },
+    { name: "sequence", type: "uint256" },
+    { name: "credited", type: "uint256" },
+    { name: "moved", type: "uint256" },
+    { name: "height", type: "uint256" },
+    { name: "timestamp", type: "uint256" },
+    { name: "chains", type: "ChainAllotment[]" },
+  ],
+  ChainAllotment: [
+    { name: "chainId", type: "uint256" },
+    { name: "token", type: "address" },
+    { name: "issuanceLimit", type: "uint256" },
+  ],
+};
+
 const as = (contract: Contract, signer: Signer) => contract.connect(signer) as Contract;
 
 /**
@@ -68,15 +85,65 @@ async function signedStatement(balance: bigint, paidOut?: bigint) {
   return { statement, signature: await ledgerOperator.signTypedData(domain, statementTypes, statement) };
 }
 
+interface ChainAllotment {
+  chainId: bigint;
+  token: string;
+  issuanceLimit: bigint;
+}
+
+/**
+ * The chains of the pool this token issues against: FORK_POOL (set by run.ts, a JSON array of
+ * `{chainId, token}`) or this chain alone. This chain's entry is always the forked token.
+ */
+function poolChains(): Array<{ chainId: bigint; token: string }> {
+  const listed = process.env["FORK_POOL"] ? (JSON.parse(process.env["FORK_POOL"]) as Array<{ chainId: number; token: string }>) : [];
+  const others = listed.filter((entry) => entry.chainId !== fork.chainId).map((entry) => ({ chainId: BigInt(entry.chainId), token: entry.token }));
+  return [...others, { chainId: BigInt(fork.chainId), token: fork.addresses.stablecoin }].sort((a, b) => (a.chainId < b.chainId ? -1 : 1));
+}
+
+/**
+ * An issuance allotment of the pool signed by the stand-in ledger operator: this chain's limit as given,
+ * the other chains' at zero, the pool exactly their sum (credited, plus `moved` when given), the next sequence.
+ */
+async function signedAllotment(ownLimit: bigint, overrides: { moved?: bigint; sequence?: bigint; chains?: ChainAllotment[]; signer?: Wallet | HDNodeWallet } = {}) {
+  const [, , sequence] = (await fork.stablecoin.getFunction("issuance")()) as [bigint, bigint, bigint, boolean];
+  const chains = overrides.chains ?? poolChains().map((entry) => ({ ...entry, issuanceLimit: entry.chainId === BigInt(fork.chainId) ? ownLimit : 0n }));
+  const limits = chains.reduce((sum, entry) => sum + entry.issuanceLimit, 0n);
+  const moved = overrides.moved ?? 0n;
+  const allotment = {
+    account: (await fork.stablecoin.getFunction("segregatedAccount")()) as string,
+    sequence: overrides.sequence ?? sequence + 1n,
+    credited: limits > moved ? limits - moved : 0n,
+    moved,
+    height: 1n,
+    timestamp: await fork.now(),
+    chains,
+  };
+  const domain = { name: "Digital Tenge Issuance Allotment", version: "1" };
+  return { allotment, signature: await (overrides.signer ?? ledgerOperator).signTypedData(domain, allotmentTypes, allotment) };
+}
+
+async function issuance() {
+  const [issued, issuanceLimit, sequence, required] = (await fork.stablecoin.getFunction("issuance")()) as [bigint, bigint, bigint, boolean];
+  return { issued, issuanceLimit, sequence, required };
+}
+
 beforeAll(async () => {
   fork = await openFork();
   [minter, alice, bob, stranger] = await Promise.all([10, 11, 12, 13].map((index) => fork.account(index))) as [Signer, Signer, Signer, Signer];
   // Hand the fork's roles to test accounts by impersonating the real role holders.
   ledgerOperator = Wallet.createRandom();
-  const owner = await fork.impersonate((await fork.stablecoin.getFunction("owner")()) as string);
+  owner = await fork.impersonate((await fork.stablecoin.getFunction("owner")()) as string);
   await mined(as(fork.stablecoin, owner).getFunction("setCollateralSigner")(ledgerOperator.address));
   const masterMinter = await fork.impersonate((await fork.stablecoin.getFunction("masterMinter")()) as string);
   await mined(as(fork.stablecoin, masterMinter).getFunction("configureMinter")(await minter.getAddress(), 10n ** 15n));
+  // A deployment that requires allotments gets a generous one, so the collateral tests below test the
+  // collateral alone; "issuance allotments on the fork" tests the limits.
+  const current = await issuance();
+  if (current.required) {
+    const { allotment, signature } = await signedAllotment(current.issued + 10n ** 12n);
+    await mined(as(fork.stablecoin, stranger).getFunction("submitIssuanceAllotment")(allotment, signature));
+  }
 });
 afterAll(() => fork?.close());
 
@@ -86,6 +153,7 @@ describe("the forked deployment", () => {
     const supply = (await fork.stablecoin.getFunction("totalSupply")({ blockTag: fork.blockNumber })) as bigint;
     const [collateral] = (await fork.stablecoin.getFunction("latestCollateralStatement")({ blockTag: fork.blockNumber })) as [bigint];
     expect(supply).toBeLessThanOrEqual(collateral);
+    if (process.env["FORK_EXPECTED_CHAIN_ID"]) expect(fork.chainId).toBe(Number(process.env["FORK_EXPECTED_CHAIN_ID"]));
     if (process.env["FORK_EXPECTED_TOTAL_SUPPLY"]) {
       // run.ts minted more after the fork block: the fork must not see it.
       expect(supply).toBe(BigInt(process.env["FORK_EXPECTED_TOTAL_SUPPLY"]));
@@ -103,6 +171,17 @@ describe("stablecoin on the fork", () => {
     expect(await fork.stablecoin.getFunction("balanceOf")(await alice.getAddress())).toBe(600_000n);
     await expectRevert(token.getFunction("mint")(await alice.getAddress(), 400_001n), "CollateralExceeded");
     await mined(token.getFunction("mint")(await alice.getAddress(), 400_000n));
+  });
+
+  it("refuses a statement signed for the same token address on another chain", async () => {
+    // A deployer with the same nonce on two chains gets the same token address on both: the chain id in the
+    // EIP-712 domain is what keeps a statement for one from being replayed on the other.
+    const supply = (await fork.stablecoin.getFunction("totalSupply")()) as bigint;
+    const { statement } = await signedStatement(supply + 1_000_000n);
+    const otherChain = poolChains().find((entry) => entry.chainId !== BigInt(fork.chainId))?.chainId ?? BigInt(fork.chainId) + 1n;
+    const domain = { name: "Digital Tenge Collateral", version: "1", chainId: otherChain, verifyingContract: fork.addresses.stablecoin };
+    const signature = await ledgerOperator.signTypedData(domain, statementTypes, statement);
+    await expectRevert(as(fork.stablecoin, stranger).getFunction("submitCollateralStatement")(statement, signature), "CollateralSignatureInvalid");
   });
 
   it("refuses a mint once the statement is stale", async () => {
@@ -175,5 +254,74 @@ describe("HTLC on the fork", () => {
     await expectRevert(as(fork.htlc, bob).getFunction("claim")(id, terms, preimage), "SwapExpired");
     await mined(as(fork.htlc, stranger).getFunction("refund")(id, terms));
     expect(await fork.stablecoin.getFunction("balanceOf")(await alice.getAddress())).toBe(aliceBefore);
+  });
+});
+
+describe("issuance allotments on the fork (one pool, several chains)", () => {
+  const otherChain = () => poolChains().find((entry) => entry.chainId !== BigInt(fork.chainId))?.chainId ?? BigInt(fork.chainId) + 1n;
+  const submit = (signed: { allotment: unknown; signature: string }) => as(fork.stablecoin, stranger).getFunction("submitIssuanceAllotment")(signed.allotment, signed.signature);
+  const freshStatement = async (room: bigint) => {
+    const supply = (await fork.stablecoin.getFunction("totalSupply")()) as bigint;
+    const { statement, signature } = await signedStatement(supply + room);
+    await mined(as(fork.stablecoin, stranger).getFunction("submitCollateralStatement")(statement, signature));
+  };
+
+  beforeAll(async () => {
+    // The owner turns allotments on (one-way) where the deployment did not: the multi-chain setting.
+    if (!(await issuance()).required) await mined(as(fork.stablecoin, owner).getFunction("requireIssuanceAllotments")());
+  });
+
+  it("mints up to this chain's limit, never beyond, however much collateral the statement shows", async () => {
+    await freshStatement(10_000_000n);
+    const { issued } = await issuance();
+    await mined(submit(await signedAllotment(issued + 300_000n)));
+    expect((await issuance()).issuanceLimit).toBe(issued + 300_000n);
+    expect(await fork.stablecoin.getFunction("mintableAmount")()).toBe(300_000n);
+    const token = as(fork.stablecoin, minter);
+    await expectRevert(token.getFunction("mint")(await alice.getAddress(), 300_001n), "IssuanceLimitExceeded");
+    await mined(token.getFunction("mint")(await alice.getAddress(), 300_000n));
+    await expectRevert(token.getFunction("mint")(await alice.getAddress(), 1n), "IssuanceLimitExceeded");
+  });
+
+  it("refuses an older allotment, one for another token or without this chain, one beyond the pool, one not signed by the operator", async () => {
+    const { issued, sequence } = await issuance();
+    await expectRevert(submit(await signedAllotment(issued + 1n, { sequence })), "AllotmentSequenceNotIncreasing");
+    const own = BigInt(fork.chainId);
+    const wrongToken = poolChains().map((entry) => ({ ...entry, token: entry.chainId === own ? fork.addresses.htlc : entry.token, issuanceLimit: 0n }));
+    await expectRevert(submit(await signedAllotment(0n, { chains: wrongToken })), "AllotmentTokenMismatch");
+    const withoutThisChain = [{ chainId: otherChain(), token: fork.addresses.stablecoin, issuanceLimit: 0n }];
+    await expectRevert(submit(await signedAllotment(0n, { chains: withoutThisChain })), "AllotmentMissingChain");
+    const beyond = await signedAllotment(issued + 1_000n);
+    beyond.allotment.credited -= 1n;
+    beyond.signature = await ledgerOperator.signTypedData({ name: "Digital Tenge Issuance Allotment", version: "1" }, allotmentTypes, beyond.allotment);
+    await expectRevert(submit(beyond), "AllotmentExceedsPool");
+    await expectRevert(submit(await signedAllotment(issued + 1_000n, { signer: Wallet.createRandom() })), "AllotmentSignatureInvalid");
+    expect((await issuance()).sequence).toBe(sequence);
+  });
+
+  it("moves out to another chain: burns, counts it moved, and gives no room back here", async () => {
+    const before = await issuance();
+    const supply = (await fork.stablecoin.getFunction("totalSupply")()) as bigint;
+    const movedOut = (await fork.stablecoin.getFunction("totalMovedOut")()) as bigint;
+    const holder = as(fork.stablecoin, alice);
+    await expectRevert(holder.getFunction("moveOut")(1_000n, BigInt(fork.chainId), await bob.getAddress()), "MoveDestinationInvalid");
+    const receipt = await mined(holder.getFunction("moveOut")(120_000n, otherChain(), await bob.getAddress()));
+    const event = receipt.logs.map((log) => fork.stablecoin.interface.parseLog(log)).find((log) => log?.name === "MovedOut");
+    expect(event?.args.toObject()).toEqual({ holder: await alice.getAddress(), amount: 120_000n, destinationChainId: otherChain(), recipient: await bob.getAddress() });
+    expect(await fork.stablecoin.getFunction("totalSupply")()).toBe(supply - 120_000n);
+    expect(await fork.stablecoin.getFunction("totalMovedOut")()).toBe(movedOut + 120_000n);
+    expect((await issuance()).issued).toBe(before.issued);
+  });
+
+  it("mints what another chain moved here once an allotment moves the limit to this chain", async () => {
+    await freshStatement(1_000_000n);
+    const { issued, issuanceLimit } = await issuance();
+    await expectRevert(as(fork.stablecoin, minter).getFunction("mint")(await bob.getAddress(), 80_000n), "IssuanceLimitExceeded");
+    // The ledger allots a final burn of 80,000 tiyn on the other chain to this one: `moved` grows the pool.
+    await mined(submit(await signedAllotment(issuanceLimit + 80_000n, { moved: 80_000n })));
+    const bobBefore = (await fork.stablecoin.getFunction("balanceOf")(await bob.getAddress())) as bigint;
+    await mined(as(fork.stablecoin, minter).getFunction("mint")(await bob.getAddress(), 80_000n));
+    expect(await fork.stablecoin.getFunction("balanceOf")(await bob.getAddress())).toBe(bobBefore + 80_000n);
+    expect((await issuance()).issued).toBe(issued + 80_000n);
   });
 });

@@ -64,14 +64,14 @@ describe("deployment settings: every feature from its settings, each problem one
   it("a complete production environment turns every feature on", () => {
     const settings = load(production());
     expect(settings.dtLedger).toMatchObject({ mode: "http", url: "http://127.0.0.1:8090", participantId: "TENGEGW" });
-    expect(settings.stablecoinChain?.deployment.contracts.TengeStablecoin.address).toBe("0x5FbDB2315678afecb367f032d93F642f64180aa3");
+    expect(settings.stablecoinChains[0]?.token).toBe("0x5FbDB2315678afecb367f032d93F642f64180aa3");
     expect(settings.pvp).toMatchObject({ agent: "NBRKKZKX", responderLedger: "dt", signing: { keyId: "NBRKKZKX-1" } });
   });
 
   it("features are off when their settings are absent", () => {
     const settings = load({ DATABASE_URL: "postgres://postgres@127.0.0.1:1/none" });
     expect(settings.dtLedger).toBeUndefined();
-    expect(settings.stablecoinChain).toBeUndefined();
+    expect(settings.stablecoinChains).toEqual([]);
     expect(settings.pvp).toBeUndefined();
   });
 

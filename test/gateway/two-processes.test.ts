@@ -23,7 +23,7 @@ describe("two compositions on one database: one attestation per interval across 
     const secondDb: Database = testEngine === "postgres" ? await world.testDb.openAnother() : world.db;
     const ports: GatewayPorts = {
       dtLedger: { port: world.gatewayLedger, description: "test" },
-      stablecoinChain: { rpcUrl: world.chain.rpcUrl, token: world.token, startBlock: 0n, segregatedAccount: world.segregatedAccount, minterKey: world.minterKey, publicRpcUrl: world.chain.rpcUrl, description: "test" },
+      stablecoinChains: [{ chainId: world.chain.chainId, rpcUrl: world.chain.rpcUrl, token: world.token, startBlock: 0n, segregatedAccount: world.segregatedAccount, minterKey: world.minterKey, publicRpcUrl: world.chain.rpcUrl, description: "test" }],
       foreignLegs: [],
       readiness: [],
       stop: async () => {},
@@ -36,7 +36,7 @@ describe("two compositions on one database: one attestation per interval across 
           logger: createLogger("silent", new Writable({ write: (_chunk, _encoding, done) => done() })),
           metrics: createMetricsRegistry(),
           ports,
-          settings: { dtLedger: undefined, stablecoinChain: undefined, pvp: undefined, stablecoin: loadStablecoinEnvironment({ COLLATERAL_ATTESTATION_INTERVAL_SECONDS: "1", STABLECOIN_POLL_MS: "50" }) },
+          settings: { dtLedger: undefined, stablecoinChains: [], pvp: undefined, stablecoin: loadStablecoinEnvironment({ COLLATERAL_ATTESTATION_INTERVAL_SECONDS: "1", STABLECOIN_POLL_MS: "50" }) },
           attestationKey,
           pvpSecretKey: undefined,
           publicUrl: "http://127.0.0.1",

@@ -96,10 +96,10 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
       db: testDb.db,
       logger: createLogger("silent"),
       metrics: createMetricsRegistry(),
-      ports: { dtLedger: { port: dt.port, description: "test" }, stablecoinChain: undefined, foreignLegs: [foreign.leg], readiness: [], stop: async () => {} },
+      ports: { dtLedger: { port: dt.port, description: "test" }, stablecoinChains: [], foreignLegs: [foreign.leg], readiness: [], stop: async () => {} },
       settings: {
         dtLedger: undefined,
-        stablecoinChain: undefined,
+        stablecoinChains: [],
         stablecoin: loadStablecoinEnvironment({}),
         pvp: { agent: "NBRKKZKXEMB", signing: undefined, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", maxLockSeconds: 86_400, homeCurrency: "KZT", statusRequestAfterSeconds: 30, pollIntervalMs: 50 },
       },

@@ -45,10 +45,10 @@ describe("/iso20022/inbound over HTTP with RFC 9421 signatures", () => {
       db: testDb.db,
       logger,
       metrics: createMetricsRegistry(),
-      ports: { dtLedger: { port: ledger.port, description: "test" }, stablecoinChain: undefined, foreignLegs: [], readiness: [], stop: async () => {} },
+      ports: { dtLedger: { port: ledger.port, description: "test" }, stablecoinChains: [], foreignLegs: [], readiness: [], stop: async () => {} },
       settings: {
         dtLedger: undefined,
-        stablecoinChain: undefined,
+        stablecoinChains: [],
         stablecoin: loadStablecoinEnvironment({}),
         pvp: { agent: NBK, signing: { keyId: `${NBK}-key`, seed: generateEd25519().seed }, secretKey: undefined, foreignLedgers: [], responderLedger: "dt", maxLockSeconds: 86_400, homeCurrency: "KZT", statusRequestAfterSeconds: 30, pollIntervalMs: 1000 },
       },

@@ -49,10 +49,10 @@ async function startGateway(agent: string, signingSeed: Uint8Array, responderLed
     logger,
     metrics,
     // As responder, the foreign gateway's ledger stands for an AED CBDC: the same DT stack under another name and asset.
-    ports: { dtLedger: { port: ledger.port, description: "test" }, stablecoinChain: undefined, foreignLegs: responderLedger ? [{ ...dtLedgerLeg({ port: ledger.port, ledger: responderLedger }), assets: [{ currency: "AED", decimals: 2 }] }] : [], readiness: [], stop: async () => {} },
+    ports: { dtLedger: { port: ledger.port, description: "test" }, stablecoinChains: [], foreignLegs: responderLedger ? [{ ...dtLedgerLeg({ port: ledger.port, ledger: responderLedger }), assets: [{ currency: "AED", decimals: 2 }] }] : [], readiness: [], stop: async () => {} },
     settings: {
       dtLedger: undefined,
-      stablecoinChain: undefined,
+      stablecoinChains: [],
       stablecoin: loadStablecoinEnvironment({}),
       pvp: { agent, signing: { keyId: `${agent}-key`, seed: signingSeed }, secretKey: undefined, foreignLedgers: [], responderLedger: responderLedger ?? "dt", maxLockSeconds: 86_400, homeCurrency: "KZT", statusRequestAfterSeconds: 30, pollIntervalMs: 200 },
     },

@@ -243,7 +243,7 @@ export async function startGatewayOn(
     ledger: world.gatewayLedger,
     logger,
     metrics,
-    chain: { rpcUrl: world.chain.rpcUrl, token: world.token, minterKey: world.minterKey },
+    chains: [{ rpcUrl: world.chain.rpcUrl, token: world.token, minterKey: world.minterKey }],
     segregatedAccount: world.segregatedAccount,
     attestationKey: ed25519.utils.randomSecretKey(),
     publicRpcUrl: world.chain.rpcUrl,

@@ -1,7 +1,8 @@
 /**
- * The operator's journey through the topology: start the outside systems, configure and start the
- * gateways, register the correspondents, then settle PvPs both ways, crash a process, mint and redeem,
- * verify the collateral and restart everything. Every verdict on money is read from the ledgers (the DT
+ * The operator's journey through the topology: start the outside systems (two DT platforms, two chains),
+ * configure and start the gateways, register the correspondents, then settle PvPs both ways, crash a
+ * process, mint on both chains, move between them, redeem on both, verify the collateral over both and
+ * restart everything. Every verdict on money is read from the ledgers (the DT
  * platforms and the chain), never from the gateways' own records.
  */
 import { randomBytes } from "node:crypto";
@@ -30,6 +31,8 @@ export interface JourneyContext {
 }
 
 export interface Summary {
+  /** Chains the stablecoin was minted and redeemed on, each read from its own node. */
+  chains: number;
   pvpsSettled: number;
   /** DvPs (the demo bond against DT) settled on both ledgers, instructed on one NBK process and affirmed on the other. */
   dvpsSettled: number;
@@ -43,7 +46,11 @@ export interface Summary {
 }
 
 /** What the run expects; any other figure is reported as a problem and fails the run. */
-const EXPECTED = { settledAtLeast: 20, refunded: 2, mints: 3, redemptions: 2, dvpsSettledAtLeast: 5 };
+const EXPECTED = { settledAtLeast: 20, refunded: 2, mints: 3, redemptions: 2, dvpsSettledAtLeast: 5, chains: 2 };
+
+/** The two chains of the stablecoin: A (the default, also PvP's and DvP's chain) and B. */
+const CHAIN_A = 31337;
+const CHAIN_B = 31338;
 
 /** One PvP as created: where its two legs live, so the ledgers can be asked about it. */
 interface CreatedPvp {
@@ -97,19 +104,26 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
   });
   log(`foreign central bank's ledger at ${fcbDt.url}`);
 
-  // The minter pays gas: a funded development account of the Hardhat node ([5]).
-  const minterKey = hardhatKeys(6)[5]!;
+  // The minters pay gas: funded development accounts of the Hardhat nodes, [5] on chain A and [6] on B.
+  const minterKeys = hardhatKeys(7).slice(5, 7) as [Hex, Hex];
   // Hardhat development accounts [7] and [8]: the selling and the buying broker's holdings of the demo bond.
   const [sellerHoldingKey, buyerHoldingKey] = hardhatKeys(9).slice(7, 9) as [Hex, Hex];
+  // One collateral pool, two chains: both tokens take the same ledger operator's statements of the same wallet.
+  const pool = { collateralSigner: privateKeyToAddress(nbkStatementKey), segregatedAccount: nbkDt.accounts.segregatedWallet, deploymentsDir: join(directory, "deployments") };
   const chain = await startChain(group, {
-    collateralSigner: privateKeyToAddress(nbkStatementKey),
-    segregatedAccount: nbkDt.accounts.segregatedWallet,
-    minter: privateKeyToAddress(minterKey),
-    deploymentsDir: join(directory, "deployments"),
+    ...pool,
+    name: "hardhat-node-a",
+    chainId: CHAIN_A,
+    minter: privateKeyToAddress(minterKeys[0]),
+    demoForeignCbdc: true,
     bondHolders: [{ address: privateKeyToAddress(sellerHoldingKey), units: 1_000n }, { address: privateKeyToAddress(buyerHoldingKey), units: 0n }],
   });
+  const chainB = await startChain(group, { ...pool, name: "hardhat-node-b", chainId: CHAIN_B, minter: privateKeyToAddress(minterKeys[1]) });
+  const chains = [chain, chainB] as const;
   const deploymentsFile = join(chain.deploymentsDir, `${chain.chainId}.json`);
-  log(`chain ${chain.chainId} at ${chain.rpcUrl}: token ${chain.token}, HTLC ${chain.htlc}, foreign CBDC ${chain.foreignCbdc}`);
+  const foreignCbdc = chain.foreignCbdc!;
+  log(`chain ${chain.chainId} at ${chain.rpcUrl}: token ${chain.token}, HTLC ${chain.htlc}, foreign CBDC ${foreignCbdc}`);
+  log(`chain ${chainB.chainId} at ${chainB.rpcUrl}: token ${chainB.token}, HTLC ${chainB.htlc}`);
   // Hardhat development accounts: [1] pays the foreign central bank's EVM legs, [2] is the NBK's account
   // there, [3] is the exchange's address.
   const fcbEvmPayerKey = chain.keys[1]!;
@@ -142,12 +156,14 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     DT_LEDGER_URL: nbkDt.url,
     DT_LEDGER_PARTICIPANT: nbkDt.gateway.id,
     DT_LEDGER_SIGNING_KEY_FILE: secretFile(directory, "nbk-dt-ledger-seed", nbkDt.gateway.seedHex),
-    STABLECOIN_DEPLOYMENTS_FILE: deploymentsFile,
-    STABLECOIN_RPC_URL: chain.rpcUrl,
-    STABLECOIN_MINTER_KEY_FILE: secretFile(directory, "nbk-minter-key", minterKey),
+    // The stablecoin's chains (docs/deploy.md): addresses from each chain's deployments file, a minter key file per chain.
+    STABLECOIN_CHAINS: JSON.stringify(
+      chains.map((each) => ({ chainId: each.chainId, rpcUrl: each.rpcUrl, token: each.token, htlc: each.htlc, startBlock: Number(each.tokenBlock), mintConfirmations: 1, redeemConfirmations: 1 })),
+    ),
+    [`STABLECOIN_MINTER_KEY_${CHAIN_A}_FILE`]: secretFile(directory, `nbk-minter-key-${CHAIN_A}`, minterKeys[0]),
+    [`STABLECOIN_MINTER_KEY_${CHAIN_B}_FILE`]: secretFile(directory, `nbk-minter-key-${CHAIN_B}`, minterKeys[1]),
     COLLATERAL_ATTESTATION_KEY_FILE: secretFile(directory, "nbk-attestation-key", hex32()),
     COLLATERAL_ATTESTATION_INTERVAL_SECONDS: "5",
-    STABLECOIN_REDEEM_CONFIRMATIONS: "1",
     STABLECOIN_POLL_MS: "200",
     PVP_AGENT_BIC: NBK,
     PVP_SIGNING_KEY_FILE: secretFile(directory, "nbk-message-key", Buffer.from(nbkMessageKey.seed).toString("hex")),
@@ -166,7 +182,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
         chainId: chain.chainId,
         deploymentsFile,
         confirmations: 1,
-        tokens: { AED: { address: chain.foreignCbdc, decimals: 2 } },
+        tokens: { AED: { address: foreignCbdc, decimals: 2 } },
         payerKeys: [{ file: secretFile(directory, "fcb-evm-payer-key", fcbEvmPayerKey) }],
       },
     }),
@@ -329,7 +345,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     }
     log(`${dvps.length} DvPs finished`);
 
-    // ---- an exchange mints and redeems against the DT platform ---------------------------------------------
+    // ---- an exchange mints on both chains and redeems on both, against the DT platform ---------------------------
     const onboarded = jsonLine<{ apiKey: string }>(
       await group.runCli(
         "exchanges-create",
@@ -338,38 +354,61 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
       ),
     );
     const exchange = gatewayApi(() => balancer.url, onboarded.apiKey);
-    const evm = evmChain(chain.chainId, chain.rpcUrl);
-    const chainClient = createPublicClient({ chain: evm, transport: http(chain.rpcUrl) });
-    const tokenBalance = () => chainClient.readContract({ address: chain.token, abi: tengeStablecoinAbi, functionName: "balanceOf", args: [privateKeyToAddress(exchangeKey)] });
-    const mintAmounts = [25_000_000n, 10_000_000n, 5_000_050n];
+    const onChain = chains.map((each) => {
+      const evm = evmChain(each.chainId, each.rpcUrl);
+      const client = createPublicClient({ chain: evm, transport: http(each.rpcUrl) });
+      return {
+        chain: each,
+        client,
+        wallet: createWalletClient({ account: privateKeyToAccount(exchangeKey), chain: evm, transport: http(each.rpcUrl) }),
+        balance: () => client.readContract({ address: each.token, abi: tengeStablecoinAbi, functionName: "balanceOf", args: [privateKeyToAddress(exchangeKey)] }),
+      };
+    });
+    const [onA, onB] = onChain as [(typeof onChain)[number], (typeof onChain)[number]];
+    // A chain the deployment does not serve is refused before anything is written.
+    const unknownChain = await exchange<{ code?: string }>("POST", "/stablecoin/mints", { amount: "1.00", chainId: 999_999 });
+    if (unknownChain.status !== 422 || unknownChain.body.code !== "UNKNOWN_CHAIN") problems.push(`a mint on an unknown chain answered ${unknownChain.status} ${JSON.stringify(unknownChain.body)}`);
+    // Two mints on chain A (the default: no chainId), one on chain B.
+    const mintPlan: Array<{ amount: bigint; chainId?: number }> = [{ amount: 25_000_000n }, { amount: 10_000_000n }, { amount: 5_000_050n, chainId: CHAIN_B }];
     const mintIds: string[] = [];
-    for (const amount of mintAmounts) {
-      const requested = await exchange<{ id: string; reference: string; payment: { toAccount: string } }>("POST", "/stablecoin/mints", { amount: (Number(amount) / 100).toFixed(2) });
+    for (const { amount, chainId } of mintPlan) {
+      const requested = await exchange<{ id: string; chainId: number; reference: string; payment: { toAccount: string } }>("POST", "/stablecoin/mints", { amount: (Number(amount) / 100).toFixed(2), ...(chainId ? { chainId } : {}) });
       if (requested.status !== 201) throw new Error(`POST /stablecoin/mints answered ${requested.status}: ${JSON.stringify(requested.body)}`);
+      if (requested.body.chainId !== (chainId ?? CHAIN_A)) problems.push(`mint ${requested.body.id} is on chain ${requested.body.chainId}, asked ${chainId ?? `the default ${CHAIN_A}`}`);
       mintIds.push(requested.body.id);
       // The exchange's bank pays the DT into the account the mint names (the gateway's collateral intake).
       await nbkDt.bank.ledger.transfer({ idempotencyKey: `topology:mint:${requested.body.id}`, from: nbkDt.accounts.exchange, to: requested.body.payment.toAccount, amount, reference: requested.body.reference });
     }
-    const mintedTotal = mintAmounts.reduce((sum, amount) => sum + amount, 0n);
-    await until(async () => (await tokenBalance()) === mintedTotal, 120_000, "the minted tokens on chain");
+    const mintedOn = (chainId: number) => mintPlan.filter((mint) => (mint.chainId ?? CHAIN_A) === chainId).reduce((sum, mint) => sum + mint.amount, 0n);
+    for (const each of onChain) await until(async () => (await each.balance()) === mintedOn(each.chain.chainId), 120_000, `the minted tokens on chain ${each.chain.chainId}`);
     let mints = 0;
     for (const id of mintIds) if ((await exchange<{ state: string }>("GET", `/stablecoin/mints/${id}`)).body.state === "minted") mints++;
-    log(`${mints} mints on chain, ${mintedTotal} units`);
+    log(`${mints} mints on chain, ${mintedOn(CHAIN_A)} units on ${CHAIN_A} and ${mintedOn(CHAIN_B)} on ${CHAIN_B}`);
 
-    const exchangeWallet = createWalletClient({ account: privateKeyToAccount(exchangeKey), chain: evm, transport: http(chain.rpcUrl) });
+    // Each chain's holder redeems there; every payout comes from the one segregated wallet.
     const dtBefore = (await nbkDt.bank.ledger.balance(nbkDt.accounts.exchange)).available;
-    const redeemAmounts = [7_000_000n, 3_000_000n];
-    for (const amount of redeemAmounts) {
-      const hash = await exchangeWallet.writeContract({ address: chain.token, abi: tengeStablecoinAbi, functionName: "redeem", args: [amount, nbkDt.accounts.exchange] });
-      await chainClient.waitForTransactionReceipt({ hash });
+    const redeemPlan = [{ on: onA, amount: 3_000_000n }, { on: onB, amount: 4_000_000n }];
+    for (const { on, amount } of redeemPlan) {
+      const hash = await on.wallet.writeContract({ address: on.chain.token, abi: tengeStablecoinAbi, functionName: "redeem", args: [amount, nbkDt.accounts.exchange] });
+      await on.client.waitForTransactionReceipt({ hash });
     }
-    const redeemedTotal = redeemAmounts.reduce((sum, amount) => sum + amount, 0n);
+    const redeemedTotal = redeemPlan.reduce((sum, redemption) => sum + redemption.amount, 0n);
     await until(async () => (await nbkDt.bank.ledger.balance(nbkDt.accounts.exchange)).available - dtBefore === redeemedTotal, 120_000, "the redemptions paid in DT");
-    const redemptions = (await exchange<{ items: Array<{ state: string }> }>("GET", "/stablecoin/redemptions")).body.items;
-    const redemptionsPaid = redemptions.filter((redemption) => redemption.state === "paid").length;
-    log(`${redemptionsPaid} redemptions paid in DT, ${redeemedTotal} tiyn`);
+    const redemptions = (await exchange<{ items: Array<{ state: string; chainId: number }> }>("GET", "/stablecoin/redemptions")).body.items;
+    const paid = redemptions.filter((redemption) => redemption.state === "paid");
+    const redemptionsPaid = paid.length;
+    log(`${redemptionsPaid} redemptions paid in DT (chains ${paid.map((redemption) => redemption.chainId).join(", ")}), ${redeemedTotal} tiyn`);
+    // A chain counts once the supply its own node shows is what was minted less what was redeemed there,
+    // and a redemption there was paid.
+    const chainsServed: number[] = [];
+    for (const each of onChain) {
+      const supply = await each.client.readContract({ address: each.chain.token, abi: tengeStablecoinAbi, functionName: "totalSupply" });
+      const redeemedHere = redeemPlan.filter((redemption) => redemption.on === each).reduce((sum, redemption) => sum + redemption.amount, 0n);
+      if (supply === mintedOn(each.chain.chainId) - redeemedHere && paid.some((redemption) => redemption.chainId === each.chain.chainId)) chainsServed.push(each.chain.chainId);
+      else problems.push(`chain ${each.chain.chainId}: supply ${supply}, minted ${mintedOn(each.chain.chainId)}, redeemed ${redeemedHere}`);
+    }
 
-    // ---- anyone verifies the collateral against the gateway and the chain ----------------------------------------
+    // ---- anyone verifies the collateral against the gateway and the chains ----------------------------------------
     await sleep(6_000); // one attestation interval, so the latest attestation has seen the redemptions
     let collateralVerified = false;
     try {
@@ -428,6 +467,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
       if (verdict.outcome === "violation" || verdict.outcome === "unfinished") problems.push(`DvP ${dvps[index]!.id}: cash leg ${verdict.dt}, securities leg ${verdict.foreign}`);
     }
     const summary: Summary = {
+      chains: chainsServed.length,
       pvpsSettled: count("settled"),
       dvpsSettled: dvpVerdicts.filter((verdict) => verdict.outcome === "settled").length,
       pvpsRefunded: count("refunded"),
@@ -438,6 +478,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
       collateralVerified,
       restartKeptState,
     };
+    if (summary.chains !== EXPECTED.chains) problems.push(`chains ${summary.chains} != ${EXPECTED.chains}`);
     if (summary.pvpsSettled < EXPECTED.settledAtLeast) problems.push(`pvpsSettled ${summary.pvpsSettled} < ${EXPECTED.settledAtLeast}`);
     if (count("refunded", "refund") !== EXPECTED.refunded) problems.push(`refused PvPs refunded: ${count("refunded", "refund")} of ${EXPECTED.refunded}`);
     if (summary.violations !== 0) problems.push(`violations ${summary.violations}`);
@@ -450,6 +491,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     return { summary, problems };
   } finally {
     await balancer.close();
+    for (const each of chains) each.stopTicker();
   }
 }
 

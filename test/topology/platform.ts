@@ -1,7 +1,7 @@
 /**
  * The systems outside the gateways: DT platforms (`tenge-gateway dt-ledger serve` on their own databases,
- * participants registered with its CLI) and the EVM chain (a Hardhat node with the contracts deployed by
- * `tenge-gateway contracts deploy`). The run acts as the other participants (a central bank issuing, banks
+ * participants registered with its CLI) and the EVM chains (Hardhat nodes with their own chain ids, the
+ * contracts deployed on each by `tenge-gateway contracts deploy`). The run acts as the other participants (a central bank issuing, banks
  * opening accounts and paying) with signed HTTP calls, as they would.
  */
 import { join } from "node:path";
@@ -117,8 +117,11 @@ export interface Chain {
   deploymentsDir: string;
   token: Address;
   htlc: Address;
-  foreignCbdc: Address;
+  /** The demo foreign CBDC, on the chain deployed with it. */
+  foreignCbdc: Address | undefined;
   tokenBlock: bigint;
+  /** Stops the block ticker. */
+  stopTicker(): void;
 }
 
 /** Development keys of the Hardhat node (its well-known mnemonic). */
@@ -126,31 +129,57 @@ export function hardhatKeys(count: number): Hex[] {
   return Array.from({ length: count }, (_, addressIndex) => `0x${Buffer.from(mnemonicToAccount(DEVELOPMENT_MNEMONIC, { addressIndex }).getHdKey().privateKey!).toString("hex")}` as Hex);
 }
 
-/** Starts a Hardhat node and deploys the contracts with `tenge-gateway contracts deploy`. */
+/**
+ * Starts a Hardhat node with its own chain id and deploys the contracts with `tenge-gateway contracts
+ * deploy` into the shared deployments directory (one `<chainId>.json` per chain). The node mines a block
+ * every `blockIntervalMs` besides the transactions' (a real chain moves on without traffic, which
+ * confirmations on a quiet chain need).
+ */
 export async function startChain(
   group: ProcessGroup,
-  options: { collateralSigner: Address; segregatedAccount: string; minter: Address; deploymentsDir: string; bondHolders?: Array<{ address: Address; units: bigint }> },
+  options: {
+    name: string;
+    chainId: number;
+    collateralSigner: Address;
+    segregatedAccount: string;
+    minter: Address;
+    deploymentsDir: string;
+    demoForeignCbdc?: boolean;
+    bondHolders?: Array<{ address: Address; units: bigint }>;
+    /** `contracts deploy` options for issuance allotments, as the deployment of a pool over several chains needs. */
+    allotmentOptions?: string[];
+    blockIntervalMs?: number;
+  },
 ): Promise<Chain> {
-  const { process: node, rpcUrl } = await group.startHardhatNode("hardhat-node");
+  const { process: node, rpcUrl } = await group.startHardhatNode(options.name, options.chainId);
   const keys = hardhatKeys(10);
   const chainId = await createPublicClient({ transport: http(rpcUrl) }).getChainId();
+  if (chainId !== options.chainId) throw new Error(`${options.name} answers chain id ${chainId}, not ${options.chainId}`);
   await group.runCli(
-    "contracts-deploy",
+    `contracts-deploy-${chainId}`,
     [
       "contracts", "deploy",
       "--collateral-signer", options.collateralSigner,
       "--segregated-account", options.segregatedAccount,
       "--minter", options.minter,
       "--minter-allowance", "100000000000",
-      "--demo-foreign-cbdc",
+      ...(options.demoForeignCbdc ? ["--demo-foreign-cbdc"] : []),
       // DvP: the demo bond with the brokers' holdings eligible (and the selling broker's issued).
       ...(options.bondHolders ? ["--demo-bond", ...options.bondHolders.flatMap((holder) => ["--security-holder", `${holder.address}:${holder.units}`])] : []),
+      ...(options.allotmentOptions ?? []),
       "--deployments-dir", options.deploymentsDir,
     ],
     { EVM_RPC_URL: rpcUrl, EVM_DEPLOYER_KEY: keys[0]! },
   );
   const deployment = await readDeployment(options.deploymentsDir, chainId);
-  if (!deployment?.contracts.DemoForeignCbdc) throw new Error(`no deployment in ${join(options.deploymentsDir, `${chainId}.json`)}`);
+  if (!deployment) throw new Error(`no deployment in ${join(options.deploymentsDir, `${chainId}.json`)}`);
+  if (options.demoForeignCbdc && !deployment.contracts.DemoForeignCbdc) throw new Error(`no demo foreign CBDC on chain ${chainId}`);
+  const mine = () =>
+    fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "evm_mine", params: [] }) })
+      .then((response) => response.body?.cancel())
+      .catch(() => {});
+  const ticker = setInterval(() => void mine(), options.blockIntervalMs ?? 1_000);
+  ticker.unref();
   return {
     rpcUrl,
     chainId,
@@ -159,18 +188,21 @@ export async function startChain(
     deploymentsDir: options.deploymentsDir,
     token: deployment.contracts.TengeStablecoin.address,
     htlc: deployment.contracts.HashTimeLock.address,
-    foreignCbdc: deployment.contracts.DemoForeignCbdc.address,
+    foreignCbdc: deployment.contracts.DemoForeignCbdc?.address,
     tokenBlock: deployment.contracts.TengeStablecoin.blockNumber,
+    stopTicker: () => clearInterval(ticker),
   };
 }
 
 /** The foreign central bank issues its CBDC (the demo ERC-20) to the accounts that pay foreign legs. */
 export async function issueForeignCbdc(chain: Chain, to: Address[], amount: bigint): Promise<void> {
+  const foreignCbdc = chain.foreignCbdc;
+  if (!foreignCbdc) throw new Error(`chain ${chain.chainId} has no demo foreign CBDC`);
   const evm = evmChain(chain.chainId, chain.rpcUrl);
   const client = createPublicClient({ chain: evm, transport: http(chain.rpcUrl) });
   const issuer = createWalletClient({ account: mnemonicToAccount(DEVELOPMENT_MNEMONIC, { addressIndex: 0 }), chain: evm, transport: http(chain.rpcUrl) });
   for (const address of to) {
-    const hash = await issuer.writeContract({ address: chain.foreignCbdc, abi: demoForeignCbdcAbi, functionName: "issue", args: [address, amount] });
+    const hash = await issuer.writeContract({ address: foreignCbdc, abi: demoForeignCbdcAbi, functionName: "issue", args: [address, amount] });
     const receipt = await client.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`issuing foreign CBDC to ${address} reverted`);
   }

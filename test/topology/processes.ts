@@ -68,10 +68,11 @@ export class ProcessGroup {
     return output;
   }
 
-  /** A Hardhat node (Hardhat 3, EDR) on loopback; resolves with its RPC URL once it listens. */
-  async startHardhatNode(name: string): Promise<{ process: RunningProcess; rpcUrl: string }> {
+  /** A Hardhat node (Hardhat 3, EDR) on loopback with the given chain id; resolves with its RPC URL once it listens. */
+  async startHardhatNode(name: string, chainId: number): Promise<{ process: RunningProcess; rpcUrl: string }> {
     // Port 0: the node picks a free port and prints it; the repository's hardhat.config.ts is read as-is.
-    const started = this.startNode(name, HARDHAT, ["node", "--hostname", "127.0.0.1", "--port", "0"], { HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" });
+    const args = ["node", "--hostname", "127.0.0.1", "--port", "0", "--chain-id", String(chainId)];
+    const started = this.startNode(name, HARDHAT, args, { HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" });
     const line = await waitForLog(started, /JSON-RPC server at (http:\/\/[^\s/]+)/, 60_000);
     return { process: started, rpcUrl: line[1]! };
   }

@@ -26,6 +26,9 @@ export interface MintRow {
   minted_at: Date | null;
   submitted_at: Date | null;
   reverses_redemption: string | null;
+  /** NULL: written before migration 0004, so the first configured chain's (adopted at start). */
+  chain_id: bigint | null;
+  move_id: string | null;
 }
 
 export const mintFromRow = (row: MintRow): MintRequest => ({
@@ -46,6 +49,8 @@ export const mintFromRow = (row: MintRow): MintRequest => ({
   depositedAt: row.deposited_at,
   mintedAt: row.minted_at,
   reversesRedemption: row.reverses_redemption,
+  chainId: row.chain_id === null ? null : Number(row.chain_id),
+  moveId: row.move_id ?? null,
 });
 
 /** The column of each field a mint transition may set. */
@@ -82,11 +87,11 @@ export async function requestedToday(db: Queryable, exchangeId: string, at: Date
 export type MintRowWithExchange = MintRow & { dt_account: string; status: ExchangeStatus; per_mint_limit: bigint; daily_limit: bigint };
 
 export const mintRows = {
-  async insert(tx: Queryable, request: { id: string; reference: string; exchangeId: string; amount: bigint; toAddress: Address }): Promise<MintRequest> {
+  async insert(tx: Queryable, request: { id: string; reference: string; exchangeId: string; amount: bigint; toAddress: Address; chainId: number | undefined }): Promise<MintRequest> {
     const inserted = await tx.query<MintRow>(
-      `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state)
-       VALUES ($1, $2, $3, $4, $5, 'awaiting_deposit') RETURNING *`,
-      [request.id, request.reference, request.exchangeId, request.amount, request.toAddress],
+      `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state, chain_id)
+       VALUES ($1, $2, $3, $4, $5, 'awaiting_deposit', $6) RETURNING *`,
+      [request.id, request.reference, request.exchangeId, request.amount, request.toAddress, request.chainId ?? null],
     );
     return mintFromRow(inserted.rows[0]!);
   },
@@ -94,9 +99,19 @@ export const mintRows = {
   /** A re-mint of a refused redemption: no deposit to wait for, so it starts deposited. */
   async insertRemint(tx: Queryable, request: { id: string; reference: string; exchangeId: string; amount: bigint; toAddress: Address; redemptionId: string }): Promise<MintRequest> {
     const inserted = await tx.query<MintRow>(
-      `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state, deposited_at, reverses_redemption)
-       VALUES ($1, $2, $3, $4, $5, 'deposited', now(), $6) RETURNING *`,
+      `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state, deposited_at, reverses_redemption, chain_id)
+       VALUES ($1, $2, $3, $4, $5, 'deposited', now(), $6, (SELECT chain_id FROM stablecoin.redemptions WHERE id = $6)) RETURNING *`,
       [request.id, request.reference, request.exchangeId, request.amount, request.toAddress, request.redemptionId],
+    );
+    return mintFromRow(inserted.rows[0]!);
+  },
+
+  /** The mint that completes a move, on its target chain: no deposit to wait for, so it starts deposited. */
+  async insertForMove(tx: Queryable, request: { id: string; reference: string; exchangeId: string; amount: bigint; toAddress: Address; moveId: string; chainId: number }): Promise<MintRequest> {
+    const inserted = await tx.query<MintRow>(
+      `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state, deposited_at, move_id, chain_id)
+       VALUES ($1, $2, $3, $4, $5, 'deposited', now(), $6, $7) RETURNING *`,
+      [request.id, request.reference, request.exchangeId, request.amount, request.toAddress, request.moveId, request.chainId],
     );
     return mintFromRow(inserted.rows[0]!);
   },
@@ -109,7 +124,7 @@ export const mintRows = {
   list(db: Queryable, filter: ListFilter): Promise<Page<MintRequest>> {
     return keysetPage<MintRow & { page_at: string }, MintRequest>(
       db,
-      { table: "stablecoin.mint_requests", timeColumn: "created_at", idColumn: "id", ...filters([["exchange_id", filter.exchangeId], ["state", filter.state]]), limit: filter.limit, before: filter.before },
+      { table: "stablecoin.mint_requests", timeColumn: "created_at", idColumn: "id", ...filters([["exchange_id", filter.exchangeId], ["state", filter.state], ["chain_id", filter.chainId?.toString()]]), limit: filter.limit, before: filter.before },
       mintFromRow,
       (row) => row.id,
     );
@@ -135,15 +150,25 @@ export const mintRows = {
     return found.rows[0];
   },
 
-  /** Locks the request most due for a worker step: submitted first, then signed, then deposited. */
-  async lockNextDue(tx: Queryable): Promise<MintRow | undefined> {
+  /**
+   * Locks the chain's request most due for a worker step: submitted first, then signed, then deposited.
+   * `orUnnamed`: the first chain's worker also takes requests from before migration 0004 (chain id NULL).
+   */
+  async lockNextDue(tx: Queryable, chainId: number, orUnnamed: boolean): Promise<MintRow | undefined> {
     const found = await tx.query<MintRow>(
       `SELECT * FROM stablecoin.mint_requests
-        WHERE state IN ('deposited', 'signed', 'submitted') AND next_check_at <= now()
+        WHERE state IN ('deposited', 'signed', 'submitted') AND next_check_at <= now() AND (chain_id = $1 OR ($2 AND chain_id IS NULL))
         ORDER BY CASE state WHEN 'submitted' THEN 0 WHEN 'signed' THEN 1 ELSE 2 END, deposited_at, id
         LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [chainId, orUnnamed],
     );
     return found.rows[0];
+  },
+
+  /** Gives the requests from before migration 0004 (chain id NULL) to the first configured chain; returns how many. */
+  async adoptUnnamed(db: Queryable, chainId: number): Promise<number> {
+    const updated = await db.query("UPDATE stablecoin.mint_requests SET chain_id = $1 WHERE chain_id IS NULL", [chainId]);
+    return updated.rowCount;
   },
 
   async lockDeposited(tx: Queryable, id: string): Promise<MintRow | undefined> {
@@ -228,23 +253,32 @@ export const mintTransactionRows = {
 };
 
 export const minterNonceRows = {
-  /** Locks the minter's row (created on first use): nonce allocation one at a time across every process. */
-  async lock(tx: Queryable, minter: Address): Promise<{ nextNonce: bigint; statementHeight: bigint }> {
-    await tx.query("INSERT INTO stablecoin.minter_nonces (minter, next_nonce) VALUES ($1, 0) ON CONFLICT DO NOTHING", [minter]);
+  /** Locks the minter's row on the chain (created on first use): nonce allocation one at a time across every process. */
+  async lock(tx: Queryable, chainId: number, minter: Address): Promise<{ nextNonce: bigint; statementHeight: bigint }> {
+    await tx.query("INSERT INTO stablecoin.minter_nonces (chain_id, minter, next_nonce) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING", [chainId, minter]);
     const found = await tx.query<{ next_nonce: bigint; statement_height: bigint }>(
-      "SELECT next_nonce, statement_height FROM stablecoin.minter_nonces WHERE minter = $1 FOR UPDATE",
-      [minter],
+      "SELECT next_nonce, statement_height FROM stablecoin.minter_nonces WHERE chain_id = $1 AND minter = $2 FOR UPDATE",
+      [chainId, minter],
     );
     return { nextNonce: BigInt(found.rows[0]!.next_nonce), statementHeight: BigInt(found.rows[0]!.statement_height) };
   },
 
-  async set(tx: Queryable, minter: Address, nextNonce: bigint, statementHeight: bigint): Promise<void> {
-    await tx.query("UPDATE stablecoin.minter_nonces SET next_nonce = $2, statement_height = $3 WHERE minter = $1", [minter, nextNonce, statementHeight]);
+  async set(tx: Queryable, chainId: number, minter: Address, nextNonce: bigint, statementHeight: bigint): Promise<void> {
+    await tx.query("UPDATE stablecoin.minter_nonces SET next_nonce = $3, statement_height = $4 WHERE chain_id = $1 AND minter = $2", [chainId, minter, nextNonce, statementHeight]);
   },
 
   /** Forgets statements above the one the token accepted (their transactions were not mined). */
-  async lowerStatementHeight(tx: Queryable, minter: Address, accepted: bigint): Promise<void> {
-    await tx.query("UPDATE stablecoin.minter_nonces SET statement_height = LEAST(statement_height, $2) WHERE minter = $1", [minter, accepted]);
+  async lowerStatementHeight(tx: Queryable, chainId: number, minter: Address, accepted: bigint): Promise<void> {
+    await tx.query("UPDATE stablecoin.minter_nonces SET statement_height = LEAST(statement_height, $3) WHERE chain_id = $1 AND minter = $2", [chainId, minter, accepted]);
+  },
+
+  /** Gives the rows from before migration 0004 (chain 0) to the first configured chain, unless it has its own already. */
+  async adoptUnnamed(db: Queryable, chainId: number): Promise<void> {
+    await db.query(
+      `UPDATE stablecoin.minter_nonces old SET chain_id = $1 WHERE old.chain_id = 0
+         AND NOT EXISTS (SELECT 1 FROM stablecoin.minter_nonces own WHERE own.chain_id = $1 AND own.minter = old.minter)`,
+      [chainId],
+    );
   },
 };
 

@@ -7,6 +7,8 @@ export type { Page } from "../../core/paging.ts";
 export interface ListFilter {
   exchangeId?: string;
   state?: string;
+  /** Only this chain's items. */
+  chainId?: number;
   limit: number;
   /** The `next` of the previous page. */
   before?: string;

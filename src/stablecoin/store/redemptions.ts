@@ -87,15 +87,22 @@ export const redemptionRows = {
     return moved.rowCount === 1;
   },
 
-  async lockSeen(tx: Queryable, limit: number): Promise<RedemptionRow[]> {
-    return (await tx.query<RedemptionRow>("SELECT * FROM stablecoin.redemptions WHERE state = 'seen' ORDER BY block_number, log_index LIMIT $1 FOR UPDATE SKIP LOCKED", [limit])).rows;
+  /** The chain's logs waiting for their confirmations, locked, in chain order. */
+  async lockSeen(tx: Queryable, chainId: number, limit: number): Promise<RedemptionRow[]> {
+    return (
+      await tx.query<RedemptionRow>(
+        "SELECT * FROM stablecoin.redemptions WHERE chain_id = $1 AND state = 'seen' ORDER BY block_number, log_index LIMIT $2 FOR UPDATE SKIP LOCKED",
+        [chainId, limit],
+      )
+    ).rows;
   },
 
-  /** Locks the first confirmed, or claimed with an expired lease, redemption in chain order. */
-  async lockNextPayable(tx: Queryable): Promise<RedemptionRow | undefined> {
+  /** Locks the chain's first confirmed, or claimed with an expired lease, redemption in chain order. */
+  async lockNextPayable(tx: Queryable, chainId: number): Promise<RedemptionRow | undefined> {
     const found = await tx.query<RedemptionRow>(
-      `SELECT * FROM stablecoin.redemptions WHERE state IN ('confirmed', 'paying') AND next_check_at <= now()
+      `SELECT * FROM stablecoin.redemptions WHERE chain_id = $1 AND state IN ('confirmed', 'paying') AND next_check_at <= now()
         ORDER BY block_number, log_index LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [chainId],
     );
     return found.rows[0];
   },
@@ -129,15 +136,16 @@ export const redemptionRows = {
   list(db: Queryable, filter: ListFilter): Promise<Page<Redemption>> {
     return keysetPage<RedemptionRow & { page_at: string }, Redemption>(
       db,
-      { table: "stablecoin.redemptions", timeColumn: "created_at", idColumn: "id", ...filters([["exchange_id", filter.exchangeId], ["state", filter.state]]), limit: filter.limit, before: filter.before },
+      { table: "stablecoin.redemptions", timeColumn: "created_at", idColumn: "id", ...filters([["exchange_id", filter.exchangeId], ["state", filter.state], ["chain_id", filter.chainId?.toString()]]), limit: filter.limit, before: filter.before },
       redemptionFromRow,
       (row) => row.id,
     );
   },
 
-  async countFailed(db: Queryable): Promise<number> {
-    const found = await db.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM stablecoin.redemptions WHERE state = 'failed'");
-    return Number(found.rows[0]?.count ?? 0);
+  /** Failed payouts by chain (a chain without any is absent). */
+  async countFailedByChain(db: Queryable): Promise<Map<number, number>> {
+    const found = await db.query<{ chain_id: bigint; count: bigint }>("SELECT chain_id, count(*)::int8 AS count FROM stablecoin.redemptions WHERE state = 'failed' GROUP BY chain_id");
+    return new Map(found.rows.map((row) => [Number(row.chain_id), Number(row.count)]));
   },
 };
 

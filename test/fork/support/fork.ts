@@ -26,7 +26,8 @@ export async function openFork(env: NodeJS.ProcessEnv = process.env) {
       [remoteChainId]: { name: `chain ${remoteChainId}`, chainType: "l1", hardforkHistory: { [hardfork]: { blockNumber: 0 } } },
     },
     networks: {
-      fork: { type: "edr-simulated", chainType: "l1", hardfork, forking: { url, blockNumber } },
+      // The fork keeps the chain's id, so what is signed for it (EIP-712 domains, allotment entries) holds there.
+      fork: { type: "edr-simulated", chainType: "l1", chainId: remoteChainId, hardfork, forking: { url, blockNumber } },
     },
   });
   const connection = await hre.network.create({ network: "fork" });
