@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ledgerKindOf } from "../core/ledger-name.ts";
 import { InjectedCrash, loadOpened, type EngineContext } from "./engine-context.ts";
 import { LegError, type LegRefundConsent, type LegSide } from "./leg-port.ts";
 import type { KnownLegs } from "./observe.ts";
@@ -78,7 +79,7 @@ async function execute(context: EngineContext, pvp: PvpRecord, command: OutboxCo
     // A lock or claim the ledger accepted is what the ledger now shows (not so for peers, whose
     // acknowledgement only means the message arrived, nor for refunds, which succeed on settled legs).
     const ledger = side === undefined ? undefined : side === "dt" ? pvp.dtLeg?.ledger : pvp.foreignLeg.ledger;
-    if (side !== undefined && ledger !== undefined && !ledger.startsWith("peer:")) {
+    if (side !== undefined && ledger !== undefined && ledgerKindOf(ledger).kind !== "peer") {
       if (command.command === "lock") known[side] = { status: "locked" };
       if (command.command === "claim") known[side] = { status: "claimed" };
     }
@@ -157,7 +158,7 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
 async function agreedCancellation(context: EngineContext, pvp: PvpRecord, side: LegSide): Promise<LegRefundConsent | undefined> {
   if (!pvp.cancelRequested || pvp.peerCancellation === undefined) return undefined;
   if (pvp.role === "initiator") {
-    if (side !== "dt" || !pvp.foreignLeg.ledger.startsWith("peer:") || pvp.peerStatus === "claimed") return undefined;
+    if (side !== "dt" || ledgerKindOf(pvp.foreignLeg.ledger).kind !== "peer" || pvp.peerStatus === "claimed") return undefined;
     if (await pvpStore.claimWritten(context.db, pvp.id, "foreign")) return undefined;
   } else if (side !== "foreign" || pvp.sealedPreimage !== undefined) {
     // A preimage that reached us wins while our leg is locked (the claim is queued): no early refund then.

@@ -2,6 +2,7 @@ import type { Hex } from "viem";
 import { decodeCursor, pageAtColumn, pageOf, type Page } from "../core/paging.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { LegSide, PeerMessage } from "./leg-port.ts";
+import { agentCounterparty, counterpartyName, counterpartyOfName, type MessageCounterparty } from "./message-counterparty.ts";
 import { legFromJson, legToJson, type ExchangeKind, type PeerLegStatus, type PvpRecord } from "./pvp.ts";
 import type { InstructionReference } from "../iso20022/pvp/envelope.ts";
 import { TERMINAL_STATES, type PvpState } from "./state-machine.ts";
@@ -83,7 +84,7 @@ export interface MessageRecord {
   businessMessageId: string;
   direction: "in" | "out";
   messageType: string;
-  counterparty: string;
+  counterparty: MessageCounterparty;
   at: Date;
   summary: Record<string, unknown>;
   xml: string;
@@ -383,7 +384,7 @@ export const pvpStore = {
         pvpId,
         message.messageType,
         message.uetr ?? null,
-        message.counterparty,
+        counterpartyName(message.counterparty),
         JSON.stringify(message.summary),
         message.xml,
         message.at,
@@ -394,15 +395,19 @@ export const pvpStore = {
   },
 
   /** Files an inbound message recorded before its PvP existed (the pacs.009 that opened it) under that PvP. */
-  async attachInbound(tx: Queryable, pvpId: string, counterparty: string, businessMessageId: string): Promise<void> {
-    await tx.query(`UPDATE pvp_message SET pvp_id = $1 WHERE direction = 'in' AND counterparty = $2 AND business_message_id = $3`, [pvpId, counterparty, businessMessageId]);
+  async attachInbound(tx: Queryable, pvpId: string, sender: string, businessMessageId: string): Promise<void> {
+    await tx.query(`UPDATE pvp_message SET pvp_id = $1 WHERE direction = 'in' AND counterparty = $2 AND business_message_id = $3`, [
+      pvpId,
+      counterpartyName(agentCounterparty(sender)),
+      businessMessageId,
+    ]);
   },
 
-  /** The XML first recorded under a correspondent's inbound BizMsgIdr. */
-  async inboundXml(tx: Queryable, counterparty: string, businessMessageId: string): Promise<string | undefined> {
+  /** The XML first recorded under a correspondent's (`sender`, a BIC) inbound BizMsgIdr. */
+  async inboundXml(tx: Queryable, sender: string, businessMessageId: string): Promise<string | undefined> {
     const result = await tx.query<{ xml: string }>(
       "SELECT xml FROM pvp_message WHERE direction = 'in' AND counterparty = $1 AND business_message_id = $2",
-      [counterparty, businessMessageId],
+      [counterpartyName(agentCounterparty(sender)), businessMessageId],
     );
     return result.rows[0]?.xml;
   },
@@ -426,7 +431,7 @@ export const pvpStore = {
       businessMessageId: String(row["business_message_id"]),
       direction: row["direction"] as "in" | "out",
       messageType: String(row["message_type"]),
-      counterparty: String(row["counterparty"]),
+      counterparty: counterpartyOfName(String(row["counterparty"])),
       at: row["at"] as Date,
       summary: json(row["summary"]) as Record<string, unknown>,
       xml: String(row["xml"]),
