@@ -39,6 +39,8 @@ process.env["DATABASE_URL"] ??= "postgres://postgres@127.0.0.1:5432/test";
 const levels = (process.env["PVP_BENCH_LEVELS"] ?? "1,4,16").split(",").map(Number);
 const perLevel = Number(process.env["PVP_BENCH_PVPS"] ?? 60);
 const rounds = Number(process.env["PVP_BENCH_ROUNDS"] ?? 2);
+// PVP_BENCH_KINDS=gateway (say) runs only those paths at each level: for a CPU profile of one of them.
+const onlyKinds = process.env["PVP_BENCH_KINDS"]?.split(",");
 
 const testDb = await createTestDatabase();
 const evm = await startEvmStack(10n ** 15n);
@@ -220,7 +222,7 @@ try {
       // Alternate the order so load that comes and goes touches each kind alike.
       const order = (["raw", "ceiling", "gateway"] as const).slice();
       if (round % 2 === 1) order.reverse();
-      for (const kind of order) runs[kind].push(await pool(perLevel, concurrency, kinds[kind]));
+      for (const kind of order) if (!onlyKinds || onlyKinds.includes(kind)) runs[kind].push(await pool(perLevel, concurrency, kinds[kind]));
     }
     const [rawBound, ceiling, gateway] = [merge(runs.raw), merge(runs.ceiling), merge(runs.gateway)];
     last = {

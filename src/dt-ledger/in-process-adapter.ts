@@ -14,6 +14,8 @@ export function inProcessDtLedger(ledger: DtLedger, participantId: string): DtLe
     refund: (request) => ledger.refund(participantId, request),
     getHold: (holdId) => ledger.getHold(participantId, holdId),
     collateralStatement: (request) => ledger.collateralStatement(participantId, request),
+    issuanceAllotment: (request) => ledger.issuanceAllotment(participantId, request),
+    latestIssuanceAllotment: (accountId) => ledger.latestIssuanceAllotment(participantId, accountId),
     events: (request) => ledger.events(participantId, request),
     activity: (request) => ledger.activity(participantId, request),
   };

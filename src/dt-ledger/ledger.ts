@@ -6,8 +6,8 @@ import { signCollateralStatement } from "../ledger/collateral-statement.ts";
 import {
   AllotmentRefused,
   nextIssuanceAllotment,
+  recoverIssuanceAllotmentSigner,
   signIssuanceAllotment,
-  type ChainAllotment,
   type IssuanceAllotment,
 } from "../ledger/issuance-allotment.ts";
 import {
@@ -21,15 +21,18 @@ import {
   type ActivityRequest,
   type CollateralStatementRequest,
   type DigitalAccount,
+  type DtLedgerErrorCode,
   type EarlyRefundConsent,
   type EventPage,
   type EventsRequest,
   type Hold,
   type HoldRequest,
+  type IssuanceAllotmentRequest,
   type OpenAccountRequest,
   type PaymentType,
   type RefundRequest,
   type SignedCollateralStatement,
+  type SignedIssuanceAllotment,
   type TransferReceipt,
   type TransferRequest,
 } from "../ledger/dt-ledger-port.ts";
@@ -49,7 +52,16 @@ import {
   type ParticipantRegistration,
   type ParticipantRole,
 } from "./participants.ts";
-import { accountToJson, holdToJson } from "./wire.ts";
+import { requireAllotmentRequest } from "./allotment-requests.ts";
+import {
+  accountToJson,
+  allotmentChangeFromJson,
+  allotmentChangeToJson,
+  allotmentFromJson,
+  allotmentToJson,
+  holdToJson,
+  type Json,
+} from "./wire.ts";
 
 /**
  * Requests as a participant may send them (over HTTP, as JSON): the ledger checks the account kind, the
@@ -746,19 +758,38 @@ export class DtLedger {
    * the moves allotted so far. A credit names the chain a deposit backs; a move is the servicer's report of a
    * final burn (anyone can check it against the chains' totalMovedOut). Only the wallet's servicer may ask;
    * a refusal writes nothing. Two concurrent requests take consecutive sequences.
+   *
+   * The reference makes it exactly once: a retried mint or move (after a crash, a timeout, a second worker)
+   * gets the allotment that first applied it, never a second raise; the same reference for another change
+   * is IDEMPOTENCY_CONFLICT.
    */
-  async issuanceAllotment(participantId: string, request: IssuanceAllotmentRequest): Promise<SignedIssuanceAllotment> {
+  async issuanceAllotment(participantId: string, input: IssuanceAllotmentRequest): Promise<SignedIssuanceAllotment> {
     const operatorKey = this.operatorKey;
     if (!operatorKey) throw new DtLedgerError("UNAVAILABLE", "this ledger has no operator key to sign allotments");
     const caller = await this.caller(this.db, participantId);
+    const request = requireAllotmentRequest(input);
     const account = await this.loadAccount(this.db, request.accountId);
     if (account.participantId !== caller.id) {
       throw new DtLedgerError("FORBIDDEN_ACCOUNT", `account ${account.id} is not a customer account of ${caller.id}`);
     }
+    const asked = JSON.stringify(allotmentChangeToJson(request.change));
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.db.transaction(
           async (tx) => {
+            const earlier = await tx.query<{ allotment: unknown; signature: Hex; change: unknown }>(
+              "SELECT allotment, signature, change FROM dt_ledger.issuance_allotments WHERE account_id = $1 AND reference = $2",
+              [account.id, request.reference],
+            );
+            const first = earlier.rows[0];
+            if (first) {
+              // jsonb keeps its own key order: compare through the one canonical form.
+              const applied = JSON.stringify(allotmentChangeToJson(allotmentChangeFromJson(jsonColumn(first.change))));
+              if (applied !== asked) {
+                throw new DtLedgerError("IDEMPOTENCY_CONFLICT", `allotment reference ${request.reference} was already used for a different change`);
+              }
+              return keptAllotment(first);
+            }
             const latest = await tx.query<{ allotment: unknown }>(
               "SELECT allotment FROM dt_ledger.issuance_allotments WHERE account_id = $1 ORDER BY sequence DESC LIMIT 1",
               [account.id],
@@ -775,28 +806,30 @@ export class DtLedger {
             const stored = latest.rows[0]?.allotment;
             const previous: IssuanceAllotment = stored === undefined
               ? { account: account.id, sequence: 0n, credited: 0n, moved: 0n, height: 0n, timestamp: 0n, chains: [] }
-              : allotmentFromJson(typeof stored === "string" ? JSON.parse(stored) : stored);
+              : allotmentFromJson(jsonColumn(stored));
             const change = request.change.kind === "credit" ? { ...request.change, credited } : request.change;
             let next: IssuanceAllotment;
             try {
               next = nextIssuanceAllotment(previous, change, { height, timestamp: BigInt(Math.floor(this.now().getTime() / 1000)) });
             } catch (error) {
-              if (error instanceof AllotmentRefused) throw new DtLedgerError("INVALID_REQUEST", `${error.code}: ${error.message}`);
+              if (error instanceof AllotmentRefused) throw new DtLedgerError(ALLOTMENT_REFUSAL_CODE[error.code], error.message);
               throw error;
             }
             const signature = await signIssuanceAllotment(operatorKey, next);
             await tx.query(
-              "INSERT INTO dt_ledger.issuance_allotments (account_id, sequence, allotment, signature) VALUES ($1, $2, $3::jsonb, $4)",
-              [account.id, next.sequence.toString(), JSON.stringify(allotmentToJson(next)), signature],
+              `INSERT INTO dt_ledger.issuance_allotments (account_id, sequence, allotment, signature, reference, change)
+               VALUES ($1, $2, $3::jsonb, $4, $5, $6::jsonb)`,
+              [account.id, next.sequence.toString(), JSON.stringify(allotmentToJson(next)), signature, request.reference, asked],
             );
             return { allotment: next, signature, signer: this.operatorAddress! };
           },
           { isolation: "repeatable read" },
         );
       } catch (error) {
-        // Another request took this sequence (or changed the wallet under the snapshot): start again from it.
+        // Another request took this sequence or this reference (or changed the wallet under the snapshot):
+        // start again from what it wrote; a same-reference winner is then answered as a replay.
         const state = sqlState(error);
-        if (attempt < 4 && (state === "23505" || state === "40001")) continue;
+        if (attempt < 8 && (state === "23505" || state === "40001")) continue;
         throw error;
       }
     }
@@ -805,7 +838,7 @@ export class DtLedger {
   /** The latest signed allotment of a segregated wallet, for relaying; the servicer and the central bank may read it. */
   async latestIssuanceAllotment(participantId: string, accountId: string): Promise<SignedIssuanceAllotment | undefined> {
     const caller = await this.caller(this.db, participantId);
-    const account = await this.loadAccount(this.db, accountId);
+    const account = await this.loadAccount(this.db, requireText(accountId, "accountId", 64));
     this.mayRead(caller, account);
     const result = await this.db.query<{ allotment: unknown; signature: Hex }>(
       "SELECT allotment, signature FROM dt_ledger.issuance_allotments WHERE account_id = $1 ORDER BY sequence DESC LIMIT 1",
@@ -813,8 +846,7 @@ export class DtLedger {
     );
     const row = result.rows[0];
     if (!row) return undefined;
-    const allotment = allotmentFromJson(typeof row.allotment === "string" ? JSON.parse(row.allotment) : row.allotment);
-    return { allotment, signature: row.signature, signer: this.operatorAddress! };
+    return keptAllotment(row);
   }
 
   async events(participantId: string, request: EventsRequest): Promise<EventPage> {
@@ -1120,52 +1152,18 @@ interface LedgerMonitoringRow {
   held_amount: bigint;
 }
 
-/** What the servicer asks the ledger to allot (the ledger reads `credited` itself). */
-export interface IssuanceAllotmentRequest {
-  accountId: string;
-  change:
-    | { kind: "credit"; chainId: bigint; amount: bigint }
-    | { kind: "move"; from: bigint; to: bigint; amount: bigint }
-    | { kind: "addChain"; chainId: bigint; token: Address };
+/** How the ledger answers a change its allotment rule refuses. */
+const ALLOTMENT_REFUSAL_CODE: Readonly<Record<AllotmentRefused["code"], DtLedgerErrorCode>> = {
+  ALLOTMENT_EXCEEDS_POOL: "ALLOTMENT_EXCEEDS_POOL",
+  ALLOTMENT_UNKNOWN_CHAIN: "ALLOTMENT_UNKNOWN_CHAIN",
+  ALLOTMENT_INVALID: "INVALID_REQUEST",
+};
+
+/** A kept allotment as signed: the signer is the key that signed it then, also after the operator's key changed. */
+async function keptAllotment(row: { allotment: unknown; signature: Hex }): Promise<SignedIssuanceAllotment> {
+  const allotment = allotmentFromJson(jsonColumn(row.allotment));
+  return { allotment, signature: row.signature, signer: await recoverIssuanceAllotmentSigner(allotment, row.signature) };
 }
 
-export interface SignedIssuanceAllotment {
-  allotment: IssuanceAllotment;
-  signature: Hex;
-  signer: Address;
-}
-
-interface AllotmentJson {
-  account: string;
-  sequence: string;
-  credited: string;
-  moved: string;
-  height: string;
-  timestamp: string;
-  chains: Array<{ chainId: string; token: Address; issuanceLimit: string }>;
-}
-
-function allotmentToJson(allotment: IssuanceAllotment): AllotmentJson {
-  return {
-    account: allotment.account,
-    sequence: allotment.sequence.toString(),
-    credited: allotment.credited.toString(),
-    moved: allotment.moved.toString(),
-    height: allotment.height.toString(),
-    timestamp: allotment.timestamp.toString(),
-    chains: allotment.chains.map((entry) => ({ chainId: entry.chainId.toString(), token: entry.token, issuanceLimit: entry.issuanceLimit.toString() })),
-  };
-}
-
-function allotmentFromJson(json: AllotmentJson): IssuanceAllotment {
-  const chains: ChainAllotment[] = json.chains.map((entry) => ({ chainId: BigInt(entry.chainId), token: entry.token, issuanceLimit: BigInt(entry.issuanceLimit) }));
-  return {
-    account: json.account,
-    sequence: BigInt(json.sequence),
-    credited: BigInt(json.credited),
-    moved: BigInt(json.moved),
-    height: BigInt(json.height),
-    timestamp: BigInt(json.timestamp),
-    chains,
-  };
-}
+/** A jsonb column as the driver returns it: parsed by pg, a string from some PGlite paths. */
+const jsonColumn = (value: unknown): Json => (typeof value === "string" ? JSON.parse(value) : value) as Json;

@@ -1,14 +1,17 @@
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import type {
   AccountActivity,
   AccountBalance,
   AccountEntry,
   DigitalAccount,
   Hold,
+  IssuanceAllotmentChange,
   LedgerEvent,
   SignedCollateralStatement,
+  SignedIssuanceAllotment,
   TransferReceipt,
 } from "../ledger/dt-ledger-port.ts";
+import type { IssuanceAllotment } from "../ledger/issuance-allotment.ts";
 
 /**
  * JSON forms of the port's values, shared by the event log, the HTTP service and the HTTP adapter:
@@ -287,4 +290,71 @@ export function statementFromJson(json: Json): SignedCollateralStatement {
     signature: str(o["signature"]) as Hex,
     signer: str(o["signer"]) as Hex,
   };
+}
+
+/** An allotment as stored (dt_ledger.issuance_allotments.allotment) and sent: every uint256 a decimal string. */
+export function allotmentToJson(allotment: IssuanceAllotment): JsonObject {
+  return {
+    account: allotment.account,
+    sequence: allotment.sequence.toString(),
+    credited: allotment.credited.toString(),
+    moved: allotment.moved.toString(),
+    height: allotment.height.toString(),
+    timestamp: allotment.timestamp.toString(),
+    chains: allotment.chains.map((entry) => ({ chainId: entry.chainId.toString(), token: entry.token, issuanceLimit: entry.issuanceLimit.toString() })),
+  };
+}
+
+export function allotmentFromJson(json: Json): IssuanceAllotment {
+  const o = obj(json);
+  const chains = o["chains"];
+  if (!Array.isArray(chains)) throw new Error("malformed DT ledger JSON: chains must be an array");
+  return {
+    account: str(o["account"]),
+    sequence: big(o["sequence"]),
+    credited: big(o["credited"]),
+    moved: big(o["moved"]),
+    height: big(o["height"]),
+    timestamp: big(o["timestamp"]),
+    chains: chains.map((value) => {
+      const entry = obj(value);
+      return { chainId: big(entry["chainId"]), token: str(entry["token"]) as Address, issuanceLimit: big(entry["issuanceLimit"]) };
+    }),
+  };
+}
+
+export function signedAllotmentToJson(signed: SignedIssuanceAllotment): JsonObject {
+  return { allotment: allotmentToJson(signed.allotment), signature: signed.signature, signer: signed.signer };
+}
+
+export function signedAllotmentFromJson(json: Json): SignedIssuanceAllotment {
+  const o = obj(json);
+  return { allotment: allotmentFromJson(o["allotment"] ?? null), signature: str(o["signature"]) as Hex, signer: str(o["signer"]) as Address };
+}
+
+/** A requested change, keys in one order, so that a replayed reference can be compared with what it first asked. */
+export function allotmentChangeToJson(change: IssuanceAllotmentChange): JsonObject {
+  switch (change.kind) {
+    case "credit":
+      return { kind: change.kind, chainId: change.chainId.toString(), amount: change.amount.toString() };
+    case "move":
+      return { kind: change.kind, from: change.from.toString(), to: change.to.toString(), amount: change.amount.toString() };
+    case "addChain":
+      return { kind: change.kind, chainId: change.chainId.toString(), token: change.token };
+  }
+}
+
+export function allotmentChangeFromJson(json: Json): IssuanceAllotmentChange {
+  const o = obj(json);
+  const kind = str(o["kind"]);
+  switch (kind) {
+    case "credit":
+      return { kind, chainId: big(o["chainId"]), amount: big(o["amount"]) };
+    case "move":
+      return { kind, from: big(o["from"]), to: big(o["to"]), amount: big(o["amount"]) };
+    case "addChain":
+      return { kind, chainId: big(o["chainId"]), token: str(o["token"]) as Address };
+    default:
+      throw new Error(`unknown allotment change ${kind}`);
+  }
 }

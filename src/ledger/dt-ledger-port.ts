@@ -1,6 +1,7 @@
 import type { Address, Hex } from "viem";
 import { CodedError } from "../core/errors.ts";
 import type { CollateralStatement, CollateralStatementDomain } from "./collateral-statement.ts";
+import type { IssuanceAllotment } from "./issuance-allotment.ts";
 
 /**
  * The Digital Tenge ledger as the gateway's features (PvP engine, stablecoin flows) see it. Adapters: the
@@ -35,6 +36,16 @@ export interface DtLedgerPort {
   getHold(holdId: string): Promise<Hold>;
   /** The ledger operator's EIP-712 signature over the account's available balance at a fresh height. */
   collateralStatement(request: CollateralStatementRequest): Promise<SignedCollateralStatement>;
+  /**
+   * Signs the next issuance allotment of a segregated wallet to its chains (docs/contracts.md, "One pool,
+   * several chains"), applying the ledger's rule itself: only the wallet's servicer may ask. Idempotent by
+   * (account, reference): the same reference with the same change answers the allotment that first applied
+   * it; with a different change it is IDEMPOTENCY_CONFLICT. ALLOTMENT_EXCEEDS_POOL and
+   * ALLOTMENT_UNKNOWN_CHAIN refuse a change the pool cannot take; a refusal writes nothing.
+   */
+  issuanceAllotment(request: IssuanceAllotmentRequest): Promise<SignedIssuanceAllotment>;
+  /** The wallet's newest signed allotment, for relaying to its chains (the servicer and the central bank); undefined before the first. */
+  latestIssuanceAllotment(accountId: string): Promise<SignedIssuanceAllotment | undefined>;
   /** Ledger events after a cursor, oldest first, delivered at least once; waits up to `waitMs` when none. */
   events(request: EventsRequest): Promise<EventPage>;
   /** Booked entries of an account between two heights, with opening and closing balances (camt.053/054). */
@@ -178,6 +189,35 @@ export interface SignedCollateralStatement {
   signer: Address;
 }
 
+/**
+ * What the servicer asks the ledger to allot (the ledger reads `credited` itself): a deposit into the wallet
+ * backing a mint on `chainId`; a move whose burn on `from` is final, allotted to `to` (`to === from`: its
+ * refund); a chain joining the pool at zero.
+ */
+export type IssuanceAllotmentChange =
+  | { kind: "credit"; chainId: bigint; amount: bigint }
+  | { kind: "move"; from: bigint; to: bigint; amount: bigint }
+  | { kind: "addChain"; chainId: bigint; token: Address };
+
+export interface IssuanceAllotmentRequest {
+  accountId: string;
+  /**
+   * Names the change once for all retries: `mint:<mintId>`, `move:<moveId>` (destination or refund, never
+   * both), `chain:<chainId>:<token>`. Printable ASCII without spaces, at most ALLOTMENT_REFERENCE_MAX.
+   */
+  reference: string;
+  change: IssuanceAllotmentChange;
+}
+
+export const ALLOTMENT_REFERENCE_MAX = 128;
+
+export interface SignedIssuanceAllotment {
+  allotment: IssuanceAllotment;
+  signature: Hex;
+  /** Address of the ledger operator's key, to compare with each token's `collateralSigner()`. */
+  signer: Address;
+}
+
 export interface EventsRequest {
   /** Cursor returned by the previous page; omit to start from the beginning. */
   after?: string;
@@ -285,6 +325,8 @@ export const DT_LEDGER_ERROR_CODES = [
   "NOT_YET_EXPIRED",
   "IDEMPOTENCY_CONFLICT",
   "DOUBLE_SPEND",
+  "ALLOTMENT_EXCEEDS_POOL",
+  "ALLOTMENT_UNKNOWN_CHAIN",
   "UNAUTHENTICATED",
   "UNAVAILABLE",
 ] as const;
@@ -324,6 +366,9 @@ export const DT_REFUSAL_IS_PERMANENT: Readonly<Record<DtLedgerErrorCode, boolean
   IDEMPOTENCY_CONFLICT: true,
   // The notary refused a token a concurrent spend took; the ledger state decides what the retry finds.
   DOUBLE_SPEND: false,
+  // The servicer asks only for what it booked or saw final; a refusal is a disagreement to investigate.
+  ALLOTMENT_EXCEEDS_POOL: true,
+  ALLOTMENT_UNKNOWN_CHAIN: true,
   // Credentials the operator can fix without changing the request.
   UNAUTHENTICATED: false,
   UNAVAILABLE: false,

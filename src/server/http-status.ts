@@ -122,6 +122,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   WRONG_PREIMAGE: 422,
   WRONG_CONDITION: 422,
   NOT_YET_EXPIRED: 422,
+  ALLOTMENT_EXCEEDS_POOL: 422,
+  ALLOTMENT_UNKNOWN_CHAIN: 422,
   UNAVAILABLE: 503,
 
   // -- proof of collateral --

@@ -1,7 +1,10 @@
 import type { DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 
-/** What the stablecoin flows need from the DT ledger port: the intake account, payments, events and collateral statements. */
-export type StablecoinLedger = Pick<DtLedgerPort, "openAccount" | "transfer" | "events" | "collateralStatement">;
+/** What the stablecoin flows need from the DT ledger port: the intake account, payments, events, collateral statements and issuance allotments. */
+export type StablecoinLedger = Pick<
+  DtLedgerPort,
+  "openAccount" | "transfer" | "events" | "collateralStatement" | "issuanceAllotment" | "latestIssuanceAllotment"
+>;
 
 /**
  * A simulated crash: tests pass a `faults` hook that throws this at a named point, inside the step's
@@ -21,6 +24,11 @@ export type FaultPoint =
   | "mint.confirm.before-commit"
   | "redeem.scan.before-commit"
   | "redeem.confirm.before-commit"
-  | "redeem.pay.after-transfer";
+  | "redeem.pay.after-transfer"
+  | "move.scan.before-commit"
+  | "move.confirm.before-commit"
+  | "move.allot.after-allotment"
+  | "move.allot.before-commit"
+  | "move.settle.before-commit";
 
 export type Faults = (point: FaultPoint) => void;

@@ -7,7 +7,7 @@ import { buildDtLedgerApp } from "../../src/dt-ledger/http/service.ts";
 import type { DtLedgerPort } from "../../src/ledger/dt-ledger-port.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { dtLedgerPortContract } from "./port-contract.ts";
-import { BANK_A, migratedLedger, PARTICIPANTS, TestClock } from "./support.ts";
+import { BANK_A, GATEWAY, migratedLedger, NBK, PARTICIPANTS, TestClock } from "./support.ts";
 
 async function serveLedger() {
   const database = await createTestDatabase();
@@ -137,5 +137,37 @@ describe("DT ledger service authentication", () => {
     });
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ code: "INVALID_REQUEST" });
+  });
+
+  it("allots only on a signed request of the wallet's servicer: a stranger's key, the NBK's and a bank's are refused with nothing written", async () => {
+    const gateway = served.portFor(GATEWAY);
+    const wallet = await gateway.openAccount({ idempotencyKey: "allot-wallet", kind: "segregated_wallet", holderName: "Collateral" });
+    const url = `/v1/accounts/${wallet.id}/issuance-allotments`;
+    const body = JSON.stringify({ reference: "chain:31337:token", change: { kind: "addChain", chainId: "31337", token: "0x5FbDB2315678afecb367f032d93F642f64180aa3" } });
+    const post = (headers: Record<string, string>, text = body) =>
+      fetch(`${served.baseUrl}${url}`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: text });
+    const stranger = signRequest({ method: "POST", url: `${served.baseUrl}${url}`, body }, { keyId: "STRANGER", privateKey: ed25519PrivateKey(generateEd25519().seed) });
+    const unknown = await post({ ...stranger });
+    expect(unknown.status).toBe(401);
+    expect(await unknown.json()).toMatchObject({ code: "UNKNOWN_KEY" });
+    for (const participant of [NBK, BANK_A]) {
+      const refused = await post(signed("POST", url, body, participant));
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ code: "FORBIDDEN_ACCOUNT" });
+    }
+    const unsigned = await fetch(`${served.baseUrl}${url}/latest`);
+    expect(unsigned.status).toBe(401);
+    const latest = `${url}/latest`;
+    expect(await (await fetch(`${served.baseUrl}${latest}`, { headers: signed("GET", latest, undefined, GATEWAY) })).json()).toEqual({ latest: null });
+    // A chain id or amount that is not a decimal string is refused before the ledger is asked.
+    const malformed = JSON.stringify({ reference: "mint:1", change: { kind: "credit", chainId: 31337, amount: "1" } });
+    const refused = await post(signed("POST", url, malformed, GATEWAY), malformed);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: "INVALID_REQUEST" });
+    const accepted = await post(signed("POST", url, body, GATEWAY));
+    expect(accepted.status).toBe(201);
+    expect(await accepted.json()).toMatchObject({ allotment: { sequence: "1", chains: [{ chainId: "31337", issuanceLimit: "0" }] } });
+    const rows = await database.db.query<{ n: bigint }>("SELECT count(*)::int8 AS n FROM dt_ledger.issuance_allotments");
+    expect(rows.rows[0]!.n).toBe(1n);
   });
 });

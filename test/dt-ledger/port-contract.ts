@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DtLedgerError, type DtLedgerErrorCode, type DtLedgerPort } from "../../src/ledger/dt-ledger-port.ts";
 import type { DtLedger } from "../../src/dt-ledger/ledger.ts";
 import { recoverCollateralStatementSigner } from "../../src/ledger/collateral-statement.ts";
+import { recoverIssuanceAllotmentSigner } from "../../src/ledger/issuance-allotment.ts";
 import { BANK_A, BANK_B, GATEWAY, key, NBK, newSecret, type TestClock } from "./support.ts";
 
 /** What a contract run needs: the ledger behind the port (for setup) and a port per participant. */
@@ -518,6 +519,68 @@ export function dtLedgerPortContract(adapter: string, createHarness: () => Promi
         expect(later.entries.map((entry) => entry.transactionId)).toEqual([back.transactionId]);
         expect(out.height).toBeLessThan(back.height);
         expect(await refusal(bankB.activity({ accountId: account }))).toBe("FORBIDDEN_ACCOUNT");
+      });
+    });
+  
+    describe("issuance allotments", () => {
+      const TOKEN_A = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const;
+      const TOKEN_B = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512" as const;
+
+      async function pool(deposited: bigint) {
+        const wallet = (await gateway.openAccount({ idempotencyKey: key(), kind: "segregated_wallet", holderName: "Collateral" })).id;
+        const intake = (await gateway.openAccount({ idempotencyKey: key(), kind: "collateral_intake", holderName: "Collateral intake" })).id;
+        const exchange = await funded(bankA, BANK_A, deposited, "exchange");
+        await bankA.transfer({ idempotencyKey: key(), from: exchange, to: intake, amount: deposited, reference: "MINT" });
+        await gateway.transfer({ idempotencyKey: key(), from: intake, to: wallet, amount: deposited, reference: "MINT" });
+        return wallet;
+      }
+
+      it("signs the pool's next allotment for the wallet's servicer, once per reference, and shows the latest to it and the NBK", async () => {
+        const wallet = await pool(1_000n);
+        expect(await gateway.latestIssuanceAllotment(wallet)).toBeUndefined();
+        await gateway.issuanceAllotment({ accountId: wallet, reference: `chain:31337:${TOKEN_A}`, change: { kind: "addChain", chainId: 31337n, token: TOKEN_A } });
+        await gateway.issuanceAllotment({ accountId: wallet, reference: `chain:31338:${TOKEN_B}`, change: { kind: "addChain", chainId: 31338n, token: TOKEN_B } });
+        const mint = { accountId: wallet, reference: `mint:${randomUUID()}`, change: { kind: "credit" as const, chainId: 31337n, amount: 600n } };
+        const credited = await gateway.issuanceAllotment(mint);
+        expect(credited.allotment).toMatchObject({ account: wallet, sequence: 3n, credited: 1_000n, moved: 0n });
+        expect(credited.allotment.chains).toEqual([
+          { chainId: 31337n, token: TOKEN_A, issuanceLimit: 600n },
+          { chainId: 31338n, token: TOKEN_B, issuanceLimit: 0n },
+        ]);
+        expect(await recoverIssuanceAllotmentSigner(credited.allotment, credited.signature)).toBe(credited.signer);
+        expect(credited.signer).toBe(harness.ledger.operatorAddress);
+        // A retried mint gets the allotment that first applied it: the limit rises once.
+        expect(await gateway.issuanceAllotment(mint)).toEqual(credited);
+        expect(await refusal(gateway.issuanceAllotment({ ...mint, change: { ...mint.change, amount: 601n } }))).toBe("IDEMPOTENCY_CONFLICT");
+        const move = { accountId: wallet, reference: `move:${randomUUID()}`, change: { kind: "move" as const, from: 31337n, to: 31338n, amount: 200n } };
+        const moved = await gateway.issuanceAllotment(move);
+        expect(await gateway.issuanceAllotment(move)).toEqual(moved);
+        expect(moved.allotment).toMatchObject({ sequence: 4n, moved: 200n });
+        expect(moved.allotment.chains.map((entry) => entry.issuanceLimit)).toEqual([600n, 200n]);
+        expect(await gateway.latestIssuanceAllotment(wallet)).toEqual(moved);
+        expect(await nbk.latestIssuanceAllotment(wallet)).toEqual(moved);
+      });
+
+      it("refuses another bank, the NBK, a wallet it does not service and a change beyond the pool, writing nothing", async () => {
+        const wallet = await pool(500n);
+        await gateway.issuanceAllotment({ accountId: wallet, reference: "chain:31337:a", change: { kind: "addChain", chainId: 31337n, token: TOKEN_A } });
+        const first = await gateway.issuanceAllotment({ accountId: wallet, reference: "mint:first", change: { kind: "credit", chainId: 31337n, amount: 500n } });
+        const credit = { kind: "credit" as const, chainId: 31337n, amount: 1n };
+        for (const port of [bankA, bankB, nbk]) {
+          expect(await refusal(port.issuanceAllotment({ accountId: wallet, reference: "mint:other", change: credit }))).toBe("FORBIDDEN_ACCOUNT");
+          // Not even a replay of the servicer's own reference answers another participant.
+          expect(await refusal(port.issuanceAllotment({ accountId: wallet, reference: "mint:first", change: { ...credit, amount: 500n } }))).toBe("FORBIDDEN_ACCOUNT");
+        }
+        expect(await refusal(bankA.latestIssuanceAllotment(wallet))).toBe("FORBIDDEN_ACCOUNT");
+        const customer = await funded(bankA, BANK_A, 0n);
+        expect(await refusal(gateway.issuanceAllotment({ accountId: customer, reference: "mint:x", change: credit }))).toBe("FORBIDDEN_ACCOUNT");
+        expect(await refusal(gateway.latestIssuanceAllotment(customer))).toBe("FORBIDDEN_ACCOUNT");
+        expect(await refusal(gateway.issuanceAllotment({ accountId: wallet, reference: "mint:over", change: credit }))).toBe("ALLOTMENT_EXCEEDS_POOL");
+        expect(await refusal(gateway.issuanceAllotment({ accountId: wallet, reference: "mint:bsc", change: { ...credit, chainId: 56n } }))).toBe("ALLOTMENT_UNKNOWN_CHAIN");
+        expect(await refusal(gateway.issuanceAllotment({ accountId: wallet, reference: "with space", change: credit }))).toBe("INVALID_REQUEST");
+        expect(await refusal(gateway.issuanceAllotment({ accountId: wallet, reference: "chain:bad", change: { kind: "addChain", chainId: 1n, token: "0x12" as typeof TOKEN_A } }))).toBe("INVALID_REQUEST");
+        expect(await refusal(gateway.issuanceAllotment({ accountId: "no-such-account", reference: "mint:y", change: credit }))).toBe("UNKNOWN_ACCOUNT");
+        expect(await gateway.latestIssuanceAllotment(wallet)).toEqual(first);
       });
     });
   });

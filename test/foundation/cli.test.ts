@@ -213,12 +213,12 @@ describe("tenge-gateway start", () => {
     // Its generated keys are readable by the owner only.
     for (const file of ["pvp-secret-key", "attestation-key.json", "demo-credentials.json"]) expect(statSync(join(dataDir, file)).mode & 0o777).toBe(0o600);
     // The demo mint is minted by the gateway's own workers and attested: supply equals the DT collateral.
-    let attested: { collateral: { balance: string }; supply: { totalSupply: string } } | undefined;
-    for (let attempt = 0; attempt < 100 && attested?.supply.totalSupply !== "100000000"; attempt++) {
+    let attested: { collateral: { balance: string }; totalSupply: string } | undefined;
+    for (let attempt = 0; attempt < 100 && attested?.totalSupply !== "100000000"; attempt++) {
       attested = ((await (await fetch(`${url}/proof-of-collateral`)).json()) as { attestation: typeof attested }).attestation;
-      if (attested?.supply.totalSupply !== "100000000") await new Promise((resolve) => setTimeout(resolve, 200));
+      if (attested?.totalSupply !== "100000000") await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect(attested).toMatchObject({ collateral: { balance: "100000000" }, supply: { totalSupply: "100000000" } });
+    expect(attested).toMatchObject({ collateral: { balance: "100000000" }, totalSupply: "100000000" });
     // The demo bank (Halyk) creates a PvP with the demo values, and may not pay from the Treasury's accounts.
     const demo = JSON.parse(readFileSync(join(dataDir, "demo-credentials.json"), "utf8")) as {
       bank: { apiKey: string; bic: string };

@@ -13,7 +13,9 @@ import {
   balanceFromJson,
   eventFromJson,
   holdFromJson,
+  allotmentChangeToJson,
   receiptFromJson,
+  signedAllotmentFromJson,
   statementFromJson,
   type Json,
 } from "../wire.ts";
@@ -99,6 +101,12 @@ export function httpDtLedger(options: HttpDtLedgerOptions): DtLedgerPort & { req
       statementFromJson(
         await request("GET", `${path("/v1/accounts/:id/collateral-statement", accountId)}${query({ chainId: domain.chainId, verifyingContract: domain.verifyingContract })}`),
       ),
+    issuanceAllotment: async ({ accountId, reference, change }) =>
+      signedAllotmentFromJson(await request("POST", path("/v1/accounts/:id/issuance-allotments", accountId), { reference, change: allotmentChangeToJson(change) })),
+    latestIssuanceAllotment: async (accountId) => {
+      const { latest } = (await request("GET", path("/v1/accounts/:id/issuance-allotments/latest", accountId))) as { latest: Json };
+      return latest === null ? undefined : signedAllotmentFromJson(latest);
+    },
     events: async ({ after, limit, waitMs }) => {
       const page = (await request("GET", `/v1/events${query({ after, limit, waitMs })}`, undefined, waitMs ?? 0)) as { events: Json[]; cursor: string };
       return { events: page.events.map(eventFromJson), cursor: page.cursor };

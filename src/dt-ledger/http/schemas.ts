@@ -1,4 +1,4 @@
-import { ACCOUNT_KINDS, ACTIVITY_PAGE_MAX } from "../../ledger/dt-ledger-port.ts";
+import { ACCOUNT_KINDS, ACTIVITY_PAGE_MAX, ALLOTMENT_REFERENCE_MAX } from "../../ledger/dt-ledger-port.ts";
 
 /** JSON schemas of the DT ledger service: tiyn amounts and heights are decimal strings. */
 const tiyn = { type: "string", pattern: "^-?[0-9]{1,20}$", description: "tiyn (1 KZT = 100 tiyn)" } as const;
@@ -179,6 +179,68 @@ export const statementSchema = {
     },
     signature: { type: "string" },
     signer: { type: "string" },
+  },
+} as const;
+
+const uint = { type: "string", pattern: "^[0-9]{1,78}$", description: "uint256 as a decimal string" } as const;
+const chainId = { type: "string", pattern: "^[1-9][0-9]{0,15}$", description: "EVM chain id, decimal" } as const;
+const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } as const;
+
+export const signedAllotmentSchema = {
+  type: "object",
+  required: ["allotment", "signature", "signer"],
+  properties: {
+    allotment: {
+      type: "object",
+      required: ["account", "sequence", "credited", "moved", "height", "timestamp", "chains"],
+      properties: {
+        account: { type: "string" },
+        sequence: uint,
+        credited: uint,
+        moved: uint,
+        height: uint,
+        timestamp: uint,
+        chains: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["chainId", "token", "issuanceLimit"],
+            properties: { chainId: uint, token: { type: "string" }, issuanceLimit: uint },
+          },
+        },
+      },
+    },
+    signature: { type: "string" },
+    signer: { type: "string" },
+  },
+} as const;
+
+export const latestAllotmentSchema = {
+  type: "object",
+  required: ["latest"],
+  properties: { latest: { ...signedAllotmentSchema, nullable: true } },
+} as const;
+
+/** One of the three changes; the ledger checks each kind's fields itself (ALLOTMENT_* and INVALID_REQUEST). */
+export const allotmentBody = {
+  type: "object",
+  required: ["reference", "change"],
+  additionalProperties: false,
+  properties: {
+    reference: { type: "string", minLength: 1, maxLength: ALLOTMENT_REFERENCE_MAX, pattern: "^[\\x21-\\x7e]+$" },
+    change: {
+      type: "object",
+      required: ["kind"],
+      additionalProperties: false,
+      properties: {
+        kind: { type: "string", enum: ["credit", "move", "addChain"] },
+        chainId,
+        from: chainId,
+        to: chainId,
+        amount: tiyn,
+        token: address,
+      },
+    },
   },
 } as const;
 

@@ -11,7 +11,7 @@ import {
   verifySignedBody,
   type AcceptedSignature,
 } from "../../identity/http-signature.ts";
-import { DtLedgerError, type ActivityRequest } from "../../ledger/dt-ledger-port.ts";
+import { DtLedgerError, type ActivityRequest, type IssuanceAllotmentChange } from "../../ledger/dt-ledger-port.ts";
 import type { Queryable } from "../../persistence/database.ts";
 import { errorSchema, installErrorHandler } from "../../server/errors.ts";
 import { installJsonBodyParser, typedRoutes } from "../../server/app.ts";
@@ -25,6 +25,7 @@ import {
   eventToJson,
   holdToJson,
   receiptToJson,
+  signedAllotmentToJson,
   statementToJson,
 } from "../wire.ts";
 import { buildMessage } from "../../iso20022/message.ts";
@@ -202,6 +203,24 @@ export async function dtLedgerRoutes(fastify: FastifyInstance, options: DtLedger
     },
   );
 
+  // Only the wallet's servicer may ask for an allotment; it and the central bank may read the latest.
+  app.post("/v1/accounts/:accountId/issuance-allotments", {
+    config: participant,
+    schema: { params: schema.accountParams, body: schema.allotmentBody, response: { 201: schema.signedAllotmentSchema, ...errors } },
+  }, async (request, reply) => {
+    const { reference, change } = request.body;
+    const signed = await ledger.issuanceAllotment(who(request), { accountId: request.params.accountId, reference, change: changeFromBody(change) });
+    return reply.status(201).send(signedAllotmentToJson(signed));
+  });
+
+  app.get("/v1/accounts/:accountId/issuance-allotments/latest", {
+    config: participant,
+    schema: { params: schema.accountParams, response: { 200: schema.latestAllotmentSchema, ...errors } },
+  }, async (request) => {
+    const latest = await ledger.latestIssuanceAllotment(who(request), request.params.accountId);
+    return { latest: latest ? signedAllotmentToJson(latest) : null };
+  });
+
   for (const [path, operation] of [["/v1/issuances", "issue"], ["/v1/redemptions", "redeem"]] as const) {
     app.post(path, {
       config: participant,
@@ -270,6 +289,21 @@ export async function dtLedgerRoutes(fastify: FastifyInstance, options: DtLedger
     const view = await ledger.monitoring(who(request));
     return Object.fromEntries(Object.entries(view).map(([name, value]) => [name, value.toString()]));
   });
+}
+
+interface AllotmentChangeBody {
+  kind: "credit" | "move" | "addChain";
+  chainId?: string;
+  from?: string;
+  to?: string;
+  amount?: string;
+  token?: string;
+}
+
+/** The body's decimal strings as bigints; a field the kind needs and lacks stays unset for the ledger to refuse. */
+function changeFromBody(body: AllotmentChangeBody): IssuanceAllotmentChange {
+  const big = (value: string | undefined) => (value === undefined ? undefined : BigInt(value));
+  return { kind: body.kind, chainId: big(body.chainId), from: big(body.from), to: big(body.to), amount: big(body.amount), token: body.token } as unknown as IssuanceAllotmentChange;
 }
 
 interface ActivityQuery {
