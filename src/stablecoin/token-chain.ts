@@ -49,6 +49,18 @@ export interface RedeemedLog {
   dtAccount: string;
 }
 
+/** A MovedOut log (`moveOut`) as the chain reported it. */
+export interface MovedOutLog {
+  txHash: Hex;
+  logIndex: number;
+  blockNumber: bigint;
+  blockHash: Hex;
+  holder: Address;
+  amount: bigint;
+  destinationChainId: bigint;
+  recipient: Address;
+}
+
 /**
  * The stablecoin token on its chain, as the mint and redeem flows use it: reads at a block, the
  * minter's offline-signed transactions (mints and allotment relays: signed first, recorded, then sent),
@@ -228,5 +240,32 @@ export class TokenChain {
       amount: log.args.amount,
       dtAccount: log.args.dtAccount,
     }));
+  }
+
+  /** The token's MovedOut logs (burns to move to another chain of the pool) in the block range. */
+  async movedOutLogs(fromBlock: bigint, toBlock: bigint): Promise<MovedOutLog[]> {
+    const logs = await this.client.getContractEvents({
+      address: this.token,
+      abi: tengeStablecoinAbi,
+      eventName: "MovedOut",
+      fromBlock,
+      toBlock,
+      strict: true,
+    });
+    return logs.map((log) => ({
+      txHash: log.transactionHash,
+      logIndex: log.logIndex,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      holder: getAddress(log.args.holder),
+      amount: log.args.amount,
+      destinationChainId: log.args.destinationChainId,
+      recipient: getAddress(log.args.recipient),
+    }));
+  }
+
+  /** Whether the token refuses `account` (a mint to it would revert). */
+  isBlocklisted(account: Address): Promise<boolean> {
+    return this.client.readContract({ address: this.token, abi: tengeStablecoinAbi, functionName: "isBlocklisted", args: [account] });
   }
 }

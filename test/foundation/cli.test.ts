@@ -212,15 +212,15 @@ describe("tenge-gateway start", () => {
     expect(stdout).toContain("feature dvp: on (KZKD00001020 on securities)");
     // Its generated keys are readable by the owner only.
     for (const file of ["pvp-secret-key", "attestation-key.json", "demo-credentials.json"]) expect(statSync(join(dataDir, file)).mode & 0o777).toBe(0o600);
-    // The demo mints (one per chain) are minted by the gateway's own workers and attested: the DT collateral
-    // backs both, 1,000,000.00 on the first chain (the attestation's supply) and 500,000.00 on the second.
-    let attested: { collateral: { balance: string }; supply: { totalSupply: string } } | undefined;
-    const done = () => attested?.supply.totalSupply === "100000000" && attested.collateral.balance === "150000000";
-    for (let attempt = 0; attempt < 100 && !done(); attempt++) {
+    // The demo mints (one per chain: 1,000,000.00 on 31337, 500,000.00 on 31338) are minted by the gateway's
+    // own workers and attested: the total supply over both chains equals the DT collateral.
+    let attested: { collateral: { balance: string }; totalSupply: string; chains: Array<{ chainId: number }> } | undefined;
+    for (let attempt = 0; attempt < 100 && attested?.totalSupply !== "150000000"; attempt++) {
       attested = ((await (await fetch(`${url}/proof-of-collateral`)).json()) as { attestation: typeof attested }).attestation;
-      if (!done()) await new Promise((resolve) => setTimeout(resolve, 200));
+      if (attested?.totalSupply !== "150000000") await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect(attested).toMatchObject({ collateral: { balance: "150000000" }, supply: { totalSupply: "100000000" } });
+    expect(attested).toMatchObject({ collateral: { balance: "150000000" }, totalSupply: "150000000" });
+    expect(attested?.chains.map((chain) => chain.chainId)).toEqual([31337, 31338]);
     // The demo bank (Halyk) creates a PvP with the demo values, and may not pay from the Treasury's accounts.
     const demo = JSON.parse(readFileSync(join(dataDir, "demo-credentials.json"), "utf8")) as {
       bank: { apiKey: string; bic: string };
