@@ -11,6 +11,8 @@ import { ExchangeStore } from "./exchanges.ts";
 import { MintWorker, type MintSettings } from "./mint-flow.ts";
 import { startPollingLoop, type PollingLoop } from "./polling-loop.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { MoveWorker, type MoveSource } from "./move-flow.ts";
+import { moveRoutes } from "./move-routes.ts";
 import { RedeemWorker, type RedeemSettings } from "./redeem-flow.ts";
 import { stablecoinRoutes } from "./routes.ts";
 import { StablecoinService } from "./service.ts";
@@ -139,6 +141,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers,
   });
+  const moves = new Counter({ name: "tenge_gateway_stablecoin_moves_total", help: "Moves between chains settled, by outcome (moved or refunded)", labelNames: ["outcome"], registers });
   const redemptions = new Counter({ name: "tenge_gateway_stablecoin_redemptions_total", help: "Redemptions finished, by chain and outcome", labelNames: ["chain", "outcome"], registers });
   new Gauge({
     name: "tenge_gateway_stablecoin_redemptions_failed",
@@ -258,6 +261,30 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     return { chain, mintWorker, redeemWorker };
   });
   const firstContext = faultContexts.get(named("minter", first))!;
+  // Moves between chains: every chain is a source (its MovedOut logs, after the confirmations a redemption
+  // needs: a burn is final the same way) and a possible destination. The mints go through each chain's
+  // mint worker above, so a process without a chain's minter key still follows and allots moves to it.
+  const moveSources: MoveSource[] = chains.map((chain, index) => {
+    const chainOptions = options.chains[index]!;
+    return {
+      chain,
+      confirmations: chainOptions.redeemConfirmations ?? settings.redeemConfirmations,
+      reorgWindow: chainOptions.reorgWindowBlocks ?? settings.reorgWindow,
+      startBlock: chainOptions.startBlock ?? 0n,
+    };
+  });
+  const moveWorker = new MoveWorker({
+    db,
+    ledger,
+    sources: moveSources,
+    settings: { segregatedAccount: options.segregatedAccount, maxBlockRange: 2000n, allotLeaseMs: 60_000, retryMs: 30_000, maxAttempts: settings.maxMintAttempts },
+    clock: now,
+    onSettled: (move) => {
+      moves.inc({ outcome: move.state });
+      logger.info({ event: `stablecoin.move_${move.state}`, move: move.id, from: move.sourceChainId, to: move.targetChainId, amount: move.amount.toString() }, `move ${move.state}`);
+      renewAttestation();
+    },
+  });
 
   const onError = (name: string, error: unknown) => {
     const fault = stablecoinFaultOf(error, faultContexts.get(name) ?? firstContext);
@@ -271,6 +298,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   return {
     routes: [
       stablecoinRoutes({ service, rateLimiter, onChange: wakeAll }),
+      moveRoutes({ service, rateLimiter, onChange: wakeAll }),
       proofOfCollateralRoutes({ attestations }),
     ],
     readiness: [
@@ -292,6 +320,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
         if (mintWorker) loops.push(startPollingLoop(named("mint-worker", chain), async () => (await mintWorker.step()) !== "idle", { idleMs: settings.pollMs, onError, onStep }));
         loops.push(startPollingLoop(named("redeem-worker", chain), async () => (await redeemWorker.drain()) > 0, { idleMs: settings.pollMs, onError, onStep }));
       }
+      loops.push(startPollingLoop("move-worker", async () => (await moveWorker.drain()) > 0, { idleMs: settings.pollMs, onError, onStep }));
       // Checked four times per interval; the database slot makes it one attestation per interval across processes.
       loops.push(startPollingLoop("attestation", async () => void (await attestations.renewForInterval(settings.attestationIntervalMs)), { idleMs: Math.max(1, Math.floor(settings.attestationIntervalMs / 4)), onError, onStep }));
     },

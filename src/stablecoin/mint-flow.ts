@@ -247,8 +247,8 @@ export class MintWorker {
     const row = await mintRows.lockNextDue(tx, this.#options.chain.chainId, this.#options.firstChain ?? true);
     if (!row) return "idle";
     onRow(row);
-    // A re-mint has no deposit behind it: its DT never left the wallet.
-    if (row.state === "deposited") return { needsStatement: row.id, ...(row.reverses_redemption === null ? { move: { amount: BigInt(row.amount), reference: row.reference } } : {}) };
+    // A re-mint and a move's mint have no deposit behind them: their DT never left the wallet.
+    if (row.state === "deposited") return { needsStatement: row.id, ...(row.reverses_redemption === null && row.move_id === null ? { move: { amount: BigInt(row.amount), reference: row.reference } } : {}) };
     if (row.state === "signed") return this.#broadcast(tx, row);
     return this.#reconcile(tx, row, notices);
   }

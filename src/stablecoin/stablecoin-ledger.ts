@@ -24,6 +24,11 @@ export type FaultPoint =
   | "mint.confirm.before-commit"
   | "redeem.scan.before-commit"
   | "redeem.confirm.before-commit"
-  | "redeem.pay.after-transfer";
+  | "redeem.pay.after-transfer"
+  | "move.scan.before-commit"
+  | "move.confirm.before-commit"
+  | "move.allot.after-allotment"
+  | "move.allot.before-commit"
+  | "move.settle.before-commit";
 
 export type Faults = (point: FaultPoint) => void;

@@ -7,6 +7,7 @@ export * from "./store/cursors.ts";
 export * from "./store/deposits.ts";
 export * from "./store/exchanges.ts";
 export * from "./store/mints.ts";
+export * from "./store/moves.ts";
 export * from "./store/redemptions.ts";
 export type { ListFilter, Page } from "./store/paging.ts";
 export { DEPOSIT_STATUSES, type Deposit, type DepositStatus, type RedemptionAction } from "./model.ts";
