@@ -20,8 +20,11 @@ import type { StablecoinLedger } from "./stablecoin-ledger.ts";
 import { depositRows, minterNonceRows, mintRows, redemptionRows } from "./store.ts";
 import { TokenChain } from "./token-chain.ts";
 import type { Address, Hex } from "viem";
+import { ConfigError } from "../config/config.ts";
+import { CHAINS_VARIABLE } from "../evm/chain-settings.ts";
 import { WorkerFaults } from "../server/worker-faults.ts";
 import { stablecoinFaultOf } from "./operator-faults.ts";
+import { registerPoolChains } from "./allotments.ts";
 
 /** One chain the token runs on (STABLECOIN_CHAINS entry, or the single chain of STABLECOIN_DEPLOYMENTS_FILE). */
 export interface StablecoinChainOptions {
@@ -108,6 +111,26 @@ export interface StablecoinComponent {
 }
 
 /**
+ * Puts every chain whose token requires allotments into the pool's book (once per chain and token: the
+ * reference keys it), so the ledger can allot deposits to it. With several chains, a token that mints
+ * without allotments is refused before anything is written: it would check the whole pool on its own and
+ * could issue all of it again (docs/contracts.md, "Why not net allotments or the whole pool on each chain").
+ */
+async function joinPoolAll(ledger: StablecoinLedger, segregatedAccount: string, chains: readonly TokenChain[]): Promise<void> {
+  const required = await Promise.all(chains.map(async (chain) => (await chain.issuance()).required));
+  if (chains.length > 1) {
+    const naive = chains.find((_, index) => !required[index]);
+    if (naive) {
+      throw new ConfigError(
+        CHAINS_VARIABLE,
+        `chain ${naive.chainId}: the token ${naive.token} mints without issuance allotments, so with several chains each would check the whole pool against its own supply; its owner calls requireIssuanceAllotments() first (docs/deploy.md, "Adding a chain")`,
+      );
+    }
+  }
+  await registerPoolChains(ledger, segregatedAccount, chains);
+}
+
+/**
  * The stablecoin and proof-of-collateral component: exchange API, mint and redeem flows on every chain of
  * the pool, attestations and the public page. Several gateway processes may run it on one database; their
  * workers coordinate through row locks, so each transition happens once.
@@ -123,6 +146,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     chains.push(chain);
   }
   const first = chains[0]!;
+  await joinPoolAll(ledger, options.segregatedAccount, chains);
   // Requests and nonces from before several chains belong to the first chain, fixed now so that a later
   // reordering of the chains cannot move them.
   const adopted = await mintRows.adoptUnnamed(db, first.chainId);

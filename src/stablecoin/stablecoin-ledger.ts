@@ -18,6 +18,9 @@ export class SimulatedCrash extends Error {
 /** Named points where a test may crash a flow (see SimulatedCrash). */
 export type FaultPoint =
   | "deposit.before-commit"
+  | "mint.allot.after-credit"
+  | "mint.allot.before-commit"
+  | "mint.allot.after-send"
   | "mint.sign.after-statement"
   | "mint.sign.before-commit"
   | "mint.broadcast.after-send"

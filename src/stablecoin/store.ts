@@ -3,6 +3,7 @@
  * database) and returns model types (model.ts). The flows decide what happens; the stores only read and
  * write rows.
  */
+export * from "./store/allotment-relays.ts";
 export * from "./store/cursors.ts";
 export * from "./store/deposits.ts";
 export * from "./store/exchanges.ts";
