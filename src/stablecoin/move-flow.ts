@@ -239,7 +239,7 @@ export class MoveWorker {
         // The reference holds the other change: that one applied, so the move goes where it did.
         if (error.code === "IDEMPOTENCY_CONFLICT") {
           const applied = target === sourceChainId ? destination : sourceChainId;
-          await moveMove(tx, row.id, "retargeted", { targetChainId: applied, refundReason: applied === sourceChainId ? "OPERATOR_REFUND" : null, nextCheckAt: this.#now() });
+          await moveMove(tx, row.id, "retargeted", { targetChainId: applied, ...(applied === sourceChainId ? {} : { refundReason: null }), nextCheckAt: this.#now() });
           return "retargeted";
         }
         if (target !== sourceChainId) {
