@@ -83,7 +83,7 @@ async function makeActivity(deployed: Awaited<ReturnType<typeof deployLocalChain
     const wallet = createWalletClient({ account: privateKeyToAccount(key), chain: evm, transport });
     const hash = await wallet.writeContract(request as never);
     const receipt = await client.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`activity transaction ${hash} on chain ${chainId} reverted`);
+    if (receipt.status !== "success") throw new Error(`activity transaction ${hash} on chain ${chain.chainId} reverted`);
   };
 
   const timestamp = (await client.getBlock()).timestamp;
