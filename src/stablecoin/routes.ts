@@ -54,9 +54,10 @@ const mintSchema = {
     depositedAt: { type: ["string", "null"], format: "date-time" },
     mintedAt: { type: ["string", "null"], format: "date-time" },
     reversesRedemption: { type: ["string", "null"], description: "on a re-mint: the refused redemption whose tokens it mints back" },
+    moveId: { type: ["string", "null"], description: "on a move's mint: the move between chains it completes (no DT to pay)" },
     payment: {
       type: "object",
-      description: "How to fund the request: pay exactly this amount to this DT account with this reference (not on a re-mint)",
+      description: "How to fund the request: pay exactly this amount to this DT account with this reference (not on a re-mint or a move's mint)",
       properties: { toAccount: { type: "string" }, amount: kztSchema, currency: currencySchema, reference: { type: "string" } },
     },
   },
@@ -144,7 +145,8 @@ function mintJsonOf(mint: MintRequest, intakeAccount: string, defaultChainId: nu
     updatedAt: mint.updatedAt.toISOString(),
     depositedAt: iso(mint.depositedAt),
     mintedAt: iso(mint.mintedAt),
-    ...(mint.reversesRedemption ? {} : { payment: { toAccount: intakeAccount, amount: formatKzt(mint.amount), currency: CURRENCY, reference: mint.reference } }),
+    // Re-mints and moves' mints have no deposit behind them: nothing to pay.
+    ...(mint.reversesRedemption || mint.moveId ? {} : { payment: { toAccount: intakeAccount, amount: formatKzt(mint.amount), currency: CURRENCY, reference: mint.reference } }),
   };
 }
 

@@ -11,6 +11,7 @@ import { createMetricsRegistry } from "../../src/server/metrics.ts";
 import { moveId, type MoveLedger } from "../../src/stablecoin/move-flow.ts";
 import { moveRoutes } from "../../src/stablecoin/move-routes.ts";
 import { RateLimiter } from "../../src/stablecoin/rate-limit.ts";
+import { stablecoinRoutes } from "../../src/stablecoin/routes.ts";
 import { StablecoinService } from "../../src/stablecoin/service.ts";
 import { moveActionRows, moveRows } from "../../src/stablecoin/store.ts";
 import { CHAIN_A, CHAIN_B, createTwoChainWorld, type TwoChainWorld } from "./move-support.ts";
@@ -35,7 +36,7 @@ describe("moves API: who sees and who refunds a move", () => {
   beforeAll(async () => {
     world = await createTwoChainWorld();
     const identity = new IdentityStore(world.db);
-    const service = new StablecoinService({ db: world.db, exchanges: world.exchanges });
+    const service = new StablecoinService({ db: world.db, exchanges: world.exchanges, intakeAccount: "DA-INTAKE", chains: [world.a, world.b].map((chain) => ({ chainId: chain.tokenChain.chainId, token: chain.token })) });
     const sink = new Writable({
       write(chunk, _encoding, done) {
         logLines.push(...String(chunk).split("\n").filter(Boolean));
@@ -50,7 +51,7 @@ describe("moves API: who sees and who refunds a move", () => {
       bodyLimitBytes: 1024 * 1024,
       signatureMaxSkewSeconds: 300,
       readiness: [],
-      features: [identityRoutes(identity), moveRoutes({ service, rateLimiter: new RateLimiter(100, 1000) })],
+      features: [identityRoutes(identity), stablecoinRoutes({ service, rateLimiter: new RateLimiter(100, 1000) }), moveRoutes({ service, rateLimiter: new RateLimiter(100, 1000) })],
     });
     operatorId = await identity.createPrincipal("operator", "Test operator");
     operatorKey = (await identity.issueApiKey(operatorId)).apiKey;
@@ -115,5 +116,17 @@ describe("moves API: who sees and who refunds a move", () => {
     expect(shown.json().actions).toEqual([{ action: "refund", principalId: operatorId, reason: "exchange asked", at: expect.any(String) }]);
     expect(logLines.some((line) => line.includes('"event":"stablecoin.move_refund"') && line.includes(operatorId))).toBe(true);
     expect(await moveRows.get(world.db, moves[2]!)).toMatchObject({ state: "seen" });
+  });
+
+  it("the refunded move's mint request shows which move it completes, and asks for no DT payment", async () => {
+    await world.moveWorker(world.moveLedger).drain();
+    const move = (await moveRows.get(world.db, moves[0]!))!;
+    expect(move).toMatchObject({ state: "minting", targetChainId: CHAIN_A });
+    const mint = await app.inject({ method: "GET", url: `/stablecoin/mints/${move.mintId}`, headers: bearer(world.exchangeApiKey) });
+    expect(mint.statusCode).toBe(200);
+    expect(mint.json()).toMatchObject({ moveId: moves[0], chainId: CHAIN_A, toAddress: world.holder, amount: "1.00", state: "deposited" });
+    expect(mint.json().payment).toBeUndefined();
+    const other = await app.inject({ method: "GET", url: `/stablecoin/mints/${move.mintId}`, headers: bearer(otherExchangeKey) });
+    expect(other.statusCode).toBe(404);
   });
 });

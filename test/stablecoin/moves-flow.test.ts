@@ -4,7 +4,7 @@ import { DtLedgerError } from "../../src/ledger/dt-ledger-port.ts";
 import { moveId, moveReference, refundMove, type MoveLedger, type MoveWorker } from "../../src/stablecoin/move-flow.ts";
 import { StablecoinError } from "../../src/stablecoin/errors.ts";
 import type { Faults } from "../../src/stablecoin/stablecoin-ledger.ts";
-import { cursorRows, mintRows, moveRows } from "../../src/stablecoin/store.ts";
+import { cursorRows, mintRows, moveRows, requestedToday } from "../../src/stablecoin/store.ts";
 import { CHAIN_A, CHAIN_B, createTwoChainWorld, type PoolChain, type TwoChainWorld } from "./move-support.ts";
 import { crashOnceAt, GATEWAY, surviving } from "./support.ts";
 
@@ -97,6 +97,8 @@ describe("moves between chains: exactly once, no DT moved", () => {
     before.limitB += 100n;
     const after = await figures(world.recipient);
     expect(after).toEqual({ ...before, a: before.a - 2_500n, b: before.b + 2_500n, supplyA: before.supplyA - 2_500n, supplyB: before.supplyB + 2_500n, limitB: before.limitB + 2_500n });
+    // A move is no mint request of the exchange's: nothing of its daily limit is used.
+    expect(await requestedToday(world.db, world.exchange.id, new Date())).toBe(0n);
     // Every log scanned again from the first block (a duplicate of every MovedOut): no second move, no second mint.
     await world.db.transaction((tx) => cursorRows.set(tx, `move-scan:${CHAIN_A}:${world.a.token.toLowerCase()}`, "0"));
     await runThrough(worker, world.b);

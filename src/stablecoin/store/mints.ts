@@ -77,7 +77,7 @@ export function moveMintRow(tx: Queryable, id: string, patch: MintPatch, from: r
 export async function requestedToday(db: Queryable, exchangeId: string, at: Date): Promise<bigint> {
   const found = await db.query<{ total: bigint | null }>(
     `SELECT sum(amount)::int8 AS total FROM stablecoin.mint_requests
-      WHERE exchange_id = $1 AND created_at >= $2 AND state NOT IN ('cancelled', 'failed') AND reverses_redemption IS NULL`,
+      WHERE exchange_id = $1 AND created_at >= $2 AND state NOT IN ('cancelled', 'failed') AND reverses_redemption IS NULL AND move_id IS NULL`,
     [exchangeId, utcDayStart(at)],
   );
   return BigInt(found.rows[0]?.total ?? 0n);
