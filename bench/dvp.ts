@@ -93,8 +93,8 @@ try {
     const key = `direct${directCount++}-${randomBytes(4).toString("hex")}`;
     const now = Math.max(Date.now(), (await securities.now()).getTime());
     const summary = { id: key, uetr: "", role: "initiator" as const, dtLeg: undefined, foreignLeg: undefined as never, instruction: undefined, ourAgent: NBK, counterpartyAgent: NBK };
-    const cashLeg: LegInstruction = { key: `${key}:dt`, pvp: summary, side: "dt", reference: undefined, terms: { ledger: "dt", payer: payers[worker]!, beneficiary: sellerCash, amount: 100n, currency: "KZT", hashLock, expiresAt: new Date(now + 3_600_000) } };
-    const bondLeg: LegInstruction = { key: `${key}:foreign`, pvp: summary, side: "foreign", reference: undefined, terms: { ledger: "securities", payer: sellers[worker]!, beneficiary: buyers[worker]!, amount: 1n, currency: DEMO_BOND.isin, hashLock, expiresAt: new Date(now + 1_800_000) } };
+    const cashLeg: LegInstruction = { key: `${key}:dt`, pvpId: key, pvp: summary, side: "dt", reference: undefined, terms: { ledger: "dt", payer: payers[worker]!, beneficiary: sellerCash, amount: 100n, currency: "KZT", hashLock, expiresAt: new Date(now + 3_600_000) } };
+    const bondLeg: LegInstruction = { key: `${key}:foreign`, pvpId: key, pvp: summary, side: "foreign", reference: undefined, terms: { ledger: "securities", payer: sellers[worker]!, beneficiary: buyers[worker]!, amount: 1n, currency: DEMO_BOND.isin, hashLock, expiresAt: new Date(now + 1_800_000) } };
     const { reference } = await cash.lock(cashLeg);
     await securities.lock(bondLeg);
     await securities.claim(bondLeg, preimage);

@@ -145,7 +145,7 @@ async function until<T>(what: string, seconds: number, probe: () => Promise<T | 
 }
 
 try {
-  await until("ready", 180, async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined));
+  await until("ready", 600, async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined));
   const readySeconds = (performance.now() - started) / 1000;
   const readyCpuSeconds = cpuSeconds(child.pid!);
   console.log(`ready after ${readySeconds.toFixed(1)} s (${readyCpuSeconds.toFixed(1)} s of CPU; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`);

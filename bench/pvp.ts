@@ -91,8 +91,8 @@ try {
     const key = `direct${directCount++}-${randomBytes(4).toString("hex")}`;
     const now = Date.now();
     const pvp = { id: key, uetr: "", role: "initiator" as const, dtLeg: undefined, foreignLeg: undefined as never, instruction: undefined, ourAgent: NBK, counterpartyAgent: FOREIGN_CB };
-    const dtInstruction: LegInstruction = { key: `${key}:dt`, pvp, side: "dt", reference: undefined, terms: { ledger: "dt", payer, beneficiary, amount: 100n, currency: "KZT", hashLock, expiresAt: new Date(now + 3_600_000) } };
-    const foreignInstruction: LegInstruction = { key: `${key}:foreign`, pvp, side: "foreign", reference: undefined, terms: { ledger: "evm", payer: evm.payer, beneficiary: evm.beneficiary, amount: 10n, currency: "AED", hashLock, expiresAt: new Date(now + 1_800_000) } };
+    const dtInstruction: LegInstruction = { key: `${key}:dt`, pvpId: key, pvp, side: "dt", reference: undefined, terms: { ledger: "dt", payer, beneficiary, amount: 100n, currency: "KZT", hashLock, expiresAt: new Date(now + 3_600_000) } };
+    const foreignInstruction: LegInstruction = { key: `${key}:foreign`, pvpId: key, pvp, side: "foreign", reference: undefined, terms: { ledger: "evm", payer: evm.payer, beneficiary: evm.beneficiary, amount: 10n, currency: "AED", hashLock, expiresAt: new Date(now + 1_800_000) } };
     const { reference } = await dtLeg.lock(dtInstruction);
     await evmLeg.lock(foreignInstruction);
     await evmLeg.claim(foreignInstruction, preimage);

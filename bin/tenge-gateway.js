@@ -14,6 +14,8 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 if (major > 22 || (major === 22 && minor >= 13)) {
+  // An embedded `start` replaces itself once with settings for a small footprint, before the CLI is loaded.
+  if (process.argv[2] === "start") (await import("../src/gateway/embedded-process.ts")).restartTunedForEmbedded(process.env);
   const { main } = await import("../src/cli/main.ts");
   process.exitCode = await main(process.argv.slice(2));
 } else if (process.env.TENGE_GATEWAY_NODE24) {

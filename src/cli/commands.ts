@@ -1,7 +1,11 @@
 import type { CommandEntry } from "../core/cli-command.ts";
+import type { DatabaseCommandIo } from "../persistence/database-command.ts";
 
-/** Every command of `tenge-gateway`. Features add their lines here; modules load lazily. */
-export const commands: CommandEntry[] = [
+/**
+ * Every command of `tenge-gateway`. Features add their lines here; modules load lazily. Each is run with
+ * the gateway's database opener (main.ts), which those that work on the database use.
+ */
+export const commands: CommandEntry<DatabaseCommandIo>[] = [
   { words: ["start"], summary: "run the gateway (embedded stack by default)", load: () => import("./start.ts").then((m) => m.default) },
   { words: ["migrate"], summary: "apply pending database migrations and exit", load: () => import("./migrate.ts").then((m) => m.default) },
   { words: ["keys", "create"], summary: "register a principal and issue an API key or signing key", load: () => import("../identity/cli.ts").then((m) => m.create) },

@@ -1,7 +1,8 @@
-import { ConfigError } from "../config/config.ts";
+import { ConfigError, loadConfig } from "../config/config.ts";
 import { PRIVATE_UMASK } from "../persistence/data-directory.ts";
 import { CommandFailure, UsageError, type CommandIo } from "../core/cli-command.ts";
 import { chainFaultOf } from "../evm/operator-faults.ts";
+import type { DatabaseCommandIo } from "../persistence/database-command.ts";
 import { commands } from "./commands.ts";
 
 const processIo: CommandIo = {
@@ -49,7 +50,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     return 0;
   }
   try {
-    return await command.run(args, io);
+    return await command.run(args, { ...io, openDatabase: gatewayDatabaseOpener(io.env) });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
       io.err(`tenge-gateway ${entry.words.join(" ")}: ${error.message}`);
@@ -83,6 +84,20 @@ const CHAIN_FAULT_FIXES: Record<NonNullable<ReturnType<typeof chainFaultOf>>, (u
   NO_GAS: () => "the sending key has too little of the chain's native currency for gas: fund its address (keys generate printed it)",
   MINTER_ALLOWANCE_SPENT: () => "the minter has spent its mint allowance: the master minter raises it (configureMinter)",
 };
+
+/**
+ * The gateway's database as the settings in `env` name it, its schema brought up to date with every
+ * feature's migrations: what the feature commands that work on the database are given.
+ */
+function gatewayDatabaseOpener(env: NodeJS.ProcessEnv): DatabaseCommandIo["openDatabase"] {
+  return async ({ lasting }) => {
+    const config = loadConfig(env);
+    // Loaded when a command opens the database, so other commands do not load every feature's migrations.
+    const { openGatewayDatabase, refuseEmbeddedDirectory } = await import("../gateway/database.ts");
+    if (lasting) refuseEmbeddedDirectory(config);
+    return openGatewayDatabase(config);
+  };
+}
 
 /** The RPC URL a failed chain call went to (viem names it on the request error), if any. */
 function urlOf(error: unknown): string | undefined {

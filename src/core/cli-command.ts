@@ -1,18 +1,22 @@
 import { CodedError } from "./errors.ts";
 
-/** What a CLI command does once selected: `tenge-gateway <words...> [options]`. */
-export interface CommandModule {
+/**
+ * What a CLI command does once selected: `tenge-gateway <words...> [options]`. `Io` is what it is given
+ * beyond output and environment (a database opener, for commands that write to the gateway's database):
+ * the command line passes it down, so a feature's commands never reach up for it.
+ */
+export interface CommandModule<Io extends CommandIo = CommandIo> {
   /** Full help printed by `--help`: usage line, options, environment, examples. */
   help: string;
   /** Returns the process exit code. */
-  run(args: string[], io: CommandIo): Promise<number>;
+  run(args: string[], io: Io): Promise<number>;
 }
 
 /** An entry of the command table; the module is loaded only when the command runs. */
-export interface CommandEntry {
+export interface CommandEntry<Io extends CommandIo = CommandIo> {
   words: string[];
   summary: string;
-  load(): Promise<CommandModule>;
+  load(): Promise<CommandModule<Io>>;
 }
 
 export interface CommandIo {

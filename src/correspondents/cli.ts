@@ -2,8 +2,8 @@ import { parseArgs } from "node:util";
 import { UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
 import { loadConfig } from "../config/config.ts";
 import { CodedError } from "../core/errors.ts";
-import { openGatewayDatabase, refuseEmbeddedDirectory } from "../gateway/database.ts";
 import type { Database } from "../persistence/database.ts";
+import type { DatabaseCommand, DatabaseCommandIo } from "../persistence/database-command.ts";
 import { readFileSync } from "node:fs";
 import { fetchKeySet, KeySetError, parsePublishedKeySet } from "./published-keys.ts";
 import { CorrespondentError, correspondentStore, correspondentToJson, limitOf, VALIDATION_PROFILES, type NewCorrespondent, type ValidationProfile } from "./store.ts";
@@ -24,10 +24,8 @@ interface Connection {
   "api-key"?: string | undefined;
 }
 
-export async function viaDatabase<T>(io: CommandIo, work: (db: Database) => Promise<T>): Promise<T> {
-  const config = loadConfig(io.env);
-  refuseEmbeddedDirectory(config);
-  const db = await openGatewayDatabase(config);
+export async function viaDatabase<T>(io: DatabaseCommandIo, work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await io.openDatabase({ lasting: true });
   try {
     return await work(db);
   } catch (error) {
@@ -72,7 +70,7 @@ const editableOptions = {
   profile: { type: "string" },
 } as const;
 
-export const add: CommandModule = {
+export const add: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents add --bic BIC --name NAME --base-url URL
          [--public-key HEX --key-id ID] [--liquidity-account ACCOUNT]... [--settlement-account ACCOUNT]
          [--max-amount 5000000.00 [--max-amount-currency KZT]] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
@@ -112,7 +110,7 @@ ${where}`,
   },
 };
 
-export const list: CommandModule = {
+export const list: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents list [--gateway URL]
 
 Prints one JSON line per correspondent (signing keys as public keys).
@@ -132,7 +130,7 @@ ${where}`,
   },
 };
 
-export const show: CommandModule = {
+export const show: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents show BIC [--gateway URL]
 
 Prints one correspondent as JSON.
@@ -151,7 +149,7 @@ ${where}`,
   },
 };
 
-export const update: CommandModule = {
+export const update: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents update BIC [--name NAME] [--base-url URL] [--liquidity-account ACCOUNT]...
          [--settlement-account ACCOUNT|none] [--max-amount 5000000.00|none [--max-amount-currency KZT]] [--profile ${VALIDATION_PROFILES.join("|")}] [--gateway URL]
 
@@ -186,7 +184,7 @@ ${where}`,
   },
 };
 
-export const addKey: CommandModule = {
+export const addKey: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents keys add BIC --public-key HEX --key-id ID [--gateway URL]
 
 Registers another Ed25519 signing key of a correspondent (rotation: add the new key, then revoke the old one).
@@ -207,7 +205,7 @@ ${where}`,
   },
 };
 
-export const revokeKey: CommandModule = {
+export const revokeKey: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents keys revoke BIC KEY_ID [--gateway URL]
 
 Revokes one signing key of a correspondent: requests signed with it are refused from the next one on.
@@ -227,7 +225,7 @@ ${where}`,
   },
 };
 
-function statusCommand(action: "suspend" | "activate"): CommandModule {
+function statusCommand(action: "suspend" | "activate"): DatabaseCommand {
   return {
     help: `Usage: npx tenge-gateway correspondents ${action} BIC [--gateway URL]
 
@@ -251,7 +249,7 @@ ${where}`,
 export const suspend = statusCommand("suspend");
 export const activate = statusCommand("activate");
 
-export const pinKeys: CommandModule = {
+export const pinKeys: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents keys pin BIC [--file KEYSET.json] [--gateway URL]
 
 Pins the signing keys a correspondent publishes: fetched from its <baseUrl>/iso20022/keys (or read from

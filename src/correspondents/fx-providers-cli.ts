@@ -1,6 +1,7 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { UsageError, type CommandModule } from "../core/cli-command.ts";
+import { UsageError } from "../core/cli-command.ts";
+import type { DatabaseCommand } from "../persistence/database-command.ts";
 import { connection, viaApi, viaDatabase } from "./cli.ts";
 import { fxProviderKeyToJson, fxProviderStore } from "./fx-providers.ts";
 import { listing } from "./terms-cli.ts";
@@ -15,7 +16,7 @@ with who made it (the operator, or cli:<user> on the database).`;
 
 const actor = () => `cli:${userInfo().username}`;
 
-export const nameProviders: CommandModule = {
+export const nameProviders: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents fx-providers set BIC [--provider PROVIDER_BIC]... [--gateway URL]
 
 Sets the FX providers the correspondent BIC lets sign quotes for it, on its word (no --provider: only its
@@ -37,7 +38,7 @@ ${where}`,
   },
 };
 
-export const addProviderKey: CommandModule = {
+export const addProviderKey: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents fx-providers add-key PROVIDER_BIC --name NAME --key-id ID --public-key HEX [--gateway URL]
 
 Registers an FX provider's Ed25519 quote-signing key (32 bytes, hex or base64). It signs quotes only and
@@ -61,7 +62,7 @@ ${where}`,
   },
 };
 
-export const revokeProviderKey: CommandModule = {
+export const revokeProviderKey: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents fx-providers revoke-key PROVIDER_BIC --key-id ID [--gateway URL]
 
 Revokes an FX provider's quote-signing key: quotes signed with it are refused from now on.

@@ -1,6 +1,7 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { UsageError, type CommandModule } from "../core/cli-command.ts";
+import { UsageError } from "../core/cli-command.ts";
+import type { DatabaseCommand } from "../persistence/database-command.ts";
 import { amountFromDecimal } from "../core/money.ts";
 import { connection, viaApi, viaDatabase } from "./cli.ts";
 import { standingTermsToJson, termsStore } from "./terms.ts";
@@ -17,7 +18,7 @@ with who made it (the operator, or cli:<user> on the database).`;
 const actor = () => `cli:${userInfo().username}`;
 
 
-export const setTerms: CommandModule = {
+export const setTerms: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents terms set BIC --ledger LEDGER --currency CCY --max-amount 100000.00
          --daily-limit 1000000.00 --rate-band-bps 200 --dt-beneficiary ACCOUNT... [--gateway URL]
 
@@ -70,7 +71,7 @@ ${where}`,
   },
 };
 
-export const listTerms: CommandModule = {
+export const listTerms: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents terms list [--counterparty BIC] [--gateway URL]
 
 Prints one JSON line per corridor's standing terms, with what today's (UTC) PvPs used of its daily limit.
@@ -89,7 +90,7 @@ ${where}`,
   },
 };
 
-export const setRate: CommandModule = {
+export const setRate: DatabaseCommand = {
   help: `Usage: npx tenge-gateway correspondents rates set CCY RATE [--gateway URL]
 
 Sets the reference rate of a currency: KZT per one unit of it (e.g. rates set AED 125.00). Standing terms'
@@ -111,7 +112,7 @@ ${where}`,
   },
 };
 
-export function listing(help: string, path: string, read: (db: Parameters<Parameters<typeof viaDatabase>[1]>[0]) => Promise<unknown[]>): CommandModule {
+export function listing(help: string, path: string, read: (db: Parameters<Parameters<typeof viaDatabase>[1]>[0]) => Promise<unknown[]>): DatabaseCommand {
   return {
     help,
     async run(args, io) {

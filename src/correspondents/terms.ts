@@ -1,4 +1,5 @@
 import { CodedError } from "../core/errors.ts";
+import { ledgerKindOf } from "../core/ledger-name.ts";
 import { amountToDecimal, currencyMinorUnits } from "../core/money.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 
@@ -77,7 +78,7 @@ export function withinRateBand(leg: { dtAmount: bigint; dtCurrency: string; fore
 
 function checkTerms(terms: NewStandingTerms): void {
   if (currencyMinorUnits(terms.foreignCurrency) === undefined) throw new TermsError("TERMS_INVALID", `unknown ISO 4217 currency ${terms.foreignCurrency}`);
-  if (terms.foreignLedger.startsWith("peer:")) throw new TermsError("TERMS_INVALID", "peer legs are locked by the correspondent's own gateway under its own terms; standing terms are for ledgers this gateway holds keys on");
+  if (ledgerKindOf(terms.foreignLedger).kind === "peer") throw new TermsError("TERMS_INVALID", "peer legs are locked by the correspondent's own gateway under its own terms; standing terms are for ledgers this gateway holds keys on");
   if (terms.maxForeignAmount <= 0n || terms.dailyForeignAmount <= 0n) throw new TermsError("TERMS_INVALID", "limits must be positive");
   if (terms.maxForeignAmount > terms.dailyForeignAmount) throw new TermsError("TERMS_INVALID", "the per-PvP limit cannot exceed the daily limit");
   if (!Number.isInteger(terms.rateBandBps) || terms.rateBandBps < 0 || terms.rateBandBps > 10_000) throw new TermsError("TERMS_INVALID", "rateBandBps must be an integer from 0 to 10000");

@@ -1,6 +1,7 @@
 import { KZT } from "../core/money.ts";
 import { buildSettlementConfirmation, buildSettlementStatus, type DvpSettlementParty, type DvpSettlementStatus } from "../iso20022/dvp/messages.ts";
 import type { OutboundNotice } from "../pvp/engine.ts";
+import { agentCounterparty } from "../pvp/message-counterparty.ts";
 import { bareHex, isoDateTime, notificationMessage, renderValidated } from "../pvp/protocol/pvp-messages.ts";
 import type { PvpRecord } from "../pvp/pvp.ts";
 import type { BankNoticeKind } from "../pvp/state-machine.ts";
@@ -29,7 +30,7 @@ export function dvpNotices(pvp: PvpRecord, notice: BankNoticeKind, now: Date, ou
   const status = (side: DvpSide, code: string, advice: DvpSettlementStatus): OutboundNotice => ({
     id: `${pvp.id}-${code}`,
     type: "sese.024.001.12",
-    to: terms[side].bic,
+    to: agentCounterparty(terms[side].bic),
     summary: { side, status: advice.status, ...("reason" in advice && advice.reason ? { reason: advice.reason } : {}) },
     xml: renderValidated(buildSettlementStatus({ envelope: envelope(side, code), transactionId: terms[side].transactionId, reference, advice })),
     carriesPreimage: false,
@@ -56,7 +57,7 @@ export function dvpNotices(pvp: PvpRecord, notice: BankNoticeKind, now: Date, ou
       const confirmations = sides.map((side): OutboundNotice => ({
         id: `${pvp.id}-${CODES.settled[side]}`,
         type: "sese.025.001.11",
-        to: terms[side].bic,
+        to: agentCounterparty(terms[side].bic),
         summary: { side, movement: side === "seller" ? "DELI" : "RECE" },
         xml: renderValidated(
           buildSettlementConfirmation({
@@ -82,7 +83,7 @@ export function dvpNotices(pvp: PvpRecord, notice: BankNoticeKind, now: Date, ou
         {
           id: `${pvp.id}-ND`,
           type: "camt.054.001.08",
-          to: terms.buyer.bic,
+          to: agentCounterparty(terms.buyer.bic),
           summary: { account: cash.payer, creditDebit: "DBIT" },
           xml: notificationMessage(parties("buyer"), original, { account: cash.payer, amount, creditDebit: "DBIT" }),
           carriesPreimage: false,
@@ -90,7 +91,7 @@ export function dvpNotices(pvp: PvpRecord, notice: BankNoticeKind, now: Date, ou
         {
           id: `${pvp.id}-NC`,
           type: "camt.054.001.08",
-          to: terms.seller.bic,
+          to: agentCounterparty(terms.seller.bic),
           summary: { account: cash.beneficiary, creditDebit: "CRDT" },
           xml: notificationMessage(parties("seller"), original, { account: cash.beneficiary, amount, creditDebit: "CRDT" }),
           carriesPreimage: false,

@@ -4,6 +4,7 @@ import { pageQuerySchema, pageSchema } from "../core/paging.ts";
 import { readSettlementInstruction } from "../iso20022/dvp/messages.ts";
 import { readValidatedMessage } from "../iso20022/validation/validate.ts";
 import { historyToJson } from "../pvp/routes.ts";
+import { isAgent } from "../pvp/message-counterparty.ts";
 import { PVP_STATES } from "../pvp/state-machine.ts";
 import { typedRoutes } from "../server/app.ts";
 import { errorSchema } from "../server/errors.ts";
@@ -180,7 +181,7 @@ export function dvpRoutes(desk: DvpDesk): (app: FastifyInstance) => Promise<void
         const message = (await desk.messages(dvp)).find((candidate) => candidate.businessMessageId === request.params.messageId);
         // A broker reads the messages addressed to it; operators all.
         const principal = request.principal!;
-        if (!message || (principal.role !== "operator" && message.counterparty !== principal.institution?.bic)) {
+        if (!message || (principal.role !== "operator" && !isAgent(message.counterparty, principal.institution?.bic))) {
           throw new CodedError("MESSAGE_NOT_FOUND", `no message ${request.params.messageId} for the caller in DvP ${dvp.id}`);
         }
         return reply.type("application/xml").send(message.xml);

@@ -3,7 +3,7 @@ import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { TransactionRevertedError } from "./errors.ts";
 import { chainAt } from "./evm-chain.ts";
 import { DEFAULT_FEE_BUMP_PERCENT, marketFees, replacementFees, type Fees } from "./fees.ts";
-import { signCall, type EvmCall } from "./signed-transaction.ts";
+import { broadcastSigned, signCall, type EvmCall } from "./signed-transaction.ts";
 
 /**
  * Gas on top of an estimate, besides 20%: the estimate holds for the state it ran on (the latest block),
@@ -142,7 +142,11 @@ export class EvmTransactionSender {
       if (replacement >= (this.options.maxReplacements ?? 3)) throw new WaitForTransactionReceiptTimeoutError({ hash: hashes[hashes.length - 1]! });
       // Stuck: the same call again under the same nonce with higher fees replaces it in the mempool.
       fees = replacementFees(await marketFees(this.publicClient), fees, this.options.feeBumpPercent ?? DEFAULT_FEE_BUMP_PERCENT);
-      hashes.push(await this.sendSigned({ ...call, gas: await this.gasOf(call) }, nonce, fees));
+      // An earlier version mined since the last look makes the node refuse this one ("nonce too low"):
+      // not a failure, the next look finds that version's receipt.
+      const signed = await signCall(this.account, { chainId: this.chainId, call: { ...call, gas: await this.gasOf(call) }, nonce: BigInt(nonce), fees });
+      await broadcastSigned(this.publicClient, signed.raw);
+      hashes.push(signed.hash);
       this.replacements++;
     }
   }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { ConfigError, type GatewayConfig } from "../config/config.ts";
+import { peerLedgerName } from "../core/ledger-name.ts";
 import { publishedKeySet } from "../correspondents/published-keys.ts";
 import { correspondentStore } from "../correspondents/store.ts";
 import { termsStore } from "../correspondents/terms.ts";
@@ -268,7 +269,7 @@ function peerCredentials(embedded: EmbeddedStack, peer: EmbeddedPeer | undefined
   return {
     peerPvp: {
       counterparty: foreign.bic,
-      foreignLedger: `peer:${foreign.bic}`,
+      foreignLedger: peerLedgerName(foreign.bic),
       // On a peer leg the parties are BICs: the foreign central bank pays, the NBK is paid on its account there.
       foreignPayer: foreign.bic,
       foreignBeneficiary: ourAgent,

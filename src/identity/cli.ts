@@ -1,14 +1,11 @@
 import { parseArgs } from "node:util";
-import { UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
-import { loadConfig } from "../config/config.ts";
-import { openGatewayDatabase, refuseEmbeddedDirectory } from "../gateway/database.ts";
+import { UsageError } from "../core/cli-command.ts";
+import type { DatabaseCommand, DatabaseCommandIo } from "../persistence/database-command.ts";
 import { isRole, ROLES, type Role } from "./principal.ts";
 import { IdentityError, IdentityStore, institutionFor } from "./store.ts";
 
-async function withIdentity<T>(io: CommandIo, work: (identity: IdentityStore) => Promise<T>): Promise<T> {
-  const config = loadConfig(io.env);
-  refuseEmbeddedDirectory(config);
-  const db = await openGatewayDatabase(config);
+async function withIdentity<T>(io: DatabaseCommandIo, work: (identity: IdentityStore) => Promise<T>): Promise<T> {
+  const db = await io.openDatabase({ lasting: true });
   try {
     return await work(new IdentityStore(db));
   } catch (error) {
@@ -19,7 +16,7 @@ async function withIdentity<T>(io: CommandIo, work: (identity: IdentityStore) =>
   }
 }
 
-export const create: CommandModule = {
+export const create: DatabaseCommand = {
   help: `Usage: npx tenge-gateway keys create (--role ROLE --name NAME [--id ID] [--bic BIC] [--dt-participant ID] | --principal ID)
          [--public-key KEY [--key-id ID]] [--label TEXT]
 
@@ -65,7 +62,7 @@ Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TE
   },
 };
 
-export const ledgerAccount: CommandModule = {
+export const ledgerAccount: DatabaseCommand = {
   help: `Usage: npx tenge-gateway keys ledger-account --bic BIC --ledger LEDGER --account ACCOUNT
 
 Registers an account on a foreign ledger (an EVM address on ledger evm) as the institution's: banks may
@@ -83,7 +80,7 @@ Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TE
   },
 };
 
-export const list: CommandModule = {
+export const list: DatabaseCommand = {
   help: `Usage: npx tenge-gateway keys list
 
 Prints one JSON line per principal with its credentials (ids, kinds, public keys; never secrets).
@@ -97,7 +94,7 @@ Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TE
   },
 };
 
-export const revoke: CommandModule = {
+export const revoke: DatabaseCommand = {
   help: `Usage: npx tenge-gateway keys revoke (--principal ID | --credential ID)
 
 --principal   revokes a principal and all its credentials

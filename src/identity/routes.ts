@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { pageSchema } from "../core/paging.ts";
-import { typedRoutes } from "../server/app.ts";
-import { errorSchema } from "../server/errors.ts";
+import { errorSchema, typedRoutes } from "../core/http-routes.ts";
 import { BIC_PATTERN, ROLES } from "./principal.ts";
 import { institutionFor, type IdentityStore } from "./store.ts";
 

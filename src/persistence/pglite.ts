@@ -1,6 +1,9 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { PGlite, types } from "@electric-sql/pglite";
 import { CodedError } from "../core/errors.ts";
 import { restrictToOwner } from "./data-directory.ts";
@@ -16,7 +19,14 @@ export interface PgliteOptions {
  * migrations as PostgreSQL. A data directory can be opened by one process only.
  */
 export async function openPglite(options: PgliteOptions): Promise<Database> {
-  const unlock = options.dataDir.startsWith("memory://") ? () => {} : lockDirectory(options.dataDir);
+  const inMemory = options.dataDir.startsWith("memory://");
+  const unlock = inMemory ? () => {} : lockDirectory(options.dataDir);
+  try {
+    if (!inMemory) await initialiseOutOfProcess(options.dataDir);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const pglite = await PGlite.create({
     dataDir: options.dataDir,
     parsers: { [types.INT8]: (value: string) => BigInt(value) },
@@ -74,6 +84,24 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
  */
 const PGLITE_CONFIGURATION = ["shared_buffers=16MB", "wal_buffers=1MB", "max_connections=8"];
 
+/**
+ * A directory without a cluster yet is initialised (initdb) by a child process, so initdb's garbage (about
+ * 100 MB per instance, which the C allocator would keep resident) ends with it. The child compiles with
+ * Liftoff only: it runs initdb once, so optimised code would cost more to compile than it saves.
+ */
+async function initialiseOutOfProcess(dataDir: string): Promise<void> {
+  if (existsSync(join(dataDir, "PG_VERSION"))) return;
+  const script = fileURLToPath(new URL("./pglite-initdb.ts", import.meta.url));
+  // Flags that let this Node run TypeScript (older 22.x) are passed on; nothing else (inspectors, probes).
+  const typeFlags = process.execArgv.filter((flag) => flag.startsWith("--experimental-strip-types") || flag.startsWith("--experimental-transform-types"));
+  try {
+    await promisify(execFile)(process.execPath, [...typeFlags, "--liftoff-only", script, dataDir], { maxBuffer: 1 << 20 });
+  } catch (error) {
+    const { stderr } = error as { stderr?: string };
+    throw new PgliteInitError(`could not initialise the embedded database in ${dataDir}: ${(stderr ?? String(error)).trim().split("\n").slice(-3).join(" ")}`);
+  }
+}
+
 let compiled: Promise<{ pgliteWasmModule: WebAssembly.Module; initdbWasmModule: WebAssembly.Module }> | undefined;
 
 /**
@@ -87,6 +115,12 @@ function compiledPglite() {
     return { pgliteWasmModule: pglite!, initdbWasmModule: initdb! };
   })();
   return compiled;
+}
+
+export class PgliteInitError extends CodedError<"PGLITE_INIT_FAILED"> {
+  constructor(message: string) {
+    super("PGLITE_INIT_FAILED", message);
+  }
 }
 
 export class DataDirectoryInUseError extends CodedError<"DATA_DIR_IN_USE"> {

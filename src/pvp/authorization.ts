@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import { withinRateBand, type ReferenceRate, type StandingTerms } from "../correspondents/terms.ts";
 import { CodedError } from "../core/errors.ts";
+import { peerAgentOf, peerLedgerName } from "../core/ledger-name.ts";
 import { isDtLedgerError, type DtLedgerPort } from "../ledger/dt-ledger-port.ts";
 import type { Principal } from "../identity/principal.ts";
 import type { Queryable } from "../persistence/database.ts";
@@ -82,9 +83,10 @@ export interface PvpPartiesRequest {
  */
 export async function authorizePvpCreation(principal: Principal, request: PvpPartiesRequest, authority: PvpAuthority): Promise<ConsentCheck | undefined> {
   const { ledger, payer, beneficiary } = request.foreignLeg;
-  const peer = ledger.startsWith("peer:");
-  if (peer && ledger !== `peer:${request.counterpartyAgent}`) {
-    throw new PvpOutsideTerms("PEER_NOT_COUNTERPARTY", `a peer leg is locked by the counterparty's own gateway: name peer:${request.counterpartyAgent}, not ${ledger}`);
+  const peerAgent = peerAgentOf(ledger);
+  const peer = peerAgent !== undefined;
+  if (peer && peerAgent !== request.counterpartyAgent) {
+    throw new PvpOutsideTerms("PEER_NOT_COUNTERPARTY", `a peer leg is locked by the counterparty's own gateway: name ${peerLedgerName(request.counterpartyAgent)}, not ${ledger}`);
   }
   if (principal.role !== "operator") {
     const institution = principal.institution;

@@ -1,4 +1,5 @@
 import type { Clock } from "../core/clock.ts";
+import { peerAgentOf } from "../core/ledger-name.ts";
 import { validationProfile } from "../iso20022/validation/profiles.ts";
 import type { KeyObject } from "node:crypto";
 import { fxProviderStore } from "../correspondents/fx-providers.ts";
@@ -79,13 +80,13 @@ export function pvpComponent(options: PvpComponentOptions): PvpComponent {
   // `peer:<BIC>` legs come from the directory when first named, so a correspondent added later needs no restart.
   const legs: LegDirectory = {
     async prepare(ledger) {
-      const agent = ledger.startsWith("peer:") ? ledger.slice("peer:".length) : undefined;
+      const agent = peerAgentOf(ledger);
       if (agent && !fixed.has(ledger) && !correspondents?.byAgent(agent)) await correspondents?.refresh?.();
     },
     leg(ledger) {
       const found = fixed.get(ledger) ?? peerLegs.get(ledger);
       if (found) return found;
-      const agent = ledger.startsWith("peer:") ? ledger.slice("peer:".length) : undefined;
+      const agent = peerAgentOf(ledger);
       if (!agent || !transport || !correspondents?.byAgent(agent)) throw new LegError("UNAVAILABLE", `no leg adapter for ledger ${ledger}`);
       const leg = peerGatewayLeg({
         agent,

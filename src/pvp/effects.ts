@@ -1,6 +1,8 @@
+import { ledgerKindOf } from "../core/ledger-name.ts";
 import type { Queryable } from "../persistence/database.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { bareHex, pvpEnvelope, type MessageParties, type PvpOutbound } from "../iso20022/pvp/envelope.ts";
+import { agentCounterparty, counterpartyName, type MessageCounterparty } from "./message-counterparty.ts";
 import type { PvpRecord } from "./pvp.ts";
 import { PVP_REASON_CODES } from "./reason-codes.ts";
 import type { BankNoticeKind, Effect, PeerMessageKind } from "./state-machine.ts";
@@ -38,7 +40,7 @@ export async function writeEffects(context: EngineContext, tx: Queryable, pvp: P
         for (const message of peerMessages(context, pvp, effect.message, now)) {
           const delivery = { to: pvp.counterpartyAgent, xml: message.xml, businessMessageId: message.id, messageType: message.type };
           await pvpStore.enqueue(tx, pvp.id, { command: "send", message: delivery }, `${pvp.id}:send:${message.id}`, now);
-          await recordOutbound(tx, pvp, message, pvp.counterpartyAgent, now);
+          await recordOutbound(tx, pvp, message, agentCounterparty(pvp.counterpartyAgent), now);
         }
         break;
       case "bank_notice":
@@ -48,7 +50,7 @@ export async function writeEffects(context: EngineContext, tx: Queryable, pvp: P
   }
 }
 
-async function recordOutbound(tx: Queryable, pvp: PvpRecord, message: OutboundMessage, to: string, now: Date): Promise<void> {
+async function recordOutbound(tx: Queryable, pvp: PvpRecord, message: OutboundMessage, to: MessageCounterparty, now: Date): Promise<void> {
   await pvpStore.recordMessage(tx, pvp.id, {
     businessMessageId: message.id,
     direction: "out",
@@ -60,7 +62,7 @@ async function recordOutbound(tx: Queryable, pvp: PvpRecord, message: OutboundMe
     carriesPreimage: message.carriesPreimage,
     uetr: pvp.uetr,
   });
-  await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "message_out", fromState: null, toState: null, event: message.type, detail: { businessMessageId: message.id, to, ...message.summary } });
+  await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "message_out", fromState: null, toState: null, event: message.type, detail: { businessMessageId: message.id, to: counterpartyName(to), ...message.summary } });
 }
 
 function parties(context: EngineContext, pvp: PvpRecord, now: Date, to: string): MessageParties {
@@ -101,7 +103,7 @@ function peerMessages(context: EngineContext, pvp: PvpRecord, kind: PeerMessageK
 }
 
 /** What the PvP's own banks are told: camt.054 debit and credit on settlement, pacs.002 RJCT otherwise. */
-function bankNotices(context: EngineContext, pvp: PvpRecord, kind: BankNoticeKind, now: Date): Array<OutboundMessage & { to: string }> {
+function bankNotices(context: EngineContext, pvp: PvpRecord, kind: BankNoticeKind, now: Date): Array<OutboundMessage & { to: MessageCounterparty }> {
   if (pvp.kind !== "pvp") {
     if (!context.notices) throw new Error(`no notices configured for exchanges of kind ${pvp.kind}`);
     return context.notices(pvp, kind, now, context.ourAgent);
@@ -112,18 +114,18 @@ function bankNotices(context: EngineContext, pvp: PvpRecord, kind: BankNoticeKin
   // The payer's bank hears of its debit or of the rejection: the bank that created the PvP (its
   // institution's BIC); without one (an operator's PvP, a responder's), this gateway itself.
   const payerBank = pvp.bankAgent ?? context.ourAgent;
-  const bank = pvp.bankAgent ?? `bank:${pvp.createdBy}`;
+  const bank: MessageCounterparty = pvp.bankAgent ? agentCounterparty(pvp.bankAgent) : { kind: "bank", principal: pvp.createdBy };
   // Named by our local PvP id: unique among all our PvPs, whichever `/PVP/` id a peer chose.
   const notice = (to: string): MessageParties => ({ ...parties(context, pvp, now, to), messageRef: pvp.id });
   const ours = notice(context.ourAgent);
   const amount = { currency: ourLeg.currency, minorUnits: ourLeg.amount };
   // camt.054 notifies the digital accounts of the DT ledger; an EVM address (42 characters) is no ISO
   // account id (Max34Text) and has no servicing bank, so a leg settled on an EVM ledger has nobody to notify.
-  if (kind === "settled" && ourLeg.ledger !== "dt") return [];
+  if (kind === "settled" && ledgerKindOf(ourLeg.ledger).kind !== "dt") return [];
   if (kind === "settled") {
     return [
       { ...outbound({ kind: "debitNotice", parties: notice(payerBank), original, account: ourLeg.payer, amount }, { account: ourLeg.payer, creditDebit: "DBIT" }), to: bank },
-      { ...outbound({ kind: "creditNotice", parties: ours, original, account: ourLeg.beneficiary, amount }, { account: ourLeg.beneficiary, creditDebit: "CRDT" }), to: `beneficiary:${ourLeg.beneficiary}` },
+      { ...outbound({ kind: "creditNotice", parties: ours, original, account: ourLeg.beneficiary, amount }, { account: ourLeg.beneficiary, creditDebit: "CRDT" }), to: { kind: "beneficiary", account: ourLeg.beneficiary } },
     ];
   }
   const reason = pvp.reasonCode ?? PVP_REASON_CODES.timeout.code;

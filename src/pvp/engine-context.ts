@@ -2,6 +2,7 @@ import type { Hex } from "viem";
 import type { Clock } from "../core/clock.ts";
 import type { Database } from "../persistence/database.ts";
 import type { LegDirectory, PeerTransport } from "./leg-port.ts";
+import type { MessageCounterparty } from "./message-counterparty.ts";
 import type { PvpRecord } from "./pvp.ts";
 import type { BankNoticeKind } from "./state-machine.ts";
 import { pvpStore } from "./store.ts";
@@ -34,8 +35,8 @@ export interface PreimageStorage {
 export interface OutboundNotice {
   id: string;
   type: string;
-  /** The addressee as the message log names it (a BIC, `bank:<principal>`, `beneficiary:<account>`). */
-  to: string;
+  /** The addressee: a bank or broker by its BIC, a bank principal without one, a beneficiary's account. */
+  to: MessageCounterparty;
   summary: Record<string, unknown>;
   xml: string;
   carriesPreimage: boolean;

@@ -15,7 +15,7 @@ import { isoDateTime, messageIdOf } from "../iso20022/pvp/envelope.ts";
 import { newPvpRecord, type ExchangeKind, type PvpRecord } from "./pvp.ts";
 import { PvpError } from "./pvp-error.ts";
 import { applyInbound } from "./receive.ts";
-import { answerStatusRequest, isStatusRequest } from "./status-requests.ts";
+import { answerStatusRequest } from "./status-requests.ts";
 import { pvpStore, type MessageRecord, type PvpListFilter, type TimelineEntry } from "./store.ts";
 import { checkExpiries, DEFAULT_MAX_LOCK_MS, defaultExpiries, withinMaxLock, type TimelockPolicy } from "./timelock-policy.ts";
 import { PvpWorker } from "./worker.ts";
@@ -311,9 +311,11 @@ export class PvpEngine {
    * transaction; the worker then acts on it. A status request (pacs.028) is answered, not applied.
    */
   async receive(xml: string, sender: string, responder?: ResponderSettings, profile: ValidationProfile = defaultValidationProfile): Promise<InboundOutcome> {
-    const outcome = isStatusRequest(xml)
-      ? await answerStatusRequest(this.context, xml, sender, profile)
-      : await applyInbound(this.context, this.responderChecks(), readInboundMessage(xml, sender, this.ourAgent, profile), xml, sender, responder);
+    const { message, businessMessageId } = readInboundMessage(xml, sender, this.ourAgent, profile);
+    const outcome =
+      message.kind === "status_request"
+        ? await answerStatusRequest(this.context, message.request, xml, sender)
+        : await applyInbound(this.context, this.responderChecks(), { message, businessMessageId }, xml, sender, responder);
     this.wake();
     return outcome;
   }

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import type { Hex } from "viem";
 import { CodedError } from "../core/errors.ts";
+import { peerAgentOf } from "../core/ledger-name.ts";
 import { amountToDecimal } from "../core/money.ts";
 import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
-import { bareHex, PvpMessageError, readInbound, type InboundPvpMessage, type MessageFinding } from "../iso20022/pvp/envelope.ts";
+import { bareHex, PvpMessageError, readInbound, type InboundPvpMessage, type InboundStatusRequest, type MessageFinding } from "../iso20022/pvp/envelope.ts";
 import { newPvpRecord, opensHashLock, type PvpRecord } from "./pvp.ts";
 import { PVP_REASON_CODES } from "./reason-codes.ts";
 import type { PvpPatch } from "./store.ts";
@@ -57,9 +58,15 @@ export class InboundRefusal extends CodedError<InboundRefusalCode> {
   }
 }
 
-/** An inbound message read and checked against who sent it and to whom. */
+/** An inbound message about a PvP, read and checked against who sent it and to whom. */
 export interface InboundRead {
   message: InboundPvpMessage;
+  businessMessageId: string;
+}
+
+/** Any inbound message read and checked: one about a PvP, or a status request (answered, not applied). */
+export interface InboundReceived {
+  message: InboundPvpMessage | InboundStatusRequest;
   businessMessageId: string;
 }
 
@@ -67,7 +74,7 @@ export interface InboundRead {
  * Reads one message from an authenticated correspondent: validates it (XSD, CBPR+, PvP profile) and
  * refuses it when its AppHdr sender is not the caller or its addressee is not this gateway.
  */
-export function readInboundMessage(xml: string, sender: string, ourAgent: string, profile: ValidationProfile): InboundRead {
+export function readInboundMessage(xml: string, sender: string, ourAgent: string, profile: ValidationProfile): InboundReceived {
   let read: ReturnType<typeof readInbound>;
   try {
     read = readInbound(xml, profile);
@@ -165,8 +172,9 @@ export function inboundChange(
   if (pvp.counterpartyAgent !== sender) throw new InboundRefusal("SENDER_MISMATCH", "the PvP belongs to another correspondent");
   // Reports on a peer leg come only from the gateway the instruction went to (PvPs written before creation
   // bound `peer:<BIC>` to the counterparty could name another BIC).
-  if (pvp.role === "initiator" && pvp.foreignLeg.ledger.startsWith("peer:") && pvp.foreignLeg.ledger !== `peer:${sender}`) {
-    throw new InboundRefusal("SENDER_MISMATCH", `reports on this PvP are accepted only from ${pvp.foreignLeg.ledger.slice("peer:".length)}, the BIC it was instructed to`);
+  const instructed = peerAgentOf(pvp.foreignLeg.ledger);
+  if (pvp.role === "initiator" && instructed !== undefined && instructed !== sender) {
+    throw new InboundRefusal("SENDER_MISMATCH", `reports on this PvP are accepted only from ${instructed}, the BIC it was instructed to`);
   }
   const update = (patch: PvpPatch): InboundChange => ({ kind: "update", pvpId: pvp.id, patch });
   const none: InboundChange = { kind: "none", pvpId: pvp.id };

@@ -54,6 +54,8 @@ export interface LedgerAsset {
 export interface LegInstruction {
   /** Stable per PvP and leg (`<pvpId>:dt`); adapters derive idempotency keys and salts from it. */
   key: string;
+  /** Our local id of the PvP (its log and records are kept under it; `pvp.id` is the id the peers see). */
+  pvpId: string;
   pvp: PvpSummary;
   /** Which of the two legs this is. */
   side: LegSide;

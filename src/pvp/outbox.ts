@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ledgerKindOf } from "../core/ledger-name.ts";
 import { InjectedCrash, loadOpened, type EngineContext } from "./engine-context.ts";
 import { LegError, type LegRefundConsent, type LegSide } from "./leg-port.ts";
 import type { KnownLegs } from "./observe.ts";
@@ -63,26 +64,22 @@ async function execute(context: EngineContext, pvp: PvpRecord, command: OutboxCo
     const detail = await perform(context, pvp, command);
     faults?.at("after-command", pvp.id);
     const now = context.clock.now();
-    await db.transaction(async (tx) => {
-      if (detail.reference !== undefined && side !== undefined) await pvpStore.update(tx, pvp.id, referencePatch(side, detail.reference), now);
-      await pvpStore.finishCommand(tx, command.id, "done", now);
-      await pvpStore.addTimeline(tx, pvp.id, {
-        at: now,
-        kind: "command",
-        fromState: null,
-        toState: null,
-        event: labelOf(command, ":"),
-        detail: {
-          idempotencyKey: command.idempotencyKey,
-          ...(detail.reference ? { reference: detail.reference } : {}),
-          ...(command.command === "send" ? { businessMessageId: command.message.businessMessageId } : {}),
-        },
-      });
+    await pvpStore.completeCommand(db, { id: command.id, pvpId: pvp.id }, detail.reference !== undefined && side !== undefined ? referencePatch(side, detail.reference) : {}, {
+      at: now,
+      kind: "command",
+      fromState: null,
+      toState: null,
+      event: labelOf(command, ":"),
+      detail: {
+        idempotencyKey: command.idempotencyKey,
+        ...(detail.reference ? { reference: detail.reference } : {}),
+        ...(command.command === "send" ? { businessMessageId: command.message.businessMessageId } : {}),
+      },
     });
     // A lock or claim the ledger accepted is what the ledger now shows (not so for peers, whose
     // acknowledgement only means the message arrived, nor for refunds, which succeed on settled legs).
     const ledger = side === undefined ? undefined : side === "dt" ? pvp.dtLeg?.ledger : pvp.foreignLeg.ledger;
-    if (side !== undefined && ledger !== undefined && !ledger.startsWith("peer:")) {
+    if (side !== undefined && ledger !== undefined && ledgerKindOf(ledger).kind !== "peer") {
       if (command.command === "lock") known[side] = { status: "locked" };
       if (command.command === "claim") known[side] = { status: "claimed" };
     }
@@ -161,7 +158,7 @@ async function perform(context: EngineContext, pvp: PvpRecord, command: OutboxCo
 async function agreedCancellation(context: EngineContext, pvp: PvpRecord, side: LegSide): Promise<LegRefundConsent | undefined> {
   if (!pvp.cancelRequested || pvp.peerCancellation === undefined) return undefined;
   if (pvp.role === "initiator") {
-    if (side !== "dt" || !pvp.foreignLeg.ledger.startsWith("peer:") || pvp.peerStatus === "claimed") return undefined;
+    if (side !== "dt" || ledgerKindOf(pvp.foreignLeg.ledger).kind !== "peer" || pvp.peerStatus === "claimed") return undefined;
     if (await pvpStore.claimWritten(context.db, pvp.id, "foreign")) return undefined;
   } else if (side !== "foreign" || pvp.sealedPreimage !== undefined) {
     // A preimage that reached us wins while our leg is locked (the claim is queued): no early refund then.

@@ -150,6 +150,7 @@ export function legOf(pvp: PvpRecord, side: LegSide): LegInstruction {
   if (terms === undefined) throw new Error(`PvP ${pvp.id} has no ${side} leg here`);
   return {
     key: `${pvp.id}:${side}`,
+    pvpId: pvp.id,
     pvp: summaryOf(pvp),
     side,
     terms,

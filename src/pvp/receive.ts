@@ -14,6 +14,7 @@ import {
   type ResponderChecks,
   type ResponderSettings,
 } from "./inbound.ts";
+import { agentCounterparty } from "./message-counterparty.ts";
 import type { PvpRecord } from "./pvp.ts";
 import { pvpStore } from "./store.ts";
 
@@ -39,7 +40,7 @@ export async function applyInbound(
       businessMessageId,
       direction: "in",
       messageType: messageTypeOf(message),
-      counterparty: sender,
+      counterparty: agentCounterparty(sender),
       at: now,
       summary: messageSummaryOf(message),
       xml,

@@ -9,6 +9,7 @@ import { authorizePvpCreation, mayAccess, PvpForbidden, PvpOutsideTerms, type Pv
 import { QuoteError, type ConsumedQuote } from "./quotes.ts";
 import { PvpError, type PvpEngine } from "./engine.ts";
 import type { ResponderSettings } from "./inbound.ts";
+import { counterpartyName } from "./message-counterparty.ts";
 import { pvpToJson } from "./pvp.ts";
 import { PVP_STATES } from "./state-machine.ts";
 import type { MessageRecord, TimelineEntry } from "./store.ts";
@@ -20,7 +21,7 @@ import type { MessageRecord, TimelineEntry } from "./store.ts";
 export function historyToJson(timeline: readonly TimelineEntry[], messages: readonly MessageRecord[]) {
   return {
     timeline: timeline.map((entry) => ({ ...entry, at: entry.at.toISOString() })),
-    messages: messages.map(({ xml: _xml, carriesPreimage: _carriesPreimage, ...message }) => ({ ...message, at: message.at.toISOString() })),
+    messages: messages.map(({ xml: _xml, carriesPreimage: _carriesPreimage, ...message }) => ({ ...message, counterparty: counterpartyName(message.counterparty), at: message.at.toISOString() })),
   };
 }
 

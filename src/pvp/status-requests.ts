@@ -1,13 +1,11 @@
 import { systemClock, type Clock } from "../core/clock.ts";
 import type { Queryable } from "../persistence/database.ts";
-import { readValidatedMessage } from "../iso20022/validation/validate.ts";
-import type { ValidationProfile } from "../iso20022/validation/profiles.ts";
 import { isoDateTime, maxStatusRequests, pvpEnvelope, statusRequestIdOf } from "../iso20022/pvp/envelope.ts";
-import { readPvpStatusRequest } from "../iso20022/pvp/messages.ts";
-import { PvpProfileError } from "../iso20022/pvp/tags.ts";
+import type { PvpStatusRequest } from "../iso20022/pvp/messages.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { InboundRefusal, type InboundOutcome } from "./inbound.ts";
 import type { LegInstruction, PeerMessage } from "./leg-port.ts";
+import { agentCounterparty, isAgent } from "./message-counterparty.ts";
 import type { PvpRecord } from "./pvp.ts";
 import { pvpStore } from "./store.ts";
 
@@ -46,7 +44,7 @@ interface ChaseTarget {
 async function chase(db: Queryable, options: { afterMs: number; ourAgent: string; peer: string; clock: Clock }, target: ChaseTarget, send: Send): Promise<Date | undefined> {
   if (target.instruction === undefined) return undefined;
   // Only the exchange with this peer: a notification to a bank is neither silence nor ours to resend.
-  const log = (await pvpStore.messages(db, target.pvpId)).filter((message) => message.counterparty === options.peer);
+  const log = (await pvpStore.messages(db, target.pvpId)).filter((message) => isAgent(message.counterparty, options.peer));
   const last = log.at(-1);
   const now = options.clock.now();
   if (last === undefined || last.direction === "in") return undefined;
@@ -63,7 +61,7 @@ async function chase(db: Queryable, options: { afterMs: number; ourAgent: string
     businessMessageId,
     direction: "out",
     messageType: statusRequestType,
-    counterparty: options.peer,
+    counterparty: agentCounterparty(options.peer),
     at: now,
     summary: {},
     xml,
@@ -85,8 +83,7 @@ export function statusRequestWatch(db: Queryable, options: { afterMs: number; ou
     async chase(leg, send) {
       const reported = leg.reported?.status;
       if (reported === "claimed" || reported === "refunded" || reported === "rejected") return;
-      const pvpId = leg.key.slice(0, leg.key.lastIndexOf(":"));
-      await chase(db, { ...options, clock }, { pvpId, pvpRef: leg.pvp.id, uetr: leg.pvp.uetr, instruction: leg.pvp.instruction }, send);
+      await chase(db, { ...options, clock }, { pvpId: leg.pvpId, pvpRef: leg.pvp.id, uetr: leg.pvp.uetr, instruction: leg.pvp.instruction }, send);
     },
   };
 }
@@ -117,32 +114,14 @@ export async function chaseAsResponder(context: EngineContext, pvp: PvpRecord): 
 /** The shortest time between two answers (resends) to one correspondent's status requests about one PvP. */
 export const statusAnswerIntervalMs = 5_000;
 
-/** Whether an inbound text is a status request (cheap look before the full validation). */
-export function isStatusRequest(xml: string): boolean {
-  return xml.includes(`urn:iso:std:iso:20022:tech:xsd:${statusRequestType}`);
-}
-
 /**
- * The answering side: validates the pacs.028 like any inbound message, checks who asks, and queues again
- * the last pacs.002 this gateway sent about that PvP (it goes out through the outbox, retried like any
- * message). A PvP it never heard of, or one it has not reported on yet, gets no answer: the asker resends
+ * The answering side, for a pacs.028 read and checked like any inbound message (readInboundMessage: who
+ * sent it, to whom): queues again the last pacs.002 this gateway sent about that PvP (it goes out through
+ * the outbox, retried like any message). A PvP it never heard of, or one it has not reported on yet, gets no answer: the asker resends
  * its own last message beside the request, which is what is missing then.
  */
-export async function answerStatusRequest(context: EngineContext, xml: string, sender: string, profile: ValidationProfile): Promise<InboundOutcome> {
-  const report = readValidatedMessage(xml, { profile });
-  if (!report.valid || report.message === undefined) {
-    throw new InboundRefusal("MESSAGE_INVALID", `message fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
-  }
-  let request;
-  try {
-    request = readPvpStatusRequest(report.message);
-  } catch (error) {
-    if (error instanceof PvpProfileError) throw new InboundRefusal("MESSAGE_NOT_PVP", error.message, [{ code: error.code, path: "/", message: error.message }]);
-    throw error;
-  }
+export async function answerStatusRequest(context: EngineContext, request: PvpStatusRequest, xml: string, sender: string): Promise<InboundOutcome> {
   const { ourAgent } = context;
-  if (request.from !== sender) throw new InboundRefusal("SENDER_MISMATCH", `AppHdr/Fr ${request.from} is not the authenticated correspondent ${sender}`);
-  if (request.to !== ourAgent) throw new InboundRefusal("NOT_FOR_US", `AppHdr/To ${request.to} is not this gateway (${ourAgent})`);
   const now = context.clock.now();
   const outcome = await context.db.transaction(async (tx) => {
     // Only the PvP this correspondent is party to; about any other nothing is written or answered, and
@@ -157,20 +136,20 @@ export async function answerStatusRequest(context: EngineContext, xml: string, s
     }
     const log = await pvpStore.messages(tx, pvp.id);
     // Each answer is a resend: a correspondent asking under ever new ids gets one per interval, no more.
-    const lastAsked = log.findLast((message) => message.direction === "in" && message.messageType === statusRequestType && message.counterparty === sender);
+    const lastAsked = log.findLast((message) => message.direction === "in" && message.messageType === statusRequestType && isAgent(message.counterparty, sender));
     if (lastAsked !== undefined && now.getTime() - lastAsked.at.getTime() < statusAnswerIntervalMs) return { status: "too_soon" } as const;
     await pvpStore.recordMessage(tx, pvp.id, {
       businessMessageId: request.messageId,
       direction: "in",
       messageType: statusRequestType,
-      counterparty: sender,
+      counterparty: agentCounterparty(sender),
       at: now,
       summary: {},
       xml,
       carriesPreimage: false,
       uetr: request.original.uetr,
     });
-    const lastStatus = log.findLast((message) => message.direction === "out" && message.messageType === "pacs.002.001.10" && message.counterparty === sender);
+    const lastStatus = log.findLast((message) => message.direction === "out" && message.messageType === "pacs.002.001.10" && isAgent(message.counterparty, sender));
     if (lastStatus !== undefined) {
       const answer = { to: sender, xml: lastStatus.xml, businessMessageId: lastStatus.businessMessageId, messageType: lastStatus.messageType };
       await pvpStore.enqueue(tx, pvp.id, { command: "send", message: answer }, `${pvp.id}:status-answer:${request.messageId}`, now);

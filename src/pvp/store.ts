@@ -2,6 +2,7 @@ import type { Hex } from "viem";
 import { decodeCursor, pageAtColumn, pageOf, type Page } from "../core/paging.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { LegSide, PeerMessage } from "./leg-port.ts";
+import { agentCounterparty, counterpartyName, counterpartyOfName, type MessageCounterparty } from "./message-counterparty.ts";
 import { legFromJson, legToJson, type ExchangeKind, type PeerLegStatus, type PvpRecord } from "./pvp.ts";
 import type { InstructionReference } from "../iso20022/pvp/envelope.ts";
 import { TERMINAL_STATES, type PvpState } from "./state-machine.ts";
@@ -83,7 +84,7 @@ export interface MessageRecord {
   businessMessageId: string;
   direction: "in" | "out";
   messageType: string;
-  counterparty: string;
+  counterparty: MessageCounterparty;
   at: Date;
   summary: Record<string, unknown>;
   xml: string;
@@ -321,16 +322,24 @@ export const pvpStore = {
     );
   },
 
-  /** Moves a PvP from the state it was read in; false when someone else moved it first. */
-  async moveState(tx: Queryable, pvp: PvpRecord, to: PvpState, now: Date, changes: { reasonCode?: string } = {}): Promise<boolean> {
-    const result = await tx.query(
-      // A settled PvP has no problem left: an error from a retry on the way there would only mislead.
-      `UPDATE pvp SET state = $3, version = version + 1, updated_at = $4, next_run_at = $4, reason_code = COALESCE($5, reason_code),
+  /**
+   * Moves a PvP from the state it was read in; false when someone else moved it first. With `entry`, the
+   * timeline entry is written by the same statement, and only if the PvP moved (one round trip, not two).
+   */
+  async moveState(tx: Queryable, pvp: PvpRecord, to: PvpState, now: Date, changes: { reasonCode?: string } = {}, entry?: TimelineEntry): Promise<boolean> {
+    // A settled PvP has no problem left: an error from a retry on the way there would only mislead.
+    const move = `UPDATE pvp SET state = $3, version = version + 1, updated_at = $4, next_run_at = $4, reason_code = COALESCE($5, reason_code),
               last_error = CASE WHEN $3::text = 'SETTLED' THEN NULL ELSE last_error END,
               last_error_at = CASE WHEN $3::text = 'SETTLED' THEN NULL ELSE last_error_at END
-       WHERE id = $1 AND version = $2`,
-      [pvp.id, pvp.version, to, now, changes.reasonCode ?? null],
-    );
+       WHERE id = $1 AND version = $2`;
+    const parameters = [pvp.id, pvp.version, to, now, changes.reasonCode ?? null];
+    const result = entry
+      ? await tx.query(
+          `WITH moved AS (${move} RETURNING id)
+           INSERT INTO pvp_timeline (pvp_id, at, kind, from_state, to_state, event, detail) SELECT id, $6, $7, $8, $9, $10, $11::jsonb FROM moved`,
+          [...parameters, entry.at, entry.kind, entry.fromState, entry.toState, entry.event, JSON.stringify(entry.detail)],
+        )
+      : await tx.query(move, parameters);
     return result.rowCount === 1;
   },
 
@@ -375,7 +384,7 @@ export const pvpStore = {
         pvpId,
         message.messageType,
         message.uetr ?? null,
-        message.counterparty,
+        counterpartyName(message.counterparty),
         JSON.stringify(message.summary),
         message.xml,
         message.at,
@@ -386,15 +395,19 @@ export const pvpStore = {
   },
 
   /** Files an inbound message recorded before its PvP existed (the pacs.009 that opened it) under that PvP. */
-  async attachInbound(tx: Queryable, pvpId: string, counterparty: string, businessMessageId: string): Promise<void> {
-    await tx.query(`UPDATE pvp_message SET pvp_id = $1 WHERE direction = 'in' AND counterparty = $2 AND business_message_id = $3`, [pvpId, counterparty, businessMessageId]);
+  async attachInbound(tx: Queryable, pvpId: string, sender: string, businessMessageId: string): Promise<void> {
+    await tx.query(`UPDATE pvp_message SET pvp_id = $1 WHERE direction = 'in' AND counterparty = $2 AND business_message_id = $3`, [
+      pvpId,
+      counterpartyName(agentCounterparty(sender)),
+      businessMessageId,
+    ]);
   },
 
-  /** The XML first recorded under a correspondent's inbound BizMsgIdr. */
-  async inboundXml(tx: Queryable, counterparty: string, businessMessageId: string): Promise<string | undefined> {
+  /** The XML first recorded under a correspondent's (`sender`, a BIC) inbound BizMsgIdr. */
+  async inboundXml(tx: Queryable, sender: string, businessMessageId: string): Promise<string | undefined> {
     const result = await tx.query<{ xml: string }>(
       "SELECT xml FROM pvp_message WHERE direction = 'in' AND counterparty = $1 AND business_message_id = $2",
-      [counterparty, businessMessageId],
+      [counterpartyName(agentCounterparty(sender)), businessMessageId],
     );
     return result.rows[0]?.xml;
   },
@@ -418,7 +431,7 @@ export const pvpStore = {
       businessMessageId: String(row["business_message_id"]),
       direction: row["direction"] as "in" | "out",
       messageType: String(row["message_type"]),
-      counterparty: String(row["counterparty"]),
+      counterparty: counterpartyOfName(String(row["counterparty"])),
       at: row["at"] as Date,
       summary: json(row["summary"]) as Record<string, unknown>,
       xml: String(row["xml"]),
@@ -450,6 +463,24 @@ export const pvpStore = {
       now,
       error ?? null,
     ]);
+  },
+
+  /**
+   * A command done, in one statement (atomic without a transaction, one round trip instead of five): the
+   * outbox row marked done, the PvP's `patch` (the ledger's reference) written, the timeline entry added.
+   */
+  async completeCommand(db: Queryable, command: { id: bigint; pvpId: string }, patch: PvpPatch, entry: TimelineEntry): Promise<void> {
+    const fields = (Object.keys(patch) as Array<keyof PvpPatch>).filter((field) => patch[field] !== undefined);
+    const assignments = fields.map((field, index) => `${PATCH_COLUMNS[field]} = $${index + 8}`);
+    const patched =
+      fields.length === 0
+        ? ""
+        : `, patched AS (UPDATE pvp SET ${[...assignments, "updated_at = $3", "next_run_at = LEAST(next_run_at, $3)"].join(", ")} WHERE id = $2 RETURNING id)`;
+    await db.query(
+      `WITH finished AS (UPDATE pvp_outbox SET status = 'done', done_at = $3, last_error = NULL, attempts = attempts + 1 WHERE id = $1 AND status = 'pending' RETURNING id)${patched}
+       INSERT INTO pvp_timeline (pvp_id, at, kind, from_state, to_state, event, detail) VALUES ($2, $3, $4, $5, $6, $7, $${fields.length + 8}::jsonb)`,
+      [command.id, command.pvpId, entry.at, entry.kind, entry.fromState, entry.toState, entry.event, ...fields.map((field) => patch[field]), JSON.stringify(entry.detail)],
+    );
   },
 
   /** Records the last failure met on a PvP (shown by the API); the message must hold no secret. */

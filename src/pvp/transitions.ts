@@ -21,9 +21,9 @@ export async function applyTransition(context: EngineContext, pvp: PvpRecord, ev
   const moved = await context.db.transaction(async (tx) => {
     const changes: { reasonCode?: string } = {};
     if (reasonCode !== undefined) changes.reasonCode = reasonCode;
-    if (!(await pvpStore.moveState(tx, pvp, row.to, now, changes))) return false;
+    const entry = { at: now, kind: "transition" as const, fromState: pvp.state, toState: row.to, event, detail: reasonCode ? { reasonCode } : {} };
+    if (!(await pvpStore.moveState(tx, pvp, row.to, now, changes, entry))) return false;
     const next = { ...pvp, state: row.to, version: pvp.version + 1, reasonCode: reasonCode ?? pvp.reasonCode };
-    await pvpStore.addTimeline(tx, pvp.id, { at: now, kind: "transition", fromState: pvp.state, toState: row.to, event, detail: reasonCode ? { reasonCode } : {} });
     await writeEffects(context, tx, next, row.effects, now);
     return true;
   });

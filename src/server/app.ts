@@ -1,6 +1,5 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import type { JsonSchemaToTsProvider } from "@fastify/type-provider-json-schema-to-ts";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { installAccessControl } from "../identity/access-plugin.ts";
@@ -24,20 +23,8 @@ declare module "fastify" {
 /** A feature's routes, registered on the gateway app. */
 export type FeatureRoutes = (app: FastifyInstance) => Promise<void>;
 
-/**
- * Replies are not typed from the response schemas: the serializer writes them by the schema at run time
- * (a `Date` as ISO 8601, undeclared fields dropped), so every response schema reads as `unknown` here.
- */
-type UntypedReplies = { SerializerSchemaOptions: { deserialize: [{ pattern: object; output: unknown }] } };
-
-/**
- * The app typed from its route schemas: `request.body`, `params`, `query` take their types from the
- * JSON schemas (declared `as const`) a route registers, so handlers need no casts.
- */
-export function typedRoutes(app: FastifyInstance) {
-  return app.withTypeProvider<JsonSchemaToTsProvider<UntypedReplies>>();
-}
-export type TypedApp = ReturnType<typeof typedRoutes>;
+// The route contract lives in core (below identity, whose operator routes use it too); features may import it from here.
+export { typedRoutes, type TypedApp } from "../core/http-routes.ts";
 
 export interface GatewayAppOptions {
   db: Database;

@@ -15,16 +15,8 @@ export class ApiError extends CodedError {
   }
 }
 
-/** JSON schema of every error body, for route response declarations. */
-export const errorSchema = {
-  type: "object",
-  required: ["code", "message"],
-  properties: {
-    code: { type: "string" },
-    message: { type: "string" },
-    details: {},
-  },
-} as const;
+// The error body's schema lives with the route contract in core; features may import it from here.
+export { errorSchema } from "../core/http-routes.ts";
 
 const FRAMEWORK_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, "BODY_TOO_LARGE"],

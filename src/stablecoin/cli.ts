@@ -1,8 +1,8 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { UsageError, type CommandIo, type CommandModule } from "../core/cli-command.ts";
-import { loadConfig } from "../config/config.ts";
-import { openGatewayDatabase } from "../gateway/database.ts";
+import { UsageError } from "../core/cli-command.ts";
+// Every command here works on the gateway's database, with the opener the command line passes down.
+import type { DatabaseCommand as CommandModule, DatabaseCommandIo } from "../persistence/database-command.ts";
 import { IdentityError } from "../identity/store.ts";
 import { AmountError } from "../core/money.ts";
 import { CURRENCY, formatKzt, parseKzt } from "./kzt.ts";
@@ -11,8 +11,8 @@ import { ExchangeStore, EXCHANGE_STATUSES, type Exchange, type ExchangeStatus } 
 import { StablecoinService } from "./service.ts";
 
 /** Runs `work` with the stablecoin service on the gateway's database; a refusal is a usage error (exit 2). */
-export async function withService<T>(io: CommandIo, work: (service: StablecoinService) => Promise<T>): Promise<T> {
-  const db = await openGatewayDatabase(loadConfig(io.env));
+export async function withService<T>(io: DatabaseCommandIo, work: (service: StablecoinService) => Promise<T>): Promise<T> {
+  const db = await io.openDatabase({ lasting: false });
   try {
     return await work(new StablecoinService({ db, exchanges: new ExchangeStore(db) }));
   } catch (error) {

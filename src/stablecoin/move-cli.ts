@@ -1,13 +1,14 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { UsageError, type CommandModule } from "../core/cli-command.ts";
+import { UsageError } from "../core/cli-command.ts";
+import type { DatabaseCommand } from "../persistence/database-command.ts";
 import { withService } from "./cli.ts";
 import { MOVE_STATES } from "./model.ts";
 import { moveActionJson, moveJson } from "./move-json.ts";
 
 const SETTINGS = "Settings: DATABASE_URL (unset: the embedded PGlite under DATA_DIR), also from TENGE_CONFIG_FILE (the gateway's settings file).";
 
-export const list: CommandModule = {
+export const list: DatabaseCommand = {
   help: `Usage: npx tenge-gateway stablecoin moves list [--state STATE] [--limit N] [--before CURSOR]
 
 Prints one JSON line per move between chains, newest first (amounts in KZT), then {"next":CURSOR} when
@@ -27,7 +28,7 @@ ${SETTINGS}`,
   },
 };
 
-export const show: CommandModule = {
+export const show: DatabaseCommand = {
   help: `Usage: npx tenge-gateway stablecoin moves show ID
 
 Prints one move as JSON with the operators' actions on it. ID is sourceChainId:txHash:logIndex.
@@ -43,7 +44,7 @@ ${SETTINGS}`,
   },
 };
 
-export const refund: CommandModule = {
+export const refund: DatabaseCommand = {
   help: `Usage: npx tenge-gateway stablecoin moves refund ID --reason TEXT
 
 Has a move minted back to its holder on the source chain instead of on its destination: only a move past

@@ -23,7 +23,7 @@ describe("DT ledger refusals: permanent or retried, decided once", () => {
   it.each(DT_LEDGER_ERROR_CODES)("the PvP's DT leg ends or retries a lock refused %s as the table says", async (code) => {
     const port = { hold: async () => Promise.reject(new DtLedgerError(code, "refused")) } as unknown as DtLedgerPort;
     const terms = { ledger: "dt", payer: "DA-1", beneficiary: "DA-2", amount: 100n, currency: "KZT", hashLock: `0x${"ab".repeat(32)}` as const, expiresAt: new Date() };
-    const leg: LegInstruction = { key: "pvp1:dt", side: "dt", terms, reference: undefined, pvp: { id: "pvp1", uetr: "u", role: "initiator", dtLeg: terms, foreignLeg: { ...terms, ledger: "evm" } } as LegInstruction["pvp"] };
+    const leg: LegInstruction = { key: "pvp1:dt", pvpId: "pvp1", side: "dt", terms, reference: undefined, pvp: { id: "pvp1", uetr: "u", role: "initiator", dtLeg: terms, foreignLeg: { ...terms, ledger: "evm" } } as LegInstruction["pvp"] };
     const refusal = await dtLedgerLeg({ port }).lock(leg).then(
       () => undefined,
       (error: unknown) => error,

@@ -6,6 +6,7 @@ import { readValidatedMessage } from "../../src/iso20022/validation/validate.ts"
 import { PvpEngine } from "../../src/pvp/engine.ts";
 import { legDirectory } from "../../src/pvp/leg-port.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
+import { counterpartyName, isAgent } from "../../src/pvp/message-counterparty.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { SimulatedSecuritiesLedger } from "../support/dvp/simulated-securities.ts";
 import { migratePvp, NBK, settle, testPolicy, VirtualClock } from "../support/pvp/harness.ts";
@@ -73,11 +74,11 @@ describe("DvP on the exchange engine", () => {
     const claims = timeline.filter((entry) => entry.kind === "command" && String(entry.event).startsWith("claim")).map((entry) => entry.event);
     expect(claims).toEqual(["claim:foreign", "claim:dt"]);
     const messages = await engine.messages(settled);
-    expect(messages.map((message) => `${message.messageType} ${message.counterparty}`).sort()).toEqual(
+    expect(messages.map((message) => `${message.messageType} ${counterpartyName(message.counterparty)}`).sort()).toEqual(
       [`camt.054.001.08 ${BUYER_BIC}`, `camt.054.001.08 ${SELLER_BIC}`, `sese.024.001.12 ${BUYER_BIC}`, `sese.024.001.12 ${SELLER_BIC}`, `sese.025.001.11 ${BUYER_BIC}`, `sese.025.001.11 ${SELLER_BIC}`].sort(),
     );
     for (const message of messages) expect(readValidatedMessage(message.xml, { strict: true }).errors).toEqual([]);
-    expect(messages.find((message) => message.messageType === "sese.025.001.11" && message.counterparty === SELLER_BIC)!.xml).toContain("<SctiesMvmntTp>DELI</SctiesMvmntTp>");
+    expect(messages.find((message) => message.messageType === "sese.025.001.11" && isAgent(message.counterparty, SELLER_BIC))!.xml).toContain("<SctiesMvmntTp>DELI</SctiesMvmntTp>");
     // The DvP is not a PvP: /pvp neither lists nor shows it.
     expect(await engine.get(dvp.id)).toBeUndefined();
     expect((await engine.page({})).items).toEqual([]);
@@ -96,7 +97,7 @@ describe("DvP on the exchange engine", () => {
     await expect(desk.affirm(sellerBroker, dvp.id)).rejects.toMatchObject({ code: "PVP_NOT_AFFIRMABLE" });
     await settle([engine], clock, { until: async () => (await engine.get(dvp.id, "dvp"))?.state === "SETTLED" });
     expect(securities.balance(buyerHolding)).toBe(150n);
-    const seller = (await engine.messages(dvp)).filter((message) => message.counterparty === SELLER_BIC && message.messageType === "sese.025.001.11");
+    const seller = (await engine.messages(dvp)).filter((message) => isAgent(message.counterparty, SELLER_BIC) && message.messageType === "sese.025.001.11");
     expect(seller[0]!.xml).toContain("SELL-0001");
   });
 
@@ -139,7 +140,7 @@ describe("DvP on the exchange engine", () => {
     await desk.cancel(sellerBroker, waiting.id);
     await settle([engine], clock, { until: async () => (await engine.get(waiting.id, "dvp"))?.state === "REFUNDED" });
     const rejections = (await engine.messages(waiting)).filter((message) => message.messageType === "sese.024.001.12" && message.summary["status"] === "rejected");
-    expect(rejections.map((message) => message.counterparty).sort()).toEqual([BUYER_BIC, SELLER_BIC]);
+    expect(rejections.map((message) => counterpartyName(message.counterparty)).sort()).toEqual([BUYER_BIC, SELLER_BIC]);
 
     // The securities lock refused after the cash hold (the seller's holding lost eligibility): the cash hold is refunded at its expiry.
     const refused = await desk.create(operator, trade);

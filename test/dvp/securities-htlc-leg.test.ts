@@ -37,6 +37,7 @@ async function instruction(overrides: Partial<LegInstruction["terms"]> = {}): Pr
   const id = `dvp-${++counter}`;
   return {
     key: `${id}:securities`,
+    pvpId: id,
     pvp: { id, uetr: "00000000-0000-4000-8000-000000000000", role: "initiator", dtLeg: undefined, foreignLeg: terms, instruction: undefined, ourAgent: "HSBKKZKXXXX", counterpartyAgent: "KCJBKZKXXXX" },
     side: "foreign",
     terms,

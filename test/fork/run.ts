@@ -2,8 +2,8 @@
  * `npm run test:fork`: the fork suite for integrators, run once per chain of the deployment.
  *
  * Without FORK_URL: starts two local Hardhat nodes on loopback with different chain ids (the stablecoin on
- * two chains, one collateral pool), deploys the contracts on each, makes some activity on each (statement,
- * mint, transfer, redeem, an HTLC lock), notes the block, mints once more after it, then runs test/fork
+ * two chains, one collateral pool, issuance allotments required), deploys the contracts on each, makes some
+ * activity on each (allotment, statement, mint, transfer, redeem, an HTLC lock), notes the block, mints once more after it, then runs test/fork
  * against a fork of each node at its noted block. With FORK_URL (one RPC URL, or several separated by
  * commas: one per chain, FORK_BLOCK likewise) and DEPLOYMENTS_FILE or DEPLOYMENTS_DIR (or, for one chain,
  * STABLECOIN_ADDRESS and HTLC_ADDRESS) it runs the same suite against a fork of each of those chains. Exits
@@ -23,6 +23,7 @@ import { evmChain } from "../../src/evm/evm-chain.ts";
 import { hashTimeLockAbi, tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
 import { hashLockOf } from "../../src/core/hash-lock.ts";
 import { signCollateralStatement } from "../../src/ledger/collateral-statement.ts";
+import { signIssuanceAllotment, type IssuanceAllotment } from "../../src/ledger/issuance-allotment.ts";
 
 // vitest's bin script, found next to its package.json (the file is not in its exports map).
 const vitest = join(dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");
@@ -47,12 +48,10 @@ function runSuite(env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-async function prepareLocalChain(chainId: number, minted: bigint, directory: string) {
+/** Starts a local chain and deploys on it, as for a pool over several chains (issuance allotments required). */
+async function deployLocalChain(chainId: number, directory: string) {
   const chain = await startEmbeddedChain({ chainId, accountCount: 6 });
-  const [deployerKey, signerKey, minterKey, aliceKey, bobKey] = chain.accounts as [Hex, Hex, Hex, Hex, Hex];
-  const minter = privateKeyToAccount(minterKey);
-  const alice = privateKeyToAccount(aliceKey);
-  const bob = privateKeyToAccount(bobKey);
+  const [deployerKey, signerKey, minterKey] = chain.accounts as [Hex, Hex, Hex];
   // One deployments directory, one file per chain id, as `contracts deploy` writes for each chain.
   const { deployment, path } = await deployContracts({
     rpcUrl: chain.rpcUrl,
@@ -60,11 +59,23 @@ async function prepareLocalChain(chainId: number, minted: bigint, directory: str
     collateralSigner: privateKeyToAccount(signerKey).address,
     segregatedAccount: "KZ-DA-SEGREGATED-0001",
     maxStatementAge: 3_600n,
-    minters: [{ address: minter.address, allowance: 10n ** 12n }],
+    minters: [{ address: privateKeyToAccount(minterKey).address, allowance: 10n ** 12n }],
     deploymentsDir: directory,
+    requireIssuanceAllotments: true,
   });
-  const token = deployment.contracts.TengeStablecoin.address;
-  const htlc = deployment.contracts.HashTimeLock.address;
+  return { chain, path, token: deployment.contracts.TengeStablecoin.address, htlc: deployment.contracts.HashTimeLock.address };
+}
+
+/**
+ * Activity on one chain of the pool: the ledger operator's first allotment (naming every chain, room for
+ * what is minted here), a statement and a mint, a transfer, a redemption and an HTLC lock; the block is
+ * noted, then one more mint the fork must not see.
+ */
+async function makeActivity(deployed: Awaited<ReturnType<typeof deployLocalChain>>, minted: bigint, pool: Array<{ chainId: number; token: Address }>) {
+  const { chain, token, htlc } = deployed;
+  const [, signerKey, minterKey, aliceKey, bobKey] = chain.accounts as [Hex, Hex, Hex, Hex, Hex];
+  const alice = privateKeyToAccount(aliceKey);
+  const bob = privateKeyToAccount(bobKey);
   const transport = http(chain.rpcUrl);
   const evm = evmChain(chain.chainId, chain.rpcUrl);
   const client = createPublicClient({ chain: evm, transport });
@@ -72,10 +83,21 @@ async function prepareLocalChain(chainId: number, minted: bigint, directory: str
     const wallet = createWalletClient({ account: privateKeyToAccount(key), chain: evm, transport });
     const hash = await wallet.writeContract(request as never);
     const receipt = await client.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`activity transaction ${hash} on chain ${chainId} reverted`);
+    if (receipt.status !== "success") throw new Error(`activity transaction ${hash} on chain ${chain.chainId} reverted`);
   };
 
   const timestamp = (await client.getBlock()).timestamp;
+  const room = minted + 1_234n;
+  const allotment: IssuanceAllotment = {
+    account: "KZ-DA-SEGREGATED-0001",
+    sequence: 1n,
+    credited: room,
+    moved: 0n,
+    height: 1n,
+    timestamp,
+    chains: pool.map((entry) => ({ chainId: BigInt(entry.chainId), token: entry.token, issuanceLimit: entry.chainId === chain.chainId ? room : 0n })),
+  };
+  await send(minterKey, { address: token, abi: tengeStablecoinAbi, functionName: "submitIssuanceAllotment", args: [allotment, await signIssuanceAllotment(signerKey, allotment)] } as never);
   const statement = { account: "KZ-DA-SEGREGATED-0001", balance: 50_000_000n, paidOut: 0n, height: 1n, timestamp };
   const signature = await signCollateralStatement(signerKey, statement, { chainId: chain.chainId, verifyingContract: token });
   await send(minterKey, { address: token, abi: tengeStablecoinAbi, functionName: "mintWithCollateralStatement", args: [statement, signature, alice.address, minted] } as never);
@@ -90,7 +112,7 @@ async function prepareLocalChain(chainId: number, minted: bigint, directory: str
   const supplyAtFork = await client.readContract({ address: token, abi: tengeStablecoinAbi, functionName: "totalSupply" });
   // Activity after the fork block, which the fork must not see.
   await send(minterKey, { address: token, abi: tengeStablecoinAbi, functionName: "mint", args: [alice.address, 1_234n] } as never);
-  return { chain, path, token, forkBlock, supplyAtFork };
+  return { forkBlock, supplyAtFork };
 }
 
 /** FORK_URL (and FORK_BLOCK) as given: one run per URL, each with its own deployment file or the addresses. */
@@ -133,14 +155,20 @@ if (process.env["FORK_URL"]) {
   const directory = await mkdtemp(join(tmpdir(), "fork-deployments-"));
   const chains: EmbeddedChain[] = [];
   try {
-    const prepared = [];
-    for (const { chainId, minted } of LOCAL_CHAINS) {
-      const local = await prepareLocalChain(chainId, minted, directory);
+    const deployed = [];
+    for (const { chainId } of LOCAL_CHAINS) {
+      const local = await deployLocalChain(chainId, directory);
       chains.push(local.chain);
-      prepared.push(local);
-      console.log(`fork tests: local chain ${chainId} at ${local.chain.rpcUrl}, forking at block ${local.forkBlock}`);
+      deployed.push(local);
     }
-    const pool = JSON.stringify(prepared.map((local) => ({ chainId: local.chain.chainId, token: local.token })));
+    const poolChains = deployed.map((local) => ({ chainId: local.chain.chainId, token: local.token }));
+    const prepared = [];
+    for (const [index, local] of deployed.entries()) {
+      const activity = await makeActivity(local, LOCAL_CHAINS[index]!.minted, poolChains);
+      prepared.push({ ...local, ...activity });
+      console.log(`fork tests: local chain ${local.chain.chainId} at ${local.chain.rpcUrl}, forking at block ${activity.forkBlock}`);
+    }
+    const pool = JSON.stringify(poolChains);
     await runEach(
       prepared.map((local) => ({
         label: `chain ${local.chain.chainId} (local)`,

@@ -14,7 +14,7 @@ const bin = join(import.meta.dirname, "../../bin/tenge-gateway.js");
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { PATH: process.env["PATH"], ...env }, timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { PATH: process.env["PATH"], ...env }, timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWalletClient, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { main } from "../../src/cli/main.ts";
+import { tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
 import { gatewayMigrations } from "../../src/gateway/components.ts";
 import { migrate, migrationsFrom } from "../../src/persistence/migrations.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
@@ -149,6 +152,40 @@ describe("proof of collateral over two chains", () => {
     expect(wrong.out.at(-1)).toMatch(new RegExp(`^NOT VERIFIED: chain ${SECOND_CHAIN_ID} disagrees \\(chain-id, `));
     const bad = capture();
     await expect(main(["collateral", "verify", "--url", two.baseUrl, "--rpc", "31337:http://x"], bad.io)).resolves.not.toBe(0);
+  });
+
+  it("attests the allotment each token holds at its block, and the verifier reads it there", async () => {
+    const { gatewayLedger: ledger, segregatedAccount: accountId } = two.world;
+    for (const [chainId, token] of [[FIRST_CHAIN_ID, two.world.token], [SECOND_CHAIN_ID, two.second.token]] as const) {
+      await ledger.issuanceAllotment({ accountId, reference: `chain:${chainId}:${token}`, change: { kind: "addChain", chainId: BigInt(chainId), token } });
+    }
+    const signed = await ledger.issuanceAllotment({ accountId, reference: "mint:attest-allotment", change: { kind: "credit", chainId: BigInt(SECOND_CHAIN_ID), amount: 300_000n } });
+    const owner = createWalletClient({ account: privateKeyToAccount(two.world.operatorKey), transport: http(two.second.chain.rpcUrl), chain: two.second.tokenChain.client.chain! });
+    const submit = await owner.writeContract({ address: two.second.token, abi: tengeStablecoinAbi, functionName: "submitIssuanceAllotment", args: [signed.allotment, signed.signature] });
+    await two.second.tokenChain.client.waitForTransactionReceipt({ hash: submit });
+    const attested = await two.attestations.renew();
+    expect(attested.attestation.chains.map((chain) => chain.allotment)).toEqual([
+      null,
+      { sequence: String(signed.allotment.sequence), issuanceLimit: "300000", issued: "300000", required: false },
+    ]);
+    const result = await verifyAttestation(attested, { rpcUrls: rpcUrls() });
+    expect(result.checks.filter((check) => !check.ok)).toEqual([]);
+    expect(result.checks.find((check) => check.id === "allotment" && check.chainId === SECOND_CHAIN_ID)!.detail).toBe(
+      `allotment ${signed.allotment.sequence}: issued 3 000.00 KZT of 3 000.00 KZT`,
+    );
+    const history = (await (await fetch(`${two.baseUrl}/proof-of-collateral/history?limit=1`)).json()) as { items: { chains: { issuanceLimit: string | null }[] }[] };
+    expect(history.items[0]!.chains.map((chain) => chain.issuanceLimit)).toEqual([null, "3000.00"]);
+    // An attestation claiming another allotment than the chain holds at that block fails on that chain only.
+    const claimed = structuredClone(attested);
+    claimed.attestation.chains[1]!.allotment = { ...claimed.attestation.chains[1]!.allotment!, issuanceLimit: "900000" };
+    const claimedResult = await verifyAttestation(claimed, { rpcUrls: rpcUrls() });
+    expect(claimedResult.chains).toEqual([
+      { chainId: FIRST_CHAIN_ID, verified: true, failed: [] },
+      { chainId: SECOND_CHAIN_ID, verified: false, failed: ["allotment"] },
+    ]);
+    const denied = structuredClone(attested);
+    denied.attestation.chains[1]!.allotment = null;
+    expect((await verifyAttestation(denied, { rpcUrls: rpcUrls() })).chains[1]!.failed).toEqual(["allotment"]);
   });
 
   it("fails the chain whose block was reorganised away after the attestation, with a valid signature", async () => {

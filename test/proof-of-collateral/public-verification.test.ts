@@ -145,6 +145,7 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
       document.attestation.chains[0]!["supply"] = "100000";
     });
     expect(await page.textContent("#verification-result")).toBe("✘ Verification failed: chain 31337 disagrees with the attestation");
+    expect(await page.textContent("#disagreement")).toBe("Chain 31337 disagrees with this attestation (supply): do not rely on it until it verifies.");
     const failed = await page.$$eval("#checks li[data-ok='false']", (items) => items.map((item) => item.getAttribute("data-check")));
     expect(failed).toEqual(["gateway-signature", "supply", "total-supply"]);
     expect(await page.textContent("#checks li[data-check='supply']")).toMatch(

@@ -55,6 +55,7 @@ describe("the public page over two chains, in Chromium", () => {
       { chain: String(SECOND_CHAIN_ID), supply: "5 000.00 KZT", allotment: "none", rpc: two.second.chain.rpcUrl, verified: "true", status: "✔ agrees with the chain" },
     ]);
     expect(await page.textContent("#verification-result")).toBe("✔ Verified");
+    expect(await page.isVisible("#disagreement")).toBe(false);
     expect(await page.$$eval("#checks li[data-ok='false']", (items) => items.length)).toBe(0);
     for (const chainId of [FIRST_CHAIN_ID, SECOND_CHAIN_ID]) {
       expect(await page.textContent(`#checks li[data-check='chain-id'][data-chain='${chainId}'] .detail`)).toBe(`chain ${chainId}`);
@@ -92,11 +93,14 @@ describe("the public page over two chains, in Chromium", () => {
     expect(first!.verified).toBe("true");
     expect(second!.verified).toBe("false");
     expect(second!.status).toMatch(/^✘ disagrees \(chain-id/);
+    expect(await page.isVisible("#disagreement")).toBe(true);
+    expect(await page.textContent("#disagreement")).toMatch(new RegExp(`^Chain ${SECOND_CHAIN_ID} disagrees with this attestation \\(chain-id, .*\\): do not rely on it until it verifies\\.$`));
     // The visitor puts the right RPC in and checks again.
     await page.fill(`#chain-rows input.rpc[data-chain='${SECOND_CHAIN_ID}']`, two.second.chain.rpcUrl);
     await page.click("#verify-again");
     await page.waitForSelector("#verification-result[data-verified='true']", { timeout: 30_000 });
     expect((await rows(page))[1]!.verified).toBe("true");
+    expect(await page.isVisible("#disagreement")).toBe(false);
     await page.close();
   });
 
@@ -113,6 +117,7 @@ describe("the public page over two chains, in Chromium", () => {
     const page = await openPage();
     expect(await page.textContent("#verification-result")).toBe(`✘ Verification failed: chain ${SECOND_CHAIN_ID} disagrees with the attestation`);
     expect(await page.getAttribute("#checks li[data-check='gateway-signature']", "data-ok")).toBe("true");
+    expect(await page.textContent("#disagreement")).toMatch(new RegExp(`^Chain ${SECOND_CHAIN_ID} disagrees with this attestation \\(.*block-hash.*\\)`));
     const failed = await page.$$eval(`#checks li[data-chain='${SECOND_CHAIN_ID}'][data-ok='false']`, (items) => items.map((item) => item.getAttribute("data-check")));
     expect(failed).toEqual(expect.arrayContaining(["block-hash", "supply"]));
     expect(await page.$$eval(`#checks li[data-chain='${FIRST_CHAIN_ID}'][data-ok='false']`, (items) => items.length)).toBe(0);

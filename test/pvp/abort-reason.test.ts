@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PvpEngine } from "../../src/pvp/engine.ts";
+import { isAgent } from "../../src/pvp/message-counterparty.ts";
 import { pvpStore } from "../../src/pvp/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { migratePvp, NBK, settle, VirtualClock } from "../support/pvp/harness.ts";
@@ -42,7 +43,7 @@ describe("an abort on time says so: camt.056 DS24, and the responder's camt.029 
     expect(sent[0]!.xml).toContain("<Cd>DS24</Cd>");
     const theirs = (await responder.list({ limit: 10 })).find((item) => item.pvpRef === pvp.id)!;
     expect(theirs).toMatchObject({ state: "REFUNDED", reasonCode: "DS24" });
-    const answers = (await pvpStore.messages(testDb.db, theirs.id)).filter((message) => message.direction === "out" && message.counterparty === NBK);
+    const answers = (await pvpStore.messages(testDb.db, theirs.id)).filter((message) => message.direction === "out" && isAgent(message.counterparty, NBK));
     expect(answers.map((message) => [message.messageType, message.summary])).toEqual([
       ["pacs.002.001.10", { status: "ACSP" }],
       ["camt.029.001.09", { outcome: "CNCL" }],

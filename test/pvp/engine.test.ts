@@ -53,14 +53,14 @@ describe("PvP engine with the initiator driving both legs", () => {
     await settle([engine], clock, { until: async () => (await engine.get(pvp.id))?.state === "SETTLED" });
     const notices = (await engine.messages(pvp)).filter((message) => message.messageType === "camt.054.001.08");
     const debit = notices.find((message) => message.summary["creditDebit"] === "DBIT")!;
-    expect(debit.counterparty).toBe("HSBKKZKX");
+    expect(debit.counterparty).toEqual({ kind: "agent", bic: "HSBKKZKX" });
     expect(debit.xml).toMatch(/<To>\s*<FIId>\s*<FinInstnId>\s*<BICFI>HSBKKZKX<\/BICFI>/);
     expect(debit.xml).toMatch(/<Fr>\s*<FIId>\s*<FinInstnId>\s*<BICFI>NBRKKZKX<\/BICFI>/);
     // Without a bank behind the PvP (an operator's), the notice stays with this gateway as before.
     const byOperator = await engine.create(request());
     await settle([engine], clock, { until: async () => (await engine.get(byOperator.id))?.state === "SETTLED" });
     const operatorDebit = (await engine.messages(byOperator)).find((message) => message.summary["creditDebit"] === "DBIT")!;
-    expect(operatorDebit.counterparty).toBe("bank:bank-a");
+    expect(operatorDebit.counterparty).toEqual({ kind: "bank", principal: "bank-a" });
     expect(operatorDebit.xml).toMatch(/<To>\s*<FIId>\s*<FinInstnId>\s*<BICFI>NBRKKZKX<\/BICFI>/);
   });
 
@@ -68,7 +68,7 @@ describe("PvP engine with the initiator driving both legs", () => {
     const pvp = await engine.create({ ...request(), dtLeg: { ...request().dtLeg, amount: 5_000_000n }, bankAgent: "HSBKKZKX" });
     await settle([engine], clock, { until: async () => (await engine.get(pvp.id))?.state === "REJECTED" });
     const rejection = (await engine.messages(pvp)).find((message) => message.summary["status"] === "RJCT")!;
-    expect(rejection.counterparty).toBe("HSBKKZKX");
+    expect(rejection.counterparty).toEqual({ kind: "agent", bic: "HSBKKZKX" });
     expect(rejection.xml).toMatch(/<To>\s*<FIId>\s*<FinInstnId>\s*<BICFI>HSBKKZKX<\/BICFI>/);
     expect(rejection.xml).toMatch(/<Fr>\s*<FIId>\s*<FinInstnId>\s*<BICFI>NBRKKZKX<\/BICFI>/);
   });

@@ -78,7 +78,7 @@ describe("PvP with the foreign leg on an EVM chain (HTLC) and the DT leg on the 
     // The preimage the DT ledger recorded is the one revealed on chain.
     const hold = await dt.port.getHold(done.dtReference!);
     expect(hold.status).toBe("released");
-    const onChain = await evmLeg.observe({ key: `${pvp.id}:foreign`, pvp: { id: pvp.id, role: "responder" } as never, side: "foreign", terms: done.foreignLeg, reference: done.foreignReference });
+    const onChain = await evmLeg.observe({ key: `${pvp.id}:foreign`, pvpId: pvp.id, pvp: { id: pvp.id, role: "responder" } as never, side: "foreign", terms: done.foreignLeg, reference: done.foreignReference });
     expect(onChain.status).toBe("claimed");
     expect(onChain.preimage).toBe(hold.preimage as Hex);
     const transitions = (await pvpStore.timeline(testDb.db, pvp.id)).filter((entry) => entry.kind === "transition").map((entry) => entry.toState);

@@ -187,7 +187,11 @@ describe("supply never exceeds collateral", () => {
       world.tokenChain.client.simulateContract({ account: minter.account, address: world.token, abi: tengeStablecoinAbi, functionName: "mintWithCollateralStatement", args: [forged, signature, holder(), 10n ** 15n] }),
     ).rejects.toThrow(/CollateralSignatureInvalid/);
     // Once the latest statement is older than the maximum age, even a covered mint is refused.
-    await world.rpc("evm_increaseTime", [3601]);
+    // Blocks may share a timestamp on the embedded chain, so chain time can lag the wall clock the statement
+    // was signed by: the next block is set past the statement's time plus the maximum age.
+    const { timestamp: signedAt } = await world.tokenChain.acceptedStatement();
+    const maxAge = await world.tokenChain.maxStatementAge();
+    await world.rpc("evm_setNextBlockTimestamp", [`0x${(signedAt + maxAge + 1n).toString(16)}`]);
     await world.mineBlocks(1);
     expect(await tryMint(1n)).toBe("CollateralStatementStale");
   });

@@ -98,7 +98,10 @@ describe("stablecoin on the embedded stack", () => {
       const reply = await app.inject({ method: "GET", url: "/proof-of-collateral" });
       return reply.statusCode === 200 && reply.json().attestation.totalSupply === "100000" ? reply.json() : undefined;
     }, "the attestation");
-    expect((await verifyAttestation(document, { rpcUrl: embedded.chain.rpcUrl })).verified).toBe(true);
+    // The embedded stack runs two chains: the attestation covers both, each read through its own RPC.
+    expect(document.attestation.chains.map((chain: { chainId: number }) => chain.chainId)).toEqual([embedded.chain.chainId, embedded.secondChain.chainId]);
+    const rpcUrls = { [embedded.chain.chainId]: embedded.chain.rpcUrl, [embedded.secondChain.chainId]: embedded.secondChain.rpcUrl };
+    expect((await verifyAttestation(document, { rpcUrls })).verified).toBe(true);
     const ready = await app.inject({ method: "GET", url: "/readyz" });
     expect(ready.statusCode).toBe(200);
   });

@@ -17,6 +17,7 @@ import type { DatabaseSet } from "./databases.ts";
 import { createOperatorKey, gatewayApi, jsonLine, restartGateway, secretFile, startGateway } from "./gateways.ts";
 import { dtLegOutcomes, evmLegOutcomes, verdictOf, type LedgerView, type PvpVerdict } from "./ledger-verdicts.ts";
 import { startLoadBalancer } from "./load-balancer.ts";
+import { moveVerdicts, type MadeMove } from "./moves.ts";
 import { FOREIGN_CB, hardhatKeys, issueForeignCbdc, NBK, startChain, startDtPlatform } from "./platform.ts";
 import { sleep, type ProcessGroup } from "./processes.ts";
 
@@ -39,6 +40,8 @@ export interface Summary {
   pvpsRefunded: number;
   violations: number;
   killedProcessRecovered: boolean;
+  /** Moves from chain A to chain B minted on B exactly once and never back on A, read from both chains. */
+  crossChainMoves: number;
   mints: number;
   redemptionsPaid: number;
   collateralVerified: boolean;
@@ -46,7 +49,7 @@ export interface Summary {
 }
 
 /** What the run expects; any other figure is reported as a problem and fails the run. */
-const EXPECTED = { settledAtLeast: 20, refunded: 2, mints: 3, redemptions: 2, dvpsSettledAtLeast: 5, chains: 2 };
+const EXPECTED = { settledAtLeast: 20, refunded: 2, mints: 3, redemptions: 2, dvpsSettledAtLeast: 5, chains: 2, crossChainMoves: 2 };
 
 /** The two chains of the stablecoin: A (the default, also PvP's and DvP's chain) and B. */
 const CHAIN_A = 31337;
@@ -109,7 +112,13 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
   // Hardhat development accounts [7] and [8]: the selling and the buying broker's holdings of the demo bond.
   const [sellerHoldingKey, buyerHoldingKey] = hardhatKeys(9).slice(7, 9) as [Hex, Hex];
   // One collateral pool, two chains: both tokens take the same ledger operator's statements of the same wallet.
-  const pool = { collateralSigner: privateKeyToAddress(nbkStatementKey), segregatedAccount: nbkDt.accounts.segregatedWallet, deploymentsDir: join(directory, "deployments") };
+  // Each token mints only within the DT ledger's allotment for its chain (`contracts deploy --require-issuance-allotments`).
+  const pool = {
+    collateralSigner: privateKeyToAddress(nbkStatementKey),
+    segregatedAccount: nbkDt.accounts.segregatedWallet,
+    deploymentsDir: join(directory, "deployments"),
+    allotmentOptions: ["--require-issuance-allotments"],
+  };
   const chain = await startChain(group, {
     ...pool,
     name: "hardhat-node-a",
@@ -381,13 +390,54 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     }
     const mintedOn = (chainId: number) => mintPlan.filter((mint) => (mint.chainId ?? CHAIN_A) === chainId).reduce((sum, mint) => sum + mint.amount, 0n);
     for (const each of onChain) await until(async () => (await each.balance()) === mintedOn(each.chain.chainId), 120_000, `the minted tokens on chain ${each.chain.chainId}`);
-    let mints = 0;
-    for (const id of mintIds) if ((await exchange<{ state: string }>("GET", `/stablecoin/mints/${id}`)).body.state === "minted") mints++;
+    // The tokens show before the gateway records its mints as final (after the chain's confirmations).
+    const mintedStates = async () => Promise.all(mintIds.map(async (id) => (await exchange<{ state: string }>("GET", `/stablecoin/mints/${id}`)).body.state));
+    await until(async () => (await mintedStates()).every((state) => state === "minted"), 60_000, "the mints recorded as minted").catch(() => {});
+    const mints = (await mintedStates()).filter((state) => state === "minted").length;
     log(`${mints} mints on chain, ${mintedOn(CHAIN_A)} units on ${CHAIN_A} and ${mintedOn(CHAIN_B)} on ${CHAIN_B}`);
 
-    // Each chain's holder redeems there; every payout comes from the one segregated wallet.
+    // ---- the exchange moves stablecoin from A to B: moveOut on A with its own key, the gateway mints on B ----------
+    const exchangeAddress = privateKeyToAddress(exchangeKey);
+    const madeMoves: MadeMove[] = [];
+    const moveOut = async (amount: bigint, recipient: typeof exchangeAddress, expectRefund: boolean) => {
+      const hash = await onA.wallet.writeContract({ address: chain.token, abi: tengeStablecoinAbi, functionName: "moveOut", args: [amount, BigInt(CHAIN_B), recipient] });
+      const receipt = await onA.client.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success") throw new Error(`moveOut ${hash} reverted`);
+      madeMoves.push({ txHash: hash, holder: exchangeAddress, amount, from: chain, to: chainB, recipient, expectRefund });
+    };
+    type MoveItem = { txHash: string; state: string };
+    const movesListed = async () => (await exchange<{ items: MoveItem[] }>("GET", "/stablecoin/moves?limit=100")).body.items;
+    // The first is in flight when one NBK process is killed (kill -9): the other, or it once restarted, completes it once.
+    await moveOut(8_000_000n, exchangeAddress, false);
+    await group.kill9(nbkB.process);
+    const atKill = (await movesListed()).find((move) => move.txHash === madeMoves[0]!.txHash)?.state ?? "not seen yet";
+    log(`killed ${nbkB.name} (kill -9) with the first move ${atKill}`);
+    nbkB = await startGateway(group, nbkB.name, nbkB.env, nbkB.port);
+    await moveOut(1_500_000n, exchangeAddress, false);
+    // To an address the exchange never registered: the gateway refunds it on A.
+    await moveOut(250_000n, privateKeyToAddress(chain.keys[4]!), true);
+    const settledMoves = () => movesListed().then((items) => madeMoves.every((made) => items.some((move) => move.txHash.toLowerCase() === made.txHash.toLowerCase() && ["moved", "refunded"].includes(move.state))));
+    await until(settledMoves, 180_000, "the moves to settle").catch((error: unknown) => problems.push(`moves: ${(error as Error).message}`));
+    const moveOutcomes = await moveVerdicts(madeMoves, new Map([[CHAIN_A, privateKeyToAddress(minterKeys[0])], [CHAIN_B, privateKeyToAddress(minterKeys[1])]]));
+    for (const verdict of moveOutcomes) {
+      if (verdict.outcome !== (verdict.move.expectRefund ? "refunded" : "moved")) {
+        problems.push(`move ${verdict.move.txHash} of ${verdict.move.amount}: ${verdict.outcome} (burned ${verdict.burned}, minted on B ${verdict.mintedOnDestination}, back on A ${verdict.mintedBack})`);
+      }
+    }
+    const crossChainMoves = moveOutcomes.filter((verdict) => verdict.outcome === "moved").length;
+    log(`${crossChainMoves} moves minted on ${CHAIN_B}, ${moveOutcomes.filter((verdict) => verdict.outcome === "refunded").length} refunded on ${CHAIN_A}`);
+    // What each chain's supply must be, from what the run did there.
+    const movedNet = (chainId: number) =>
+      moveOutcomes.reduce((sum, { move, burned, mintedOnDestination, mintedBack }) => {
+        const out = burned && move.from.chainId === chainId ? move.amount : 0n;
+        const back = move.from.chainId === chainId ? BigInt(mintedBack) * move.amount : 0n;
+        const arrived = move.to.chainId === chainId ? BigInt(mintedOnDestination) * move.amount : 0n;
+        return sum - out + back + arrived;
+      }, 0n);
+
+    // Each chain's holder redeems there (on B more than B minted: the moved tokens); every payout comes from the one wallet.
     const dtBefore = (await nbkDt.bank.ledger.balance(nbkDt.accounts.exchange)).available;
-    const redeemPlan = [{ on: onA, amount: 3_000_000n }, { on: onB, amount: 4_000_000n }];
+    const redeemPlan = [{ on: onA, amount: 3_000_000n }, { on: onB, amount: crossChainMoves > 0 ? 7_000_000n : 4_000_000n }];
     for (const { on, amount } of redeemPlan) {
       const hash = await on.wallet.writeContract({ address: on.chain.token, abi: tengeStablecoinAbi, functionName: "redeem", args: [amount, nbkDt.accounts.exchange] });
       await on.client.waitForTransactionReceipt({ hash });
@@ -398,22 +448,35 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
     const paid = redemptions.filter((redemption) => redemption.state === "paid");
     const redemptionsPaid = paid.length;
     log(`${redemptionsPaid} redemptions paid in DT (chains ${paid.map((redemption) => redemption.chainId).join(", ")}), ${redeemedTotal} tiyn`);
-    // A chain counts once the supply its own node shows is what was minted less what was redeemed there,
-    // and a redemption there was paid.
+    // A chain counts once the supply its own node shows is what was minted, moved in and out, and redeemed
+    // there, and a redemption there was paid.
     const chainsServed: number[] = [];
     for (const each of onChain) {
       const supply = await each.client.readContract({ address: each.chain.token, abi: tengeStablecoinAbi, functionName: "totalSupply" });
       const redeemedHere = redeemPlan.filter((redemption) => redemption.on === each).reduce((sum, redemption) => sum + redemption.amount, 0n);
-      if (supply === mintedOn(each.chain.chainId) - redeemedHere && paid.some((redemption) => redemption.chainId === each.chain.chainId)) chainsServed.push(each.chain.chainId);
-      else problems.push(`chain ${each.chain.chainId}: supply ${supply}, minted ${mintedOn(each.chain.chainId)}, redeemed ${redeemedHere}`);
+      const expected = mintedOn(each.chain.chainId) + movedNet(each.chain.chainId) - redeemedHere;
+      if (supply === expected && paid.some((redemption) => redemption.chainId === each.chain.chainId)) chainsServed.push(each.chain.chainId);
+      else problems.push(`chain ${each.chain.chainId}: supply ${supply}, expected ${expected} (minted ${mintedOn(each.chain.chainId)}, moved ${movedNet(each.chain.chainId)}, redeemed ${redeemedHere})`);
     }
 
     // ---- anyone verifies the collateral against the gateway and the chains ----------------------------------------
     await sleep(6_000); // one attestation interval, so the latest attestation has seen the redemptions
     let collateralVerified = false;
     try {
-      const output = await group.runCli("collateral-verify", ["collateral", "verify", "--url", balancer.url, "--rpc", chain.rpcUrl], { LOG_LEVEL: "warn" });
-      collateralVerified = output.includes("VERIFIED") && !output.includes("NOT VERIFIED");
+      // Every chain through its own node, as a visitor with their own RPC endpoints would.
+      const rpcs = chains.flatMap((each) => ["--rpc", `${each.chainId}=${each.rpcUrl}`]);
+      const output = await group.runCli("collateral-verify", ["collateral", "verify", "--url", balancer.url, ...rpcs], { LOG_LEVEL: "warn" });
+      const verifiedChains = chains.filter((each) => output.includes(`chain ${each.chainId}: supply`)).length;
+      collateralVerified = output.includes("VERIFIED") && !output.includes("NOT VERIFIED") && verifiedChains === chains.length;
+      if (verifiedChains !== chains.length) problems.push(`collateral verify covered ${verifiedChains} of ${chains.length} chains:\n${output.trim().split("\n").slice(-8).join("\n")}`);
+      // The attestation anyone reads lists both chains, with the total the sum of theirs.
+      const published = await fetch(`${balancer.url}/proof-of-collateral`).then((response) => response.json() as Promise<{ attestation?: { chains?: Array<{ chainId: number; supply: string }>; totalSupply?: string } }>);
+      const attested = published.attestation?.chains ?? [];
+      const attestedTotal = attested.reduce((sum, each) => sum + BigInt(each.supply), 0n);
+      if (attested.length !== chains.length || String(attestedTotal) !== published.attestation?.totalSupply) {
+        problems.push(`GET /proof-of-collateral lists chains ${attested.map((each) => each.chainId).join(", ")} with total ${published.attestation?.totalSupply}`);
+        collateralVerified = false;
+      }
     } catch (error) {
       problems.push(`collateral verify: ${(error as Error).message}`);
     }
@@ -429,6 +492,7 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
       fcbPvps: (await fcbApi<{ items: Array<{ id: string; state: string }> }>("GET", "/pvp?limit=500")).body.items.map((pvp) => `${pvp.id}:${pvp.state}`).sort(),
       mints: (await exchange<{ items: Array<{ id: string; state: string }> }>("GET", "/stablecoin/mints")).body.items.map((mint) => `${mint.id}:${mint.state}`).sort(),
       redemptions: (await exchange<{ items: Array<{ id: string; state: string }> }>("GET", "/stablecoin/redemptions")).body.items.map((redemption) => `${redemption.id}:${redemption.state}`).sort(),
+      moves: (await exchange<{ items: Array<{ id: string; state: string }> }>("GET", "/stablecoin/moves?limit=100")).body.items.map((move) => `${move.id}:${move.state}`).sort(),
       nbkCorrespondents: (await nbk<{ items: Array<{ bic: string }> }>("GET", "/operator/correspondents")).body.items.map((each) => each.bic).sort(),
       fcbCorrespondents: (await fcbApi<{ items: Array<{ bic: string }> }>("GET", "/operator/correspondents")).body.items.map((each) => each.bic).sort(),
     });
@@ -473,12 +537,14 @@ export async function runJourney(context: JourneyContext): Promise<{ summary: Su
       pvpsRefunded: count("refunded"),
       violations: count("violation") + count("unfinished") + dvpVerdicts.filter((verdict) => verdict.outcome === "violation" || verdict.outcome === "unfinished").length,
       killedProcessRecovered: crashRecovered,
+      crossChainMoves,
       mints,
       redemptionsPaid,
       collateralVerified,
       restartKeptState,
     };
     if (summary.chains !== EXPECTED.chains) problems.push(`chains ${summary.chains} != ${EXPECTED.chains}`);
+    if (summary.crossChainMoves !== EXPECTED.crossChainMoves) problems.push(`crossChainMoves ${summary.crossChainMoves} != ${EXPECTED.crossChainMoves}`);
     if (summary.pvpsSettled < EXPECTED.settledAtLeast) problems.push(`pvpsSettled ${summary.pvpsSettled} < ${EXPECTED.settledAtLeast}`);
     if (count("refunded", "refund") !== EXPECTED.refunded) problems.push(`refused PvPs refunded: ${count("refunded", "refund")} of ${EXPECTED.refunded}`);
     if (summary.violations !== 0) problems.push(`violations ${summary.violations}`);

@@ -14,11 +14,13 @@ import {
   readPvpInstruction,
   readPvpResolution,
   readPvpStatus,
+  readPvpStatusRequest,
   type PvpCancellationRequest,
   type PvpInstruction,
   type PvpOriginal,
   type PvpResolution,
   type PvpStatus,
+  type PvpStatusRequest,
 } from "./messages.ts";
 import { assertPvpId, PvpProfileError } from "./tags.ts";
 
@@ -43,6 +45,12 @@ export type InboundPvpMessage =
   | { kind: "status"; status: PvpStatus }
   | { kind: "cancellation_request"; request: PvpCancellationRequest }
   | { kind: "resolution"; resolution: PvpResolution };
+
+/** A pacs.028: asks for the last report on a PvP and changes nothing on it (answered, not applied). */
+export interface InboundStatusRequest {
+  kind: "status_request";
+  request: PvpStatusRequest;
+}
 
 /** A message failed the ISO 20022 layer or the PvP profile; `findings` lists the rule codes. */
 export class PvpMessageError extends CodedError<"MESSAGE_INVALID" | "MESSAGE_NOT_PVP"> {
@@ -79,7 +87,7 @@ export function renderValidated(message: Iso20022Message): string {
 export function readInbound(
   xml: string,
   profile: ValidationProfile = "cbpr+",
-): { message: InboundPvpMessage; businessMessageId: string; from: string; to: string } {
+): { message: InboundPvpMessage | InboundStatusRequest; businessMessageId: string; from: string; to: string } {
   const report = readValidatedMessage(xml, { profile });
   if (!report.valid || report.message === undefined) {
     throw new PvpMessageError("MESSAGE_INVALID", `message fails validation: ${report.errors.map((error) => error.code).join(", ")}`, report.errors);
@@ -90,7 +98,7 @@ export function readInbound(
   const { from, to } = header;
   if (from === undefined || to === undefined) throw new PvpMessageError("MESSAGE_NOT_PVP", "PvP messages name sender and receiver by BICFI in the AppHdr (Fr/To FIId)");
   try {
-    let read: InboundPvpMessage;
+    let read: InboundPvpMessage | InboundStatusRequest;
     switch (message.messageType) {
       case "pacs.009.001.08":
         read = { kind: "instruction", instruction: readPvpInstruction(message) };
@@ -103,6 +111,9 @@ export function readInbound(
         break;
       case "camt.029.001.09":
         read = { kind: "resolution", resolution: readPvpResolution(message) };
+        break;
+      case "pacs.028.001.03":
+        read = { kind: "status_request", request: readPvpStatusRequest(message) };
         break;
       default:
         throw new PvpMessageError("MESSAGE_NOT_PVP", `${message.messageType} is not a message a correspondent sends in the PvP profile`);

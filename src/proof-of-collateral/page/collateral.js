@@ -202,6 +202,13 @@ function showVerification(result) {
     ? "✔ Verified"
     : `✘ Verification failed${disagreeing.length > 0 ? `: ${disagreeing.map((chainId) => `chain ${chainId}`).join(" and ")} ${disagreeing.length === 1 ? "disagrees" : "disagree"} with the attestation` : ""}`;
   summary.dataset.verified = String(result.verified);
+  // A chain that disagrees is said at the top too: the banner above it only repeats what the gateway signed.
+  const disagreement = $("disagreement");
+  disagreement.hidden = disagreeing.length === 0;
+  disagreement.textContent = (result.chains ?? [])
+    .filter((chain) => !chain.verified)
+    .map((chain) => `Chain ${chain.chainId} disagrees with this attestation (${chain.failed.join(", ")}): do not rely on it until it verifies.`)
+    .join(" ");
   for (const chain of result.chains ?? []) {
     const row = document.querySelector(`#chain-rows tr[data-chain="${chain.chainId}"]`);
     if (!row) continue;

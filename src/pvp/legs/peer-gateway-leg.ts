@@ -1,6 +1,7 @@
 import type { Hex } from "viem";
 import { systemClock, type Clock } from "../../core/clock.ts";
 import { hashLockOf } from "../../core/hash-lock.ts";
+import { peerLedgerName } from "../../core/ledger-name.ts";
 import { bareHex, pvpEnvelope, type MessageParties } from "../../iso20022/pvp/envelope.ts";
 import { LegError, type HashLockedLegPort, type LegInstruction, type LegLockReceipt, type LegObservation, type PeerMessage, type PeerTransport } from "../leg-port.ts";
 import { PVP_REASON_CODES } from "../reason-codes.ts";
@@ -34,10 +35,10 @@ export function peerGatewayLeg(options: PeerGatewayLegOptions): HashLockedLegPor
   const parties = (leg: LegInstruction, createdAt: Date): MessageParties => ({ pvpRef: leg.pvp.id, from: options.ourAgent, to: options.agent, createdAt });
   const send = async (leg: LegInstruction, message: PeerMessage, carriesPreimage = false) => {
     await options.transport.send(options.agent, message);
-    await options.onSent?.(leg.key.slice(0, leg.key.lastIndexOf(":")), { ...message, carriesPreimage });
+    await options.onSent?.(leg.pvpId, { ...message, carriesPreimage });
   };
   return {
-    ledger: `peer:${options.agent}`,
+    ledger: peerLedgerName(options.agent),
     async lock(leg): Promise<LegLockReceipt> {
       const instruction = leg.pvp.instruction;
       if (instruction === undefined) throw new LegError("REJECTED", "the PvP has no instruction reference", { permanent: true });

@@ -256,6 +256,7 @@ export function legInstruction(terms: LegInstruction["terms"], options: { role?:
   const instruction = { messageId, createdAt: isoDateTime(options.createdAt ?? new Date()), instructionId: messageId, endToEndId: id, uetr };
   return {
     key: `${id}:foreign`,
+    pvpId: id,
     side: "foreign",
     terms,
     reference: undefined,
