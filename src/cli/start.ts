@@ -19,13 +19,17 @@ Environment (see README "Configuration" and docs/deploy.md for every setting):
   Embedded:    EMBEDDED_CHAIN_HOST (127.0.0.1), EMBEDDED_CHAIN_PORT (8545; 0 picks a free port),
                EMBEDDED_CHAIN_BLOCK_INTERVAL_MS (1000; a block this often, 0 = only for transactions),
                EMBEDDED_PEER_PORT (8081: the foreign central bank's gateway), EMBEDDED_DT_LEDGER_PORT
-               (8090: the DT ledger over HTTP); 0 picks a free port
+               (8090: the DT ledger over HTTP); 0 picks a free port; the stablecoin's second chain
+               (chain id 31338) listens on EMBEDDED_CHAIN_PORT + 1
   DT ledger:   DT_LEDGER_URL + DT_LEDGER_PARTICIPANT + DT_LEDGER_SIGNING_KEY[_FILE], or
                DT_LEDGER_IN_PROCESS=true + DT_LEDGER_PARTICIPANT + DT_LEDGER_OPERATOR_KEY[_FILE],
                DT_LEDGER_SWEEP_INTERVAL_MS (1000)
-  Stablecoin:  STABLECOIN_DEPLOYMENTS_FILE, STABLECOIN_RPC_URL, STABLECOIN_MINTER_KEY[_FILE],
-               STABLECOIN_MINT_CONFIRMATIONS (1), STABLECOIN_REDEEM_CONFIRMATIONS (2),
-               STABLECOIN_REORG_WINDOW_BLOCKS (32), STABLECOIN_STUCK_AFTER_MS (120000), STABLECOIN_MAX_MINT_ATTEMPTS (5),
+  Stablecoin:  one chain: STABLECOIN_DEPLOYMENTS_FILE, STABLECOIN_RPC_URL, STABLECOIN_MINTER_KEY[_FILE],
+               STABLECOIN_MINT_CONFIRMATIONS (1), STABLECOIN_REDEEM_CONFIRMATIONS (2), STABLECOIN_REORG_WINDOW_BLOCKS;
+               or any number: STABLECOIN_CHAINS (JSON array of {chainId, rpcUrl, token, htlc, startBlock,
+               mintConfirmations, redeemConfirmations, reorgWindowBlocks}; the first is the default) with
+               STABLECOIN_MINTER_KEY_<chainId>[_FILE] per chain; tokens must require issuance allotments;
+               STABLECOIN_STUCK_AFTER_MS (120000), STABLECOIN_MAX_MINT_ATTEMPTS (5),
                STABLECOIN_POLL_MS (500), STABLECOIN_EXCHANGE_RATE_PER_SECOND (5), STABLECOIN_MINT_REQUEST_TTL_SECONDS (86400)
   Collateral:  COLLATERAL_ATTESTATION_KEY[_FILE], COLLATERAL_ATTESTATION_INTERVAL_SECONDS (30), COLLATERAL_PUBLIC_RPC_URL
   PvP:         PVP_AGENT_BIC, PVP_SECRET_KEY[_FILE], PVP_SIGNING_KEY[_FILE] + PVP_SIGNING_KEY_ID,

@@ -6,6 +6,7 @@ import { signCollateralStatement } from "../ledger/collateral-statement.ts";
 import {
   AllotmentRefused,
   nextIssuanceAllotment,
+  recoverIssuanceAllotmentSigner,
   signIssuanceAllotment,
   type IssuanceAllotment,
 } from "../ledger/issuance-allotment.ts";
@@ -787,7 +788,7 @@ export class DtLedger {
               if (applied !== asked) {
                 throw new DtLedgerError("IDEMPOTENCY_CONFLICT", `allotment reference ${request.reference} was already used for a different change`);
               }
-              return { allotment: allotmentFromJson(jsonColumn(first.allotment)), signature: first.signature, signer: this.operatorAddress! };
+              return keptAllotment(first);
             }
             const latest = await tx.query<{ allotment: unknown }>(
               "SELECT allotment FROM dt_ledger.issuance_allotments WHERE account_id = $1 ORDER BY sequence DESC LIMIT 1",
@@ -845,7 +846,7 @@ export class DtLedger {
     );
     const row = result.rows[0];
     if (!row) return undefined;
-    return { allotment: allotmentFromJson(jsonColumn(row.allotment)), signature: row.signature, signer: this.operatorAddress! };
+    return keptAllotment(row);
   }
 
   async events(participantId: string, request: EventsRequest): Promise<EventPage> {
@@ -1157,6 +1158,12 @@ const ALLOTMENT_REFUSAL_CODE: Readonly<Record<AllotmentRefused["code"], DtLedger
   ALLOTMENT_UNKNOWN_CHAIN: "ALLOTMENT_UNKNOWN_CHAIN",
   ALLOTMENT_INVALID: "INVALID_REQUEST",
 };
+
+/** A kept allotment as signed: the signer is the key that signed it then, also after the operator's key changed. */
+async function keptAllotment(row: { allotment: unknown; signature: Hex }): Promise<SignedIssuanceAllotment> {
+  const allotment = allotmentFromJson(jsonColumn(row.allotment));
+  return { allotment, signature: row.signature, signer: await recoverIssuanceAllotmentSigner(allotment, row.signature) };
+}
 
 /** A jsonb column as the driver returns it: parsed by pg, a string from some PGlite paths. */
 const jsonColumn = (value: unknown): Json => (typeof value === "string" ? JSON.parse(value) : value) as Json;

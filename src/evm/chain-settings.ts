@@ -9,7 +9,8 @@ import { privateKeyHex, SettingError, url } from "../config/settings.ts";
  * reading the minter key files.
  *
  *   STABLECOIN_CHAINS='[{"chainId":56,"rpcUrl":"https://…","token":"0x…","htlc":"0x…","startBlock":123,
- *                        "mintConfirmations":15,"redeemConfirmations":15,"reorgWindowBlocks":64}, …]'
+ *                        "mintConfirmations":15,"redeemConfirmations":15,"reorgWindowBlocks":64,
+ *                        "publicRpcUrl":"https://…"}, …]'
  *   STABLECOIN_MINTER_KEY_<chainId> or STABLECOIN_MINTER_KEY_<chainId>_FILE   (absent: watch-only on that chain)
  *
  * The first chain is the default for requests that name none. Keys never appear in STABLECOIN_CHAINS.
@@ -27,11 +28,13 @@ export interface ChainSettings {
   /** The token's deployment block: the first block scanned for its Redeemed logs (default 0). */
   startBlock: bigint;
   minterKey: Hex | undefined;
+  /** The RPC verifiers of the proof of collateral are pointed at for this chain (default: rpcUrl). */
+  publicRpcUrl?: string;
 }
 
 export const CHAINS_VARIABLE = "STABLECOIN_CHAINS";
 const MINTER_KEY_PREFIX = "STABLECOIN_MINTER_KEY_";
-const FIELDS = ["chainId", "rpcUrl", "token", "htlc", "startBlock", "mintConfirmations", "redeemConfirmations", "reorgWindowBlocks"] as const;
+const FIELDS = ["chainId", "rpcUrl", "publicRpcUrl", "token", "htlc", "startBlock", "mintConfirmations", "redeemConfirmations", "reorgWindowBlocks"] as const;
 const DEFAULTS = { mintConfirmations: 1, redeemConfirmations: 1, reorgWindowBlocks: 32 } as const;
 
 /** Parses and checks the chains; any problem is one ConfigError line naming the chain and the field. */
@@ -83,9 +86,20 @@ function chainAt(entry: unknown, index: number, env: Record<string, string | und
     if (error instanceof SettingError) throw new ConfigError(CHAINS_VARIABLE, `${at} rpcUrl ${error.message}`);
     throw error;
   }
+  const publicRpcUrl = fields["publicRpcUrl"];
+  if (publicRpcUrl !== undefined) {
+    try {
+      if (typeof publicRpcUrl !== "string") throw new SettingError("must be a URL");
+      url("http:", "https:")(publicRpcUrl);
+    } catch (error) {
+      if (error instanceof SettingError) throw new ConfigError(CHAINS_VARIABLE, `${at} publicRpcUrl ${error.message}`);
+      throw error;
+    }
+  }
   const chain: ChainSettings = {
     chainId,
     rpcUrl,
+    ...(typeof publicRpcUrl === "string" ? { publicRpcUrl } : {}),
     token: addressField(fields, "token", at),
     htlc: addressField(fields, "htlc", at),
     mintConfirmations: integerField(fields, "mintConfirmations", at, 1, 1000, DEFAULTS.mintConfirmations),

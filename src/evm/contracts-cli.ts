@@ -34,6 +34,10 @@ Options (each falls back to the environment variable named after it):
   --security-name NAME, --security-symbol SYMBOL, --security-decimals N (0)
   --security-holder ADDRESS[:UNITS]
                                an eligible holder, issued UNITS (default 0); repeat for several
+  --require-issuance-allotments
+                               make the token mint only within the DT ledger's issuance allotment for
+                               this chain (one pool backing several chains), before any minter is set.
+                               ONE-WAY: it can never be turned off. Needs the deployer as owner
   --json                       print the deployment record as JSON
 
 Environment only:
@@ -80,6 +84,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
         "security-symbol": { type: "string" },
         "security-decimals": { type: "string" },
         "security-holder": { type: "string", multiple: true },
+        "require-issuance-allotments": { type: "boolean" },
         json: { type: "boolean" },
       },
       strict: true,
@@ -186,6 +191,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     ...(security ? { security } : {}),
     deploymentsDir: setting("deployments-dir", "DEPLOYMENTS_DIR", text, "deployments"),
     confirmations: setting("confirmations", "EVM_CONFIRMATIONS", integer(1, 1000), 1),
+    ...(values["require-issuance-allotments"] ? { requireIssuanceAllotments: true } : {}),
   });
 
   const { deployment } = result;
@@ -203,6 +209,12 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   }
   if (deployment.security) {
     io.out(`  security ${deployment.security.isin} (${deployment.security.symbol}, ${deployment.security.decimals} decimals), ${deployment.security.holders.length} eligible holders`);
+  }
+  if (values["require-issuance-allotments"]) {
+    const token = deployment.contracts.TengeStablecoin.address;
+    io.out(`  issuance allotments required: the token mints nothing until the DT ledger allots this chain room`);
+    io.out(`  to join the pool: add chainId ${deployment.chainId}, token ${token} to STABLECOIN_CHAINS; the DT ledger's pool`);
+    io.out(`  takes it at zero under reference chain:${deployment.chainId}:${token} (addChain), then allots it room`);
   }
   for (const difference of result.differences) {
     io.err(`warning: ${difference}; the owner changes it on chain, this command does not`);

@@ -56,6 +56,12 @@ export interface DeployContractsParameters {
   deploymentsDir?: string;
   /** Blocks to wait for on each transaction (default 1: the receipt). */
   confirmations?: number;
+  /**
+   * Calls `requireIssuanceAllotments()` on the new token before any minter is configured: it then mints only
+   * within the DT ledger's issuance allotment for this chain (one pool, several chains). One-way: it cannot
+   * be turned off. Needs the deployer as owner.
+   */
+  requireIssuanceAllotments?: boolean;
 }
 
 export interface DeployContractsReturnType {
@@ -94,12 +100,11 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   if (parameters.security) validateSecurity({ ...parameters.security, custodians: [] });
   const existing = await readDeployment(directory, chainId);
   if (existing && (await hasCodeAtEveryAddress(publicClient, existing))) {
-    return {
-      deployment: existing,
-      path: deploymentPath(directory, chainId),
-      reused: true,
-      differences: settingDifferences(existing, parameters),
-    };
+    const differences = settingDifferences(existing, parameters);
+    if (parameters.requireIssuanceAllotments && !(await allotmentsRequired(publicClient, existing.contracts.TengeStablecoin.address))) {
+      differences.push("issuance allotments: not required by the deployed token, requested (the owner calls requireIssuanceAllotments(), one-way)");
+    }
+    return { deployment: existing, path: deploymentPath(directory, chainId), reused: true, differences };
   }
 
   const account = privateKeyToAccount(parameters.deployerKey);
@@ -114,6 +119,9 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   const minters = parameters.minters ?? [];
   if (minters.length > 0 && roles.masterMinter !== account.address) {
     throw new CodedError("DEPLOYMENT_ROLES_INVALID", "minters can only be configured while the deployer is the master minter");
+  }
+  if (parameters.requireIssuanceAllotments && roles.owner !== account.address) {
+    throw new CodedError("DEPLOYMENT_ROLES_INVALID", "issuance allotments can only be required at deployment while the deployer is the owner");
   }
   const name = parameters.tokenName ?? DEFAULT_TOKEN_NAME;
   const symbol = parameters.tokenSymbol ?? DEFAULT_TOKEN_SYMBOL;
@@ -142,6 +150,11 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   const security = parameters.security
     ? await deploySecurity(wallet, publicClient, confirmations, { ...parameters.security, custodians: [hashTimeLock.address] })
     : undefined;
+  // Before any minter: a minter configured first could mint outside the pool's allotment in between.
+  if (parameters.requireIssuanceAllotments) {
+    const hash = await wallet.writeContract({ address: stablecoin.address, abi: tengeStablecoinAbi, functionName: "requireIssuanceAllotments", args: [] });
+    await expectSuccess(publicClient, hash, confirmations, "requireIssuanceAllotments");
+  }
   for (const minter of minters) {
     const hash = await wallet.writeContract({
       address: stablecoin.address,
@@ -195,6 +208,11 @@ function settingDifferences(deployment: Deployment, parameters: DeployContractsP
     differences.push(`security: deployed ${deployment.security?.isin ?? "none"}, requested ${parameters.security.isin} (deploy to a fresh deployments file)`);
   }
   return differences;
+}
+
+async function allotmentsRequired(client: PublicClient, token: Address): Promise<boolean> {
+  const [, , , required] = await client.readContract({ address: token, abi: tengeStablecoinAbi, functionName: "issuance" });
+  return required;
 }
 
 async function hasCodeAtEveryAddress(client: PublicClient, deployment: Deployment): Promise<boolean> {

@@ -4,7 +4,7 @@ import type { HashTimeLockTerms } from "./hash-time-lock.ts";
 import type { EvmCall } from "./signed-transaction.ts";
 
 /** The contract's `SwapState` enum, in its order. */
-const SWAP_STATES = ["absent", "locked", "claimed", "refunded"] as const;
+export const SWAP_STATES = ["absent", "locked", "claimed", "refunded"] as const;
 export type SwapState = (typeof SWAP_STATES)[number];
 
 /**

@@ -217,17 +217,21 @@ async function seedEmbeddedDemo(
       dtParticipantSeed: participant.signingSeed,
       evmPrivateKey: exchangeKey,
     };
-    // The demo starts with one mint: the exchange asks, pays 1,000,000.00 DT into the collateral intake,
-    // and the gateway's workers mint it, so the collateral page has something to verify.
+    // The demo starts with one mint on each chain: the exchange asks, pays the DT into the collateral intake
+    // (1,000,000.00 for the first chain, 500,000.00 for the second), and the gateway's workers allot and mint
+    // it, so the collateral page has both chains to verify.
     mint = async () => {
-      const request = await requestMint(db, demoExchange.exchange, DEMO_MINT_TIYN, { chainId: stablecoin.chain.chainId });
-      await embedded.dtLedger.transfer(embedded.demo.accounts.kase.participantId, {
-        idempotencyKey: `demo:mint:${request.id}`,
-        from: embedded.demo.accounts.kase.id,
-        to: stablecoin.intakeAccount,
-        amount: DEMO_MINT_TIYN,
-        reference: request.reference,
-      });
+      for (const [index, chain] of stablecoin.chains.entries()) {
+        const amount = index === 0 ? DEMO_MINT_TIYN : DEMO_MINT_TIYN / 2n;
+        const request = await requestMint(db, demoExchange.exchange, amount, { chainId: chain.chainId });
+        await embedded.dtLedger.transfer(embedded.demo.accounts.kase.participantId, {
+          idempotencyKey: `demo:mint:${request.id}`,
+          from: embedded.demo.accounts.kase.id,
+          to: stablecoin.intakeAccount,
+          amount,
+          reference: request.reference,
+        });
+      }
     };
   }
   if (composed.pvp) {

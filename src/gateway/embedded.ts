@@ -27,6 +27,9 @@ import { listenOn } from "./serve.ts";
 /** Seconds a collateral statement backs mints on the embedded chain. */
 const EMBEDDED_MAX_STATEMENT_AGE = 3600n;
 
+/** The chain id of the embedded stack's second stablecoin chain (the first is Hardhat's 31337). */
+export const SECOND_CHAIN_ID = 31338;
+
 /** Demo foreign CBDC given to the foreign payer at start: 1,000,000.00 units. */
 const DEMO_FOREIGN_FLOAT = 100_000_000n;
 
@@ -57,6 +60,9 @@ export interface EmbeddedStack {
   gatewayLedger: DtLedgerPort;
   demo: DemoLedger;
   chain: EmbeddedChain;
+  /** The stablecoin's second chain (chain id 31338): the same pool, the token only. */
+  secondChain: EmbeddedChain;
+  secondDeployment: Deployment;
   /** The DT ledger service (signed by participants, RFC 9421) serving the same ledger. */
   dtLedgerUrl: string;
   deployment: Deployment;
@@ -108,9 +114,32 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       segregatedAccount: demo.accounts.segregatedWallet.id,
       maxStatementAge: EMBEDDED_MAX_STATEMENT_AGE,
       minters: [{ address: privateKeyToAddress(minter), allowance: 10n ** 15n }],
+      // One pool, two chains: every mint needs its chain's allotment (set before the minter is configured).
+      requireIssuanceAllotments: true,
       demoForeignCbdc: { name: "Demo Foreign CBDC", symbol: "FCBDC", decimals: 2 },
       // DvP: the demo bond, the selling broker's holding issued 1,000 bonds, the buying broker's eligible.
       security: { ...DEMO_BOND, holders: [{ address: privateKeyToAddress(chain.accounts[7]!), units: 1_000n }, { address: privateKeyToAddress(chain.accounts[8]!), units: 0n }] },
+      deploymentsDir: join(options.directory, "deployments"),
+    });
+    // The token's second chain (one collateral pool): its own EDR instance and chain id, the stablecoin only.
+    // Four accounts suffice (deployer, minter, the demo exchange's is the fourth), which keeps its memory small.
+    const secondPort = options.chainPort === 0 ? 0 : options.chainPort + 1;
+    const secondChain = await startEmbeddedChain({ host: options.chainHost, port: secondPort, chainId: SECOND_CHAIN_ID, accountCount: 4, blockIntervalMs: options.chainBlockIntervalMs ?? 0 }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+      throw new ConfigError(
+        "EMBEDDED_CHAIN_PORT",
+        `the second chain's port ${secondPort} (EMBEDDED_CHAIN_PORT + 1) on ${options.chainHost} is in use (EADDRINUSE): stop what holds it, or set EMBEDDED_CHAIN_PORT=0 for free ports`,
+      );
+    });
+    stops.push(() => secondChain.close());
+    const { deployment: secondDeployment } = await deployContracts({
+      rpcUrl: secondChain.rpcUrl,
+      deployerKey: deployer,
+      collateralSigner: privateKeyToAddress(ledgerOperator),
+      segregatedAccount: demo.accounts.segregatedWallet.id,
+      maxStatementAge: EMBEDDED_MAX_STATEMENT_AGE,
+      minters: [{ address: privateKeyToAddress(minter), allowance: 10n ** 15n }],
+      requireIssuanceAllotments: true,
       deploymentsDir: join(options.directory, "deployments"),
     });
     const gatewayLedger = inProcessDtLedger(embeddedLedger.ledger, demo.participants.gateway.id);
@@ -149,6 +178,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       gatewayLedger,
       demo,
       chain,
+      secondChain,
+      secondDeployment,
       dtLedgerUrl,
       deployment,
       keys: { ledgerOperator, deployer, minter, htlcOperator },
@@ -163,6 +194,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
           minterKey: minter,
           publicRpcUrl: chain.rpcUrl,
           description: `embedded chain ${chain.chainId} at ${chain.rpcUrl}, token ${deployment.contracts.TengeStablecoin.address}`,
+        }, {
+          chainId: secondChain.chainId,
+          rpcUrl: secondChain.rpcUrl,
+          token: secondDeployment.contracts.TengeStablecoin.address,
+          startBlock: secondDeployment.contracts.TengeStablecoin.blockNumber,
+          segregatedAccount: secondDeployment.stablecoin.segregatedAccount,
+          minterKey: minter,
+          publicRpcUrl: secondChain.rpcUrl,
+          description: `embedded chain ${secondChain.chainId} at ${secondChain.rpcUrl}, token ${secondDeployment.contracts.TengeStablecoin.address}`,
         }],
         foreignLegs: [foreign.leg],
         securitiesLegs: [securities],
@@ -175,6 +215,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
         "DT ledger (HTTP)": dtLedgerUrl,
         "EVM JSON-RPC": chain.rpcUrl,
         stablecoin: deployment.contracts.TengeStablecoin.address,
+        [`EVM JSON-RPC (chain ${secondChain.chainId})`]: secondChain.rpcUrl,
+        [`stablecoin (chain ${secondChain.chainId})`]: secondDeployment.contracts.TengeStablecoin.address,
         "HTLC contract": deployment.contracts.HashTimeLock.address,
         "demo bond": `${DEMO_BOND.isin} at ${deployment.contracts.SecurityToken!.address}`,
       },

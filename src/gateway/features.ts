@@ -90,10 +90,10 @@ export async function composeGateway(options: ComposeOptions): Promise<ComposedG
         ...(chain.mintConfirmations === undefined ? {} : { mintConfirmations: chain.mintConfirmations }),
         ...(chain.redeemConfirmations === undefined ? {} : { redeemConfirmations: chain.redeemConfirmations }),
         ...(chain.reorgWindowBlocks === undefined ? {} : { reorgWindowBlocks: chain.reorgWindowBlocks }),
+        publicRpcUrl: chain.publicRpcUrl,
       })),
       segregatedAccount: first.segregatedAccount,
       attestationKey: options.attestationKey,
-      publicRpcUrl: first.publicRpcUrl,
       publicUrl: options.publicUrl,
       settings: settings.stablecoin.settings,
     });

@@ -106,8 +106,8 @@ export async function connectPorts(settings: DeploymentSettings, db: Database, l
         startBlock: chain.startBlock,
         segregatedAccount,
         minterKey: chain.minterKey,
-        // COLLATERAL_PUBLIC_RPC_URL names the first chain's (the attestation's) public endpoint.
-        publicRpcUrl: (stablecoinChains.length === 0 ? settings.stablecoin.publicRpcUrl : undefined) ?? chain.rpcUrl,
+        // A chain's own publicRpcUrl first; COLLATERAL_PUBLIC_RPC_URL names the first chain's public endpoint.
+        publicRpcUrl: chain.publicRpcUrl ?? (stablecoinChains.length === 0 ? settings.stablecoin.publicRpcUrl : undefined) ?? chain.rpcUrl,
         description: `chain ${chainId} at ${chain.rpcUrl}, token ${chain.token}`,
         mintConfirmations: chain.mintConfirmations,
         redeemConfirmations: chain.redeemConfirmations,

@@ -12,12 +12,14 @@ import {
   VERIFICATION_STEPS,
   type Attestation,
   type AttestationDocument,
-  type SupplyReading,
+  type AttestationV1,
+  type ChainReading,
 } from "./attestation.ts";
 
 /**
- * The token on its chain as an attestation reads it: the supply at a block and the token's statement age
- * limit. The stablecoin's TokenChain is one; the proof of collateral needs nothing else of the stablecoin.
+ * The token on its chain as an attestation reads it: the supply and the allotment in force at a block, and
+ * the token's statement age limit. The stablecoin's TokenChain is one; the proof of collateral needs nothing
+ * else of the stablecoin.
  */
 export interface SupplyChain {
   readonly chainId: number;
@@ -25,19 +27,27 @@ export interface SupplyChain {
   latestBlock(): Promise<{ number: bigint; hash: Hex; timestamp: bigint }>;
   totalSupply(blockNumber: bigint): Promise<bigint>;
   maxStatementAge(): Promise<bigint>;
+  /** The token's issuance figures at the block; absent where the token has no allotments. */
+  issuance?(blockNumber?: bigint): Promise<{ issued: bigint; issuanceLimit: bigint; sequence: bigint; required: boolean }>;
+}
+
+/** One chain the attestation covers, and the RPC verifiers are pointed at for it. */
+export interface AttestedChain {
+  chainId: number;
+  chain: SupplyChain;
+  publicRpcUrl?: string;
 }
 
 export interface AttestationServiceOptions {
   db: Database;
   ledger: Pick<DtLedgerPort, "collateralStatement">;
-  chain: SupplyChain;
+  /** Every chain the token is issued on (the first is the default; the statement is bound to it). */
+  chains: readonly AttestedChain[];
   segregatedAccount: string;
   /** The gateway's Ed25519 secret key (32 bytes); signs every attestation. */
   signingKey: Uint8Array;
-  /** A statement older than this raises STATEMENT_STALE (default: the token's own maxStatementAge). */
+  /** A statement older than this raises STATEMENT_STALE (default: the strictest of the tokens' maxStatementAge). */
   maxStatementAgeSeconds?: bigint;
-  /** Public RPC URL shown to verifiers (the page reads the chain through it). */
-  publicRpcUrl?: string;
   /** Public base URL of the gateway, for the CLI hint. */
   publicUrl?: string;
   logger?: Logger;
@@ -50,15 +60,29 @@ export interface HistoryEntry {
   issuedAt: string;
   /** KZT with 2 decimals. */
   collateral: string;
-  /** Tokens with 2 decimals (1 token = 1 KZT). */
+  /** Tokens on every chain with 2 decimals (1 token = 1 KZT). */
   supply: string;
   currency: "KZT";
   ratio: string | null;
   ledgerHeight: string;
+  /** The first chain's block. */
   blockNumber: string;
   healthy: boolean;
   alerts: string[];
+  chains: HistoryChainEntry[];
 }
+
+export interface HistoryChainEntry {
+  chainId: number;
+  token: string;
+  /** KZT with 2 decimals. */
+  supply: string;
+  blockNumber: string;
+  /** KZT with 2 decimals; null for a token without allotments. */
+  issuanceLimit: string | null;
+}
+
+type ServedDocument = Omit<AttestationDocument, "attestation"> & { attestation: Attestation | AttestationV1 };
 
 /**
  * Issues, stores and serves attestations. The latest one is kept serialized in memory, so the public
@@ -66,7 +90,7 @@ export interface HistoryEntry {
  */
 export class AttestationService {
   readonly #options: AttestationServiceOptions;
-  #latest: { json: string; bytes: Buffer; document: AttestationDocument; id: string } | undefined;
+  #latest: { json: string; bytes: Buffer; document: ServedDocument; id: string } | undefined;
   #renewing: Promise<AttestationDocument> | undefined;
   #again = false;
   readonly #ratio: Gauge | undefined;
@@ -74,6 +98,13 @@ export class AttestationService {
   readonly #issued: Gauge | undefined;
 
   constructor(options: AttestationServiceOptions) {
+    if (options.chains.length === 0) throw new Error("an attestation covers at least one chain");
+    const ids = new Set<number>();
+    for (const entry of options.chains) {
+      if (entry.chain.chainId !== entry.chainId) throw new Error(`chain ${entry.chainId} is connected to an RPC of chain ${entry.chain.chainId}`);
+      if (ids.has(entry.chainId)) throw new Error(`chain ${entry.chainId} is listed twice`);
+      ids.add(entry.chainId);
+    }
     this.#options = options;
     const registers = options.metrics ? [options.metrics] : [];
     if (options.metrics) {
@@ -98,7 +129,7 @@ export class AttestationService {
     if (this.#latest) return this.#latest.json;
     const row = (await this.#options.db.query<{ id: bigint; document: string }>("SELECT id, document FROM proof_of_collateral.attestations ORDER BY id DESC LIMIT 1")).rows[0];
     if (!row) return undefined;
-    this.#latest = { json: row.document, bytes: Buffer.from(row.document), document: JSON.parse(row.document) as AttestationDocument, id: String(row.id) };
+    this.#latest = { json: row.document, bytes: Buffer.from(row.document), document: JSON.parse(row.document) as ServedDocument, id: String(row.id) };
     return row.document;
   }
 
@@ -135,7 +166,7 @@ export class AttestationService {
   async reload(): Promise<void> {
     const row = (await this.#options.db.query<{ id: bigint; document: string }>("SELECT id, document FROM proof_of_collateral.attestations ORDER BY id DESC LIMIT 1")).rows[0];
     if (!row || (this.#latest && BigInt(this.#latest.id) >= BigInt(row.id))) return;
-    this.#latest = { json: row.document, bytes: Buffer.from(row.document), document: JSON.parse(row.document) as AttestationDocument, id: String(row.id) };
+    this.#latest = { json: row.document, bytes: Buffer.from(row.document), document: JSON.parse(row.document) as ServedDocument, id: String(row.id) };
     this.#report(this.#latest.document.attestation);
   }
 
@@ -164,57 +195,67 @@ export class AttestationService {
   }
 
   async #issue(): Promise<AttestationDocument> {
-    const { chain, ledger, segregatedAccount, db } = this.#options;
+    const { chains, ledger, segregatedAccount, db } = this.#options;
     const now = this.#options.now ?? (() => new Date());
-    const maxAge = this.#options.maxStatementAgeSeconds ?? (await chain.maxStatementAge());
+    const maxAge = this.#options.maxStatementAgeSeconds ?? (await strictestStatementAge(chains));
+    // The statement is about the one pool; its domain names the default chain's token (the verifier checks
+    // it names one of the chains, so it cannot be a statement of another wallet's token).
+    const domain = { chainId: chains[0]!.chainId, verifyingContract: chains[0]!.chain.token };
     let attestation: Attestation | undefined;
-    // Read the supply first, then the statement: DT for any mint in that block was deposited before, so
-    // the statement covers it. A redemption paid in between can still make one reading look short; read
-    // once more before raising the alert.
+    // Read every chain's supply first, then the statement: DT for any mint in those blocks was deposited
+    // before, so the statement covers it. A redemption paid in between can still make one reading look
+    // short; read once more before raising the alert.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const supply = await this.#readSupply();
-      const statement = await ledger.collateralStatement({ accountId: segregatedAccount, domain: { chainId: chain.chainId, verifyingContract: chain.token } });
-      attestation = buildAttestation(statement, supply, maxAge, now());
+      const readings = await Promise.all(chains.map((entry) => readChain(entry.chain)));
+      const statement = await ledger.collateralStatement({ accountId: segregatedAccount, domain });
+      attestation = buildAttestation(statement, readings, maxAge, now());
       if (!attestation.status.alerts.some((alert) => alert.code === "UNDER_COLLATERALISED")) break;
     }
     const signed = attestation!;
+    const rpcUrls = Object.fromEntries(chains.map((entry) => [String(entry.chainId), entry.publicRpcUrl ?? null]));
+    const rpcArguments = chains.map((entry) => `--rpc ${entry.chainId}=${entry.publicRpcUrl ?? "RPC_URL"}`).join(" ");
     const document: AttestationDocument = {
       attestation: signed,
       gatewaySignature: signAttestation(signed, this.#options.signingKey),
       verification: {
-        rpcUrl: this.#options.publicRpcUrl ?? null,
-        cli: `npx tenge-gateway collateral verify --url ${this.#options.publicUrl ?? "GATEWAY_URL"} --rpc ${this.#options.publicRpcUrl ?? "RPC_URL"}`,
+        rpcUrl: chains[0]!.publicRpcUrl ?? null,
+        rpcUrls,
+        cli: `npx tenge-gateway collateral verify --url ${this.#options.publicUrl ?? "GATEWAY_URL"} ${rpcArguments}`,
         steps: VERIFICATION_STEPS,
       },
     };
     const json = JSON.stringify(document);
-    const inserted = await db.query<{ id: bigint }>(
-      `INSERT INTO proof_of_collateral.attestations (issued_at, collateral, supply, ledger_height, block_number, healthy, alerts, document)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-      [
-        new Date(signed.issuedAt),
-        BigInt(signed.collateral.balance),
-        BigInt(signed.supply.totalSupply),
-        BigInt(signed.collateral.height),
-        BigInt(signed.supply.blockNumber),
-        signed.status.state === "healthy",
-        signed.status.alerts.map((alert) => alert.code),
-        json,
-      ],
-    );
-    this.#latest = { json, bytes: Buffer.from(json), document, id: String(inserted.rows[0]!.id) };
+    const id = await db.transaction(async (tx) => {
+      const inserted = await tx.query<{ id: bigint }>(
+        `INSERT INTO proof_of_collateral.attestations (issued_at, collateral, supply, ledger_height, block_number, healthy, alerts, document)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+        [
+          new Date(signed.issuedAt),
+          BigInt(signed.collateral.balance),
+          BigInt(signed.totalSupply),
+          BigInt(signed.collateral.height),
+          BigInt(signed.chains[0]!.blockNumber),
+          signed.status.state === "healthy",
+          signed.status.alerts.map((alert) => alert.code),
+          json,
+        ],
+      );
+      const attestationId = inserted.rows[0]!.id;
+      for (const [position, chain] of signed.chains.entries()) {
+        await tx.query(
+          `INSERT INTO proof_of_collateral.attestation_chains (attestation_id, position, chain_id, token, supply, block_number, issuance_limit)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [attestationId, position, chain.chainId, chain.token, BigInt(chain.supply), BigInt(chain.blockNumber), chain.allotment ? BigInt(chain.allotment.issuanceLimit) : null],
+        );
+      }
+      return attestationId;
+    });
+    this.#latest = { json, bytes: Buffer.from(json), document, id: String(id) };
     this.#report(signed);
     return document;
   }
 
-  async #readSupply(): Promise<SupplyReading> {
-    const { chain } = this.#options;
-    const block = await chain.latestBlock();
-    const totalSupply = await chain.totalSupply(block.number);
-    return { chainId: chain.chainId, token: chain.token, blockNumber: block.number, blockHash: block.hash, blockTimestamp: block.timestamp, totalSupply };
-  }
-
-  #report(attestation: Attestation): void {
+  #report(attestation: Attestation | AttestationV1): void {
     this.#ratio?.set(attestation.ratio === null ? 0 : Number(attestation.ratio));
     this.#issued?.set(Date.parse(attestation.issuedAt) / 1000);
     for (const code of ["UNDER_COLLATERALISED", "STATEMENT_STALE"]) {
@@ -225,7 +266,7 @@ export class AttestationService {
     }
   }
 
-  /** Attestations newest first; `before` is the id of the last entry of the previous page. */
+  /** Attestations newest first, each with its chains; `before` is the id of the last entry of the previous page. */
   async history(limit: number, before?: string): Promise<Page<HistoryEntry>> {
     const rows = (
       await this.#options.db.query<{
@@ -244,6 +285,27 @@ export class AttestationService {
       )
     ).rows;
     const page = rows.slice(0, limit);
+    const chainRows = page.length === 0
+      ? []
+      : (
+          await this.#options.db.query<{ attestation_id: bigint; chain_id: bigint; token: string; supply: bigint; block_number: bigint; issuance_limit: bigint | null }>(
+            `SELECT attestation_id, chain_id, token, supply, block_number, issuance_limit FROM proof_of_collateral.attestation_chains
+              WHERE attestation_id = ANY($1::int8[]) ORDER BY attestation_id, position`,
+            [page.map((row) => String(row.id))],
+          )
+        ).rows;
+    const chainsOf = new Map<string, HistoryChainEntry[]>();
+    for (const row of chainRows) {
+      const entries = chainsOf.get(String(row.attestation_id)) ?? [];
+      entries.push({
+        chainId: Number(row.chain_id),
+        token: row.token,
+        supply: formatKzt(BigInt(row.supply)),
+        blockNumber: String(row.block_number),
+        issuanceLimit: row.issuance_limit === null ? null : formatKzt(BigInt(row.issuance_limit)),
+      });
+      chainsOf.set(String(row.attestation_id), entries);
+    }
     return {
       items: page.map((row) => ({
         id: String(row.id),
@@ -256,8 +318,25 @@ export class AttestationService {
         blockNumber: String(row.block_number),
         healthy: row.healthy,
         alerts: row.alerts,
+        chains: chainsOf.get(String(row.id)) ?? [],
       })),
       next: rows.length > limit ? String(page[page.length - 1]!.id) : null,
     };
   }
+}
+
+/** The tokens' statement age limits differ per chain; the strictest one decides when a statement is stale. */
+async function strictestStatementAge(chains: readonly AttestedChain[]): Promise<bigint> {
+  const ages = await Promise.all(chains.map((entry) => entry.chain.maxStatementAge()));
+  return ages.reduce((lowest, age) => (age < lowest ? age : lowest));
+}
+
+/** One chain's supply and allotment, both at its latest block. */
+async function readChain(chain: SupplyChain): Promise<ChainReading> {
+  const block = await chain.latestBlock();
+  const [supply, issuance] = await Promise.all([chain.totalSupply(block.number), chain.issuance ? chain.issuance(block.number) : undefined]);
+  const allotment = issuance && (issuance.required || issuance.sequence > 0n)
+    ? { sequence: issuance.sequence, issuanceLimit: issuance.issuanceLimit, issued: issuance.issued, required: issuance.required }
+    : null;
+  return { chainId: chain.chainId, token: chain.token, blockNumber: block.number, blockHash: block.hash, blockTimestamp: block.timestamp, supply, allotment };
 }

@@ -4,34 +4,68 @@ import type { SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
 import { canonicalJson } from "./page/verify-attestation.js";
 
 /**
- * A proof-of-collateral attestation: the DT ledger operator's signed statement of the segregated wallet,
- * paired with the token's total supply at one block, the ratio, and the alerts the gateway raised. The
- * gateway signs the canonical JSON of it (keys sorted) with its Ed25519 key. Amounts are integer strings
- * of tiyn (one token unit is one tiyn).
+ * A proof-of-collateral attestation: the DT ledger operator's signed statement of the segregated wallet (the
+ * one pool), paired with the token's supply on every chain it is issued on, each read at one block, the total,
+ * the ratio, and the alerts the gateway raised. The gateway signs the canonical JSON of it (keys sorted) with
+ * its Ed25519 key. Amounts are integer strings of tiyn (one token unit is one tiyn).
+ *
+ * Version 2 lists the chains; version 1 (one `supply` object) is what gateways before it stored and served.
  */
 export interface Attestation {
+  version: 2;
+  issuedAt: string;
+  collateral: CollateralOfAttestation;
+  /** One entry per chain, in the configured order (the first is the default chain). */
+  chains: ChainOfAttestation[];
+  /** Sum of `chains[].supply`: what the collateral must cover. */
+  totalSupply: string;
+  /** collateral / totalSupply with 4 decimals, or null when nothing is issued. */
+  ratio: string | null;
+  maxStatementAgeSeconds: string;
+  status: { state: "healthy" | "alert"; alerts: AttestationAlert[] };
+}
+
+export interface CollateralOfAttestation {
+  account: string;
+  balance: string;
+  paidOut: string;
+  height: string;
+  timestamp: string;
+  signature: Hex;
+  signer: Address;
+  domain: { name: string; version: string; chainId: number; verifyingContract: Address };
+}
+
+export interface ChainOfAttestation {
+  chainId: number;
+  token: Address;
+  decimals: 2;
+  blockNumber: string;
+  blockHash: Hex;
+  blockTimestamp: string;
+  /** totalSupply() of the token at blockNumber. */
+  supply: string;
+  /** The issuance allotment the token held at blockNumber; null for a token without allotments. */
+  allotment: AllotmentOfChain | null;
+}
+
+export interface AllotmentOfChain {
+  /** Sequence of the latest allotment the token accepted. */
+  sequence: string;
+  /** Tiyn this chain may ever issue, net of minter burns. */
+  issuanceLimit: string;
+  /** Tiyn issued on this chain so far (mints less minter burns). */
+  issued: string;
+  /** Whether the token refuses mints beyond the limit. */
+  required: boolean;
+}
+
+/** A version 1 attestation (one chain), as stored before version 2; still served from old rows and verified. */
+export interface AttestationV1 {
   version: 1;
   issuedAt: string;
-  collateral: {
-    account: string;
-    balance: string;
-    paidOut: string;
-    height: string;
-    timestamp: string;
-    signature: Hex;
-    signer: Address;
-    domain: { name: string; version: string; chainId: number; verifyingContract: Address };
-  };
-  supply: {
-    chainId: number;
-    token: Address;
-    decimals: 2;
-    blockNumber: string;
-    blockHash: Hex;
-    blockTimestamp: string;
-    totalSupply: string;
-  };
-  /** collateral / supply with 4 decimals, or null when nothing is issued. */
+  collateral: CollateralOfAttestation;
+  supply: { chainId: number; token: Address; decimals: 2; blockNumber: string; blockHash: Hex; blockTimestamp: string; totalSupply: string };
   ratio: string | null;
   maxStatementAgeSeconds: string;
   status: { state: "healthy" | "alert"; alerts: AttestationAlert[] };
@@ -53,20 +87,29 @@ export interface GatewaySignature {
   signs: string;
 }
 
-/** What GET /proof-of-collateral serves. */
+/** What GET /proof-of-collateral serves. Not signed: where to verify (the visitor may use other RPCs). */
 export interface AttestationDocument {
   attestation: Attestation;
   gatewaySignature: GatewaySignature;
-  verification: { rpcUrl: string | null; cli: string; steps: string[] };
+  verification: {
+    /** The first chain's public RPC (version 1 readers use it). */
+    rpcUrl: string | null;
+    /** Public RPC per chain id. */
+    rpcUrls: Record<string, string | null>;
+    cli: string;
+    steps: string[];
+  };
 }
 
-export interface SupplyReading {
+/** One chain's reading: its token's supply and allotment at one block. */
+export interface ChainReading {
   chainId: number;
   token: Address;
   blockNumber: bigint;
   blockHash: Hex;
   blockTimestamp: bigint;
-  totalSupply: bigint;
+  supply: bigint;
+  allotment: { sequence: bigint; issuanceLimit: bigint; issued: bigint; required: boolean } | null;
 }
 
 /** Ratio with 4 decimals, rounded down, so "1.0000" never hides a shortfall. */
@@ -76,12 +119,16 @@ export function formatRatio(collateral: bigint, supply: bigint): string | null {
   return `${scaled / 10_000n}.${(scaled % 10_000n).toString().padStart(4, "0")}`;
 }
 
-export function assessAlerts(statement: SignedCollateralStatement, supply: SupplyReading, maxStatementAgeSeconds: bigint, now: Date): AttestationAlert[] {
+export const totalSupplyOf = (chains: readonly ChainReading[]): bigint => chains.reduce((sum, chain) => sum + chain.supply, 0n);
+
+export function assessAlerts(statement: SignedCollateralStatement, chains: readonly ChainReading[], maxStatementAgeSeconds: bigint, now: Date): AttestationAlert[] {
   const alerts: AttestationAlert[] = [];
-  if (statement.statement.balance < supply.totalSupply) {
+  const total = totalSupplyOf(chains);
+  if (statement.statement.balance < total) {
+    const where = chains.map((chain) => `chain ${chain.chainId}: ${chain.supply} at block ${chain.blockNumber}`).join(", ");
     alerts.push({
       code: "UNDER_COLLATERALISED",
-      message: `collateral ${statement.statement.balance} tiyn is below the supply ${supply.totalSupply} at block ${supply.blockNumber}`,
+      message: `collateral ${statement.statement.balance} tiyn is below the total supply ${total} (${where})`,
     });
   }
   const age = BigInt(Math.floor(now.getTime() / 1000)) - statement.statement.timestamp;
@@ -91,10 +138,11 @@ export function assessAlerts(statement: SignedCollateralStatement, supply: Suppl
   return alerts;
 }
 
-export function buildAttestation(statement: SignedCollateralStatement, supply: SupplyReading, maxStatementAgeSeconds: bigint, now: Date): Attestation {
-  const alerts = assessAlerts(statement, supply, maxStatementAgeSeconds, now);
+export function buildAttestation(statement: SignedCollateralStatement, chains: readonly ChainReading[], maxStatementAgeSeconds: bigint, now: Date): Attestation {
+  const alerts = assessAlerts(statement, chains, maxStatementAgeSeconds, now);
+  const total = totalSupplyOf(chains);
   return {
-    version: 1,
+    version: 2,
     issuedAt: now.toISOString(),
     collateral: {
       account: statement.statement.account,
@@ -106,16 +154,20 @@ export function buildAttestation(statement: SignedCollateralStatement, supply: S
       signer: statement.signer,
       domain: { name: "Digital Tenge Collateral", version: "1", chainId: statement.domain.chainId, verifyingContract: statement.domain.verifyingContract },
     },
-    supply: {
-      chainId: supply.chainId,
-      token: supply.token,
+    chains: chains.map((chain) => ({
+      chainId: chain.chainId,
+      token: chain.token,
       decimals: 2,
-      blockNumber: supply.blockNumber.toString(),
-      blockHash: supply.blockHash,
-      blockTimestamp: supply.blockTimestamp.toString(),
-      totalSupply: supply.totalSupply.toString(),
-    },
-    ratio: formatRatio(statement.statement.balance, supply.totalSupply),
+      blockNumber: chain.blockNumber.toString(),
+      blockHash: chain.blockHash,
+      blockTimestamp: chain.blockTimestamp.toString(),
+      supply: chain.supply.toString(),
+      allotment: chain.allotment
+        ? { sequence: chain.allotment.sequence.toString(), issuanceLimit: chain.allotment.issuanceLimit.toString(), issued: chain.allotment.issued.toString(), required: chain.allotment.required }
+        : null,
+    })),
+    totalSupply: total.toString(),
+    ratio: formatRatio(statement.statement.balance, total),
     maxStatementAgeSeconds: maxStatementAgeSeconds.toString(),
     status: { state: alerts.length === 0 ? "healthy" : "alert", alerts },
   };
@@ -135,9 +187,7 @@ export function signAttestation(attestation: Attestation, secretKey: Uint8Array)
 
 export const VERIFICATION_STEPS = [
   "Check the gateway's Ed25519 signature over the attestation (JSON, keys sorted, no whitespace).",
-  "Recompute the EIP-712 digest of the collateral statement (domain 'Digital Tenge Collateral', version 1, the chain id and token address) and recover the signer; it must equal collateral.signer.",
-  "Ask the chain (eth_call at supply.blockNumber) for the token's collateralSigner() and segregatedAccount(): they must equal collateral.signer and collateral.account.",
-  "Ask the chain for block supply.blockNumber: its hash must equal supply.blockHash.",
-  "Ask the chain for the token's totalSupply() at that block: it must equal supply.totalSupply.",
-  "Check collateral.balance >= supply.totalSupply (both in tiyn; 1 token unit = 1 tiyn) and that collateral.timestamp is within maxStatementAgeSeconds of now.",
+  "Recompute the EIP-712 digest of the collateral statement (domain 'Digital Tenge Collateral', version 1, the chain id and token address of one of the chains) and recover the signer; it must equal collateral.signer.",
+  "For every entry of chains, through an RPC of that chain: eth_chainId must be chainId; at blockNumber the token's collateralSigner() and segregatedAccount() must equal collateral.signer and collateral.account; the block's hash must be blockHash; totalSupply() must be supply; issuance() must match allotment (null: the token has none).",
+  "Check that totalSupply is the sum of the chains' supplies, collateral.balance >= totalSupply (both in tiyn; 1 token unit = 1 tiyn), and that collateral.timestamp is within maxStatementAgeSeconds of now.",
 ];

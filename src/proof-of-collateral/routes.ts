@@ -10,8 +10,6 @@ import type { AttestationService } from "./attestation-service.ts";
 
 export interface ProofOfCollateralRouteOptions {
   attestations: AttestationService;
-  /** RPC URL the public page reads the chain through (visitors may change it). */
-  publicRpcUrl?: string;
 }
 
 const pageDirectory = fileURLToPath(new URL("./page/", import.meta.url));
@@ -45,20 +43,35 @@ function readCached(path: string): Buffer {
   return content;
 }
 
+const kztSchema = (description: string) => ({ type: "string", pattern: "^[0-9]+\\.[0-9]{2}$", description }) as const;
+
+const historyChainSchema = {
+  type: "object",
+  required: ["chainId", "token", "supply", "blockNumber", "issuanceLimit"],
+  properties: {
+    chainId: { type: "integer" },
+    token: { type: "string" },
+    supply: kztSchema("stablecoins on this chain in KZT major units, exactly 2 decimals"),
+    blockNumber: { type: "string" },
+    issuanceLimit: { ...kztSchema("this chain's issuance limit in KZT major units; null without allotments"), type: ["string", "null"] },
+  },
+} as const;
+
 const historyEntrySchema = {
   type: "object",
-  required: ["id", "issuedAt", "collateral", "supply", "currency", "ratio", "ledgerHeight", "blockNumber", "healthy", "alerts"],
+  required: ["id", "issuedAt", "collateral", "supply", "currency", "ratio", "ledgerHeight", "blockNumber", "healthy", "alerts", "chains"],
   properties: {
     id: { type: "string" },
     issuedAt: { type: "string", format: "date-time" },
     collateral: { type: "string", pattern: "^[0-9]+\\.[0-9]{2}$", description: 'DT collateral in KZT major units, exactly 2 decimals ("1001500.00"), not tiyn' },
-    supply: { type: "string", pattern: "^[0-9]+\\.[0-9]{2}$", description: 'stablecoins in circulation in KZT major units (1 token = 1 KZT), exactly 2 decimals, not token units' },
+    supply: { type: "string", pattern: "^[0-9]+\\.[0-9]{2}$", description: 'stablecoins in circulation on every chain in KZT major units (1 token = 1 KZT), exactly 2 decimals, not token units' },
     currency: { type: "string", const: "KZT" },
     ratio: { type: ["string", "null"] },
     ledgerHeight: { type: "string" },
-    blockNumber: { type: "string" },
+    blockNumber: { type: "string", description: "the first chain's block" },
     healthy: { type: "boolean" },
     alerts: { type: "array", items: { type: "string" } },
+    chains: { type: "array", items: historyChainSchema },
   },
 } as const;
 
@@ -82,7 +95,8 @@ const attestationDocumentSchema = {
  * verifies it in the visitor's browser. No credentials anywhere here.
  */
 export function proofOfCollateralRoutes(options: ProofOfCollateralRouteOptions) {
-  const html = readFileSync(join(pageDirectory, "index.html"), "utf8").replace("__RPC_URL__", escapeAttribute(options.publicRpcUrl ?? ""));
+  // The page takes each chain's public RPC from the document's `verification.rpcUrls`.
+  const html = readFileSync(join(pageDirectory, "index.html"), "utf8");
   return async function routes(fastify: FastifyInstance): Promise<void> {
     const app = typedRoutes(fastify);
     app.get(
@@ -181,8 +195,4 @@ export function proofOfCollateralRoutes(options: ProofOfCollateralRouteOptions) 
       },
     );
   };
-}
-
-function escapeAttribute(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 }

@@ -11,7 +11,7 @@ import { ExchangeStore, EXCHANGE_STATUSES, type Exchange, type ExchangeStatus } 
 import { StablecoinService } from "./service.ts";
 
 /** Runs `work` with the stablecoin service on the gateway's database; a refusal is a usage error (exit 2). */
-async function withService<T>(io: CommandIo, work: (service: StablecoinService) => Promise<T>): Promise<T> {
+export async function withService<T>(io: CommandIo, work: (service: StablecoinService) => Promise<T>): Promise<T> {
   const db = await openGatewayDatabase(loadConfig(io.env));
   try {
     return await work(new StablecoinService({ db, exchanges: new ExchangeStore(db) }));

@@ -11,6 +11,8 @@ import { ExchangeStore } from "./exchanges.ts";
 import { MintWorker, type MintSettings } from "./mint-flow.ts";
 import { startPollingLoop, type PollingLoop } from "./polling-loop.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { MoveWorker, type MoveSource } from "./move-flow.ts";
+import { moveRoutes } from "./move-routes.ts";
 import { RedeemWorker, type RedeemSettings } from "./redeem-flow.ts";
 import { stablecoinRoutes } from "./routes.ts";
 import { StablecoinService } from "./service.ts";
@@ -18,8 +20,11 @@ import type { StablecoinLedger } from "./stablecoin-ledger.ts";
 import { depositRows, minterNonceRows, mintRows, redemptionRows } from "./store.ts";
 import { TokenChain } from "./token-chain.ts";
 import type { Address, Hex } from "viem";
+import { ConfigError } from "../config/config.ts";
+import { CHAINS_VARIABLE } from "../evm/chain-settings.ts";
 import { WorkerFaults } from "../server/worker-faults.ts";
 import { stablecoinFaultOf } from "./operator-faults.ts";
+import { registerPoolChains } from "./allotments.ts";
 
 /** One chain the token runs on (STABLECOIN_CHAINS entry, or the single chain of STABLECOIN_DEPLOYMENTS_FILE). */
 export interface StablecoinChainOptions {
@@ -33,6 +38,8 @@ export interface StablecoinChainOptions {
   mintConfirmations?: number;
   redeemConfirmations?: number;
   reorgWindowBlocks?: number;
+  /** The RPC the public page and `collateral verify` suggest for this chain (verifiers may use their own). */
+  publicRpcUrl?: string;
 }
 
 export interface StablecoinComponentOptions {
@@ -47,6 +54,7 @@ export interface StablecoinComponentOptions {
   /** The gateway's Ed25519 key for attestations (32 bytes). */
   attestationKey: Uint8Array;
   settings?: Partial<StablecoinSettings>;
+  /** The first chain's public RPC, when its entry names none (COLLATERAL_PUBLIC_RPC_URL). */
   publicRpcUrl?: string;
   publicUrl?: string;
   /** Time in milliseconds for the exchange rate limit (default Date.now; tests control it). */
@@ -103,6 +111,26 @@ export interface StablecoinComponent {
 }
 
 /**
+ * Puts every chain whose token requires allotments into the pool's book (once per chain and token: the
+ * reference keys it), so the ledger can allot deposits to it. With several chains, a token that mints
+ * without allotments is refused before anything is written: it would check the whole pool on its own and
+ * could issue all of it again (docs/contracts.md, "Why not net allotments or the whole pool on each chain").
+ */
+async function joinPoolAll(ledger: StablecoinLedger, segregatedAccount: string, chains: readonly TokenChain[]): Promise<void> {
+  const required = await Promise.all(chains.map(async (chain) => (await chain.issuance()).required));
+  if (chains.length > 1) {
+    const naive = chains.find((_, index) => !required[index]);
+    if (naive) {
+      throw new ConfigError(
+        CHAINS_VARIABLE,
+        `chain ${naive.chainId}: the token ${naive.token} mints without issuance allotments, so with several chains each would check the whole pool against its own supply; its owner calls requireIssuanceAllotments() first (docs/deploy.md, "Adding a chain")`,
+      );
+    }
+  }
+  await registerPoolChains(ledger, segregatedAccount, chains);
+}
+
+/**
  * The stablecoin and proof-of-collateral component: exchange API, mint and redeem flows on every chain of
  * the pool, attestations and the public page. Several gateway processes may run it on one database; their
  * workers coordinate through row locks, so each transition happens once.
@@ -118,6 +146,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     chains.push(chain);
   }
   const first = chains[0]!;
+  await joinPoolAll(ledger, options.segregatedAccount, chains);
   // Requests and nonces from before several chains belong to the first chain, fixed now so that a later
   // reordering of the chains cannot move them.
   const adopted = await mintRows.adoptUnnamed(db, first.chainId);
@@ -136,6 +165,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers,
   });
+  const moves = new Counter({ name: "tenge_gateway_stablecoin_moves_total", help: "Moves between chains settled, by outcome (moved or refunded)", labelNames: ["outcome"], registers });
   const redemptions = new Counter({ name: "tenge_gateway_stablecoin_redemptions_total", help: "Redemptions finished, by chain and outcome", labelNames: ["chain", "outcome"], registers });
   new Gauge({
     name: "tenge_gateway_stablecoin_redemptions_failed",
@@ -159,12 +189,14 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   const attestations = new AttestationService({
     db,
     ledger,
-    chain: first,
+    chains: chains.map((chain, index) => {
+      const publicRpcUrl = options.chains[index]!.publicRpcUrl ?? (index === 0 ? options.publicRpcUrl : undefined);
+      return { chainId: chain.chainId, chain, ...(publicRpcUrl ? { publicRpcUrl } : {}) };
+    }),
     segregatedAccount: options.segregatedAccount,
     signingKey: options.attestationKey,
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}),
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
   });
   const loops: PollingLoop[] = [];
@@ -253,6 +285,30 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
     return { chain, mintWorker, redeemWorker };
   });
   const firstContext = faultContexts.get(named("minter", first))!;
+  // Moves between chains: every chain is a source (its MovedOut logs, after the confirmations a redemption
+  // needs: a burn is final the same way) and a possible destination. The mints go through each chain's
+  // mint worker above, so a process without a chain's minter key still follows and allots moves to it.
+  const moveSources: MoveSource[] = chains.map((chain, index) => {
+    const chainOptions = options.chains[index]!;
+    return {
+      chain,
+      confirmations: chainOptions.redeemConfirmations ?? settings.redeemConfirmations,
+      reorgWindow: chainOptions.reorgWindowBlocks ?? settings.reorgWindow,
+      startBlock: chainOptions.startBlock ?? 0n,
+    };
+  });
+  const moveWorker = new MoveWorker({
+    db,
+    ledger,
+    sources: moveSources,
+    settings: { segregatedAccount: options.segregatedAccount, maxBlockRange: 2000n, allotLeaseMs: 60_000, retryMs: 30_000, maxAttempts: settings.maxMintAttempts },
+    clock: now,
+    onSettled: (move) => {
+      moves.inc({ outcome: move.state });
+      logger.info({ event: `stablecoin.move_${move.state}`, move: move.id, from: move.sourceChainId, to: move.targetChainId, amount: move.amount.toString() }, `move ${move.state}`);
+      renewAttestation();
+    },
+  });
 
   const onError = (name: string, error: unknown) => {
     const fault = stablecoinFaultOf(error, faultContexts.get(name) ?? firstContext);
@@ -266,7 +322,8 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
   return {
     routes: [
       stablecoinRoutes({ service, rateLimiter, onChange: wakeAll }),
-      proofOfCollateralRoutes({ attestations, ...(options.publicRpcUrl ? { publicRpcUrl: options.publicRpcUrl } : {}) }),
+      moveRoutes({ service, rateLimiter, onChange: wakeAll }),
+      proofOfCollateralRoutes({ attestations }),
     ],
     readiness: [
       ...chains.map((chain) => ({ name: `stablecoin-chain (${chain.chainId})`, check: async () => void (await chain.head()) })),
@@ -287,6 +344,7 @@ export async function createStablecoinComponent(options: StablecoinComponentOpti
         if (mintWorker) loops.push(startPollingLoop(named("mint-worker", chain), async () => (await mintWorker.step()) !== "idle", { idleMs: settings.pollMs, onError, onStep }));
         loops.push(startPollingLoop(named("redeem-worker", chain), async () => (await redeemWorker.drain()) > 0, { idleMs: settings.pollMs, onError, onStep }));
       }
+      loops.push(startPollingLoop("move-worker", async () => (await moveWorker.drain()) > 0, { idleMs: settings.pollMs, onError, onStep }));
       // Checked four times per interval; the database slot makes it one attestation per interval across processes.
       loops.push(startPollingLoop("attestation", async () => void (await attestations.renewForInterval(settings.attestationIntervalMs)), { idleMs: Math.max(1, Math.floor(settings.attestationIntervalMs / 4)), onError, onStep }));
     },

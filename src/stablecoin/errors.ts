@@ -27,6 +27,9 @@ export const STABLECOIN_HTTP_STATUS = {
   // failed redemptions
   NOT_FAILED: 409,
   NOT_REMINTABLE: 409,
+  // moves between chains
+  MOVE_NOT_FOUND: 404,
+  NOT_REFUNDABLE: 409,
 } as const satisfies Record<string, number>;
 
 export type StablecoinErrorCode = keyof typeof STABLECOIN_HTTP_STATUS;

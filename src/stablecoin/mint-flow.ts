@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { MintError } from "./errors.ts";
-import { isPermanentDtRefusal, type LedgerEvent, type SignedCollateralStatement } from "../ledger/dt-ledger-port.ts";
+import { isDtLedgerError, isPermanentDtRefusal, type LedgerEvent, type SignedCollateralStatement, type SignedIssuanceAllotment } from "../ledger/dt-ledger-port.ts";
+import { AllotmentRelayer } from "./allotment-relay.ts";
+import { registerPoolChain } from "./allotments.ts";
 import type { Database, Queryable } from "../persistence/database.ts";
 import type { CollateralStatement } from "../ledger/collateral-statement.ts";
 import type { Exchange, HoldReason, MintRequest } from "./model.ts";
@@ -152,17 +154,21 @@ export interface MintWorkerOptions {
 }
 
 /** What one worker step did, for logs and tests. */
-export type MintStepOutcome = "idle" | "signed" | "broadcast" | "minted" | "waiting" | "replaced" | "retry" | "failed";
+export type MintStepOutcome = "idle" | "relayed" | "signed" | "broadcast" | "minted" | "waiting" | "replaced" | "retry" | "failed";
 
 /**
  * Moves deposited mint requests to minted, one transition per database transaction:
- * deposited -> signed (fresh statement, nonce allocated, transaction signed and recorded before sending)
+ * deposited (on a token that requires allotments: the deposit's credit allotted to this chain by the DT
+ * ledger, keyed by the mint id, and relayed until the chain holds it)
+ * -> signed (fresh statement, nonce allocated, transaction signed and recorded before sending)
  * -> submitted (sent; resending the same bytes is harmless) -> minted (receipt with confirmations).
  * A stuck transaction is replaced with the same nonce and higher fees; when every recorded transaction
  * reverted or lost its nonce, nothing was minted and the request is signed again.
  */
 export class MintWorker {
   readonly #options: MintWorkerOptions;
+  #allotmentsRequired = false;
+  #relay: AllotmentRelayer | undefined;
 
   constructor(options: MintWorkerOptions) {
     this.#options = options;
@@ -210,6 +216,7 @@ export class MintWorker {
     // Only after the commit: a crash before it means nothing happened yet.
     for (const notice of notices) notice();
     if (typeof first !== "object") return first;
+    const backed = first.move !== undefined;
     if (first.move) {
       // The matched deposit leaves the intake for the wallet (once: the mint id keys the payment), so the
       // statement fetched next counts it; nothing that matched no request ever reaches the wallet.
@@ -217,16 +224,35 @@ export class MintWorker {
         await ledger.transfer({ idempotencyKey: `collateral:${first.needsStatement}`, from: settings.intakeAccount, to: settings.segregatedAccount, ...first.move });
       } catch (error) {
         if (!isPermanentDtRefusal(error)) throw error;
-        const failed = await db.transaction(async (tx) => {
-          const moved = await moveMint(tx, first.needsStatement, "failed", {
-            failureCode: `DT_${error.code}`,
-            failureMessage: `the DT ledger refused moving the deposit into the segregated wallet: ${error.message}`,
-          });
-          return moved ? mintRows.get(tx, first.needsStatement) : undefined;
+        return this.#failDeposited(first.needsStatement, `DT_${error.code}`, `the DT ledger refused moving the deposit into the segregated wallet: ${error.message}`);
+      }
+    }
+    // A token that requires allotments mints only within its chain's limit: the deposit's credit is allotted
+    // to this chain (once: the mint id keys it) and relayed before the mint is signed. A re-mint needs none
+    // (a reversal is not counted as issued).
+    if (backed && (await this.#requiresAllotments())) {
+      let credit: SignedIssuanceAllotment;
+      const request = {
+        accountId: settings.segregatedAccount,
+        reference: `mint:${first.needsStatement}`,
+        change: { kind: "credit", chainId: BigInt(chain.chainId), amount: first.move!.amount },
+      } as const;
+      try {
+        credit = await ledger.issuanceAllotment(request).catch(async (error: unknown) => {
+          // A token told to require allotments while this process runs: its chain enters the pool (once), then the credit.
+          if (!isDtLedgerError(error) || error.code !== "ALLOTMENT_UNKNOWN_CHAIN") throw error;
+          await registerPoolChain(ledger, { segregatedAccount: settings.segregatedAccount, chainId: chain.chainId, token: chain.token });
+          return ledger.issuanceAllotment(request);
         });
-        if (!failed) return "waiting";
-        this.#options.onFailed?.(failed);
-        return "failed";
+      } catch (error) {
+        if (!isPermanentDtRefusal(error)) throw error;
+        return this.#failDeposited(first.needsStatement, `DT_${error.code}`, `the DT ledger refused allotting the deposit to chain ${chain.chainId}: ${error.message}`);
+      }
+      faults?.("mint.allot.after-credit");
+      const held = await this.#relayer().ensureHeld(credit.allotment.sequence);
+      if (held !== "held") {
+        await db.transaction((tx) => mintRows.checkAgainIn(tx, first.needsStatement, settings.recheckMs));
+        return held === "relayed" ? "relayed" : "waiting";
       }
     }
     // Fetched after the deposit reached the wallet, so the statement's balance includes it.
@@ -243,12 +269,36 @@ export class MintWorker {
     });
   }
 
+  /** A deposited request the DT ledger refused for good (moving its deposit, allotting it): kept for an operator. */
+  async #failDeposited(id: string, failureCode: string, failureMessage: string): Promise<MintStepOutcome> {
+    const failed = await this.#options.db.transaction(async (tx) => {
+      const moved = await moveMint(tx, id, "failed", { failureCode, failureMessage });
+      return moved ? mintRows.get(tx, id) : undefined;
+    });
+    if (!failed) return "waiting";
+    this.#options.onFailed?.(failed);
+    return "failed";
+  }
+
+  /** Whether the chain's token needs allotments; once it does it always will (requireIssuanceAllotments is one-way). */
+  async #requiresAllotments(): Promise<boolean> {
+    if (this.#allotmentsRequired) return true;
+    this.#allotmentsRequired = (await this.#options.chain.issuance()).required;
+    return this.#allotmentsRequired;
+  }
+
+  #relayer(): AllotmentRelayer {
+    const { db, ledger, chain, settings, faults } = this.#options;
+    this.#relay ??= new AllotmentRelayer({ db, ledger, chain, segregatedAccount: settings.segregatedAccount, stuckAfterMs: settings.stuckAfterMs, clock: () => this.#now(), ...(faults ? { faults } : {}) });
+    return this.#relay;
+  }
+
   async #stepIn(tx: Queryable, notices: Array<() => void>, onRow: (row: MintRow) => void): Promise<MintStepOutcome | { needsStatement: string; move?: { amount: bigint; reference: string } }> {
     const row = await mintRows.lockNextDue(tx, this.#options.chain.chainId, this.#options.firstChain ?? true);
     if (!row) return "idle";
     onRow(row);
-    // A re-mint has no deposit behind it: its DT never left the wallet.
-    if (row.state === "deposited") return { needsStatement: row.id, ...(row.reverses_redemption === null ? { move: { amount: BigInt(row.amount), reference: row.reference } } : {}) };
+    // A re-mint and a move's mint have no deposit behind them: their DT never left the wallet.
+    if (row.state === "deposited") return { needsStatement: row.id, ...(row.reverses_redemption === null && row.move_id === null ? { move: { amount: BigInt(row.amount), reference: row.reference } } : {}) };
     if (row.state === "signed") return this.#broadcast(tx, row);
     return this.#reconcile(tx, row, notices);
   }

@@ -50,6 +50,8 @@ export interface MintRequest {
   reversesRedemption: string | null;
   /** The chain it mints on; null only on a request from before several chains, which the first chain takes. */
   chainId: number | null;
+  /** Set on a move's mint (destination, or refund on the source): the move it completes (no deposit behind it). */
+  moveId: string | null;
 }
 
 /**
@@ -190,3 +192,96 @@ export interface RedemptionPatch {
 export type RedemptionAction =
   | { action: "rerouted"; principalId: string; fromDtAccount: string; toDtAccount: string }
   | { action: "reminted"; principalId: string; fromDtAccount: string; mintId: string };
+
+// ---- moves between chains ----------------------------------------------------------------------------------
+
+export const MOVE_STATES = ["seen", "confirmed", "allotting", "minting", "moved", "refunded", "removed", "failed", "mint_failed"] as const;
+export type MoveState = (typeof MOVE_STATES)[number];
+
+/** Why a move is minted back on its source chain instead of on its destination. */
+export type RefundReason =
+  | "DESTINATION_UNKNOWN"
+  | "RECIPIENT_NOT_REGISTERED"
+  | "RECIPIENT_REFUSED"
+  | "DESTINATION_REFUSED"
+  | "ATTEMPTS_EXHAUSTED"
+  | "OPERATOR_REFUND";
+
+/**
+ * A holder's burn on one chain (`moveOut`, its MovedOut log) to receive as much on another chain of the pool.
+ * `targetChainId` is where it is minted: unset until the DT ledger is asked, then the destination, or the
+ * source for a refund.
+ */
+export interface Move {
+  id: string;
+  sourceChainId: number;
+  txHash: Hex;
+  logIndex: number;
+  blockNumber: bigint;
+  blockHash: Hex;
+  holder: Address;
+  amount: bigint;
+  /** As the log names it (any uint256; a chain the pool does not have is refunded). */
+  destinationChainId: bigint;
+  recipient: Address;
+  exchangeId: string | null;
+  state: MoveState;
+  targetChainId: number | null;
+  refundReason: RefundReason | null;
+  /** Sequence of the allotment the DT ledger signed for this move. */
+  allotmentSequence: bigint | null;
+  /** The mint request that completes it. */
+  mintId: string | null;
+  attempts: number;
+  failureCode: string | null;
+  failureMessage: string | null;
+  createdAt: Date;
+  settledAt: Date | null;
+}
+
+/**
+ * The move flow as a transition table (applied like the mint flow's). One allotment reference per move
+ * (`move:<id>`), and `targetChainId` changes only while no allotment is known to apply, so the ledger raises
+ * either the destination's limit or the source's, never both, and at most one mint request follows.
+ */
+export const moveTransitions = {
+  /** Enough confirmations on the source chain, and the log is still canonical. */
+  confirmed: { from: ["seen"], to: "confirmed" },
+  /** A reorganisation took the burn out of the source chain: nothing is allotted or minted. */
+  removed: { from: ["seen", "confirmed"], to: "removed" },
+  /** The log came back in a canonical block. */
+  reappeared: { from: ["removed"], to: "seen" },
+  /** A worker decided the target (destination, or source as a refund) and asks the ledger, with a lease. */
+  claimed: { from: ["confirmed"], to: "allotting" },
+  /** The target changed before any allotment applied (refund), or the ledger showed which one did. */
+  retargeted: { from: ["allotting", "failed"], to: "allotting" },
+  /** The ledger signed the allotment; the target chain's mint request was opened in the same transaction. */
+  allotted: { from: ["allotting"], to: "minting" },
+  /** Minted on the destination. */
+  moved: { from: ["minting"], to: "moved" },
+  /** Minted back to the holder on the source chain. */
+  refunded: { from: ["minting"], to: "refunded" },
+  /** Kept for an operator before any allotment applied: holder not onboarded, or the refund refused too. */
+  failed: { from: ["confirmed", "allotting"], to: "failed" },
+  /**
+   * The target chain's mint request failed. Its allotment applied there, so the move can only complete there
+   * (an operator deals with the mint request); it is never asked for again, nor refunded.
+   */
+  mintFailed: { from: ["minting"], to: "mint_failed" },
+} as const satisfies Record<string, { from: readonly MoveState[]; to: MoveState }>;
+export type MoveTransition = keyof typeof moveTransitions;
+
+/** What a move transition may set besides the state (the store maps each field to its column). */
+export interface MovePatch {
+  nextCheckAt?: Date;
+  attempts?: number;
+  targetChainId?: number;
+  refundReason?: RefundReason | null;
+  allotmentSequence?: bigint;
+  settledAt?: Date;
+  failureCode?: string | null;
+  failureMessage?: string | null;
+}
+
+/** An operator's action on a move, kept as an audit record. */
+export type MoveAction = { action: "refund"; principalId: string; reason: string };

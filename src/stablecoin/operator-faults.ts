@@ -2,6 +2,7 @@ import type { Address } from "viem";
 import { chainFaultOf } from "../evm/operator-faults.ts";
 import { DtLedgerError } from "../ledger/dt-ledger-port.ts";
 import type { WorkerFault } from "../server/worker-faults.ts";
+import { AllotmentRelayRefused } from "./allotment-relay.ts";
 
 /** The operator-fixable reason a stablecoin worker step failed, with the fix; undefined for anything else. */
 export function stablecoinFaultOf(error: unknown, context: { minter: Address | undefined; rpcUrl: string }): WorkerFault | undefined {
@@ -12,6 +13,7 @@ export function stablecoinFaultOf(error: unknown, context: { minter: Address | u
     // The message names the URL, the cause and the fix (src/dt-ledger/http/client-adapter.ts).
     return { code: "DT_LEDGER_UNREACHABLE", reason: error.message };
   }
+  if (error instanceof AllotmentRelayRefused) return { code: "ALLOTMENT_REFUSED", reason: error.message };
   switch (chainFaultOf(error)) {
     case "NO_GAS":
       return { code: "NO_GAS", reason: `the minter ${context.minter ?? ""} has too little native currency for gas: fund it` };

@@ -4,10 +4,11 @@ import type { Database } from "../persistence/database.ts";
 import { StablecoinError } from "./errors.ts";
 import type { ExchangeStore, ExchangeUpdate, OnboardExchange } from "./exchanges.ts";
 import { cancelMint, MintError, requestMint } from "./mint-flow.ts";
-import type { Deposit, DepositStatus, Exchange, MintRequest, Redemption } from "./model.ts";
+import type { Deposit, DepositStatus, Exchange, MintRequest, Move, Redemption } from "./model.ts";
+import { refundMove } from "./move-flow.ts";
 import { remintRedemption, rerouteRedemption, retryRedemption } from "./redeem-flow.ts";
 import type { StablecoinLedger } from "./stablecoin-ledger.ts";
-import { depositRows, mintedToday, mintRows, redemptionRows, requestedToday, type ListFilter, type Page } from "./store.ts";
+import { depositRows, mintedToday, mintRows, moveActionRows, moveRows, redemptionRows, requestedToday, type ListFilter, type Page } from "./store.ts";
 
 export interface StablecoinServiceOptions {
   db: Database;
@@ -136,6 +137,24 @@ export class StablecoinService {
 
   async retryRedemption(id: string): Promise<void> {
     if (!(await retryRedemption(this.#options.db, id, this.#now()))) throw new StablecoinError("NOT_FAILED", `redemption ${id} is not in the failed state`);
+  }
+
+  // ---- moves between chains -----------------------------------------------------------------------------------
+
+  listMoves(caller: Caller, page: Omit<ListFilter, "exchangeId">): Promise<Page<Move>> {
+    return moveRows.list(this.#options.db, scoped(caller, page));
+  }
+
+  /** One move, with the operators' actions on it; another exchange's answers exactly like a missing one. */
+  async getMove(caller: Caller, id: string): Promise<{ move: Move; actions: Awaited<ReturnType<typeof moveActionRows.list>> }> {
+    const move = await moveRows.get(this.#options.db, id, caller.kind === "exchange" ? caller.exchange.id : undefined);
+    if (!move) throw new StablecoinError("MOVE_NOT_FOUND", "no such move");
+    return { move, actions: caller.kind === "operator" ? await moveActionRows.list(this.#options.db, id) : [] };
+  }
+
+  /** An operator has a confirmed, not yet allotted move minted back on its source chain (audited). */
+  refundMove(id: string, principalId: string, reason: string): Promise<Move> {
+    return refundMove(this.#options.db, id, principalId, reason, this.#now());
   }
 
   // ---- held deposits (operator) ------------------------------------------------------------------------------

@@ -18,12 +18,20 @@ export class SimulatedCrash extends Error {
 /** Named points where a test may crash a flow (see SimulatedCrash). */
 export type FaultPoint =
   | "deposit.before-commit"
+  | "mint.allot.after-credit"
+  | "mint.allot.before-commit"
+  | "mint.allot.after-send"
   | "mint.sign.after-statement"
   | "mint.sign.before-commit"
   | "mint.broadcast.after-send"
   | "mint.confirm.before-commit"
   | "redeem.scan.before-commit"
   | "redeem.confirm.before-commit"
-  | "redeem.pay.after-transfer";
+  | "redeem.pay.after-transfer"
+  | "move.scan.before-commit"
+  | "move.confirm.before-commit"
+  | "move.allot.after-allotment"
+  | "move.allot.before-commit"
+  | "move.settle.before-commit";
 
 export type Faults = (point: FaultPoint) => void;

@@ -5,6 +5,7 @@ import { feesOfSigned, marketFees, replacementFees, type Fees } from "../evm/fee
 import { tengeStablecoinAbi } from "../evm/generated/contracts.ts";
 import { broadcastSigned, receiptOf, signCall, type SignedTransaction } from "../evm/signed-transaction.ts";
 import type { CollateralStatement } from "../ledger/collateral-statement.ts";
+import type { IssuanceAllotment } from "../ledger/issuance-allotment.ts";
 
 export interface TokenChainOptions {
   rpcUrl: string;
@@ -15,6 +16,26 @@ export interface TokenChainOptions {
   mintGasLimit?: bigint;
   /** Poll interval of the RPC client. */
   pollingIntervalMs?: number;
+}
+
+/** The token's side of the pool (docs/contracts.md, "One pool, several chains"). */
+export interface ChainIssuance {
+  /** Tiyn ever issued on this chain: mints less minter burns (redemptions and moves do not give it back). */
+  issued: bigint;
+  /** This chain's limit in the latest allotment the token accepted (0 before the first). */
+  issuanceLimit: bigint;
+  /** That allotment's sequence (0 before the first): relay only a higher one. */
+  sequence: bigint;
+  /** Whether mints need `issued + amount <= issuanceLimit` (requireIssuanceAllotments, one-way). */
+  required: boolean;
+}
+
+/**
+ * Gas limit of `submitIssuanceAllotment`, fixed so that signing needs no estimate: calldata and hashing grow
+ * with the entries (three words each). Measured on EDR: 54,645 for two chains, 71,745 the first ever.
+ */
+export function allotmentGasLimit(allotment: IssuanceAllotment): bigint {
+  return 90_000n + 15_000n * BigInt(allotment.chains.length);
 }
 
 /** A Redeemed log as the chain reported it. */
@@ -28,9 +49,22 @@ export interface RedeemedLog {
   dtAccount: string;
 }
 
+/** A MovedOut log (`moveOut`) as the chain reported it. */
+export interface MovedOutLog {
+  txHash: Hex;
+  logIndex: number;
+  blockNumber: bigint;
+  blockHash: Hex;
+  holder: Address;
+  amount: bigint;
+  destinationChainId: bigint;
+  recipient: Address;
+}
+
 /**
  * The stablecoin token on its chain, as the mint and redeem flows use it: reads at a block, the
- * minter's offline-signed transactions (signed first, recorded, then sent), receipts and Redeemed logs.
+ * minter's offline-signed transactions (mints and allotment relays: signed first, recorded, then sent),
+ * receipts and Redeemed logs.
  */
 export class TokenChain {
   readonly client: PublicClient;
@@ -142,6 +176,34 @@ export class TokenChain {
     return signCall(this.#minter, { chainId: this.chainId, call: { to: this.token, data, gas: this.#gasLimit }, nonce: parameters.nonce, fees: parameters.fees });
   }
 
+  /** The token's issuance against its allotment, at a block (default the latest), so it can be read beside the supply. */
+  async issuance(blockNumber?: bigint): Promise<ChainIssuance> {
+    const [issued, issuanceLimit, sequence, required] = await this.client.readContract({
+      address: this.token,
+      abi: tengeStablecoinAbi,
+      functionName: "issuance",
+      ...(blockNumber === undefined ? {} : { blockNumber }),
+    });
+    return { issued, issuanceLimit, sequence, required };
+  }
+
+  /** Tiyn ever burned here by `moveOut` (anyone compares it with the allotments' `moved`). */
+  async totalMovedOut(blockNumber?: bigint): Promise<bigint> {
+    return this.client.readContract({ address: this.token, abi: tengeStablecoinAbi, functionName: "totalMovedOut", ...(blockNumber === undefined ? {} : { blockNumber }) });
+  }
+
+  /**
+   * Signs (does not send) `submitIssuanceAllotment(allotment, signature)` with the minter's key, under a
+   * nonce the caller takes from the minter's nonce row like a mint's, records, then broadcasts. Anyone may
+   * submit an allotment; the minter does because its nonces are already kept exactly once.
+   */
+  async signSubmitIssuanceAllotment(parameters: { allotment: IssuanceAllotment; signature: Hex; nonce: bigint; fees: Fees }): Promise<SignedTransaction> {
+    if (!this.#minter) throw new Error("no minter key configured (STABLECOIN_MINTER_KEY)");
+    const data = encodeFunctionData({ abi: tengeStablecoinAbi, functionName: "submitIssuanceAllotment", args: [parameters.allotment, parameters.signature] });
+    const call = { to: this.token, data, gas: allotmentGasLimit(parameters.allotment) };
+    return signCall(this.#minter, { chainId: this.chainId, call, nonce: parameters.nonce, fees: parameters.fees });
+  }
+
   /** Sends a signed transaction; sending the same bytes again is harmless. */
   broadcast(raw: Hex): Promise<void> {
     return broadcastSigned(this.client, raw);
@@ -178,5 +240,32 @@ export class TokenChain {
       amount: log.args.amount,
       dtAccount: log.args.dtAccount,
     }));
+  }
+
+  /** The token's MovedOut logs (burns to move to another chain of the pool) in the block range. */
+  async movedOutLogs(fromBlock: bigint, toBlock: bigint): Promise<MovedOutLog[]> {
+    const logs = await this.client.getContractEvents({
+      address: this.token,
+      abi: tengeStablecoinAbi,
+      eventName: "MovedOut",
+      fromBlock,
+      toBlock,
+      strict: true,
+    });
+    return logs.map((log) => ({
+      txHash: log.transactionHash,
+      logIndex: log.logIndex,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      holder: getAddress(log.args.holder),
+      amount: log.args.amount,
+      destinationChainId: log.args.destinationChainId,
+      recipient: getAddress(log.args.recipient),
+    }));
+  }
+
+  /** Whether the token refuses `account` (a mint to it would revert). */
+  isBlocklisted(account: Address): Promise<boolean> {
+    return this.client.readContract({ address: this.token, abi: tengeStablecoinAbi, functionName: "isBlocklisted", args: [account] });
   }
 }

@@ -133,10 +133,24 @@ describe("tenge-gateway contracts deploy", () => {
     expect(await main(["contracts", "deploy", "--frobnicate"], unknown.io)).toBe(2);
   });
 
+  it("requires issuance allotments on the new token before its minter when asked, and says how the chain joins the pool", async () => {
+    const other = await mkdtemp(join(tmpdir(), "deployments-"));
+    const minter = privateKeyToAccount(chain.accounts[1]!).address;
+    const { io, out } = capture({ ...env(), DEPLOYMENTS_DIR: other });
+    expect(await main(["contracts", "deploy", "--require-issuance-allotments", "--minter", minter, "--minter-allowance", "100"], io)).toBe(0);
+    const token = (await readDeployment(other, chain.chainId))!.contracts.TengeStablecoin.address;
+    const client = createPublicClient({ transport: http(chain.rpcUrl) });
+    const [, , , required] = await client.readContract({ address: token, abi: tengeStablecoinAbi, functionName: "issuance" });
+    expect(required).toBe(true);
+    expect(out.join("\n")).toContain(`reference chain:${chain.chainId}:${token}`);
+    await rm(other, { recursive: true, force: true });
+  });
+
   it("prints its help", async () => {
     const { io, out } = capture({});
     expect(await main(["contracts", "deploy", "--help"], io)).toBe(0);
     expect(out[0]).toContain("Usage: npx tenge-gateway contracts deploy");
     expect(out[0]).toContain("EVM_DEPLOYER_KEY");
+    expect(out[0]).toContain("ONE-WAY");
   });
 });

@@ -1,6 +1,6 @@
-import { privateKeyToAddress } from "viem/accounts";
+import { generatePrivateKey, privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DtLedger } from "../../src/dt-ledger/ledger.ts";
+import { DtLedger } from "../../src/dt-ledger/ledger.ts";
 import { recoverIssuanceAllotmentSigner } from "../../src/ledger/issuance-allotment.ts";
 import { DtLedgerError } from "../../src/ledger/dt-ledger-port.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -144,5 +144,12 @@ describe("issuance allotments signed by the DT ledger", () => {
     }
     expect(await refusal(ledger.issuanceAllotment(GATEWAY, { accountId: wallet, reference: ref(), change: { ...credit, amount: 0n } }))).toMatch(/^INVALID_AMOUNT /);
     expect(await rows()).toBe(before);
+  });
+
+  it("name the key that signed a kept allotment, also after the operator's key changed", async () => {
+    const latest = await ledger.latestIssuanceAllotment(GATEWAY, wallet);
+    const rotated = new DtLedger({ db: database.db, operatorKey: generatePrivateKey() });
+    expect((await rotated.latestIssuanceAllotment(GATEWAY, wallet))?.signer).toBe(privateKeyToAddress(OPERATOR_KEY));
+    expect(await rotated.latestIssuanceAllotment(GATEWAY, wallet)).toEqual(latest);
   });
 });

@@ -70,4 +70,10 @@ describe("multi-chain stablecoin settings", () => {
     expect(refusal(env([chain(56, { mintConfirmations: 0 })]))).toBe("STABLECOIN_CHAINS chain 1 (chain id 56) mintConfirmations must be an integer from 1 to 1000");
     expect(refusal(env([chain(56, { confirmations: 3 })]))).toBe("STABLECOIN_CHAINS chain 1 has an unknown field confirmations");
   });
+
+  it("take a chain's public RPC for the proof of collateral's verifiers, an http(s) URL", () => {
+    expect(parseChainSettings(env([chain(56, { publicRpcUrl: "https://rpc.example/bsc" }), chain(97)])).map((entry) => entry.publicRpcUrl)).toEqual(["https://rpc.example/bsc", undefined]);
+    expect(refusal(env([chain(56, { publicRpcUrl: "ws://rpc" })]))).toBe("STABLECOIN_CHAINS chain 1 (chain id 56) publicRpcUrl must be a http: or https: URL, got ws:");
+    expect(refusal(env([chain(56, { publicRpcUrl: 7 })]))).toBe("STABLECOIN_CHAINS chain 1 (chain id 56) publicRpcUrl must be a URL");
+  });
 });

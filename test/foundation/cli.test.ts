@@ -199,7 +199,7 @@ describe("tenge-gateway start", () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     const readiness = (await ready.json()) as { checks: { name: string; ok: boolean }[]; features: { name: string; on: boolean }[] };
-    expect(readiness.checks).toEqual(["database", "migrations", "dt-ledger (embedded)", "evm-chain (embedded, 31337)", "stablecoin-chain (31337)", "stablecoin-workers", "pvp leg dt", "pvp leg evm", "pvp leg securities"].map((name) => ({ name, ok: true })));
+    expect(readiness.checks).toEqual(["database", "migrations", "dt-ledger (embedded)", "evm-chain (embedded, 31337)", "stablecoin-chain (31337)", "stablecoin-chain (31338)", "stablecoin-workers", "pvp leg dt", "pvp leg evm", "pvp leg securities"].map((name) => ({ name, ok: true })));
     // The embedded stack is one configuration of the composition root: every feature on, and said so at start.
     expect(readiness.features.map((feature) => [feature.name, feature.on])).toEqual([
       ["dt-ledger", true],
@@ -212,13 +212,16 @@ describe("tenge-gateway start", () => {
     expect(stdout).toContain("feature dvp: on (KZKD00001020 on securities)");
     // Its generated keys are readable by the owner only.
     for (const file of ["pvp-secret-key", "attestation-key.json", "demo-credentials.json"]) expect(statSync(join(dataDir, file)).mode & 0o777).toBe(0o600);
-    // The demo mint is minted by the gateway's own workers and attested: supply equals the DT collateral.
-    let attested: { collateral: { balance: string }; supply: { totalSupply: string } } | undefined;
-    for (let attempt = 0; attempt < 100 && attested?.supply.totalSupply !== "100000000"; attempt++) {
+    // The demo mints (one per chain) are minted by the gateway's own workers and attested over both chains:
+    // 1,000,000.00 on the first and 500,000.00 on the second, backed by 1,500,000.00 DT of collateral.
+    let attested: { collateral: { balance: string }; totalSupply: string; chains: { chainId: number; supply: string }[] } | undefined;
+    const done = () => attested?.totalSupply === "150000000" && attested.collateral.balance === "150000000";
+    for (let attempt = 0; attempt < 100 && !done(); attempt++) {
       attested = ((await (await fetch(`${url}/proof-of-collateral`)).json()) as { attestation: typeof attested }).attestation;
-      if (attested?.supply.totalSupply !== "100000000") await new Promise((resolve) => setTimeout(resolve, 200));
+      if (!done()) await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect(attested).toMatchObject({ collateral: { balance: "100000000" }, supply: { totalSupply: "100000000" } });
+    expect(attested).toMatchObject({ collateral: { balance: "150000000" }, totalSupply: "150000000" });
+    expect(attested!.chains.map((chain) => [chain.chainId, chain.supply])).toEqual([[31337, "100000000"], [31338, "50000000"]]);
     // The demo bank (Halyk) creates a PvP with the demo values, and may not pay from the Treasury's accounts.
     const demo = JSON.parse(readFileSync(join(dataDir, "demo-credentials.json"), "utf8")) as {
       bank: { apiKey: string; bic: string };

@@ -42,6 +42,11 @@ describe("a misspelt or unknown setting stops the start", () => {
     expect(problem({ STABLECOIN_CONFIRMATIONS: "3" })).toMatch(/^STABLECOIN_CONFIRMATIONS is not a setting/);
   });
 
+  it("accepts a minter key per chain of STABLECOIN_CHAINS, and nothing else that looks like one", () => {
+    expect(() => checkSettingNames({ env: { STABLECOIN_MINTER_KEY_31338: "x", STABLECOIN_MINTER_KEY_56_FILE: "x" } })).not.toThrow();
+    expect(problem({ STABLECOIN_MINTER_KEY_BSC: "x" })).toMatch(/^STABLECOIN_MINTER_KEY_BSC is not a setting/);
+  });
+
   it("leaves other programs' variables alone: this process's environment and the usual suspects", () => {
     expect(() => checkSettingNames({ env: process.env })).not.toThrow();
     const unrelated = ["PATH", "HOME", "HOSTNAME", "PWD", "OLDPWD", "TERM", "USER", "SHELL", "LANG", "PGPORT", "PGHOST", "PGDATA", "PGUSER",

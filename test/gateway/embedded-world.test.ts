@@ -8,7 +8,8 @@ import { createPublicClient, http, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config/config.ts";
 import { listenOn } from "../../src/gateway/serve.ts";
-import { demoForeignCbdcAbi } from "../../src/evm/generated/contracts.ts";
+import { demoForeignCbdcAbi, tengeStablecoinAbi } from "../../src/evm/generated/contracts.ts";
+import { eventually } from "../stablecoin/support.ts";
 import { startGateway, type RunningGateway } from "../../src/gateway/run.ts";
 import { httpDtLedger } from "../../src/dt-ledger/http/client-adapter.ts";
 import { ed25519PrivateKey } from "../../src/identity/http-signature.ts";
@@ -145,6 +146,22 @@ describe("the embedded world: NBK gateway, foreign central bank's gateway, DT le
     expect((await ledger.balance(nbk, mine["settlementAccount"]!)).available).toBe(100_000n);
     expect((await ledger.balance(nbk, mine["liquidityAccount"]!)).available).toBe(1_000_000_000n - 100_000n);
   }, 150_000);
+
+  it("runs the stablecoin on two chains with different chain ids, with the demo mint on each and the proof of collateral served", async () => {
+    const chains = await api("/stablecoin/chains", { key: credentials.exchange.apiKey });
+    expect((chains.json()["items"] as Array<{ chainId: number }>).map((chain) => chain.chainId)).toEqual([31337, 31338]);
+    const minted = await eventually(async () => {
+      const items = (await api("/stablecoin/mints?state=minted")).json()["items"] as Array<{ chainId: number; amount: string }>;
+      return items.length >= 2 ? items : undefined;
+    }, "the demo mints on both chains", 60_000);
+    const demoMints = minted.map((mint) => [mint.chainId, mint.amount]).sort();
+    expect(demoMints).toEqual([[31337, "1000000.00"], [31338, "500000.00"]]);
+    const second = createPublicClient({ transport: http(gateway.embedded!.secondChain.rpcUrl) });
+    expect(await second.getChainId()).toBe(31338);
+    const token = gateway.embedded!.secondDeployment.contracts.TengeStablecoin.address;
+    expect(await second.readContract({ address: token, abi: tengeStablecoinAbi, functionName: "totalSupply" })).toBe(50_000_000n);
+    expect((await api("/proof-of-collateral")).status).toBe(200);
+  });
 
   it("serves the DT ledger over HTTP: the exchange's bank pays with the participant key from the credentials file", async () => {
     const exchange = credentials.exchange;

@@ -268,10 +268,10 @@ describe("a production gateway built from settings: external DT ledger over HTTP
   });
 
   it("serves the proof of collateral and the public page", async () => {
-    const proof = await eventually(() => api(undefined, "/proof-of-collateral"), (response) => response.status === 200 && JSON.parse(response.text).attestation.supply.totalSupply === "250000");
+    const proof = await eventually(() => api(undefined, "/proof-of-collateral"), (response) => response.status === 200 && JSON.parse(response.text).attestation.totalSupply === "250000");
     expect(proof.status).toBe(200);
-    const attestation = (proof.json()["attestation"] as { collateral: { balance: string }; supply: { totalSupply: string } });
-    expect(BigInt(attestation.collateral.balance)).toBeGreaterThanOrEqual(BigInt(attestation.supply.totalSupply));
+    const attestation = (proof.json()["attestation"] as { collateral: { balance: string }; totalSupply: string });
+    expect(BigInt(attestation.collateral.balance)).toBeGreaterThanOrEqual(BigInt(attestation.totalSupply));
     const page = await api(undefined, "/collateral");
     expect(page.status).toBe(200);
     expect(page.text).toContain("<html");

@@ -68,6 +68,27 @@ describe("deployment settings: every feature from its settings, each problem one
     expect(settings.pvp).toMatchObject({ agent: "NBRKKZKX", responderLedger: "dt", signing: { keyId: "NBRKKZKX-1" } });
   });
 
+  it("STABLECOIN_CHAINS names any number of chains, each with its own minter key; the single-chain settings map to one chain", () => {
+    const single = load(production()).stablecoinChains;
+    expect(single).toEqual([
+      expect.objectContaining({ chainId: 31337, rpcUrl: "http://127.0.0.1:8545", htlc: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", startBlock: 1n, minterKey: KEY, segregatedAccount: "DA-SEG", mintConfirmations: 1, redeemConfirmations: 2, reorgWindowBlocks: 32 }),
+    ]);
+    const { STABLECOIN_DEPLOYMENTS_FILE: _file, STABLECOIN_RPC_URL: _rpc, STABLECOIN_MINTER_KEY: _key, ...rest } = production();
+    const chains = JSON.stringify([
+      { chainId: 31337, rpcUrl: "http://127.0.0.1:8545", token: "0x5FbDB2315678afecb367f032d93F642f64180aa3", htlc: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512" },
+      { chainId: 31338, rpcUrl: "http://127.0.0.1:8546", token: "0x5FbDB2315678afecb367f032d93F642f64180aa3", htlc: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", redeemConfirmations: 3 },
+    ]);
+    const several = load({ ...rest, STABLECOIN_CHAINS: chains, STABLECOIN_MINTER_KEY_31338: KEY }).stablecoinChains;
+    expect(several.map((chain) => [chain.chainId, chain.redeemConfirmations, chain.minterKey])).toEqual([[31337, 1, undefined], [31338, 3, KEY]]);
+    // Both ways at once, or a per-chain key without the chains, would leave a setting silently unused.
+    expect(() => load({ ...production(), STABLECOIN_CHAINS: chains })).toThrow(/^STABLECOIN_DEPLOYMENTS_FILE must be unset with STABLECOIN_CHAINS/);
+    expect(() => load({ ...rest, STABLECOIN_CHAINS: chains, STABLECOIN_MINTER_KEY: KEY })).toThrow(/^STABLECOIN_MINTER_KEY must be unset with STABLECOIN_CHAINS/);
+    expect(() => load({ ...rest, STABLECOIN_CHAINS: chains, STABLECOIN_REDEEM_CONFIRMATIONS: "4" })).toThrow(/^STABLECOIN_REDEEM_CONFIRMATIONS must be unset with STABLECOIN_CHAINS/);
+    expect(() => load({ ...production(), STABLECOIN_MINTER_KEY_31337: KEY })).toThrow(/^STABLECOIN_MINTER_KEY_31337 needs STABLECOIN_CHAINS listing its chain/);
+    expect(() => load({ ...rest, DT_LEDGER_URL: "", STABLECOIN_CHAINS: chains })).toThrow(/^(STABLECOIN_CHAINS needs a DT ledger|DT_LEDGER_PARTICIPANT)/);
+    expect(() => load({ STABLECOIN_CHAINS: chains })).toThrow(/^STABLECOIN_CHAINS must be unset with EMBEDDED=true/);
+  });
+
   it("features are off when their settings are absent", () => {
     const settings = load({ DATABASE_URL: "postgres://postgres@127.0.0.1:1/none" });
     expect(settings.dtLedger).toBeUndefined();

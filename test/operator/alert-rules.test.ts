@@ -83,7 +83,7 @@ describe("docs/deploy.md's alert rules", () => {
   it("cover every operator-fixable worker fault, each named with its fix", () => {
     expect(alerts.some((rule) => rule.expr.includes("tenge_gateway_worker_fault"))).toBe(true);
     const codes = [...readFileSync("src/stablecoin/operator-faults.ts", "utf8").matchAll(/code: "([A-Z_]+)"/g)].map((match) => match[1]!);
-    expect(codes.sort()).toEqual(["DT_LEDGER_UNREACHABLE", "MINTER_ALLOWANCE_SPENT", "NO_GAS", "RPC_UNREACHABLE", "STATEMENT_SIGNER_MISSING"]);
+    expect(codes.sort()).toEqual(["ALLOTMENT_REFUSED", "DT_LEDGER_UNREACHABLE", "MINTER_ALLOWANCE_SPENT", "NO_GAS", "RPC_UNREACHABLE", "STATEMENT_SIGNER_MISSING"]);
     const row = deployMd.split("\n").find((line) => line.startsWith("| `tenge_gateway_worker_fault"));
     for (const code of codes) expect(row).toContain(`\`${code}\``);
   });

@@ -34,7 +34,7 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
     await world.close();
   });
 
-  async function openPage(tamper?: (document: { attestation: Record<string, Record<string, unknown>> }) => void): Promise<Page> {
+  async function openPage(tamper?: (document: { attestation: { chains: Record<string, unknown>[]; collateral: Record<string, unknown> } }) => void): Promise<Page> {
     const page = await browser.newPage();
     if (tamper) {
       await page.route("**/proof-of-collateral", async (route) => {
@@ -58,11 +58,12 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
     expect(await page.textContent("#verification-result")).toContain("Verified");
     const failed = await page.$$eval("#checks li[data-ok='false']", (items) => items.map((item) => item.textContent));
     expect(failed).toEqual([]);
-    expect(await page.$$eval("#checks li", (items) => items.length)).toBe(10);
+    expect(await page.$$eval("#checks li", (items) => items.length)).toBe(12);
+    expect(await page.$$eval("#chain-rows tr", (rows) => rows.map((row) => [row.getAttribute("data-chain"), row.getAttribute("data-verified")]))).toEqual([["31337", "true"]]);
     expect(await page.$("#chart svg")).not.toBeNull();
     // The check details speak KZT like the headline; the raw token units are labelled with their decimals.
-    expect(await page.textContent("#checks li[data-check='total-supply'] .detail")).toMatch(/^10 000\.00 KZT \(1000000 token units, 2 decimals\) at block \d+$/);
-    expect(await page.textContent("#checks li[data-check='coverage'] .detail")).toBe("collateral 10 000.00 KZT >= supply 10 000.00 KZT");
+    expect(await page.textContent("#checks li[data-check='supply'] .detail")).toMatch(/^10 000\.00 KZT \(1000000 token units, 2 decimals\) at block \d+$/);
+    expect(await page.textContent("#checks li[data-check='coverage'] .detail")).toBe("collateral 10 000.00 KZT >= total supply 10 000.00 KZT");
     expect(await page.textContent("#checks")).not.toMatch(/\d units/);
     await page.close();
   });
@@ -141,12 +142,12 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
 
   it("shows the failure when the supply in the attestation does not match the chain", async () => {
     const page = await openPage((document) => {
-      document.attestation["supply"]!["totalSupply"] = "100000";
+      document.attestation.chains[0]!["supply"] = "100000";
     });
-    expect(await page.textContent("#verification-result")).toContain("Verification failed");
+    expect(await page.textContent("#verification-result")).toBe("✘ Verification failed: chain 31337 disagrees with the attestation");
     const failed = await page.$$eval("#checks li[data-ok='false']", (items) => items.map((item) => item.getAttribute("data-check")));
-    expect(failed).toEqual(["gateway-signature", "total-supply"]);
-    expect(await page.textContent("#checks li[data-check='total-supply']")).toMatch(
+    expect(failed).toEqual(["gateway-signature", "supply", "total-supply"]);
+    expect(await page.textContent("#checks li[data-check='supply']")).toMatch(
       /the chain says 10 000\.00 KZT \(1000000 token units, 2 decimals\) at block \d+, the attestation says 1 000\.00 KZT \(100000 token units, 2 decimals\)/,
     );
     await page.close();
@@ -154,8 +155,8 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
 
   it("shows the failure when the operator's signature is wrong", async () => {
     const page = await openPage((document) => {
-      const signature = String(document.attestation["collateral"]!["signature"]);
-      document.attestation["collateral"]!["signature"] = `${signature.slice(0, 10)}${signature[10] === "0" ? "1" : "0"}${signature.slice(11)}`;
+      const signature = String(document.attestation.collateral["signature"]);
+      document.attestation.collateral["signature"] = `${signature.slice(0, 10)}${signature[10] === "0" ? "1" : "0"}${signature.slice(11)}`;
     });
     expect(await page.textContent("#verification-result")).toContain("Verification failed");
     const failed = await page.$$eval("#checks li[data-ok='false']", (items) => items.map((item) => item.getAttribute("data-check")));
@@ -173,7 +174,7 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
     const { io, out } = capture();
     expect(await main(["collateral", "verify", "--url", baseUrl, "--rpc", world.chain.rpcUrl], io)).toBe(0);
     expect(out.at(-1)).toBe("VERIFIED");
-    expect(out.filter((line) => line.startsWith("ok  "))).toHaveLength(10);
+    expect(out.filter((line) => line.startsWith("ok  "))).toHaveLength(12);
   });
 
   it("`tenge-gateway collateral verify` fails with exit code 1 against a pinned key that is not the gateway's", async () => {
@@ -195,7 +196,7 @@ describe("public verification: the page in Chromium and `collateral verify`", ()
     expect(await page.textContent("#verification-result")).toContain("Verification failed");
     const failed = await page.$$eval("#checks li[data-ok='false']", (items) => items.map((item) => item.getAttribute("data-check")));
     expect(failed).toEqual(["coverage"]);
-    expect(await page.textContent("#checks li[data-check='coverage'] .detail")).toMatch(/^the collateral [\d ]+\.\d{2} KZT is below the supply 10 000\.00 KZT$/);
+    expect(await page.textContent("#checks li[data-check='coverage'] .detail")).toMatch(/^the collateral [\d ]+\.\d{2} KZT is below the total supply 10 000\.00 KZT$/);
     await page.close();
   });
 });

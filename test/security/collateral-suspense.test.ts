@@ -18,7 +18,7 @@ describe("attack: a junk deposit inflates the proof of collateral", () => {
   const onChainCap = async () => (await world.tokenChain.acceptedStatement()).balance;
   const published = async () => {
     const document = await gateway.component.attestations.renew();
-    return { collateral: BigInt(document.attestation.collateral.balance), supply: BigInt(document.attestation.supply.totalSupply) };
+    return { collateral: BigInt(document.attestation.collateral.balance), supply: BigInt(document.attestation.totalSupply) };
   };
   const work = async () => {
     while (await world.follower().step()) {

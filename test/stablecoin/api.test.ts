@@ -57,7 +57,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     expect(await world.supply()).toBe(250_000n);
     const attestation = await eventually(async () => {
       const reply = await gateway.app.inject({ method: "GET", url: "/proof-of-collateral" });
-      return reply.statusCode === 200 && reply.json().attestation.supply.totalSupply === "250000" ? reply.json() : undefined;
+      return reply.statusCode === 200 && reply.json().attestation.totalSupply === "250000" ? reply.json() : undefined;
     }, "an attestation with the new supply");
     expect(attestation.attestation.collateral.balance).toBe("250000");
     expect(attestation.attestation.ratio).toBe("1.0000");
@@ -176,11 +176,12 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
 
   it("detects a tampered attestation: a changed supply breaks the gateway signature and the chain check", async () => {
     const document = (await gateway.app.inject({ method: "GET", url: "/proof-of-collateral" })).json();
-    document.attestation.supply.totalSupply = "1";
+    document.attestation.chains[0].supply = "1";
     const result = await verifyAttestation(document, { rpcUrl: world.chain.rpcUrl });
     expect(result.verified).toBe(false);
     const failed = result.checks.filter((check) => !check.ok).map((check) => check.id);
-    expect(failed).toEqual(["gateway-signature", "total-supply"]);
+    expect(failed).toEqual(["gateway-signature", "supply", "total-supply"]);
+    expect(result.chains).toEqual([{ chainId: world.chain.chainId, verified: false, failed: ["supply"] }]);
   });
 
   it("rate limits an exchange that calls too fast", async () => {
@@ -235,7 +236,7 @@ describe("stablecoin API: onboarding, mint, limits, held deposits, proof of coll
     const later = new AttestationService({
       db: world.db,
       ledger: world.gatewayLedger,
-      chain: world.tokenChain,
+      chains: [{ chainId: world.tokenChain.chainId, chain: world.tokenChain }],
       segregatedAccount: world.segregatedAccount,
       signingKey: new Uint8Array(32).fill(7),
       // Seen from two hours later, the statement signed now is stale (the token accepts one hour).

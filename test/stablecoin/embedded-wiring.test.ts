@@ -96,7 +96,7 @@ describe("stablecoin on the embedded stack", () => {
     }, "the mint");
     const document = await eventually(async () => {
       const reply = await app.inject({ method: "GET", url: "/proof-of-collateral" });
-      return reply.statusCode === 200 && reply.json().attestation.supply.totalSupply === "100000" ? reply.json() : undefined;
+      return reply.statusCode === 200 && reply.json().attestation.totalSupply === "100000" ? reply.json() : undefined;
     }, "the attestation");
     expect((await verifyAttestation(document, { rpcUrl: embedded.chain.rpcUrl })).verified).toBe(true);
     const ready = await app.inject({ method: "GET", url: "/readyz" });

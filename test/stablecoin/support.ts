@@ -78,7 +78,9 @@ export interface StablecoinWorld {
   close(): Promise<void>;
 }
 
-export async function createStablecoinWorld(options: { confirmations?: number; redeemConfirmations?: number; exchangeFunds?: bigint } = {}): Promise<StablecoinWorld> {
+export async function createStablecoinWorld(
+  options: { confirmations?: number; redeemConfirmations?: number; exchangeFunds?: bigint; requireIssuanceAllotments?: boolean } = {},
+): Promise<StablecoinWorld> {
   const testDb = await createTestDatabase();
   const db = testDb.db;
   // As in the embedded stack, the DT ledger lives in the gateway's own database (on PGlite: one connection,
@@ -106,6 +108,7 @@ export async function createStablecoinWorld(options: { confirmations?: number; r
     maxStatementAge: 3600n,
     minters: [{ address: privateKeyToAddress(minterKey), allowance: 10n ** 30n }],
     deploymentsDir,
+    ...(options.requireIssuanceAllotments ? { requireIssuanceAllotments: true } : {}),
   });
   rmSync(deploymentsDir, { recursive: true, force: true });
   const token = deployment.contracts.TengeStablecoin.address;
@@ -191,6 +194,39 @@ export async function createStablecoinWorld(options: { confirmations?: number; r
   };
 }
 
+/** Another chain of the world's pool: its own EDR chain id, the token deployed with the same signer, wallet and minter. */
+export interface ExtraChain {
+  chain: EmbeddedChain;
+  token: Address;
+  tokenChain: TokenChain;
+  close(): Promise<void>;
+}
+
+export async function addChain(world: StablecoinWorld, options: { chainId: number; requireIssuanceAllotments?: boolean }): Promise<ExtraChain> {
+  const chain = await startEmbeddedChain({ chainId: options.chainId });
+  const deploymentsDir = mkdtempSync(join(tmpdir(), "tg-deployments-"));
+  try {
+    const { deployment } = await deployContracts({
+      rpcUrl: chain.rpcUrl,
+      deployerKey: world.operatorKey,
+      collateralSigner: privateKeyToAddress(world.operatorKey),
+      segregatedAccount: world.segregatedAccount,
+      maxStatementAge: 3600n,
+      minters: [{ address: privateKeyToAddress(world.minterKey), allowance: 10n ** 30n }],
+      deploymentsDir,
+      ...(options.requireIssuanceAllotments === false ? {} : { requireIssuanceAllotments: true }),
+    });
+    const token = deployment.contracts.TengeStablecoin.address;
+    const tokenChain = await TokenChain.connect({ rpcUrl: chain.rpcUrl, token, minterKey: world.minterKey, pollingIntervalMs: 50 });
+    return { chain, token, tokenChain, close: () => chain.close() };
+  } catch (error) {
+    await chain.close();
+    throw error;
+  } finally {
+    rmSync(deploymentsDir, { recursive: true, force: true });
+  }
+}
+
 /** A faults hook that crashes once at `point` and then lets everything through. */
 export function crashOnceAt(point: FaultPoint): Faults & { fired: boolean } {
   const hook = ((at: FaultPoint) => {
@@ -226,7 +262,7 @@ export interface GatewayUnderTest {
 /** The gateway app with the stablecoin component on the world's database, its log captured. */
 export async function startGatewayOn(
   world: StablecoinWorld,
-  options: { db?: Database; settings?: Partial<StablecoinSettings>; start?: boolean; listen?: boolean; clock?: () => number } = {},
+  options: { db?: Database; settings?: Partial<StablecoinSettings>; start?: boolean; listen?: boolean; clock?: () => number; extraChains?: ExtraChain[] } = {},
 ): Promise<GatewayUnderTest> {
   const db = options.db ?? world.db;
   const logLines: string[] = [];
@@ -243,7 +279,10 @@ export async function startGatewayOn(
     ledger: world.gatewayLedger,
     logger,
     metrics,
-    chains: [{ rpcUrl: world.chain.rpcUrl, token: world.token, minterKey: world.minterKey }],
+    chains: [
+      { rpcUrl: world.chain.rpcUrl, token: world.token, minterKey: world.minterKey },
+      ...(options.extraChains ?? []).map((extra) => ({ rpcUrl: extra.chain.rpcUrl, token: extra.token, minterKey: world.minterKey })),
+    ],
     segregatedAccount: world.segregatedAccount,
     attestationKey: ed25519.utils.randomSecretKey(),
     publicRpcUrl: world.chain.rpcUrl,

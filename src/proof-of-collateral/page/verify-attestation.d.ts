@@ -4,15 +4,28 @@ export interface VerificationCheck {
   label: string;
   ok: boolean;
   detail: string;
+  /** Set on the checks of one chain. */
+  chainId?: number;
+}
+
+export interface ChainVerification {
+  chainId: number;
+  verified: boolean;
+  /** Ids of the failed checks of this chain. */
+  failed: string[];
 }
 
 export interface VerificationResult {
   verified: boolean;
   checks: VerificationCheck[];
+  chains: ChainVerification[];
 }
 
 export interface VerifyOptions {
-  rpcUrl: string;
+  /** RPC of the first chain (the one chain of a version 1 attestation). */
+  rpcUrl?: string;
+  /** RPC per chain id. */
+  rpcUrls?: Record<string, string>;
   gatewayPublicKey?: string;
   fetch?: typeof fetch;
   now?: () => number;
@@ -23,4 +36,5 @@ export function hexToBytes(hex: string): Uint8Array;
 export function bytesToHex(bytes: Uint8Array): `0x${string}`;
 export function collateralStatementDigest(collateral: unknown): Uint8Array;
 export function recoverAddress(digest: Uint8Array, signatureHex: string): `0x${string}`;
+export function chainsOf(attestation: unknown): { chains: Record<string, unknown>[]; totalSupply: string; withAllotments: boolean } | undefined;
 export function verifyAttestation(document: unknown, options: VerifyOptions): Promise<VerificationResult>;

@@ -113,32 +113,67 @@ function decodeString(hex) {
 const sameAddress = (a, b) => typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 
 /**
+ * The chains an attestation covers, the same way for both versions: version 2 lists them in `chains`;
+ * version 1 (documents stored before it) has one `supply` and no allotments. Returns undefined when the
+ * document has neither.
+ */
+export function chainsOf(attestation) {
+  if (Array.isArray(attestation?.chains) && attestation.chains.length > 0) {
+    return { chains: attestation.chains, totalSupply: attestation.totalSupply, withAllotments: true };
+  }
+  const supply = attestation?.supply;
+  if (supply && typeof supply === "object") {
+    const { totalSupply, ...rest } = supply;
+    return { chains: [{ ...rest, supply: totalSupply }], totalSupply, withAllotments: false };
+  }
+  return undefined;
+}
+
+/** The RPC the verifier reads `chainId` through: the per-chain map first, else `rpcUrl` for the first chain. */
+function rpcFor(options, chainId, index) {
+  const named = options.rpcUrls?.[String(chainId)];
+  if (named) return named;
+  return index === 0 ? options.rpcUrl : undefined;
+}
+
+const ISSUANCE_WORDS = ["issued", "issuanceLimit", "sequence", "required"];
+
+/**
  * Runs every check on a served document `{ attestation, gatewaySignature }` and returns
- * `{ verified, checks: [{ id, label, ok, detail }] }`. Nothing here trusts the gateway: the chain is read
- * through `rpcUrl`, signatures are checked locally. `gatewayPublicKey` (hex) pins the gateway's key.
+ * `{ verified, checks: [{ id, label, ok, detail, chainId? }], chains: [{ chainId, verified, failed }] }`.
+ * Nothing here trusts the gateway: each chain is read through its own RPC (`rpcUrls[chainId]`, or `rpcUrl`
+ * for the first chain), signatures are checked locally. `gatewayPublicKey` (hex) pins the gateway's key.
  */
 export async function verifyAttestation(document, options) {
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const now = options.now ?? (() => Date.now());
   const checks = [];
-  const check = async (id, label, run) => {
+  const check = async (id, label, run, chainId) => {
+    const entry = { id, label, ok: true, detail: "" };
+    if (chainId !== undefined) entry.chainId = chainId;
     try {
-      const detail = await run();
-      checks.push({ id, label, ok: true, detail });
+      entry.detail = await run();
     } catch (error) {
-      checks.push({ id, label, ok: false, detail: error instanceof Error ? error.message : String(error) });
+      entry.ok = false;
+      entry.detail = error instanceof Error ? error.message : String(error);
     }
+    checks.push(entry);
   };
   const attestation = document?.attestation;
   const collateral = attestation?.collateral;
-  const supply = attestation?.supply;
-  if (!collateral || !supply) {
-    return { verified: false, checks: [{ id: "format", label: "Attestation format", ok: false, detail: "the document has no attestation.collateral or attestation.supply" }] };
+  const covered = chainsOf(attestation);
+  if (!collateral || !covered) {
+    return {
+      verified: false,
+      checks: [{ id: "format", label: "Attestation format", ok: false, detail: "the document has no attestation.collateral or attestation.chains" }],
+      chains: [],
+    };
   }
-  const blockTag = `0x${BigInt(supply.blockNumber).toString(16)}`;
-  const decimals = Number(supply.decimals ?? 2);
+  const { chains } = covered;
   // Token amounts in KZT (1 token = 1 KZT) with the raw on-chain integer beside them.
-  const tokens = (units) => `${kzt(units, decimals)} (${units} token units, ${decimals} decimals)`;
+  const tokens = (units, decimals) => `${kzt(units, decimals)} (${units} token units, ${decimals} decimals)`;
+  // Every chain's supply on one scale (tiyn), whatever its token's decimals.
+  const tiynOf = (chain) => (BigInt(chain.supply) * 100n) / 10n ** BigInt(Number(chain.decimals ?? 2));
 
   await check("gateway-signature", "Gateway signature (Ed25519) over the whole attestation", () => {
     const signed = document.gatewaySignature;
@@ -155,49 +190,95 @@ export async function verifyAttestation(document, options) {
     if (!sameAddress(signer, collateral.signer)) throw new Error(`the statement was signed by ${signer}, not by ${collateral.signer}`);
     return `signed by ${collateral.signer}`;
   });
-  await check("statement-domain", "Statement bound to this chain and token", () => {
-    if (Number(collateral.domain.chainId) !== Number(supply.chainId)) throw new Error(`statement for chain ${collateral.domain.chainId}, supply on chain ${supply.chainId}`);
-    if (!sameAddress(collateral.domain.verifyingContract, supply.token)) throw new Error(`statement for contract ${collateral.domain.verifyingContract}, supply of ${supply.token}`);
-    return `chain ${supply.chainId}, token ${supply.token}`;
+  await check("statement-domain", "Statement bound to one of the attested chains and its token", () => {
+    const bound = chains.find((chain) => Number(chain.chainId) === Number(collateral.domain.chainId));
+    if (!bound) throw new Error(`statement for chain ${collateral.domain.chainId}, which is not among the attested chains ${chains.map((chain) => chain.chainId).join(", ")}`);
+    if (!sameAddress(collateral.domain.verifyingContract, bound.token)) throw new Error(`statement for contract ${collateral.domain.verifyingContract}, the token on chain ${bound.chainId} is ${bound.token}`);
+    return `chain ${bound.chainId}, token ${bound.token}`;
   });
-  await check("chain-id", "The RPC serves the attested chain", async () => {
-    const chainId = BigInt(await rpcCall(options.rpcUrl, fetchImpl, "eth_chainId", []));
-    if (chainId !== BigInt(supply.chainId)) throw new Error(`the RPC is chain ${chainId}, the attestation names ${supply.chainId}`);
-    return `chain ${chainId}`;
-  });
-  await check("operator-key-on-chain", "The token contract trusts this operator key", async () => {
-    const result = await rpcCall(options.rpcUrl, fetchImpl, "eth_call", [{ to: supply.token, data: selector("collateralSigner()") }, blockTag]);
-    const onChain = bytesToHex(hexToBytes(result).subarray(12, 32));
-    if (!sameAddress(onChain, collateral.signer)) throw new Error(`the token accepts statements from ${onChain}, not ${collateral.signer}`);
-    return `token's collateral signer is ${onChain}`;
-  });
-  await check("segregated-account", "The statement is about the token's segregated DT wallet", async () => {
-    const result = await rpcCall(options.rpcUrl, fetchImpl, "eth_call", [{ to: supply.token, data: selector("segregatedAccount()") }, blockTag]);
-    const account = decodeString(result);
-    if (account !== collateral.account) throw new Error(`the token's segregated account is ${account}, the statement is about ${collateral.account}`);
-    return account;
-  });
-  await check("block-hash", "The attested block is in the chain", async () => {
-    const block = await rpcCall(options.rpcUrl, fetchImpl, "eth_getBlockByNumber", [blockTag, false]);
-    if (!block) throw new Error(`the RPC has no block ${supply.blockNumber}`);
-    if (block.hash.toLowerCase() !== supply.blockHash.toLowerCase()) throw new Error(`block ${supply.blockNumber} is ${block.hash}, not ${supply.blockHash}`);
-    return `block ${supply.blockNumber}`;
-  });
-  await check("total-supply", "Token supply read from the chain matches", async () => {
-    const result = await rpcCall(options.rpcUrl, fetchImpl, "eth_call", [{ to: supply.token, data: selector("totalSupply()") }, blockTag]);
-    const onChain = BigInt(result);
-    const attested = BigInt(supply.totalSupply);
-    if (onChain !== attested) {
-      throw new Error(`the chain says ${tokens(onChain)} at block ${supply.blockNumber}, the attestation says ${tokens(attested)}`);
+
+  for (const [index, chain] of chains.entries()) {
+    const chainId = Number(chain.chainId);
+    const on = (label) => `Chain ${chainId}: ${label}`;
+    const rpcUrl = rpcFor(options, chainId, index);
+    if (!rpcUrl) {
+      await check("rpc", on("an RPC address to read the chain"), () => {
+        throw new Error(`no RPC address for chain ${chainId}: give one to read its supply`);
+      }, chainId);
+      continue;
     }
-    return `${tokens(onChain)} at block ${supply.blockNumber}`;
+    const blockTag = `0x${BigInt(chain.blockNumber).toString(16)}`;
+    const decimals = Number(chain.decimals ?? 2);
+    const call = (data) => rpcCall(rpcUrl, fetchImpl, "eth_call", [{ to: chain.token, data }, blockTag]);
+    await check("chain-id", on("the RPC serves this chain"), async () => {
+      const served = BigInt(await rpcCall(rpcUrl, fetchImpl, "eth_chainId", []));
+      if (served !== BigInt(chainId)) throw new Error(`the RPC is chain ${served}, the attestation names ${chainId}`);
+      return `chain ${served}`;
+    }, chainId);
+    await check("operator-key-on-chain", on("the token trusts this operator key"), async () => {
+      const onChain = bytesToHex(hexToBytes(await call(selector("collateralSigner()"))).subarray(12, 32));
+      if (!sameAddress(onChain, collateral.signer)) throw new Error(`the token accepts statements from ${onChain}, not ${collateral.signer}`);
+      return `token's collateral signer is ${onChain}`;
+    }, chainId);
+    await check("segregated-account", on("the statement is about this token's segregated DT wallet"), async () => {
+      const account = decodeString(await call(selector("segregatedAccount()")));
+      if (account !== collateral.account) throw new Error(`the token's segregated account is ${account}, the statement is about ${collateral.account}`);
+      return account;
+    }, chainId);
+    await check("block-hash", on("the attested block is in the chain"), async () => {
+      const block = await rpcCall(rpcUrl, fetchImpl, "eth_getBlockByNumber", [blockTag, false]);
+      if (!block) throw new Error(`the RPC has no block ${chain.blockNumber}`);
+      if (block.hash.toLowerCase() !== String(chain.blockHash).toLowerCase()) throw new Error(`block ${chain.blockNumber} is ${block.hash}, not ${chain.blockHash}`);
+      return `block ${chain.blockNumber}`;
+    }, chainId);
+    await check("supply", on("token supply read from the chain matches"), async () => {
+      const onChain = BigInt(await call(selector("totalSupply()")));
+      const attested = BigInt(chain.supply);
+      if (onChain !== attested) {
+        throw new Error(`the chain says ${tokens(onChain, decimals)} at block ${chain.blockNumber}, the attestation says ${tokens(attested, decimals)}`);
+      }
+      return `${tokens(onChain, decimals)} at block ${chain.blockNumber}`;
+    }, chainId);
+    if (covered.withAllotments) {
+      await check("allotment", on("the issuance allotment in force matches"), async () => {
+        let figures;
+        try {
+          const words = hexToBytes(await call(selector("issuance()")));
+          if (words.length < 128) throw new Error("short issuance() answer");
+          figures = Object.fromEntries(ISSUANCE_WORDS.map((name, at) => [name, BigInt(bytesToHex(words.subarray(at * 32, at * 32 + 32)))]));
+        } catch (error) {
+          // A token from before allotments has no issuance(): the call reverts.
+          if (!/revert/i.test(error instanceof Error ? error.message : String(error))) throw error;
+          figures = undefined;
+        }
+        const inForce = figures && (figures.required !== 0n || figures.sequence > 0n);
+        if (chain.allotment === null || chain.allotment === undefined) {
+          if (inForce) throw new Error(`the token holds allotment ${figures.sequence} (limit ${kzt(figures.issuanceLimit)}), the attestation says it has none`);
+          return "no allotments on this token";
+        }
+        if (!inForce) throw new Error(`the attestation names allotment ${chain.allotment.sequence}, the token holds none`);
+        const differs = ["sequence", "issuanceLimit", "issued"].filter((name) => figures[name] !== BigInt(chain.allotment[name]));
+        if (figures.required !== (chain.allotment.required ? 1n : 0n)) differs.push("required");
+        if (differs.length > 0) {
+          throw new Error(
+            `at block ${chain.blockNumber} the token holds allotment ${figures.sequence}: limit ${kzt(figures.issuanceLimit)}, issued ${kzt(figures.issued)}; ` +
+              `the attestation says allotment ${chain.allotment.sequence}: limit ${kzt(chain.allotment.issuanceLimit)}, issued ${kzt(chain.allotment.issued)} (${differs.join(", ")} differ)`,
+          );
+        }
+        return `allotment ${figures.sequence}: issued ${kzt(figures.issued)} of ${kzt(figures.issuanceLimit)}`;
+      }, chainId);
+    }
+  }
+
+  const total = chains.reduce((sum, chain) => sum + tiynOf(chain), 0n);
+  await check("total-supply", "The total is the sum of the chains' supplies", () => {
+    if (BigInt(covered.totalSupply) !== total) throw new Error(`the chains add up to ${kzt(total)}, the attestation's total says ${kzt(covered.totalSupply)}`);
+    return `${kzt(total)} over ${chains.length} ${chains.length === 1 ? "chain" : "chains"}`;
   });
-  await check("coverage", "Collateral covers the supply", () => {
+  await check("coverage", "Collateral covers the supply on every chain", () => {
     const balance = BigInt(collateral.balance);
-    const total = BigInt(supply.totalSupply);
-    // Tiyn against token units of `decimals` decimals (1 token = 1 KZT): compare on a common scale.
-    if (balance * 10n ** BigInt(decimals) < total * 100n) throw new Error(`the collateral ${kzt(balance)} is below the supply ${kzt(total, decimals)}`);
-    return `collateral ${kzt(balance)} >= supply ${kzt(total, decimals)}`;
+    if (balance < total) throw new Error(`the collateral ${kzt(balance)} is below the total supply ${kzt(total)}`);
+    return `collateral ${kzt(balance)} >= total supply ${kzt(total)}`;
   });
   await check("freshness", "The collateral statement is recent", () => {
     const ageSeconds = Math.floor(now() / 1000) - Number(collateral.timestamp);
@@ -205,5 +286,9 @@ export async function verifyAttestation(document, options) {
     if (ageSeconds > maxAge) throw new Error(`the statement is ${ageSeconds} s old; at most ${maxAge} s is accepted`);
     return `${Math.max(ageSeconds, 0)} s old`;
   });
-  return { verified: checks.every((item) => item.ok), checks };
+  const perChain = chains.map((chain) => {
+    const failed = checks.filter((item) => item.chainId === Number(chain.chainId) && !item.ok).map((item) => item.id);
+    return { chainId: Number(chain.chainId), verified: failed.length === 0, failed };
+  });
+  return { verified: checks.every((item) => item.ok), checks, chains: perChain };
 }

@@ -28,8 +28,9 @@ export interface EvmHtlcLegOptions {
 
 /**
  * A PvP leg on an EVM chain: the foreign CBDC as an ERC-20 locked in the HashTimeLock contract (the
- * contract's part is hash-time-lock-leg.ts). Before a lock it checks the payer's balance and gives the
- * contract an allowance once per payer. Expiries are judged by chain time.
+ * contract's part is hash-time-lock-leg.ts). Before a payer's first lock it checks the payer's balance and
+ * gives the contract an allowance; later locks go straight to the contract (a short balance is then the
+ * token's ERC20InsufficientBalance, the same INSUFFICIENT_FUNDS). Expiries are judged by chain time.
  */
 export class EvmHtlcLeg implements HashLockedLegPort {
   readonly ledger: string;
@@ -78,13 +79,12 @@ export class EvmHtlcLeg implements HashLockedLegPort {
       const client = this.core.client;
       const balance = await client.readContract({ address: terms.token, abi: erc20Abi, functionName: "balanceOf", args: [terms.sender] });
       if (balance < terms.amount) throw new LegError("INSUFFICIENT_FUNDS", `payer holds ${balance} < ${terms.amount}`);
-      if (this.approved.has(terms.sender)) return;
       const allowance = await client.readContract({ address: terms.token, abi: erc20Abi, functionName: "allowance", args: [terms.sender, this.options.hashTimeLock] });
       if (allowance < terms.amount) {
         await sender.send({ to: terms.token, data: encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [this.options.hashTimeLock, maxUint256] }) });
       }
       this.approved.add(terms.sender);
-    });
+    }, (terms) => this.approved.has(terms.sender));
   }
 
   claim(leg: LegInstruction, preimage: Hex): Promise<void> {

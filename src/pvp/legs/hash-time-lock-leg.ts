@@ -2,7 +2,7 @@ import { BaseError, getAddress, keccak256, toHex, type Abi, type Address, type H
 import { contractRevert, type ContractRevert } from "../../evm/contract-revert.ts";
 import { hashTimeLockAbi } from "../../evm/generated/contracts.ts";
 import { chainFaultOf } from "../../evm/operator-faults.ts";
-import { HashTimeLockContract } from "../../evm/hash-time-lock-contract.ts";
+import { HashTimeLockContract, SWAP_STATES, type SwapState } from "../../evm/hash-time-lock-contract.ts";
 import { hashTimeLockSwapId, type HashTimeLockTerms } from "../../evm/hash-time-lock.ts";
 import type { EvmCall } from "../../evm/signed-transaction.ts";
 import { EvmTransactionSender, type EvmTransactionSenderOptions } from "../../evm/transaction-sender.ts";
@@ -86,42 +86,58 @@ export class HashTimeLockLeg {
     return sender;
   }
 
-  /** Simulates a call first (a revert is a clean refusal with its error decoded), then sends it. */
-  async run(sender: EvmTransactionSender, call: EvmCall): Promise<void> {
+  /**
+   * Runs a call against the chain's state before it is sent, so a revert is a clean refusal with its error
+   * decoded and nothing is sent: the sender's gas estimate is that run (a reverting call has no estimate);
+   * a call with its own gas limit is simulated with eth_call first. A revert that `done` accepts means the
+   * call's work is done already (a retried lock, a claim someone else submitted).
+   */
+  async run(sender: EvmTransactionSender, call: EvmCall, done?: (revert: ContractRevert) => boolean): Promise<void> {
     try {
-      await this.client.call({ account: sender.account, to: call.to, data: call.data });
+      if (call.gas !== undefined) await this.client.call({ account: sender.account, to: call.to, data: call.data });
+      await sender.send(call);
     } catch (error) {
       const revert = contractRevert(error, this.revertAbi);
+      if (revert && done?.(revert)) return;
       if (revert) throw this.refusal(revert);
       throw error;
     }
-    await sender.send(call);
   }
 
   /**
    * Locks the leg unless its swap exists already; `prepare` runs the token's own steps first (balance,
-   * allowance, compliance) with the terms and the payer's sender.
+   * allowance, compliance) with the terms and the payer's sender. When `prepared` says the payer's steps
+   * are done already (an allowance given earlier), the lock goes to the chain without reading the swap's
+   * state first: a retried lock is then refused SwapIdTaken, which answers it the same way.
    */
-  async lock(leg: LegInstruction, prepare: (terms: HashTimeLockTerms, sender: EvmTransactionSender) => Promise<void>): Promise<LegLockReceipt> {
+  async lock(
+    leg: LegInstruction,
+    prepare: (terms: HashTimeLockTerms, sender: EvmTransactionSender) => Promise<void>,
+    prepared?: (terms: HashTimeLockTerms) => boolean,
+  ): Promise<LegLockReceipt> {
     const id = this.referenceOf(leg);
     return this.guard(async () => {
-      if ((await this.htlc.swapState(id)) !== "absent") return { reference: id };
       const terms = this.asset.termsOf(leg);
       const sender = this.senderFor(terms.sender);
+      if (prepared?.(terms)) {
+        await this.run(sender, this.htlc.lockCall(this.saltOf(leg), terms), (revert) => revert.name === "SwapIdTaken");
+        return { reference: id };
+      }
+      if ((await this.htlc.swapState(id)) !== "absent") return { reference: id };
       await prepare(terms, sender);
       await this.run(sender, this.htlc.lockCall(this.saltOf(leg), terms));
       return { reference: id };
     });
   }
 
+  /**
+   * Claims without reading the swap's state first: the claim's own run (the gas estimate) is refused
+   * SwapNotLocked with the state when the swap is not locked, which says what reading it would have.
+   */
   async claim(leg: LegInstruction, preimage: Hex): Promise<void> {
     const id = this.referenceOf(leg);
     await this.guard(async () => {
-      const state = await this.htlc.swapState(id);
-      if (state === "claimed") return;
-      if (state === "refunded") throw new LegError("EXPIRED", `the ${this.asset.noun} was refunded`, { permanent: true });
-      if (state === "absent") throw new LegError("UNAVAILABLE", `the ${this.asset.noun} is not locked yet`);
-      await this.run(this.submitter, this.htlc.claimCall(id, this.asset.termsOf(leg), preimage));
+      await this.run(this.submitter, this.htlc.claimCall(id, this.asset.termsOf(leg), preimage), (revert) => revert.name === "SwapNotLocked" && swapStateOf(revert) === "claimed");
     });
   }
 
@@ -208,6 +224,10 @@ export class HashTimeLockLeg {
       case "SwapTermsInvalid":
       case "SwapTermsMismatch":
         return new LegError("REJECTED", `the HTLC refused: ${revert.name}`, { permanent: true });
+      case "SwapNotLocked":
+        // Claimed is no refusal (the caller's `done` takes it); a refunded swap never pays its receiver.
+        if (swapStateOf(revert) === "refunded") return new LegError("EXPIRED", `the ${noun} was refunded`, { permanent: true });
+        return new LegError("UNAVAILABLE", `the ${noun} is not locked (${swapStateOf(revert)})`);
       case "PreimageMismatch":
       case "PreimageLengthInvalid":
         return new LegError("WRONG_PREIMAGE", `the HTLC refused: ${revert.name}`, { permanent: true });
@@ -215,4 +235,9 @@ export class HashTimeLockLeg {
         return this.asset.tokenRefusal(revert) ?? new LegError("UNAVAILABLE", `the chain refused: ${revert.name}`);
     }
   }
+}
+
+/** The swap state a SwapNotLocked(id, state) revert names. */
+function swapStateOf(revert: ContractRevert): SwapState {
+  return SWAP_STATES[Number(revert.args[1])] ?? "absent";
 }

@@ -28,6 +28,7 @@ export interface MintRow {
   reverses_redemption: string | null;
   /** NULL: written before migration 0004, so the first configured chain's (adopted at start). */
   chain_id: bigint | null;
+  move_id: string | null;
 }
 
 export const mintFromRow = (row: MintRow): MintRequest => ({
@@ -49,6 +50,7 @@ export const mintFromRow = (row: MintRow): MintRequest => ({
   mintedAt: row.minted_at,
   reversesRedemption: row.reverses_redemption,
   chainId: row.chain_id === null ? null : Number(row.chain_id),
+  moveId: row.move_id ?? null,
 });
 
 /** The column of each field a mint transition may set. */
@@ -100,6 +102,16 @@ export const mintRows = {
       `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state, deposited_at, reverses_redemption, chain_id)
        VALUES ($1, $2, $3, $4, $5, 'deposited', now(), $6, (SELECT chain_id FROM stablecoin.redemptions WHERE id = $6)) RETURNING *`,
       [request.id, request.reference, request.exchangeId, request.amount, request.toAddress, request.redemptionId],
+    );
+    return mintFromRow(inserted.rows[0]!);
+  },
+
+  /** The mint that completes a move, on its target chain: no deposit to wait for, so it starts deposited. */
+  async insertForMove(tx: Queryable, request: { id: string; reference: string; exchangeId: string; amount: bigint; toAddress: Address; moveId: string; chainId: number }): Promise<MintRequest> {
+    const inserted = await tx.query<MintRow>(
+      `INSERT INTO stablecoin.mint_requests (id, reference, exchange_id, amount, to_address, state, deposited_at, move_id, chain_id)
+       VALUES ($1, $2, $3, $4, $5, 'deposited', now(), $6, $7) RETURNING *`,
+      [request.id, request.reference, request.exchangeId, request.amount, request.toAddress, request.moveId, request.chainId],
     );
     return mintFromRow(inserted.rows[0]!);
   },
