@@ -232,10 +232,7 @@ export class TokenChain {
       strict: true,
     });
     return logs.map((log) => ({
-      txHash: log.transactionHash,
-      logIndex: log.logIndex,
-      blockNumber: log.blockNumber,
-      blockHash: log.blockHash,
+      ...logPosition(log),
       holder: getAddress(log.args.holder),
       amount: log.args.amount,
       dtAccount: log.args.dtAccount,
@@ -253,10 +250,7 @@ export class TokenChain {
       strict: true,
     });
     return logs.map((log) => ({
-      txHash: log.transactionHash,
-      logIndex: log.logIndex,
-      blockNumber: log.blockNumber,
-      blockHash: log.blockHash,
+      ...logPosition(log),
       holder: getAddress(log.args.holder),
       amount: log.args.amount,
       destinationChainId: log.args.destinationChainId,
@@ -268,4 +262,9 @@ export class TokenChain {
   isBlocklisted(account: Address): Promise<boolean> {
     return this.client.readContract({ address: this.token, abi: tengeStablecoinAbi, functionName: "isBlocklisted", args: [account] });
   }
+}
+
+/** Where a log sits: the key a redemption or a move is recorded by, and the block its reorganisation check compares. */
+function logPosition(log: { transactionHash: Hex; logIndex: number; blockNumber: bigint; blockHash: Hex }) {
+  return { txHash: log.transactionHash, logIndex: log.logIndex, blockNumber: log.blockNumber, blockHash: log.blockHash };
 }
